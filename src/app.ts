@@ -1,0 +1,108 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cors from '@fastify/cors';
+import crypto from 'node:crypto';
+import type { Config } from './config.js';
+import type { Clock } from './core/clock.js';
+import { systemClock } from './core/clock.js';
+import type { Store } from './store/store.js';
+import { Executions } from './jobs/executions.js';
+import { authHook, type Verifier } from './http/auth.js';
+import { installErrorHandler } from './http/errors.js';
+import { registerOpenApi } from './http/openapi.js';
+import { RESOURCES } from './resources/index.js';
+import { ResourceService } from './resources/kit/service.js';
+import { registerResource, resourceSchemas, sharedSchemas, SERVICE_VALIDATED } from './resources/kit/routes.js';
+import { ajv, compile } from './resources/kit/validation.js';
+import type { AppServices } from './resources/services.js';
+
+export interface AppDeps {
+  config: Config;
+  store: Store;
+  verifier: Verifier;
+  clock?: Clock;
+  /** pino options or false; defaults to JSON logs at config.logLevel with secrets redacted. */
+  logger?: FastifyServerOptions['logger'];
+  version?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: AppServices;
+  }
+}
+
+/** The one Fastify factory, shared by the CLI (serve) and the tests. Migrations run before this. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, store, verifier } = deps;
+  const clock = deps.clock ?? systemClock;
+  const app = Fastify({
+    logger: deps.logger ?? {
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: '[redacted]' },
+    },
+    bodyLimit: config.bodyLimit,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
+    },
+    requestIdHeader: false,
+    trustProxy: process.env.TRUST_PROXY === 'true',
+    routerOptions: { maxParamLength: 512 },
+  });
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  installErrorHandler(app);
+  // One validator for the whole server (see resources/kit/validation.ts); bodies of resource routes
+  // are validated by the service, so Fastify skips them.
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    if (httpPart === 'body' && (schema as Record<symbol, unknown>)[SERVICE_VALIDATED]) return () => true;
+    return compile(schema);
+  });
+
+  // JSON (and JSON Patch) bodies; an empty body is "no body" (refresh and other actions take none).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  const jsonOrEmpty = (req: any, body: string | Buffer, done: (err: Error | null, v?: unknown) => void) => {
+    if (body === '' || (Buffer.isBuffer(body) && body.length === 0)) return done(null, undefined);
+    parseJson(req, body as string, done);
+  };
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(['application/json', 'application/json-patch+json'], { parseAs: 'string' }, jsonOrEmpty);
+
+  await app.register(cors, {
+    origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key', 'X-Request-Id', 'X-Api-Key', 'X-Amz-Date', 'X-Amz-Security-Token'],
+    exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After', 'Location'],
+    maxAge: 600,
+  });
+  await registerOpenApi(app, deps.version ?? '0.1.0');
+
+  for (const s of sharedSchemas()) {
+    app.addSchema(s);
+    ajv.getSchema(String(s.$id)) || ajv.addSchema(s);
+  }
+  const services = new Map<string, ResourceService>();
+  const appServices: AppServices = {
+    store,
+    clock,
+    executions: new Executions(store.db, clock),
+    resource(slug) {
+      const s = services.get(slug);
+      if (!s) throw new Error(`no resource ${slug}`);
+      return s;
+    },
+  };
+  app.decorate('services', appServices);
+  const auth = authHook(verifier);
+  for (const r of RESOURCES) {
+    for (const s of resourceSchemas(r)) app.addSchema(s);
+    const service = new ResourceService(r, { store, clock, pageSizeDefault: config.pageSizeDefault, pageSizeMax: config.pageSizeMax });
+    services.set(r.def.slug, service);
+    registerResource(app, r, service, auth, appServices);
+  }
+
+  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', store: store.dialect }));
+  return app;
+}

@@ -1,0 +1,127 @@
+import path from 'node:path';
+
+/**
+ * Environment -> typed Config. Every setting is validated here, at start; a bad one stops start-up
+ * with a ConfigError that names the variable and what it expects.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** `sqlite:<file>` or `postgres://…`; always set after loading (defaults to the data folder's file). */
+  databaseUrl: string;
+  logLevel: string;
+  bodyLimit: number;
+  pageSizeDefault: number;
+  pageSizeMax: number;
+  pgPoolMax: number;
+  jwt: {
+    secret?: string;
+    jwksUrl?: string;
+    issuer?: string;
+    audience?: string;
+    defaultScope: string;
+  };
+  corsOrigins: string[] | '*';
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`Invalid setting ${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, dflt: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `expected a number from ${min} to ${max}, got ${n}`);
+  return n;
+}
+
+/** `10mb`, `512kb`, `1048576` -> bytes. */
+function bytes(env: Env, name: string, dflt: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const m = /^\s*(\d+)\s*(b|kb|mb|gb)?\s*$/i.exec(raw);
+  if (!m) throw new ConfigError(name, `expected a size such as 10mb or 1048576, got "${raw}"`);
+  const mult = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m[2] ?? 'b').toLowerCase() as 'b'];
+  const n = Number(m[1]) * mult;
+  if (n < 1024) throw new ConfigError(name, 'must be at least 1kb');
+  return n;
+}
+
+function oneOf(env: Env, name: string, dflt: string, values: string[]): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!values.includes(raw)) throw new ConfigError(name, `expected one of ${values.join(', ')}, got "${raw}"`);
+  return raw;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `expected a URL, got "${raw}"`);
+  }
+  if (!protocols.includes(u.protocol)) throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL`);
+  return raw;
+}
+
+export const SCOPES = ['certifications:read', 'certifications:write', 'certifications:admin'] as const;
+
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = path.resolve(env.DATA_DIR || './data');
+  let databaseUrl = env.DATABASE_URL?.trim() || '';
+  if (!databaseUrl) databaseUrl = `sqlite:${path.join(dataDir, 'accredit.db')}`;
+  if (databaseUrl.startsWith('sqlite:')) {
+    const file = databaseUrl.slice('sqlite:'.length);
+    if (!file) throw new ConfigError('DATABASE_URL', 'sqlite: needs a file path, e.g. sqlite:./data/accredit.db');
+  } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    url({ DATABASE_URL: databaseUrl }, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  } else {
+    throw new ConfigError('DATABASE_URL', 'expected sqlite:<file> or postgres://user@host/db');
+  }
+
+  const host = env.HOST || '127.0.0.1';
+  const secret = env.JWT_SECRET || undefined;
+  if (secret !== undefined && secret.length < 32) {
+    throw new ConfigError('JWT_SECRET', 'must be at least 32 characters (HS256 needs 256 bits of key)');
+  }
+  const jwksUrl = url(env, 'JWT_JWKS_URL', ['https:', 'http:']);
+  const defaultScope = oneOf(env, 'JWT_DEFAULT_SCOPE', 'certifications:write', [...SCOPES]);
+  const pageSizeMax = int(env, 'PAGE_SIZE_MAX', 1000, 1, 10000);
+  const pageSizeDefault = int(env, 'PAGE_SIZE', 100, 1, 10000);
+  if (pageSizeDefault > pageSizeMax) throw new ConfigError('PAGE_SIZE', `must not exceed PAGE_SIZE_MAX (${pageSizeMax})`);
+  const cors = env.CORS_ORIGINS?.trim();
+
+  return {
+    port: int(env, 'PORT', 3000, 0, 65535),
+    host,
+    dataDir,
+    databaseUrl,
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    bodyLimit: bytes(env, 'BODY_LIMIT', 10 * 1024 * 1024),
+    pageSizeDefault,
+    pageSizeMax,
+    pgPoolMax: int(env, 'PG_POOL_MAX', 10, 1, 1000),
+    jwt: {
+      secret,
+      jwksUrl,
+      issuer: env.JWT_ISSUER || undefined,
+      audience: env.JWT_AUDIENCE || undefined,
+      defaultScope,
+    },
+    corsOrigins: !cors || cors === '*' ? '*' : cors.split(',').map((s) => s.trim()).filter(Boolean),
+  };
+}

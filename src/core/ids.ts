@@ -1,0 +1,12 @@
+import { v7 as uuidv7 } from 'uuid';
+
+/**
+ * Record ids are UUIDv7: unique without coordination between server processes, and ordered by
+ * creation time, so keyset pages over the primary key list records oldest first.
+ */
+export const newId = (): string => uuidv7();
+
+/** The id pattern of the API (`^[\w|-]+$`), bounded so that an id can never be an abuse vector. */
+export const ID_PATTERN = '^[\\w|-]{1,128}$';
+const ID_RE = new RegExp(ID_PATTERN);
+export const isValidId = (s: unknown): s is string => typeof s === 'string' && ID_RE.test(s);

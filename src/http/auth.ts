@@ -1,0 +1,131 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { SignJWT, createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../core/errors.js';
+import type { Actor, RequestContext } from '../core/context.js';
+import type { Config } from '../config.js';
+import { SCOPES } from '../config.js';
+
+/**
+ * Bearer JWT verification with jose: HS256 with JWT_SECRET, or RS256/ES256 from a JWKS URL (keys are
+ * fetched and cached by jose). With neither, a secret is created once in the data folder so that a
+ * newcomer can try the server at once (dev mode; the start-up log prints a token).
+ */
+export interface Verifier {
+  mode: 'secret' | 'jwks' | 'generated-secret';
+  verify(token: string): Promise<Actor>;
+  /** Signs a token (not available with JWKS: the private key lives with the identity provider). */
+  sign?(claims: { sub: string; tenants: string[] | '*'; scope?: string; expiresIn?: string }): Promise<string>;
+}
+
+export const SECRET_FILE = 'jwt-secret';
+
+/** Reads the data folder's secret, creating it (mode 0600) on first start. */
+export function dataDirSecret(dataDir: string): { secret: string; created: boolean } {
+  const file = path.join(dataDir, SECRET_FILE);
+  if (fs.existsSync(file)) return { secret: fs.readFileSync(file, 'utf8').trim(), created: false };
+  fs.mkdirSync(dataDir, { recursive: true });
+  const secret = crypto.randomBytes(48).toString('base64url');
+  fs.writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  return { secret, created: true };
+}
+
+const ALL_SCOPES = new Set<string>(SCOPES);
+/** Each scope includes the ones below it: admin > write > read. */
+export function expandScopes(list: string[]): Set<string> {
+  const s = new Set(list.filter((x) => ALL_SCOPES.has(x)));
+  if (s.has('certifications:admin')) s.add('certifications:write');
+  if (s.has('certifications:write')) s.add('certifications:read');
+  return s;
+}
+
+function toActor(p: JWTPayload, defaultScope: string): Actor {
+  if (typeof p.sub !== 'string' || !p.sub) throw new AppError('unauthorized', 'the token has no subject (sub)');
+  const t = (p as Record<string, unknown>).tenants;
+  let tenants: string[] | '*';
+  if (t === '*' || (Array.isArray(t) && t.includes('*'))) tenants = '*';
+  else if (Array.isArray(t) && t.every((x) => typeof x === 'string')) tenants = t as string[];
+  else throw new AppError('unauthorized', 'the token has no tenants claim (an array of tenant ids, or "*")');
+  const raw = (p as Record<string, unknown>).scope;
+  const scopes = typeof raw === 'string' ? raw.split(' ') : Array.isArray(raw) ? raw.map(String) : [defaultScope];
+  return { sub: p.sub, tokenId: typeof p.jti === 'string' ? p.jti : undefined, tenants, scopes: expandScopes(scopes) };
+}
+
+export function createVerifier(config: Config): Verifier {
+  const { jwt } = config;
+  const opts = { issuer: jwt.issuer, audience: jwt.audience };
+  const verifyWith = async (fn: () => Promise<{ payload: JWTPayload }>) => {
+    try {
+      return toActor((await fn()).payload, jwt.defaultScope);
+    } catch (e) {
+      if (e instanceof AppError) throw e;
+      const why = e instanceof joseErrors.JWTExpired ? 'the token has expired' : 'the token is not valid';
+      throw new AppError('unauthorized', why);
+    }
+  };
+  if (jwt.jwksUrl) {
+    const jwks = createRemoteJWKSet(new URL(jwt.jwksUrl));
+    return {
+      mode: 'jwks',
+      verify: (token) => verifyWith(() => jwtVerify(token, jwks, { ...opts, algorithms: ['RS256', 'ES256', 'PS256', 'EdDSA'] })),
+    };
+  }
+  const generated = !jwt.secret;
+  const key = new TextEncoder().encode(jwt.secret ?? dataDirSecret(config.dataDir).secret);
+  return {
+    mode: generated ? 'generated-secret' : 'secret',
+    verify: (token) => verifyWith(() => jwtVerify(token, key, { ...opts, algorithms: ['HS256'] })),
+    async sign({ sub, tenants, scope, expiresIn = '24h' }) {
+      let t = new SignJWT({ tenants, ...(scope ? { scope } : {}) })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(sub)
+        .setIssuedAt()
+        .setJti(crypto.randomUUID())
+        .setExpirationTime(expiresIn);
+      if (jwt.issuer) t = t.setIssuer(jwt.issuer);
+      if (jwt.audience) t = t.setAudience(jwt.audience);
+      return t.sign(key);
+    },
+  };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    ctx: RequestContext;
+  }
+  interface FastifyContextConfig {
+    /** The least scope the route needs; resource routes always set it. */
+    scope?: 'read' | 'write' | 'admin';
+  }
+}
+
+/**
+ * onRequest hook of every tenant route: 401 without a valid token, 403 for a tenant the token does
+ * not name or a scope it lacks. The tenant of every query comes from here, never from the body.
+ */
+export function authHook(verifier: Verifier) {
+  return async function authenticate(req: FastifyRequest, reply: FastifyReply) {
+    const h = req.headers.authorization;
+    const m = h ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
+    if (!m) {
+      reply.header('www-authenticate', 'Bearer');
+      throw new AppError('unauthorized', 'send a bearer token: Authorization: Bearer <JWT>');
+    }
+    let actor: Actor;
+    try {
+      actor = await verifier.verify(m[1]!);
+    } catch (e) {
+      reply.header('www-authenticate', 'Bearer error="invalid_token"');
+      throw e;
+    }
+    const tenantId = (req.params as { tenantId?: string }).tenantId ?? '';
+    if (actor.tenants !== '*' && !actor.tenants.includes(tenantId)) {
+      throw new AppError('forbidden', `this token does not give access to tenant ${tenantId}`);
+    }
+    const need = `certifications:${req.routeOptions.config.scope ?? 'admin'}`;
+    if (!actor.scopes.has(need)) throw new AppError('forbidden', `this operation needs the scope ${need}`);
+    req.ctx = { tenantId, actor, requestId: String(req.id), clientIp: req.ip };
+  };
+}

@@ -1,0 +1,249 @@
+import { Type, type TObject, type TSchema } from '@sinclair/typebox';
+import type { FieldError } from '../../core/errors.js';
+import { ID_PATTERN } from '../../core/ids.js';
+import { columnName, type ColumnType, type IndexedColumn, type TableSpec } from '../../store/records.js';
+import { bool, dateTime, int, isRequired, obj, str } from './fields.js';
+import { check } from './validation.js';
+
+/**
+ * defineResource(): one declarative definition per resource -> everything the generic machinery
+ * needs (input and output schemas, the search body and its filters, the table and its indexes,
+ * lookup and action routes). A definition is data; behaviour lives in the kit and in domain/.
+ */
+
+/** How one property of the search body filters records. */
+export type SearchSpec =
+  | { kind: 'ids' }
+  /** case-insensitive "contains" on a string field */
+  | { kind: 'contains'; field: string }
+  /** any of the given values of a scalar field (enums, booleans, ids) */
+  | { kind: 'in'; field: string }
+  /** inclusive [from, to] on a date or date-time field; either end may be empty */
+  | { kind: 'range'; field: string };
+
+export const search = {
+  ids: (): SearchSpec => ({ kind: 'ids' }),
+  contains: (field: string): SearchSpec => ({ kind: 'contains', field }),
+  anyOf: (field: string): SearchSpec => ({ kind: 'in', field }),
+  range: (field: string): SearchSpec => ({ kind: 'range', field }),
+};
+
+/** `/slug/{tenantId}/<segment>/{<field>}`: records whose field equals the value, paged like list. */
+export interface LookupSpec {
+  segment: string;
+  field: string;
+  summary?: string;
+}
+
+/** A field that is required only when another field has a given value. */
+export interface ConditionalRequired {
+  field: string;
+  when: Record<string, unknown>;
+}
+
+export interface ActionRequest {
+  tenantId: string;
+  params: Record<string, string>;
+  body: unknown;
+}
+
+/** A route beyond the standard set (`POST /billingRuns/{tenantId}/refresh/{id}`). */
+export interface ActionSpec<S = unknown> {
+  name: string;
+  method: 'GET' | 'POST';
+  /** Path after `/slug/{tenantId}/`, with `:params`. */
+  path: string;
+  summary: string;
+  response: TSchema;
+  status?: number;
+  /** Receives the app's services (typed by the caller) and the request. */
+  handler: (services: S, ctx: import('../../core/context.js').RequestContext, req: ActionRequest) => Promise<unknown>;
+}
+
+export interface ResourceDefinition {
+  slug: string;
+  /** Display name, plural ("Billing Runs"). */
+  name: string;
+  singular: string;
+  /** Schema component name ("BillingRun"). */
+  typeName: string;
+  table: string;
+  /** Where the schema came from: the reference, or what we designed where it is silent. */
+  coverage: string;
+  fields: Record<string, TSchema>;
+  conditionalRequired?: ConditionalRequired[];
+  search: Record<string, SearchSpec>;
+  lookups?: LookupSpec[];
+  actions?: ActionSpec<any>[];
+  notes?: string[];
+}
+
+/** Server-managed audit fields, common to every record; clients never set them. */
+export const SYS_FIELDS: Record<string, TSchema> = {
+  sys_created_at: dateTime({ readOnly: true }),
+  sys_created_by_id: str({ readOnly: true }),
+  sys_last_modified_at: dateTime({ readOnly: true }),
+  sys_last_modified_by_id: str({ readOnly: true }),
+  sys_version: int({ readOnly: true, minimum: 1, description: 'starts at 1, +1 on every change; returned as the ETag' }),
+  sys_last_security_context: Type.Object({}, { additionalProperties: true, readOnly: true }),
+  sys_locked: bool({ description: 'a locked record refuses every change but unlocking (PATCH /sys_locked)' }),
+  sys_bulk_load_id: str({ readOnly: true }),
+  sys_bulk_load_at: dateTime({ readOnly: true }),
+  sys_bulk_load_record_no: int({ readOnly: true }),
+  sys_bulk_load_source_file: str({ readOnly: true }),
+};
+export const isSysField = (name: string) => name.startsWith('sys_');
+
+export interface Resource {
+  def: ResourceDefinition;
+  /** The body of create / update: the fields, unknown ones rejected. */
+  inputSchema: TObject;
+  /** A stored record as returned: id, fields and sys fields, nothing required (projection). */
+  recordSchema: TObject;
+  searchSchema: TObject;
+  table: TableSpec;
+  /** Top-level names a projection (`fields=`) may name. */
+  projectable: Set<string>;
+  /** Validates a record body (fields only, no id or sys fields): schema, then conditional requirements. */
+  validate(body: unknown, prefix?: string): FieldError[];
+}
+
+function schemaAt(fields: Record<string, TSchema>, path: string[]): TSchema | undefined {
+  let props: Record<string, TSchema> | undefined = fields;
+  let s: TSchema | undefined;
+  for (const k of path) {
+    s = props?.[k];
+    if (!s) return undefined;
+    props = (s as TObject).properties;
+  }
+  return s;
+}
+
+function columnType(s: TSchema, where: string): ColumnType {
+  switch (s.type) {
+    case 'boolean':
+      return 'bool';
+    case 'number':
+    case 'integer':
+      return 'num';
+    case 'string':
+      return s.format === 'date-time' ? 'datetime' : 'text';
+    default:
+      throw new Error(`${where}: only scalar fields can be searched or looked up (got ${String(s.type)})`);
+  }
+}
+
+/** Strips what must not constrain an output: `required` (projections) and conditional rules. */
+function outputSchema(s: TSchema): TSchema {
+  if (s.type === 'object' && s.properties) {
+    const properties: Record<string, TSchema> = {};
+    for (const [k, v] of Object.entries(s.properties as Record<string, TSchema>)) properties[k] = outputSchema(v);
+    const { required: _r, allOf: _a, ...rest } = s;
+    return { ...rest, properties } as TSchema;
+  }
+  if (s.type === 'array' && s.items) return { ...s, items: outputSchema(s.items as TSchema) } as TSchema;
+  return s;
+}
+
+const RANGE_ITEM = Type.Union([Type.String({ maxLength: 40 }), Type.Null()]);
+
+export function defineResource(def: ResourceDefinition): Resource {
+  const where = `resource ${def.slug}`;
+  for (const k of Object.keys(def.fields)) {
+    if (k === 'id' || isSysField(k) || k === 'tenant_id') throw new Error(`${where}: field ${k} is reserved`);
+  }
+
+  // Input: the fields, plus if/then rules for the conditionally required ones (documented in OpenAPI).
+  const base = obj(def.fields);
+  const conditions = (def.conditionalRequired ?? []).map((c) => {
+    if (!def.fields[c.field]) throw new Error(`${where}: conditional field ${c.field} is not a field`);
+    return {
+      if: {
+        properties: Object.fromEntries(Object.entries(c.when).map(([k, v]) => [k, { const: v }])),
+        required: Object.keys(c.when),
+      },
+      then: { required: [c.field] },
+    };
+  });
+  const inputSchema = (conditions.length ? { ...base, allOf: conditions } : base) as TObject;
+
+  const recordSchema = Type.Object(
+    {
+      id: Type.String({ pattern: ID_PATTERN, readOnly: true }),
+      ...(outputSchema(base) as TObject).properties,
+      ...SYS_FIELDS,
+    },
+    { additionalProperties: false },
+  );
+  // `required` in recordSchema comes from TypeBox (id and all sys fields); a projection may omit them.
+  delete (recordSchema as { required?: string[] }).required;
+
+  // Search body and the extracted columns it needs.
+  const columns = new Map<string, IndexedColumn>();
+  const addColumn = (field: string, ctx: string) => {
+    const path = field.split('.');
+    const s = schemaAt(def.fields, path);
+    if (!s) throw new Error(`${where}: ${ctx} names unknown field ${field}`);
+    const name = columnName(path);
+    if (!columns.has(name)) columns.set(name, { name, path, type: columnType(s, `${where}: ${ctx}`) });
+    return s;
+  };
+  const searchProps: Record<string, TSchema> = {};
+  for (const [key, spec] of Object.entries(def.search)) {
+    switch (spec.kind) {
+      case 'ids':
+        searchProps[key] = Type.Array(Type.String({ pattern: ID_PATTERN }), { maxItems: 1000 });
+        break;
+      case 'contains':
+        addColumn(spec.field, `search ${key}`);
+        searchProps[key] = Type.String({ maxLength: 500 });
+        break;
+      case 'in': {
+        const s = addColumn(spec.field, `search ${key}`);
+        const { readOnly: _ro, description: _d, ...item } = s as Record<string, unknown>;
+        searchProps[key] = Type.Array(item as TSchema, { maxItems: 1000 });
+        break;
+      }
+      case 'range': {
+        const s = addColumn(spec.field, `search ${key}`);
+        if (s.format !== 'date' && s.format !== 'date-time') throw new Error(`${where}: range ${key} needs a date field`);
+        searchProps[key] = Type.Array(RANGE_ITEM, {
+          minItems: 2,
+          maxItems: 2,
+          description: '[from, to], inclusive; either may be empty',
+        });
+        break;
+      }
+    }
+  }
+  for (const l of def.lookups ?? []) addColumn(l.field, `lookup ${l.segment}`);
+  const searchSchema = Type.Object(
+    Object.fromEntries(Object.entries(searchProps).map(([k, s]) => [k, Type.Optional(s)])),
+    { additionalProperties: false },
+  );
+
+  const conditional = def.conditionalRequired ?? [];
+  return {
+    def,
+    inputSchema,
+    recordSchema,
+    searchSchema,
+    table: { name: def.table, columns: [...columns.values()] },
+    projectable: new Set(['id', ...Object.keys(def.fields), ...Object.keys(SYS_FIELDS)]),
+    validate(body, prefix = '') {
+      const errors = check(base, body, prefix);
+      if (errors.length) return errors;
+      const rec = body as Record<string, unknown>;
+      for (const c of conditional) {
+        if (rec[c.field] !== undefined) continue;
+        if (Object.entries(c.when).every(([k, v]) => rec[k] === v)) {
+          const cond = Object.entries(c.when).map(([k, v]) => `${k} is ${JSON.stringify(v)}`).join(' and ');
+          return [{ field: prefix ? `${prefix}.${c.field}` : c.field, reason: `is required when ${cond}` }];
+        }
+      }
+      return [];
+    },
+  };
+}
+
+export { isRequired };

@@ -1,0 +1,73 @@
+import jsonpatch from 'fast-json-patch';
+import { Type } from '@sinclair/typebox';
+import { AppError, invalid, type FieldError } from '../../core/errors.js';
+import { check } from './validation.js';
+
+/** RFC 6902 operation, as the API documents it (`value` may be any JSON value). */
+export const PatchOperationSchema = Type.Object(
+  {
+    op: Type.String({ enum: ['add', 'remove', 'replace', 'move', 'copy', 'test'] }),
+    path: Type.String({ maxLength: 1024, pattern: '^(/.*)?$', description: 'JSON Pointer (RFC 6901)' }),
+    from: Type.Optional(Type.String({ maxLength: 1024, pattern: '^(/.*)?$' })),
+    value: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false, $id: 'PatchOperation' },
+);
+export const PatchDocumentSchema = Type.Array(PatchOperationSchema, { minItems: 1, maxItems: 1000 });
+
+export type PatchOp = { op: string; path: string; from?: string; value?: unknown };
+
+const firstSegment = (pointer: string) => (pointer.split('/')[1] ?? '').replace(/~1/g, '/').replace(/~0/g, '~');
+
+/**
+ * Checks the shape of a patch document and that it only touches what a client may change: never the
+ * id or a server-managed sys_* field (a `test` may read anything, so `test /sys_version` is a
+ * precondition), except `sys_locked`, which is how a record is locked and unlocked.
+ * Returns whether the patch touches sys_locked only (allowed on a locked record).
+ */
+export function checkPatch(ops: unknown, prefix = ''): { lockOnly: boolean } {
+  const errors = check(PatchDocumentSchema, ops, prefix);
+  if (errors.length) throw invalid(errors, 'bad_request');
+  const list = ops as PatchOp[];
+  const problems: FieldError[] = [];
+  let lockOnly = true;
+  list.forEach((o, i) => {
+    const at = prefix ? `${prefix}.${i}` : String(i);
+    if (o.op === 'test') return;
+    const seg = firstSegment(o.path);
+    if (o.path === '') problems.push({ field: `${at}.path`, reason: 'cannot replace the whole record; use PUT' });
+    else if (seg === 'id' || (seg.startsWith('sys_') && seg !== 'sys_locked'))
+      problems.push({ field: `${at}.path`, reason: `${seg} is managed by the server and cannot be changed` });
+    if (o.op === 'move' && o.from !== undefined) {
+      const fseg = firstSegment(o.from);
+      if (o.from === '' || fseg === 'id' || fseg.startsWith('sys_'))
+        problems.push({ field: `${at}.from`, reason: `cannot move ${fseg || 'the record'}` });
+    }
+    if (seg !== 'sys_locked') lockOnly = false;
+  });
+  if (problems.length) throw invalid(problems, 'bad_request');
+  return { lockOnly: lockOnly && list.some((o) => o.op !== 'test') };
+}
+
+/**
+ * Applies all operations to a copy of the document, or none: a failed `test` is a 409, an operation
+ * that cannot apply (path missing, bad index, missing value) a 400 naming the operation.
+ */
+export function applyPatch<T extends object>(doc: T, ops: PatchOp[], prefix = ''): T {
+  try {
+    return jsonpatch.applyPatch(doc, ops as jsonpatch.Operation[], true, false, true).newDocument;
+  } catch (e) {
+    if (e instanceof jsonpatch.JsonPatchError) {
+      const i = e.index ?? 0;
+      const at = prefix ? `${prefix}.${i}` : String(i);
+      if (e.name === 'TEST_OPERATION_FAILED') {
+        throw new AppError('conflict', `patch test failed at ${ops[i]?.path}: the record does not hold the tested value`, {
+          errors: [{ field: `${at}.value`, reason: 'test failed' }],
+        });
+      }
+      const reason = e.message.split('\n')[0]!;
+      throw invalid([{ field: `${at}.path`, reason }], 'bad_request');
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,223 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, onRequestHookHandler } from 'fastify';
+import { ID_PATTERN } from '../../core/ids.js';
+import type { Resource } from './define.js';
+import { PatchOperationSchema } from './patch.js';
+import { etag } from './paging.js';
+import { BATCH_MAX, type ResourceService } from './service.js';
+
+/**
+ * Turns a resource into its routes: list, create, search, batch, get, update, patch, delete, one per
+ * lookup, one per action. Bodies are validated by the service (one path for HTTP and batch); the body
+ * schemas here document them and are marked so that Fastify does not validate them a second time.
+ */
+export const SERVICE_VALIDATED = Symbol('accredit.serviceValidated');
+const viaService = <T extends object>(s: T): T => Object.assign(s, { [SERVICE_VALIDATED]: true });
+
+const ref = (name: string) => ({ $ref: `${name}#` });
+const idParam = Type.String({ pattern: ID_PATTERN });
+const tenantParams = Type.Object({ tenantId: idParam });
+const recordParams = Type.Object({ tenantId: idParam, id: idParam });
+const limit = Type.String({ pattern: '^[0-9]{1,6}$', description: 'page size (default 100)' });
+const exclusiveStartKey = Type.String({ maxLength: 512, description: 'LastEvaluatedKey of the previous page' });
+const fields = Type.String({ maxLength: 4000, description: 'comma-separated fields to return (dotted paths allowed); id is always returned' });
+const pageQuery = Type.Object({ fields: Type.Optional(fields), exclusiveStartKey: Type.Optional(exclusiveStartKey), limit: Type.Optional(limit) });
+
+const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ref('Error')]));
+
+/** Schemas shared by all resources (registered once): errors, patch operations, batch envelopes. */
+export function sharedSchemas(): TSchema[] {
+  const fieldError = Type.Object({ field: Type.String(), reason: Type.String() });
+  return [
+    Type.Object(
+      {
+        statusCode: Type.Integer(),
+        error: Type.String(),
+        code: Type.String(),
+        message: Type.String(),
+        errors: Type.Optional(Type.Array(fieldError)),
+        requestId: Type.String(),
+      },
+      { $id: 'Error' },
+    ),
+    PatchOperationSchema,
+  ];
+}
+
+/** Schemas of one resource, named after its type (BillingRun, BillingRunInput, BillingRunSearch). */
+export function resourceSchemas(r: Resource): TSchema[] {
+  const t = r.def.typeName;
+  return [
+    { ...r.recordSchema, $id: t, title: r.def.singular },
+    { ...r.inputSchema, $id: `${t}Input`, description: `the fields of a ${r.def.singular}; id and sys_* fields are set by the server (sys_* in a body are ignored)` },
+    { ...r.searchSchema, $id: `${t}Search` },
+  ] as TSchema[];
+}
+
+export function registerResource(app: FastifyInstance, r: Resource, service: ResourceService, auth: onRequestHookHandler, services: unknown) {
+  const { slug, typeName: t, name } = r.def;
+  const base = `/${slug}/:tenantId`;
+  const tags = [name];
+  const security = [{ bearerAuth: [] }];
+  const listResponse = Type.Object({
+    Count: Type.Integer(),
+    Items: Type.Array(ref(t) as unknown as TSchema),
+    LastEvaluatedKey: Type.Optional(Type.String()),
+  });
+  const withEtag = (reply: FastifyReply, version: number) => reply.header('etag', etag(version));
+  const common = (scope: 'read' | 'write' | 'admin') => ({ onRequest: auth, config: { scope } });
+
+  app.get(base, {
+    ...common('read'),
+    schema: { tags, security, summary: `List ${name.toLowerCase()}`, params: tenantParams, querystring: pageQuery, response: { 200: listResponse, ...errorResponses(400, 401, 403) } },
+    handler: (req) => service.list(req.ctx, req.query as object),
+  });
+
+  app.post(base, {
+    ...common('write'),
+    schema: {
+      tags, security, summary: `Create a ${r.def.singular}`, description: 'The server generates the id; an id in the body is a 400.',
+      params: tenantParams, body: viaService(ref(`${t}Input`)),
+      response: { 201: ref(t), ...errorResponses(400, 401, 403, 413) },
+    },
+    handler: async (req, reply) => {
+      const rec = await service.create(req.ctx, req.body);
+      withEtag(reply, rec.sys_version).code(201);
+      return rec;
+    },
+  });
+
+  app.post(`${base}/search`, {
+    ...common('read'),
+    schema: {
+      tags, security, summary: `Search ${name.toLowerCase()}`,
+      description: 'Strings match case-insensitively as "contains"; arrays match any of their values; [from, to] ranges are inclusive and either end may be empty.',
+      params: tenantParams,
+      querystring: Type.Object({ fieldsToReturn: Type.Optional(fields), exclusiveStartKey: Type.Optional(exclusiveStartKey), limit: Type.Optional(limit) }),
+      body: viaService(ref(`${t}Search`)),
+      response: { 200: Type.Object({ Items: Type.Array(ref(t) as unknown as TSchema), LastEvaluatedKey: Type.Optional(Type.String()) }), ...errorResponses(400, 401, 403) },
+    },
+    handler: (req) => service.search(req.ctx, req.body ?? {}, req.query as object),
+  });
+
+  const batchOp = Type.Object({
+    operation: Type.String({ enum: ['create', 'update', 'patch', 'delete'] }),
+    id: Type.Optional(idParam),
+    object: Type.Optional(ref(`${t}Input`) as unknown as TSchema),
+    patch_directives: Type.Optional(Type.Array(ref('PatchOperation') as unknown as TSchema)),
+  });
+  app.post(`${base}/batch`, {
+    ...common('write'),
+    schema: {
+      tags, security, summary: `Create, update, patch or delete up to ${BATCH_MAX} ${name.toLowerCase()}`,
+      description: 'Each operation succeeds or fails on its own; all run in one transaction.',
+      params: tenantParams,
+      body: viaService(Type.Object({ operations: Type.Array(batchOp, { minItems: 1, maxItems: BATCH_MAX }) })),
+      response: {
+        200: Type.Object({
+          success_count: Type.Integer(),
+          error_count: Type.Integer(),
+          results: Type.Array(
+            Type.Object({
+              index: Type.Integer(),
+              operation: Type.String(),
+              id: Type.Optional(Type.String()),
+              status: Type.Integer(),
+              success: Type.Boolean(),
+              object: Type.Optional(ref(t) as unknown as TSchema),
+              error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), reason: Type.String() }))) })),
+            }),
+          ),
+        }),
+        ...errorResponses(400, 401, 403, 413),
+      },
+    },
+    handler: (req) => service.batch(req.ctx, req.body),
+  });
+
+  for (const l of r.def.lookups ?? []) {
+    app.get(`${base}/${l.segment}/:value`, {
+      ...common('read'),
+      schema: {
+        tags, security, summary: l.summary ?? `List ${name.toLowerCase()} by ${l.field}`,
+        params: Type.Object({ tenantId: idParam, value: Type.String({ minLength: 1, maxLength: 256 }) }),
+        querystring: pageQuery,
+        response: { 200: listResponse, ...errorResponses(400, 401, 403) },
+      },
+      handler: (req) => service.lookup(req.ctx, l, (req.params as { value: string }).value, req.query as object),
+    });
+  }
+
+  for (const a of r.def.actions ?? []) {
+    const params = Object.fromEntries([...a.path.matchAll(/:(\w+)/g)].map((m) => [m[1]!, idParam]));
+    const route = {
+      ...common(a.method === 'GET' ? 'read' : 'write'),
+      schema: { tags, security, summary: a.summary, params: Type.Object({ tenantId: idParam, ...params }), response: { [a.status ?? 200]: a.response, ...errorResponses(400, 401, 403, 404) } },
+      handler: async (req: any, reply: FastifyReply) => {
+        const out = await a.handler(services, req.ctx, { tenantId: req.ctx.tenantId, params: req.params, body: req.body });
+        reply.code(a.status ?? 200);
+        return out;
+      },
+    };
+    if (a.method === 'GET') app.get(`${base}/${a.path}`, route);
+    else app.post(`${base}/${a.path}`, route);
+  }
+
+  app.get(`${base}/:id`, {
+    ...common('read'),
+    schema: {
+      tags, security, summary: `Get a ${r.def.singular}`, params: recordParams,
+      querystring: Type.Object({ fields: Type.Optional(fields), consistentRead: Type.Optional(Type.String({ enum: ['true', 'false'], description: 'accepted for compatibility; every read is consistent' })) }),
+      response: { 200: ref(t), ...errorResponses(400, 401, 403, 404) },
+    },
+    handler: async (req, reply) => {
+      const { record, version } = await service.get(req.ctx, (req.params as { id: string }).id, req.query as object);
+      withEtag(reply, version);
+      return record;
+    },
+  });
+
+  const ifMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'ETag of the version you read; 412 when stale' })) });
+  app.put(`${base}/:id`, {
+    ...common('write'),
+    schema: {
+      tags, security, summary: `Replace a ${r.def.singular}`,
+      description: 'A sys_version in the body is a precondition (409 when stale), as is If-Match (412).',
+      params: recordParams, headers: ifMatch, body: viaService(ref(`${t}Input`)),
+      response: { 200: ref(t), ...errorResponses(400, 401, 403, 404, 409, 412, 423) },
+    },
+    handler: async (req, reply) => {
+      const rec = await service.update(req.ctx, (req.params as { id: string }).id, req.body, req.headers['if-match']);
+      withEtag(reply, rec.sys_version);
+      return rec;
+    },
+  });
+
+  app.patch(`${base}/:id`, {
+    ...common('write'),
+    schema: {
+      tags, security, summary: `Patch a ${r.def.singular} (RFC 6902)`,
+      description: 'All operations apply or none; a failed test is a 409; a result that breaks the schema is a 422. `test /sys_version` works as a precondition; `replace /sys_locked` locks and unlocks.',
+      params: recordParams, headers: ifMatch, body: viaService(Type.Array(ref('PatchOperation') as unknown as TSchema, { minItems: 1 })),
+      response: { 200: ref(t), ...errorResponses(400, 401, 403, 404, 409, 412, 422, 423) },
+    },
+    handler: async (req, reply) => {
+      const rec = await service.patch(req.ctx, (req.params as { id: string }).id, req.body, req.headers['if-match']);
+      withEtag(reply, rec.sys_version);
+      return rec;
+    },
+  });
+
+  app.delete(`${base}/:id`, {
+    ...common('write'),
+    schema: {
+      tags, security, summary: `Delete a ${r.def.singular}`, params: recordParams, headers: ifMatch,
+      response: { 200: Type.String({ description: 'the id of the deleted record' }), ...errorResponses(401, 403, 404, 412, 423) },
+    },
+    handler: async (req, reply) => {
+      const id = await service.remove(req.ctx, (req.params as { id: string }).id, req.headers['if-match']);
+      // A bare JSON string, as the API documents.
+      return reply.type('application/json; charset=utf-8').send(JSON.stringify(id));
+    },
+  });
+}

@@ -1,0 +1,327 @@
+import { isDeepStrictEqual } from 'node:util';
+import { AppError, invalid, isAppError, notFound, type FieldError } from '../../core/errors.js';
+import { newId, isValidId } from '../../core/ids.js';
+import type { Clock } from '../../core/clock.js';
+import { securityContext, type RequestContext } from '../../core/context.js';
+import { RecordTable, type Filter, type StoredRecord } from '../../store/records.js';
+import type { Db, Store } from '../../store/store.js';
+import type { LookupSpec, Resource } from './define.js';
+import { isSysField } from './define.js';
+import { applyPatch, checkPatch, type PatchOp } from './patch.js';
+import { decodeKey, ifMatchAllows, pageLimit, parseProjection, preconditionFailed, project, toPage } from './paging.js';
+import { check } from './validation.js';
+
+export interface ServiceDeps {
+  store: Store;
+  clock: Clock;
+  pageSizeDefault: number;
+  pageSizeMax: number;
+}
+
+export interface PageQuery {
+  fields?: string;
+  exclusiveStartKey?: string;
+  limit?: number | string;
+}
+
+export interface ListPage {
+  Count: number;
+  Items: Record<string, unknown>[];
+  LastEvaluatedKey?: string;
+}
+
+export const BATCH_MAX = 100;
+
+export interface BatchOperation {
+  operation: 'create' | 'update' | 'patch' | 'delete';
+  id?: string;
+  object?: Record<string, unknown>;
+  patch_directives?: PatchOp[];
+}
+
+export interface BatchResult {
+  index: number;
+  operation: string;
+  id?: string;
+  status: number;
+  success: boolean;
+  object?: Record<string, unknown>;
+  error?: { code: string; message: string; errors?: FieldError[] };
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The record's client-owned part: everything but id and sys_* fields. */
+function fieldsOf(record: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record)) if (k !== 'id' && !isSysField(k)) out[k] = v;
+  return out;
+}
+
+/**
+ * The standard operations of every resource, written once: list, get, create, update, patch, delete,
+ * search, lookup and batch. Each write runs in a transaction that reads the row (locked on
+ * PostgreSQL), checks preconditions and the lock, and writes with a version check, so a change is
+ * all or nothing and never lost silently.
+ */
+export class ResourceService {
+  readonly table: RecordTable;
+  constructor(
+    readonly resource: Resource,
+    private readonly deps: ServiceDeps,
+  ) {
+    this.table = new RecordTable(resource.table, deps.store.dialect);
+  }
+
+  private get label() {
+    return this.resource.def.singular;
+  }
+
+  private inTx<T>(db: Db | undefined, fn: (db: Db) => Promise<T>): Promise<T> {
+    return db ? fn(db) : this.deps.store.transaction(fn);
+  }
+
+  private limit(q: PageQuery) {
+    return pageLimit(q.limit, this.deps.pageSizeDefault, this.deps.pageSizeMax);
+  }
+
+  private async pageOf(ctx: RequestContext, filters: Filter[], q: PageQuery, fieldsParam: string, raw?: string) {
+    const projection = parseProjection(raw, this.resource.projectable, fieldsParam);
+    const after = decodeKey(q.exclusiveStartKey);
+    const limit = this.limit(q);
+    const rows = await this.table.page(this.deps.store.db, ctx.tenantId, filters, after, limit + 1);
+    const { items, lastKey } = toPage(rows, limit);
+    return { Items: items.map((r) => project(r, projection)), lastKey };
+  }
+
+  async list(ctx: RequestContext, q: PageQuery): Promise<ListPage> {
+    const { Items, lastKey } = await this.pageOf(ctx, [], q, 'fields', q.fields);
+    return { Count: Items.length, Items, ...(lastKey ? { LastEvaluatedKey: lastKey } : {}) };
+  }
+
+  async lookup(ctx: RequestContext, lookup: LookupSpec, value: string, q: PageQuery): Promise<ListPage> {
+    const column = this.resource.table.columns.find((c) => c.path.join('.') === lookup.field)!;
+    const typed = column.type === 'bool' ? value === 'true' : column.type === 'num' ? Number(value) : value;
+    const { Items, lastKey } = await this.pageOf(ctx, [{ column: column.name, op: 'in', values: [typed] }], q, 'fields', q.fields);
+    return { Count: Items.length, Items, ...(lastKey ? { LastEvaluatedKey: lastKey } : {}) };
+  }
+
+  /** The search body -> filters (see SearchSpec); empty arrays and strings filter nothing. */
+  searchFilters(body: Record<string, unknown>): Filter[] {
+    const errors = check(this.resource.searchSchema, body);
+    if (errors.length) throw invalid(errors);
+    const filters: Filter[] = [];
+    for (const [key, spec] of Object.entries(this.resource.def.search)) {
+      const v = body[key];
+      if (v === undefined || v === null) continue;
+      if (spec.kind === 'ids') {
+        if ((v as string[]).length) filters.push({ column: 'id', op: 'in', values: v as string[] });
+        continue;
+      }
+      const column = this.resource.table.columns.find((c) => c.path.join('.') === spec.field)!;
+      if (spec.kind === 'contains') {
+        if (v !== '') filters.push({ column: column.name, op: 'contains', value: v as string });
+      } else if (spec.kind === 'in') {
+        if ((v as unknown[]).length) filters.push({ column: column.name, op: 'in', values: v as unknown[] });
+      } else {
+        const [from, to] = v as (string | null)[];
+        const bound = (s: string | null | undefined, end: boolean, i: number) => {
+          if (s === null || s === undefined || s === '') return undefined;
+          if (!/^\d{4}-\d{2}-\d{2}/.test(s) || Number.isNaN(Date.parse(s)))
+            throw invalid([{ field: `${key}.${i}`, reason: 'must be a date (YYYY-MM-DD) or date-time, or empty' }]);
+          // A bare date bounds a date-time field by the whole day.
+          if (column.type === 'datetime' && s.length === 10) return `${s}T${end ? '23:59:59.999' : '00:00:00.000'}Z`;
+          return s;
+        };
+        const f = bound(from, false, 0);
+        const t = bound(to, true, 1);
+        if (f !== undefined) filters.push({ column: column.name, op: 'gte', value: f });
+        if (t !== undefined) filters.push({ column: column.name, op: 'lte', value: t });
+      }
+    }
+    return filters;
+  }
+
+  async search(ctx: RequestContext, body: unknown, q: PageQuery & { fieldsToReturn?: string }) {
+    if (!isPlainObject(body)) throw invalid([{ field: '(body)', reason: 'must be an object' }]);
+    const filters = this.searchFilters(body);
+    const { Items, lastKey } = await this.pageOf(ctx, filters, q, 'fieldsToReturn', q.fieldsToReturn);
+    return { Items, ...(lastKey ? { LastEvaluatedKey: lastKey } : {}) };
+  }
+
+  async get(ctx: RequestContext, id: string, q: { fields?: string } = {}) {
+    const projection = parseProjection(q.fields, this.resource.projectable, 'fields');
+    const record = await this.table.get(this.deps.store.db, ctx.tenantId, id);
+    if (!record) throw notFound(this.label, id);
+    return { record: project(record, projection), version: record.sys_version };
+  }
+
+  private stamp(ctx: RequestContext, via: string) {
+    const now = this.deps.clock.now().toISOString();
+    return {
+      sys_last_modified_at: now,
+      sys_last_modified_by_id: ctx.actor.sub,
+      sys_last_security_context: securityContext(ctx, via),
+    };
+  }
+
+  /** The body of a create or update, with sys_* fields set aside (they are read-only and ignored). */
+  private fieldsFromBody(body: unknown, prefix = ''): Record<string, unknown> {
+    if (!isPlainObject(body)) throw invalid([{ field: prefix || '(body)', reason: 'must be an object' }]);
+    const fields = fieldsOf(body);
+    const errors = this.resource.validate(fields, prefix);
+    if (errors.length) throw invalid(errors);
+    return fields;
+  }
+
+  async create(ctx: RequestContext, body: unknown, db?: Db, prefix = ''): Promise<StoredRecord> {
+    if (isPlainObject(body) && body.id !== undefined) {
+      throw invalid([{ field: prefix ? `${prefix}.id` : 'id', reason: 'is generated by the server; leave it out of a create' }]);
+    }
+    const fields = this.fieldsFromBody(body, prefix);
+    const stamp = this.stamp(ctx, 'create');
+    const record: StoredRecord = {
+      id: newId(),
+      ...fields,
+      sys_created_at: stamp.sys_last_modified_at,
+      sys_created_by_id: ctx.actor.sub,
+      ...stamp,
+      sys_version: 1,
+      sys_locked: false,
+    };
+    await this.table.insert(db ?? this.deps.store.db, ctx.tenantId, record);
+    return record;
+  }
+
+  /** Reads for a change: 404, then If-Match (412), then the lock (423). */
+  private async current(db: Db, ctx: RequestContext, id: string, ifMatch: string | undefined, lockOnly = false) {
+    const old = await this.table.get(db, ctx.tenantId, id, { forUpdate: true });
+    if (!old) throw notFound(this.label, id);
+    if (!ifMatchAllows(ifMatch, old.sys_version)) throw preconditionFailed(old.sys_version);
+    if (old.sys_locked === true && !lockOnly) {
+      throw new AppError('locked', `${this.label} ${id} is locked; unlock it (PATCH replace /sys_locked false) before changing it`);
+    }
+    return old;
+  }
+
+  private async write(db: Db, ctx: RequestContext, old: StoredRecord, next: StoredRecord): Promise<StoredRecord> {
+    if (!(await this.table.update(db, ctx.tenantId, next, old.sys_version))) {
+      throw new AppError('conflict', `${this.label} ${old.id} was changed by another request; read it again and retry`);
+    }
+    return next;
+  }
+
+  async update(ctx: RequestContext, id: string, body: unknown, ifMatch?: string, db?: Db, prefix = ''): Promise<StoredRecord> {
+    const at = (f: string) => (prefix ? `${prefix}.${f}` : f);
+    if (isPlainObject(body)) {
+      if (body.id !== undefined && body.id !== id) throw invalid([{ field: at('id'), reason: `must be the id of the path (${id}) or left out` }]);
+      if (body.sys_version !== undefined && !Number.isInteger(body.sys_version)) {
+        throw invalid([{ field: at('sys_version'), reason: 'must be an integer (the version you read)' }]);
+      }
+    }
+    const fields = this.fieldsFromBody(body, prefix);
+    const expected = (body as Record<string, unknown>).sys_version as number | undefined;
+    return this.inTx(db, async (trx) => {
+      const old = await this.current(trx, ctx, id, ifMatch);
+      if (expected !== undefined && expected !== old.sys_version) {
+        throw new AppError('conflict', `sys_version ${expected} is stale: ${this.label} ${id} is at version ${old.sys_version}; read it again`);
+      }
+      if (isDeepStrictEqual(fields, fieldsOf(old))) return old;
+      return this.write(trx, ctx, old, this.next(ctx, old, fields, 'update'));
+    });
+  }
+
+  private next(ctx: RequestContext, old: StoredRecord, fields: Record<string, unknown>, via: string): StoredRecord {
+    const sys: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(old)) if (isSysField(k)) sys[k] = v;
+    return { id: old.id, ...fields, ...sys, ...this.stamp(ctx, via), sys_version: old.sys_version + 1 } as StoredRecord;
+  }
+
+  async patch(ctx: RequestContext, id: string, ops: unknown, ifMatch?: string, db?: Db, prefix = ''): Promise<StoredRecord> {
+    const { lockOnly } = checkPatch(ops, prefix);
+    return this.inTx(db, async (trx) => {
+      const old = await this.current(trx, ctx, id, ifMatch, lockOnly);
+      const patched = applyPatch(old, ops as PatchOp[], prefix) as Record<string, unknown>;
+      const fields = fieldsOf(patched);
+      const errors = this.resource.validate(fields, prefix);
+      const locked = patched.sys_locked ?? false;
+      if (typeof locked !== 'boolean') errors.push({ field: prefix ? `${prefix}.sys_locked` : 'sys_locked', reason: 'must be a boolean' });
+      if (errors.length) {
+        const e = invalid(errors, 'unprocessable');
+        throw new AppError('unprocessable', `the patched ${this.label} would be invalid: ${e.message}`, { errors });
+      }
+      if (isDeepStrictEqual(fields, fieldsOf(old)) && locked === (old.sys_locked ?? false)) return old;
+      const next = this.next(ctx, old, fields, 'patch');
+      next.sys_locked = locked;
+      return this.write(trx, ctx, old, next);
+    });
+  }
+
+  async remove(ctx: RequestContext, id: string, ifMatch?: string, db?: Db): Promise<string> {
+    return this.inTx(db, async (trx) => {
+      const old = await this.current(trx, ctx, id, ifMatch);
+      if (!(await this.table.delete(trx, ctx.tenantId, id, old.sys_version))) {
+        throw new AppError('conflict', `${this.label} ${id} was changed by another request; read it again and retry`);
+      }
+      return id;
+    });
+  }
+
+  /**
+   * Up to 100 operations, each applied wholly or not at all and reported on its own; all in one
+   * transaction (one commit for the lot). Every failure is detected before its write, so a failed
+   * operation leaves nothing behind and does not disturb the others.
+   */
+  async batch(ctx: RequestContext, body: unknown) {
+    if (!isPlainObject(body) || !Array.isArray(body.operations)) {
+      throw invalid([{ field: 'operations', reason: 'is required (an array of operations)' }]);
+    }
+    const ops = body.operations as unknown[];
+    if (ops.length === 0) throw invalid([{ field: 'operations', reason: 'must not be empty' }]);
+    if (ops.length > BATCH_MAX) throw invalid([{ field: 'operations', reason: `must have at most ${BATCH_MAX} operations (got ${ops.length})` }]);
+    const extra = Object.keys(body).filter((k) => k !== 'operations');
+    if (extra.length) throw invalid([{ field: extra[0]!, reason: 'is not a known field' }]);
+
+    const results = await this.deps.store.transaction(async (trx) => {
+      const out: BatchResult[] = [];
+      for (let i = 0; i < ops.length; i++) out.push(await this.batchOne(trx, ctx, ops[i], i));
+      return out;
+    });
+    const success_count = results.filter((r) => r.success).length;
+    return { success_count, error_count: results.length - success_count, results };
+  }
+
+  private async batchOne(trx: Db, ctx: RequestContext, raw: unknown, index: number): Promise<BatchResult> {
+    const at = `operations.${index}`;
+    const op = (isPlainObject(raw) ? raw : {}) as Partial<BatchOperation>;
+    const base = { index, operation: String(op.operation ?? ''), ...(typeof op.id === 'string' ? { id: op.id } : {}) };
+    try {
+      if (!isPlainObject(raw)) throw invalid([{ field: at, reason: 'must be an object' }]);
+      const unknown = Object.keys(raw).find((k) => !['operation', 'id', 'object', 'patch_directives'].includes(k));
+      if (unknown) throw invalid([{ field: `${at}.${unknown}`, reason: 'is not a known field' }]);
+      if (op.operation !== 'create' && (op.id === undefined || !isValidId(op.id))) {
+        if (['update', 'patch', 'delete'].includes(op.operation as string))
+          throw invalid([{ field: `${at}.id`, reason: op.id === undefined ? 'is required' : 'is not a valid id' }]);
+      }
+      switch (op.operation) {
+        case 'create': {
+          if (op.id !== undefined) throw invalid([{ field: `${at}.id`, reason: 'is generated by the server; leave it out of a create' }]);
+          const rec = await this.create(ctx, op.object, trx, `${at}.object`);
+          return { ...base, id: rec.id, status: 201, success: true, object: rec };
+        }
+        case 'update':
+          return { ...base, status: 200, success: true, object: await this.update(ctx, op.id!, op.object, undefined, trx, `${at}.object`) };
+        case 'patch':
+          return { ...base, status: 200, success: true, object: await this.patch(ctx, op.id!, op.patch_directives, undefined, trx, `${at}.patch_directives`) };
+        case 'delete':
+          await this.remove(ctx, op.id!, undefined, trx);
+          return { ...base, status: 200, success: true };
+        default:
+          throw invalid([{ field: `${at}.operation`, reason: 'must be one of: "create", "update", "patch", "delete"' }]);
+      }
+    } catch (e) {
+      if (!isAppError(e)) throw e;
+      return { ...base, status: e.status, success: false, error: { code: e.kind, message: e.message, ...(e.errors ? { errors: e.errors } : {}) } };
+    }
+  }
+}

@@ -1,0 +1,12 @@
+import type { Clock } from '../core/clock.js';
+import type { Store } from '../store/store.js';
+import type { Executions } from '../jobs/executions.js';
+import type { ResourceService } from './kit/service.js';
+
+/** What action handlers and domain services receive: the store, the clock and every resource's service. */
+export interface AppServices {
+  store: Store;
+  clock: Clock;
+  executions: Executions;
+  resource(slug: string): ResourceService;
+}

@@ -1,0 +1,141 @@
+import { sql } from 'kysely';
+import type { Db, DialectName, Store } from './store.js';
+import type { ColumnType, TableSpec } from './records.js';
+
+/**
+ * Migrations in two parts:
+ * 1. numbered migrations for the server's own tables (executions, …), applied once each, in order;
+ * 2. a declarative sync of the resource tables: each resource definition yields a TableSpec, and the
+ *    sync creates what is missing (table, extracted columns, indexes) and back-fills a new column from
+ *    the stored JSON. Adding a search field to a definition is therefore a migration by itself.
+ * On PostgreSQL an advisory lock makes concurrent start-ups of several server processes safe.
+ */
+interface Migration {
+  id: number;
+  name: string;
+  up(db: Db, dialect: DialectName): Promise<void>;
+}
+
+const jsonType = (d: DialectName) => (d === 'postgres' ? 'jsonb' : 'text');
+
+const MIGRATIONS: Migration[] = [
+  {
+    id: 1,
+    name: 'executions',
+    async up(db, dialect) {
+      await db.schema
+        .createTable('executions')
+        .ifNotExists()
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('resource', 'text', (c) => c.notNull())
+        .addColumn('record_id', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('start_date', 'text', (c) => c.notNull())
+        .addColumn('stop_date', 'text')
+        .addColumn('started_by', 'text')
+        .addColumn('output', sql.raw(jsonType(dialect)))
+        .addPrimaryKeyConstraint('executions_pk', ['tenant_id', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('executions_record_idx')
+        .ifNotExists()
+        .on('executions')
+        .columns(['tenant_id', 'resource', 'record_id', 'start_date'])
+        .execute();
+    },
+  },
+];
+
+const SQL_TYPE: Record<DialectName, Record<ColumnType, string>> = {
+  sqlite: { text: 'text', datetime: 'text', bool: 'integer', num: 'real' },
+  postgres: { text: 'text', datetime: 'text', bool: 'boolean', num: 'double precision' },
+};
+
+async function existingColumns(db: Db, dialect: DialectName, table: string): Promise<Set<string> | undefined> {
+  if (dialect === 'sqlite') {
+    const { rows } = await sql<{ name: string }>`select name from pragma_table_info(${table})`.execute(db);
+    return rows.length ? new Set(rows.map((r) => r.name)) : undefined;
+  }
+  const { rows } = await sql<{ column_name: string }>`
+    select column_name from information_schema.columns
+    where table_schema = current_schema() and table_name = ${table}`.execute(db);
+  return rows.length ? new Set(rows.map((r) => r.column_name)) : undefined;
+}
+
+/** SQL that extracts a field from the stored JSON, for back-filling a newly added column. */
+function extractSql(dialect: DialectName, path: string[], type: ColumnType) {
+  if (dialect === 'sqlite') {
+    const p = '$.' + path.map((k) => `"${k}"`).join('.');
+    return sql`json_extract(data, ${p})`;
+  }
+  const text = sql`data #>> ${sql.lit(`{${path.join(',')}}`)}`;
+  if (type === 'bool') return sql`(${text})::boolean`;
+  if (type === 'num') return sql`(${text})::double precision`;
+  return text;
+}
+
+export async function syncTable(db: Db, dialect: DialectName, spec: TableSpec): Promise<void> {
+  const have = await existingColumns(db, dialect, spec.name);
+  if (!have) {
+    let create = db.schema
+      .createTable(spec.name)
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('sys_version', 'integer', (c) => c.notNull())
+      .addColumn('data', sql.raw(jsonType(dialect)), (c) => c.notNull());
+    for (const col of spec.columns) create = create.addColumn(col.name, sql.raw(SQL_TYPE[dialect][col.type]));
+    await create.addPrimaryKeyConstraint(`${spec.name}_pk`, ['tenant_id', 'id']).execute();
+  } else {
+    for (const col of spec.columns) {
+      if (have.has(col.name)) continue;
+      await db.schema.alterTable(spec.name).addColumn(col.name, sql.raw(SQL_TYPE[dialect][col.type])).execute();
+      await sql`update ${sql.table(spec.name)} set ${sql.ref(col.name)} = ${extractSql(dialect, col.path, col.type)}`.execute(db);
+    }
+  }
+  for (const col of spec.columns) {
+    await db.schema
+      .createIndex(`${spec.name}_${col.name}_idx`)
+      .ifNotExists()
+      .on(spec.name)
+      .columns(['tenant_id', col.name, 'id'])
+      .execute();
+  }
+}
+
+async function applyAll(db: Db, dialect: DialectName, tables: TableSpec[]): Promise<string[]> {
+  const applied: string[] = [];
+  await db.schema
+    .createTable('accredit_migrations')
+    .ifNotExists()
+    .addColumn('id', 'integer', (c) => c.primaryKey())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('applied_at', 'text', (c) => c.notNull())
+    .execute();
+  const done = new Set((await db.selectFrom('accredit_migrations').select('id').execute()).map((r) => Number(r.id)));
+  for (const m of MIGRATIONS) {
+    if (done.has(m.id)) continue;
+    await db.transaction().execute(async (trx) => {
+      await m.up(trx, dialect);
+      await trx.insertInto('accredit_migrations').values({ id: m.id, name: m.name, applied_at: new Date().toISOString() }).execute();
+    });
+    applied.push(`${m.id}-${m.name}`);
+  }
+  for (const t of tables) await syncTable(db, dialect, t);
+  return applied;
+}
+
+const LOCK_KEY = 7_214_455_001; // arbitrary, constant: "accredit migrations"
+
+export async function migrate(store: Store, tables: TableSpec[]): Promise<string[]> {
+  if (store.dialect === 'sqlite') return applyAll(store.db, 'sqlite', tables);
+  return store.db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${LOCK_KEY})`.execute(conn);
+    try {
+      return await applyAll(conn, 'postgres', tables);
+    } finally {
+      await sql`select pg_advisory_unlock(${LOCK_KEY})`.execute(conn);
+    }
+  });
+}

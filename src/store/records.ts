@@ -1,0 +1,162 @@
+import { sql } from 'kysely';
+import type { Db, DialectName } from './store.js';
+
+/**
+ * Generic storage of one resource's records: a table per resource holding the whole record as JSON
+ * (`data`), its version, and one extracted column per searched or looked-up field, each indexed with
+ * (tenant_id, column, id) so that filters and keyset paging are index range scans.
+ */
+export type ColumnType = 'text' | 'bool' | 'num' | 'datetime';
+
+export interface IndexedColumn {
+  /** SQL column name, `f_` + the dotted path with `__` for dots. */
+  name: string;
+  /** Path of the field inside the record. */
+  path: string[];
+  type: ColumnType;
+}
+
+export interface TableSpec {
+  name: string;
+  columns: IndexedColumn[];
+}
+
+export type Filter =
+  | { column: string; op: 'in'; values: unknown[] }
+  | { column: string; op: 'contains'; value: string }
+  | { column: string; op: 'gte' | 'lte'; value: unknown };
+
+export type StoredRecord = Record<string, unknown> & { id: string; sys_version: number };
+
+export const columnName = (path: string[]) => `f_${path.join('__')}`;
+
+/** A value as it is stored in (and compared against) an extracted column; null when absent or unusable. */
+export function encodeColumn(value: unknown, type: ColumnType, dialect: DialectName): unknown {
+  if (value === undefined || value === null) return null;
+  switch (type) {
+    case 'bool':
+      if (typeof value !== 'boolean') return null;
+      return dialect === 'sqlite' ? (value ? 1 : 0) : value;
+    case 'num':
+      return typeof value === 'number' && Number.isFinite(value) ? value : null;
+    case 'datetime': {
+      // Stored as UTC ISO text so that lexical order is time order whatever offset the client sent.
+      if (typeof value !== 'string') return null;
+      const t = Date.parse(value);
+      return Number.isNaN(t) ? value : new Date(t).toISOString();
+    }
+    default:
+      return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
+  }
+}
+
+function valueAt(record: Record<string, unknown>, path: string[]): unknown {
+  let v: unknown = record;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return v;
+}
+
+function columnValues(spec: TableSpec, record: Record<string, unknown>, dialect: DialectName) {
+  const row: Record<string, unknown> = {};
+  for (const c of spec.columns) row[c.name] = encodeColumn(valueAt(record, c.path), c.type, dialect);
+  return row;
+}
+
+const parseData = (data: unknown): StoredRecord =>
+  (typeof data === 'string' ? JSON.parse(data) : data) as StoredRecord;
+
+export class RecordTable {
+  private readonly byName: Map<string, IndexedColumn>;
+  constructor(
+    readonly spec: TableSpec,
+    readonly dialect: DialectName,
+  ) {
+    this.byName = new Map(spec.columns.map((c) => [c.name, c]));
+  }
+
+  async get(db: Db, tenantId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<StoredRecord | undefined> {
+    let q = db
+      .selectFrom(this.spec.name)
+      .select('data')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id);
+    // SQLite transactions are already serialised; PostgreSQL takes the row lock for read-modify-write.
+    if (opts.forUpdate && this.dialect === 'postgres') q = q.forUpdate();
+    const row = await q.executeTakeFirst();
+    return row ? parseData(row.data) : undefined;
+  }
+
+  async insert(db: Db, tenantId: string, record: StoredRecord): Promise<void> {
+    await db
+      .insertInto(this.spec.name)
+      .values({
+        tenant_id: tenantId,
+        id: record.id,
+        sys_version: record.sys_version,
+        data: JSON.stringify(record),
+        ...columnValues(this.spec, record, this.dialect),
+      })
+      .execute();
+  }
+
+  /** Writes the record if the stored version is still `expectedVersion`; false when it is not (or gone). */
+  async update(db: Db, tenantId: string, record: StoredRecord, expectedVersion: number): Promise<boolean> {
+    const res = await db
+      .updateTable(this.spec.name)
+      .set({
+        sys_version: record.sys_version,
+        data: JSON.stringify(record),
+        ...columnValues(this.spec, record, this.dialect),
+      })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', record.id)
+      .where('sys_version', '=', expectedVersion)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  async delete(db: Db, tenantId: string, id: string, expectedVersion?: number): Promise<boolean> {
+    let q = db.deleteFrom(this.spec.name).where('tenant_id', '=', tenantId).where('id', '=', id);
+    if (expectedVersion !== undefined) q = q.where('sys_version', '=', expectedVersion);
+    const res = await q.executeTakeFirst();
+    return Number(res.numDeletedRows) === 1;
+  }
+
+  /**
+   * One keyset page: records matching every filter with id > after, in id order. Ids are UUIDv7, so a
+   * record inserted while a client pages lands after the existing ones and never shifts a page.
+   */
+  async page(db: Db, tenantId: string, filters: Filter[], after: string | undefined, limit: number): Promise<StoredRecord[]> {
+    let q = db.selectFrom(this.spec.name).select('data').where('tenant_id', '=', tenantId);
+    for (const f of filters) q = q.where((eb) => this.condition(eb, f));
+    if (after !== undefined) q = q.where('id', '>', after);
+    const rows = await q.orderBy('id').limit(limit).execute();
+    return rows.map((r) => parseData(r.data));
+  }
+
+  private encode(column: string, v: unknown): unknown {
+    if (column === 'id') return v;
+    const c = this.byName.get(column);
+    if (!c) throw new Error(`no indexed column ${column} on ${this.spec.name}`);
+    return encodeColumn(v, c.type, this.dialect);
+  }
+
+  private condition(eb: any, f: Filter) {
+    const ref = sql.ref(f.column);
+    switch (f.op) {
+      case 'in':
+        return eb(ref, 'in', f.values.map((v) => this.encode(f.column, v)));
+      case 'contains': {
+        const pattern = `%${f.value.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+        return sql<boolean>`lower(${ref}) like ${pattern} escape '\\'`;
+      }
+      case 'gte':
+        return eb(ref, '>=', this.encode(f.column, f.value));
+      case 'lte':
+        return eb(ref, '<=', this.encode(f.column, f.value));
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+
+export type DialectName = 'sqlite' | 'postgres';
+/** Records and rows are dynamic (tables come from resource definitions), so the Kysely schema is open. */
+export type Db = Kysely<any>;
+
+/**
+ * The storage port: one Kysely instance over SQLite or PostgreSQL. Everything that speaks SQL lives
+ * under store/; the rest of the server sees these functions and plain records.
+ */
+export interface Store {
+  readonly dialect: DialectName;
+  readonly db: Db;
+  /** Runs fn in one transaction (serialised on SQLite, READ COMMITTED + row locks on PostgreSQL). */
+  transaction<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
+  /** A description safe for logs (no password). */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  pgPoolMax?: number;
+  /** PostgreSQL statement timeout in ms (bounded work per query). */
+  statementTimeoutMs?: number;
+}
+
+/**
+ * Kysely's SQLite driver prepares every query anew; better-sqlite3 statements are reusable, so we keep
+ * the compiled statements of the hot paths (a bounded cache keyed by SQL text).
+ */
+function withStatementCache(db: Database.Database, max = 1000): SqliteDatabase {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(sql: string): SqliteStatement {
+      let stmt = cache.get(sql);
+      if (!stmt) {
+        if (cache.size >= max) cache.clear();
+        stmt = db.prepare(sql);
+        cache.set(sql, stmt);
+      }
+      return stmt as unknown as SqliteStatement;
+    },
+  };
+}
+
+function openSqlite(file: string): Store {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const raw = new Database(file);
+  // WAL lets readers run beside the writer. synchronous=NORMAL in WAL mode is durable against a crash
+  // of this process (SIGKILL): a commit is in the WAL (in the OS) before it is acknowledged; only an
+  // OS crash or power loss can lose the last transactions. FULL would fsync on every commit.
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = NORMAL');
+  raw.pragma('busy_timeout = 5000');
+  raw.pragma('foreign_keys = ON');
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  return {
+    dialect: 'sqlite',
+    db,
+    description: `sqlite:${file}`,
+    transaction: (fn) => db.transaction().execute(fn),
+    close: () => db.destroy(),
+  };
+}
+
+function openPostgres(url: string, opts: StoreOptions): Store {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.pgPoolMax ?? 10,
+    ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
+  });
+  // An idle client that loses its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  const u = new URL(url);
+  return {
+    dialect: 'postgres',
+    db,
+    description: `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`,
+    transaction: (fn) => db.transaction().execute(fn),
+    close: () => db.destroy(),
+  };
+}
+
+export function openStore(databaseUrl: string, opts: StoreOptions = {}): Store {
+  if (databaseUrl.startsWith('sqlite:')) return openSqlite(databaseUrl.slice('sqlite:'.length));
+  return openPostgres(databaseUrl, opts);
+}
