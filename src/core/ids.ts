@@ -6,7 +6,8 @@ import { v7 as uuidv7 } from 'uuid';
  */
 export const newId = (): string => uuidv7();
 
-/** The id pattern of the API (`^[\w|-]+$`), bounded so that an id can never be an abuse vector. */
+/** The id pattern of the API (`^[\w|-]+$`), bounded so that an id can never be an abuse vector. Tenants use it. */
 export const ID_PATTERN = '^[\\w|-]{1,128}$';
-const ID_RE = new RegExp(ID_PATTERN);
+/** Any record id of any resource (some resources also allow `:`). */
+const ID_RE = /^[\w|:-]{1,128}$/;
 export const isValidId = (s: unknown): s is string => typeof s === 'string' && ID_RE.test(s);

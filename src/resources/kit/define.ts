@@ -1,6 +1,5 @@
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import type { FieldError } from '../../core/errors.js';
-import { ID_PATTERN } from '../../core/ids.js';
 import { columnName, type ColumnType, type IndexedColumn, type TableSpec } from '../../store/records.js';
 import { bool, dateTime, int, isRequired, obj, str } from './fields.js';
 import { check } from './validation.js';
@@ -68,6 +67,8 @@ export interface ResourceDefinition {
   /** Schema component name ("BillingRun"). */
   typeName: string;
   table: string;
+  /** Pattern of this resource's ids (path parameter); default `^[\w|-]+$`, as most of the API. */
+  idPattern?: string;
   /** Where the schema came from: the reference, or what we designed where it is silent. */
   coverage: string;
   fields: Record<string, TSchema>;
@@ -96,6 +97,8 @@ export const isSysField = (name: string) => name.startsWith('sys_');
 
 export interface Resource {
   def: ResourceDefinition;
+  /** The id pattern, bounded to 128 characters. */
+  idPattern: string;
   /** The body of create / update: the fields, unknown ones rejected. */
   inputSchema: TObject;
   /** A stored record as returned: id, fields and sys fields, nothing required (projection). */
@@ -169,7 +172,7 @@ export function defineResource(def: ResourceDefinition): Resource {
 
   const recordSchema = Type.Object(
     {
-      id: Type.String({ pattern: ID_PATTERN, readOnly: true }),
+      id: Type.String({ readOnly: true }),
       ...(outputSchema(base) as TObject).properties,
       ...SYS_FIELDS,
     },
@@ -177,6 +180,9 @@ export function defineResource(def: ResourceDefinition): Resource {
   );
   // `required` in recordSchema comes from TypeBox (id and all sys fields); a projection may omit them.
   delete (recordSchema as { required?: string[] }).required;
+
+  const idPattern = (def.idPattern ?? '^[\\w|-]+$').replace(/\+\$$/, '{1,128}$');
+  if (!idPattern.endsWith('{1,128}$')) throw new Error(`${where}: idPattern must end with +$`);
 
   // Search body and the extracted columns it needs.
   const columns = new Map<string, IndexedColumn>();
@@ -192,7 +198,7 @@ export function defineResource(def: ResourceDefinition): Resource {
   for (const [key, spec] of Object.entries(def.search)) {
     switch (spec.kind) {
       case 'ids':
-        searchProps[key] = Type.Array(Type.String({ pattern: ID_PATTERN }), { maxItems: 1000 });
+        searchProps[key] = Type.Array(Type.String({ pattern: idPattern }), { maxItems: 1000 });
         break;
       case 'contains':
         addColumn(spec.field, `search ${key}`);
@@ -225,6 +231,7 @@ export function defineResource(def: ResourceDefinition): Resource {
   const conditional = def.conditionalRequired ?? [];
   return {
     def,
+    idPattern,
     inputSchema,
     recordSchema,
     searchSchema,

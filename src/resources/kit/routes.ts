@@ -17,7 +17,6 @@ const viaService = <T extends object>(s: T): T => Object.assign(s, { [SERVICE_VA
 const ref = (name: string) => ({ $ref: `${name}#` });
 const idParam = Type.String({ pattern: ID_PATTERN });
 const tenantParams = Type.Object({ tenantId: idParam });
-const recordParams = Type.Object({ tenantId: idParam, id: idParam });
 const limit = Type.String({ pattern: '^[0-9]{1,6}$', description: 'page size (default 100)' });
 const exclusiveStartKey = Type.String({ maxLength: 512, description: 'LastEvaluatedKey of the previous page' });
 const fields = Type.String({ maxLength: 4000, description: 'comma-separated fields to return (dotted paths allowed); id is always returned' });
@@ -56,6 +55,8 @@ export function resourceSchemas(r: Resource): TSchema[] {
 
 export function registerResource(app: FastifyInstance, r: Resource, service: ResourceService, auth: onRequestHookHandler, services: unknown) {
   const { slug, typeName: t, name } = r.def;
+  const recordId = Type.String({ pattern: r.idPattern });
+  const recordParams = Type.Object({ tenantId: idParam, id: recordId });
   const base = `/${slug}/:tenantId`;
   const tags = [name];
   const security = [{ bearerAuth: [] }];
@@ -102,7 +103,7 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
 
   const batchOp = Type.Object({
     operation: Type.String({ enum: ['create', 'update', 'patch', 'delete'] }),
-    id: Type.Optional(idParam),
+    id: Type.Optional(recordId),
     object: Type.Optional(ref(`${t}Input`) as unknown as TSchema),
     patch_directives: Type.Optional(Type.Array(ref('PatchOperation') as unknown as TSchema)),
   });
@@ -149,7 +150,7 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
   }
 
   for (const a of r.def.actions ?? []) {
-    const params = Object.fromEntries([...a.path.matchAll(/:(\w+)/g)].map((m) => [m[1]!, idParam]));
+    const params = Object.fromEntries([...a.path.matchAll(/:(\w+)/g)].map((m) => [m[1]!, m[1] === 'id' ? recordId : idParam]));
     const route = {
       ...common(a.method === 'GET' ? 'read' : 'write'),
       schema: { tags, security, summary: a.summary, params: Type.Object({ tenantId: idParam, ...params }), response: { [a.status ?? 200]: a.response, ...errorResponses(400, 401, 403, 404) } },

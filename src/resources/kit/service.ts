@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { AppError, invalid, isAppError, notFound, type FieldError } from '../../core/errors.js';
-import { newId, isValidId } from '../../core/ids.js';
+import { newId } from '../../core/ids.js';
 import type { Clock } from '../../core/clock.js';
 import { securityContext, type RequestContext } from '../../core/context.js';
 import { RecordTable, type Filter, type StoredRecord } from '../../store/records.js';
@@ -71,7 +71,9 @@ export class ResourceService {
     private readonly deps: ServiceDeps,
   ) {
     this.table = new RecordTable(resource.table, deps.store.dialect);
+    this.idRe = new RegExp(resource.idPattern);
   }
+  private readonly idRe: RegExp;
 
   private get label() {
     return this.resource.def.singular;
@@ -299,7 +301,7 @@ export class ResourceService {
       if (!isPlainObject(raw)) throw invalid([{ field: at, reason: 'must be an object' }]);
       const unknown = Object.keys(raw).find((k) => !['operation', 'id', 'object', 'patch_directives'].includes(k));
       if (unknown) throw invalid([{ field: `${at}.${unknown}`, reason: 'is not a known field' }]);
-      if (op.operation !== 'create' && (op.id === undefined || !isValidId(op.id))) {
+      if (op.operation !== 'create' && (typeof op.id !== 'string' || !this.idRe.test(op.id))) {
         if (['update', 'patch', 'delete'].includes(op.operation as string))
           throw invalid([{ field: `${at}.id`, reason: op.id === undefined ? 'is required' : 'is not a valid id' }]);
       }
