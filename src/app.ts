@@ -67,7 +67,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (body === '' || (Buffer.isBuffer(body) && body.length === 0)) return done(null, undefined);
     parseJson(req, body as string, done);
   };
-  app.removeContentTypeParser('application/json');
+  app.removeAllContentTypeParsers(); // JSON only: anything else is a 415
   app.addContentTypeParser(['application/json', 'application/json-patch+json'], { parseAs: 'string' }, jsonOrEmpty);
 
   await app.register(cors, {

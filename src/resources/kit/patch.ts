@@ -54,11 +54,14 @@ export function checkPatch(ops: unknown, prefix = ''): { lockOnly: boolean } {
  * that cannot apply (path missing, bad index, missing value) a 400 naming the operation.
  */
 export function applyPatch<T extends object>(doc: T, ops: PatchOp[], prefix = ''): T {
+  // One operation at a time on a private copy: the library's own sequence call reports a wrong index.
+  let out = structuredClone(doc);
+  let i = 0;
   try {
-    return jsonpatch.applyPatch(doc, ops as jsonpatch.Operation[], true, false, true).newDocument;
+    for (; i < ops.length; i++) out = jsonpatch.applyOperation(out, ops[i] as jsonpatch.Operation, true, true, true, i).newDocument;
+    return out;
   } catch (e) {
     if (e instanceof jsonpatch.JsonPatchError) {
-      const i = e.index ?? 0;
       const at = prefix ? `${prefix}.${i}` : String(i);
       if (e.name === 'TEST_OPERATION_FAILED') {
         throw new AppError('conflict', `patch test failed at ${ops[i]?.path}: the record does not hold the tested value`, {

@@ -1,0 +1,102 @@
+import { defineResource, search } from './kit/define.js';
+import { anyObject, bool, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+
+/**
+ * Programs: a certification programme (e.g. "Registered Nurse"), the credential definition that
+ * applications, certifications, courses, exams and billing runs hang off: who may hold it, how
+ * certificates are produced, the console layouts and portal display, and the numbering, renewal and
+ * reinstatement rules. The reference shows the fields from application_360_screen_id through
+ * enable_custom_application_portal_template (alphabetical); the rest is designed.
+ *
+ * Our choices where the reference is ambiguous or silent:
+ * - certificate_template and custom_application_portal_template are marked required in the reference
+ *   but only mean something when certificates are generated / the custom portal template is on; each
+ *   is required only in that case (conditionalRequired below).
+ * - Designed: name (required), abbreviation, is_active, the next-number counter
+ *   (next_certification_number), the grandfathered-renewal switch, default_renewal_period,
+ *   expiration_rule_set_id and program_group_id, all fields the reference's notes imply but whose
+ *   names were cut off.
+ */
+const customFieldValue = obj({
+  custom_field_id: ref('external:customFields'),
+  string_value: str(),
+  numeric_value: num(),
+  boolean_value: bool(),
+  file_url_value: str(),
+  list_value: list(str()),
+  table_value: list(anyObject()),
+});
+
+export const programs = defineResource({
+  slug: 'programs',
+  name: 'Programs',
+  singular: 'program',
+  typeName: 'Program',
+  table: 'programs',
+  coverage: 'partial (reference: application_360_screen_id .. enable_custom_application_portal_template); name, numbering, renewal, rule-set and group fields designed',
+  fields: {
+    name: designed(req(str()), 'cut off in the reference; every programme has a display name'),
+    abbreviation: designed(str(), 'short credential letters printed after a name (e.g. RN)'),
+    application_360_screen_id: str(),
+    application_page_layout_id: str(),
+    certificate_mode: oneOf(['automatically generate', 'create manually', 'disabled']),
+    // Required in the reference; we require it only when certificate_mode is 'automatically generate'.
+    certificate_template: str(),
+    certification_360_screen_id: str(),
+    certification_page_layout_id: str(),
+    // Required in the reference; we require it only when enable_custom_application_portal_template is true.
+    custom_application_portal_template: str(),
+    custom_field_values: list(customFieldValue),
+    customer_type: oneOf(['both', 'contact', 'organization']),
+    default_reinstatement_period: num({ description: 'how long after lapse a certification may be reinstated (unit not stated by the reference)' }),
+    description: str(),
+    display_in_portal: bool(),
+    display_order: num(),
+    enable_custom_application_portal_template: bool(),
+    default_renewal_period: designed(
+      num({ description: 'how long before expiration a renewal may be applied for (same unit as default_reinstatement_period)' }),
+      'README: programmes carry renewal and reinstatement periods; only the latter was visible',
+    ),
+    expiration_rule_set_id: designed(ref('expirationRuleSets'), 'README: a programme names the rule set that computes expiry dates'),
+    is_active: designed(bool(), 'expected by the reference coverage note (status/is_active), name not visible'),
+    next_certification_number: designed(
+      int({ minimum: 0, description: 'number given to the next certification activated in this programme, then incremented' }),
+      'reference note: a counter sorting after "e" whose name was not visible',
+    ),
+    program_group_id: designed(ref('programGroups'), 'reference coverage note: Program Groups suggest this link'),
+    renew_grandfathered_certifications: designed(
+      bool({ description: "renewing a certification of this programme also renews the holder's grandfathered certifications" }),
+      'reference note: a switch whose name was not visible',
+    ),
+  },
+  conditionalRequired: [
+    { field: 'certificate_template', when: { certificate_mode: 'automatically generate' } },
+    { field: 'custom_application_portal_template', when: { enable_custom_application_portal_template: true } },
+  ],
+  search: {
+    ids: search.ids(),
+    name: search.contains('name'),
+    customer_type: search.anyOf('customer_type'),
+    certificate_mode: search.anyOf('certificate_mode'),
+    display_in_portal: search.anyOf('display_in_portal'),
+    is_active: search.anyOf('is_active'),
+    program_group_id: search.anyOf('program_group_id'),
+    expiration_rule_set_id: search.anyOf('expiration_rule_set_id'),
+  },
+  lookups: [
+    { segment: 'programGroup', field: 'program_group_id', summary: 'List the programmes of a program group' },
+    { segment: 'expirationRuleSet', field: 'expiration_rule_set_id', summary: 'List the programmes that use an expiration rule set' },
+  ],
+  notes: [
+    'A programme is the credential definition; certifications, applications (program_id / target_program_id), training-provider programmes and billing-run filters point at it.',
+    'customer_type limits holders to contacts, organizations or both (certifications have owner_type contact | organization).',
+    'certificate_mode: certificates generated automatically from certificate_template, uploaded manually, or off; certificate_template is required only when certificate_mode is "automatically generate".',
+    'custom_application_portal_template is required only when enable_custom_application_portal_template is true (the reference flags both templates always required).',
+    'The *_page_layout_id / *_360_screen_id fields pick the default console layouts for applications and certifications of the programme; they point at console configuration outside this API (no target named by the reference).',
+    'next_certification_number (designed name): the number the next activated certification receives; activation consumes and increments it, so certificate numbers are per programme.',
+    'renew_grandfathered_certifications (designed name): when a certification of this programme is renewed, the holder\'s certifications flagged grandfathered are renewed too.',
+    'default_reinstatement_period: unit not stated by the reference; default_renewal_period (designed) uses the same unit.',
+    'display_in_portal, display_order and description drive the portal listing; program_group_id (designed) groups programmes for display and reporting.',
+    'Search body designed (the reference shows none).',
+  ],
+});
