@@ -26,7 +26,7 @@ const customFieldValues = () =>
     }),
   );
 
-export const ACTIVITY_STATUSES = ['draft', 'processed', 'under review', 'verified'] as const;
+const ACTIVITY_STATUSES = ['draft', 'processed', 'under review', 'verified'] as const;
 
 export const activities = defineResource({
   slug: 'activities',

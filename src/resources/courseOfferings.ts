@@ -1,0 +1,178 @@
+import { defineResource, search } from './kit/define.js';
+import { anyObject, bool, dateTime, designed, list, num, obj, ref, str } from './kit/fields.js';
+
+/**
+ * Course Offerings: one scheduled run of a course: type and dates (with a time zone), a training
+ * location or an address, the instructor(s), capacity, the fee charged, the portal sale window, an
+ * optional webinar, who may register (eligibility requirements) and, when overridden, the credits a
+ * completed registration earns. Partial in the reference: fields seen up to
+ * eligibility_requirements.member_options; no required flags were visible.
+ *
+ * Our choices where the reference is silent:
+ * - Nothing is required but what a registration cannot do without; the reference shows no flags, so
+ *   every field stays optional.
+ * - eligibility_requirements takes the shared Rhythm eligibility object whose fuller shape Directories
+ *   shows (section, chapter, committee members, certificants, status, organization and age
+ *   restrictions); it was cut in both places, so later properties are accepted as they are.
+ * - address is the shared Rhythm address; country is an ISO 3166-1 alpha-2 code in the reference
+ *   (an enum AD..ZW), checked here by pattern.
+ * - is_active and custom_field_values are designed (they sit after the cut in every sibling schema).
+ * - The search body is not in the reference; ours is designed (see search).
+ */
+const customFieldValue = () =>
+  obj({
+    custom_field_id: str(),
+    string_value: str(),
+    numeric_value: num(),
+    boolean_value: bool(),
+    file_url_value: str(),
+    list_value: list(str()),
+    table_value: list(anyObject()),
+  });
+
+const address = () =>
+  obj({
+    line1: str(),
+    line2: str(),
+    line3: str(),
+    city: str(),
+    state: str(),
+    postal_code: str(),
+    county: str(),
+    country: str({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 code' }),
+    country_name: str(),
+    latitude: num(),
+    longitude: num(),
+    time_zone_id: str(),
+  });
+
+const ids = () => list(str());
+/** The shared Rhythm eligibility criteria (seen whole up to age_restrictions on Directories). */
+const eligibility = () =>
+  obj(
+    {
+      logic_operator: str({ description: 'how the criteria combine; sample value "and"' }),
+      customer_type: str({ description: 'sample value "contact"' }),
+      members: bool(),
+      non_members: bool(),
+      member_options: obj({
+        member_type_ids: ids(),
+        member_package_ids: ids(),
+        member_statuses: list(str(), { description: 'sample value "active"' }),
+        member_status_reason_ids: ids(),
+        section_members: bool(),
+        section_member_options: obj({ logic_operator: str(), section_ids: ids(), section_type_ids: ids() }),
+        chapter_members: bool(),
+        chapter_member_options: obj({ logic_operator: str(), chapter_ids: ids(), chapter_type_ids: ids() }),
+      }),
+      committee_members: bool(),
+      committee_member_options: obj({
+        logic_operator: str(),
+        committee_ids: ids(),
+        committee_type_ids: ids(),
+        committee_position_ids: ids(),
+      }),
+      certificants: bool(),
+      certification_options: obj({ logic_operator: str(), program_ids: list(ref('programs')) }),
+      enable_status_restriction: bool(),
+      status_restrictions: list(str()),
+      enable_organization_restrictions: bool(),
+      organization_restrictions: obj({ organization_type_ids: ids(), contact_role_ids: ids() }),
+      enable_age_restrictions: bool(),
+      age_restrictions: designed(
+        obj({ minimum_age: num(), maximum_age: num() }),
+        'sub-fields not visible; the sibling fee schemas carry minimum_age / maximum_age',
+      ),
+    },
+    {
+      additionalProperties: true,
+      description: 'shared Rhythm eligibility criteria; the reference is cut after age_restrictions, so later properties are accepted as sent',
+    },
+  );
+
+export const courseOfferings = defineResource({
+  slug: 'courseOfferings',
+  name: 'Course Offerings',
+  singular: 'course offering',
+  typeName: 'CourseOffering',
+  table: 'course_offerings',
+  coverage: 'partial (reference, through eligibility_requirements); eligibility tail, is_active, custom fields and search designed',
+  fields: {
+    type: str({ description: 'delivery type; sample value "in person" (full list not visible)' }),
+    name: str(),
+    course_id: ref('courses'),
+    enable_capacity: bool(),
+    capacity_options: obj({ capacity: num() }),
+    event_id: ref('external:events'),
+    override_credit_assignment: bool(),
+    credits_to_assign: list(
+      obj({
+        credit_type_id: ref('creditTypes'),
+        quantity: num(),
+        automatically_verify: bool(),
+      }),
+    ),
+    program_ids: list(ref('programs')),
+    course_type_id: ref('courseTypes'),
+    timezone_mode: str({ description: 'sample value "local"' }),
+    timezone: str(),
+    timezone_offset: num(),
+    timezone_abbreviation: str(),
+    training_provider_id: ref('trainingProviders'),
+    instructor_id: ref('courseInstructors'),
+    training_location_id: ref('trainingLocations'),
+    start_date: dateTime(),
+    end_date: dateTime(),
+    fee_id: ref('courseFees'),
+    enable_webinar_integration: bool(),
+    webinar_integration_options: obj({
+      webinar_service: str({ description: 'integration service, e.g. "integrations-zoom-accounts"' }),
+      webinar_account_id: str(),
+      webinar_id: str(),
+    }),
+    webinar_url: str(),
+    survey_url: str(),
+    publish_to_portal: bool(),
+    sell_from: dateTime(),
+    sell_until: dateTime(),
+    short_description: str(),
+    description: str(),
+    additional_instructor_ids: list(ref('courseInstructors')),
+    address: address(),
+    enable_eligibility_requirements: bool(),
+    eligibility_requirements: eligibility(),
+    is_active: designed(bool(), 'hide an offering without deleting its registrations; sibling records carry it'),
+    custom_field_values: designed(list(customFieldValue()), 'every record of the API carries custom field values'),
+  },
+  search: {
+    ids: search.ids(),
+    name: search.contains('name'),
+    course_id: search.anyOf('course_id'),
+    course_type_id: search.anyOf('course_type_id'),
+    training_provider_id: search.anyOf('training_provider_id'),
+    training_location_id: search.anyOf('training_location_id'),
+    instructor_id: search.anyOf('instructor_id'),
+    event_id: search.anyOf('event_id'),
+    publish_to_portal: search.anyOf('publish_to_portal'),
+    is_active: search.anyOf('is_active'),
+    start_date: search.range('start_date'),
+    end_date: search.range('end_date'),
+  },
+  lookups: [
+    { segment: 'instructor', field: 'instructor_id', summary: 'List the offerings taught by an instructor' },
+    { segment: 'event', field: 'event_id', summary: 'List the offerings of a conference event' },
+    { segment: 'course', field: 'course_id', summary: 'List the offerings of a course' },
+    { segment: 'trainingProvider', field: 'training_provider_id', summary: 'List the offerings of a training provider' },
+    { segment: 'trainingLocation', field: 'training_location_id', summary: 'List the offerings held at a training location' },
+  ],
+  notes: [
+    'An offering is one scheduled run of a course, at a training location or an address, with instructor(s), capacity (enable_capacity + capacity_options), a fee (fee_id) and a portal sale window (sell_from / sell_until).',
+    'Credits: by default the course\'s own credit-assignment rules apply; override_credit_assignment=true replaces them with credits_to_assign. A completed registration then yields credits with origin "course registration".',
+    'Values seen in samples only (full enums not visible, so kept as free strings): type "in person", timezone_mode "local", logic_operator "and", customer_type "contact", member_statuses "active".',
+    'address.country is an ISO 3166-1 alpha-2 enum in the reference; checked here by the pattern ^[A-Z]{2}$.',
+    'eligibility_requirements: the reference is cut at member_options; we use the fuller shared shape seen on Directories and accept properties after age_restrictions as sent. age_restrictions sub-fields are designed.',
+    'The reference shows no list-all route (use lookups or search); the standard GET /courseOfferings/{tenantId} is served too.',
+    'GET /courseOfferings/{tenantId}/instructor/{instructor_id} is from the reference; the event lookup is served here as an authenticated /event/{event_id}. The public, unauthenticated listing of an event\'s offerings (listOfferingsByEventIdPublic, path inferred /public/event/{event_id}) is served by the domain issue.',
+    'Search body and the course, training provider and training location lookups are designed.',
+  ],
+});

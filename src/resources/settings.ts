@@ -1,0 +1,73 @@
+import { defineResource, search } from './kit/define.js';
+import { bool, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+
+/**
+ * Settings: the Certifications app's storefront and checkout configuration, one record per tenant:
+ * the business unit sales post to, the merchant and bank accounts that receive payments, which payment
+ * options checkout offers, the donation prompt, and the products used for restocking and cancellation
+ * fees. The first 14 fields are from the reference; the rest from the identical Awards settings schema.
+ *
+ * Our choices where the reference is ambiguous:
+ * - One record per tenant: the real API addresses it without an id (PATCH /settings/{tenantId}); the
+ *   kit serves the standard routes, and keeping a single record is left to the domain issue.
+ * - checkout_donation_options is marked required but only matters when donations are on; it is
+ *   required only when enable_donations_at_checkout is true.
+ * - bill_my_parent_organization_options shows no sub-fields; we give it the shape of
+ *   bill_my_organization_options, the form it configures being the same.
+ */
+const visibility = () => oneOf(['do not show', 'optional', 'required']);
+const billingForm = () =>
+  obj({
+    billing_address: visibility(),
+    purchase_order_number: visibility(),
+    reference_number: str(),
+  });
+
+export const settings = defineResource({
+  slug: 'settings',
+  name: 'Settings',
+  singular: 'setting',
+  typeName: 'Setting',
+  table: 'settings',
+  coverage: 'partial (reference + identical Awards settings schema); parent-organization options and donation amounts designed',
+  fields: {
+    business_unit_id: req(ref('external:businessUnits')),
+    merchant_account_id: req(ref('external:merchantAccounts')),
+    bank_account_id: req(ref('external:bankAccounts')),
+    enable_split_payments: bool(),
+    enable_electronic_checks: bool(),
+    enable_payroll_deduction: bool(),
+    enable_pay_later: bool(),
+    enable_bill_my_organization: bool(),
+    enable_bill_my_parent_organization: bool(),
+    use_pro_forma_invoices: bool(),
+    enable_donations_at_checkout: bool(),
+    restocking_fee_product_id: ref('external:products'),
+    cancellation_fee_product_id: ref('external:products'),
+    special_instructions: str(),
+    allow_customer_to_choose_installment_plan: bool(),
+    bill_my_organization_options: billingForm(),
+    bill_my_parent_organization_options: designed(billingForm(), 'no sub-fields visible; same form as bill_my_organization_options'),
+    // Required in the reference; we require it only when enable_donations_at_checkout is true.
+    checkout_donation_options: obj({
+      simple_checkout_donation_options: obj({
+        allow_user_to_specify_custom_amount: bool(),
+        donation_ask_text: str(),
+        donation_denominations: designed(list(num({ minimum: 0 })), 'items not described; read as the suggested amounts'),
+        donation_information: str(),
+      }),
+    }),
+  },
+  conditionalRequired: [{ field: 'checkout_donation_options', when: { enable_donations_at_checkout: true } }],
+  search: {
+    ids: search.ids(),
+    business_unit_id: search.anyOf('business_unit_id'),
+  },
+  notes: [
+    'One record per tenant (a singleton): the real API reads and patches it at /settings/{tenantId} without an id; we define it as a normal resource and the domain issue keeps it single.',
+    'The first 14 fields (business_unit_id .. special_instructions) are from the Certifications reference; allow_customer_to_choose_installment_plan and the three *_options objects come from the Awards settings schema, which begins identically.',
+    'bill_my_organization_options: the billing address and PO number of the "bill my organization" form can each be hidden, optional or required; bill_my_parent_organization_options (no sub-fields visible) takes the same shape.',
+    'checkout_donation_options is required only when enable_donations_at_checkout is true; donation_denominations are read as suggested amounts (numbers).',
+    'Later fields of the schema (likely installment and pay-later options) were not visible and are not defined.',
+  ],
+});
