@@ -46,6 +46,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
     },
     requestIdHeader: false,
+    // On SIGTERM, requests on open connections are still served while the server drains (no 503s).
+    return503OnClosing: false,
     trustProxy: process.env.TRUST_PROXY === 'true',
     routerOptions: { maxParamLength: 512 },
   });
