@@ -11,8 +11,8 @@ import { installErrorHandler } from './http/errors.js';
 import { registerOpenApi } from './http/openapi.js';
 import { RESOURCES } from './resources/index.js';
 import { ResourceService } from './resources/kit/service.js';
-import { registerResource, resourceSchemas, sharedSchemas, SERVICE_VALIDATED } from './resources/kit/routes.js';
-import { ajv, compile } from './resources/kit/validation.js';
+import { registerResource, resourceSchemas, sharedSchemas } from './resources/kit/routes.js';
+import { installCompilers } from './http/compilers.js';
 import type { AppServices } from './resources/services.js';
 
 export interface AppDeps {
@@ -56,13 +56,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   installErrorHandler(app);
-  // One validator for the whole server (see resources/kit/validation.ts); bodies of resource routes
-  // are validated by the service, so Fastify skips them.
-  app.setValidatorCompiler(({ schema, httpPart }) => {
-    if (httpPart === 'body' && (schema as Record<symbol, unknown>)[SERVICE_VALIDATED]) return () => true;
-    return compile(schema);
-  });
-
   // JSON (and JSON Patch) bodies; an empty body is "no body" (refresh and other actions take none).
   const parseJson = app.getDefaultJsonParser('error', 'error');
   const jsonOrEmpty = (req: any, body: string | Buffer, done: (err: Error | null, v?: unknown) => void) => {
@@ -81,10 +74,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await registerOpenApi(app, deps.version ?? '0.1.0');
 
-  for (const s of sharedSchemas()) {
+  // Named schemas: components in OpenAPI, resolved by the lazy compilers.
+  const named = new Map<string, Record<string, unknown>>();
+  for (const s of [...sharedSchemas(), ...RESOURCES.flatMap(resourceSchemas)]) {
     app.addSchema(s);
-    ajv.getSchema(String(s.$id)) || ajv.addSchema(s);
+    named.set(String(s.$id), s as Record<string, unknown>);
   }
+  installCompilers(app, named);
   const services = new Map<string, ResourceService>();
   const appServices: AppServices = {
     store,
@@ -99,7 +95,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('services', appServices);
   const auth = authHook(verifier);
   for (const r of RESOURCES) {
-    for (const s of resourceSchemas(r)) app.addSchema(s);
     const service = new ResourceService(r, { store, clock, pageSizeDefault: config.pageSizeDefault, pageSizeMax: config.pageSizeMax });
     services.set(r.def.slug, service);
     registerResource(app, r, service, auth, appServices);

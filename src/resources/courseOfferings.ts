@@ -156,7 +156,6 @@ export const courseOfferings = defineResource({
     publish_to_portal: search.anyOf('publish_to_portal'),
     is_active: search.anyOf('is_active'),
     start_date: search.range('start_date'),
-    end_date: search.range('end_date'),
   },
   lookups: [
     { segment: 'instructor', field: 'instructor_id', summary: 'List the offerings taught by an instructor' },

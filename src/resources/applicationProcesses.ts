@@ -1,0 +1,106 @@
+import { defineResource, search } from './kit/define.js';
+import { bool, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+
+/**
+ * Application Processes: the form and rules for one kind of application (certification, renewal,
+ * reinstatement, transfer) to one program: what it requires (credits by type, courses, exams,
+ * references, a fee), whether it is approved automatically once they are met, the notices it sends
+ * and how it is paid. Applications point here (process_id) and generateApplication starts from one.
+ * The reference shows the fields alphabetically through application_confirmation_email_options, plus
+ * program_id from its lookup route; the settings it describes without showing their names are designed.
+ *
+ * Our choices where the reference is ambiguous:
+ * - applicant_update_options is flagged required but matters only when allow_applicants_to_update_in_portal
+ *   is true; application_confirmation_email_options likewise only when the (designed)
+ *   enable_application_confirmation_email is true (conditionalRequired below).
+ * - program_id is required: a process leads to one program (its required flag was not visible).
+ * - name and type are required designed fields: a process is picked by name, and its type becomes the
+ *   type of the applications it generates.
+ */
+const emailMessage = () =>
+  obj({
+    from: str(),
+    from_name: str(),
+    reply_to: str(),
+    cc: str(),
+    bcc: str(),
+    subject: req(str()),
+    body: req(str()),
+  });
+
+const APPLICATION_TYPES = ['certification', 'renewal', 'reinstatement', 'transfer'] as const;
+const described = 'described by the reference, property name not visible';
+
+export const applicationProcesses = defineResource({
+  slug: 'applicationProcesses',
+  name: 'Application Processes',
+  singular: 'application process',
+  typeName: 'ApplicationProcess',
+  table: 'application_processes',
+  coverage:
+    'partial (reference: fields through application_confirmation_email_options, program_id); the settings it describes unnamed, requirements, name and type designed',
+  fields: {
+    name: designed(req(str()), 'a process is picked by name in the console and the portal'),
+    description: designed(str(), 'shown to applicants in the portal'),
+    type: designed(req(oneOf(APPLICATION_TYPES)), 'the type of the applications it generates'),
+    program_id: req(ref('programs')),
+    is_active: designed(bool(), 'retired processes stay for history but start no new applications'),
+    display_in_portal: designed(bool(), 'applicants start it themselves in the portal'),
+    available_to_training_providers: designed(bool(), described),
+    application_form_id: designed(ref('external:forms'), described),
+    expiration_rule_set_id: designed(ref('expirationRuleSets'), `${described}: computes the application's expiration`),
+    auto_approve: designed(bool(), `${described}: approved once every requirement is met, else pending approval`),
+
+    // Requirements.
+    credit_requirements: designed(
+      list(obj({ credit_type_id: req(ref('creditTypes')), quantity: req(num({ minimum: 0 })) })),
+      'credits needed, per credit type',
+    ),
+    required_course_ids: designed(list(ref('courses')), 'courses the applicant must have completed'),
+    required_exam_ids: designed(list(ref('exams')), 'exams the applicant must have passed'),
+    reference_process_id: designed(ref('appReferenceProcesses'), 'how references are collected, when required'),
+    application_fee_id: designed(ref('applicationFees'), 'the fee charged on submission'),
+
+    // Portal updates.
+    allow_applicants_to_update_in_portal: bool(),
+    applicant_update_options: obj({ update_form_id: req(ref('external:forms')) }),
+
+    // Notices.
+    enable_application_confirmation_email: designed(bool(), 'switch of application_confirmation_email_options'),
+    application_confirmation_email_options: obj({ application_confirmation_email: emailMessage() }),
+    submitted_notice_id: designed(ref('applicationNotices'), `${described} (one of three notices)`),
+    approved_notice_id: designed(ref('applicationNotices'), `${described} (one of three notices)`),
+    rejected_notice_id: designed(ref('applicationNotices'), `${described} (one of three notices)`),
+
+    // Payment.
+    allow_customer_to_choose_installment_plan: designed(bool(), described),
+    default_bank_account_id: designed(ref('external:bankAccounts'), described),
+    cancellation_fee_product_id: designed(ref('external:products'), described),
+    accept_credit_cards: designed(bool(), described),
+    pass_card_processing_fee_to_customer: designed(bool(), `${described}: card processing-fee handling`),
+    minimum_credit_card_amount: designed(num({ minimum: 0 }), described),
+    maximum_credit_card_amount: designed(num({ minimum: 0 }), described),
+    display_order: designed(int(), 'order in portal lists'),
+  },
+  // Flagged required by the reference, meaningful only when switched on.
+  conditionalRequired: [
+    { field: 'applicant_update_options', when: { allow_applicants_to_update_in_portal: true } },
+    { field: 'application_confirmation_email_options', when: { enable_application_confirmation_email: true } },
+  ],
+  search: {
+    ids: search.ids(),
+    name: search.contains('name'),
+    program_id: search.anyOf('program_id'),
+    type: search.anyOf('type'),
+    is_active: search.anyOf('is_active'),
+    display_in_portal: search.anyOf('display_in_portal'),
+  },
+  lookups: [{ segment: 'program', field: 'program_id', summary: 'List the application processes of a program' }],
+  notes: [
+    'Reference: list, get and the lookup GET /applicationProcesses/{tenantId}/program/{program_id}; fields allow_applicants_to_update_in_portal, applicant_update_options, application_confirmation_email_options, program_id.',
+    'applicant_update_options is required only when allow_applicants_to_update_in_portal is true; application_confirmation_email_options only when enable_application_confirmation_email (designed) is true.',
+    'The reference describes, without showing names, an expiration rule set for the application\'s expiration, the application form, auto-approval, availability to training providers, three application-notice references, installment-plan choice, a default bank account, a cancellation-fee product, min/max credit-card amounts, credit-card acceptance and card processing-fee handling: all designed under our names.',
+    'Requirements (credits per type, courses, exams, references, fee) are designed after the domain description.',
+    'Actions that start from a process (applications generateApplication) are served by the domain issue.',
+  ],
+});

@@ -1,0 +1,148 @@
+import { defineResource, search } from './kit/define.js';
+import { anyObject, bool, date, dateTime, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+
+/**
+ * Applications: one owner's (contact or organization) application to a program: first certification,
+ * renewal, reinstatement or transfer. Status moves draft -> missing requirements -> pending approval ->
+ * approved or rejected -> activated (also withdrawn, expired); a review track (review status, rounds,
+ * buckets, scores) runs beside it. Activation (a billing run's activate step) creates or renews a
+ * certification and fills certification_id and activation_date. From the reference: the create body
+ * through average_score and the alphabetical record through exam_fail_letter_sent_date.
+ *
+ * Our choices where the reference is ambiguous or silent:
+ * - organization_id is flagged required but applies only when owner_type is organization, and
+ *   target_program_id only to transfers: both are conditionally required (below). contact_id stays
+ *   required (an organization's application still has a submitting contact).
+ * - bucket_id is required as in the reference's stored schema.
+ * - `date`, `activation_date` and `exam_fail_letter_sent_date` carry no format in the reference and
+ *   stay free strings.
+ * - Fields after exam_fail_letter_sent_date were not visible; we designed status, status_reason_id,
+ *   expiration_date, submitted_date, the applicant's name and state, exam registrations and the order.
+ * - The reference's composite lookup programApplicant/{programId}/{ownerType}/{ownerId} takes three
+ *   path parameters, which a lookup cannot express; see notes.
+ */
+const customFieldValues = () =>
+  list(
+    obj({
+      custom_field_id: ref('external:customFields'),
+      string_value: str(),
+      numeric_value: num(),
+      boolean_value: bool(),
+      file_url_value: str(),
+      list_value: list(str()),
+      table_value: list(anyObject()),
+    }),
+  );
+
+const APPLICATION_STATUSES = [
+  'draft',
+  'missing requirements',
+  'pending approval',
+  'approved',
+  'rejected',
+  'activated',
+  'withdrawn',
+  'expired',
+] as const;
+
+const applicant = "denormalized copy of the applicant's contact data";
+
+export const applications = defineResource({
+  slug: 'applications',
+  name: 'Applications',
+  singular: 'application',
+  typeName: 'Application',
+  table: 'applications',
+  idPattern: '^[\\w:|-]+$',
+  coverage:
+    'partial (reference, fields through exam_fail_letter_sent_date); status, status_reason_id, expiration and submission dates, name, state, exam registrations, order, search and lookups designed',
+  fields: {
+    owner_type: req(oneOf(['contact', 'organization'])),
+    contact_id: req(ref('external:contacts')),
+    organization_id: ref('external:organizations'),
+    type: req(oneOf(['certification', 'renewal', 'reinstatement', 'transfer'])),
+    program_id: req(ref('programs')),
+    target_program_id: ref('programs', { description: 'the program transferred to (transfers)' }),
+    process_id: ref('applicationProcesses'),
+    date: req(str({ description: 'application date (no format in the reference)' })),
+    training_provider_id: ref('trainingProviders'),
+
+    status: designed(oneOf(APPLICATION_STATUSES), 'lifecycle status (name not visible; values from applicationNotices and the domain); absent = draft'),
+    status_reason_id: designed(ref('appStatusReasons'), 'why the application is in its status'),
+    submitted_date: designed(dateTime(), 'when the applicant submitted it'),
+    expiration_date: designed(date(), 'computed by the process\'s expiration rule set; billing runs expire applications by it'),
+    activation_date: str(),
+    certification_id: ref('certifications'),
+
+    // Review track (Rhythm's shared review engine).
+    review_status: oneOf(['pending review', 'alternate', 'accepted', 'declined']),
+    last_review_status_change: dateTime(),
+    pending_console_review: bool(),
+    submission_space_id: str(),
+    override_bucket_assignment: bool(),
+    round_id: str(),
+    bucket_id: req(str()),
+    average_score: num(),
+
+    // Requirements.
+    credits: list(
+      obj({
+        credit_id: req(ref('credits')),
+        credit_type_id: req(ref('creditTypes')),
+        exclusive: bool({ description: "true = the applied quantity is deducted from the credit's available balance" }),
+        quantity: req(num()),
+      }),
+    ),
+    course_offering_ids: list(ref('courseOfferings')),
+    exam_registration_ids: designed(list(ref('examRegistrations')), 'exam requirements met by these registrations'),
+    exam_fail_letter_sent_date: str(),
+
+    // Applicant details (copies).
+    name: designed(str(), applicant),
+    first_name: designed(str(), applicant),
+    last_name: designed(str(), applicant),
+    email_address: str(),
+    city: str(),
+    state: designed(str(), applicant),
+    country: str(),
+
+    embed_membership_application: bool(),
+    order_id: designed(ref('external:orders'), 'the fee order generateOrder produced'),
+    custom_field_values: customFieldValues(),
+  },
+  // Flagged required by the reference, meaningful in one case only.
+  conditionalRequired: [
+    { field: 'organization_id', when: { owner_type: 'organization' } },
+    { field: 'target_program_id', when: { type: 'transfer' } },
+  ],
+  search: {
+    ids: search.ids(),
+    name: search.contains('name'),
+    status: search.anyOf('status'),
+    type: search.anyOf('type'),
+    review_status: search.anyOf('review_status'),
+    program_id: search.anyOf('program_id'),
+    contact_id: search.anyOf('contact_id'),
+    organization_id: search.anyOf('organization_id'),
+    training_provider_id: search.anyOf('training_provider_id'),
+    expiration_date: search.range('expiration_date'),
+  },
+  lookups: [
+    { segment: 'program', field: 'program_id', summary: 'List the applications to a program' },
+    { segment: 'contact', field: 'contact_id', summary: "List a contact's applications" },
+    { segment: 'organization', field: 'organization_id', summary: "List an organization's applications" },
+    { segment: 'applicationProcess', field: 'process_id', summary: 'List the applications of an application process' },
+    { segment: 'certification', field: 'certification_id', summary: 'List the applications that created or renewed a certification' },
+    { segment: 'trainingProvider', field: 'training_provider_id', summary: "List a training provider's applications" },
+  ],
+  notes: [
+    'type: certification (first time), renewal, reinstatement or transfer; target_program_id is required only for transfers, organization_id only when owner_type is organization (both flagged always required by the reference).',
+    'Status is not visible in the reference; its values come from applicationNotices.applicable_statuses plus withdrawn and expired from the domain. Approved applications are activated by billing runs (certification_id, activation_date filled); expired ones by the expire step.',
+    'credits[] are credit records applied per credit type; exclusive = the quantity is consumed from that credit\'s balance. course_offering_ids count toward course requirements.',
+    'Review fields (review_status, round_id, bucket_id, average_score, pending_console_review, submission_space_id, override_bucket_assignment) mirror Rhythm\'s shared review engine; bucket_id is required as in the reference\'s stored schema.',
+    'city, country, email_address (reference) and name, first_name, last_name, state (designed) are copies of the applicant\'s contact data.',
+    'embed_membership_application: the generated order embeds a full membership application.',
+    'Lookup GET /applications/{tenantId}/programApplicant/{programId}/{ownerType}/{ownerId} (field program_applicant_id) has three path parameters and cannot be declared as a one-field lookup; it needs the kit or the domain issue. Until then: search with program_id + contact_id/organization_id.',
+    'Actions generateApplication (POST .../generateApplication/{processId}/{ownerType}/{ownerId}) and generateOrder (POST .../generateOrder) are served by the domain issue.',
+  ],
+});

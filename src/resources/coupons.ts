@@ -1,0 +1,91 @@
+import { defineResource, search } from './kit/define.js';
+import { anyObject, bool, date, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+
+/**
+ * Coupons: a discount on certification-side purchases (application, course, exam and other fees sold
+ * through the certifications checkout). The catalog's fields come from the coupons of sibling Rhythm
+ * APIs (events, membership, commerce) and are unconfirmed for this one; the certification-specific
+ * "apply to … fees" switches and their discount settings, whose names were not seen, are designed.
+ *
+ * Our choices:
+ * - One switch and one discount block per kind of fee (application, course, exam, other fees); a
+ *   block is required only when its switch is on (conditionalRequired below). A discount is a
+ *   percentage or a fixed amount, optionally limited to some fee records.
+ * - A code customers enter, a validity window and a usage cap are designed as the checkout needs them.
+ */
+const customFieldValues = () =>
+  list(
+    obj({
+      custom_field_id: ref('external:customFields'),
+      string_value: str(),
+      numeric_value: num(),
+      boolean_value: bool(),
+      file_url_value: str(),
+      list_value: list(str()),
+      table_value: list(anyObject()),
+    }),
+  );
+
+/** How a kind of fee is discounted; fee ids empty = every fee of that kind. */
+const feeDiscount = (feeIdsField: string, feeSlug: string, what: string) =>
+  designed(
+    obj({
+      discount_type: req(oneOf(['percentage', 'fixed amount'])),
+      amount: req(num({ minimum: 0, description: 'percent (0-100) or amount in the fee currency' })),
+      [feeIdsField]: list(ref(feeSlug)),
+    }),
+    `discount on ${what} (the certification-specific discount info; names not visible)`,
+  );
+
+const APPLY_TO = {
+  apply_to_application_fees: 'application_fee_discount',
+  apply_to_course_fees: 'course_fee_discount',
+  apply_to_exam_fees: 'exam_fee_discount',
+  apply_to_fees: 'fee_discount',
+} as const;
+
+export const coupons = defineResource({
+  slug: 'coupons',
+  name: 'Coupons',
+  singular: 'coupon',
+  typeName: 'Coupon',
+  table: 'coupons',
+  coverage: 'minimal (fields from sibling Rhythm coupon schemas, unconfirmed); code, validity, usage cap and per-fee discounts designed',
+  fields: {
+    name: req(str()),
+    description: designed(str(), 'shown to staff and at checkout'),
+    code: designed(str(), 'what a customer enters at checkout'),
+    code_generation_html: str(),
+    is_active: bool(),
+    start_date: designed(date(), 'first day the coupon can be used'),
+    end_date: designed(date(), 'last day the coupon can be used'),
+    maximum_number_of_uses: designed(int({ minimum: 1 }), 'total redemptions allowed; absent = unlimited'),
+    discount_method: oneOf(['discount line item', 'inline discount']),
+    discount_product_id: ref('external:products', { description: 'product a discount line item is booked to' }),
+    maximum_discount: num({ description: 'cap on the total discount, whatever the configuration' }),
+    apply_to_application_fees: designed(bool(), 'certification-specific switch (name not visible)'),
+    application_fee_discount: feeDiscount('application_fee_ids', 'applicationFees', 'application fees'),
+    apply_to_course_fees: designed(bool(), 'certification-specific switch (name not visible)'),
+    course_fee_discount: feeDiscount('course_fee_ids', 'courseFees', 'course fees'),
+    apply_to_exam_fees: designed(bool(), 'certification-specific switch (name not visible)'),
+    exam_fee_discount: feeDiscount('exam_fee_ids', 'examFees', 'exam fees'),
+    apply_to_fees: designed(bool(), 'certification-specific switch (name not visible)'),
+    fee_discount: feeDiscount('fee_ids', 'fees', 'other certification fees'),
+    custom_field_values: customFieldValues(),
+  },
+  // Each discount block is required only when its switch is on.
+  conditionalRequired: Object.entries(APPLY_TO).map(([flag, field]) => ({ field, when: { [flag]: true } })),
+  search: {
+    ids: search.ids(),
+    name: search.contains('name'),
+    code: search.anyOf('code'),
+    is_active: search.anyOf('is_active'),
+    discount_method: search.anyOf('discount_method'),
+    end_date: search.range('end_date'),
+  },
+  notes: [
+    'Only the slug and the list route were visible for this API; the catalog\'s fields (name, code_generation_html, discount_method, discount_product_id, maximum_discount, is_active, custom_field_values) are shared by the coupons of sibling Rhythm APIs and unconfirmed here.',
+    'discount_method: a separate discount line item booked to discount_product_id, or inline on the discounted line; maximum_discount caps the total discount.',
+    'Designed: code, description, validity window, usage cap, and one apply_to_* switch with its discount block per kind of fee (application, course, exam, other), each block required when its switch is on.',
+  ],
+});

@@ -1,0 +1,126 @@
+import { defineResource, search } from './kit/define.js';
+import { anyObject, bool, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+
+/**
+ * Directories: a published, configurable portal listing of certified people (the public registry
+ * used to verify a certification): which fields can be searched and shown, how results and entries
+ * render, an optional radius search, who may use it (public, or eligibility criteria), and which
+ * records appear (query filter). Same schema as the Membership API's Directories. Partial in the
+ * reference: top-level fields seen through query_filter_rules; eligibility_criteria cut inside
+ * age_restrictions; query_filter_rules shape not seen.
+ *
+ * Our choices where the reference is ambiguous:
+ * - custom_search_results_template, custom_directory_entry_template, radius_search_options,
+ *   eligibility_criteria and query_filter_rules are marked required in the reference although each
+ *   belongs to a toggle; each is required only when its toggle says so (conditionalRequired below).
+ *   searchable_fields stays required (non-empty): a directory without search criteria is meaningless.
+ * - eligibility_criteria accepts properties after the visible cut as sent; age_restrictions
+ *   sub-fields are designed; query_filter_rules is free-form (a rules tree whose shape is not shown).
+ * - The search body is not in the reference; ours is designed.
+ */
+const ids = () => list(str());
+
+export const directories = defineResource({
+  slug: 'directories',
+  name: 'Directories',
+  singular: 'directory',
+  typeName: 'Directory',
+  table: 'directories',
+  coverage: 'partial (reference, through query_filter_rules); toggle-bound requirements, age restrictions and search designed',
+  fields: {
+    name: req(str()),
+    is_public: bool(),
+    display_mode: oneOf(['search', 'list']),
+    searchable_fields: req(
+      list(
+        obj({
+          name: str({ description: 'the field searched' }),
+          label: str(),
+          group_name: str(),
+        }),
+        { nonEmpty: true },
+      ),
+    ),
+    additional_fields: list(str()),
+    enable_custom_search_results_template: bool(),
+    // Required in the reference; only when enable_custom_search_results_template is true (conditionalRequired).
+    custom_search_results_template: str(),
+    directory_entry_mode: oneOf(['do not show', 'use default', 'custom']),
+    // Required in the reference; only when directory_entry_mode is "custom" (conditionalRequired).
+    custom_directory_entry_template: str(),
+    enable_radius_search: bool(),
+    // Required in the reference; only when enable_radius_search is true (conditionalRequired).
+    radius_search_options: obj({
+      postal_code_field: str(),
+      radius_options: list(num()),
+    }),
+    enable_eligibility_criteria: bool(),
+    // Required in the reference; only when enable_eligibility_criteria is true (conditionalRequired).
+    eligibility_criteria: obj(
+      {
+        logic_operator: str({ description: 'how the criteria combine; sample value "and"' }),
+        customer_type: str(),
+        members: bool(),
+        non_members: bool(),
+        member_options: obj({
+          member_type_ids: ids(),
+          member_package_ids: ids(),
+          member_statuses: ids(),
+          member_status_reason_ids: ids(),
+          section_members: bool(),
+          section_member_options: obj({ logic_operator: str(), section_ids: ids(), section_type_ids: ids() }),
+          chapter_members: bool(),
+          chapter_member_options: obj({ logic_operator: str(), chapter_ids: ids(), chapter_type_ids: ids() }),
+        }),
+        committee_members: bool(),
+        committee_member_options: obj({
+          logic_operator: str(),
+          committee_ids: ids(),
+          committee_type_ids: ids(),
+          committee_position_ids: ids(),
+        }),
+        certificants: bool(),
+        certification_options: obj({ logic_operator: str(), program_ids: list(ref('programs')) }),
+        enable_status_restriction: bool(),
+        status_restrictions: list(str()),
+        enable_organization_restrictions: bool(),
+        organization_restrictions: obj({ organization_type_ids: ids(), contact_role_ids: ids() }),
+        enable_age_restrictions: bool(),
+        age_restrictions: designed(
+          obj({ minimum_age: num(), maximum_age: num() }),
+          'sub-fields cut in the reference; the sibling fee schemas carry minimum_age / maximum_age',
+        ),
+      },
+      {
+        additionalProperties: true,
+        description: 'shared Rhythm eligibility criteria; the reference is cut inside age_restrictions, so later properties are accepted as sent',
+      },
+    ),
+    enable_messaging: bool(),
+    enable_query_filter: bool(),
+    // Required in the reference; only when enable_query_filter is true (conditionalRequired).
+    query_filter_rules: anyObject({ description: 'rules selecting the records listed; shape not in the reference' }),
+  },
+  conditionalRequired: [
+    { field: 'custom_search_results_template', when: { enable_custom_search_results_template: true } },
+    { field: 'custom_directory_entry_template', when: { directory_entry_mode: 'custom' } },
+    { field: 'radius_search_options', when: { enable_radius_search: true } },
+    { field: 'eligibility_criteria', when: { enable_eligibility_criteria: true } },
+    { field: 'query_filter_rules', when: { enable_query_filter: true } },
+  ],
+  search: {
+    ids: search.ids(),
+    name: search.contains('name'),
+    is_public: search.anyOf('is_public'),
+    display_mode: search.anyOf('display_mode'),
+  },
+  notes: [
+    'A directory is a portal search page over certification records; display_mode "search" shows criteria first, "list" shows results at once.',
+    'searchable_fields (non-empty) are the criteria inputs (field name, label, group); additional_fields are extra result columns.',
+    'is_public=true opens it to anonymous users; otherwise enable_eligibility_criteria + eligibility_criteria restrict who may view it (members by type, package or status, section, chapter and committee members, certificants of given programmes, status, organization and age restrictions).',
+    'Rendering: custom_search_results_template, directory_entry_mode + custom_directory_entry_template. Radius search: distance from a postal-code field with fixed radius choices. enable_query_filter + query_filter_rules restrict which records appear (else a default filter); enable_messaging lets users contact listed people.',
+    'The five toggle-bound objects/templates are required in the reference; we require each only when its toggle is on (for the entry template: directory_entry_mode "custom").',
+    'Same schema as the Membership API\'s Directories. The public directory-search endpoint is not in the reference; serving it belongs to the domain issue.',
+    'Designed: age_restrictions sub-fields, the open tail of eligibility_criteria, the free-form query_filter_rules, the search body.',
+  ],
+});

@@ -1,0 +1,76 @@
+import { defineResource, search } from './kit/define.js';
+import { anyObject, bool, dateTime, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+
+/**
+ * Exam Fees: the product charged for sitting an exam. Exam offerings charge one fee for a first
+ * attempt (fee_id) and another for a retake (retest_fee_id). Partial in the reference: only the fields
+ * echoed by the public online-store answer were seen (exam_id, name, price, member_price,
+ * enable_special_prices); the full record very likely shares the product base of Course Fees.
+ *
+ * Our choices where the reference is silent (designed, optional):
+ * - from the product base of Course Fees: type ("certifications-exam-fees"), business_unit_id,
+ *   cancellation fee, portal publication window, is_active, notes and custom_field_values;
+ * - special_prices: what enable_special_prices switches on (details not visible): dated prices;
+ * - the search body and the exam lookup.
+ */
+const customFieldValue = () =>
+  obj({
+    custom_field_id: str(),
+    string_value: str(),
+    numeric_value: num(),
+    boolean_value: bool(),
+    file_url_value: str(),
+    list_value: list(str()),
+    table_value: list(anyObject()),
+  });
+
+export const examFees = defineResource({
+  slug: 'examFees',
+  name: 'Exam Fees',
+  singular: 'exam fee',
+  typeName: 'ExamFee',
+  table: 'exam_fees',
+  coverage: 'partial (reference: the online-store fee fields); product base after Course Fees, special prices and search designed',
+  fields: {
+    exam_id: req(ref('exams')),
+    name: req(str()),
+    price: req(num()),
+    member_price: num({ description: 'price for active members' }),
+    enable_special_prices: bool(),
+    special_prices: designed(
+      list(
+        obj({
+          name: str(),
+          price: req(num()),
+          member_price: num(),
+          available_from: dateTime(),
+          available_until: dateTime(),
+        }),
+      ),
+      'what enable_special_prices turns on (not visible): prices valid in a window, e.g. early bird',
+    ),
+    type: designed(oneOf(['certifications-exam-fees']), 'product-type discriminator, as type "certifications-course-fees" on Course Fees'),
+    business_unit_id: designed(ref('external:businessUnits'), 'product base of Course Fees (required there)'),
+    enable_cancellation_fees: designed(bool(), 'product base of Course Fees'),
+    cancellation_fee: designed(num(), 'product base of Course Fees'),
+    publish_to_portal: designed(bool(), 'product base of Course Fees'),
+    portal_options: designed(obj({ available_from: dateTime(), available_until: dateTime() }), 'product base of Course Fees'),
+    is_active: designed(bool(), 'product base of Course Fees'),
+    notes: designed(str(), 'product base of Course Fees'),
+    custom_field_values: designed(list(customFieldValue()), 'every record of the API carries custom field values'),
+  },
+  search: {
+    ids: search.ids(),
+    name: search.contains('name'),
+    exam_id: search.anyOf('exam_id'),
+    is_active: search.anyOf('is_active'),
+    publish_to_portal: search.anyOf('publish_to_portal'),
+  },
+  lookups: [{ segment: 'exam', field: 'exam_id', summary: 'List the fees of an exam' }],
+  notes: [
+    'An exam fee is what an exam registration\'s order charges: the offering\'s fee_id for a first attempt, retest_fee_id for a retake.',
+    'member_price applies to active members, price otherwise; enable_special_prices turns on alternative pricing whose fields are not visible (special_prices is designed).',
+    'POST /examFees/{tenantId}/public/onlineStore (getFeesForOnlineStore: public, body exam_ids + exam_restriction include|exclude|none, answers exams, fees and offerings) is served by the domain issue.',
+    'Only exam_id, name, price, member_price and enable_special_prices are from the reference; every other field follows the product base of Course Fees (designed, unconfirmed), as do the search body and the exam lookup.',
+  ],
+});

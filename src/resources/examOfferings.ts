@@ -1,0 +1,153 @@
+import { defineResource, search } from './kit/define.js';
+import { anyObject, bool, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+
+/**
+ * Exam Offerings: one scheduled sitting of an exam, live or remotely proctored, at a testing
+ * facility, a training location or neither (with an address and extra location text), with its date
+ * and times, the fee for a first attempt and for a retest, and the pass and fail letters that override
+ * the exam's. It may belong to a course offering (an exam at the end of a class). Partial in the
+ * reference: the schema was seen up to enable_eligibility_requirements.
+ *
+ * Our choices where the reference is ambiguous or silent:
+ * - testing_facility_id and training_location_id are both marked required in the reference, but
+ *   location picks which one matters: each is required only for its location (conditionalRequired).
+ * - date, registration_time, start_time and end_time are plain strings in the reference and stay so.
+ * - address is the shared Rhythm address (only city and country were visible here; the full shape is
+ *   on Course Offerings); country is an ISO 3166-1 alpha-2 code, checked by pattern.
+ * - Designed after Course Offerings: eligibility_requirements (what enable_eligibility_requirements
+ *   switches on), capacity (enable_capacity + capacity_options: the seats of the sitting) and
+ *   custom_field_values.
+ * - The portal route GET /examOfferings/{tenantId}/portal/{contact_id}/describeForExam/{exam_id} is
+ *   contact-specific; it is served by the domain issue, and a plain lookup by exam is served here.
+ */
+const customFieldValue = () =>
+  obj({
+    custom_field_id: str(),
+    string_value: str(),
+    numeric_value: num(),
+    boolean_value: bool(),
+    file_url_value: str(),
+    list_value: list(str()),
+    table_value: list(anyObject()),
+  });
+
+const address = () =>
+  obj({
+    line1: str(),
+    line2: str(),
+    line3: str(),
+    city: str(),
+    state: str(),
+    postal_code: str(),
+    county: str(),
+    country: str({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 code' }),
+    country_name: str(),
+    latitude: num(),
+    longitude: num(),
+    time_zone_id: str(),
+  });
+
+const ids = () => list(str());
+/** The shared Rhythm eligibility criteria (seen whole up to age_restrictions on Directories). */
+const eligibility = () =>
+  obj(
+    {
+      logic_operator: str({ description: 'how the criteria combine, e.g. "and"' }),
+      customer_type: str(),
+      members: bool(),
+      non_members: bool(),
+      member_options: obj({
+        member_type_ids: ids(),
+        member_package_ids: ids(),
+        member_statuses: ids(),
+        member_status_reason_ids: ids(),
+        section_members: bool(),
+        section_member_options: obj({ logic_operator: str(), section_ids: ids(), section_type_ids: ids() }),
+        chapter_members: bool(),
+        chapter_member_options: obj({ logic_operator: str(), chapter_ids: ids(), chapter_type_ids: ids() }),
+      }),
+      committee_members: bool(),
+      committee_member_options: obj({
+        logic_operator: str(),
+        committee_ids: ids(),
+        committee_type_ids: ids(),
+        committee_position_ids: ids(),
+      }),
+      certificants: bool(),
+      certification_options: obj({ logic_operator: str(), program_ids: list(ref('programs')) }),
+      enable_status_restriction: bool(),
+      status_restrictions: list(str()),
+      enable_organization_restrictions: bool(),
+      organization_restrictions: obj({ organization_type_ids: ids(), contact_role_ids: ids() }),
+      enable_age_restrictions: bool(),
+      age_restrictions: obj({ minimum_age: num(), maximum_age: num() }),
+    },
+    { additionalProperties: true, description: 'shared Rhythm eligibility criteria; properties past age_restrictions are accepted as sent' },
+  );
+
+export const examOfferings = defineResource({
+  slug: 'examOfferings',
+  name: 'Exam Offerings',
+  singular: 'exam offering',
+  typeName: 'ExamOffering',
+  table: 'exam_offerings',
+  coverage: 'partial (reference, through enable_eligibility_requirements); location-bound requirements, eligibility, capacity, custom fields, search and lookups but exam designed',
+  fields: {
+    type: req(oneOf(['live', 'remote proctor'])),
+    name: req(str()),
+    exam_id: req(ref('exams')),
+    course_offering_id: ref('courseOfferings'),
+    fee_id: ref('examFees', { description: 'charged for a first attempt' }),
+    retest_fee_id: ref('examFees', { description: 'charged for a retake' }),
+    location: req(oneOf(['training location', 'testing facility', 'none'])),
+    // Required in the reference; only when location is "testing facility" (conditionalRequired).
+    testing_facility_id: ref('testingFacilities'),
+    // Required in the reference; only when location is "training location" (conditionalRequired).
+    training_location_id: ref('trainingLocations'),
+    additional_location_info: str(),
+    address: address(),
+    registration_time: str({ description: 'no format in the reference' }),
+    date: req(str({ description: 'the day of the sitting; no format in the reference' })),
+    start_time: str({ description: 'no format in the reference' }),
+    end_time: str({ description: 'no format in the reference' }),
+    description: str(),
+    pass_letter_id: ref('examNotices'),
+    fail_letter_id: ref('examNotices'),
+    is_active: bool(),
+    enable_eligibility_requirements: bool(),
+    eligibility_requirements: designed(eligibility(), 'what enable_eligibility_requirements switches on; the shape of Course Offerings / Directories'),
+    enable_capacity: designed(bool(), 'the seats of a sitting, as on Course Offerings'),
+    capacity_options: designed(obj({ capacity: num() }), 'as on Course Offerings'),
+    custom_field_values: designed(list(customFieldValue()), 'every record of the API carries custom field values'),
+  },
+  conditionalRequired: [
+    { field: 'testing_facility_id', when: { location: 'testing facility' } },
+    { field: 'training_location_id', when: { location: 'training location' } },
+  ],
+  search: {
+    ids: search.ids(),
+    name: search.contains('name'),
+    type: search.anyOf('type'),
+    exam_id: search.anyOf('exam_id'),
+    location: search.anyOf('location'),
+    testing_facility_id: search.anyOf('testing_facility_id'),
+    training_location_id: search.anyOf('training_location_id'),
+    course_offering_id: search.anyOf('course_offering_id'),
+    is_active: search.anyOf('is_active'),
+  },
+  lookups: [
+    { segment: 'exam', field: 'exam_id', summary: 'List the offerings of an exam' },
+    { segment: 'courseOffering', field: 'course_offering_id', summary: 'List the exam offerings of a course offering' },
+    { segment: 'testingFacility', field: 'testing_facility_id', summary: 'List the offerings held at a testing facility' },
+  ],
+  notes: [
+    'An offering is one sitting of an exam, live or remote proctor. location picks the place: "testing facility" -> testing_facility_id, "training location" -> training_location_id, "none" -> neither; the reference marks both ids required, we require each only for its location.',
+    'fee_id is charged for a first attempt, retest_fee_id for a retake (exam reg process type register / retest).',
+    'pass_letter_id / fail_letter_id are exam notices sent after scoring; they take precedence over the exam\'s letters.',
+    'date, registration_time, start_time and end_time are plain strings in the reference (no format); date is therefore not range-searchable.',
+    'address: only city and country were visible here; we use the shared address of Course Offerings, country checked as an ISO 3166-1 alpha-2 code.',
+    'GET /examOfferings/{tenantId}/portal/{contact_id}/describeForExam/{exam_id} (the offerings of an exam as seen by a contact) is served by the domain issue; GET /examOfferings/{tenantId}/exam/{exam_id} is served here as a plain lookup.',
+    'The online-store answer of Exam Fees lists offerings with these same fields.',
+    'Designed: eligibility_requirements, enable_capacity + capacity_options, custom_field_values, the search body (the search route is in the reference, its body is not) and the lookups.',
+  ],
+});

@@ -1,0 +1,136 @@
+import { defineResource, search } from './kit/define.js';
+import { anyObject, bool, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+
+/**
+ * Exam Reg Processes: a configured path (portal or staff console) for creating exam registrations:
+ * "register" for a first sitting, "retest" for a retake (the offering's retest fee applies), limited
+ * to some exams, with a registration form, an optional contact form, checkout settings that override
+ * the defaults and a confirmation e-mail. Partial in the reference: the top-level list is near
+ * complete; the sub-fields of contact_form_options, checkout_settings and confirmation_email were not
+ * visible.
+ *
+ * Our choices where the reference is ambiguous:
+ * - exam_ids, contact_form_options, checkout_settings and confirmation_email are marked required in
+ *   the reference although each belongs to a toggle; each is required only when its toggle is on
+ *   (conditionalRequired below): restrict_exams, show_contact_form, override_checkout_settings,
+ *   enable_confirmation_email.
+ * - The three objects take the shapes Course Reg Processes shows (same product family); checkout
+ *   settings were cut there too, so later properties are accepted as sent.
+ * - The search body is not in the reference; ours is designed.
+ */
+const customFieldValue = () =>
+  obj({
+    custom_field_id: str(),
+    string_value: str(),
+    numeric_value: num(),
+    boolean_value: bool(),
+    file_url_value: str(),
+    list_value: list(str()),
+    table_value: list(anyObject()),
+  });
+const visibility = () => oneOf(['do not show', 'optional', 'required']);
+const billingOptions = () =>
+  obj({
+    reference_number: str(),
+    purchase_order_number: visibility(),
+    billing_address: visibility(),
+  });
+const checkoutSettings = () =>
+  obj(
+    {
+      business_unit_id: ref('external:businessUnits'),
+      merchant_account_id: str(),
+      bank_account_id: str(),
+      enable_split_payments: bool(),
+      enable_electronic_checks: bool(),
+      enable_payroll_deduction: bool(),
+      enable_pay_later: bool(),
+      enable_bill_my_organization: bool(),
+      enable_bill_my_parent_organization: bool(),
+      use_pro_forma_invoices: bool(),
+      enable_donations_at_checkout: bool(),
+      restocking_fee_product_id: str(),
+      cancellation_fee_product_id: str(),
+      special_instructions: str(),
+      pay_later_options: billingOptions(),
+      bill_my_organization_options: billingOptions(),
+      bill_my_parent_organization_options: billingOptions(),
+      credit_card_mode: str({ description: 'sample value "enabled" (Course Reg Processes)' }),
+      credit_card_minimum_range_start: num(),
+      credit_card_minimum_range_end: num(),
+    },
+    {
+      additionalProperties: true,
+      description: 'point-of-checkout settings; sub-fields not visible here, shape of Course Reg Processes (itself cut), later properties accepted as sent',
+    },
+  );
+
+export const examRegProcesses = defineResource({
+  slug: 'examRegProcesses',
+  name: 'Exam Reg Processes',
+  singular: 'exam reg process',
+  typeName: 'ExamRegProcess',
+  table: 'exam_reg_processes',
+  coverage: 'partial (reference: top level); object sub-fields from Course Reg Processes, toggle-bound requirements and search designed',
+  fields: {
+    name: req(str()),
+    display_in_portal_as: str(),
+    description: str(),
+    type: req(oneOf(['register', 'retest'])),
+    display_order: num(),
+    restrict_exams: bool(),
+    // Required in the reference; only meaningful when restrict_exams is true (conditionalRequired).
+    exam_ids: list(ref('exams'), { nonEmpty: true }),
+    show_contact_form: bool(),
+    // Required in the reference; only when show_contact_form is true (conditionalRequired).
+    contact_form_options: designed(
+      obj({ contact_form_id: str(), html: str() }),
+      'sub-fields not visible here; the shape Course Reg Processes shows',
+    ),
+    available_to_training_providers: bool(),
+    form_id: ref('external:forms', { pattern: '^certifications-exam-registrations__.*' }),
+    is_active: bool(),
+    custom_field_values: list(customFieldValue()),
+    available_in_portal: bool(),
+    override_checkout_settings: bool(),
+    // Required in the reference; only when override_checkout_settings is true (conditionalRequired).
+    checkout_settings: designed(checkoutSettings(), 'sub-fields not visible here; the shape Course Reg Processes shows'),
+    enable_confirmation_email: bool(),
+    // Required in the reference; only when enable_confirmation_email is true (conditionalRequired).
+    confirmation_email: designed(
+      obj({
+        subject: req(str()),
+        body: req(str()),
+        from: str(),
+        from_name: str(),
+        reply_to: str(),
+        cc: str(),
+        bcc: str(),
+      }),
+      'sub-fields not visible here; the API\'s shared e-mail object',
+    ),
+  },
+  conditionalRequired: [
+    { field: 'exam_ids', when: { restrict_exams: true } },
+    { field: 'contact_form_options', when: { show_contact_form: true } },
+    { field: 'checkout_settings', when: { override_checkout_settings: true } },
+    { field: 'confirmation_email', when: { enable_confirmation_email: true } },
+  ],
+  search: {
+    ids: search.ids(),
+    name: search.contains('name'),
+    type: search.anyOf('type'),
+    is_active: search.anyOf('is_active'),
+    available_in_portal: search.anyOf('available_in_portal'),
+    available_to_training_providers: search.anyOf('available_to_training_providers'),
+  },
+  notes: [
+    'A process creates exam registrations: type "register" is a first sitting, "retest" a retake (the offering\'s retest_fee_id applies). restrict_exams + exam_ids limit it to some exams.',
+    'form_id must name a form of the exam-registrations family (pattern ^certifications-exam-registrations__).',
+    'exam_ids, contact_form_options, checkout_settings and confirmation_email are required in the reference; we require each only when its toggle is true.',
+    'Sub-fields of contact_form_options, checkout_settings and confirmation_email are not visible here; we use the shapes of Course Reg Processes and the shared e-mail object. The reference describes checkout settings covering installment plans, default bank account, cancellation-fee product, card min/max amounts, card processing fees, saved cards, billing the organization or its parent, donations, e-checks, pay later, payroll deduction and split payments; names past the visible cut are accepted as sent.',
+    'The reference text of available_in_portal reads as the inverse of its name; its meaning is unverified.',
+    'GET /examRegProcesses/{tenantId}/eligible/{contactId}/{examId} (eligible: the processes a contact may use for an exam, plus their last registration for it) is served by the domain issue.',
+    'Search body designed.',
+  ],
+});

@@ -1,0 +1,67 @@
+import { defineResource, search } from './kit/define.js';
+import { anyObject, bool, designed, list, num, obj, ref, req, str } from './kit/fields.js';
+
+/**
+ * Testing Facilities: standalone exam sites, not tied to a training provider; exam offerings whose
+ * location is "testing facility" point here (testing_facility_id). Field names and types are from the
+ * reference's create example; its required flags were not visible.
+ *
+ * Our choices:
+ * - name is required: a facility is chosen by name in every screen (the reference flag was not visible).
+ * - address.country is an ISO 3166-1 alpha-2 code list in the reference (only 'AF' was captured); we
+ *   keep it an open string rather than copy a partial list.
+ */
+const address = obj({
+  line1: str(),
+  line2: str(),
+  line3: str(),
+  city: str(),
+  state: str(),
+  postal_code: str(),
+  county: str(),
+  country: str({ description: 'ISO 3166-1 alpha-2 code' }),
+  country_name: str(),
+  latitude: num(),
+  longitude: num(),
+  time_zone_id: str(),
+});
+
+const customFieldValue = obj({
+  custom_field_id: ref('external:customFields'),
+  string_value: str(),
+  numeric_value: num(),
+  boolean_value: bool(),
+  file_url_value: str(),
+  list_value: list(str()),
+  table_value: list(anyObject()),
+});
+
+export const testingFacilities = defineResource({
+  slug: 'testingFacilities',
+  name: 'Testing Facilities',
+  singular: 'testing facility',
+  typeName: 'TestingFacility',
+  table: 'testing_facilities',
+  coverage: 'partial (reference: all fields from the create example); required flag on name and search body designed',
+  fields: {
+    name: designed(req(str()), 'required flag not visible in the reference; a facility is picked by name'),
+    address,
+    notes: str(),
+    is_active: bool(),
+    custom_field_values: list(customFieldValue),
+  },
+  search: {
+    ids: search.ids(),
+    name: search.contains('name'),
+    is_active: search.anyOf('is_active'),
+    city: search.contains('address.city'),
+    state: search.anyOf('address.state'),
+    country: search.anyOf('address.country'),
+  },
+  notes: [
+    'A standalone exam site; exam offerings with location "testing facility" reference it through testing_facility_id.',
+    'address is the shared Rhythm address (lines 1-3, city, state, postal code, county, ISO country code with its name, latitude/longitude, time zone).',
+    'Required flags were not visible: we require name only.',
+    'Search body designed (the reference shows none): name, active flag and address city / state / country.',
+  ],
+});

@@ -1,0 +1,69 @@
+import { defineResource, search } from './kit/define.js';
+import { anyObject, bool, list, num, obj, ref, req, str } from './kit/fields.js';
+
+/**
+ * Training Locations: a venue owned by one training provider, where course offerings and exam
+ * offerings (location "training location") take place. Complete field list with required flags from
+ * the reference; the address sub-fields come from the shared Rhythm address seen on Testing Facilities.
+ *
+ * Our choices:
+ * - The lookup by training provider is inferred by the reference catalog and served.
+ * - The search body is not in the reference; ours filters on provider, name, active flag and place.
+ */
+const address = obj({
+  line1: str(),
+  line2: str(),
+  line3: str(),
+  city: str(),
+  state: str(),
+  postal_code: str(),
+  county: str(),
+  country: str({ description: 'ISO 3166-1 alpha-2 code' }),
+  country_name: str(),
+  latitude: num(),
+  longitude: num(),
+  time_zone_id: str(),
+});
+
+const customFieldValue = obj({
+  custom_field_id: ref('external:customFields'),
+  string_value: str(),
+  numeric_value: num(),
+  boolean_value: bool(),
+  file_url_value: str(),
+  list_value: list(str()),
+  table_value: list(anyObject()),
+});
+
+export const trainingLocations = defineResource({
+  slug: 'trainingLocations',
+  name: 'Training Locations',
+  singular: 'training location',
+  typeName: 'TrainingLocation',
+  table: 'training_locations',
+  coverage: 'fields complete (reference); address sub-fields from the shared address, search body designed',
+  fields: {
+    name: req(str()),
+    training_provider_id: req(ref('trainingProviders')),
+    address,
+    is_active: bool(),
+    custom_field_values: list(customFieldValue),
+  },
+  search: {
+    ids: search.ids(),
+    name: search.contains('name'),
+    training_provider_id: search.anyOf('training_provider_id'),
+    is_active: search.anyOf('is_active'),
+    city: search.contains('address.city'),
+    state: search.anyOf('address.state'),
+    country: search.anyOf('address.country'),
+  },
+  lookups: [{ segment: 'trainingProvider', field: 'training_provider_id', summary: 'List the locations of a training provider' }],
+  notes: [
+    'A venue owned by one training provider (training_provider_id required).',
+    'Exam offerings point here through training_location_id when their location is "training location"; course offerings too.',
+    'address is the shared Rhythm address; its sub-fields are taken from the Testing Facilities example.',
+    'GET /trainingLocations/{tenantId}/trainingProvider/{training_provider_id} is served (inferred by the reference catalog).',
+    'Search body designed (the reference shows none).',
+  ],
+});
