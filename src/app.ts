@@ -95,10 +95,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('services', appServices);
   const auth = authHook(verifier);
   for (const r of RESOURCES) {
-    const service = new ResourceService(r, { store, clock, pageSizeDefault: config.pageSizeDefault, pageSizeMax: config.pageSizeMax });
+    const service = new ResourceService(r, { store, clock, pageSizeDefault: config.pageSizeDefault, pageSizeMax: config.pageSizeMax, resolve: appServices.resource });
     services.set(r.def.slug, service);
     registerResource(app, r, service, auth, appServices);
   }
+
+  // Every reference must name a served resource: a typo in a definition stops start-up.
+  for (const r of RESOURCES) for (const f of r.refFields) appServices.resource(f.target);
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', store: store.dialect }));
   return app;

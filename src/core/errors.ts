@@ -45,12 +45,19 @@ export class AppError extends Error {
   readonly kind: ErrorKind;
   readonly errors?: FieldError[];
   readonly headers?: Record<string, string>;
-  constructor(kind: ErrorKind, message: string, opts: { errors?: FieldError[]; headers?: Record<string, string> } = {}) {
+  /** Extra members of the error body (e.g. `referenced_by` of a refused delete). */
+  readonly details?: Record<string, unknown>;
+  constructor(
+    kind: ErrorKind,
+    message: string,
+    opts: { errors?: FieldError[]; headers?: Record<string, string>; details?: Record<string, unknown> } = {},
+  ) {
     super(message);
     this.name = 'AppError';
     this.kind = kind;
     this.errors = opts.errors;
     this.headers = opts.headers;
+    this.details = opts.details;
   }
   get status(): number {
     return STATUS[this.kind];

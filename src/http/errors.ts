@@ -25,8 +25,8 @@ const PHRASE: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-function body(status: number, code: string, message: string, requestId: string, errors?: FieldError[]) {
-  return { statusCode: status, error: PHRASE[status] ?? 'Error', code, message, ...(errors?.length ? { errors } : {}), requestId };
+function body(status: number, code: string, message: string, requestId: string, errors?: FieldError[], details?: Record<string, unknown>) {
+  return { statusCode: status, error: PHRASE[status] ?? 'Error', code, message, ...(errors?.length ? { errors } : {}), ...details, requestId };
 }
 
 /** Fastify's own client errors (parsing, limits, content types) by code. */
@@ -45,7 +45,7 @@ export function installErrorHandler(app: FastifyInstance) {
     if (isAppError(err)) {
       if (err.headers) reply.headers(err.headers);
       if (err.status >= 500) req.log.error({ err }, 'request failed');
-      return reply.code(err.status).send(body(err.status, err.kind, err.message, rid, err.errors));
+      return reply.code(err.status).send(body(err.status, err.kind, err.message, rid, err.errors, err.details));
     }
     if (err.validation) {
       const part = err.validationContext ?? 'body';

@@ -46,6 +46,26 @@ const MIGRATIONS: Migration[] = [
         .execute();
     },
   },
+  {
+    id: 2,
+    name: 'refs',
+    async up(db) {
+      // The reference index: one row per (record, field) that names another record of this API.
+      // It answers "who refers to X?" with one index lookup, for arrays and nested fields alike.
+      await db.schema
+        .createTable('refs')
+        .ifNotExists()
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('target_id', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('source_id', 'text', (c) => c.notNull())
+        .addColumn('field', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('refs_pk', ['tenant_id', 'target', 'target_id', 'source', 'source_id', 'field'])
+        .execute();
+      await db.schema.createIndex('refs_source_idx').ifNotExists().on('refs').columns(['tenant_id', 'source', 'source_id']).execute();
+    },
+  },
 ];
 
 const SQL_TYPE: Record<DialectName, Record<ColumnType, string>> = {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { AppError } from '../core/errors.js';
 import type { Db, DialectName } from './store.js';
 
 /**
@@ -65,6 +66,12 @@ function columnValues(spec: TableSpec, record: Record<string, unknown>, dialect:
   return row;
 }
 
+/** PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_PRIMARYKEY / _UNIQUE. */
+export function isUniqueViolation(e: unknown): boolean {
+  const code = (e as { code?: string } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
 const parseData = (data: unknown): StoredRecord =>
   (typeof data === 'string' ? JSON.parse(data) : data) as StoredRecord;
 
@@ -89,7 +96,26 @@ export class RecordTable {
     return row ? parseData(row.data) : undefined;
   }
 
+  /** The ids among `ids` that exist; on PostgreSQL the rows are share-locked until the transaction ends,
+   * so a record being referenced cannot be deleted by a concurrent transaction in between. */
+  async existingIds(db: Db, tenantId: string, ids: string[]): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    let q = db.selectFrom(this.spec.name).select('id').where('tenant_id', '=', tenantId).where('id', 'in', ids);
+    if (this.dialect === 'postgres') q = q.forShare();
+    return new Set((await q.execute()).map((r) => r.id as string));
+  }
+
+  /** Inserts a new record; a record with the same id already there is a 409. */
   async insert(db: Db, tenantId: string, record: StoredRecord): Promise<void> {
+    try {
+      await this.insertRow(db, tenantId, record);
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new AppError('conflict', `a record with id ${record.id} already exists`);
+      throw e;
+    }
+  }
+
+  private async insertRow(db: Db, tenantId: string, record: StoredRecord): Promise<void> {
     await db
       .insertInto(this.spec.name)
       .values({

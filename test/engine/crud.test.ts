@@ -1,6 +1,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, minimalRun, type TestApp } from '../helpers.js';
+import { Factory } from '../factory.js';
 
 let t: TestApp;
 before(async () => {
@@ -73,13 +74,15 @@ describe('create', () => {
   }
 
   test('a job with its options is accepted', async () => {
+    const program = await new Factory(t).create('programs');
     const rec = await create(
       minimalRun({
         perform_drops: true,
-        drop_options: { expiration_date_range_start: '2024-02-29', expiration_date_range_end: '2025-03-01', program_restriction: 'include', program_ids: ['p1'] },
+        drop_options: { expiration_date_range_start: '2024-02-29', expiration_date_range_end: '2025-03-01', program_restriction: 'include', program_ids: [program.id] },
       }),
     );
     assert.equal(rec.drop_options.expiration_date_range_start, '2024-02-29');
+    assert.deepEqual(rec.drop_options.program_ids, [program.id]);
   });
 
   test('malformed JSON, non-object bodies and wrong content types are 4xx with a JSON error', async () => {

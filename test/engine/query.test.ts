@@ -1,6 +1,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, minimalRun, type TestApp } from '../helpers.js';
+import { Factory } from '../factory.js';
 
 let t: TestApp;
 before(async () => {
@@ -165,15 +166,17 @@ describe('search', () => {
 describe('lookup', () => {
   test('/recurringBillingRun/{id} lists the runs of one schedule, paged like list', async () => {
     const tok = await t.token({ tenants: ['lookup'] });
-    for (let i = 0; i < 3; i++) await createIn('lookup', minimalRun({ name: `r${i}`, recurring_billing_run_id: 'rbr-1' }), tok);
-    await createIn('lookup', minimalRun({ name: 'other', recurring_billing_run_id: 'rbr-2' }), tok);
+    const f = new Factory(t, tok, 'lookup');
+    const [one, two] = [await f.create('recurringBillingRuns'), await f.create('recurringBillingRuns')];
+    for (let i = 0; i < 3; i++) await createIn('lookup', minimalRun({ name: `r${i}`, recurring_billing_run_id: one!.id }), tok);
+    await createIn('lookup', minimalRun({ name: 'other', recurring_billing_run_id: two!.id }), tok);
     await createIn('lookup', minimalRun({ name: 'none' }), tok);
-    const res = await t.call({ method: 'GET', url: '/billingRuns/lookup/recurringBillingRun/rbr-1?limit=2&fields=name', auth: tok });
+    const res = await t.call({ method: 'GET', url: `/billingRuns/lookup/recurringBillingRun/${one!.id}?limit=2&fields=name`, auth: tok });
     assert.equal(res.statusCode, 200);
     const page = res.json();
     assert.equal(page.Count, 2);
     assert.deepEqual(page.Items.map((r: any) => r.name), ['r0', 'r1']);
-    const next = await t.call({ method: 'GET', url: `/billingRuns/lookup/recurringBillingRun/rbr-1?limit=2&exclusiveStartKey=${page.LastEvaluatedKey}`, auth: tok });
+    const next = await t.call({ method: 'GET', url: `/billingRuns/lookup/recurringBillingRun/${one!.id}?limit=2&exclusiveStartKey=${page.LastEvaluatedKey}`, auth: tok });
     assert.deepEqual(next.json().Items.map((r: any) => r.name), ['r2']);
     assert.equal(next.json().LastEvaluatedKey, undefined);
     const none = await t.call({ method: 'GET', url: '/billingRuns/lookup/recurringBillingRun/rbr-9', auth: tok });

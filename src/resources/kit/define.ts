@@ -1,6 +1,7 @@
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import type { FieldError } from '../../core/errors.js';
 import { columnName, type ColumnType, type IndexedColumn, type TableSpec } from '../../store/records.js';
+import type { RefValue } from '../../store/refs.js';
 import { bool, dateTime, int, isRequired, obj, str } from './fields.js';
 import { check } from './validation.js';
 
@@ -73,6 +74,8 @@ export interface ResourceDefinition {
   coverage: string;
   fields: Record<string, TSchema>;
   conditionalRequired?: ConditionalRequired[];
+  /** One record per tenant: its id is the tenant id, and a second create is a 409. */
+  singleton?: boolean;
   search: Record<string, SearchSpec>;
   lookups?: LookupSpec[];
   actions?: ActionSpec<any>[];
@@ -109,6 +112,40 @@ export interface Resource {
   projectable: Set<string>;
   /** Validates a record body (fields only, no id or sys fields): schema, then conditional requirements. */
   validate(body: unknown, prefix?: string): FieldError[];
+  /** Fields that name records of other resources of this API (`x-ref`, not `external:`). */
+  refFields: RefField[];
+  /** The references a valid body holds, each with its dotted field path. */
+  collectRefs(body: Record<string, unknown>): RefValue[];
+}
+
+/** A referencing field: its path (`*` = every array item) and the resource it names. */
+export interface RefField {
+  path: string[];
+  target: string;
+}
+
+function findRefs(s: TSchema, path: string[], out: RefField[]) {
+  const target = (s as Record<string, unknown>)['x-ref'];
+  if (typeof target === 'string' && !target.startsWith('external:')) out.push({ path, target });
+  if (s.type === 'object' && s.properties) {
+    for (const [k, v] of Object.entries(s.properties as Record<string, TSchema>)) findRefs(v, [...path, k], out);
+  } else if (s.type === 'array' && s.items) {
+    findRefs(s.items as TSchema, [...path, '*'], out);
+  }
+}
+
+function collect(value: unknown, path: string[], i: number, at: string[], target: string, out: RefValue[]) {
+  if (value === undefined || value === null) return;
+  if (i === path.length) {
+    if (typeof value === 'string') out.push({ field: at.join('.'), target, id: value });
+    return;
+  }
+  const k = path[i]!;
+  if (k === '*') {
+    if (Array.isArray(value)) value.forEach((v, n) => collect(v, path, i + 1, [...at, String(n)], target, out));
+  } else if (typeof value === 'object' && !Array.isArray(value)) {
+    collect((value as Record<string, unknown>)[k], path, i + 1, [...at, k], target, out);
+  }
 }
 
 function schemaAt(fields: Record<string, TSchema>, path: string[]): TSchema | undefined {
@@ -229,7 +266,15 @@ export function defineResource(def: ResourceDefinition): Resource {
   );
 
   const conditional = def.conditionalRequired ?? [];
+  const refFields: RefField[] = [];
+  for (const [k, v] of Object.entries(def.fields)) findRefs(v, [k], refFields);
   return {
+    refFields,
+    collectRefs(body) {
+      const out: RefValue[] = [];
+      for (const f of refFields) collect(body, f.path, 0, [], f.target, out);
+      return out;
+    },
     def,
     idPattern,
     inputSchema,

@@ -35,6 +35,11 @@ export function sharedSchemas(): TSchema[] {
         code: Type.String(),
         message: Type.String(),
         errors: Type.Optional(Type.Array(fieldError)),
+        referenced_by: Type.Optional(
+          Type.Array(Type.Object({ resource: Type.String(), id: Type.String(), field: Type.String() }), {
+            description: 'on a refused delete: the records that still refer to this one (at most 20)',
+          }),
+        ),
         requestId: Type.String(),
       },
       { $id: 'Error' },
@@ -68,11 +73,13 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
   const withEtag = (reply: FastifyReply, version: number) => reply.header('etag', etag(version));
   const common = (scope: 'read' | 'write' | 'admin') => ({ onRequest: auth, config: { scope } });
 
-  app.get(base, {
-    ...common('read'),
-    schema: { tags, security, summary: `List ${name.toLowerCase()}`, params: tenantParams, querystring: pageQuery, response: { 200: listResponse, ...errorResponses(400, 401, 403) } },
-    handler: (req) => service.list(req.ctx, req.query as object),
-  });
+  if (r.def.singleton) registerSingleton(app, r, service, common, withEtag);
+  else
+    app.get(base, {
+      ...common('read'),
+      schema: { tags, security, summary: `List ${name.toLowerCase()}`, params: tenantParams, querystring: pageQuery, response: { 200: listResponse, ...errorResponses(400, 401, 403) } },
+      handler: (req) => service.list(req.ctx, req.query as object),
+    });
 
   app.post(base, {
     ...common('write'),
@@ -213,12 +220,57 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
     ...common('write'),
     schema: {
       tags, security, summary: `Delete a ${r.def.singular}`, params: recordParams, headers: ifMatch,
-      response: { 200: Type.String({ description: 'the id of the deleted record' }), ...errorResponses(401, 403, 404, 412, 423) },
+      response: { 200: Type.String({ description: 'the id of the deleted record' }), ...errorResponses(401, 403, 404, 409, 412, 423) },
     },
     handler: async (req, reply) => {
       const id = await service.remove(req.ctx, (req.params as { id: string }).id, req.headers['if-match']);
       // A bare JSON string, as the API documents.
       return reply.type('application/json; charset=utf-8').send(JSON.stringify(id));
+    },
+  });
+}
+
+/**
+ * A singleton (one record per tenant, id = tenant id) is also read and changed at the resource's
+ * root: GET, PUT and PATCH /settings/{tenantId}, as the reference shows; GET there replaces list.
+ */
+function registerSingleton(
+  app: FastifyInstance,
+  r: Resource,
+  service: ResourceService,
+  common: (scope: 'read' | 'write' | 'admin') => { onRequest: onRequestHookHandler; config: { scope: 'read' | 'write' | 'admin' } },
+  withEtag: (reply: FastifyReply, version: number) => FastifyReply,
+) {
+  const base = `/${r.def.slug}/:tenantId`;
+  const tags = [r.def.name];
+  const security = [{ bearerAuth: [] }];
+  const t = r.def.typeName;
+  const ifMatch = Type.Object({ 'if-match': Type.Optional(Type.String()) });
+  app.get(base, {
+    ...common('read'),
+    schema: { tags, security, summary: `Get the tenant's ${r.def.singular}`, params: tenantParams, querystring: Type.Object({ fields: Type.Optional(fields) }), response: { 200: ref(t), ...errorResponses(400, 401, 403, 404) } },
+    handler: async (req, reply) => {
+      const { record, version } = await service.get(req.ctx, req.ctx.tenantId, req.query as object);
+      withEtag(reply, version);
+      return record;
+    },
+  });
+  app.put(base, {
+    ...common('write'),
+    schema: { tags, security, summary: `Replace the tenant's ${r.def.singular}`, params: tenantParams, headers: ifMatch, body: viaService(ref(`${t}Input`)), response: { 200: ref(t), ...errorResponses(400, 401, 403, 404, 409, 412, 423) } },
+    handler: async (req, reply) => {
+      const rec = await service.update(req.ctx, req.ctx.tenantId, req.body, req.headers['if-match']);
+      withEtag(reply, rec.sys_version);
+      return rec;
+    },
+  });
+  app.patch(base, {
+    ...common('write'),
+    schema: { tags, security, summary: `Patch the tenant's ${r.def.singular} (RFC 6902)`, params: tenantParams, headers: ifMatch, body: viaService(Type.Array(ref('PatchOperation') as unknown as TSchema, { minItems: 1 })), response: { 200: ref(t), ...errorResponses(400, 401, 403, 404, 409, 412, 422, 423) } },
+    handler: async (req, reply) => {
+      const rec = await service.patch(req.ctx, req.ctx.tenantId, req.body, req.headers['if-match']);
+      withEtag(reply, rec.sys_version);
+      return rec;
     },
   });
 }

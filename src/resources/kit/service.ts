@@ -4,6 +4,7 @@ import { newId } from '../../core/ids.js';
 import type { Clock } from '../../core/clock.js';
 import { securityContext, type RequestContext } from '../../core/context.js';
 import { RecordTable, type Filter, type StoredRecord } from '../../store/records.js';
+import { refsIndex, type RefValue } from '../../store/refs.js';
 import type { Db, Store } from '../../store/store.js';
 import type { LookupSpec, Resource } from './define.js';
 import { isSysField } from './define.js';
@@ -16,6 +17,8 @@ export interface ServiceDeps {
   clock: Clock;
   pageSizeDefault: number;
   pageSizeMax: number;
+  /** Another resource's service (reference checks). */
+  resolve(slug: string): ResourceService;
 }
 
 export interface PageQuery {
@@ -75,8 +78,33 @@ export class ResourceService {
   }
   private readonly idRe: RegExp;
 
-  private get label() {
+  get label() {
     return this.resource.def.singular;
+  }
+
+  /**
+   * Every reference of a body must name an existing record of the same tenant (400 naming the field).
+   * Returns the references, for the reference index.
+   */
+  private async checkRefs(db: Db, ctx: RequestContext, fields: Record<string, unknown>, prefix: string, kind: 'validation' | 'unprocessable' = 'validation'): Promise<RefValue[]> {
+    if (!this.resource.refFields.length) return [];
+    const refs = this.resource.collectRefs(fields);
+    const byTarget = new Map<string, RefValue[]>();
+    for (const r of refs) byTarget.set(r.target, [...(byTarget.get(r.target) ?? []), r]);
+    const errors: FieldError[] = [];
+    for (const [target, list] of byTarget) {
+      const other = this.deps.resolve(target);
+      const found = await other.table.existingIds(db, ctx.tenantId, [...new Set(list.map((r) => r.id))]);
+      for (const r of list) {
+        if (!found.has(r.id)) errors.push({ field: prefix ? `${prefix}.${r.field}` : r.field, reason: `names a ${other.label} that does not exist (${r.id})` });
+      }
+    }
+    if (errors.length) throw invalid(errors, kind);
+    return refs;
+  }
+
+  private async saveRefs(db: Db, ctx: RequestContext, id: string, refs: RefValue[], isNew: boolean) {
+    if (this.resource.refFields.length) await refsIndex.replace(db, ctx.tenantId, this.resource.def.slug, id, refs, isNew);
   }
 
   private inTx<T>(db: Db | undefined, fn: (db: Db) => Promise<T>): Promise<T> {
@@ -182,8 +210,9 @@ export class ResourceService {
     }
     const fields = this.fieldsFromBody(body, prefix);
     const stamp = this.stamp(ctx, 'create');
+    const singleton = this.resource.def.singleton === true;
     const record: StoredRecord = {
-      id: newId(),
+      id: singleton ? ctx.tenantId : newId(),
       ...fields,
       sys_created_at: stamp.sys_last_modified_at,
       sys_created_by_id: ctx.actor.sub,
@@ -191,8 +220,15 @@ export class ResourceService {
       sys_version: 1,
       sys_locked: false,
     };
-    await this.table.insert(db ?? this.deps.store.db, ctx.tenantId, record);
-    return record;
+    return this.inTx(db, async (trx) => {
+      if (singleton && (await this.table.existingIds(trx, ctx.tenantId, [record.id])).size) {
+        throw new AppError('conflict', `this tenant already has its ${this.label} (id ${record.id}); use PUT or PATCH to change it`);
+      }
+      const refs = await this.checkRefs(trx, ctx, fields, prefix);
+      await this.table.insert(trx, ctx.tenantId, record);
+      await this.saveRefs(trx, ctx, record.id, refs, true);
+      return record;
+    });
   }
 
   /** Reads for a change: 404, then If-Match (412), then the lock (423). */
@@ -229,7 +265,10 @@ export class ResourceService {
         throw new AppError('conflict', `sys_version ${expected} is stale: ${this.label} ${id} is at version ${old.sys_version}; read it again`);
       }
       if (isDeepStrictEqual(fields, fieldsOf(old))) return old;
-      return this.write(trx, ctx, old, this.next(ctx, old, fields, 'update'));
+      const refs = await this.checkRefs(trx, ctx, fields, prefix);
+      const saved = await this.write(trx, ctx, old, this.next(ctx, old, fields, 'update'));
+      await this.saveRefs(trx, ctx, id, refs, false);
+      return saved;
     });
   }
 
@@ -253,15 +292,27 @@ export class ResourceService {
         throw new AppError('unprocessable', `the patched ${this.label} would be invalid: ${e.message}`, { errors });
       }
       if (isDeepStrictEqual(fields, fieldsOf(old)) && locked === (old.sys_locked ?? false)) return old;
+      const refs = await this.checkRefs(trx, ctx, fields, prefix, 'unprocessable');
       const next = this.next(ctx, old, fields, 'patch');
       next.sys_locked = locked;
-      return this.write(trx, ctx, old, next);
+      const saved = await this.write(trx, ctx, old, next);
+      await this.saveRefs(trx, ctx, id, refs, false);
+      return saved;
     });
   }
 
   async remove(ctx: RequestContext, id: string, ifMatch?: string, db?: Db): Promise<string> {
     return this.inTx(db, async (trx) => {
       const old = await this.current(trx, ctx, id, ifMatch);
+      const referrers = await refsIndex.referrers(trx, ctx.tenantId, this.resource.def.slug, id);
+      if (referrers.length) {
+        const list = referrers.map((r) => ({ resource: r.source, id: r.source_id, field: r.field }));
+        const shown = list.slice(0, 5).map((r) => `${r.resource} ${r.id} (${r.field})`).join(', ');
+        throw new AppError('conflict', `${this.label} ${id} is still referred to by ${shown}${list.length > 5 ? ', …' : ''}; remove those references first`, {
+          details: { referenced_by: list },
+        });
+      }
+      await this.saveRefs(trx, ctx, id, [], false);
       if (!(await this.table.delete(trx, ctx.tenantId, id, old.sys_version))) {
         throw new AppError('conflict', `${this.label} ${id} was changed by another request; read it again and retry`);
       }

@@ -1,0 +1,52 @@
+import type { Db } from './store.js';
+
+/** One reference held by a record: its field (dotted path) names a record of another resource. */
+export interface RefValue {
+  field: string;
+  target: string;
+  id: string;
+}
+
+export interface Referrer {
+  source: string;
+  source_id: string;
+  field: string;
+}
+
+/**
+ * The reference index (table `refs`), kept in the same transaction as the records it describes, so
+ * that deleting a record others still name can be refused with the list of who names it.
+ */
+export const refsIndex = {
+  async replace(db: Db, tenantId: string, source: string, sourceId: string, refs: RefValue[], isNew: boolean): Promise<void> {
+    if (!isNew) await this.clear(db, tenantId, source, sourceId);
+    if (!refs.length) return;
+    // One row per distinct (target, id, field).
+    const seen = new Set<string>();
+    const rows = [];
+    for (const r of refs) {
+      const k = `${r.target}\u0000${r.id}\u0000${r.field}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      rows.push({ tenant_id: tenantId, target: r.target, target_id: r.id, source, source_id: sourceId, field: r.field });
+    }
+    await db.insertInto('refs').values(rows).execute();
+  },
+
+  async clear(db: Db, tenantId: string, source: string, sourceId: string): Promise<void> {
+    await db.deleteFrom('refs').where('tenant_id', '=', tenantId).where('source', '=', source).where('source_id', '=', sourceId).execute();
+  },
+
+  referrers(db: Db, tenantId: string, target: string, targetId: string, limit = 20): Promise<Referrer[]> {
+    return db
+      .selectFrom('refs')
+      .select(['source', 'source_id', 'field'])
+      .where('tenant_id', '=', tenantId)
+      .where('target', '=', target)
+      .where('target_id', '=', targetId)
+      .orderBy('source')
+      .orderBy('source_id')
+      .limit(limit)
+      .execute() as Promise<Referrer[]>;
+  },
+};

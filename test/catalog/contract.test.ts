@@ -1,0 +1,148 @@
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { startApp, type TestApp } from '../helpers.js';
+import { Factory } from '../factory.js';
+import { RESOURCES } from '../../src/resources/index.js';
+
+/**
+ * The contract, generated from the registry: for every resource, create a minimal valid record
+ * (references satisfied by creating their targets), read it back, list it, find it by search and by
+ * each lookup, patch it, batch-update it, and delete it.
+ */
+let t: TestApp;
+let f: Factory;
+before(async () => {
+  t = await startApp();
+  f = new Factory(t);
+});
+after(() => t.close());
+
+type S = Record<string, any>;
+const valueAt = (rec: S, path: string) => path.split('.').reduce<any>((v, k) => (v == null ? undefined : v[k]), rec);
+
+describe('every resource serves the standard operations', () => {
+  for (const r of RESOURCES) {
+    const { slug } = r.def;
+    test(slug, async () => {
+      const base = `/${slug}/acme`;
+      const body = await f.body(r);
+      const created = await t.call({ method: 'POST', url: base, payload: body });
+      assert.equal(created.statusCode, 201, created.body);
+      let rec = created.json();
+      const id: string = rec.id;
+      assert.equal(rec.sys_version, 1);
+      for (const [k, v] of Object.entries(body)) assert.deepEqual(rec[k], v, `${k} saved as sent`);
+
+      // get
+      const got = await t.call({ method: 'GET', url: `${base}/${encodeURIComponent(id)}` });
+      assert.equal(got.statusCode, 200, got.body);
+      assert.deepEqual(got.json(), rec);
+
+      // list (or, for a singleton, the root read)
+      const root = await t.call({ method: 'GET', url: `${base}?limit=1000` });
+      assert.equal(root.statusCode, 200, root.body);
+      if (r.def.singleton) assert.equal(root.json().id, id);
+      else assert.ok(root.json().Items.some((x: S) => x.id === id), 'listed');
+
+      // Give every searched and looked-up field a value (PUT), so that each filter can be exercised.
+      const props = r.inputSchema.properties as S;
+      const fields = new Set<string>([
+        ...Object.values(r.def.search).flatMap((s) => ('field' in s ? [s.field] : [])),
+        ...(r.def.lookups ?? []).map((l) => l.field),
+      ]);
+      const { id: _id, ...stored } = rec;
+      const filled: S = structuredClone(Object.fromEntries(Object.entries(stored).filter(([k]) => !k.startsWith('sys_'))));
+      let changed = false;
+      for (const path of fields) {
+        if (valueAt(filled, path) !== undefined) continue;
+        changed = true;
+        const [top, ...rest] = path.split('.');
+        if (!rest.length) {
+          filled[top!] = await f.value(props[top!]);
+          continue;
+        }
+        filled[top!] ??= await f.value(props[top!]);
+        let s: S = props[top!];
+        let o: S = filled[top!];
+        for (const k of rest.slice(0, -1)) {
+          s = s.properties[k];
+          o = o[k] ??= {};
+        }
+        const leaf = rest[rest.length - 1]!;
+        o[leaf] = await f.value(s.properties[leaf]);
+      }
+      if (changed) {
+        const put = await t.call({ method: 'PUT', url: `${base}/${encodeURIComponent(id)}`, payload: await f.complete(r, filled) });
+        assert.equal(put.statusCode, 200, `filling search fields: ${put.body}`);
+        rec = put.json();
+      }
+
+      // search: by ids, then by each search key with the record's own value
+      const byIds = await t.call({ method: 'POST', url: `${base}/search`, payload: { ids: [id] } });
+      assert.equal(byIds.statusCode, 200, byIds.body);
+      assert.deepEqual(byIds.json().Items.map((x: S) => x.id), [id]);
+      for (const [key, spec] of Object.entries(r.def.search)) {
+        if (spec.kind === 'ids') continue;
+        const v = valueAt(rec, spec.field);
+        if (v === undefined) continue;
+        const filter = spec.kind === 'contains' ? String(v).slice(1, 4) : spec.kind === 'range' ? [v, v] : [v];
+        const res = await t.call({ method: 'POST', url: `${base}/search?limit=1000`, payload: { [key]: filter } });
+        assert.equal(res.statusCode, 200, `search ${key}: ${res.body}`);
+        assert.ok(res.json().Items.some((x: S) => x.id === id), `found by search ${key}=${JSON.stringify(filter)}`);
+      }
+
+      // lookups
+      for (const l of r.def.lookups ?? []) {
+        const v = valueAt(rec, l.field);
+        const res = await t.call({ method: 'GET', url: `${base}/${l.segment}/${encodeURIComponent(String(v))}?limit=1000` });
+        assert.equal(res.statusCode, 200, `lookup ${l.segment}: ${res.body}`);
+        assert.ok(res.json().Items.some((x: S) => x.id === id), `found by lookup ${l.segment}`);
+      }
+
+      // patch: lock and unlock (every resource has sys_locked), checking the version moves
+      const v0 = rec.sys_version;
+      const locked = await t.call({ method: 'PATCH', url: `${base}/${encodeURIComponent(id)}`, payload: [{ op: 'replace', path: '/sys_locked', value: true }] });
+      assert.equal(locked.statusCode, 200, locked.body);
+      assert.equal(locked.json().sys_version, v0 + 1);
+      const unlocked = await t.call({ method: 'PATCH', url: `${base}/${encodeURIComponent(id)}`, payload: [{ op: 'replace', path: '/sys_locked', value: false }] });
+      assert.equal(unlocked.json().sys_version, v0 + 2);
+
+      // batch update (whole record, as read)
+      const { id: _i, ...fieldsAndSys } = unlocked.json();
+      const batch = await t.call({ method: 'POST', url: `${base}/batch`, payload: { operations: [{ operation: 'update', id, object: { ...fieldsAndSys, sys_version: v0 + 2 } }] } });
+      assert.equal(batch.statusCode, 200, batch.body);
+      assert.equal(batch.json().success_count, 1, batch.body);
+
+      // delete
+      const del = await t.call({ method: 'DELETE', url: `${base}/${encodeURIComponent(id)}` });
+      assert.equal(del.statusCode, 200, del.body);
+      assert.equal(del.json(), id);
+      assert.equal((await t.call({ method: 'GET', url: `${base}/${encodeURIComponent(id)}` })).statusCode, 404);
+    });
+  }
+});
+
+test('/openapi.json lists every operation of all 51 resources with request and response schemas', async () => {
+  const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+  assert.equal(RESOURCES.length, 51);
+  for (const r of RESOURCES) {
+    const p = (suffix: string) => doc.paths[`/${r.def.slug}/{tenantId}${suffix}`];
+    const ops: [any, string, boolean][] = [
+      [p(''), 'post', true],
+      [p(''), 'get', false],
+      [p('/search'), 'post', true],
+      [p('/batch'), 'post', true],
+      [p('/{id}'), 'get', false],
+      [p('/{id}'), 'put', true],
+      [p('/{id}'), 'patch', true],
+      [p('/{id}'), 'delete', false],
+      ...(r.def.lookups ?? []).map((l) => [p(`/${l.segment}/{value}`), 'get', false] as [any, string, boolean]),
+    ];
+    for (const [path, method, hasBody] of ops) {
+      assert.ok(path?.[method], `${r.def.slug}: ${method}`);
+      assert.ok(path[method].responses['200'] ?? path[method].responses['201'], `${r.def.slug} ${method}: response schema`);
+      if (hasBody) assert.ok(path[method].requestBody, `${r.def.slug} ${method}: request schema`);
+    }
+    assert.ok(doc.components.schemas[r.def.typeName], `${r.def.typeName} component`);
+  }
+});
