@@ -8,6 +8,7 @@ import type { Store } from './store/store.js';
 import { Executions } from './jobs/executions.js';
 import { authHook, type Verifier } from './http/auth.js';
 import { installErrorHandler } from './http/errors.js';
+import { installIdempotency } from './http/idempotency.js';
 import { registerOpenApi } from './http/openapi.js';
 import { RESOURCES } from './resources/index.js';
 import { ResourceService } from './resources/kit/service.js';
@@ -56,6 +57,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   installErrorHandler(app);
+  installIdempotency(app, store, clock);
   // JSON (and JSON Patch) bodies; an empty body is "no body" (refresh and other actions take none).
   const parseJson = app.getDefaultJsonParser('error', 'error');
   const jsonOrEmpty = (req: any, body: string | Buffer, done: (err: Error | null, v?: unknown) => void) => {

@@ -1,4 +1,4 @@
-import RandExp from 'randexp';
+import RandExpModule from 'randexp';
 import { RESOURCES } from '../src/resources/index.js';
 import type { Resource } from '../src/resources/kit/define.js';
 import type { TestApp } from './helpers.js';
@@ -9,6 +9,8 @@ import type { TestApp } from './helpers.js';
  * contract test, so that a new definition is covered without writing a line of test.
  */
 type S = Record<string, any>;
+// randexp is CommonJS; its typings describe the ES default export.
+const RandExp = ((RandExpModule as any).default ?? RandExpModule) as new (p: string) => { max: number; randInt: (a: number, b: number) => number; gen(): string };
 export const bySlug = new Map(RESOURCES.map((r) => [r.def.slug, r]));
 
 export function sampleScalar(s: S, seed = 0): unknown {

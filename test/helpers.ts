@@ -54,6 +54,8 @@ export interface TestApp {
   config: Config;
   /** A bearer token; by default for tenant `acme` with write scope. */
   token(opts?: { tenants?: string[] | '*'; sub?: string; scope?: string }): Promise<string>;
+  /** A token for `acme` with the admin scope (locking, settings). */
+  admin: string;
   /** app.inject with a token for `acme` unless `auth` is given (false = no header). */
   call(opts: InjectOptions & { auth?: string | false; tenant?: string }): Promise<import('light-my-request').Response>;
   close(): Promise<void>;
@@ -76,7 +78,9 @@ export async function startApp(opts: { clock?: Clock; env?: Record<string, strin
   const token = (o: { tenants?: string[] | '*'; sub?: string; scope?: string } = {}) =>
     verifier.sign!({ sub: o.sub ?? 'tester', tenants: o.tenants ?? ['acme'], scope: o.scope });
   const defaultToken = await token();
+  const admin = await token({ scope: 'certifications:admin' });
   return {
+    admin,
     app,
     store,
     config,

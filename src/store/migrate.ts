@@ -66,6 +66,29 @@ const MIGRATIONS: Migration[] = [
       await db.schema.createIndex('refs_source_idx').ifNotExists().on('refs').columns(['tenant_id', 'source', 'source_id']).execute();
     },
   },
+  {
+    id: 3,
+    name: 'idempotency_keys',
+    async up(db) {
+      // Idempotency-Key of POST requests: the first answer, replayed to retries for 24 hours.
+      await db.schema
+        .createTable('idempotency_keys')
+        .ifNotExists()
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('status', 'integer')
+        .addColumn('content_type', 'text')
+        .addColumn('etag', 'text')
+        .addColumn('body', 'text')
+        .addPrimaryKeyConstraint('idempotency_keys_pk', ['tenant_id', 'actor', 'key'])
+        .execute();
+      await db.schema.createIndex('idempotency_keys_created_idx').ifNotExists().on('idempotency_keys').column('created_at').execute();
+    },
+  },
 ];
 
 const SQL_TYPE: Record<DialectName, Record<ColumnType, string>> = {

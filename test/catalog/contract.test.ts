@@ -101,10 +101,10 @@ describe('every resource serves the standard operations', () => {
 
       // patch: lock and unlock (every resource has sys_locked), checking the version moves
       const v0 = rec.sys_version;
-      const locked = await t.call({ method: 'PATCH', url: `${base}/${encodeURIComponent(id)}`, payload: [{ op: 'replace', path: '/sys_locked', value: true }] });
+      const locked = await t.call({ method: 'PATCH', url: `${base}/${encodeURIComponent(id)}`, payload: [{ op: 'replace', path: '/sys_locked', value: true }], auth: t.admin });
       assert.equal(locked.statusCode, 200, locked.body);
       assert.equal(locked.json().sys_version, v0 + 1);
-      const unlocked = await t.call({ method: 'PATCH', url: `${base}/${encodeURIComponent(id)}`, payload: [{ op: 'replace', path: '/sys_locked', value: false }] });
+      const unlocked = await t.call({ method: 'PATCH', url: `${base}/${encodeURIComponent(id)}`, payload: [{ op: 'replace', path: '/sys_locked', value: false }], auth: t.admin });
       assert.equal(unlocked.json().sys_version, v0 + 2);
 
       // batch update (whole record, as read)

@@ -297,22 +297,30 @@ describe('patch (RFC 6902)', () => {
 });
 
 describe('locking', () => {
+  test('only an admin token may lock or unlock', async () => {
+    const rec = await create();
+    const res = await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/sys_locked', value: true }] });
+    assert.equal(res.statusCode, 403);
+    assert.match(res.json().message, /certifications:admin/);
+    assert.equal((await get(rec.id)).json().sys_locked, false);
+  });
+
   test('a locked record refuses PUT, PATCH and DELETE with 423 until unlocked', async () => {
     const rec = await create();
-    const lock = await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/sys_locked', value: true }] });
+    const lock = await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/sys_locked', value: true }], auth: t.admin });
     assert.equal(lock.statusCode, 200, lock.body);
     assert.equal(lock.json().sys_locked, true);
     assert.equal((await t.call({ method: 'PUT', url: `/billingRuns/acme/${rec.id}`, payload: minimalRun({ name: 'x' }) })).statusCode, 423);
     assert.equal((await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/name', value: 'x' }] })).statusCode, 423);
     assert.equal(
-      (await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/name', value: 'x' }, { op: 'replace', path: '/sys_locked', value: false }] })).statusCode,
+      (await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/name', value: 'x' }, { op: 'replace', path: '/sys_locked', value: false }], auth: t.admin })).statusCode,
       423,
       'unlocking cannot smuggle in other changes',
     );
     assert.equal((await t.call({ method: 'DELETE', url: `/billingRuns/acme/${rec.id}` })).statusCode, 423);
-    const badLock = await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/sys_locked', value: 'no' }] });
+    const badLock = await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/sys_locked', value: 'no' }], auth: t.admin });
     assert.equal(badLock.statusCode, 422);
-    const unlock = await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/sys_locked', value: false }] });
+    const unlock = await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/sys_locked', value: false }], auth: t.admin });
     assert.equal(unlock.statusCode, 200);
     assert.equal((await get(rec.id)).json().name, 'November run');
     assert.equal((await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/name', value: 'x' }] })).statusCode, 200);

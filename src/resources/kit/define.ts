@@ -56,6 +56,8 @@ export interface ActionSpec<S = unknown> {
   summary: string;
   response: TSchema;
   status?: number;
+  /** The least scope a POST action needs (default: the resource's write scope). */
+  scope?: 'write' | 'admin';
   /** Receives the app's services (typed by the caller) and the request. */
   handler: (services: S, ctx: import('../../core/context.js').RequestContext, req: ActionRequest) => Promise<unknown>;
 }
@@ -76,6 +78,8 @@ export interface ResourceDefinition {
   conditionalRequired?: ConditionalRequired[];
   /** One record per tenant: its id is the tenant id, and a second create is a 409. */
   singleton?: boolean;
+  /** Only `certifications:admin` tokens may change it (settings). */
+  adminOnlyWrites?: boolean;
   search: Record<string, SearchSpec>;
   lookups?: LookupSpec[];
   actions?: ActionSpec<any>[];

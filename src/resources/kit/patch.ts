@@ -25,12 +25,13 @@ const firstSegment = (pointer: string) => (pointer.split('/')[1] ?? '').replace(
  * precondition), except `sys_locked`, which is how a record is locked and unlocked.
  * Returns whether the patch touches sys_locked only (allowed on a locked record).
  */
-export function checkPatch(ops: unknown, prefix = ''): { lockOnly: boolean } {
+export function checkPatch(ops: unknown, prefix = ''): { lockOnly: boolean; touchesLock: boolean } {
   const errors = check(PatchDocumentSchema, ops, prefix);
   if (errors.length) throw invalid(errors, 'bad_request');
   const list = ops as PatchOp[];
   const problems: FieldError[] = [];
   let lockOnly = true;
+  let touchesLock = false;
   list.forEach((o, i) => {
     const at = prefix ? `${prefix}.${i}` : String(i);
     if (o.op === 'test') return;
@@ -44,9 +45,10 @@ export function checkPatch(ops: unknown, prefix = ''): { lockOnly: boolean } {
         problems.push({ field: `${at}.from`, reason: `cannot move ${fseg || 'the record'}` });
     }
     if (seg !== 'sys_locked') lockOnly = false;
+    else touchesLock = true;
   });
   if (problems.length) throw invalid(problems, 'bad_request');
-  return { lockOnly: lockOnly && list.some((o) => o.op !== 'test') };
+  return { lockOnly: lockOnly && list.some((o) => o.op !== 'test'), touchesLock };
 }
 
 /**

@@ -72,8 +72,9 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
   });
   const withEtag = (reply: FastifyReply, version: number) => reply.header('etag', etag(version));
   const common = (scope: 'read' | 'write' | 'admin') => ({ onRequest: auth, config: { scope } });
+  const writeScope = r.def.adminOnlyWrites ? 'admin' : 'write';
 
-  if (r.def.singleton) registerSingleton(app, r, service, common, withEtag);
+  if (r.def.singleton) registerSingleton(app, r, service, common, withEtag, writeScope);
   else
     app.get(base, {
       ...common('read'),
@@ -82,7 +83,7 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
     });
 
   app.post(base, {
-    ...common('write'),
+    ...common(writeScope),
     schema: {
       tags, security, summary: `Create a ${r.def.singular}`, description: 'The server generates the id; an id in the body is a 400.',
       params: tenantParams, body: viaService(ref(`${t}Input`)),
@@ -115,7 +116,7 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
     patch_directives: Type.Optional(Type.Array(ref('PatchOperation') as unknown as TSchema)),
   });
   app.post(`${base}/batch`, {
-    ...common('write'),
+    ...common(writeScope),
     schema: {
       tags, security, summary: `Create, update, patch or delete up to ${BATCH_MAX} ${name.toLowerCase()}`,
       description: 'Each operation succeeds or fails on its own; all run in one transaction.',
@@ -159,7 +160,7 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
   for (const a of r.def.actions ?? []) {
     const params = Object.fromEntries([...a.path.matchAll(/:(\w+)/g)].map((m) => [m[1]!, m[1] === 'id' ? recordId : idParam]));
     const route = {
-      ...common(a.method === 'GET' ? 'read' : 'write'),
+      ...common(a.method === 'GET' ? 'read' : a.scope ?? writeScope),
       schema: { tags, security, summary: a.summary, params: Type.Object({ tenantId: idParam, ...params }), response: { [a.status ?? 200]: a.response, ...errorResponses(400, 401, 403, 404) } },
       handler: async (req: any, reply: FastifyReply) => {
         const out = await a.handler(services, req.ctx, { tenantId: req.ctx.tenantId, params: req.params, body: req.body });
@@ -187,7 +188,7 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
 
   const ifMatch = Type.Object({ 'if-match': Type.Optional(Type.String({ description: 'ETag of the version you read; 412 when stale' })) });
   app.put(`${base}/:id`, {
-    ...common('write'),
+    ...common(writeScope),
     schema: {
       tags, security, summary: `Replace a ${r.def.singular}`,
       description: 'A sys_version in the body is a precondition (409 when stale), as is If-Match (412).',
@@ -202,7 +203,7 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
   });
 
   app.patch(`${base}/:id`, {
-    ...common('write'),
+    ...common(writeScope),
     schema: {
       tags, security, summary: `Patch a ${r.def.singular} (RFC 6902)`,
       description: 'All operations apply or none; a failed test is a 409; a result that breaks the schema is a 422. `test /sys_version` works as a precondition; `replace /sys_locked` locks and unlocks.',
@@ -217,7 +218,7 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
   });
 
   app.delete(`${base}/:id`, {
-    ...common('write'),
+    ...common(writeScope),
     schema: {
       tags, security, summary: `Delete a ${r.def.singular}`, params: recordParams, headers: ifMatch,
       response: { 200: Type.String({ description: 'the id of the deleted record' }), ...errorResponses(401, 403, 404, 409, 412, 423) },
@@ -240,6 +241,7 @@ function registerSingleton(
   service: ResourceService,
   common: (scope: 'read' | 'write' | 'admin') => { onRequest: onRequestHookHandler; config: { scope: 'read' | 'write' | 'admin' } },
   withEtag: (reply: FastifyReply, version: number) => FastifyReply,
+  writeScope: 'write' | 'admin',
 ) {
   const base = `/${r.def.slug}/:tenantId`;
   const tags = [r.def.name];
@@ -256,7 +258,7 @@ function registerSingleton(
     },
   });
   app.put(base, {
-    ...common('write'),
+    ...common(writeScope),
     schema: { tags, security, summary: `Replace the tenant's ${r.def.singular}`, params: tenantParams, headers: ifMatch, body: viaService(ref(`${t}Input`)), response: { 200: ref(t), ...errorResponses(400, 401, 403, 404, 409, 412, 423) } },
     handler: async (req, reply) => {
       const rec = await service.update(req.ctx, req.ctx.tenantId, req.body, req.headers['if-match']);
@@ -265,7 +267,7 @@ function registerSingleton(
     },
   });
   app.patch(base, {
-    ...common('write'),
+    ...common(writeScope),
     schema: { tags, security, summary: `Patch the tenant's ${r.def.singular} (RFC 6902)`, params: tenantParams, headers: ifMatch, body: viaService(Type.Array(ref('PatchOperation') as unknown as TSchema, { minItems: 1 })), response: { 200: ref(t), ...errorResponses(400, 401, 403, 404, 409, 412, 422, 423) } },
     handler: async (req, reply) => {
       const rec = await service.patch(req.ctx, req.ctx.tenantId, req.body, req.headers['if-match']);

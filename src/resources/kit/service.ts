@@ -279,7 +279,10 @@ export class ResourceService {
   }
 
   async patch(ctx: RequestContext, id: string, ops: unknown, ifMatch?: string, db?: Db, prefix = ''): Promise<StoredRecord> {
-    const { lockOnly } = checkPatch(ops, prefix);
+    const { lockOnly, touchesLock } = checkPatch(ops, prefix);
+    if (touchesLock && !ctx.actor.scopes.has('certifications:admin')) {
+      throw new AppError('forbidden', 'locking and unlocking records needs the scope certifications:admin');
+    }
     return this.inTx(db, async (trx) => {
       const old = await this.current(trx, ctx, id, ifMatch, lockOnly);
       const patched = applyPatch(old, ops as PatchOp[], prefix) as Record<string, unknown>;
