@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { anyObject, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { customFieldValues } from './blocks.js';
 
 /**
  * Activities: a continuing-education activity a contact reports (a conference, an article, volunteer
@@ -13,19 +14,6 @@ import { anyObject, bool, list, num, obj, oneOf, ref, req, str } from './kit/fie
  * - The search body and lookups were not visible; we designed them on the owner, the type, the
  *   reporting process and the status.
  */
-const customFieldValues = () =>
-  list(
-    obj({
-      custom_field_id: ref('external:customFields'),
-      string_value: str(),
-      numeric_value: num(),
-      boolean_value: bool(),
-      file_url_value: str(),
-      list_value: list(str()),
-      table_value: list(anyObject()),
-    }),
-  );
-
 const ACTIVITY_STATUSES = ['draft', 'processed', 'under review', 'verified'] as const;
 
 export const activities = defineResource({

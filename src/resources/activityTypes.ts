@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { RELATIVE_TO } from './blocks.js';
 
 /**
  * Activity Types: a kind of self-reported activity (conference, publication, volunteering) and its
@@ -14,18 +15,6 @@ import { bool, designed, list, num, obj, oneOf, ref, req, str } from './kit/fiel
  * - activity_editing_options.relative_date matters only when until is "relative date"; the kit checks
  *   conditional requirements on top-level fields only, so it stays optional (the domain checks it).
  */
-const RELATIVE_TO = [
-  'the beginning of the month',
-  'the beginning of the quarter',
-  'the beginning of the week',
-  'the beginning of the year',
-  'the end of the month',
-  'the end of the quarter',
-  'the end of the week',
-  'the end of the year',
-  'the reference date',
-] as const;
-
 /** The API's relative-date object (same as billing template date windows; here all four are required). */
 const relativeDate = obj({
   number: req(num()),

@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, designed, int, obj, ref, req, str } from './kit/fields.js';
+import { emailMessage } from './blocks.js';
 
 /**
  * App Reference Processes: how references (endorsements) for an application are requested and
@@ -11,17 +12,6 @@ import { bool, designed, int, obj, ref, req, str } from './kit/fields.js';
  * - Each e-mail is switched on by its enable_* flag and is then required (conditionalRequired below).
  * - reference_type_id classifies the references the process collects (App Reference Types).
  */
-const emailMessage = () =>
-  obj({
-    from: str(),
-    from_name: str(),
-    reply_to: str(),
-    cc: str(),
-    bcc: str(),
-    subject: req(str()),
-    body: req(str()),
-  });
-
 export const appReferenceProcesses = defineResource({
   slug: 'appReferenceProcesses',
   name: 'App Reference Processes',

@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, designed, num, oneOf, ref, req, str } from './kit/fields.js';
+import { APPLICATION_STATUSES } from './blocks.js';
 
 /**
  * App Status Reasons: a configurable reason that qualifies an application's status ("missing
@@ -12,17 +13,6 @@ import { bool, designed, num, oneOf, ref, req, str } from './kit/fields.js';
  *   usable with any status.
  * - `application_notice_id`: the notice proposed when staff choose this reason.
  */
-const APPLICATION_STATUSES = [
-  'draft',
-  'missing requirements',
-  'pending approval',
-  'approved',
-  'rejected',
-  'activated',
-  'withdrawn',
-  'expired',
-] as const;
-
 export const appStatusReasons = defineResource({
   slug: 'appStatusReasons',
   name: 'App Status Reasons',

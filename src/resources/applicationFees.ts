@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, dateTime, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, designed, list, num, oneOf, ref, req, str } from './kit/fields.js';
+import { bulkPricingRule, bundledProduct, customFieldValues, foreignCurrencyPrice, installmentPlanOption, portalOptions, purchasingEligibilityCriteria } from './blocks.js';
 
 /**
  * Application Fees: the product charged when an application is submitted (price, member price,
@@ -18,52 +19,6 @@ import { anyObject, bool, dateTime, designed, int, list, num, obj, oneOf, ref, r
  * - program_id (designed) says which program's applications the fee is for, as course fees point at a
  *   course and exam fees at an exam.
  */
-const customFieldValues = () =>
-  list(
-    obj({
-      custom_field_id: ref('external:customFields'),
-      string_value: str(),
-      numeric_value: num(),
-      boolean_value: bool(),
-      file_url_value: str(),
-      list_value: list(str()),
-      table_value: list(anyObject()),
-    }),
-  );
-const ids = (slug?: string) => list(slug ? ref(slug) : str());
-
-/** Who may buy the product (the Fees product base). */
-const purchasingEligibilityCriteria = () =>
-  obj({
-    customer_type: str({ description: 'e.g. contact (the full enum was not visible)' }),
-    members: bool(),
-    non_members: bool(),
-    member_options: obj({
-      member_type_ids: ids('external:memberTypes'),
-      member_package_ids: ids('external:memberPackages'),
-      member_statuses: ids(),
-      member_status_reason_ids: ids(),
-      section_members: bool(),
-      section_member_options: obj({ section_ids: ids(), section_type_ids: ids() }),
-      chapter_members: bool(),
-      chapter_member_options: obj({ chapter_ids: ids(), chapter_type_ids: ids() }),
-    }),
-    committee_members: bool(),
-    committee_member_options: obj({ committee_ids: ids(), committee_type_ids: ids(), committee_position_ids: ids() }),
-    certificants: bool(),
-    certification_options: obj({ program_ids: ids('programs') }),
-    minimum_age: num(),
-    maximum_age: num(),
-  });
-
-const bulkPricingRule = () =>
-  obj({
-    minimum_quantity: req(int({ minimum: 1 })),
-    maximum_quantity: int({ minimum: 1 }),
-    price: req(num()),
-    member_price: num(),
-  });
-
 const PRODUCT_BLOCKS = {
   enable_bulk_pricing: 'bulk_pricing_rules',
   enable_purchasing_eligibility: 'purchasing_eligibility_criteria',
@@ -93,45 +48,14 @@ export const applicationFees = defineResource({
     enable_purchasing_eligibility: designed(bool(), base),
     purchasing_eligibility_criteria: designed(purchasingEligibilityCriteria(), base),
     allow_customer_to_choose_installment_plan: bool(),
-    installment_plan_options: designed(
-      list(
-        obj({
-          installment_plan_id: ref('external:installmentPlans'),
-          additional_cost: num(),
-          is_default: bool(),
-        }),
-      ),
-      base,
-    ),
-    foreign_currency_prices: designed(
-      list(
-        obj({
-          currency_code: str({ description: 'ISO 4217' }),
-          price: num(),
-          member_price: num(),
-          cancellation_fee: num(),
-          restocking_fee: num(),
-        }),
-      ),
-      base,
-    ),
+    installment_plan_options: designed(list(installmentPlanOption()), base),
+    foreign_currency_prices: designed(list(foreignCurrencyPrice()), base),
     is_active: designed(bool(), base),
     enable_bundled_products: designed(bool(), base),
-    bundled_products: designed(
-      list(
-        obj({
-          type: req(oneOf(['bundled product'])),
-          product_type: req(str()),
-          product_id: req(str()),
-          quantity: req(int()),
-        }),
-        { nonEmpty: true },
-      ),
-      base,
-    ),
+    bundled_products: designed(list(bundledProduct(), { nonEmpty: true }), base),
     bundled_products_inventory_handling: designed(oneOf(['bundle', 'each product']), base),
     publish_to_portal: designed(bool(), base),
-    portal_options: designed(obj({ available_from: dateTime(), available_until: dateTime() }), base),
+    portal_options: designed(portalOptions(), base),
     notes: designed(str(), base),
     custom_field_values: designed(customFieldValues(), base),
   },

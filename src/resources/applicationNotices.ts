@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, list, oneOf, ref, req, str } from './kit/fields.js';
+import { customFieldValues, emailMessage } from './blocks.js';
 
 /**
  * Application Notices: an e-mail template sent to applicants (by staff, on events and by billing runs:
@@ -13,19 +14,6 @@ import { anyObject, bool, list, num, obj, oneOf, ref, req, str } from './kit/fie
  * - The e-mail property's name is not printed in the reference (only its title "Email"); we use `email`
  *   and the API's shared e-mail shape seen on application processes.
  */
-const customFieldValues = () =>
-  list(
-    obj({
-      custom_field_id: ref('external:customFields'),
-      string_value: str(),
-      numeric_value: num(),
-      boolean_value: bool(),
-      file_url_value: str(),
-      list_value: list(str()),
-      table_value: list(anyObject()),
-    }),
-  );
-
 /** The application lifecycle as this resource enumerates it. */
 const NOTICE_STATUSES = ['draft', 'missing requirements', 'pending approval', 'rejected', 'approved', 'activated'] as const;
 
@@ -44,17 +32,7 @@ export const applicationNotices = defineResource({
     applicable_statuses: list(oneOf(NOTICE_STATUSES)),
     restrict_to_certain_status_reasons: bool(),
     applicable_status_reason_ids: list(ref('appStatusReasons')),
-    email: req(
-      obj({
-        from: str(),
-        from_name: str(),
-        reply_to: str(),
-        cc: str(),
-        bcc: str(),
-        subject: req(str()),
-        body: req(str()),
-      }),
-    ),
+    email: req(emailMessage()),
     is_active: bool(),
     custom_field_values: customFieldValues(),
   },

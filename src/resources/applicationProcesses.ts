@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { APPLICATION_TYPES, emailMessage } from './blocks.js';
 
 /**
  * Application Processes: the form and rules for one kind of application (certification, renewal,
@@ -17,18 +18,6 @@ import { bool, designed, int, list, num, obj, oneOf, ref, req, str } from './kit
  * - name and type are required designed fields: a process is picked by name, and its type becomes the
  *   type of the applications it generates.
  */
-const emailMessage = () =>
-  obj({
-    from: str(),
-    from_name: str(),
-    reply_to: str(),
-    cc: str(),
-    bcc: str(),
-    subject: req(str()),
-    body: req(str()),
-  });
-
-const APPLICATION_TYPES = ['certification', 'renewal', 'reinstatement', 'transfer'] as const;
 const described = 'described by the reference, property name not visible';
 
 export const applicationProcesses = defineResource({

@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, date, designed, email, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { date, designed, email, oneOf, ref, req, str } from './kit/fields.js';
+import { customFieldValues } from './blocks.js';
 
 /**
  * Application References: an endorsement a third party (the referee) submits for an application.
@@ -13,19 +14,6 @@ import { anyObject, bool, date, designed, email, list, num, obj, oneOf, ref, req
  * - Referee details (name, e-mail, city…) are copies for display and search, as on certifications.
  * - The reference page shows no list-all route; the standard one is served too.
  */
-const customFieldValues = () =>
-  list(
-    obj({
-      custom_field_id: ref('external:customFields'),
-      string_value: str(),
-      numeric_value: num(),
-      boolean_value: bool(),
-      file_url_value: str(),
-      list_value: list(str()),
-      table_value: list(anyObject()),
-    }),
-  );
-
 const referee = 'denormalized copy of the referee\'s contact data (Awards analog)';
 
 export const applicationReferences = defineResource({

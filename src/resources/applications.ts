@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, date, dateTime, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, date, dateTime, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { APPLICATION_STATUSES, APPLICATION_TYPES, customFieldValues } from './blocks.js';
 
 /**
  * Applications: one owner's (contact or organization) application to a program: first certification,
@@ -21,30 +22,6 @@ import { anyObject, bool, date, dateTime, designed, list, num, obj, oneOf, ref, 
  * - The reference's composite lookup programApplicant/{programId}/{ownerType}/{ownerId} takes three
  *   path parameters, which a lookup cannot express; see notes.
  */
-const customFieldValues = () =>
-  list(
-    obj({
-      custom_field_id: ref('external:customFields'),
-      string_value: str(),
-      numeric_value: num(),
-      boolean_value: bool(),
-      file_url_value: str(),
-      list_value: list(str()),
-      table_value: list(anyObject()),
-    }),
-  );
-
-const APPLICATION_STATUSES = [
-  'draft',
-  'missing requirements',
-  'pending approval',
-  'approved',
-  'rejected',
-  'activated',
-  'withdrawn',
-  'expired',
-] as const;
-
 const applicant = "denormalized copy of the applicant's contact data";
 
 export const applications = defineResource({
@@ -60,7 +37,7 @@ export const applications = defineResource({
     owner_type: req(oneOf(['contact', 'organization'])),
     contact_id: req(ref('external:contacts')),
     organization_id: ref('external:organizations'),
-    type: req(oneOf(['certification', 'renewal', 'reinstatement', 'transfer'])),
+    type: req(oneOf(APPLICATION_TYPES)),
     program_id: req(ref('programs')),
     target_program_id: ref('programs', { description: 'the program transferred to (transfers)' }),
     process_id: ref('applicationProcesses'),

@@ -3,6 +3,7 @@ import { notFound } from '../core/errors.js';
 import type { AppServices } from './services.js';
 import { defineResource, search } from './kit/define.js';
 import { bool, date, dateTime, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { restriction, statusReasonFilter } from './blocks.js';
 
 /**
  * Billing Runs: one execution of the certification lifecycle batch (activate applications, expire
@@ -17,7 +18,6 @@ import { bool, date, dateTime, list, num, obj, oneOf, ref, req, str } from './ki
  *   and read it as a filter on `expire_applications` (the flag of that options block).
  * - The reference shows no list-all route; the standard `GET /billingRuns/{tenantId}` is served too.
  */
-const restriction = () => oneOf(['exclude', 'include', 'none']);
 const ids = (slug: string) => list(ref(slug), { nonEmpty: true });
 
 /** The candidate filters every options block shares. */
@@ -26,11 +26,6 @@ const programAndProvider = {
   program_restriction: restriction(),
   training_provider_ids: ids('trainingProviders'),
   training_provider_restriction: restriction(),
-};
-const statusReasons = {
-  restrict_status_reasons: bool(),
-  // The reference says "Status Reasons" in every block; in the application blocks it may mean appStatusReasons.
-  status_reason_ids: ids('statusReasons'),
 };
 const applicationTypes = {
   restrict_application_types: bool(),
@@ -108,7 +103,8 @@ export const billingRuns = defineResource({
       application_notice_id: ref('applicationNotices'),
       ...applicationTypes,
       ...programAndProvider,
-      ...statusReasons,
+      // The reference says "Status Reasons" in every block; in the application blocks it may mean appStatusReasons.
+      ...statusReasonFilter('statusReasons'),
     }),
     expire_applications: bool(),
     application_expiration_options: obj({
@@ -116,34 +112,34 @@ export const billingRuns = defineResource({
       ...applicationTypes,
       ...expirationWindow(),
       ...programAndProvider,
-      ...statusReasons,
+      ...statusReasonFilter('statusReasons'),
     }),
     send_application_reminders: bool(),
     application_reminder_options: obj({
       ...applicationTypes,
       ...programAndProvider,
-      ...statusReasons,
+      ...statusReasonFilter('statusReasons'),
       reminders: req(list(reminder, { nonEmpty: true })),
     }),
     send_renewal_reminders: bool(),
     renewal_reminder_options: obj({
       ...applicationTypes,
       ...programAndProvider,
-      ...statusReasons,
+      ...statusReasonFilter('statusReasons'),
       reminders: req(list(reminder, { nonEmpty: true })),
     }),
     forecast_renewals: bool(),
     renewal_forecasting_options: obj({
       ...expirationWindow(),
       ...programAndProvider,
-      ...statusReasons,
+      ...statusReasonFilter('statusReasons'),
     }),
     perform_drops: bool(),
     drop_options: obj({
       drop_notice_id: str(),
       ...expirationWindow(),
       ...programAndProvider,
-      ...statusReasons,
+      ...statusReasonFilter('statusReasons'),
     }),
     bill_training_providers: bool(),
     training_provider_billing_options: obj({

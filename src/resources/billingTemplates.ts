@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { APPLICATION_TYPES, RELATIVE_TO, restriction, statusReasonFilter } from './blocks.js';
 
 /**
  * Billing Templates: a reusable billing-run configuration. Recurring billing runs create runs from a
@@ -18,20 +19,7 @@ import { bool, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
  * - number and unit_of_time of a relative date stay optional (their required flags were not visible;
  *   "on the reference date" needs neither).
  */
-const restriction = () => oneOf(['exclude', 'include', 'none']);
 const ids = (slug: string) => list(ref(slug), { nonEmpty: true });
-
-const RELATIVE_TO = [
-  'the beginning of the month',
-  'the beginning of the quarter',
-  'the beginning of the week',
-  'the beginning of the year',
-  'the end of the month',
-  'the end of the quarter',
-  'the end of the week',
-  'the end of the year',
-  'the reference date',
-] as const;
 
 /** A date relative to the run date. */
 const relativeDate = () =>
@@ -53,13 +41,9 @@ const programAndProvider = () => ({
   training_provider_restriction: restriction(),
   training_provider_ids: ids('trainingProviders'),
 });
-const statusReasons = (slug: 'statusReasons' | 'appStatusReasons') => ({
-  restrict_status_reasons: bool(),
-  status_reason_ids: ids(slug),
-});
 const applicationTypes = () => ({
   restrict_application_types: bool(),
-  application_types: list(oneOf(['certification', 'renewal', 'reinstatement', 'transfer']), { nonEmpty: true }),
+  application_types: list(oneOf(APPLICATION_TYPES), { nonEmpty: true }),
 });
 const reminders = (noticeSlug: 'notices' | 'applicationNotices') =>
   req(
@@ -100,7 +84,7 @@ export const billingTemplates = defineResource({
     send_renewal_reminders: bool(),
     renewal_reminder_options: obj({
       ...programAndProvider(),
-      ...statusReasons('statusReasons'),
+      ...statusReasonFilter('statusReasons'),
       ...applicationTypes(),
       reminders: reminders('notices'),
     }),
@@ -117,25 +101,25 @@ export const billingTemplates = defineResource({
       drop_notice_id: ref('notices'),
       ...expirationWindow(),
       ...programAndProvider(),
-      ...statusReasons('statusReasons'),
+      ...statusReasonFilter('statusReasons'),
     }),
     forecast_renewals: bool(),
     renewal_forecasting_options: obj({
       ...expirationWindow(),
       ...programAndProvider(),
-      ...statusReasons('statusReasons'),
+      ...statusReasonFilter('statusReasons'),
     }),
     activate_applications: bool(),
     application_activation_options: obj({
       application_notice_id: ref('applicationNotices'),
       ...programAndProvider(),
-      ...statusReasons('appStatusReasons'),
+      ...statusReasonFilter('appStatusReasons'),
       ...applicationTypes(),
     }),
     send_application_reminders: bool(),
     application_reminder_options: obj({
       ...programAndProvider(),
-      ...statusReasons('appStatusReasons'),
+      ...statusReasonFilter('appStatusReasons'),
       ...applicationTypes(),
       reminders: reminders('applicationNotices'),
     }),
@@ -144,7 +128,7 @@ export const billingTemplates = defineResource({
       application_notice_id: ref('applicationNotices'),
       ...expirationWindow(),
       ...programAndProvider(),
-      ...statusReasons('appStatusReasons'),
+      ...statusReasonFilter('appStatusReasons'),
       ...applicationTypes(),
     }),
   },

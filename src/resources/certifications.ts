@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, date, designed, num, oneOf, ref, req, str } from './kit/fields.js';
+import { CERTIFICATION_STATUSES } from './blocks.js';
 
 /**
  * Certifications: an issued certification held by a contact or an organization in one program, with
@@ -35,7 +36,7 @@ export const certifications = defineResource({
     organization_id: ref('external:organizations'),
     customer_id: str({ description: 'reporting copy of the owner id (contact or organization)' }),
     program_id: req(ref('programs')),
-    status: req(oneOf(['active', 'inactive', 'suspended', 'retired'])),
+    status: req(oneOf(CERTIFICATION_STATUSES)),
     status_reason_id: designed(ref('statusReasons'), 'the reason for the current status (described, name not visible)'),
     certification_date: str({ description: 'no format in the reference' }),
     expiration_date: designed(date(), 'computed by the program\'s expiration rule set; renewals and drops key on it'),

@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, date, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, date, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { customFieldValues } from './blocks.js';
 
 /**
  * Coupons: a discount on certification-side purchases (application, course, exam and other fees sold
@@ -13,19 +14,6 @@ import { anyObject, bool, date, designed, int, list, num, obj, oneOf, ref, req, 
  *   percentage or a fixed amount, optionally limited to some fee records.
  * - A code customers enter, a validity window and a usage cap are designed as the checkout needs them.
  */
-const customFieldValues = () =>
-  list(
-    obj({
-      custom_field_id: ref('external:customFields'),
-      string_value: str(),
-      numeric_value: num(),
-      boolean_value: bool(),
-      file_url_value: str(),
-      list_value: list(str()),
-      table_value: list(anyObject()),
-    }),
-  );
-
 /** How a kind of fee is discounted; fee ids empty = every fee of that kind. */
 const feeDiscount = (feeIdsField: string, feeSlug: string, what: string) =>
   designed(

@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, dateTime, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { anyObject, bool, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bulkPricingRule, bundledProduct, customFieldValues, emailMessage, foreignCurrencyPrice, installmentPlanOption, portalOptions, purchasingEligibilityCriteria } from './blocks.js';
 
 /**
  * Course Fees: the product a course registration is charged (a "miscellaneous product" tied to one
@@ -18,63 +19,6 @@ import { anyObject, bool, dateTime, designed, int, list, num, obj, oneOf, ref, r
  *   enable_document_entitlement_creation; we named them task_generation_rules and document_entitlements
  *   (free-form items) so a client can send them.
  */
-const customFieldValues = () =>
-  list(
-    obj({
-      custom_field_id: ref('external:customFields'),
-      string_value: str(),
-      numeric_value: num(),
-      boolean_value: bool(),
-      file_url_value: str(),
-      list_value: list(str()),
-      table_value: list(anyObject()),
-    }),
-  );
-const ids = (slug?: string) => list(slug ? ref(slug) : str());
-
-const emailMessage = () =>
-  obj({
-    from: str(),
-    from_name: str(),
-    reply_to: str(),
-    cc: str(),
-    bcc: str(),
-    subject: req(str()),
-    body: req(str()),
-  });
-
-/** Who may buy the product (the Fees product base). */
-const purchasingEligibilityCriteria = () =>
-  obj({
-    customer_type: str({ description: 'e.g. contact (the full enum was not visible)' }),
-    members: bool(),
-    non_members: bool(),
-    member_options: obj({
-      member_type_ids: ids('external:memberTypes'),
-      member_package_ids: ids('external:memberPackages'),
-      member_statuses: ids(),
-      member_status_reason_ids: ids(),
-      section_members: bool(),
-      section_member_options: obj({ section_ids: ids(), section_type_ids: ids() }),
-      chapter_members: bool(),
-      chapter_member_options: obj({ chapter_ids: ids(), chapter_type_ids: ids() }),
-    }),
-    committee_members: bool(),
-    committee_member_options: obj({ committee_ids: ids(), committee_type_ids: ids(), committee_position_ids: ids() }),
-    certificants: bool(),
-    certification_options: obj({ program_ids: ids('programs') }),
-    minimum_age: num(),
-    maximum_age: num(),
-  });
-
-const bulkPricingRule = () =>
-  obj({
-    minimum_quantity: req(int({ minimum: 1 })),
-    maximum_quantity: int({ minimum: 1 }),
-    price: req(num()),
-    member_price: num(),
-  });
-
 /** Each feature switch and the block it turns on. */
 const PRODUCT_BLOCKS = {
   enable_product_confirmation_email: 'product_confirmation_email_options',
@@ -126,36 +70,14 @@ export const courseFees = defineResource({
     enable_purchasing_eligibility: bool(),
     purchasing_eligibility_criteria: purchasingEligibilityCriteria(),
     allow_customer_to_choose_installment_plan: bool(),
-    installment_plan_options: list(
-      obj({
-        installment_plan_id: ref('external:installmentPlans'),
-        additional_cost: num(),
-        is_default: bool(),
-      }),
-    ),
-    foreign_currency_prices: list(
-      obj({
-        currency_code: str({ description: 'ISO 4217' }),
-        price: num(),
-        member_price: num(),
-        cancellation_fee: num(),
-        restocking_fee: num(),
-      }),
-    ),
+    installment_plan_options: list(installmentPlanOption()),
+    foreign_currency_prices: list(foreignCurrencyPrice()),
     is_active: bool(),
     enable_bundled_products: bool(),
-    bundled_products: list(
-      obj({
-        type: req(oneOf(['bundled product'])),
-        product_type: req(str()),
-        product_id: req(str()),
-        quantity: req(int()),
-      }),
-      { nonEmpty: true },
-    ),
+    bundled_products: list(bundledProduct(), { nonEmpty: true }),
     bundled_products_inventory_handling: oneOf(['bundle', 'each product']),
     publish_to_portal: bool(),
-    portal_options: obj({ available_from: dateTime(), available_until: dateTime() }),
+    portal_options: portalOptions(),
     notes: str(),
     custom_field_values: customFieldValues(),
   },

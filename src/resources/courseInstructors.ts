@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, date, list, num, obj, ref, req, str } from './kit/fields.js';
+import { bool, date, list, num, obj, ref, req, str } from './kit/fields.js';
+import { customFieldValues } from './blocks.js';
 
 /**
  * Course Instructors: a person approved by one training provider to teach courses, with the period of
@@ -13,17 +14,6 @@ import { anyObject, bool, date, list, num, obj, ref, req, str } from './kit/fiel
  *   instructor's contact id. We keep the reference's fields only (see notes).
  * - The search body is not in the reference; ours filters by training provider and is_active.
  */
-const customFieldValue = () =>
-  obj({
-    custom_field_id: str(),
-    string_value: str(),
-    numeric_value: num(),
-    boolean_value: bool(),
-    file_url_value: str(),
-    list_value: list(str()),
-    table_value: list(anyObject()),
-  });
-
 export const courseInstructors = defineResource({
   slug: 'courseInstructors',
   name: 'Course Instructors',
@@ -44,7 +34,7 @@ export const courseInstructors = defineResource({
     pay_rate: num(),
     notes: str(),
     is_active: bool(),
-    custom_field_values: list(customFieldValue()),
+    custom_field_values: customFieldValues({ plainId: true }),
   },
   search: {
     ids: search.ids(),

@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, dateTime, designed, list, num, obj, ref, str } from './kit/fields.js';
+import { bool, dateTime, designed, list, num, obj, ref, str } from './kit/fields.js';
+import { address, creditToAssign, customFieldValues, eligibilityCriteria } from './blocks.js';
 
 /**
  * Course Offerings: one scheduled run of a course: type and dates (with a time zone), a training
@@ -19,77 +20,6 @@ import { anyObject, bool, dateTime, designed, list, num, obj, ref, str } from '.
  * - is_active and custom_field_values are designed (they sit after the cut in every sibling schema).
  * - The search body is not in the reference; ours is designed (see search).
  */
-const customFieldValue = () =>
-  obj({
-    custom_field_id: str(),
-    string_value: str(),
-    numeric_value: num(),
-    boolean_value: bool(),
-    file_url_value: str(),
-    list_value: list(str()),
-    table_value: list(anyObject()),
-  });
-
-const address = () =>
-  obj({
-    line1: str(),
-    line2: str(),
-    line3: str(),
-    city: str(),
-    state: str(),
-    postal_code: str(),
-    county: str(),
-    country: str({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 code' }),
-    country_name: str(),
-    latitude: num(),
-    longitude: num(),
-    time_zone_id: str(),
-  });
-
-const ids = () => list(str());
-/** The shared Rhythm eligibility criteria (seen whole up to age_restrictions on Directories). */
-const eligibility = () =>
-  obj(
-    {
-      logic_operator: str({ description: 'how the criteria combine; sample value "and"' }),
-      customer_type: str({ description: 'sample value "contact"' }),
-      members: bool(),
-      non_members: bool(),
-      member_options: obj({
-        member_type_ids: ids(),
-        member_package_ids: ids(),
-        member_statuses: list(str(), { description: 'sample value "active"' }),
-        member_status_reason_ids: ids(),
-        section_members: bool(),
-        section_member_options: obj({ logic_operator: str(), section_ids: ids(), section_type_ids: ids() }),
-        chapter_members: bool(),
-        chapter_member_options: obj({ logic_operator: str(), chapter_ids: ids(), chapter_type_ids: ids() }),
-      }),
-      committee_members: bool(),
-      committee_member_options: obj({
-        logic_operator: str(),
-        committee_ids: ids(),
-        committee_type_ids: ids(),
-        committee_position_ids: ids(),
-      }),
-      certificants: bool(),
-      certification_options: obj({ logic_operator: str(), program_ids: list(ref('programs')) }),
-      enable_status_restriction: bool(),
-      status_restrictions: list(str()),
-      enable_organization_restrictions: bool(),
-      organization_restrictions: obj({ organization_type_ids: ids(), contact_role_ids: ids() }),
-      enable_age_restrictions: bool(),
-      age_restrictions: designed(
-        obj({ minimum_age: num(), maximum_age: num() }),
-        'sub-fields not visible; the sibling fee schemas carry minimum_age / maximum_age',
-      ),
-    },
-    {
-      additionalProperties: true,
-      description: 'shared Rhythm eligibility criteria; the reference is cut after age_restrictions, so later properties are accepted as sent',
-    },
-  );
-
 export const courseOfferings = defineResource({
   slug: 'courseOfferings',
   name: 'Course Offerings',
@@ -105,13 +35,7 @@ export const courseOfferings = defineResource({
     capacity_options: obj({ capacity: num() }),
     event_id: ref('external:events'),
     override_credit_assignment: bool(),
-    credits_to_assign: list(
-      obj({
-        credit_type_id: ref('creditTypes'),
-        quantity: num(),
-        automatically_verify: bool(),
-      }),
-    ),
+    credits_to_assign: list(creditToAssign()),
     program_ids: list(ref('programs')),
     course_type_id: ref('courseTypes'),
     timezone_mode: str({ description: 'sample value "local"' }),
@@ -138,11 +62,17 @@ export const courseOfferings = defineResource({
     short_description: str(),
     description: str(),
     additional_instructor_ids: list(ref('courseInstructors')),
-    address: address(),
+    address: address({ checkCountry: true }),
     enable_eligibility_requirements: bool(),
-    eligibility_requirements: eligibility(),
+    eligibility_requirements: eligibilityCriteria({
+      description: 'shared Rhythm eligibility criteria; the reference is cut after age_restrictions, so later properties are accepted as sent',
+      logicOperator: 'how the criteria combine; sample value "and"',
+      customerType: 'sample value "contact"',
+      memberStatuses: 'sample value "active"',
+      ageRestrictions: 'sub-fields not visible; the sibling fee schemas carry minimum_age / maximum_age',
+    }),
     is_active: designed(bool(), 'hide an offering without deleting its registrations; sibling records carry it'),
-    custom_field_values: designed(list(customFieldValue()), 'every record of the API carries custom field values'),
+    custom_field_values: designed(customFieldValues({ plainId: true }), 'every record of the API carries custom field values'),
   },
   search: {
     ids: search.ids(),

@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, list, num, oneOf, ref, req, str } from './kit/fields.js';
+import { checkoutSettings, contactFormOptions, customFieldValues, emailMessage } from './blocks.js';
 
 /**
  * Course Reg Processes: a configured path (portal or staff console) for registering for courses: which
@@ -17,63 +18,6 @@ import { anyObject, bool, list, num, obj, oneOf, ref, req, str } from './kit/fie
  * - confirmation_email takes the API's shared e-mail shape (subject and body required).
  * - The search body is not in the reference; ours is designed.
  */
-const customFieldValue = () =>
-  obj({
-    custom_field_id: str(),
-    string_value: str(),
-    numeric_value: num(),
-    boolean_value: bool(),
-    file_url_value: str(),
-    list_value: list(str()),
-    table_value: list(anyObject()),
-  });
-const visibility = () => oneOf(['do not show', 'optional', 'required']);
-const billingOptions = () =>
-  obj({
-    reference_number: str(),
-    purchase_order_number: visibility(),
-    billing_address: visibility(),
-  });
-const checkoutSettings = () =>
-  obj(
-    {
-      business_unit_id: ref('external:businessUnits'),
-      merchant_account_id: str(),
-      bank_account_id: str(),
-      enable_split_payments: bool(),
-      enable_electronic_checks: bool(),
-      enable_payroll_deduction: bool(),
-      enable_pay_later: bool(),
-      enable_bill_my_organization: bool(),
-      enable_bill_my_parent_organization: bool(),
-      use_pro_forma_invoices: bool(),
-      enable_donations_at_checkout: bool(),
-      restocking_fee_product_id: str(),
-      cancellation_fee_product_id: str(),
-      special_instructions: str(),
-      pay_later_options: billingOptions(),
-      bill_my_organization_options: billingOptions(),
-      bill_my_parent_organization_options: billingOptions(),
-      credit_card_mode: str({ description: 'sample value "enabled"' }),
-      credit_card_minimum_range_start: num(),
-      credit_card_minimum_range_end: num(),
-    },
-    {
-      additionalProperties: true,
-      description: 'point-of-checkout settings; the reference is cut after credit_card_minimum_range_end, so later properties are accepted as sent',
-    },
-  );
-const email = () =>
-  obj({
-    subject: req(str()),
-    body: req(str()),
-    from: str(),
-    from_name: str(),
-    reply_to: str(),
-    cc: str(),
-    bcc: str(),
-  });
-
 export const courseRegProcesses = defineResource({
   slug: 'courseRegProcesses',
   name: 'Course Reg Processes',
@@ -92,21 +36,21 @@ export const courseRegProcesses = defineResource({
     course_ids: list(ref('courses')),
     show_contact_form: bool(),
     // Required in the reference; only when show_contact_form is true (conditionalRequired).
-    contact_form_options: obj({
-      contact_form_id: str(),
-      html: str(),
-    }),
+    contact_form_options: contactFormOptions(),
     form_id: str({ pattern: '^certifications-course-registrations__.*' }),
     available_to_training_providers: bool(),
     is_active: bool(),
-    custom_field_values: list(customFieldValue()),
+    custom_field_values: customFieldValues({ plainId: true }),
     available_in_portal: bool(),
     override_checkout_settings: bool(),
     // Required in the reference; only when override_checkout_settings is true (conditionalRequired).
-    checkout_settings: checkoutSettings(),
+    checkout_settings: checkoutSettings({
+      creditCardMode: 'sample value "enabled"',
+      description: 'point-of-checkout settings; the reference is cut after credit_card_minimum_range_end, so later properties are accepted as sent',
+    }),
     enable_confirmation_email: bool(),
     // Required in the reference; only when enable_confirmation_email is true (conditionalRequired).
-    confirmation_email: email(),
+    confirmation_email: emailMessage('subject first'),
   },
   conditionalRequired: [
     { field: 'course_ids', when: { restrict_courses: true } },

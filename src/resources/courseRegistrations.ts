@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, date, dateTime, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { date, dateTime, designed, list, num, oneOf, ref, req, str } from './kit/fields.js';
+import { customFieldValues, ORDER_STATUSES, studentCopies } from './blocks.js';
 
 /**
  * Course Registrations: one student (a contact) in one course offering, usually created by a commerce
@@ -18,32 +19,7 @@ import { anyObject, bool, date, dateTime, designed, list, num, obj, oneOf, ref, 
  * - The search body and the lookups are not in the reference; ours are designed (lookups by student
  *   and by course offering likely exist in the real API, unseen).
  */
-const customFieldValue = () =>
-  obj({
-    custom_field_id: str(),
-    string_value: str(),
-    numeric_value: num(),
-    boolean_value: bool(),
-    file_url_value: str(),
-    list_value: list(str()),
-    table_value: list(anyObject()),
-  });
-
 const COURSE_REGISTRATION_STATUSES = ['cancelled', 'completed', 'draft', 'no show', 'registered'] as const;
-
-const ORDER_STATUSES = [
-  'awaiting payment',
-  'awaiting shipping',
-  'awaiting pickup',
-  'partially shipped',
-  'shipped',
-  'completed',
-  'cancelled',
-  'disputed',
-  'open',
-  'returned',
-  'void',
-] as const;
 
 export const courseRegistrations = defineResource({
   slug: 'courseRegistrations',
@@ -55,14 +31,7 @@ export const courseRegistrations = defineResource({
   idPattern: '^[\\w:|-]+$',
   coverage: 'partial (reference, through last_name alphabetically); status, completion_date, process, training provider, notes and search designed',
   fields: {
-    first_name: str(),
-    last_name: str(),
-    name: req(str()),
-    email_address: str(),
-    city: str(),
-    state: str(),
-    country: str(),
-    job_title: str(),
+    ...studentCopies(),
     order_id: ref('external:orders'),
     order_line_item_id: str(),
     order_number: num(),
@@ -86,7 +55,7 @@ export const courseRegistrations = defineResource({
     cancellation_date: designed(dateTime(), 'no format visible here; a date-time as on Exam Registrations'),
     completion_percentage: num(),
     exam_offering_ids: list(ref('examOfferings')),
-    custom_field_values: list(customFieldValue()),
+    custom_field_values: customFieldValues({ plainId: true }),
     status: designed(oneOf(COURSE_REGISTRATION_STATUSES), 'not visible (sorts after last_name); the registration lifecycle, after Exam Registrations'),
     completion_date: designed(date(), 'when the course was completed; the date the earned credits carry'),
     process_id: designed(ref('courseRegProcesses'), 'the reg process that created it, as process_id on Exam Registrations'),

@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, designed, list, num, obj, ref, req, str } from './kit/fields.js';
+import { bool, designed, list, ref, req, str } from './kit/fields.js';
+import { creditToAssign, customFieldValues } from './blocks.js';
 
 /**
  * Courses: the catalog definition of a course (what is taught and what completing it earns). Its
@@ -14,23 +15,6 @@ import { anyObject, bool, designed, list, num, obj, ref, req, str } from './kit/
  * - portal display fields (display_in_portal_as, short_description, description) as on the sibling
  *   exams and offerings, is_active, and custom_field_values as every record of the API has.
  */
-const creditToAssign = () =>
-  obj({
-    credit_type_id: ref('creditTypes'),
-    quantity: num(),
-    automatically_verify: bool({ description: 'the credit created for a completed registration starts verified' }),
-  });
-const customFieldValue = () =>
-  obj({
-    custom_field_id: str(),
-    string_value: str(),
-    numeric_value: num(),
-    boolean_value: bool(),
-    file_url_value: str(),
-    list_value: list(str()),
-    table_value: list(anyObject()),
-  });
-
 export const courses = defineResource({
   slug: 'courses',
   name: 'Courses',
@@ -46,11 +30,11 @@ export const courses = defineResource({
     short_description: designed(str(), 'as on course offerings'),
     description: designed(str(), 'as on course offerings and exams'),
     credits_to_assign: designed(
-      list(creditToAssign()),
+      list(creditToAssign('the credit created for a completed registration starts verified')),
       'the default credit-assignment rules an offering overrides with override_credit_assignment; same shape as the offering\'s',
     ),
     is_active: designed(bool(), 'retire a course without deleting its history'),
-    custom_field_values: designed(list(customFieldValue()), 'every record of the API carries custom field values'),
+    custom_field_values: designed(customFieldValues({ plainId: true }), 'every record of the API carries custom field values'),
   },
   search: {
     ids: search.ids(),

@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, date, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, date, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { customFieldValues } from './blocks.js';
 
 /**
  * Credits: a quantity of one credit type that a contact earned on a date, from a course registration,
@@ -18,17 +19,6 @@ import { anyObject, bool, date, designed, list, num, obj, oneOf, ref, req, str }
  *   range-searched.
  * - The search body and the lookups are not in the reference; ours are designed.
  */
-const customFieldValue = () =>
-  obj({
-    custom_field_id: str(),
-    string_value: str(),
-    numeric_value: num(),
-    boolean_value: bool(),
-    file_url_value: str(),
-    list_value: list(str()),
-    table_value: list(anyObject()),
-  });
-
 const CREDIT_ORIGINS = ['legacy system', 'course registration', 'certification activity', 'event registration'] as const;
 const CREDIT_STATUSES = ['draft', 'submitted', 'under review', 'verified', 'rejected', 'archived'] as const;
 
@@ -72,7 +62,7 @@ export const credits = defineResource({
     self_reported: bool(),
     status: oneOf(CREDIT_STATUSES),
     expiration_date: designed(date(), 'no format in the reference; a calendar date like `date`'),
-    custom_field_values: list(customFieldValue()),
+    custom_field_values: customFieldValues({ plainId: true }),
   },
   conditionalRequired: [
     { field: 'course_registration_id', when: { origin: 'course registration' } },

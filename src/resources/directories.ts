@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { anyObject, bool, list, num, obj, oneOf, req, str } from './kit/fields.js';
+import { eligibilityCriteria } from './blocks.js';
 
 /**
  * Directories: a published, configurable portal listing of certified people (the public registry
@@ -18,8 +19,6 @@ import { anyObject, bool, designed, list, num, obj, oneOf, ref, req, str } from 
  *   sub-fields are designed; query_filter_rules is free-form (a rules tree whose shape is not shown).
  * - The search body is not in the reference; ours is designed.
  */
-const ids = () => list(str());
-
 export const directories = defineResource({
   slug: 'directories',
   name: 'Directories',
@@ -56,46 +55,11 @@ export const directories = defineResource({
     }),
     enable_eligibility_criteria: bool(),
     // Required in the reference; only when enable_eligibility_criteria is true (conditionalRequired).
-    eligibility_criteria: obj(
-      {
-        logic_operator: str({ description: 'how the criteria combine; sample value "and"' }),
-        customer_type: str(),
-        members: bool(),
-        non_members: bool(),
-        member_options: obj({
-          member_type_ids: ids(),
-          member_package_ids: ids(),
-          member_statuses: ids(),
-          member_status_reason_ids: ids(),
-          section_members: bool(),
-          section_member_options: obj({ logic_operator: str(), section_ids: ids(), section_type_ids: ids() }),
-          chapter_members: bool(),
-          chapter_member_options: obj({ logic_operator: str(), chapter_ids: ids(), chapter_type_ids: ids() }),
-        }),
-        committee_members: bool(),
-        committee_member_options: obj({
-          logic_operator: str(),
-          committee_ids: ids(),
-          committee_type_ids: ids(),
-          committee_position_ids: ids(),
-        }),
-        certificants: bool(),
-        certification_options: obj({ logic_operator: str(), program_ids: list(ref('programs')) }),
-        enable_status_restriction: bool(),
-        status_restrictions: list(str()),
-        enable_organization_restrictions: bool(),
-        organization_restrictions: obj({ organization_type_ids: ids(), contact_role_ids: ids() }),
-        enable_age_restrictions: bool(),
-        age_restrictions: designed(
-          obj({ minimum_age: num(), maximum_age: num() }),
-          'sub-fields cut in the reference; the sibling fee schemas carry minimum_age / maximum_age',
-        ),
-      },
-      {
-        additionalProperties: true,
-        description: 'shared Rhythm eligibility criteria; the reference is cut inside age_restrictions, so later properties are accepted as sent',
-      },
-    ),
+    eligibility_criteria: eligibilityCriteria({
+      description: 'shared Rhythm eligibility criteria; the reference is cut inside age_restrictions, so later properties are accepted as sent',
+      logicOperator: 'how the criteria combine; sample value "and"',
+      ageRestrictions: 'sub-fields cut in the reference; the sibling fee schemas carry minimum_age / maximum_age',
+    }),
     enable_messaging: bool(),
     enable_query_filter: bool(),
     // Required in the reference; only when enable_query_filter is true (conditionalRequired).

@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, dateTime, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, dateTime, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { customFieldValues, portalOptions } from './blocks.js';
 
 /**
  * Exam Fees: the product charged for sitting an exam. Exam offerings charge one fee for a first
@@ -13,17 +14,6 @@ import { anyObject, bool, dateTime, designed, list, num, obj, oneOf, ref, req, s
  * - special_prices: what enable_special_prices switches on (details not visible): dated prices;
  * - the search body and the exam lookup.
  */
-const customFieldValue = () =>
-  obj({
-    custom_field_id: str(),
-    string_value: str(),
-    numeric_value: num(),
-    boolean_value: bool(),
-    file_url_value: str(),
-    list_value: list(str()),
-    table_value: list(anyObject()),
-  });
-
 export const examFees = defineResource({
   slug: 'examFees',
   name: 'Exam Fees',
@@ -54,10 +44,10 @@ export const examFees = defineResource({
     enable_cancellation_fees: designed(bool(), 'product base of Course Fees'),
     cancellation_fee: designed(num(), 'product base of Course Fees'),
     publish_to_portal: designed(bool(), 'product base of Course Fees'),
-    portal_options: designed(obj({ available_from: dateTime(), available_until: dateTime() }), 'product base of Course Fees'),
+    portal_options: designed(portalOptions(), 'product base of Course Fees'),
     is_active: designed(bool(), 'product base of Course Fees'),
     notes: designed(str(), 'product base of Course Fees'),
-    custom_field_values: designed(list(customFieldValue()), 'every record of the API carries custom field values'),
+    custom_field_values: designed(customFieldValues({ plainId: true }), 'every record of the API carries custom field values'),
   },
   search: {
     ids: search.ids(),

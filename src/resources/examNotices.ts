@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, designed, list, oneOf, ref, req, str } from './kit/fields.js';
+import { customFieldValues, emailMessage, EXAM_REGISTRATION_STATUSES } from './blocks.js';
 
 /**
  * Exam Notices: e-mail templates sent to exam registrants: the pass and fail letters that exams and
@@ -13,19 +14,6 @@ import { anyObject, bool, designed, list, num, obj, oneOf, ref, req, str } from 
  *   required only when its toggle is on (conditionalRequired below);
  * - is_active and custom_field_values.
  */
-const customFieldValue = () =>
-  obj({
-    custom_field_id: str(),
-    string_value: str(),
-    numeric_value: num(),
-    boolean_value: bool(),
-    file_url_value: str(),
-    list_value: list(str()),
-    table_value: list(anyObject()),
-  });
-
-const EXAM_REGISTRATION_STATUSES = ['cancelled', 'draft', 'failed', 'no show', 'passed', 'registered'] as const;
-
 export const examNotices = defineResource({
   slug: 'examNotices',
   name: 'Exam Notices',
@@ -45,21 +33,10 @@ export const examNotices = defineResource({
       'the exam registration statuses the notice is sent for, as applicable_statuses on Application Notices',
     ),
     email: req(
-      designed(
-        obj({
-          from: str(),
-          from_name: str(),
-          reply_to: str(),
-          cc: str(),
-          bcc: str(),
-          subject: req(str()),
-          body: req(str()),
-        }),
-        'the API\'s shared e-mail object, as on Application Notices',
-      ),
+      designed(emailMessage(), 'the API\'s shared e-mail object, as on Application Notices'),
     ),
     is_active: designed(bool(), 'as on Application Notices'),
-    custom_field_values: designed(list(customFieldValue()), 'every record of the API carries custom field values'),
+    custom_field_values: designed(customFieldValues({ plainId: true }), 'every record of the API carries custom field values'),
   },
   conditionalRequired: [
     { field: 'restricted_exam_ids', when: { restrict_to_certain_exams: true } },

@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, designed, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { address, customFieldValues, eligibilityCriteria, EXAM_LOCATIONS } from './blocks.js';
 
 /**
  * Exam Offerings: one scheduled sitting of an exam, live or remotely proctored, at a testing
@@ -20,71 +21,6 @@ import { anyObject, bool, designed, list, num, obj, oneOf, ref, req, str } from 
  * - The portal route GET /examOfferings/{tenantId}/portal/{contact_id}/describeForExam/{exam_id} is
  *   contact-specific; it is served by the domain issue, and a plain lookup by exam is served here.
  */
-const customFieldValue = () =>
-  obj({
-    custom_field_id: str(),
-    string_value: str(),
-    numeric_value: num(),
-    boolean_value: bool(),
-    file_url_value: str(),
-    list_value: list(str()),
-    table_value: list(anyObject()),
-  });
-
-const address = () =>
-  obj({
-    line1: str(),
-    line2: str(),
-    line3: str(),
-    city: str(),
-    state: str(),
-    postal_code: str(),
-    county: str(),
-    country: str({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 code' }),
-    country_name: str(),
-    latitude: num(),
-    longitude: num(),
-    time_zone_id: str(),
-  });
-
-const ids = () => list(str());
-/** The shared Rhythm eligibility criteria (seen whole up to age_restrictions on Directories). */
-const eligibility = () =>
-  obj(
-    {
-      logic_operator: str({ description: 'how the criteria combine, e.g. "and"' }),
-      customer_type: str(),
-      members: bool(),
-      non_members: bool(),
-      member_options: obj({
-        member_type_ids: ids(),
-        member_package_ids: ids(),
-        member_statuses: ids(),
-        member_status_reason_ids: ids(),
-        section_members: bool(),
-        section_member_options: obj({ logic_operator: str(), section_ids: ids(), section_type_ids: ids() }),
-        chapter_members: bool(),
-        chapter_member_options: obj({ logic_operator: str(), chapter_ids: ids(), chapter_type_ids: ids() }),
-      }),
-      committee_members: bool(),
-      committee_member_options: obj({
-        logic_operator: str(),
-        committee_ids: ids(),
-        committee_type_ids: ids(),
-        committee_position_ids: ids(),
-      }),
-      certificants: bool(),
-      certification_options: obj({ logic_operator: str(), program_ids: list(ref('programs')) }),
-      enable_status_restriction: bool(),
-      status_restrictions: list(str()),
-      enable_organization_restrictions: bool(),
-      organization_restrictions: obj({ organization_type_ids: ids(), contact_role_ids: ids() }),
-      enable_age_restrictions: bool(),
-      age_restrictions: obj({ minimum_age: num(), maximum_age: num() }),
-    },
-    { additionalProperties: true, description: 'shared Rhythm eligibility criteria; properties past age_restrictions are accepted as sent' },
-  );
-
 export const examOfferings = defineResource({
   slug: 'examOfferings',
   name: 'Exam Offerings',
@@ -99,13 +35,13 @@ export const examOfferings = defineResource({
     course_offering_id: ref('courseOfferings'),
     fee_id: ref('examFees', { description: 'charged for a first attempt' }),
     retest_fee_id: ref('examFees', { description: 'charged for a retake' }),
-    location: req(oneOf(['training location', 'testing facility', 'none'])),
+    location: req(oneOf(EXAM_LOCATIONS)),
     // Required in the reference; only when location is "testing facility" (conditionalRequired).
     testing_facility_id: ref('testingFacilities'),
     // Required in the reference; only when location is "training location" (conditionalRequired).
     training_location_id: ref('trainingLocations'),
     additional_location_info: str(),
-    address: address(),
+    address: address({ checkCountry: true }),
     registration_time: str({ description: 'no format in the reference' }),
     date: req(str({ description: 'the day of the sitting; no format in the reference' })),
     start_time: str({ description: 'no format in the reference' }),
@@ -115,10 +51,16 @@ export const examOfferings = defineResource({
     fail_letter_id: ref('examNotices'),
     is_active: bool(),
     enable_eligibility_requirements: bool(),
-    eligibility_requirements: designed(eligibility(), 'what enable_eligibility_requirements switches on; the shape of Course Offerings / Directories'),
+    eligibility_requirements: designed(
+      eligibilityCriteria({
+        description: 'shared Rhythm eligibility criteria; properties past age_restrictions are accepted as sent',
+        logicOperator: 'how the criteria combine, e.g. "and"',
+      }),
+      'what enable_eligibility_requirements switches on; the shape of Course Offerings / Directories',
+    ),
     enable_capacity: designed(bool(), 'the seats of a sitting, as on Course Offerings'),
     capacity_options: designed(obj({ capacity: num() }), 'as on Course Offerings'),
-    custom_field_values: designed(list(customFieldValue()), 'every record of the API carries custom field values'),
+    custom_field_values: designed(customFieldValues({ plainId: true }), 'every record of the API carries custom field values'),
   },
   conditionalRequired: [
     { field: 'testing_facility_id', when: { location: 'testing facility' } },

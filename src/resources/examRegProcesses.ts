@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, designed, list, num, oneOf, ref, req, str } from './kit/fields.js';
+import { checkoutSettings, contactFormOptions, customFieldValues, emailMessage } from './blocks.js';
 
 /**
  * Exam Reg Processes: a configured path (portal or staff console) for creating exam registrations:
@@ -18,53 +19,6 @@ import { anyObject, bool, designed, list, num, obj, oneOf, ref, req, str } from 
  *   settings were cut there too, so later properties are accepted as sent.
  * - The search body is not in the reference; ours is designed.
  */
-const customFieldValue = () =>
-  obj({
-    custom_field_id: str(),
-    string_value: str(),
-    numeric_value: num(),
-    boolean_value: bool(),
-    file_url_value: str(),
-    list_value: list(str()),
-    table_value: list(anyObject()),
-  });
-const visibility = () => oneOf(['do not show', 'optional', 'required']);
-const billingOptions = () =>
-  obj({
-    reference_number: str(),
-    purchase_order_number: visibility(),
-    billing_address: visibility(),
-  });
-const checkoutSettings = () =>
-  obj(
-    {
-      business_unit_id: ref('external:businessUnits'),
-      merchant_account_id: str(),
-      bank_account_id: str(),
-      enable_split_payments: bool(),
-      enable_electronic_checks: bool(),
-      enable_payroll_deduction: bool(),
-      enable_pay_later: bool(),
-      enable_bill_my_organization: bool(),
-      enable_bill_my_parent_organization: bool(),
-      use_pro_forma_invoices: bool(),
-      enable_donations_at_checkout: bool(),
-      restocking_fee_product_id: str(),
-      cancellation_fee_product_id: str(),
-      special_instructions: str(),
-      pay_later_options: billingOptions(),
-      bill_my_organization_options: billingOptions(),
-      bill_my_parent_organization_options: billingOptions(),
-      credit_card_mode: str({ description: 'sample value "enabled" (Course Reg Processes)' }),
-      credit_card_minimum_range_start: num(),
-      credit_card_minimum_range_end: num(),
-    },
-    {
-      additionalProperties: true,
-      description: 'point-of-checkout settings; sub-fields not visible here, shape of Course Reg Processes (itself cut), later properties accepted as sent',
-    },
-  );
-
 export const examRegProcesses = defineResource({
   slug: 'examRegProcesses',
   name: 'Exam Reg Processes',
@@ -84,31 +38,26 @@ export const examRegProcesses = defineResource({
     show_contact_form: bool(),
     // Required in the reference; only when show_contact_form is true (conditionalRequired).
     contact_form_options: designed(
-      obj({ contact_form_id: str(), html: str() }),
+      contactFormOptions(),
       'sub-fields not visible here; the shape Course Reg Processes shows',
     ),
     available_to_training_providers: bool(),
     form_id: ref('external:forms', { pattern: '^certifications-exam-registrations__.*' }),
     is_active: bool(),
-    custom_field_values: list(customFieldValue()),
+    custom_field_values: customFieldValues({ plainId: true }),
     available_in_portal: bool(),
     override_checkout_settings: bool(),
     // Required in the reference; only when override_checkout_settings is true (conditionalRequired).
-    checkout_settings: designed(checkoutSettings(), 'sub-fields not visible here; the shape Course Reg Processes shows'),
+    checkout_settings: designed(
+      checkoutSettings({
+        creditCardMode: 'sample value "enabled" (Course Reg Processes)',
+        description: 'point-of-checkout settings; sub-fields not visible here, shape of Course Reg Processes (itself cut), later properties accepted as sent',
+      }),
+      'sub-fields not visible here; the shape Course Reg Processes shows',
+    ),
     enable_confirmation_email: bool(),
     // Required in the reference; only when enable_confirmation_email is true (conditionalRequired).
-    confirmation_email: designed(
-      obj({
-        subject: req(str()),
-        body: req(str()),
-        from: str(),
-        from_name: str(),
-        reply_to: str(),
-        cc: str(),
-        bcc: str(),
-      }),
-      'sub-fields not visible here; the API\'s shared e-mail object',
-    ),
+    confirmation_email: designed(emailMessage('subject first'), 'sub-fields not visible here; the API\'s shared e-mail object'),
   },
   conditionalRequired: [
     { field: 'exam_ids', when: { restrict_exams: true } },

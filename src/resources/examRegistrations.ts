@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, dateTime, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { dateTime, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { customFieldValues, EXAM_LOCATIONS, EXAM_REGISTRATION_STATUSES, ORDER_STATUSES, studentCopies } from './blocks.js';
 
 /**
  * Exam Registrations: one student's attempt at one exam in one scheduled sitting (exam offering):
@@ -16,19 +17,6 @@ import { anyObject, bool, dateTime, designed, list, num, obj, oneOf, ref, req, s
  *   after `notices`, where the visible list stops).
  * - The search body is not in the reference; ours is designed, as are the lookups but courseRegistration.
  */
-const customFieldValue = () =>
-  obj({
-    custom_field_id: str(),
-    string_value: str(),
-    numeric_value: num(),
-    boolean_value: bool(),
-    file_url_value: str(),
-    list_value: list(str()),
-    table_value: list(anyObject()),
-  });
-
-const EXAM_REGISTRATION_STATUSES = ['cancelled', 'draft', 'failed', 'no show', 'passed', 'registered'] as const;
-
 export const examRegistrations = defineResource({
   slug: 'examRegistrations',
   name: 'Exam Registrations',
@@ -40,14 +28,7 @@ export const examRegistrations = defineResource({
   coverage: 'partial (reference, through notices.date); notice item detail, organization and order copies, search and most lookups designed',
   fields: {
     number: num(),
-    first_name: str(),
-    last_name: str(),
-    name: req(str()),
-    email_address: str(),
-    city: str(),
-    state: str(),
-    country: str(),
-    job_title: str(),
+    ...studentCopies(),
     application_id: ref('applications'),
     process_id: ref('examRegProcesses'),
     exam_id: req(ref('exams')),
@@ -55,7 +36,7 @@ export const examRegistrations = defineResource({
     student_id: req(ref('external:contacts')),
     course_registration_id: ref('courseRegistrations'),
     cancellation_date: dateTime(),
-    location: oneOf(['training location', 'testing facility', 'none']),
+    location: oneOf(EXAM_LOCATIONS),
     testing_facility_id: ref('testingFacilities'),
     training_provider_id: ref('trainingProviders'),
     training_location_id: ref('trainingLocations'),
@@ -76,25 +57,10 @@ export const examRegistrations = defineResource({
     ),
     order_id: ref('external:orders'),
     order_line_item_id: str(),
-    custom_field_values: list(customFieldValue()),
+    custom_field_values: customFieldValues({ plainId: true }),
     organization_id: designed(ref('external:organizations'), 'as on Course Registrations: the student\'s organization, for bill-my-organization orders'),
     order_number: designed(num(), 'as on Course Registrations'),
-    order_status: designed(
-      oneOf([
-        'awaiting payment',
-        'awaiting shipping',
-        'awaiting pickup',
-        'partially shipped',
-        'shipped',
-        'completed',
-        'cancelled',
-        'disputed',
-        'open',
-        'returned',
-        'void',
-      ]),
-      'as on Course Registrations',
-    ),
+    order_status: designed(oneOf(ORDER_STATUSES), 'as on Course Registrations'),
   },
   search: {
     ids: search.ids(),

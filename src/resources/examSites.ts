@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, list, num, obj, req, str } from './kit/fields.js';
+import { bool, req, str } from './kit/fields.js';
+import { address, customFieldValues } from './blocks.js';
 
 /**
  * Exam Sites: a named place with an address where exams can be held. Fields complete in the
@@ -8,33 +9,6 @@ import { anyObject, bool, list, num, obj, req, str } from './kit/fields.js';
  * Our choices: address takes the shared Rhythm address shape shown on Course Offerings, country checked
  * as an ISO 3166-1 alpha-2 code; the search body (name, is_active, city, state, country) is designed.
  */
-const customFieldValue = () =>
-  obj({
-    custom_field_id: str(),
-    string_value: str(),
-    numeric_value: num(),
-    boolean_value: bool(),
-    file_url_value: str(),
-    list_value: list(str()),
-    table_value: list(anyObject()),
-  });
-
-const address = () =>
-  obj({
-    line1: str(),
-    line2: str(),
-    line3: str(),
-    city: str(),
-    state: str(),
-    postal_code: str(),
-    county: str(),
-    country: str({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 code' }),
-    country_name: str(),
-    latitude: num(),
-    longitude: num(),
-    time_zone_id: str(),
-  });
-
 export const examSites = defineResource({
   slug: 'examSites',
   name: 'Exam Sites',
@@ -44,9 +18,9 @@ export const examSites = defineResource({
   coverage: 'fields complete (reference) but address sub-fields (shared address shape); search designed',
   fields: {
     name: req(str()),
-    address: address(),
+    address: address({ checkCountry: true }),
     is_active: bool(),
-    custom_field_values: list(customFieldValue()),
+    custom_field_values: customFieldValues({ plainId: true }),
   },
   search: {
     ids: search.ids(),

@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, designed, list, num, obj, ref, req, str } from './kit/fields.js';
+import { bool, designed, list, num, ref, req, str } from './kit/fields.js';
+import { customFieldValues } from './blocks.js';
 
 /**
  * Exams: an examination candidates sit to earn or keep a certification. Its scheduled sittings are
@@ -14,17 +15,6 @@ import { anyObject, bool, designed, list, num, obj, ref, req, str } from './kit/
  * - passing_score (how a score becomes passed / failed), program_ids, is_active and
  *   custom_field_values.
  */
-const customFieldValue = () =>
-  obj({
-    custom_field_id: str(),
-    string_value: str(),
-    numeric_value: num(),
-    boolean_value: bool(),
-    file_url_value: str(),
-    list_value: list(str()),
-    table_value: list(anyObject()),
-  });
-
 export const exams = defineResource({
   slug: 'exams',
   name: 'Exams',
@@ -42,7 +32,7 @@ export const exams = defineResource({
     passing_score: designed(num(), 'the score at or above which a registration is passed'),
     program_ids: designed(list(ref('programs')), 'the programmes the exam counts toward (application requirements)'),
     is_active: designed(bool(), 'retire an exam without deleting its history'),
-    custom_field_values: designed(list(customFieldValue()), 'every record of the API carries custom field values'),
+    custom_field_values: designed(customFieldValues({ plainId: true }), 'every record of the API carries custom field values'),
   },
   search: {
     ids: search.ids(),

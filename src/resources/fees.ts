@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, dateTime, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, designed, list, num, oneOf, ref, req, str } from './kit/fields.js';
+import { bundledProduct, customFieldValues, foreignCurrencyPrice, installmentPlanOption, portalOptions, purchasingEligibilityCriteria } from './blocks.js';
 
 /**
  * Fees: a generic certification "miscellaneous product" sold through Rhythm commerce (price for
@@ -16,74 +17,6 @@ import { anyObject, bool, dateTime, designed, int, list, num, obj, oneOf, ref, r
  *   to the ISO 4217 shape (three capital letters).
  * - The search body is not in the reference; ours filters on what a fee list screen filters by.
  */
-/** Arrays of ids; the reference names the target for a few only (member types and packages, programs). */
-const ids = (slug: string) => list(ref(slug));
-
-const customFieldValue = obj({
-  custom_field_id: ref('external:customFields'),
-  string_value: str(),
-  numeric_value: num(),
-  boolean_value: bool(),
-  file_url_value: str(),
-  list_value: list(str()),
-  table_value: list(anyObject()),
-});
-
-const purchasingEligibilityCriteria = obj({
-  customer_type: str({ description: 'who may buy; values seen: contact (organization likely too)' }),
-  members: bool(),
-  non_members: bool(),
-  member_options: obj({
-    member_type_ids: ids('external:memberTypes'),
-    member_package_ids: ids('external:memberPackages'),
-    member_statuses: list(str({ description: 'membership status; values seen: active' })),
-    member_status_reason_ids: list(str()),
-    section_members: bool(),
-    section_member_options: obj({
-      section_ids: list(str()),
-      section_type_ids: list(str()),
-    }),
-    chapter_members: bool(),
-    chapter_member_options: obj({
-      chapter_ids: list(str()),
-      chapter_type_ids: list(str()),
-    }),
-  }),
-  committee_members: bool(),
-  committee_member_options: obj({
-    committee_ids: list(str()),
-    committee_type_ids: list(str()),
-    committee_position_ids: list(str()),
-  }),
-  certificants: bool(),
-  certification_options: obj({
-    program_ids: ids('programs'),
-  }),
-  minimum_age: num(),
-  maximum_age: num(),
-});
-
-const installmentPlanOption = obj({
-  installment_plan_id: ref('external:installmentPlans'),
-  additional_cost: num(),
-  is_default: bool(),
-});
-
-const foreignCurrencyPrice = obj({
-  currency_code: designed(str({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. AED' }), 'enum only partly visible; held to the ISO 4217 shape'),
-  price: num(),
-  member_price: num(),
-  cancellation_fee: num(),
-  restocking_fee: num(),
-});
-
-const bundledProduct = obj({
-  type: req(oneOf(['bundled product'])),
-  product_type: req(str()),
-  product_id: req(str()),
-  quantity: req(int()),
-});
-
 export const fees = defineResource({
   slug: 'fees',
   name: 'Fees',
@@ -101,23 +34,27 @@ export const fees = defineResource({
     cancellation_fee: num(),
     enable_purchasing_eligibility: bool(),
     // Required in the reference; we require it only when enable_purchasing_eligibility is true.
-    purchasing_eligibility_criteria: purchasingEligibilityCriteria,
+    purchasing_eligibility_criteria: purchasingEligibilityCriteria({
+      customerType: 'who may buy; values seen: contact (organization likely too)',
+      memberStatus: 'membership status; values seen: active',
+    }),
     allow_customer_to_choose_installment_plan: bool(),
     enable_bundled_products: bool(),
     // Required and non-empty in the reference; we require it only when allow_customer_to_choose_installment_plan is true.
-    installment_plan_options: list(installmentPlanOption, { nonEmpty: true }),
-    foreign_currency_prices: list(foreignCurrencyPrice),
+    installment_plan_options: list(installmentPlanOption(), { nonEmpty: true }),
+    foreign_currency_prices: list(
+      foreignCurrencyPrice(
+        designed(str({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. AED' }), 'enum only partly visible; held to the ISO 4217 shape'),
+      ),
+    ),
     is_active: bool(),
     // Required and non-empty in the reference; we require it only when enable_bundled_products is true.
-    bundled_products: list(bundledProduct, { nonEmpty: true }),
+    bundled_products: list(bundledProduct(), { nonEmpty: true }),
     bundled_products_inventory_handling: oneOf(['bundle', 'each product']),
     publish_to_portal: bool(),
-    portal_options: obj({
-      available_from: dateTime(),
-      available_until: dateTime(),
-    }),
+    portal_options: portalOptions(),
     notes: str(),
-    custom_field_values: list(customFieldValue),
+    custom_field_values: customFieldValues(),
   },
   conditionalRequired: [
     { field: 'purchasing_eligibility_criteria', when: { enable_purchasing_eligibility: true } },

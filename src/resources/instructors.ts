@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, date, designed, email, list, num, obj, ref, req, str } from './kit/fields.js';
+import { bool, date, designed, email, list, num, obj, ref, req, str } from './kit/fields.js';
+import { customFieldValues } from './blocks.js';
 
 /**
  * Instructors: a person who teaches courses, independent of the training-provider contracts kept in
@@ -16,16 +17,6 @@ import { anyObject, bool, date, designed, email, list, num, obj, ref, req, str }
  *   any field we know of.
  */
 const why = 'not in the reference (resource schema not published)';
-
-const customFieldValue = obj({
-  custom_field_id: ref('external:customFields'),
-  string_value: str(),
-  numeric_value: num(),
-  boolean_value: bool(),
-  file_url_value: str(),
-  list_value: list(str()),
-  table_value: list(anyObject()),
-});
 
 export const instructors = defineResource({
   slug: 'instructors',
@@ -54,7 +45,7 @@ export const instructors = defineResource({
     pay_rate: designed(num(), 'contracted rate, as in Course Instructors'),
     is_active: designed(bool(), 'Rhythm records are switched off with is_active'),
     notes: designed(str(), why),
-    custom_field_values: designed(list(customFieldValue), 'the custom-field block every Rhythm record carries'),
+    custom_field_values: designed(customFieldValues(), 'the custom-field block every Rhythm record carries'),
   },
   search: {
     ids: search.ids(),

@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, designed, list, oneOf, ref, req, str } from './kit/fields.js';
+import { CERTIFICATION_STATUSES, customFieldValues, emailMessage } from './blocks.js';
 
 /**
  * Notices: e-mail templates about certifications (renewal reminders, drop notices, status changes),
@@ -15,18 +16,6 @@ import { anyObject, bool, designed, list, num, obj, oneOf, ref, req, str } from 
  *   subject and body required).
  */
 const why = 'not in the reference; mirrors Application Notices';
-
-const CERTIFICATION_STATUSES = ['active', 'inactive', 'suspended', 'retired'] as const;
-
-const customFieldValue = obj({
-  custom_field_id: ref('external:customFields'),
-  string_value: str(),
-  numeric_value: num(),
-  boolean_value: bool(),
-  file_url_value: str(),
-  list_value: list(str()),
-  table_value: list(anyObject()),
-});
 
 export const notices = defineResource({
   slug: 'notices',
@@ -45,21 +34,11 @@ export const notices = defineResource({
     restrict_to_certain_status_reasons: designed(bool(), why),
     applicable_status_reason_ids: designed(list(ref('statusReasons'), { nonEmpty: true }), 'certification status reasons the notice may be sent for'),
     email: designed(
-      req(
-        obj({
-          from: str(),
-          from_name: str(),
-          reply_to: str(),
-          cc: str(),
-          bcc: str(),
-          subject: req(str()),
-          body: req(str()),
-        }),
-      ),
+      req(emailMessage()),
       'the e-mail template; shared e-mail shape of the API',
     ),
     is_active: designed(bool(), why),
-    custom_field_values: designed(list(customFieldValue), why),
+    custom_field_values: designed(customFieldValues(), why),
   },
   // Each restriction list is required only when its switch is on.
   conditionalRequired: [

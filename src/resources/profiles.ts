@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, date, designed, email, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { CERTIFICATION_STATUSES } from './blocks.js';
 
 /**
  * Profiles: a person's certification profile, their certifications, credits and activity at a
@@ -41,7 +42,7 @@ export const profiles = defineResource({
           certification_id: req(ref('certifications')),
           program_id: ref('programs'),
           number: num(),
-          status: oneOf(['active', 'inactive', 'suspended', 'retired']),
+          status: oneOf(CERTIFICATION_STATUSES),
           certification_date: date(),
           expiration_date: date(),
         }),

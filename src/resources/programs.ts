@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, designed, int, num, oneOf, ref, req, str } from './kit/fields.js';
+import { customFieldValues } from './blocks.js';
 
 /**
  * Programs: a certification programme (e.g. "Registered Nurse"), the credential definition that
@@ -17,16 +18,6 @@ import { anyObject, bool, designed, int, list, num, obj, oneOf, ref, req, str } 
  *   expiration_rule_set_id and program_group_id, all fields the reference's notes imply but whose
  *   names were cut off.
  */
-const customFieldValue = obj({
-  custom_field_id: ref('external:customFields'),
-  string_value: str(),
-  numeric_value: num(),
-  boolean_value: bool(),
-  file_url_value: str(),
-  list_value: list(str()),
-  table_value: list(anyObject()),
-});
-
 export const programs = defineResource({
   slug: 'programs',
   name: 'Programs',
@@ -46,7 +37,7 @@ export const programs = defineResource({
     certification_page_layout_id: str(),
     // Required in the reference; we require it only when enable_custom_application_portal_template is true.
     custom_application_portal_template: str(),
-    custom_field_values: list(customFieldValue),
+    custom_field_values: customFieldValues(),
     customer_type: oneOf(['both', 'contact', 'organization']),
     default_reinstatement_period: num({ description: 'how long after lapse a certification may be reinstated (unit not stated by the reference)' }),
     description: str(),

@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { bool, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, designed, list, num, obj, ref, req, str } from './kit/fields.js';
+import { checkoutSwitches, fieldVisibility } from './blocks.js';
 
 /**
  * Settings: the Certifications app's storefront and checkout configuration, one record per tenant:
@@ -8,40 +9,35 @@ import { bool, designed, list, num, obj, oneOf, ref, req, str } from './kit/fiel
  * fees. The first 14 fields are from the reference; the rest from the identical Awards settings schema.
  *
  * Our choices where the reference is ambiguous:
- * - One record per tenant: the real API addresses it without an id (PATCH /settings/{tenantId}); the
- *   kit serves the standard routes, and keeping a single record is left to the domain issue.
+ * - One record per tenant (singleton): the real API addresses it without an id, so GET/PUT/PATCH
+ *   /settings/{tenantId} read and change it; its id is the tenant id and a second create is a 409.
+ *   Only admin tokens may change it (adminOnlyWrites).
  * - checkout_donation_options is marked required but only matters when donations are on; it is
  *   required only when enable_donations_at_checkout is true.
  * - bill_my_parent_organization_options shows no sub-fields; we give it the shape of
  *   bill_my_organization_options, the form it configures being the same.
  */
-const visibility = () => oneOf(['do not show', 'optional', 'required']);
 const billingForm = () =>
   obj({
-    billing_address: visibility(),
-    purchase_order_number: visibility(),
+    billing_address: fieldVisibility(),
+    purchase_order_number: fieldVisibility(),
     reference_number: str(),
   });
 
 export const settings = defineResource({
   slug: 'settings',
   name: 'Settings',
-  singular: 'setting',
+  singular: 'settings record',
   typeName: 'Setting',
   table: 'settings',
+  singleton: true,
+  adminOnlyWrites: true,
   coverage: 'partial (reference + identical Awards settings schema); parent-organization options and donation amounts designed',
   fields: {
     business_unit_id: req(ref('external:businessUnits')),
     merchant_account_id: req(ref('external:merchantAccounts')),
     bank_account_id: req(ref('external:bankAccounts')),
-    enable_split_payments: bool(),
-    enable_electronic_checks: bool(),
-    enable_payroll_deduction: bool(),
-    enable_pay_later: bool(),
-    enable_bill_my_organization: bool(),
-    enable_bill_my_parent_organization: bool(),
-    use_pro_forma_invoices: bool(),
-    enable_donations_at_checkout: bool(),
+    ...checkoutSwitches(),
     restocking_fee_product_id: ref('external:products'),
     cancellation_fee_product_id: ref('external:products'),
     special_instructions: str(),
@@ -64,7 +60,7 @@ export const settings = defineResource({
     business_unit_id: search.anyOf('business_unit_id'),
   },
   notes: [
-    'One record per tenant (a singleton): the real API reads and patches it at /settings/{tenantId} without an id; we define it as a normal resource and the domain issue keeps it single.',
+    'One record per tenant (a singleton): the real API reads and patches it at /settings/{tenantId} without an id; we serve it as a singleton: its id is the tenant id, a second create is a 409, and GET/PUT/PATCH /settings/{tenantId} read and change it (the id routes work too).',
     'The first 14 fields (business_unit_id .. special_instructions) are from the Certifications reference; allow_customer_to_choose_installment_plan and the three *_options objects come from the Awards settings schema, which begins identically.',
     'bill_my_organization_options: the billing address and PO number of the "bill my organization" form can each be hidden, optional or required; bill_my_parent_organization_options (no sub-fields visible) takes the same shape.',
     'checkout_donation_options is required only when enable_donations_at_checkout is true; donation_denominations are read as suggested amounts (numbers).',

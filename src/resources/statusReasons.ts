@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, designed, num, oneOf, req, str } from './kit/fields.js';
+import { CERTIFICATION_STATUSES } from './blocks.js';
 
 /**
  * Status Reasons: configurable reasons that explain why a certification is in its status (e.g.
@@ -23,7 +24,7 @@ export const statusReasons = defineResource({
   coverage: 'designed: the reference shows only the resource and its use by certifications and billing runs',
   fields: {
     name: designed(req(str()), 'every reason has a display name'),
-    status: designed(oneOf(['active', 'inactive', 'suspended', 'retired']), 'the certification status this reason explains'),
+    status: designed(oneOf(CERTIFICATION_STATUSES), 'the certification status this reason explains'),
     description: designed(str(), why),
     display_order: designed(num(), 'order in pick lists'),
     is_active: designed(bool(), 'inactive reasons stay on old records but leave pick lists'),

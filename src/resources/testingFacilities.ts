@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, designed, list, num, obj, ref, req, str } from './kit/fields.js';
+import { bool, designed, req, str } from './kit/fields.js';
+import { address, customFieldValues } from './blocks.js';
 
 /**
  * Testing Facilities: standalone exam sites, not tied to a training provider; exam offerings whose
@@ -11,31 +12,6 @@ import { anyObject, bool, designed, list, num, obj, ref, req, str } from './kit/
  * - address.country is an ISO 3166-1 alpha-2 code list in the reference (only 'AF' was captured); we
  *   keep it an open string rather than copy a partial list.
  */
-const address = obj({
-  line1: str(),
-  line2: str(),
-  line3: str(),
-  city: str(),
-  state: str(),
-  postal_code: str(),
-  county: str(),
-  country: str({ description: 'ISO 3166-1 alpha-2 code' }),
-  country_name: str(),
-  latitude: num(),
-  longitude: num(),
-  time_zone_id: str(),
-});
-
-const customFieldValue = obj({
-  custom_field_id: ref('external:customFields'),
-  string_value: str(),
-  numeric_value: num(),
-  boolean_value: bool(),
-  file_url_value: str(),
-  list_value: list(str()),
-  table_value: list(anyObject()),
-});
-
 export const testingFacilities = defineResource({
   slug: 'testingFacilities',
   name: 'Testing Facilities',
@@ -45,10 +21,10 @@ export const testingFacilities = defineResource({
   coverage: 'partial (reference: all fields from the create example); required flag on name and search body designed',
   fields: {
     name: designed(req(str()), 'required flag not visible in the reference; a facility is picked by name'),
-    address,
+    address: address(),
     notes: str(),
     is_active: bool(),
-    custom_field_values: list(customFieldValue),
+    custom_field_values: customFieldValues(),
   },
   search: {
     ids: search.ids(),

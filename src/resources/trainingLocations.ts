@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, list, num, obj, ref, req, str } from './kit/fields.js';
+import { bool, ref, req, str } from './kit/fields.js';
+import { address, customFieldValues } from './blocks.js';
 
 /**
  * Training Locations: a venue owned by one training provider, where course offerings and exam
@@ -10,31 +11,6 @@ import { anyObject, bool, list, num, obj, ref, req, str } from './kit/fields.js'
  * - The lookup by training provider is inferred by the reference catalog and served.
  * - The search body is not in the reference; ours filters on provider, name, active flag and place.
  */
-const address = obj({
-  line1: str(),
-  line2: str(),
-  line3: str(),
-  city: str(),
-  state: str(),
-  postal_code: str(),
-  county: str(),
-  country: str({ description: 'ISO 3166-1 alpha-2 code' }),
-  country_name: str(),
-  latitude: num(),
-  longitude: num(),
-  time_zone_id: str(),
-});
-
-const customFieldValue = obj({
-  custom_field_id: ref('external:customFields'),
-  string_value: str(),
-  numeric_value: num(),
-  boolean_value: bool(),
-  file_url_value: str(),
-  list_value: list(str()),
-  table_value: list(anyObject()),
-});
-
 export const trainingLocations = defineResource({
   slug: 'trainingLocations',
   name: 'Training Locations',
@@ -45,9 +21,9 @@ export const trainingLocations = defineResource({
   fields: {
     name: req(str()),
     training_provider_id: req(ref('trainingProviders')),
-    address,
+    address: address(),
     is_active: bool(),
-    custom_field_values: list(customFieldValue),
+    custom_field_values: customFieldValues(),
   },
   search: {
     ids: search.ids(),

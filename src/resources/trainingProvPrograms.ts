@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, list, num, obj, ref, req, str } from './kit/fields.js';
+import { num, ref, req, str } from './kit/fields.js';
+import { customFieldValues } from './blocks.js';
 
 /**
  * Training Prov Programs: the link between a training provider and a certification programme, with
@@ -13,16 +14,6 @@ import { anyObject, bool, list, num, obj, ref, req, str } from './kit/fields.js'
  * - Lookups by programme and by training provider are inferred by the reference catalog and served.
  */
 const fee = () => num({ minimum: 0 });
-
-const customFieldValue = obj({
-  custom_field_id: ref('external:customFields'),
-  string_value: str(),
-  numeric_value: num(),
-  boolean_value: bool(),
-  file_url_value: str(),
-  list_value: list(str()),
-  table_value: list(anyObject()),
-});
 
 export const trainingProvPrograms = defineResource({
   slug: 'trainingProvPrograms',
@@ -43,7 +34,7 @@ export const trainingProvPrograms = defineResource({
     remote_proctor_exam_fee: fee(),
     retest_fee: fee(),
     notes: str(),
-    custom_field_values: list(customFieldValue),
+    custom_field_values: customFieldValues(),
   },
   search: {
     ids: search.ids(),

@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, designed, list, num, obj, ref, req, str } from './kit/fields.js';
+import { bool, designed, list, obj, ref, req, str } from './kit/fields.js';
+import { customFieldValues } from './blocks.js';
 
 /**
  * Training Providers: an organization that trains candidates (courses, exams, locations) and that the
@@ -13,16 +14,6 @@ import { anyObject, bool, designed, list, num, obj, ref, req, str } from './kit/
  *   format, so it is a plain string here.
  * - territories[].type is open (only "country" was seen).
  */
-const customFieldValue = obj({
-  custom_field_id: ref('external:customFields'),
-  string_value: str(),
-  numeric_value: num(),
-  boolean_value: bool(),
-  file_url_value: str(),
-  list_value: list(str()),
-  table_value: list(anyObject()),
-});
-
 export const trainingProviders = defineResource({
   slug: 'trainingProviders',
   name: 'Training Providers',
@@ -47,7 +38,7 @@ export const trainingProviders = defineResource({
     contract_uri: str({ description: 'link to the uploaded contract (format "file" in the reference)' }),
     notes: str(),
     is_active: bool(),
-    custom_field_values: list(customFieldValue),
+    custom_field_values: customFieldValues(),
   },
   search: {
     ids: search.ids(),

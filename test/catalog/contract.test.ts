@@ -11,9 +11,11 @@ import { RESOURCES } from '../../src/resources/index.js';
  */
 let t: TestApp;
 let f: Factory;
+/** Admin includes write: settings only accepts admin tokens. */
+const call = (o: Parameters<TestApp['call']>[0]) => t.call({ auth: t.admin, ...o });
 before(async () => {
   t = await startApp();
-  f = new Factory(t);
+  f = new Factory(t, t.admin);
 });
 after(() => t.close());
 
@@ -26,7 +28,7 @@ describe('every resource serves the standard operations', () => {
     test(slug, async () => {
       const base = `/${slug}/acme`;
       const body = await f.body(r);
-      const created = await t.call({ method: 'POST', url: base, payload: body });
+      const created = await call({ method: 'POST', url: base, payload: body });
       assert.equal(created.statusCode, 201, created.body);
       let rec = created.json();
       const id: string = rec.id;
@@ -34,12 +36,12 @@ describe('every resource serves the standard operations', () => {
       for (const [k, v] of Object.entries(body)) assert.deepEqual(rec[k], v, `${k} saved as sent`);
 
       // get
-      const got = await t.call({ method: 'GET', url: `${base}/${encodeURIComponent(id)}` });
+      const got = await call({ method: 'GET', url: `${base}/${encodeURIComponent(id)}` });
       assert.equal(got.statusCode, 200, got.body);
       assert.deepEqual(got.json(), rec);
 
       // list (or, for a singleton, the root read)
-      const root = await t.call({ method: 'GET', url: `${base}?limit=1000` });
+      const root = await call({ method: 'GET', url: `${base}?limit=1000` });
       assert.equal(root.statusCode, 200, root.body);
       if (r.def.singleton) assert.equal(root.json().id, id);
       else assert.ok(root.json().Items.some((x: S) => x.id === id), 'listed');
@@ -72,13 +74,13 @@ describe('every resource serves the standard operations', () => {
         o[leaf] = await f.value(s.properties[leaf]);
       }
       if (changed) {
-        const put = await t.call({ method: 'PUT', url: `${base}/${encodeURIComponent(id)}`, payload: await f.complete(r, filled) });
+        const put = await call({ method: 'PUT', url: `${base}/${encodeURIComponent(id)}`, payload: await f.complete(r, filled) });
         assert.equal(put.statusCode, 200, `filling search fields: ${put.body}`);
         rec = put.json();
       }
 
       // search: by ids, then by each search key with the record's own value
-      const byIds = await t.call({ method: 'POST', url: `${base}/search`, payload: { ids: [id] } });
+      const byIds = await call({ method: 'POST', url: `${base}/search`, payload: { ids: [id] } });
       assert.equal(byIds.statusCode, 200, byIds.body);
       assert.deepEqual(byIds.json().Items.map((x: S) => x.id), [id]);
       for (const [key, spec] of Object.entries(r.def.search)) {
@@ -86,7 +88,7 @@ describe('every resource serves the standard operations', () => {
         const v = valueAt(rec, spec.field);
         if (v === undefined) continue;
         const filter = spec.kind === 'contains' ? String(v).slice(1, 4) : spec.kind === 'range' ? [v, v] : [v];
-        const res = await t.call({ method: 'POST', url: `${base}/search?limit=1000`, payload: { [key]: filter } });
+        const res = await call({ method: 'POST', url: `${base}/search?limit=1000`, payload: { [key]: filter } });
         assert.equal(res.statusCode, 200, `search ${key}: ${res.body}`);
         assert.ok(res.json().Items.some((x: S) => x.id === id), `found by search ${key}=${JSON.stringify(filter)}`);
       }
@@ -94,30 +96,30 @@ describe('every resource serves the standard operations', () => {
       // lookups
       for (const l of r.def.lookups ?? []) {
         const v = valueAt(rec, l.field);
-        const res = await t.call({ method: 'GET', url: `${base}/${l.segment}/${encodeURIComponent(String(v))}?limit=1000` });
+        const res = await call({ method: 'GET', url: `${base}/${l.segment}/${encodeURIComponent(String(v))}?limit=1000` });
         assert.equal(res.statusCode, 200, `lookup ${l.segment}: ${res.body}`);
         assert.ok(res.json().Items.some((x: S) => x.id === id), `found by lookup ${l.segment}`);
       }
 
       // patch: lock and unlock (every resource has sys_locked), checking the version moves
       const v0 = rec.sys_version;
-      const locked = await t.call({ method: 'PATCH', url: `${base}/${encodeURIComponent(id)}`, payload: [{ op: 'replace', path: '/sys_locked', value: true }], auth: t.admin });
+      const locked = await call({ method: 'PATCH', url: `${base}/${encodeURIComponent(id)}`, payload: [{ op: 'replace', path: '/sys_locked', value: true }] });
       assert.equal(locked.statusCode, 200, locked.body);
       assert.equal(locked.json().sys_version, v0 + 1);
-      const unlocked = await t.call({ method: 'PATCH', url: `${base}/${encodeURIComponent(id)}`, payload: [{ op: 'replace', path: '/sys_locked', value: false }], auth: t.admin });
+      const unlocked = await call({ method: 'PATCH', url: `${base}/${encodeURIComponent(id)}`, payload: [{ op: 'replace', path: '/sys_locked', value: false }] });
       assert.equal(unlocked.json().sys_version, v0 + 2);
 
       // batch update (whole record, as read)
       const { id: _i, ...fieldsAndSys } = unlocked.json();
-      const batch = await t.call({ method: 'POST', url: `${base}/batch`, payload: { operations: [{ operation: 'update', id, object: { ...fieldsAndSys, sys_version: v0 + 2 } }] } });
+      const batch = await call({ method: 'POST', url: `${base}/batch`, payload: { operations: [{ operation: 'update', id, object: { ...fieldsAndSys, sys_version: v0 + 2 } }] } });
       assert.equal(batch.statusCode, 200, batch.body);
       assert.equal(batch.json().success_count, 1, batch.body);
 
       // delete
-      const del = await t.call({ method: 'DELETE', url: `${base}/${encodeURIComponent(id)}` });
+      const del = await call({ method: 'DELETE', url: `${base}/${encodeURIComponent(id)}` });
       assert.equal(del.statusCode, 200, del.body);
       assert.equal(del.json(), id);
-      assert.equal((await t.call({ method: 'GET', url: `${base}/${encodeURIComponent(id)}` })).statusCode, 404);
+      assert.equal((await call({ method: 'GET', url: `${base}/${encodeURIComponent(id)}` })).statusCode, 404);
     });
   }
 });

@@ -72,16 +72,20 @@ test('every x-ref of every definition names a served resource', () => {
   for (const r of RESOURCES) for (const ref of r.refFields) assert.ok(slugs.has(ref.target), `${r.def.slug}.${ref.path.join('.')} -> ${ref.target}`);
 });
 
-test('settings is a singleton: its id is the tenant, a second create is a 409, GET/PATCH at the root', async () => {
-  const first = await t.call({ method: 'POST', url: '/settings/acme', payload: await f.body(RESOURCES.find((r) => r.def.slug === 'settings')!) });
+test('settings is a singleton: its id is the tenant, a second create is a 409, GET/PATCH at the root; admin only', async () => {
+  const body = await f.body(RESOURCES.find((r) => r.def.slug === 'settings')!);
+  const writer = await t.call({ method: 'POST', url: '/settings/acme', payload: body });
+  assert.equal(writer.statusCode, 403, 'a write token cannot change settings');
+  const first = await t.call({ method: 'POST', url: '/settings/acme', payload: body, auth: t.admin });
   assert.equal(first.statusCode, 201, first.body);
   assert.equal(first.json().id, 'acme');
-  const second = await t.call({ method: 'POST', url: '/settings/acme', payload: await f.body(RESOURCES.find((r) => r.def.slug === 'settings')!) });
+  const second = await t.call({ method: 'POST', url: '/settings/acme', payload: body, auth: t.admin });
   assert.equal(second.statusCode, 409);
   const got = await t.call({ method: 'GET', url: '/settings/acme' });
   assert.equal(got.statusCode, 200);
   assert.equal(got.json().id, 'acme');
-  const patched = await t.call({ method: 'PATCH', url: '/settings/acme', payload: [{ op: 'add', path: '/special_instructions', value: 'Call first' }] });
+  const patched = await t.call({ method: 'PATCH', url: '/settings/acme', payload: [{ op: 'add', path: '/special_instructions', value: 'Call first' }], auth: t.admin });
+  assert.equal((await t.call({ method: 'PATCH', url: '/settings/acme', payload: [{ op: 'add', path: '/special_instructions', value: 'x' }] })).statusCode, 403);
   assert.equal(patched.statusCode, 200, patched.body);
   assert.equal(patched.json().sys_version, 2);
   const none = await t.call({ method: 'GET', url: '/settings/fresh', auth: await t.token({ tenants: ['fresh'] }) });
