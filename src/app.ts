@@ -9,6 +9,7 @@ import { Executions } from './jobs/executions.js';
 import { authHook, type Verifier } from './http/auth.js';
 import { installErrorHandler } from './http/errors.js';
 import { installIdempotency } from './http/idempotency.js';
+import { installRateLimit } from './http/limits.js';
 import { registerOpenApi } from './http/openapi.js';
 import { RESOURCES } from './resources/index.js';
 import { ResourceService } from './resources/kit/service.js';
@@ -29,6 +30,7 @@ export interface AppDeps {
 declare module 'fastify' {
   interface FastifyInstance {
     services: AppServices;
+    routeTable: { method: string; url: string }[];
   }
 }
 
@@ -42,6 +44,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization'], censor: '[redacted]' },
     },
     bodyLimit: config.bodyLimit,
+    requestTimeout: config.requestTimeoutMs,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
@@ -56,7 +59,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', req.id);
   });
 
+  // Every route registered, for the tenant-isolation test that walks them all.
+  const routeTable: { method: string; url: string }[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (r) => {
+    for (const m of Array.isArray(r.method) ? r.method : [r.method]) routeTable.push({ method: m, url: r.url });
+  });
   installErrorHandler(app);
+  if (config.rateLimitPerMinute > 0) await installRateLimit(app, config.rateLimitPerMinute);
   installIdempotency(app, store, clock);
   // JSON (and JSON Patch) bodies; an empty body is "no body" (refresh and other actions take none).
   const parseJson = app.getDefaultJsonParser('error', 'error');

@@ -33,7 +33,7 @@ function fail(message: string, code = 1): never {
 }
 
 async function serve(config: Config) {
-  const store = openStore(config.databaseUrl, { pgPoolMax: config.pgPoolMax });
+  const store = openStore(config.databaseUrl, { pgPoolMax: config.pgPoolMax, statementTimeoutMs: config.statementTimeoutMs });
   await migrate(store, tableSpecs());
   const verifier = createVerifier(config);
   const app = await buildApp({ config, store, verifier, version: VERSION });

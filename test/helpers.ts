@@ -68,9 +68,10 @@ export async function startApp(opts: { clock?: Clock; env?: Record<string, strin
     DATA_DIR: path.join(os.tmpdir(), 'accredit-test-data'),
     JWT_SECRET: TEST_SECRET,
     LOG_LEVEL: 'silent',
+    RATE_LIMIT_PER_MINUTE: '0',
     ...opts.env,
   });
-  const store = openStore(config.databaseUrl, { pgPoolMax: 8 });
+  const store = openStore(config.databaseUrl, { pgPoolMax: 8, statementTimeoutMs: config.statementTimeoutMs });
   await migrate(store, tableSpecs());
   const verifier = createVerifier(config);
   const app = await buildApp({ config, store, verifier, clock: opts.clock, logger: false });

@@ -70,6 +70,12 @@ export function installErrorHandler(app: FastifyInstance) {
     if (typeof sc === 'number' && sc >= 400 && sc < 500) {
       return reply.code(sc).send(body(sc, 'bad_request', err.message, rid));
     }
+    // The database is slow or away: a temporary condition, worth a retry.
+    if (err.code === '57014' || err.code === 'ECONNREFUSED' || err.code === '57P01' || /timeout exceeded when trying to connect/.test(err.message)) {
+      req.log.error({ err }, 'database unavailable');
+      reply.header('retry-after', '1');
+      return reply.code(503).send(body(503, 'unavailable', 'the database did not answer in time; retry', rid));
+    }
     req.log.error({ err }, 'unexpected error');
     return reply.code(500).send(body(500, 'internal', `internal error; quote request id ${rid} when reporting it`, rid));
   });

@@ -1,0 +1,206 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { SignJWT } from 'jose';
+import { TEST_SECRET } from './helpers.js';
+
+/**
+ * The real server as a child process (`node --import tsx src/main.ts serve`), for the reliability and
+ * stress suites: start it on a database, wait for /health, talk to it over real sockets, kill it.
+ * Every wait here is bounded; callers kill the child in `finally` (kill() is idempotent).
+ */
+const MAIN = path.resolve('src/main.ts');
+
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** An HS256 token the server accepts when it runs with JWT_SECRET=TEST_SECRET. */
+export const tokenFor = (tenant: string, sub = 'reliability') =>
+  new SignJWT({ tenants: [tenant], scope: 'certifications:write' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(TEST_SECRET));
+
+export interface ServerProcess {
+  child: ChildProcess;
+  pid: number;
+  port: number;
+  /** The last 256 KB of stdout + stderr (for failure messages). */
+  output(): string;
+  /** Resolves when the process has exited: its exit code, or the signal that ended it. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends a signal if the process still runs (safe to call twice, and in finally). */
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export interface StartOptions {
+  databaseUrl: string;
+  dataDir?: string;
+  port?: number;
+  logLevel?: string;
+  env?: Record<string, string>;
+  /** Called with every complete line the server writes to stdout. */
+  onLine?: (line: string) => void;
+  /** How long to wait for /health (default 20 s). */
+  readyTimeoutMs?: number;
+}
+
+export async function startServer(o: StartOptions): Promise<ServerProcess> {
+  const port = o.port ?? (await freePort());
+  const dataDir = o.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-proc-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      DATABASE_URL: o.databaseUrl,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      JWT_SECRET: TEST_SECRET,
+      LOG_LEVEL: o.logLevel ?? 'warn',
+      ...o.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let partial = '';
+  const keep = (s: string) => {
+    out += s;
+    if (out.length > 512 * 1024) out = out.slice(-256 * 1024);
+  };
+  child.stdout!.setEncoding('utf8');
+  child.stderr!.setEncoding('utf8');
+  child.stdout!.on('data', (d: string) => {
+    keep(d);
+    if (!o.onLine) return;
+    const lines = (partial + d).split('\n');
+    partial = lines.pop()!;
+    for (const l of lines) o.onLine(l);
+  });
+  child.stderr!.on('data', keep);
+  // 'close' rather than 'exit': it comes after the output pipes are drained, so every line is read.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  let done = false;
+  void exited.then(() => (done = true));
+  const proc: ServerProcess = {
+    child,
+    pid: child.pid!,
+    port,
+    output: () => out.slice(-256 * 1024),
+    exited,
+    kill(signal = 'SIGKILL') {
+      if (!done && child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+  };
+  const deadline = Date.now() + (o.readyTimeoutMs ?? 20_000);
+  try {
+    while (true) {
+      if (done) throw new Error(`the server exited before it was ready:\n${out.slice(-4000)}`);
+      if (Date.now() > deadline) throw new Error(`the server was not ready in time:\n${out.slice(-4000)}`);
+      const r = await call(port, 'GET', '/health', undefined, {}, 1000);
+      if (r.status === 200) return proc;
+      await sleep(100);
+    }
+  } catch (e) {
+    proc.kill('SIGKILL');
+    throw e;
+  }
+}
+
+/** Kills (SIGKILL) the process if it still runs and waits, bounded, for it to be gone. */
+export async function killServer(p: ServerProcess | undefined, waitMs = 5000) {
+  if (!p) return;
+  p.kill('SIGKILL');
+  await Promise.race([p.exited, sleep(waitMs)]);
+}
+
+export interface Answer {
+  /** HTTP status, or 0 when no answer came (see error). */
+  status: number;
+  body: any;
+  /** The socket error code when no answer came (ECONNREFUSED, ECONNRESET, timeout …). */
+  error?: string;
+  /** True once the request (headers and body) was fully written to a connected socket. */
+  sent: boolean;
+}
+
+/**
+ * One HTTP request on its own connection (no keep-alive pool, so one request = one connection and a
+ * failure cannot be a stale pooled socket). Never rejects: a failure is { status: 0, error }.
+ */
+export function call(
+  port: number,
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+  timeoutMs = 15_000,
+): Promise<Answer> {
+  return new Promise((resolve) => {
+    let sent = false;
+    let settled = false;
+    const finish = (a: Omit<Answer, 'sent'>) => {
+      if (settled) return;
+      settled = true;
+      resolve({ ...a, sent });
+    };
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: url,
+        agent: false,
+        headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (e: NodeJS.ErrnoException) => finish({ status: 0, body: undefined, error: e.code ?? e.message }));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            /* not JSON: keep the text */
+          }
+          if (!res.complete) return finish({ status: 0, body: parsed, error: 'INCOMPLETE' });
+          finish({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
+    req.setTimeout(timeoutMs, () => {
+      req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' }));
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => finish({ status: 0, body: undefined, error: e.code ?? e.message }));
+    req.on('finish', () => (sent = true));
+    req.end(payload);
+  });
+}
+
+/** VmRSS of a process in bytes, or undefined once it is gone. */
+export function rssBytes(pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,43 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { startApp, minimalRun, BACKEND, type TestApp } from '../helpers.js';
+import { openStore } from '../../src/store/store.js';
+
+const apps: TestApp[] = [];
+after(() => Promise.all(apps.map((a) => a.close())));
+
+test('per-token rate limit: past the limit a 429 with Retry-After; other tokens are not affected', async () => {
+  const t = await startApp({ env: { RATE_LIMIT_PER_MINUTE: '5' } });
+  apps.push(t);
+  const statuses = [];
+  for (let i = 0; i < 7; i++) statuses.push((await t.call({ method: 'GET', url: '/billingRuns/acme' })).statusCode);
+  assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+  const res = await t.call({ method: 'GET', url: '/billingRuns/acme' });
+  assert.equal(res.json().statusCode, 429);
+  assert.ok(Number(res.headers['retry-after']) > 0);
+  const other = await t.token({ sub: 'other' });
+  assert.equal((await t.call({ method: 'GET', url: '/billingRuns/acme', auth: other })).statusCode, 200);
+  assert.equal((await t.app.inject({ method: 'GET', url: '/health' })).statusCode, 200, 'health is never limited');
+});
+
+test('page size and batch size are bounded', async () => {
+  const t = await startApp({ env: { PAGE_SIZE_MAX: '50', PAGE_SIZE: '10' } });
+  apps.push(t);
+  assert.equal((await t.call({ method: 'GET', url: '/billingRuns/acme?limit=51' })).statusCode, 400);
+  assert.equal((await t.call({ method: 'GET', url: '/billingRuns/acme?limit=50' })).statusCode, 200);
+  for (let i = 0; i < 3; i++) await t.call({ method: 'POST', url: '/billingRuns/acme', payload: minimalRun() });
+  const page = (await t.call({ method: 'GET', url: '/billingRuns/acme?limit=2' })).json();
+  assert.equal(page.Items.length, 2);
+});
+
+// SQLite runs in-process and has no statement timeout; its writers wait at most busy_timeout (5 s).
+if (BACKEND === 'postgres')
+  test('PostgreSQL statements are bounded by DB_STATEMENT_TIMEOUT_MS', async () => {
+  const store = openStore(process.env.TEST_DATABASE_URL!, { statementTimeoutMs: 200 });
+  try {
+    await assert.rejects(sql`select pg_sleep(2)`.execute(store.db), (e: any) => e.code === '57014');
+  } finally {
+    await store.close();
+  }
+});
