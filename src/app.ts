@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import type { Clock } from './core/clock.js';
 import { systemClock } from './core/clock.js';
 import type { Store } from './store/store.js';
+import { asTenant } from './store/tenant-scope.js';
 import { Executions } from './jobs/executions.js';
 import { authHook, type Verifier } from './http/auth.js';
 import { installErrorHandler } from './http/errors.js';
@@ -64,6 +65,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (r) => {
     for (const m of Array.isArray(r.method) ? r.method : [r.method]) routeTable.push({ method: m, url: r.url });
+    // The work of a tenant route runs in that tenant's scope (row-level security on PostgreSQL).
+    if (r.url.includes(':tenantId')) {
+      const handler = r.handler;
+      r.handler = function scopedHandler(this: FastifyInstance, req, reply) {
+        return asTenant(req.ctx.tenantId, () => handler.call(this, req, reply));
+      };
+    }
   });
   installErrorHandler(app);
   if (config.rateLimitPerMinute > 0) await installRateLimit(app, config.rateLimitPerMinute);

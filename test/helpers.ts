@@ -18,6 +18,8 @@ import { tableSpecs } from '../src/resources/index.js';
  */
 export const PG_URL = process.env.TEST_DATABASE_URL;
 export const BACKEND = PG_URL ? 'postgres' : 'sqlite';
+/** The ordinary (non-superuser) role the server uses in PostgreSQL tests. */
+export const APP_ROLE = 'accredit_app';
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
 
 export interface TestDb {
@@ -31,12 +33,24 @@ export async function freshDatabase(): Promise<TestDb> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-test-'));
     return { url: `sqlite:${path.join(dir, 'test.db')}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
   }
+  // The server connects as an ordinary role that owns its database (as in production), so that the
+  // row-level security policies apply to it: superusers would bypass them.
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
-  await admin.query(`create database ${name}`);
+  const { rowCount } = await admin.query(`select 1 from pg_roles where rolname = '${APP_ROLE}'`);
+  if (!rowCount) {
+    try {
+      await admin.query(`create role ${APP_ROLE} login password '${APP_ROLE}' nosuperuser nocreatedb nocreaterole`);
+    } catch (e) {
+      if ((e as { code?: string }).code !== '23505' && (e as { code?: string }).code !== '42710') throw e; // created by a parallel file
+    }
+  }
+  await admin.query(`create database ${name} owner ${APP_ROLE}`);
   await admin.end();
   const u = new URL(PG_URL);
   u.pathname = `/${name}`;
+  u.username = APP_ROLE;
+  u.password = APP_ROLE;
   return {
     url: u.toString(),
     async drop() {

@@ -4,6 +4,7 @@ import { AppError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Store } from '../store/store.js';
 import { idempotencyStore, type KeyRef } from '../store/idempotency.js';
+import { asSystem, asTenant } from '../store/tenant-scope.js';
 
 /**
  * Idempotent retries of POST (create, batch, actions): a request with an `Idempotency-Key` header is
@@ -32,6 +33,10 @@ export function installIdempotency(app: FastifyInstance, store: Store, clock: Cl
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
     const raw = req.headers['idempotency-key'];
     if (raw === undefined || req.method !== 'POST' || !req.ctx) return;
+    return asTenant(req.ctx.tenantId, () => claimOrReplay(req, reply, raw));
+  });
+
+  async function claimOrReplay(req: FastifyRequest, reply: FastifyReply, raw: string | string[]) {
     const key = Array.isArray(raw) ? raw[0]! : raw;
     if (!KEY_RE.test(key)) {
       throw new AppError('bad_request', 'Idempotency-Key must be 1 to 255 visible ASCII characters', {
@@ -68,28 +73,28 @@ export function installIdempotency(app: FastifyInstance, store: Store, clock: Cl
       return reply.send(row.body ?? '');
     }
     throw new AppError('conflict', 'this Idempotency-Key is contended; retry later', { headers: { 'retry-after': '1' } });
-  });
+  }
 
   app.addHook('onSend', async (req, reply, payload) => {
     const ref = req.idempotency;
     if (!ref) return payload;
     req.idempotency = undefined;
     if (reply.statusCode >= 500) {
-      await idempotencyStore.release(db, ref, ref.createdAt);
+      await asTenant(ref.tenantId, () => idempotencyStore.release(db, ref, ref.createdAt));
     } else {
-      await idempotencyStore.complete(db, ref, {
+      await asTenant(ref.tenantId, () => idempotencyStore.complete(db, ref, {
         status: reply.statusCode,
         content_type: String(reply.getHeader('content-type') ?? ''),
         etag: reply.getHeader('etag') as string | undefined,
         body: typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : JSON.stringify(payload ?? ''),
-      });
+      }));
     }
     return payload;
   });
 
   // Expired keys are purged in the background (the lookup above also ignores them).
   const timer = setInterval(() => {
-    idempotencyStore.purgeBefore(db, new Date(clock.now().getTime() - KEY_TTL_MS).toISOString()).catch((err) => app.log.warn({ err }, 'idempotency purge failed'));
+    asSystem(() => idempotencyStore.purgeBefore(db, new Date(clock.now().getTime() - KEY_TTL_MS).toISOString())).catch((err) => app.log.warn({ err }, 'idempotency purge failed'));
   }, 10 * 60 * 1000);
   timer.unref();
   app.addHook('onClose', async () => clearInterval(timer));

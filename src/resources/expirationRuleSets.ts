@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, list, num, obj, oneOf, req, str } from './kit/fields.js';
+import { anyObject, bool, designed, list, num, obj, oneOf, req, str } from './kit/fields.js';
 
 /**
  * Expiration Rule Sets: how a certification's expiration date is computed. Each rule pairs matching
@@ -22,9 +22,15 @@ import { anyObject, bool, list, num, obj, oneOf, req, str } from './kit/fields.j
 const condition = () =>
   obj({
     fact: str(),
-    operator: str({ description: 'json-rules-engine operator; "equal" seen, full list not in the reference' }),
+    operator: str({
+      description:
+        'json-rules-engine operator; "equal" seen in the reference. The domain evaluates equal, notEqual, lessThan, lessThanInclusive, greaterThan, greaterThanInclusive, in, notIn, contains, doesNotContain',
+    }),
     path: str(),
-    value: str(),
+    value: designed(
+      Type.Union([str(), num(), bool(), list(Type.Union([str(), num(), bool()]))]),
+      'the reference shows a string; numeric comparisons and in/notIn need numbers, booleans and lists (in/notIn also accept a JSON-array or comma-separated string)',
+    ),
     any: anyObject({ description: 'nested group of conditions (any = OR)' }),
     all: anyObject({ description: 'nested group of conditions (all = AND)' }),
   });
@@ -96,7 +102,7 @@ export const expirationRuleSets = defineResource({
     'anniversary: the term runs term_length x term_type from the start date; sell_for_next_month_after is the day of month after which the term starts next month (null = always the current month); allow_mid_month_expirations expires on the same day of month it started.',
     'enable_fixed_expiration_dates + fixed_expiration_dates map a range of start dates (range_start..range_end) to a fixed expiration_date; these are plain strings in the reference.',
     'grace_period (unit not stated, likely days) keeps the holder in good standing after expiry; allow_reinstatement + reinstatement_period allow reinstatement afterwards, optionally at renewal pricing.',
-    'expiration_type accepts calendar and anniversary (only calendar is shown; anniversary is implied). The condition operator (only "equal" shown) and condition value stay free strings.',
+    'expiration_type accepts calendar and anniversary (only calendar is shown; anniversary is implied). The condition operator (only "equal" shown) stays a free string; the condition value accepts any JSON scalar or list of scalars (designed).',
     'The option vocabulary is shared with Rhythm membership subscriptions. Search body designed.',
   ],
 });

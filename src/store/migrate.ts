@@ -1,6 +1,8 @@
+import crypto from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db, DialectName, Store } from './store.js';
 import type { ColumnType, TableSpec } from './records.js';
+import { asSystem } from './tenant-scope.js';
 
 /**
  * Migrations in two parts:
@@ -119,6 +121,24 @@ function extractSql(dialect: DialectName, path: string[], type: ColumnType) {
   return text;
 }
 
+/**
+ * Row-level security on a tenant table (PostgreSQL): rows are visible and writable only under the
+ * connection's tenant scope (or the system scope `*`). FORCE makes it apply to the table's owner too;
+ * only superusers bypass it, so production should connect as an ordinary role.
+ */
+async function protectTable(db: Db, table: string): Promise<void> {
+  await sql`alter table ${sql.table(table)} enable row level security`.execute(db);
+  await sql`alter table ${sql.table(table)} force row level security`.execute(db);
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_policies where schemaname = current_schema() and tablename = ${table} and policyname = 'tenant_isolation'`.execute(db);
+  if (rows[0]!.n === 0) {
+    await sql`create policy tenant_isolation on ${sql.table(table)}
+      using (tenant_id = current_setting('accredit.tenant_id', true) or current_setting('accredit.tenant_id', true) = '*')
+      with check (tenant_id = current_setting('accredit.tenant_id', true) or current_setting('accredit.tenant_id', true) = '*')`.execute(db);
+  }
+}
+
+const FIXED_TENANT_TABLES = ['executions', 'refs', 'idempotency_keys'];
+
 export async function syncTable(db: Db, dialect: DialectName, spec: TableSpec): Promise<void> {
   const have = await existingColumns(db, dialect, spec.name);
   if (!have) {
@@ -137,6 +157,7 @@ export async function syncTable(db: Db, dialect: DialectName, spec: TableSpec): 
       await sql`update ${sql.table(spec.name)} set ${sql.ref(col.name)} = ${extractSql(dialect, col.path, col.type)}`.execute(db);
     }
   }
+  if (dialect === 'postgres') await protectTable(db, spec.name);
   for (const col of spec.columns) {
     await db.schema
       .createIndex(`${spec.name}_${col.name}_idx`)
@@ -152,11 +173,12 @@ async function applyAll(db: Db, dialect: DialectName, tables: TableSpec[]): Prom
   await db.schema
     .createTable('accredit_migrations')
     .ifNotExists()
+    // id 0 holds the hash of the resource table specs last synced (see below)
     .addColumn('id', 'integer', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('applied_at', 'text', (c) => c.notNull())
     .execute();
-  const done = new Set((await db.selectFrom('accredit_migrations').select('id').execute()).map((r) => Number(r.id)));
+  const done = new Set((await db.selectFrom('accredit_migrations').select('id').where('id', '>', 0).execute()).map((r) => Number(r.id)));
   for (const m of MIGRATIONS) {
     if (done.has(m.id)) continue;
     await db.transaction().execute(async (trx) => {
@@ -165,13 +187,26 @@ async function applyAll(db: Db, dialect: DialectName, tables: TableSpec[]): Prom
     });
     applied.push(`${m.id}-${m.name}`);
   }
+  // The resource tables are synced only when their specs changed since the last sync (a hash of the
+  // specs is kept), so that starting on an existing database costs a few queries, not hundreds.
+  const hash = crypto.createHash('sha256').update(JSON.stringify({ v: 1, dialect, tables })).digest('hex');
+  const done_ = await db.selectFrom('accredit_migrations').select('name').where('id', '=', 0).executeTakeFirst();
+  if (done_?.name === hash) return applied;
+  if (dialect === 'postgres') for (const t of FIXED_TENANT_TABLES) await protectTable(db, t);
   for (const t of tables) await syncTable(db, dialect, t);
+  await db.deleteFrom('accredit_migrations').where('id', '=', 0).execute();
+  await db.insertInto('accredit_migrations').values({ id: 0, name: hash, applied_at: new Date().toISOString() }).execute();
+  applied.push('resource tables');
   return applied;
 }
 
 const LOCK_KEY = 7_214_455_001; // arbitrary, constant: "accredit migrations"
 
-export async function migrate(store: Store, tables: TableSpec[]): Promise<string[]> {
+export function migrate(store: Store, tables: TableSpec[]): Promise<string[]> {
+  return asSystem(() => migrateAll(store, tables));
+}
+
+async function migrateAll(store: Store, tables: TableSpec[]): Promise<string[]> {
   if (store.dialect === 'sqlite') return applyAll(store.db, 'sqlite', tables);
   return store.db.connection().execute(async (conn) => {
     await sql`select pg_advisory_lock(${LOCK_KEY})`.execute(conn);

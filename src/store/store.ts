@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { currentTenant } from './tenant-scope.js';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -76,6 +77,7 @@ function openPostgres(url: string, opts: StoreOptions): Store {
   });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  scopeConnections(pool);
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
   const u = new URL(url);
   return {
@@ -84,6 +86,31 @@ function openPostgres(url: string, opts: StoreOptions): Store {
     description: `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`,
     transaction: (fn) => db.transaction().execute(fn),
     close: () => db.destroy(),
+  };
+}
+
+/**
+ * Before a pooled connection runs a statement, it is told the current tenant scope (see
+ * tenant-scope.ts), once per change of tenant on that connection: the row-level security policies
+ * read it. A connection that serves one tenant after another pays one extra round trip per switch.
+ */
+function scopeConnections(pool: pg.Pool) {
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  (pool as unknown as { connect: () => Promise<pg.PoolClient> }).connect = async () => {
+    const client = (await connect()) as pg.PoolClient & { accreditScoped?: boolean; accreditTenant?: string };
+    if (!client.accreditScoped) {
+      client.accreditScoped = true;
+      const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+      (client as any).query = async (...args: unknown[]) => {
+        const tenant = currentTenant();
+        if (client.accreditTenant !== tenant) {
+          await query("select set_config('accredit.tenant_id', $1, false)", [tenant]);
+          client.accreditTenant = tenant;
+        }
+        return query(...args);
+      };
+    }
+    return client;
   };
 }
 

@@ -59,7 +59,7 @@ test('serve: migrates, logs a ready token, answers /health, drains on SIGTERM an
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
     const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 300; i++) {
       try {
         if ((await fetch(`${base}/health`)).ok) break;
       } catch {

@@ -2,6 +2,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, minimalRun, type TestApp } from '../helpers.js';
 import { Factory } from '../factory.js';
+import { asTenant } from '../../src/store/tenant-scope.js';
 
 let t: TestApp;
 before(async () => {
@@ -355,7 +356,7 @@ describe('refresh', () => {
     assert.match(h.executionArn, /^arn:accredit:states:acme:execution:billingRuns-refresh:/);
     assert.ok(!Number.isNaN(Date.parse(h.start_date)));
     assert.equal(typeof h.notification_channel, 'string');
-    const rows = await t.app.services.executions.list('acme', 'billingRuns', rec.id);
+    const rows = await asTenant('acme', () => t.app.services.executions.list('acme', 'billingRuns', rec.id));
     assert.equal(rows.length, 1);
     assert.equal(rows[0]!.action, 'refresh');
     assert.equal(rows[0]!.started_by, 'tester');

@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, minimalRun, type TestApp } from '../helpers.js';
 import { idempotencyStore } from '../../src/store/idempotency.js';
+import { asTenant } from '../../src/store/tenant-scope.js';
 import type { Clock } from '../../src/core/clock.js';
 
 let t: TestApp;
@@ -42,7 +43,7 @@ test('the same key with another body is a 422; another subject or tenant has its
 });
 
 test('a key whose first request is still in flight is a 409', async () => {
-  await idempotencyStore.claim(t.store.db, { tenantId: 'acme', actor: 'tester', key: 'key-3' }, 'whatever', now.toISOString());
+  await asTenant('acme', () => idempotencyStore.claim(t.store.db, { tenantId: 'acme', actor: 'tester', key: 'key-3' }, 'whatever', now.toISOString()));
   const res = await post('/billingRuns/acme', minimalRun({ name: 'idem-flight' }), 'key-3');
   assert.equal(res.statusCode, 409);
   assert.equal(res.headers['retry-after'], '1');
@@ -80,7 +81,7 @@ test('batch and actions honour the key', async () => {
   const r1 = await post(`/billingRuns/acme/refresh/${run.id}`, undefined, 'key-7');
   const r2 = await post(`/billingRuns/acme/refresh/${run.id}`, undefined, 'key-7');
   assert.equal(r2.json().executionArn, r1.json().executionArn);
-  assert.equal((await t.app.services.executions.list('acme', 'billingRuns', run.id)).length, 1);
+  assert.equal((await asTenant('acme', () => t.app.services.executions.list('acme', 'billingRuns', run.id))).length, 1);
 });
 
 test('1,000 keys sent 5 times concurrently give exactly 1,000 effects', async () => {

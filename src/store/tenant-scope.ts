@@ -1,0 +1,16 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * The tenant a piece of work runs for, carried through its async calls. On PostgreSQL every
+ * connection is told this tenant (`accredit.tenant_id`) before it runs a statement, and row-level
+ * security policies on every table only show and accept rows of that tenant: a second wall behind
+ * the `tenant_id` condition of every query. The routes set it from the authenticated request; `*`
+ * (SYSTEM) is for migrations and cross-tenant background work.
+ */
+export const SYSTEM_SCOPE = '*';
+const scope = new AsyncLocalStorage<string>();
+
+export const asTenant = <T>(tenantId: string, fn: () => T): T => scope.run(tenantId, fn);
+export const asSystem = <T>(fn: () => T): T => scope.run(SYSTEM_SCOPE, fn);
+/** '' (no rows visible) outside any scope. */
+export const currentTenant = (): string => scope.getStore() ?? '';
