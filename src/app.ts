@@ -17,6 +17,7 @@ import { ResourceService } from './resources/kit/service.js';
 import { registerResource, resourceSchemas, sharedSchemas } from './resources/kit/routes.js';
 import { installCompilers } from './http/compilers.js';
 import type { AppServices } from './resources/services.js';
+import { Lifecycle } from './services/lifecycle.js';
 
 export interface AppDeps {
   config: Config;
@@ -102,7 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   installCompilers(app, named);
   const services = new Map<string, ResourceService>();
-  const appServices: AppServices = {
+  const appServices = {
     store,
     clock,
     executions: new Executions(store.db, clock),
@@ -111,7 +112,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (!s) throw new Error(`no resource ${slug}`);
       return s;
     },
-  };
+  } as AppServices;
+  appServices.lifecycle = new Lifecycle(appServices);
   app.decorate('services', appServices);
   const auth = authHook(verifier);
   for (const r of RESOURCES) {

@@ -14,6 +14,8 @@ export interface RequestContext {
   actor: Actor;
   requestId: string;
   clientIp?: string;
+  /** What is changing records, when not a plain API call (`activate`, `billing run`, …). */
+  via?: string;
 }
 
 /** Stored on each record as `sys_last_security_context`: who changed it and how. */
@@ -23,6 +25,6 @@ export function securityContext(ctx: RequestContext, via: string) {
     ...(ctx.actor.tokenId ? { token_id: ctx.actor.tokenId } : {}),
     ...(ctx.clientIp ? { client_ip: ctx.clientIp } : {}),
     request_id: ctx.requestId,
-    via,
+    via: ctx.via ?? via,
   };
 }

@@ -48,6 +48,7 @@ export const applicationProcesses = defineResource({
     required_course_ids: designed(list(ref('courses')), 'courses the applicant must have completed'),
     required_exam_ids: designed(list(ref('exams')), 'exams the applicant must have passed'),
     reference_process_id: designed(ref('appReferenceProcesses'), 'how references are collected, when required'),
+    required_reference_count: designed(int({ minimum: 0 }), 'completed references needed (default 1 when reference_process_id is set)'),
     application_fee_id: designed(ref('applicationFees'), 'the fee charged on submission'),
 
     // Portal updates.

@@ -1,3 +1,8 @@
+import { Type } from '@sinclair/typebox';
+import { applicationTransitionError } from '../domain/lifecycle/applications.js';
+import type { RequestContext } from '../core/context.js';
+import type { ActionRequest } from './kit/define.js';
+import type { AppServices } from './services.js';
 import { defineResource, search } from './kit/define.js';
 import { bool, date, dateTime, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { APPLICATION_STATUSES, APPLICATION_TYPES, customFieldValues } from './blocks.js';
@@ -25,6 +30,8 @@ import { APPLICATION_STATUSES, APPLICATION_TYPES, customFieldValues } from './bl
 const applicant = "denormalized copy of the applicant's contact data";
 
 export const applications = defineResource({
+  // Status changes follow the application lifecycle, also on PUT / PATCH.
+  beforeWrite: (old, next) => applicationTransitionError(old?.status as string | undefined, next.status as string | undefined),
   slug: 'applications',
   name: 'Applications',
   singular: 'application',
@@ -49,6 +56,8 @@ export const applications = defineResource({
     submitted_date: designed(dateTime(), 'when the applicant submitted it'),
     expiration_date: designed(date(), 'computed by the process\'s expiration rule set; billing runs expire applications by it'),
     activation_date: str(),
+    fee_paid_date: designed(dateTime(), 'when the application fee was paid (the fee requirement of its process)'),
+    decision_notes: designed(str(), 'why it was approved or rejected (the approve and reject actions)'),
     certification_id: ref('certifications'),
 
     // Review track (Rhythm's shared review engine).
@@ -111,6 +120,53 @@ export const applications = defineResource({
     { segment: 'applicationProcess', field: 'process_id', summary: 'List the applications of an application process' },
     { segment: 'certification', field: 'certification_id', summary: 'List the applications that created or renewed a certification' },
     { segment: 'trainingProvider', field: 'training_provider_id', summary: "List a training provider's applications" },
+  ],
+  actions: [
+    {
+      name: 'generateApplication',
+      method: 'POST',
+      path: 'generateApplication/:processId/:ownerType/:ownerId',
+      summary: 'Start a draft application from an application process for a contact or an organization',
+      description: 'The body may add application fields (contact_id for an organization owner, certification_id for a renewal, target_program_id for a transfer, applicant names …).',
+      status: 201,
+      response: { $ref: 'Application#' } as any,
+      handler: (s: AppServices, ctx, { params, body }) => s.lifecycle.generate(ctx, params.processId!, params.ownerType!, params.ownerId!, body),
+    },
+    {
+      name: 'requirements',
+      method: 'GET',
+      path: 'requirements/:id',
+      summary: "Evaluate the application's requirements: each with met / unmet and progress",
+      response: Type.Object({
+        application_id: Type.String(),
+        status: Type.String(),
+        met: Type.Boolean(),
+        requirements: Type.Array(Type.Object({}, { additionalProperties: true })),
+      }),
+      handler: (s: AppServices, ctx, { params }) => s.lifecycle.requirements(ctx, params.id!),
+    },
+    ...(['submit', 'approve', 'reject', 'withdraw'] as const).map((name) => ({
+      name,
+      method: 'POST' as const,
+      path: `${name}/:id`,
+      summary:
+        name === 'submit'
+          ? 'Submit: missing requirements, or pending approval (approved when the process approves automatically); consumes the credits it needs'
+          : `${name[0]!.toUpperCase()}${name.slice(1)} the application (a 409 says why when the lifecycle forbids it)`,
+      response: { $ref: 'Application#' } as any,
+      handler: (s: AppServices, ctx: RequestContext, { params, body }: ActionRequest) =>
+        name === 'submit'
+          ? s.lifecycle.submit(ctx, params.id!)
+          : s.lifecycle.decide(ctx, params.id!, name === 'approve' ? 'approved' : name === 'reject' ? 'rejected' : 'withdrawn', body),
+    })),
+    {
+      name: 'activate',
+      method: 'POST',
+      path: 'activate/:id',
+      summary: 'Activate an approved application: a new certification, a renewal, a reinstatement or a transfer',
+      response: Type.Object({ application: { $ref: 'Application#' } as any, certification: { $ref: 'Certification#' } as any }),
+      handler: (s: AppServices, ctx, { params }) => s.lifecycle.activate(ctx, params.id!),
+    },
   ],
   notes: [
     'type: certification (first time), renewal, reinstatement or transfer; target_program_id is required only for transfers, organization_id only when owner_type is organization (both flagged always required by the reference).',

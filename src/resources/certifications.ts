@@ -1,3 +1,4 @@
+import { certificationTransitionError } from '../domain/lifecycle/certifications.js';
 import { defineResource, search } from './kit/define.js';
 import { bool, date, designed, num, oneOf, ref, req, str } from './kit/fields.js';
 import { CERTIFICATION_STATUSES } from './blocks.js';
@@ -21,6 +22,9 @@ import { CERTIFICATION_STATUSES } from './blocks.js';
 const holder = "denormalized copy of the holder's contact data";
 
 export const certifications = defineResource({
+  // Status changes follow the certification rules (active, inactive, suspended, retired), also on PUT / PATCH.
+  beforeWrite: (old, next) => certificationTransitionError(old?.status as string | undefined, next.status as string | undefined),
+  history: ['status', 'status_reason_id', 'number', 'program_id', 'expiration_date', 'renewal_date', 'termination_date', 'grace_period_end_date', 'reinstatement_end_date', 'last_application_id'],
   slug: 'certifications',
   name: 'Certifications',
   singular: 'certification',
@@ -41,6 +45,9 @@ export const certifications = defineResource({
     certification_date: str({ description: 'no format in the reference' }),
     expiration_date: designed(date(), 'computed by the program\'s expiration rule set; renewals and drops key on it'),
     renewal_date: designed(date(), 'date of the last renewal'),
+    grace_period_end_date: designed(date(), 'last day of the grace period after expiration_date (from the rule set, at activation)'),
+    reinstatement_end_date: designed(date(), 'last day a lapsed certification may be reinstated (from the rule set, at activation)'),
+    transferred_to_certification_id: designed(ref('certifications'), 'the certification a transfer created from this one'),
     termination_date: designed(date(), 'described by the reference (implied by last_termination_date)'),
     last_termination_date: designed(date(), 'kept even when termination_date is cleared (described)'),
     last_application_id: designed(ref('applications'), 'the last application that changed the certification (described)'),

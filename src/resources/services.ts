@@ -8,5 +8,6 @@ export interface AppServices {
   store: Store;
   clock: Clock;
   executions: Executions;
+  lifecycle: import('../services/lifecycle.js').Lifecycle;
   resource(slug: string): ResourceService;
 }

@@ -91,6 +91,35 @@ const MIGRATIONS: Migration[] = [
       await db.schema.createIndex('idempotency_keys_created_idx').ifNotExists().on('idempotency_keys').column('created_at').execute();
     },
   },
+  {
+    id: 4,
+    name: 'counters_and_history',
+    async up(db, dialect) {
+      // Gap-free sequences (certificate numbers per programme), advanced inside the writing transaction.
+      await db.schema
+        .createTable('counters')
+        .ifNotExists()
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('value', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('counters_pk', ['tenant_id', 'name'])
+        .execute();
+      // The change history of records whose definition asks for it (certifications).
+      await db.schema
+        .createTable('history')
+        .ifNotExists()
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('resource', 'text', (c) => c.notNull())
+        .addColumn('record_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('by_id', 'text', (c) => c.notNull())
+        .addColumn('via', 'text', (c) => c.notNull())
+        .addColumn('changes', sql.raw(jsonType(dialect)), (c) => c.notNull())
+        .addPrimaryKeyConstraint('history_pk', ['tenant_id', 'resource', 'record_id', 'id'])
+        .execute();
+    },
+  },
 ];
 
 const SQL_TYPE: Record<DialectName, Record<ColumnType, string>> = {
@@ -137,7 +166,7 @@ async function protectTable(db: Db, table: string): Promise<void> {
   }
 }
 
-const FIXED_TENANT_TABLES = ['executions', 'refs', 'idempotency_keys'];
+const FIXED_TENANT_TABLES = ['executions', 'refs', 'idempotency_keys', 'counters', 'history'];
 
 export async function syncTable(db: Db, dialect: DialectName, spec: TableSpec): Promise<void> {
   const have = await existingColumns(db, dialect, spec.name);

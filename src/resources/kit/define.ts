@@ -54,6 +54,7 @@ export interface ActionSpec<S = unknown> {
   /** Path after `/slug/{tenantId}/`, with `:params`. */
   path: string;
   summary: string;
+  description?: string;
   response: TSchema;
   status?: number;
   /** The least scope a POST action needs (default: the resource's write scope). */
@@ -80,6 +81,13 @@ export interface ResourceDefinition {
   singleton?: boolean;
   /** Only `certifications:admin` tokens may change it (settings). */
   adminOnlyWrites?: boolean;
+  /**
+   * A domain rule every write must pass (a status transition, …): returns why `next` may not follow
+   * `old` (undefined on create), which is a 409 with that message. The rule lives in domain/.
+   */
+  beforeWrite?: (old: Record<string, unknown> | undefined, next: Record<string, unknown>) => string | null;
+  /** Fields whose changes are recorded in a history (`GET /slug/{tenantId}/history/{id}`, newest first). */
+  history?: string[];
   search: Record<string, SearchSpec>;
   lookups?: LookupSpec[];
   actions?: ActionSpec<any>[];

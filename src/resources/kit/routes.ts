@@ -157,11 +157,32 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
     });
   }
 
+  if (r.def.history) {
+    app.get(`${base}/history/:id`, {
+      ...common('read'),
+      schema: {
+        tags, security, summary: `The change history of a ${r.def.singular}, newest first`,
+        description: `Each entry: when, by whom, how (create, update, patch, or a process such as activate), and the changed fields (${r.def.history.join(', ')}) as [before, after].`,
+        params: recordParams,
+        querystring: Type.Object({ exclusiveStartKey: Type.Optional(exclusiveStartKey), limit: Type.Optional(limit) }),
+        response: {
+          200: Type.Object({
+            Count: Type.Integer(),
+            Items: Type.Array(Type.Object({ id: Type.String(), at: Type.String(), by_id: Type.String(), via: Type.String(), changes: Type.Object({}, { additionalProperties: true }) })),
+            LastEvaluatedKey: Type.Optional(Type.String()),
+          }),
+          ...errorResponses(400, 401, 403, 404),
+        },
+      },
+      handler: (req) => service.history(req.ctx, (req.params as { id: string }).id, req.query as object),
+    });
+  }
+
   for (const a of r.def.actions ?? []) {
     const params = Object.fromEntries([...a.path.matchAll(/:(\w+)/g)].map((m) => [m[1]!, m[1] === 'id' ? recordId : idParam]));
     const route = {
       ...common(a.method === 'GET' ? 'read' : a.scope ?? writeScope),
-      schema: { tags, security, summary: a.summary, params: Type.Object({ tenantId: idParam, ...params }), response: { [a.status ?? 200]: a.response, ...errorResponses(400, 401, 403, 404) } },
+      schema: { tags, security, summary: a.summary, description: a.description, params: Type.Object({ tenantId: idParam, ...params }), response: { [a.status ?? 200]: a.response, ...errorResponses(400, 401, 403, 404) } },
       handler: async (req: any, reply: FastifyReply) => {
         const out = await a.handler(services, req.ctx, { tenantId: req.ctx.tenantId, params: req.params, body: req.body });
         reply.code(a.status ?? 200);

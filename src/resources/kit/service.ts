@@ -5,6 +5,7 @@ import type { Clock } from '../../core/clock.js';
 import { securityContext, type RequestContext } from '../../core/context.js';
 import { RecordTable, type Filter, type StoredRecord } from '../../store/records.js';
 import { refsIndex, type RefValue } from '../../store/refs.js';
+import { historyStore } from '../../store/history.js';
 import type { Db, Store } from '../../store/store.js';
 import type { LookupSpec, Resource } from './define.js';
 import { isSysField } from './define.js';
@@ -101,6 +102,42 @@ export class ResourceService {
     }
     if (errors.length) throw invalid(errors, kind);
     return refs;
+  }
+
+  /** The definition's domain rule (e.g. status transitions): a 409 that says why. */
+  private checkRule(old: Record<string, unknown> | undefined, next: Record<string, unknown>) {
+    const why = this.resource.def.beforeWrite?.(old, next);
+    if (why) throw new AppError('conflict', why);
+  }
+
+  /** Appends what changed in the tracked fields to the record's history. */
+  private async recordHistory(db: Db, ctx: RequestContext, old: Record<string, unknown> | undefined, next: StoredRecord, via: string) {
+    const tracked = this.resource.def.history;
+    if (!tracked) return;
+    const changes: Record<string, [unknown, unknown]> = {};
+    for (const f of tracked) {
+      const a = old?.[f];
+      const b = next[f];
+      if (!isDeepStrictEqual(a, b)) changes[f] = [a ?? null, b ?? null];
+    }
+    if (!Object.keys(changes).length) return;
+    await historyStore.append(db, ctx.tenantId, this.resource.def.slug, next.id, {
+      at: String(next.sys_last_modified_at),
+      by_id: ctx.actor.sub,
+      via: ctx.via ?? via,
+      changes,
+    });
+  }
+
+  async history(ctx: RequestContext, id: string, q: PageQuery) {
+    const db = this.deps.store.db;
+    const before = decodeKey(q.exclusiveStartKey);
+    const limit = this.limit(q);
+    const exists = await this.table.existingIds(db, ctx.tenantId, [id]);
+    if (!exists.size) throw notFound(this.label, id);
+    const rows = await historyStore.page(db, ctx.tenantId, this.resource.def.slug, id, before, limit + 1);
+    const { items, lastKey } = toPage(rows, limit);
+    return { Count: items.length, Items: items, ...(lastKey ? { LastEvaluatedKey: lastKey } : {}) };
   }
 
   private async saveRefs(db: Db, ctx: RequestContext, id: string, refs: RefValue[], isNew: boolean) {
@@ -224,9 +261,11 @@ export class ResourceService {
       if (singleton && (await this.table.existingIds(trx, ctx.tenantId, [record.id])).size) {
         throw new AppError('conflict', `this tenant already has its ${this.label} (id ${record.id}); use PUT or PATCH to change it`);
       }
+      this.checkRule(undefined, record);
       const refs = await this.checkRefs(trx, ctx, fields, prefix);
       await this.table.insert(trx, ctx.tenantId, record);
       await this.saveRefs(trx, ctx, record.id, refs, true);
+      await this.recordHistory(trx, ctx, undefined, record, 'create');
       return record;
     });
   }
@@ -265,9 +304,12 @@ export class ResourceService {
         throw new AppError('conflict', `sys_version ${expected} is stale: ${this.label} ${id} is at version ${old.sys_version}; read it again`);
       }
       if (isDeepStrictEqual(fields, fieldsOf(old))) return old;
+      const next = this.next(ctx, old, fields, 'update');
+      this.checkRule(old, next);
       const refs = await this.checkRefs(trx, ctx, fields, prefix);
-      const saved = await this.write(trx, ctx, old, this.next(ctx, old, fields, 'update'));
+      const saved = await this.write(trx, ctx, old, next);
       await this.saveRefs(trx, ctx, id, refs, false);
+      await this.recordHistory(trx, ctx, old, saved, 'update');
       return saved;
     });
   }
@@ -295,11 +337,13 @@ export class ResourceService {
         throw new AppError('unprocessable', `the patched ${this.label} would be invalid: ${e.message}`, { errors });
       }
       if (isDeepStrictEqual(fields, fieldsOf(old)) && locked === (old.sys_locked ?? false)) return old;
-      const refs = await this.checkRefs(trx, ctx, fields, prefix, 'unprocessable');
       const next = this.next(ctx, old, fields, 'patch');
       next.sys_locked = locked;
+      this.checkRule(old, next);
+      const refs = await this.checkRefs(trx, ctx, fields, prefix, 'unprocessable');
       const saved = await this.write(trx, ctx, old, next);
       await this.saveRefs(trx, ctx, id, refs, false);
+      await this.recordHistory(trx, ctx, old, saved, 'patch');
       return saved;
     });
   }

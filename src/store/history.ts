@@ -1,0 +1,33 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { Db } from './store.js';
+
+export interface HistoryEntry {
+  id: string;
+  at: string;
+  by_id: string;
+  via: string;
+  /** field -> [before, after]; absent on one side when the field was absent. */
+  changes: Record<string, [unknown, unknown]>;
+}
+
+/** The change history of records (table `history`), newest first, keyset-paged by entry id. */
+export const historyStore = {
+  async append(db: Db, tenantId: string, resource: string, recordId: string, e: Omit<HistoryEntry, 'id'>): Promise<void> {
+    await db
+      .insertInto('history')
+      .values({ tenant_id: tenantId, resource, record_id: recordId, id: uuidv7(), at: e.at, by_id: e.by_id, via: e.via, changes: JSON.stringify(e.changes) })
+      .execute();
+  },
+
+  async page(db: Db, tenantId: string, resource: string, recordId: string, before: string | undefined, limit: number): Promise<HistoryEntry[]> {
+    let q = db
+      .selectFrom('history')
+      .select(['id', 'at', 'by_id', 'via', 'changes'])
+      .where('tenant_id', '=', tenantId)
+      .where('resource', '=', resource)
+      .where('record_id', '=', recordId);
+    if (before) q = q.where('id', '<', before);
+    const rows = await q.orderBy('id', 'desc').limit(limit).execute();
+    return rows.map((r) => ({ ...r, changes: typeof r.changes === 'string' ? JSON.parse(r.changes) : r.changes }) as HistoryEntry);
+  },
+};
