@@ -32,7 +32,7 @@ export function applicationTransitionError(from: string | undefined, to: string 
   const a = (from ?? 'draft') as ApplicationStatus;
   const b = (to ?? 'draft') as ApplicationStatus;
   if (a === b) return null;
-  const allowed = NEXT[a];
+  const allowed = Object.hasOwn(NEXT, a) ? NEXT[a] : undefined;
   if (!allowed) return `unknown application status "${a}"`;
   if (allowed.includes(b)) return null;
   if (!allowed.length) return `the application is ${a}; it can no longer change status`;
@@ -106,6 +106,9 @@ export function creditCounts(c: CreditLike, window: { from?: string; to?: string
 }
 
 const ratio = (have: number, need: number) => (need <= 0 ? 1 : Math.min(1, have / need));
+/** Credit quantities are decimals (0.7 + 0.1 must meet 0.8): compared with a tolerance. */
+const EPSILON = 1e-9;
+const atLeast = (have: number, need: number) => have + EPSILON >= need;
 
 /** Every requirement of the process with met / unmet and progress (0..1). */
 export function evaluateRequirements(process: ProcessLike, facts: ApplicantFacts): Evaluation {
@@ -114,7 +117,8 @@ export function evaluateRequirements(process: ProcessLike, facts: ApplicantFacts
     const earned = facts.credits
       .filter((c) => c.type_id === r.credit_type_id && creditCounts(c, facts.window))
       .reduce((sum, c) => sum + availableFor(c, facts.appliedToThis[c.id] ?? 0), 0);
-    requirements.push({ kind: 'credits', credit_type_id: r.credit_type_id, required: r.quantity, earned, met: earned >= r.quantity, progress: ratio(earned, r.quantity) });
+    const met = atLeast(earned, r.quantity);
+    requirements.push({ kind: 'credits', credit_type_id: r.credit_type_id, required: r.quantity, earned, met, progress: met ? 1 : ratio(earned, r.quantity) });
   }
   for (const course_id of process.required_course_ids ?? []) {
     const met = facts.completedCourseIds.includes(course_id);
@@ -147,13 +151,13 @@ export function allocateCredits(process: ProcessLike, facts: ApplicantFacts): Re
       .filter((c) => c.type_id === r.credit_type_id && creditCounts(c, facts.window))
       .sort((a, b) => (a.date ?? '').localeCompare(b.date ?? '') || a.id.localeCompare(b.id));
     for (const c of usable) {
-      if (need <= 0) break;
+      if (need <= EPSILON) break;
       const take = Math.min(need, availableFor(c, facts.appliedToThis[c.id] ?? 0) - (alloc[c.id] ?? 0));
-      if (take <= 0) continue;
+      if (take <= EPSILON) continue;
       alloc[c.id] = (alloc[c.id] ?? 0) + take;
       need -= take;
     }
-    if (need > 1e-9) return null;
+    if (need > EPSILON) return null;
   }
   return alloc;
 }

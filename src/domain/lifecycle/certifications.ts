@@ -16,7 +16,7 @@ const NEXT: Record<CertificationStatus, CertificationStatus[]> = {
 
 export function certificationTransitionError(from: string | undefined, to: string | undefined): string | null {
   if (from === undefined || from === to) return null;
-  const allowed = NEXT[from as CertificationStatus];
+  const allowed = Object.hasOwn(NEXT, from) ? NEXT[from as CertificationStatus] : undefined;
   if (!allowed) return `unknown certification status "${from}"`;
   if (allowed.includes(to as CertificationStatus)) return null;
   if (!allowed.length) return `the certification is ${from}; a retired certification cannot change status`;
@@ -40,9 +40,12 @@ export const OWNER_FIELDS = ['owner_type', 'contact_id', 'organization_id', 'nam
 
 export function ownerCopy(application: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const k of OWNER_FIELDS) if (application[k] !== undefined) out[k] = application[k];
-  out.customer_id = application.owner_type === 'organization' ? application.organization_id : application.contact_id;
-  if (out.name === undefined) out.name = [application.first_name, application.last_name].filter(Boolean).join(' ') || String(application.contact_id);
+  for (const k of OWNER_FIELDS) if (application[k] !== undefined && application[k] !== null) out[k] = application[k];
+  const owner = application.owner_type === 'organization' ? application.organization_id : application.contact_id;
+  if (owner !== undefined && owner !== null) out.customer_id = owner;
+  if (out.name === undefined) {
+    out.name = [application.first_name, application.last_name].filter(Boolean).join(' ') || String(application.contact_id ?? application.organization_id ?? 'unnamed');
+  }
   return out;
 }
 
