@@ -117,7 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('services', appServices);
   const auth = authHook(verifier);
   for (const r of RESOURCES) {
-    const service = new ResourceService(r, { store, clock, pageSizeDefault: config.pageSizeDefault, pageSizeMax: config.pageSizeMax, resolve: appServices.resource });
+    const service = new ResourceService(r, { store, clock, pageSizeDefault: config.pageSizeDefault, pageSizeMax: config.pageSizeMax, resolve: appServices.resource, services: () => appServices });
     services.set(r.def.slug, service);
     registerResource(app, r, service, auth, appServices);
   }

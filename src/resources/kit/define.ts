@@ -41,6 +41,23 @@ export interface ConditionalRequired {
   when: Record<string, unknown>;
 }
 
+export interface HookContext {
+  db: import('../../store/store.js').Db;
+  ctx: import('../../core/context.js').RequestContext;
+  /** The app's services (AppServices; typed loosely here to keep the kit free of the registry). */
+  services: any;
+  op: 'create' | 'update' | 'patch' | 'delete';
+  /** The stored record before the write (absent on create). */
+  old?: Record<string, any>;
+  /** The record as it will be (validate) or was (after) written; absent on delete. */
+  next?: Record<string, any>;
+}
+
+export interface WriteHooks {
+  validate?: (h: HookContext) => Promise<void>;
+  after?: (h: HookContext) => Promise<void>;
+}
+
 export interface ActionRequest {
   tenantId: string;
   params: Record<string, string>;
@@ -88,6 +105,12 @@ export interface ResourceDefinition {
   beforeWrite?: (old: Record<string, unknown> | undefined, next: Record<string, unknown>) => string | null;
   /** Fields whose changes are recorded in a history (`GET /slug/{tenantId}/history/{id}`, newest first). */
   history?: string[];
+  /**
+   * Domain work that needs the store, run inside the write's transaction: `validate` before the
+   * write (throw an AppError to refuse it: a full offering, a closed sale window …), `after` once it
+   * is written (create the credits of a completed registration …). Both see the old and new record.
+   */
+  hooks?: WriteHooks;
   search: Record<string, SearchSpec>;
   lookups?: LookupSpec[];
   actions?: ActionSpec<any>[];

@@ -20,6 +20,8 @@ export interface ServiceDeps {
   pageSizeMax: number;
   /** Another resource's service (reference checks). */
   resolve(slug: string): ResourceService;
+  /** The app's services, handed to definition hooks. */
+  services?: () => unknown;
 }
 
 export interface PageQuery {
@@ -108,6 +110,11 @@ export class ResourceService {
   private checkRule(old: Record<string, unknown> | undefined, next: Record<string, unknown>) {
     const why = this.resource.def.beforeWrite?.(old, next);
     if (why) throw new AppError('conflict', why);
+  }
+
+  private async hook(which: 'validate' | 'after', db: Db, ctx: RequestContext, op: 'create' | 'update' | 'patch' | 'delete', old?: StoredRecord, next?: StoredRecord) {
+    const fn = this.resource.def.hooks?.[which];
+    if (fn) await fn({ db, ctx, services: this.deps.services?.(), op, old, next });
   }
 
   /** Appends what changed in the tracked fields to the record's history. */
@@ -263,9 +270,11 @@ export class ResourceService {
       }
       this.checkRule(undefined, record);
       const refs = await this.checkRefs(trx, ctx, fields, prefix);
+      await this.hook('validate', trx, ctx, 'create', undefined, record);
       await this.table.insert(trx, ctx.tenantId, record);
       await this.saveRefs(trx, ctx, record.id, refs, true);
       await this.recordHistory(trx, ctx, undefined, record, 'create');
+      await this.hook('after', trx, ctx, 'create', undefined, record);
       return record;
     });
   }
@@ -307,9 +316,11 @@ export class ResourceService {
       const next = this.next(ctx, old, fields, 'update');
       this.checkRule(old, next);
       const refs = await this.checkRefs(trx, ctx, fields, prefix);
+      await this.hook('validate', trx, ctx, 'update', old, next);
       const saved = await this.write(trx, ctx, old, next);
       await this.saveRefs(trx, ctx, id, refs, false);
       await this.recordHistory(trx, ctx, old, saved, 'update');
+      await this.hook('after', trx, ctx, 'update', old, saved);
       return saved;
     });
   }
@@ -341,9 +352,11 @@ export class ResourceService {
       next.sys_locked = locked;
       this.checkRule(old, next);
       const refs = await this.checkRefs(trx, ctx, fields, prefix, 'unprocessable');
+      await this.hook('validate', trx, ctx, 'patch', old, next);
       const saved = await this.write(trx, ctx, old, next);
       await this.saveRefs(trx, ctx, id, refs, false);
       await this.recordHistory(trx, ctx, old, saved, 'patch');
+      await this.hook('after', trx, ctx, 'patch', old, saved);
       return saved;
     });
   }
@@ -359,10 +372,12 @@ export class ResourceService {
           details: { referenced_by: list },
         });
       }
+      await this.hook('validate', trx, ctx, 'delete', old, undefined);
       await this.saveRefs(trx, ctx, id, [], false);
       if (!(await this.table.delete(trx, ctx.tenantId, id, old.sys_version))) {
         throw new AppError('conflict', `${this.label} ${id} was changed by another request; read it again and retry`);
       }
+      await this.hook('after', trx, ctx, 'delete', old, undefined);
       return id;
     });
   }
