@@ -8,7 +8,8 @@ import type { Store } from './store/store.js';
 import { asTenant } from './store/tenant-scope.js';
 import { Executions } from './jobs/executions.js';
 import { authHook, type Verifier } from './http/auth.js';
-import { installErrorHandler } from './http/errors.js';
+import { frameworkErrors, installErrorHandler } from './http/errors.js';
+import { installJsonParser } from './http/body.js';
 import { installIdempotency } from './http/idempotency.js';
 import { installRateLimit } from './http/limits.js';
 import { registerOpenApi } from './http/openapi.js';
@@ -54,6 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     // On SIGTERM, requests on open connections are still served while the server drains (no 503s).
     return503OnClosing: false,
+    frameworkErrors,
     trustProxy: process.env.TRUST_PROXY === 'true',
     routerOptions: { maxParamLength: 512 },
   });
@@ -77,14 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandler(app);
   if (config.rateLimitPerMinute > 0) await installRateLimit(app, config.rateLimitPerMinute);
   installIdempotency(app, store, clock);
-  // JSON (and JSON Patch) bodies; an empty body is "no body" (refresh and other actions take none).
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  const jsonOrEmpty = (req: any, body: string | Buffer, done: (err: Error | null, v?: unknown) => void) => {
-    if (body === '' || (Buffer.isBuffer(body) && body.length === 0)) return done(null, undefined);
-    parseJson(req, body as string, done);
-  };
-  app.removeAllContentTypeParsers(); // JSON only: anything else is a 415
-  app.addContentTypeParser(['application/json', 'application/json-patch+json'], { parseAs: 'string' }, jsonOrEmpty);
+  installJsonParser(app);
 
   await app.register(cors, {
     origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,

@@ -17,6 +17,7 @@ const PHRASE: Record<number, string> = {
   409: 'Conflict',
   412: 'Precondition Failed',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
   423: 'Locked',
@@ -38,6 +39,13 @@ const FASTIFY_CODES: Record<string, { kind: ErrorKind; message?: string; field?:
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { kind: 'bad_request', message: 'Content-Length does not match the body' },
   FST_ERR_CTP_INVALID_TYPE: { kind: 'bad_request', message: 'invalid Content-Type header' },
 };
+
+/** Errors the router raises before any route runs (a malformed URL): the same JSON body. */
+export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
+  const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  reply.header('x-request-id', String(req.id));
+  reply.code(status).send(body(status, 'bad_request', err.code === 'FST_ERR_BAD_URL' ? 'the URL is malformed (bad percent-encoding)' : err.message, String(req.id)));
+}
 
 export function installErrorHandler(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {

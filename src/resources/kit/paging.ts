@@ -63,14 +63,21 @@ export function parseProjection(raw: string | undefined, allowed: Set<string>, p
 export function project<T extends Record<string, unknown>>(record: T, paths: string[][] | undefined): Record<string, unknown> {
   if (!paths) return record;
   const out: Record<string, unknown> = { id: record.id };
-  for (const path of paths) {
+  for (const full of paths) {
+    // A path descends through objects only: at an array (or a scalar) the projection keeps that whole
+    // value, so that a projected record still has the shape of its schema.
+    const path: string[] = [];
     let src: unknown = record;
-    for (const k of path) src = src !== null && typeof src === 'object' ? (src as Record<string, unknown>)[k] : undefined;
-    if (src === undefined) continue;
+    for (const k of full) {
+      if (src === null || typeof src !== 'object' || Array.isArray(src)) break;
+      path.push(k);
+      src = Object.hasOwn(src, k) ? (src as Record<string, unknown>)[k] : undefined;
+    }
+    if (src === undefined || !path.length) continue;
     let dst = out;
     for (let i = 0; i < path.length - 1; i++) {
       const k = path[i]!;
-      if (dst[k] === undefined || typeof dst[k] !== 'object') dst[k] = {};
+      if (dst[k] === undefined || typeof dst[k] !== 'object' || Array.isArray(dst[k])) dst[k] = {};
       dst = dst[k] as Record<string, unknown>;
     }
     dst[path[path.length - 1]!] = src;

@@ -17,7 +17,40 @@ export const PatchDocumentSchema = Type.Array(PatchOperationSchema, { minItems: 
 
 export type PatchOp = { op: string; path: string; from?: string; value?: unknown };
 
-const firstSegment = (pointer: string) => (pointer.split('/')[1] ?? '').replace(/~1/g, '/').replace(/~0/g, '~');
+const unescape = (seg: string) => seg.replace(/~1/g, '/').replace(/~0/g, '~');
+const segments = (pointer: string) => pointer.split('/').slice(1).map(unescape);
+const firstSegment = (pointer: string) => segments(pointer)[0] ?? '';
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Where a pointer may go in `doc`, checked strictly (RFC 6901/6902) before the library applies the
+ * operation: array indexes are canonical (`0`, `12`, never `01`) and in bounds, `-` only ends an add,
+ * and every step but an add's last is an own property (never an inherited name such as `toString`).
+ */
+function pointerError(doc: unknown, pointer: string, mustExist: boolean, forAdd: boolean): string | null {
+  let cur: unknown = doc;
+  const segs = segments(pointer);
+  for (let i = 0; i < segs.length; i++) {
+    const seg = segs[i]!;
+    const last = i === segs.length - 1;
+    if (Array.isArray(cur)) {
+      if (seg === '-') return last && forAdd ? null : '"-" may only end the path of an add';
+      if (!/^(0|[1-9][0-9]{0,8})$/.test(seg)) return `"${seg}" is not an index of the array`;
+      const n = Number(seg);
+      if (n > (last && forAdd ? cur.length : cur.length - 1)) return `index ${n} is out of bounds (the array has ${cur.length} items)`;
+      if (last) return null;
+      cur = cur[n];
+    } else if (cur !== null && typeof cur === 'object') {
+      const own = Object.hasOwn(cur, seg);
+      if (last) return mustExist && !own ? `${pointer} does not exist` : null;
+      if (!own) return `${pointer} does not exist`;
+      cur = (cur as Record<string, unknown>)[seg];
+    } else {
+      return `${pointer} does not exist`;
+    }
+  }
+  return null;
+}
 
 /**
  * Checks the shape of a patch document and that it only touches what a client may change: never the
@@ -34,6 +67,9 @@ export function checkPatch(ops: unknown, prefix = ''): { lockOnly: boolean; touc
   let touchesLock = false;
   list.forEach((o, i) => {
     const at = prefix ? `${prefix}.${i}` : String(i);
+    for (const [name, pointer] of [['path', o.path], ['from', o.from]] as const) {
+      if (pointer !== undefined && segments(pointer).some((k) => FORBIDDEN_KEYS.has(k))) problems.push({ field: `${at}.${name}`, reason: 'may not name __proto__, constructor or prototype' });
+    }
     if (o.op === 'test') return;
     const seg = firstSegment(o.path);
     if (o.path === '') problems.push({ field: `${at}.path`, reason: 'cannot replace the whole record; use PUT' });
@@ -60,7 +96,17 @@ export function applyPatch<T extends object>(doc: T, ops: PatchOp[], prefix = ''
   let out = structuredClone(doc);
   let i = 0;
   try {
-    for (; i < ops.length; i++) out = jsonpatch.applyOperation(out, ops[i] as jsonpatch.Operation, true, true, true, i).newDocument;
+    for (; i < ops.length; i++) {
+      const o = ops[i]!;
+      const at = prefix ? `${prefix}.${i}` : String(i);
+      const bad =
+        o.op === 'add' ? ['path', pointerError(out, o.path, false, true)]
+        : o.op === 'remove' || o.op === 'replace' ? ['path', pointerError(out, o.path, true, false)]
+        : o.op === 'move' || o.op === 'copy' ? (pointerError(out, o.from ?? '', true, false) ? ['from', pointerError(out, o.from ?? '', true, false)] : ['path', pointerError(out, o.path, false, true)])
+        : ['path', null];
+      if (bad[1]) throw invalid([{ field: `${at}.${bad[0]}`, reason: bad[1] }], 'bad_request');
+      out = jsonpatch.applyOperation(out, o as jsonpatch.Operation, true, true, true, i).newDocument;
+    }
     return out;
   } catch (e) {
     if (e instanceof jsonpatch.JsonPatchError) {

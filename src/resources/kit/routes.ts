@@ -149,7 +149,7 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
       ...common('read'),
       schema: {
         tags, security, summary: l.summary ?? `List ${name.toLowerCase()} by ${l.field}`,
-        params: Type.Object({ tenantId: idParam, value: Type.String({ minLength: 1, maxLength: 256 }) }),
+        params: Type.Object({ tenantId: idParam, value: Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f]+$' }) }),
         querystring: pageQuery,
         response: { 200: listResponse, ...errorResponses(400, 401, 403) },
       },

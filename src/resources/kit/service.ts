@@ -37,6 +37,8 @@ export interface ListPage {
 }
 
 export const BATCH_MAX = 100;
+/** A bound of a [from, to] search range: a real calendar date, or a date-time with its zone. */
+const RANGE_BOUND = { anyOf: [{ type: 'string', format: 'date' }, { type: 'string', format: 'date-time' }] };
 
 export interface BatchOperation {
   operation: 'create' | 'update' | 'patch' | 'delete';
@@ -201,8 +203,8 @@ export class ResourceService {
         const [from, to] = v as (string | null)[];
         const bound = (s: string | null | undefined, end: boolean, i: number) => {
           if (s === null || s === undefined || s === '') return undefined;
-          if (!/^\d{4}-\d{2}-\d{2}/.test(s) || Number.isNaN(Date.parse(s)))
-            throw invalid([{ field: `${key}.${i}`, reason: 'must be a date (YYYY-MM-DD) or date-time, or empty' }]);
+          if (check(RANGE_BOUND, s).length)
+            throw invalid([{ field: `${key}.${i}`, reason: 'must be a date (YYYY-MM-DD), a date-time with a time zone, or empty' }]);
           // A bare date bounds a date-time field by the whole day.
           if (column.type === 'datetime' && s.length === 10) return `${s}T${end ? '23:59:59.999' : '00:00:00.000'}Z`;
           return s;
@@ -341,7 +343,7 @@ export class ResourceService {
       const patched = applyPatch(old, ops as PatchOp[], prefix) as Record<string, unknown>;
       const fields = fieldsOf(patched);
       const errors = this.resource.validate(fields, prefix);
-      const locked = patched.sys_locked ?? false;
+      const locked = Object.hasOwn(patched, 'sys_locked') ? patched.sys_locked : false;
       if (typeof locked !== 'boolean') errors.push({ field: prefix ? `${prefix}.sys_locked` : 'sys_locked', reason: 'must be a boolean' });
       if (errors.length) {
         const e = invalid(errors, 'unprocessable');
