@@ -26,6 +26,16 @@ export const freePort = () =>
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** The promise's value, or `undefined` after ms (the timer is cleared, so nothing lingers). */
+export async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** An HS256 token the server accepts when it runs with JWT_SECRET=TEST_SECRET. */
 export const tokenFor = (tenant: string, sub = 'reliability') =>
   new SignJWT({ tenants: [tenant], scope: 'certifications:write' })
@@ -53,16 +63,18 @@ export interface StartOptions {
   port?: number;
   logLevel?: string;
   env?: Record<string, string>;
-  /** Called with every complete line the server writes to stdout. */
+  /** Called with every complete line the server writes to stdout or stderr. */
   onLine?: (line: string) => void;
-  /** How long to wait for /health (default 20 s). */
+  /** Extra Node.js options before the script (e.g. ['--import', file] to preload a tracer). */
+  nodeArgs?: string[];
+  /** How long to wait for /health (default 60 s: a start costs seconds, more on a loaded machine). */
   readyTimeoutMs?: number;
 }
 
 export async function startServer(o: StartOptions): Promise<ServerProcess> {
   const port = o.port ?? (await freePort());
   const dataDir = o.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-proc-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...(o.nodeArgs ?? []), MAIN, 'serve'], {
     env: {
       ...process.env,
       DATA_DIR: dataDir,
@@ -76,21 +88,21 @@ export async function startServer(o: StartOptions): Promise<ServerProcess> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  let partial = '';
   const keep = (s: string) => {
     out += s;
     if (out.length > 512 * 1024) out = out.slice(-256 * 1024);
   };
-  child.stdout!.setEncoding('utf8');
-  child.stderr!.setEncoding('utf8');
-  child.stdout!.on('data', (d: string) => {
-    keep(d);
-    if (!o.onLine) return;
-    const lines = (partial + d).split('\n');
-    partial = lines.pop()!;
-    for (const l of lines) o.onLine(l);
-  });
-  child.stderr!.on('data', keep);
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let partial = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (d: string) => {
+      keep(d);
+      if (!o.onLine) return;
+      const lines = (partial + d).split('\n');
+      partial = lines.pop()!;
+      for (const l of lines) o.onLine(l);
+    });
+  }
   // 'close' rather than 'exit': it comes after the output pipes are drained, so every line is read.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('close', (code, signal) => resolve({ code, signal })),
@@ -107,7 +119,7 @@ export async function startServer(o: StartOptions): Promise<ServerProcess> {
       if (!done && child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
   };
-  const deadline = Date.now() + (o.readyTimeoutMs ?? 20_000);
+  const deadline = Date.now() + (o.readyTimeoutMs ?? 60_000);
   try {
     while (true) {
       if (done) throw new Error(`the server exited before it was ready:\n${out.slice(-4000)}`);
@@ -126,7 +138,7 @@ export async function startServer(o: StartOptions): Promise<ServerProcess> {
 export async function killServer(p: ServerProcess | undefined, waitMs = 5000) {
   if (!p) return;
   p.kill('SIGKILL');
-  await Promise.race([p.exited, sleep(waitMs)]);
+  await within(p.exited, waitMs);
 }
 
 export interface Answer {
@@ -150,6 +162,8 @@ export function call(
   body?: unknown,
   headers: Record<string, string> = {},
   timeoutMs = 15_000,
+  /** Sends the headers at once but holds the body back until this settles (a slow upload). */
+  holdBody?: Promise<unknown>,
 ): Promise<Answer> {
   return new Promise((resolve) => {
     let sent = false;
@@ -191,7 +205,11 @@ export function call(
     });
     req.on('error', (e: NodeJS.ErrnoException) => finish({ status: 0, body: undefined, error: e.code ?? e.message }));
     req.on('finish', () => (sent = true));
-    req.end(payload);
+    if (!holdBody) return void req.end(payload);
+    req.flushHeaders();
+    void holdBody.finally(() => {
+      if (!settled) req.end(payload);
+    });
   });
 }
 

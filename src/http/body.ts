@@ -10,22 +10,27 @@ import { invalid } from '../core/errors.js';
  */
 export const MAX_DEPTH = 32;
 
-export function checkJsonValue(root: unknown): string | null {
-  const stack: [unknown, number][] = [[root, 0]];
+/** The first problem in a parsed body, with the dotted path of the field it is in. */
+export function checkJsonValue(root: unknown): { field: string; reason: string } | null {
+  const stack: [unknown, number, string][] = [[root, 0, '']];
+  const at = (path: string, k: string) => (path ? `${path}.${k}` : k);
+  const badString = (s: string) =>
+    s.includes('\u0000') ? 'contains a NUL character' : !(s as string & { isWellFormed(): boolean }).isWellFormed() ? 'contains an unpaired UTF-16 surrogate' : null;
   while (stack.length) {
-    const [v, depth] = stack.pop()!;
+    const [v, depth, path] = stack.pop()!;
     if (typeof v === 'string') {
-      if (v.includes('\u0000')) return 'contains a NUL character';
-      if (!(v as string & { isWellFormed(): boolean }).isWellFormed()) return 'contains an unpaired UTF-16 surrogate';
+      const why = badString(v);
+      if (why) return { field: path || '(body)', reason: why };
       continue;
     }
     if (v === null || typeof v !== 'object') continue;
-    if (depth >= MAX_DEPTH) return `is nested more than ${MAX_DEPTH} levels deep`;
-    if (Array.isArray(v)) for (const x of v) stack.push([x, depth + 1]);
+    if (depth >= MAX_DEPTH) return { field: path || '(body)', reason: `is nested more than ${MAX_DEPTH} levels deep` };
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push([x, depth + 1, at(path, String(i))]));
     else
       for (const [k, x] of Object.entries(v)) {
-        stack.push([k, depth + 1]);
-        stack.push([x, depth + 1]);
+        const why = badString(k);
+        if (why) return { field: at(path, k), reason: `has a name that ${why}` };
+        stack.push([x, depth + 1, at(path, k)]);
       }
   }
   return null;
@@ -38,8 +43,8 @@ export function installJsonParser(app: FastifyInstance) {
     if (body === '' || (Buffer.isBuffer(body) && body.length === 0)) return done(null, undefined);
     parseJson(req, body as string, (err: Error | null, value?: unknown) => {
       if (err) return done(err);
-      const why = checkJsonValue(value);
-      if (why) return done(invalid([{ field: '(body)', reason: why }], 'bad_request'));
+      const problem = checkJsonValue(value);
+      if (problem) return done(invalid([problem], 'bad_request'));
       done(null, value);
     });
   });

@@ -44,7 +44,8 @@ const FASTIFY_CODES: Record<string, { kind: ErrorKind; message?: string; field?:
 export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply) {
   const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
   reply.header('x-request-id', String(req.id));
-  reply.code(status).send(body(status, 'bad_request', err.code === 'FST_ERR_BAD_URL' ? 'the URL is malformed (bad percent-encoding)' : err.message, String(req.id)));
+  const message = err.code === 'FST_ERR_BAD_URL' ? 'the URL is malformed (bad percent-encoding)' : err.message;
+  reply.code(status).send(body(status, 'bad_request', message, String(req.id), [{ field: 'url', reason: message }]));
 }
 
 export function installErrorHandler(app: FastifyInstance) {
@@ -76,7 +77,8 @@ export function installErrorHandler(app: FastifyInstance) {
     }
     const sc = (err as any).statusCode;
     if (typeof sc === 'number' && sc >= 400 && sc < 500) {
-      return reply.code(sc).send(body(sc, 'bad_request', err.message, rid));
+      const field = sc === 414 ? 'url' : '(request)';
+      return reply.code(sc).send(body(sc, 'bad_request', err.message, rid, [{ field, reason: err.message }]));
     }
     // The database is slow or away: a temporary condition, worth a retry.
     if (err.code === '57014' || err.code === 'ECONNREFUSED' || err.code === '57P01' || /timeout exceeded when trying to connect/.test(err.message)) {
