@@ -161,6 +161,26 @@ describe('a certification from application to renewal, lapse, reinstatement and 
   });
 });
 
+test('renewing a certification renews the holder\'s grandfathered certifications when the programme says so', async () => {
+  setDay('2026-06-01');
+  const first = await generate('certification', 'gf-1');
+  await credit('gf-1', 10);
+  await call('POST', `/applications/acme/submit/${first.id}`);
+  await call('POST', `/applications/acme/approve/${first.id}`);
+  const main = (await call('POST', `/applications/acme/activate/${first.id}`)).certification;
+  const legacy = await f.create('certifications', { contact_id: 'gf-1', program_id: program2.id, status: 'active', number: 77, name: 'Old', grandfathered: true, expiration_date: '2027-03-31' });
+  const other = await f.create('certifications', { contact_id: 'someone-else', program_id: program2.id, status: 'active', number: 78, name: 'Other', grandfathered: true, expiration_date: '2027-03-31' });
+  setDay('2027-05-01');
+  const r = await generate('renewal', 'gf-1', { certification_id: main.id });
+  await call('POST', `/applications/acme/submit/${r.id}`);
+  const out = await call('POST', `/applications/acme/activate/${r.id}`);
+  assert.equal(out.certification.expiration_date, '2028-05-31');
+  const renewed = await call('GET', `/certifications/acme/${legacy.id}`);
+  assert.equal(renewed.expiration_date, '2028-03-31', 'extended from its own expiration date by its programme\'s term');
+  assert.equal(renewed.renewal_date, '2027-05-01');
+  assert.equal((await call('GET', `/certifications/acme/${other.id}`)).expiration_date, '2027-03-31', 'another holder\'s certification is untouched');
+});
+
 describe('rules that hold under concurrency', () => {
   test('50 concurrent activations in one programme get 50 distinct consecutive numbers', async () => {
     setDay('2026-03-01');
