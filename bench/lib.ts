@@ -1,0 +1,272 @@
+/**
+ * Shared pieces of the benchmark: building the server, starting child processes on 127.0.0.1, waiting
+ * for them, sampling their memory, driving load with autocannon. Every wait is bounded and every child
+ * is killed by its owner in `finally` (and, as a last resort, when this process exits).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { SignJWT } from 'jose';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const WORK = process.env.BENCH_WORK_DIR ?? path.join(os.tmpdir(), 'accredit-bench');
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+export async function signToken(secret: string, tenant: string, scope = 'certifications:admin') {
+  return new SignJWT({ tenants: [tenant], scope })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject('bench')
+    .setIssuedAt()
+    .setJti('bench-token')
+    .setExpirationTime('6h')
+    .sign(new TextEncoder().encode(secret));
+}
+
+/**
+ * How the accredit server is started. 'dist' (default): the current src/ compiled with tsc into the
+ * work folder (not the repository's dist/, which may be stale), run with plain node — what production
+ * runs. 'tsx': node --import tsx src/main.ts (no build step).
+ */
+export interface ServerCommand {
+  mode: 'dist' | 'tsx';
+  args: string[];
+}
+
+export function buildServer(mode: 'dist' | 'tsx', log: (s: string) => void): ServerCommand {
+  if (mode === 'tsx') return { mode, args: ['--import', 'tsx', path.join(ROOT, 'src/main.ts')] };
+  const out = path.join(WORK, 'build');
+  if (process.env.BENCH_REUSE_BUILD === '1' && fs.existsSync(path.join(out, 'dist/main.js'))) {
+    log(`  reusing the build in ${out} (BENCH_REUSE_BUILD=1)`);
+    return { mode, args: [path.join(out, 'dist/main.js')] };
+  }
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.mkdirSync(out, { recursive: true });
+  const t0 = performance.now();
+  const tsc = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', path.join(out, 'dist')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  const main = path.join(out, 'dist/main.js');
+  if (!fs.existsSync(main)) throw new Error(`tsc produced no ${main}: ${tsc.stdout}${tsc.stderr}`);
+  if (tsc.status !== 0) log(`  warning: tsc reported errors (src/ is being edited?); running what it emitted:\n${(tsc.stdout + tsc.stderr).split('\n').slice(0, 5).join('\n')}`);
+  // main.js reads ../package.json; packages resolve through a link to the repository's node_modules.
+  fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(out, 'package.json'));
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(out, 'node_modules'), 'dir');
+  log(`  compiled src/ with tsc in ${((performance.now() - t0) / 1000).toFixed(1)} s -> ${out}/dist`);
+  return { mode, args: [main] };
+}
+
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+export interface Child {
+  pid: number;
+  port: number;
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. Idempotent. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function startChild(nodeArgs: string[], env: Record<string, string>, port: number, cwd = ROOT): Child {
+  const child = spawn(process.execPath, [...nodeArgs], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let out = '';
+  const keep = (b: Buffer) => {
+    out = (out + b.toString()).slice(-64 * 1024);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  return {
+    pid: child.pid!,
+    port,
+    child,
+    output: () => out,
+    exited,
+    async stop(graceMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Polls GET url until a 200 (every `everyMs`), at most `timeoutMs`; returns the ms it took from `since`. */
+export async function waitFor200(url: string, child: Child, since: number, timeoutMs = 60_000, everyMs = 5): Promise<number> {
+  const deadline = since + timeoutMs;
+  while (performance.now() < deadline) {
+    if (child.child.exitCode !== null) throw new Error(`the server exited (${child.child.exitCode}) before answering ${url}:\n${child.output()}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return performance.now() - since;
+    } catch {
+      /* not listening yet */
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`no 200 from ${url} within ${timeoutMs} ms:\n${child.output()}`);
+}
+
+/** Kilobytes of a /proc/<pid>/status field (VmRSS, VmHWM), or undefined when the process is gone. */
+export function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples VmRSS every `everyMs`; peak() also folds in VmHWM (the kernel's own high-water mark). */
+export function rssSampler(pid: number, everyMs = 200) {
+  let peakKb = 0;
+  const sample = () => {
+    const kb = procStatusKb(pid, 'VmRSS');
+    if (kb && kb > peakKb) peakKb = kb;
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  timer.unref();
+  return {
+    peakKb() {
+      sample();
+      const hwm = procStatusKb(pid, 'VmHWM');
+      return Math.max(peakKb, hwm ?? 0);
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+export interface LoadSpec {
+  title: string;
+  url: string;
+  connections: number;
+  /** Seconds of measured load (a bounded warm-up at the same settings runs first). */
+  duration?: number;
+  /** Instead of a duration: exactly this many requests (still bounded by maxSeconds). */
+  amount?: number;
+  maxSeconds?: number;
+  warmupSeconds?: number;
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  headers?: Record<string, string>;
+  /** The path (and query) and body of each request; called once per request. */
+  next(i: number): { path: string; body?: string };
+}
+
+export interface LoadResult {
+  title: string;
+  connections: number;
+  seconds: number;
+  /** 2xx answers per second. */
+  rps: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  /** The first unexpected status and body, for the report. */
+  sampleError?: string;
+}
+
+const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN);
+
+async function cannon(spec: LoadSpec, seconds: number | undefined, amount: number | undefined, counter: { i: number }): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let ok = 0;
+  let non2xx = 0;
+  const maxSeconds = spec.maxSeconds ?? 120;
+  const instance: any = autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    ...(amount ? { amount } : { duration: seconds }),
+    timeout: 30,
+    headers: spec.headers ?? {},
+    requests: [
+      {
+        method: spec.method ?? 'GET',
+        setupRequest: (req: any) => {
+          const r = spec.next(counter.i++);
+          return { ...req, path: r.path, ...(r.body !== undefined ? { body: r.body } : {}) };
+        },
+      },
+    ],
+  });
+  instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+    if (latencies.length < 2_000_000) latencies.push(ms);
+    if (status >= 200 && status < 300) ok++;
+    else non2xx++;
+  });
+  const guard = setTimeout(() => instance.stop(), maxSeconds * 1000);
+  const t0 = performance.now();
+  const res: any = await instance; // resolves with the result when no callback is given
+  clearTimeout(guard);
+  const elapsed = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    title: spec.title,
+    connections: spec.connections,
+    seconds: res.duration ?? elapsed,
+    rps: ok / (res.duration || elapsed),
+    ok,
+    non2xx,
+    errors: (res.errors ?? 0) + (res.timeouts ?? 0),
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1) ?? NaN,
+  };
+}
+
+/** A warm-up, then the measured run. If anything failed, one request is replayed to show why. */
+export async function load(spec: LoadSpec): Promise<LoadResult> {
+  const counter = { i: 0 };
+  const warm = spec.warmupSeconds ?? 2;
+  if (warm > 0) await cannon({ ...spec, maxSeconds: warm + 10 }, warm, undefined, counter);
+  const r = await cannon(spec, spec.amount ? undefined : spec.duration ?? 8, spec.amount, counter);
+  if (r.non2xx || r.errors) {
+    const probe = spec.next(counter.i++);
+    try {
+      const res = await fetch(spec.url + probe.path, { method: spec.method ?? 'GET', headers: spec.headers, body: probe.body, signal: AbortSignal.timeout(10_000) });
+      r.sampleError = `${res.status} ${(await res.text()).slice(0, 300)}`;
+    } catch (e) {
+      r.sampleError = String(e);
+    }
+  }
+  return r;
+}
+
+export const fmtMs = (ms: number) => (Number.isNaN(ms) ? '–' : ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : ms.toFixed(0));
+export const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');

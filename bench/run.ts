@@ -1,0 +1,269 @@
+/**
+ * npm run bench  (node --import tsx bench/run.ts)
+ *
+ * Generates a large certification tenant, measures the framework ceiling (B_hello) and a minimal
+ * primary-key server (B_min), then the real accredit server (a child process on 127.0.0.1) under
+ * autocannon load, and prints ONE markdown table on stdout (progress goes to stderr).
+ *
+ * Environment:
+ *   BENCH_DATABASE_URL  sqlite:<file> (default: a fresh file in $TMPDIR/accredit-bench) or postgres://…
+ *                       (a PostgreSQL database whose name contains "bench": dropped and created afresh)
+ *   BENCH_SCALE         certifications in the tenant (default 200000; 1000000 for the issue's figure)
+ *   BENCH_DURATION      seconds of each measured phase (default 8; each has a 2 s warm-up, BENCH_WARMUP)
+ *   BENCH_CONNECTIONS   connections of the throughput phases (default 64)
+ *   BENCH_LATENCY_CONNECTIONS  connections of the latency phases (search/lookup p95, paging; default 4)
+ *   BENCH_SERVER        dist (default: src/ compiled with tsc into the work folder) | tsx
+ *   BENCH_REUSE=1       keep an existing database that already holds the tenant (skips generation)
+ *   BENCH_ONLY          comma-separated phases to run (get,list,search,lookup,searchLatency,…)
+ *   BENCH_JSON          also write the raw results there (default $TMPDIR/accredit-bench/last-run.json)
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { describeTenant, generate } from './generate.js';
+import { PHASE_ORDER, phases, prepareData, type PhaseName } from './phases.js';
+import { buildServer, fmtInt, fmtMs, freePort, load, procStatusKb, ROOT, rssSampler, signToken, startChild, waitFor200, WORK, type Child, type LoadResult, type ServerCommand } from './lib.js';
+
+const env = process.env;
+const num = (name: string, dflt: number) => (env[name] ? Number(env[name]) : dflt);
+const cfg = {
+  scale: num('BENCH_SCALE', 200_000),
+  duration: num('BENCH_DURATION', 8),
+  warmup: num('BENCH_WARMUP', 2),
+  connections: num('BENCH_CONNECTIONS', 64),
+  latencyConnections: num('BENCH_LATENCY_CONNECTIONS', 4),
+  server: (env.BENCH_SERVER === 'tsx' ? 'tsx' : 'dist') as 'dist' | 'tsx',
+  reuse: env.BENCH_REUSE === '1',
+  only: env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined,
+  tenant: 'bench',
+};
+const databaseUrl = env.BENCH_DATABASE_URL || `sqlite:${path.join(WORK, `bench-${cfg.scale}.db`)}`;
+const dialect = databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres';
+const log = (s: string) => process.stderr.write(s + '\n');
+const secret = crypto.randomBytes(36).toString('base64url');
+const wanted = (p: string) => !cfg.only || cfg.only.has(p);
+
+/** A fresh database: delete the SQLite file, or drop and create the PostgreSQL database. */
+async function freshDatabase() {
+  if (dialect === 'sqlite') {
+    const file = databaseUrl.slice('sqlite:'.length);
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    return;
+  }
+  const u = new URL(databaseUrl);
+  const name = decodeURIComponent(u.pathname.slice(1));
+  if (!/bench/i.test(name)) throw new Error(`BENCH_DATABASE_URL names database "${name}": the bench drops and recreates its database, so its name must contain "bench"`);
+  u.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: u.toString() });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists "${name.replace(/"/g, '""')}" with (force)`);
+    await client.query(`create database "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+function serverEnv(port: number): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: path.join(WORK, 'data'),
+    JWT_SECRET: secret,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_PER_MINUTE: '0',
+    PORT: String(port),
+  };
+}
+
+async function startAccredit(cmd: ServerCommand, extraNodeArgs: string[] = []): Promise<{ child: Child; startupMs: number }> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = startChild([...extraNodeArgs, ...cmd.args, 'serve'], serverEnv(port), port);
+  try {
+    const startupMs = await waitFor200(`http://127.0.0.1:${port}/health`, child, t0, 120_000);
+    return { child, startupMs };
+  } catch (e) {
+    await child.stop();
+    throw e;
+  }
+}
+
+async function tinyServer(file: string, extraEnv: Record<string, string> = {}): Promise<Child> {
+  const port = await freePort();
+  const child = startChild(['--import', 'tsx', path.join(ROOT, 'bench/servers', file)], { ...extraEnv }, port);
+  try {
+    await waitFor200(`http://127.0.0.1:${port}/${file === 'hello.ts' ? 'hello' : 'certifications/x/x'}`, child, performance.now(), 30_000).catch(async (e) => {
+      // B_min answers 404 for an unknown record: any answer means it is up.
+      if (file !== 'hello.ts') {
+        const res = await fetch(`http://127.0.0.1:${port}/certifications/x/x`).catch(() => undefined);
+        if (res) return 0;
+      }
+      throw e;
+    });
+    return child;
+  } catch (e) {
+    await child.stop();
+    throw e;
+  }
+}
+
+const results: Partial<Record<PhaseName | 'hello' | 'min', LoadResult>> = {};
+let peakRssKb: number | undefined;
+const startups: number[] = [];
+let certCount = cfg.scale;
+const rssByPhase: Record<string, number> = {};
+
+function show(r: LoadResult) {
+  log(`  ${r.title.padEnd(22)} ${fmtInt(r.rps).padStart(7)} req/s  p50 ${fmtMs(r.p50)}  p95 ${fmtMs(r.p95)}  p99 ${fmtMs(r.p99)} ms  (${r.connections} conn, ${fmtInt(r.ok)} ok${r.non2xx ? `, ${r.non2xx} non-2xx: ${r.sampleError}` : ''}${r.errors ? `, ${r.errors} errors` : ''})`);
+}
+
+async function main() {
+  const load0 = os.loadavg()[0]!;
+  log(`accredit bench: ${dialect}, ${fmtInt(cfg.scale)} certifications, ${cfg.duration} s phases, ${cfg.connections} connections; nproc ${os.cpus().length}, node ${process.version}, load ${load0.toFixed(2)}`);
+  fs.mkdirSync(WORK, { recursive: true });
+  const cmd = buildServer(cfg.server, log);
+
+  // Data.
+  let g = cfg.reuse ? await describeTenant(databaseUrl, cfg.tenant) : undefined;
+  if (g && g.certifications >= cfg.scale && g.programIds.length) {
+    log(`  reusing ${databaseUrl} (${fmtInt(g.certifications)} certifications)`);
+  } else {
+    await freshDatabase();
+    log(`  generating ${fmtInt(cfg.scale)} certifications into ${databaseUrl}`);
+    const made = await generate({ databaseUrl, tenant: cfg.tenant, certifications: cfg.scale, log });
+    log(`  generated in ${made.seconds.toFixed(1)} s`);
+    g = { certifications: made.certifications, programIds: made.programIds, statusReasonIds: made.statusReasonIds };
+  }
+  const data = await prepareData(databaseUrl, cfg.tenant, g.programIds, g.statusReasonIds, Math.min(g.certifications, cfg.scale));
+  certCount = data.certifications;
+  const token = await signToken(secret, cfg.tenant);
+
+  // Baselines: separate tiny processes, same machine, same load generator.
+  if (wanted('hello')) {
+    const hello = await tinyServer('hello.ts');
+    try {
+      results.hello = await load({ title: 'B_hello', url: `http://127.0.0.1:${hello.port}`, connections: cfg.connections, duration: cfg.duration, warmupSeconds: cfg.warmup, next: () => ({ path: '/hello' }) });
+      show(results.hello);
+    } finally {
+      await hello.stop();
+    }
+  }
+  if (wanted('min')) {
+    const min = await tinyServer('min.ts', { DATABASE_URL: databaseUrl });
+    try {
+      results.min = await load({
+        title: `B_min (${dialect === 'sqlite' ? 'better-sqlite3' : 'pg'})`, url: `http://127.0.0.1:${min.port}`, connections: cfg.connections, duration: cfg.duration, warmupSeconds: cfg.warmup,
+        next: (i) => ({ path: `/certifications/${cfg.tenant}/${data.readIds[i % data.readIds.length]}` }),
+      });
+      show(results.min);
+    } finally {
+      await min.stop();
+    }
+  }
+
+  // The real server: every phase against one process, its memory sampled throughout.
+  const { child, startupMs } = await startAccredit(cmd);
+  log(`  accredit started (pid ${child.pid}, ${cfg.server}) in ${startupMs.toFixed(0)} ms (includes a migration check)`);
+  const rss = rssSampler(child.pid);
+  try {
+    const specs = phases(data, { base: `http://127.0.0.1:${child.port}`, token, duration: cfg.duration, warmup: cfg.warmup, connections: cfg.connections, latencyConnections: cfg.latencyConnections });
+    for (const p of PHASE_ORDER) {
+      if (!wanted(p)) continue;
+      results[p] = await load(specs[p]);
+      show(results[p]!);
+      const now = procStatusKb(child.pid, 'VmRSS');
+      rssByPhase[p] = now ?? 0;
+      log(`    server RSS after ${p}: ${now ? (now / 1024).toFixed(0) : '?'} MB (peak so far ${(rss.peakKb() / 1024).toFixed(0)} MB)`);
+    }
+    peakRssKb = rss.peakKb();
+  } finally {
+    rss.stop();
+    await child.stop();
+  }
+
+  // Start-up on the existing (migrated, loaded) database: spawn -> first 200 on /health, 3 times.
+  if (wanted('startup')) {
+    for (let i = 0; i < 3; i++) {
+      const s = await startAccredit(cmd);
+      startups.push(s.startupMs);
+      await s.child.stop();
+    }
+    log(`  start-up: ${startups.map((ms) => `${ms.toFixed(0)} ms`).join(', ')}`);
+  }
+
+  const table = render(load0, os.loadavg()[0]!);
+  process.stdout.write(table + '\n');
+  const jsonFile = env.BENCH_JSON ?? path.join(WORK, 'last-run.json');
+  fs.writeFileSync(jsonFile, JSON.stringify({ at: new Date().toISOString(), cfg, databaseUrl: databaseUrl.replace(/\/\/[^@]*@/, '//…@'), results, peakRssKb, rssByPhase, startups, table }, null, 2));
+  log(`  raw results: ${jsonFile}`);
+}
+
+function render(load0: number, load1: number): string {
+  const rows: string[][] = [];
+  const perf = (r: LoadResult | undefined, unit = 'req/s', mult = 1) =>
+    r
+      ? `${fmtInt(r.rps * mult)} ${unit} · p50 ${fmtMs(r.p50)} · p99 ${fmtMs(r.p99)} ms${r.non2xx || r.errors ? ` · **${r.non2xx + r.errors} failed**` : ''}`
+      : 'not run';
+  const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
+  const fmtRatio = (x: number | undefined) => (x === undefined ? '–' : `${x.toFixed(2)}×`);
+  const met = (ok: boolean | undefined, r?: LoadResult) => (ok === undefined ? '–' : ok && !(r && (r.non2xx || r.errors)) ? 'yes' : '**no**');
+  const R = results;
+  const C = cfg.connections;
+  const L = cfg.latencyConnections;
+  const dbLabel = dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+
+  rows.push(['setup', `${dbLabel}, ${fmtInt(certCount)} certifications, ${cfg.duration} s per phase, server: ${cfg.server}; nproc ${os.cpus().length}, node ${process.version}, load avg ${load0.toFixed(1)} → ${load1.toFixed(1)}`, '', '', '', '']);
+  rows.push([`B_hello: empty Fastify route (${C} conn)`, perf(R.hello), '', '', '', '']);
+  rows.push([`B_min: PK read, ${dialect === 'sqlite' ? 'better-sqlite3' : 'pg'}, no auth (${C} conn)`, perf(R.min), '', '', '', '']);
+  const get = R.get;
+  if (dialect === 'sqlite') {
+    const x = ratio(get?.rps, R.hello?.rps);
+    rows.push([`GET by id, JWT + ?fields= (${C} conn)`, perf(get), 'B_hello', fmtRatio(x), '≥ 0.5×', met(x === undefined ? undefined : x >= 0.5, get)]);
+  } else {
+    rows.push([`GET by id, JWT + ?fields= (${C} conn)`, perf(get), 'B_hello', fmtRatio(ratio(get?.rps, R.hello?.rps)), '(SQLite only)', '–']);
+  }
+  const xm = ratio(get?.rps, R.min?.rps);
+  rows.push(['GET by id vs B_min', get ? `${fmtInt(get.rps)} req/s` : 'not run', R.min ? `${fmtInt(R.min.rps)} req/s` : 'B_min', fmtRatio(xm), '≥ 0.85×', met(xm === undefined ? undefined : xm >= 0.85, get)]);
+  rows.push([`GET by id p99 (${C} conn)`, get ? `${fmtMs(get.p99)} ms` : 'not run', '', '', '≤ 25 ms', met(get ? get.p99 <= 25 : undefined, get)]);
+  rows.push([`PUT (${C} conn)`, perf(R.put), 'GET', fmtRatio(ratio(R.put?.rps, get?.rps)), '', met(undefined)]);
+  const xp = ratio(R.patch?.rps, get?.rps);
+  rows.push([`PATCH, 1 replace op (${C} conn)`, perf(R.patch), 'GET', fmtRatio(xp), '≥ 0.5×', met(xp === undefined ? undefined : xp >= 0.5, R.patch)]);
+  rows.push([`create (${C} conn)`, perf(R.create, 'records/s'), '', '', '', '–']);
+  const xb = ratio(R.batch ? R.batch.rps * 100 : undefined, R.create?.rps);
+  rows.push([`batch of 100 creates (${R.batch?.connections ?? 8} conn)`, perf(R.batch, 'records/s', 100), R.create ? `create ${fmtInt(R.create.rps)} records/s` : 'create', fmtRatio(xb), '≥ 20×', met(xb === undefined ? undefined : xb >= 20, R.batch)]);
+  rows.push([`list page, limit ${100} (${C} conn)`, perf(R.list), '', '', '', '–']);
+  rows.push([`search program + status + expiration (${C} conn)`, perf(R.search), '', '', '', '–']);
+  rows.push([`lookup /program/{id} (${C} conn)`, perf(R.lookup), '', '', '', '–']);
+  const lat = (r: LoadResult | undefined) => (r ? `p95 ${fmtMs(r.p95)} ms (p50 ${fmtMs(r.p50)}, p99 ${fmtMs(r.p99)}; ${fmtInt(r.rps)} req/s)` : 'not run');
+  rows.push([`search p95 (${L} conn)`, lat(R.searchLatency), '', '', '≤ 20 ms', met(R.searchLatency ? R.searchLatency.p95 <= 20 : undefined, R.searchLatency)]);
+  rows.push([`lookup p95 (${L} conn)`, lat(R.lookupLatency), '', '', '≤ 20 ms', met(R.lookupLatency ? R.lookupLatency.p95 <= 20 : undefined, R.lookupLatency)]);
+  rows.push([`keyset page 1, limit 100 (${L} conn)`, lat(R.page1), '', '', '', '–']);
+  const deepTitle = R.pageDeep?.title ?? 'page 5000';
+  const xd = ratio(R.pageDeep?.p50, R.page1?.p50);
+  rows.push([
+    `keyset ${deepTitle}, limit 100 (${L} conn)${deepTitle !== 'page 5000' ? ` — the last full page: ${fmtInt(certCount)} records hold no page 5,000` : ''}`,
+    lat(R.pageDeep), R.page1 ? `page 1 p50 ${fmtMs(R.page1.p50)} ms` : 'page 1', fmtRatio(xd), '≤ 1.5× (p50)', met(xd === undefined ? undefined : xd <= 1.5, R.pageDeep),
+  ]);
+  rows.push(['peak RSS of the server (VmHWM / VmRSS samples)', peakRssKb ? `${(peakRssKb / 1024).toFixed(0)} MB` : 'not measured', '', '', '≤ 300 MB', met(peakRssKb ? peakRssKb / 1024 <= 300 : undefined)]);
+  const med = startups.length ? [...startups].sort((a, b) => a - b)[Math.floor(startups.length / 2)]! : undefined;
+  rows.push([
+    'start-up to 200 on /health, existing database (median of 3)',
+    med !== undefined ? `${(med / 1000).toFixed(2)} s (${startups.map((s) => (s / 1000).toFixed(2)).join(', ')})` : 'not measured',
+    '', '', '≤ 1 s', met(med !== undefined ? med <= 1000 : undefined),
+  ]);
+  rows.push(['billing run', 'not yet implemented', '', '', '', '–']);
+
+  const head = ['figure', 'value', 'same-run baseline', 'ratio', 'target', 'met?'];
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((e) => {
+    log(`bench failed: ${e instanceof Error ? e.stack : String(e)}`);
+    process.exit(1);
+  });
