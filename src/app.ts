@@ -55,6 +55,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     // On SIGTERM, requests on open connections are still served while the server drains (no 503s).
     return503OnClosing: false,
+    // No automatic HEAD twin for each of the ~500 GET routes (a quarter of the routes, at start-up).
+    exposeHeadRoutes: false,
     frameworkErrors,
     trustProxy: process.env.TRUST_PROXY === 'true',
     routerOptions: { maxParamLength: 512 },

@@ -187,6 +187,10 @@ export async function syncTable(db: Db, dialect: DialectName, spec: TableSpec): 
     }
   }
   if (dialect === 'postgres') await protectTable(db, spec.name);
+  for (const cols of spec.indexes ?? []) {
+    const name = `${spec.name}_${cols.map((c) => c.replace(/^f_/, '')).join('_')}_cidx`.slice(0, 63);
+    await db.schema.createIndex(name).ifNotExists().on(spec.name).columns(['tenant_id', ...cols, 'id']).execute();
+  }
   for (const col of spec.columns) {
     await db.schema
       .createIndex(`${spec.name}_${col.name}_idx`)

@@ -20,6 +20,8 @@ export interface IndexedColumn {
 export interface TableSpec {
   name: string;
   columns: IndexedColumn[];
+  /** Composite indexes over extracted columns (each becomes (tenant_id, …columns, id)). */
+  indexes?: string[][];
 }
 
 export type Filter =

@@ -113,6 +113,11 @@ export interface ResourceDefinition {
   hooks?: WriteHooks;
   search: Record<string, SearchSpec>;
   lookups?: LookupSpec[];
+  /**
+   * Composite indexes for the searches a screen runs together (fields that are searched or looked up),
+   * most selective equality fields first and a range field last: `[['program_id', 'status', 'expiration_date']]`.
+   */
+  indexes?: string[][];
   actions?: ActionSpec<any>[];
   notes?: string[];
 }
@@ -315,7 +320,17 @@ export function defineResource(def: ResourceDefinition): Resource {
     inputSchema,
     recordSchema,
     searchSchema,
-    table: { name: def.table, columns: [...columns.values()] },
+    table: {
+      name: def.table,
+      columns: [...columns.values()],
+      indexes: (def.indexes ?? []).map((fields) =>
+        fields.map((f) => {
+          const c = columns.get(columnName(f.split('.')));
+          if (!c) throw new Error(`${where}: index field ${f} is neither searched nor looked up`);
+          return c.name;
+        }),
+      ),
+    },
     projectable: new Set(['id', ...Object.keys(def.fields), ...Object.keys(SYS_FIELDS)]),
     validate(body, prefix = '') {
       const errors = check(base, body, prefix);

@@ -153,6 +153,12 @@ export class ResourceService {
     if (this.resource.refFields.length) await refsIndex.replace(db, ctx.tenantId, this.resource.def.slug, id, refs, isNew);
   }
 
+  /** A change that keeps every reference as it was needs neither the checks nor the index rewrite. */
+  private sameRefs(old: Record<string, unknown>, fields: Record<string, unknown>): boolean {
+    if (!this.resource.refFields.length) return true;
+    return isDeepStrictEqual(this.resource.collectRefs(fieldsOf(old)), this.resource.collectRefs(fields));
+  }
+
   private inTx<T>(db: Db | undefined, fn: (db: Db) => Promise<T>): Promise<T> {
     return db ? fn(db) : this.deps.store.transaction(fn);
   }
@@ -317,10 +323,11 @@ export class ResourceService {
       if (isDeepStrictEqual(fields, fieldsOf(old))) return old;
       const next = this.next(ctx, old, fields, 'update');
       this.checkRule(old, next);
-      const refs = await this.checkRefs(trx, ctx, fields, prefix);
+      const unchangedRefs = this.sameRefs(old, fields);
+      const refs = unchangedRefs ? [] : await this.checkRefs(trx, ctx, fields, prefix);
       await this.hook('validate', trx, ctx, 'update', old, next);
       const saved = await this.write(trx, ctx, old, next);
-      await this.saveRefs(trx, ctx, id, refs, false);
+      if (!unchangedRefs) await this.saveRefs(trx, ctx, id, refs, false);
       await this.recordHistory(trx, ctx, old, saved, 'update');
       await this.hook('after', trx, ctx, 'update', old, saved);
       return saved;
@@ -353,10 +360,11 @@ export class ResourceService {
       const next = this.next(ctx, old, fields, 'patch');
       next.sys_locked = locked;
       this.checkRule(old, next);
-      const refs = await this.checkRefs(trx, ctx, fields, prefix, 'unprocessable');
+      const unchangedRefs = this.sameRefs(old, fields);
+      const refs = unchangedRefs ? [] : await this.checkRefs(trx, ctx, fields, prefix, 'unprocessable');
       await this.hook('validate', trx, ctx, 'patch', old, next);
       const saved = await this.write(trx, ctx, old, next);
-      await this.saveRefs(trx, ctx, id, refs, false);
+      if (!unchangedRefs) await this.saveRefs(trx, ctx, id, refs, false);
       await this.recordHistory(trx, ctx, old, saved, 'patch');
       await this.hook('after', trx, ctx, 'patch', old, saved);
       return saved;
