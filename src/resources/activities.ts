@@ -1,6 +1,9 @@
 import { defineResource, search } from './kit/define.js';
 import { anyObject, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { Type } from '@sinclair/typebox';
 import { customFieldValues } from './blocks.js';
+import { activityTransitionError } from '../domain/learning/activities.js';
+import { learning } from '../services/learning.js';
 
 /**
  * Activities: a continuing-education activity a contact reports (a conference, an article, volunteer
@@ -17,6 +20,27 @@ import { customFieldValues } from './blocks.js';
 const ACTIVITY_STATUSES = ['draft', 'processed', 'under review', 'verified'] as const;
 
 export const activities = defineResource({
+  beforeWrite: (old, next) => activityTransitionError(old, next.status as string | undefined),
+  hooks: {
+    // the type's calculator turns credit_calculator_variables into credits[] and total_number_of_credits
+    validate: (h) => learning(h.services).activityValidate(h),
+    // verifying creates the credits (origin "certification activity")
+    after: (h) => learning(h.services).activityAfter(h),
+  },
+  actions: [
+    {
+      name: 'canEdit',
+      method: 'GET',
+      path: 'canEdit/:id',
+      summary: 'Whether the person who reported the activity may still edit it, and why',
+      description: 'A draft always; an activity under review when its type allows editing in the portal and the editing window (forever, or until a date relative to the activity date) is open; a verified or processed one never.',
+      response: Type.Object(
+        { can_edit: Type.Boolean(), reason: Type.String(), editable_until: Type.Optional(Type.String()), activity: Type.Object({}, { additionalProperties: true }) },
+        { additionalProperties: true },
+      ),
+      handler: (s, ctx, { params }) => learning(s).canEdit(ctx, params.id!),
+    },
+  ],
   slug: 'activities',
   name: 'Activities',
   singular: 'activity',
@@ -64,7 +88,8 @@ export const activities = defineResource({
     'process_id pointing at activityRegProcesses is inferred from the tag name.',
     'generateApplication returns the owner\'s activities in this shape, so activities feed application credit requirements.',
     'The reference labels canEdit\'s {id} as a contact id; it is the activity id.',
-    'Action canEdit (GET /activities/{tenantId}/canEdit/{id}, answers { activity }) is served by the domain issue.',
+    'GET /activities/{tenantId}/canEdit/{id} answers { can_edit, reason, editable_until?, activity }: a draft is editable; one under review when its type allows editing in the portal and the editing window (activity_editing_options: forever, or a date relative to the activity date) is open; verified or processed never.',
+    'Rules (src/domain/learning): status draft -> under review -> verified -> processed (under review may go back to draft). When the type has formulas and credit_calculator_variables is sent (or the activity becomes verified), credits[] and total_number_of_credits are computed by the type\'s calculator (a missing or non-numeric variable is a 400 naming credit_calculator_variables.<name>). Becoming verified creates one verified credit per credit type (origin certification activity, activity_id).',
     'date and processed_date stay free strings (no format in the reference), so they are not range-searchable.',
   ],
 });

@@ -1,6 +1,8 @@
 import { defineResource, search } from './kit/define.js';
 import { date, dateTime, designed, list, num, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues, ORDER_STATUSES, studentCopies } from './blocks.js';
+import { courseRegistrationWriteError } from '../domain/learning/courses.js';
+import { learning } from '../services/learning.js';
 
 /**
  * Course Registrations: one student (a contact) in one course offering, usually created by a commerce
@@ -22,6 +24,14 @@ import { customFieldValues, ORDER_STATUSES, studentCopies } from './blocks.js';
 const COURSE_REGISTRATION_STATUSES = ['cancelled', 'completed', 'draft', 'no show', 'registered'] as const;
 
 export const courseRegistrations = defineResource({
+  // Status changes follow the registration lifecycle (a cancellation date means cancelled).
+  beforeWrite: (old, next) => courseRegistrationWriteError(old as never, next as never),
+  hooks: {
+    // seats (locked count), sale window, implied status / dates, credits in use before un-completing
+    validate: (h) => learning(h.services).courseRegistrationValidate(h),
+    // completion creates the credits once; cancelling a completed registration archives them
+    after: (h) => learning(h.services).courseRegistrationAfter(h),
+  },
   slug: 'courseRegistrations',
   name: 'Course Registrations',
   singular: 'course registration',
@@ -86,7 +96,8 @@ export const courseRegistrations = defineResource({
     'first_name, last_name, name, email_address, city, state, country and job_title are copies of the student\'s contact data.',
     'exam_offering_ids books exams taken with the course; the resulting exam registrations point back through course_registration_id.',
     'application_id ties the registration to a certification application (courses as requirements); event_registration_id to a conference registration when the offering belongs to an event.',
-    'A completed registration yields credits with origin "course registration" (credits.course_registration_id), from the offering\'s credits_to_assign when overridden, else the course\'s.',
+    'A completed registration (status completed, or completion_percentage reaching 100, which sets it) yields credits with origin "course registration" (credits.course_registration_id), from the offering\'s credits_to_assign when overridden, else the course\'s: one per credit type, verified when automatically_verify, else submitted; never twice. Cancelling it afterwards archives them (409 when an application uses one).',
+    'Rules (src/domain/learning): status draft -> registered -> completed | no show, cancelled from any but cancelled (final); a cancellation_date means cancelled. An offering with enable_capacity holds at most capacity_options.capacity registrations that are not cancelled (409 "is full", counted under a lock); a registration created outside the offering\'s sell_from / sell_until is a 409 saying so.',
     'The id pattern also allows ":".',
     'Designed: status (cancelled, completed, draft, no show, registered), completion_date, process_id, training_provider_id, notes, the search body and every lookup. course_date, date, arrival_date and departure_date have no format in the reference and stay plain strings, so they are not range-searchable.',
   ],

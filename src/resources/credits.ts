@@ -1,6 +1,8 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, date, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues } from './blocks.js';
+import { creditWriteError } from '../domain/learning/credits.js';
+import { learning } from '../services/learning.js';
 
 /**
  * Credits: a quantity of one credit type that a contact earned on a date, from a course registration,
@@ -23,6 +25,10 @@ const CREDIT_ORIGINS = ['legacy system', 'course registration', 'certification a
 const CREDIT_STATUSES = ['draft', 'submitted', 'under review', 'verified', 'rejected', 'archived'] as const;
 
 export const credits = defineResource({
+  // Review workflow and balance: quantity_available = quantity - quantity_used (= the sum of usages).
+  beforeWrite: (old, next) => creditWriteError(old as never, next as never),
+  // Balance fields left out of a write are derived.
+  hooks: { validate: (h) => learning(h.services).creditValidate(h) },
   slug: 'credits',
   name: 'Credits',
   singular: 'credit',
@@ -89,8 +95,8 @@ export const credits = defineResource({
   notes: [
     'origin says where a credit came from: course registration (course_registration_id), certification activity (activity_id), event registration (event_id + event_registration_id) or legacy system (none of them).',
     'The four source ids are required in the reference; we require only the one(s) matching origin.',
-    'quantity must be at least 0.01. quantity_used / quantity_available track consumption when credits are applied toward requirements (e.g. renewal applications); keeping them consistent is the domain issue\'s job.',
-    'Status workflow: draft -> submitted -> under review -> verified | rejected, plus archived. self_reported marks credits entered by the holder; offering credit rules can create credits already verified (automatically_verify).',
+    'quantity must be at least 0.01. quantity_used / quantity_available track consumption when credits are applied toward requirements (e.g. renewal applications). Every write keeps quantity_used = the sum of usages[].quantity (when usages are sent) and quantity_available = quantity - quantity_used: fields left out are derived, inconsistent ones are a 409.',
+    'Status workflow (enforced on change; a credit may be created in any status): draft -> submitted -> under review -> verified | rejected (under review may go back to submitted, submitted to draft), any status -> archived (final). A verified credit in use (quantity_used > 0) cannot leave verified. self_reported marks credits entered by the holder; offering credit rules can create credits already verified (automatically_verify).',
     'Credits can expire (expiration_date), after which they no longer count.',
     'Designed: usages[] (the unnamed array of the reference), the date format of expiration_date, the search body and the lookups. The foreign key to the credit type is named type_id in the reference (not credit_type_id).',
   ],

@@ -1,6 +1,8 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, designed, list, num, oneOf, ref, req, str } from './kit/fields.js';
+import { Type } from '@sinclair/typebox';
 import { checkoutSettings, contactFormOptions, customFieldValues, emailMessage } from './blocks.js';
+import { learning } from '../services/learning.js';
 
 /**
  * Exam Reg Processes: a configured path (portal or staff console) for creating exam registrations:
@@ -20,6 +22,30 @@ import { checkoutSettings, contactFormOptions, customFieldValues, emailMessage }
  * - The search body is not in the reference; ours is designed.
  */
 export const examRegProcesses = defineResource({
+  actions: [
+    {
+      name: 'eligible',
+      method: 'GET',
+      path: 'eligible/:contactId/:examId',
+      summary: 'The exam reg processes a contact may use now for an exam (register, retest or none), with their last registration',
+      description:
+        'register for a first attempt (or after cancelled ones only); retest after a failed or no-show attempt; none while a registration for the exam is open (draft, registered) or once it is passed. offerings lists the active sittings of the exam with the fee that applies (retest_fee_id for a retest) and the seats left.',
+      response: Type.Object(
+        {
+          contact_id: Type.String(),
+          exam_id: Type.String(),
+          eligible: Type.Boolean(),
+          type: Type.Union([Type.Literal('register'), Type.Literal('retest'), Type.Null()]),
+          reason: Type.String(),
+          processes: Type.Array(Type.Object({}, { additionalProperties: true })),
+          offerings: Type.Array(Type.Object({}, { additionalProperties: true })),
+          last_registration: Type.Optional(Type.Object({}, { additionalProperties: true })),
+        },
+        { additionalProperties: true },
+      ),
+      handler: (s, ctx, { params }) => learning(s).eligible(ctx, params.contactId!, params.examId!),
+    },
+  ],
   slug: 'examRegProcesses',
   name: 'Exam Reg Processes',
   singular: 'exam reg process',
@@ -79,7 +105,7 @@ export const examRegProcesses = defineResource({
     'exam_ids, contact_form_options, checkout_settings and confirmation_email are required in the reference; we require each only when its toggle is true.',
     'Sub-fields of contact_form_options, checkout_settings and confirmation_email are not visible here; we use the shapes of Course Reg Processes and the shared e-mail object. The reference describes checkout settings covering installment plans, default bank account, cancellation-fee product, card min/max amounts, card processing fees, saved cards, billing the organization or its parent, donations, e-checks, pay later, payroll deduction and split payments; names past the visible cut are accepted as sent.',
     'The reference text of available_in_portal reads as the inverse of its name; its meaning is unverified.',
-    'GET /examRegProcesses/{tenantId}/eligible/{contactId}/{examId} (eligible: the processes a contact may use for an exam, plus their last registration for it) is served by the domain issue.',
+    'GET /examRegProcesses/{tenantId}/eligible/{contactId}/{examId}: the processes a contact may use now for an exam (type register for a first attempt, retest after a failed or no-show one, none while a registration is open or after a pass), their last registration, and the active offerings with the fee that applies (retest_fee_id for a retest) and seats left. Designed answer: { contact_id, exam_id, eligible, type, reason, processes, offerings, last_registration }.',
     'Search body designed.',
   ],
 });

@@ -1,6 +1,7 @@
 import { defineResource, search } from './kit/define.js';
 import { dateTime, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues, EXAM_LOCATIONS, EXAM_REGISTRATION_STATUSES, ORDER_STATUSES, studentCopies } from './blocks.js';
+import { learning } from '../services/learning.js';
 
 /**
  * Exam Registrations: one student's attempt at one exam in one scheduled sitting (exam offering):
@@ -18,6 +19,10 @@ import { customFieldValues, EXAM_LOCATIONS, EXAM_REGISTRATION_STATUSES, ORDER_ST
  * - The search body is not in the reference; ours is designed, as are the lookups but courseRegistration.
  */
 export const examRegistrations = defineResource({
+  hooks: {
+    // score -> passed / failed, status lifecycle, seats (locked count), process eligibility, letter queued in notices[]
+    validate: (h) => learning(h.services).examRegistrationValidate(h),
+  },
   slug: 'examRegistrations',
   name: 'Exam Registrations',
   singular: 'exam registration',
@@ -51,6 +56,11 @@ export const examRegistrations = defineResource({
         {
           date: str(),
           exam_notice_id: designed(ref('examNotices'), 'the notice sent (e.g. the pass or fail letter); not visible'),
+          kind: designed(oneOf(['pass letter', 'fail letter', 'other']), 'why the notice was queued: the outcome letter of a scored sitting'),
+          status: designed(oneOf(['queued', 'sent', 'failed']), 'queued when the outcome is recorded; the mailer marks it sent or failed'),
+          email_address: designed(str(), 'where it goes: the registration\'s email_address when it was queued'),
+          subject: designed(str(), 'the notice\'s e-mail subject when it was queued'),
+          score: designed(num(), 'the score the letter reports'),
         },
         { additionalProperties: true, description: 'a notice sent to the registrant; only date is visible in the reference' },
       ),
@@ -82,12 +92,13 @@ export const examRegistrations = defineResource({
   ],
   notes: [
     'One record per student per exam attempt: student_id sits exam_id in the offering exam_offering_id.',
-    'Lifecycle suggested by the statuses: draft (not checked out) -> registered -> passed | failed | no show; cancelled goes with cancellation_date. Transition rules are not in the reference (domain issue).',
+    'Lifecycle: draft (not checked out) -> registered -> passed | failed | no show; cancelled goes with cancellation_date. Transition rules are not in the reference: ours are in src/domain/learning/exams.ts.',
     'score holds the result; the outcome letter is the offering\'s pass/fail letter, else the exam\'s. notices[] logs the notices sent.',
     'order_id / order_line_item_id tie the registration to its checkout order; the fee is the offering\'s fee_id for a first attempt, retest_fee_id for a retake.',
     'process_id is the exam reg process (register or retest) that created it; course_registration_id links it to a course registration (lookup in the reference).',
     'location / testing_facility_id / training_location_id mirror the offering\'s place; contact fields are copies of the student\'s.',
     'The id pattern also allows ":". date and exam_date have no format in the reference and stay plain strings (not range-searchable).',
-    'Designed: notices[].exam_notice_id (other notice properties accepted as sent), organization_id, order_number, order_status, the search body and every lookup but courseRegistration.',
+    'Designed: notices[].exam_notice_id, kind, status, email_address, subject and score (other notice properties accepted as sent), organization_id, order_number, order_status, the search body and every lookup but courseRegistration.',
+    'Rules (src/domain/learning/exams.ts): a score, when the exam has a passing_score, sets passed (score >= passing_score) or failed; no show and cancelled are set explicitly and take no score; a cancellation_date means cancelled. Status: draft -> registered -> passed | failed | no show | cancelled; passed <-> failed by re-scoring. An offering with enable_capacity holds at most capacity_options.capacity registrations that are not cancelled (409 "is full"). Reaching passed / failed queues the offering\'s letter (else the exam\'s) in notices[] with status "queued". A registration created with process_id must use a process the contact is eligible for (see examRegProcesses eligible).',
   ],
 });
