@@ -1,6 +1,5 @@
-import { Type } from '@sinclair/typebox';
 import { defineResource, search } from './kit/define.js';
-import { learning } from '../services/learning.js';
+import { seatsAction } from '../services/learning.js';
 import { bool, dateTime, designed, list, num, obj, ref, str } from './kit/fields.js';
 import { address, creditToAssign, customFieldValues, eligibilityCriteria } from './blocks.js';
 
@@ -23,26 +22,7 @@ import { address, creditToAssign, customFieldValues, eligibilityCriteria } from 
  * - The search body is not in the reference; ours is designed (see search).
  */
 export const courseOfferings = defineResource({
-  actions: [
-    {
-      name: 'seats',
-      method: 'GET',
-      path: 'seats/:id',
-      summary: 'Seats of the course offering: capacity, taken (registrations not cancelled), left, and whether it takes registrations now',
-      response: Type.Object(
-        {
-          id: Type.String(),
-          taken: Type.Integer(),
-          capacity: Type.Optional(Type.Number()),
-          seats_left: Type.Optional(Type.Integer()),
-          open_for_registration: Type.Boolean(),
-          reason: Type.Optional(Type.String()),
-        },
-        { additionalProperties: false },
-      ),
-      handler: (s, ctx, { params }) => learning(s).seats(ctx, 'courseOfferings', params.id!),
-    },
-  ],
+  actions: [seatsAction('courseOfferings', 'course offering')],
   slug: 'courseOfferings',
   name: 'Course Offerings',
   singular: 'course offering',

@@ -1,6 +1,5 @@
-import { Type } from '@sinclair/typebox';
 import { defineResource, search } from './kit/define.js';
-import { learning } from '../services/learning.js';
+import { seatsAction } from '../services/learning.js';
 import { bool, designed, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { address, customFieldValues, eligibilityCriteria, EXAM_LOCATIONS } from './blocks.js';
 
@@ -24,26 +23,7 @@ import { address, customFieldValues, eligibilityCriteria, EXAM_LOCATIONS } from 
  *   contact-specific; it is served by the domain issue, and a plain lookup by exam is served here.
  */
 export const examOfferings = defineResource({
-  actions: [
-    {
-      name: 'seats',
-      method: 'GET',
-      path: 'seats/:id',
-      summary: 'Seats of the exam offering: capacity, taken (registrations not cancelled), left, and whether it takes registrations now',
-      response: Type.Object(
-        {
-          id: Type.String(),
-          taken: Type.Integer(),
-          capacity: Type.Optional(Type.Number()),
-          seats_left: Type.Optional(Type.Integer()),
-          open_for_registration: Type.Boolean(),
-          reason: Type.Optional(Type.String()),
-        },
-        { additionalProperties: false },
-      ),
-      handler: (s, ctx, { params }) => learning(s).seats(ctx, 'examOfferings', params.id!),
-    },
-  ],
+  actions: [seatsAction('examOfferings', 'exam offering')],
   slug: 'examOfferings',
   name: 'Exam Offerings',
   singular: 'exam offering',

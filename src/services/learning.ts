@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import { AppError, invalid, notFound } from '../core/errors.js';
 import type { RequestContext } from '../core/context.js';
 import type { HookContext } from '../resources/kit/define.js';
@@ -336,3 +337,25 @@ export class Learning {
 
 /** The hooks and actions of the resource definitions reach the service through this. */
 export const learning = (s: unknown) => Learning.of(s as AppServices);
+
+/** `GET /<offerings>/{tenantId}/seats/{id}`: capacity, taken (not cancelled), left, open for registration now. */
+export function seatsAction(slug: 'courseOfferings' | 'examOfferings', label: string) {
+  return {
+    name: 'seats',
+    method: 'GET' as const,
+    path: 'seats/:id',
+    summary: `Seats of the ${label}: capacity, taken (registrations not cancelled), left, and whether it takes registrations now`,
+    response: Type.Object(
+      {
+        id: Type.String(),
+        taken: Type.Integer(),
+        capacity: Type.Optional(Type.Number()),
+        seats_left: Type.Optional(Type.Integer()),
+        open_for_registration: Type.Boolean(),
+        reason: Type.Optional(Type.String()),
+      },
+      { additionalProperties: false },
+    ),
+    handler: (s: unknown, ctx: RequestContext, { params }: { params: Record<string, string> }) => learning(s).seats(ctx, slug, params.id!),
+  };
+}
