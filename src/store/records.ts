@@ -165,6 +165,18 @@ export class RecordTable {
     return rows.map((r) => parseData(r.data));
   }
 
+  /**
+   * The same page as `page`, each record as its stored JSON text (PostgreSQL renders jsonb as text):
+   * a page without a projection is sent as is, without parsing and re-serializing every record.
+   */
+  async pageText(db: Db, tenantId: string, filters: Filter[], after: string | undefined, limit: number): Promise<{ id: string; json: string }[]> {
+    const data = this.dialect === 'postgres' ? sql<string>`data::text`.as('json') : sql<string>`data`.as('json');
+    let q = db.selectFrom(this.spec.name).select(['id', data]).where('tenant_id', '=', tenantId);
+    for (const f of filters) q = q.where((eb) => this.condition(eb, f));
+    if (after !== undefined) q = q.where('id', '>', after);
+    return (await q.orderBy('id').limit(limit).execute()) as { id: string; json: string }[];
+  }
+
   private encode(column: string, v: unknown): unknown {
     if (column === 'id') return v;
     const c = this.byName.get(column);

@@ -4,7 +4,7 @@ import { ID_PATTERN } from '../../core/ids.js';
 import type { Resource } from './define.js';
 import { PatchOperationSchema } from './patch.js';
 import { etag } from './paging.js';
-import { BATCH_MAX, type ResourceService } from './service.js';
+import { BATCH_MAX, JsonText, type ResourceService } from './service.js';
 
 /**
  * Turns a resource into its routes: list, create, search, batch, get, update, patch, delete, one per
@@ -71,6 +71,8 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
     LastEvaluatedKey: Type.Optional(Type.String()),
   });
   const withEtag = (reply: FastifyReply, version: number) => reply.header('etag', etag(version));
+  /** Pages come back as JSON text (stored records spliced in as they are): sent without re-serializing. */
+  const sendText = (reply: FastifyReply, out: JsonText) => reply.type('application/json; charset=utf-8').send(out.text);
   const common = (scope: 'read' | 'write' | 'admin') => ({ onRequest: auth, config: { scope } });
   const writeScope = r.def.adminOnlyWrites ? 'admin' : 'write';
 
@@ -79,7 +81,7 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
     app.get(base, {
       ...common('read'),
       schema: { tags, security, summary: `List ${name.toLowerCase()}`, params: tenantParams, querystring: pageQuery, response: { 200: listResponse, ...errorResponses(400, 401, 403) } },
-      handler: (req) => service.list(req.ctx, req.query as object),
+      handler: async (req, reply) => sendText(reply, await service.list(req.ctx, req.query as object)),
     });
 
   app.post(base, {
@@ -106,7 +108,7 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
       body: viaService(ref(`${t}Search`)),
       response: { 200: Type.Object({ Items: Type.Array(ref(t) as unknown as TSchema), LastEvaluatedKey: Type.Optional(Type.String()) }), ...errorResponses(400, 401, 403) },
     },
-    handler: (req) => service.search(req.ctx, req.body ?? {}, req.query as object),
+    handler: async (req, reply) => sendText(reply, await service.search(req.ctx, req.body ?? {}, req.query as object)),
   });
 
   const batchOp = Type.Object({
@@ -153,7 +155,7 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
         querystring: pageQuery,
         response: { 200: listResponse, ...errorResponses(400, 401, 403) },
       },
-      handler: (req) => service.lookup(req.ctx, l, (req.params as { value: string }).value, req.query as object),
+      handler: async (req, reply) => sendText(reply, await service.lookup(req.ctx, l, (req.params as { value: string }).value, req.query as object)),
     });
   }
 

@@ -36,6 +36,11 @@ export interface ListPage {
   LastEvaluatedKey?: string;
 }
 
+/** A response body already rendered as JSON text (a page of stored records sent as is). */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 export const BATCH_MAX = 100;
 /** A bound of a [from, to] search range: a real calendar date, or a date-time with its zone. */
 const RANGE_BOUND = { anyOf: [{ type: 'string', format: 'date' }, { type: 'string', format: 'date-time' }] };
@@ -176,16 +181,39 @@ export class ResourceService {
     return { Items: items.map((r) => project(r, projection)), lastKey };
   }
 
-  async list(ctx: RequestContext, q: PageQuery): Promise<ListPage> {
-    const { Items, lastKey } = await this.pageOf(ctx, [], q, 'fields', q.fields);
-    return { Count: Items.length, Items, ...(lastKey ? { LastEvaluatedKey: lastKey } : {}) };
+  /**
+   * A page as JSON text. Without a projection the stored records are spliced in as they are (no parse,
+   * no re-serialization: the bulk of a page's cost); with one, the records are projected as usual.
+   */
+  private async pageText(ctx: RequestContext, filters: Filter[], q: PageQuery, fieldsParam: string, raw: string | undefined, withCount: boolean): Promise<JsonText> {
+    const projection = parseProjection(raw, this.resource.projectable, fieldsParam);
+    const after = decodeKey(q.exclusiveStartKey);
+    const limit = this.limit(q);
+    let items: string[];
+    let lastKey: string | undefined;
+    if (projection) {
+      const page = await this.pageOf(ctx, filters, q, fieldsParam, raw);
+      items = page.Items.map((r) => JSON.stringify(r));
+      lastKey = page.lastKey;
+    } else {
+      const rows = await this.table.pageText(this.deps.store.db, ctx.tenantId, filters, after, limit + 1);
+      const page = toPage(rows, limit);
+      items = page.items.map((r) => r.json);
+      lastKey = page.lastKey;
+    }
+    const count = withCount ? `"Count":${items.length},` : '';
+    const key = lastKey ? `,"LastEvaluatedKey":${JSON.stringify(lastKey)}` : '';
+    return new JsonText(`{${count}"Items":[${items.join(',')}]${key}}`);
   }
 
-  async lookup(ctx: RequestContext, lookup: LookupSpec, value: string, q: PageQuery): Promise<ListPage> {
+  list(ctx: RequestContext, q: PageQuery): Promise<JsonText> {
+    return this.pageText(ctx, [], q, 'fields', q.fields, true);
+  }
+
+  lookup(ctx: RequestContext, lookup: LookupSpec, value: string, q: PageQuery): Promise<JsonText> {
     const column = this.resource.table.columns.find((c) => c.path.join('.') === lookup.field)!;
     const typed = column.type === 'bool' ? value === 'true' : column.type === 'num' ? Number(value) : value;
-    const { Items, lastKey } = await this.pageOf(ctx, [{ column: column.name, op: 'in', values: [typed] }], q, 'fields', q.fields);
-    return { Count: Items.length, Items, ...(lastKey ? { LastEvaluatedKey: lastKey } : {}) };
+    return this.pageText(ctx, [{ column: column.name, op: 'in', values: [typed] }], q, 'fields', q.fields, true);
   }
 
   /** The search body -> filters (see SearchSpec); empty arrays and strings filter nothing. */
@@ -224,11 +252,10 @@ export class ResourceService {
     return filters;
   }
 
-  async search(ctx: RequestContext, body: unknown, q: PageQuery & { fieldsToReturn?: string }) {
+  async search(ctx: RequestContext, body: unknown, q: PageQuery & { fieldsToReturn?: string }): Promise<JsonText> {
     if (!isPlainObject(body)) throw invalid([{ field: '(body)', reason: 'must be an object' }]);
     const filters = this.searchFilters(body);
-    const { Items, lastKey } = await this.pageOf(ctx, filters, q, 'fieldsToReturn', q.fieldsToReturn);
-    return { Items, ...(lastKey ? { LastEvaluatedKey: lastKey } : {}) };
+    return this.pageText(ctx, filters, q, 'fieldsToReturn', q.fieldsToReturn, false);
   }
 
   async get(ctx: RequestContext, id: string, q: { fields?: string } = {}) {
