@@ -29,6 +29,16 @@ export interface Config {
     defaultScope: string;
   };
   corsOrigins: string[] | '*';
+  mail: {
+    /** smtp:// or smtps:// URL; without it messages are written as .eml files under <dataDir>/mail. */
+    smtpUrl?: string;
+    /** The From of notices that name no sender. */
+    from: string;
+  };
+  /** How often an idle worker looks for background work left by a stopped process (ms). */
+  workerPollMs: number;
+  /** How often the scheduler looks for recurring billing runs that are due (ms); 0 turns it off. */
+  schedulerPollMs: number;
 }
 
 export class ConfigError extends Error {
@@ -132,5 +142,11 @@ export function loadConfig(env: Env = process.env): Config {
       defaultScope,
     },
     corsOrigins: !cors || cors === '*' ? '*' : cors.split(',').map((s) => s.trim()).filter(Boolean),
+    mail: {
+      smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+      from: env.MAIL_FROM || 'accredit <no-reply@localhost>',
+    },
+    workerPollMs: int(env, 'WORKER_POLL_MS', 5000, 50, 3_600_000),
+    schedulerPollMs: int(env, 'SCHEDULER_POLL_MS', 60_000, 0, 86_400_000),
   };
 }

@@ -73,7 +73,20 @@ export class Factory {
 
   /** A minimal valid body for a resource (conditional requirements satisfied by iterating). */
   async body(r: Resource, over: S = {}): Promise<S> {
-    return this.complete(r, { ...((await this.value(r.inputSchema)) as S), ...over });
+    const body = await this.complete(r, { ...((await this.value(r.inputSchema)) as S), ...over });
+    // Cross-record rules the schema cannot express: an exam registration is for its sitting's exam.
+    if (r.def.slug === 'examRegistrations' && over.exam_id === undefined && typeof body.exam_offering_id === 'string') {
+      const sitting = await this.t.call({ method: 'GET', url: `/examOfferings/${this.tenant}/${body.exam_offering_id}`, auth: this.token });
+      if (sitting.statusCode === 200) body.exam_id = sitting.json().exam_id;
+    }
+    return body;
+  }
+
+  /** A valid body for `slug` without creating it. */
+  async build(slug: string, over: S = {}): Promise<S> {
+    const r = bySlug.get(slug);
+    if (!r) throw new Error(`no resource ${slug}`);
+    return this.body(r, over);
   }
 
   /** Adds what the body still lacks (conditional requirements) until it validates. */

@@ -1,5 +1,5 @@
 import { defineResource, search } from './kit/define.js';
-import { seatsAction } from '../services/learning.js';
+import { learning, seatsAction } from '../services/learning.js';
 import { bool, dateTime, designed, list, num, obj, ref, str } from './kit/fields.js';
 import { address, creditToAssign, customFieldValues, eligibilityCriteria } from './blocks.js';
 
@@ -23,6 +23,10 @@ import { address, creditToAssign, customFieldValues, eligibilityCriteria } from 
  */
 export const courseOfferings = defineResource({
   actions: [seatsAction('courseOfferings', 'course offering')],
+  hooks: {
+    // a training provider's offering names only the programmes it is linked to (trainingProvPrograms)
+    validate: (h) => learning(h.services).courseOfferingValidate(h),
+  },
   slug: 'courseOfferings',
   name: 'Course Offerings',
   singular: 'course offering',

@@ -27,6 +27,7 @@ import {
   type ExamRegProcessLike,
   type ExamRegistrationLike,
 } from '../domain/learning/exams.js';
+import { offeringMatchProblem, offeringProgramProblems, providerPrograms, registrationProvider, type FieldProblem } from '../domain/learning/providers.js';
 import { capacityOf, holdsSeat, saleWindowError, seatError, seatsLeft, type OfferingLike } from '../domain/learning/seats.js';
 
 /**
@@ -119,12 +120,49 @@ export class Learning {
     };
   }
 
+  /** provider -> linked programmes, for the providers given (trainingProvPrograms records). */
+  async providerLinks(db: Db, ctx: RequestContext, providers: string[]) {
+    const ids = [...new Set(providers)];
+    if (!ids.length) return providerPrograms([]);
+    return providerPrograms(await this.table('trainingProvPrograms').page(db, ctx.tenantId, [{ column: 'f_training_provider_id', op: 'in', values: ids }], undefined, ALL));
+  }
+
+  /**
+   * A registration is for what its offering offers (same course / exam) and belongs to the offering's
+   * training provider, which it inherits when it names none (so that provider billing and the
+   * programme scoping of requirements find it).
+   */
+  private async checkOffering(h: HookContext, offeringSlug: string, offeringField: string, subjectField: string, what: string) {
+    const next = h.next!;
+    if (h.old && h.old[offeringField] === next[offeringField] && h.old[subjectField] === next[subjectField] && h.old.training_provider_id === next.training_provider_id) return;
+    const offering = await this.get(h.db, h.ctx, offeringSlug, next[offeringField]);
+    if (!offering) return; // the reference check names it
+    const problems: FieldProblem[] = [];
+    const mismatch = offeringMatchProblem(subjectField, next[subjectField], offering[subjectField], what);
+    if (mismatch) problems.push(mismatch);
+    const { provider, problem } = registrationProvider(next, offering);
+    if (problem) problems.push(problem);
+    if (problems.length) throw invalid(problems);
+    if (provider && !next.training_provider_id) next.training_provider_id = provider;
+  }
+
+  /** An offering of a training provider names only programmes the provider is linked to. */
+  async courseOfferingValidate(h: HookContext) {
+    if (h.op === 'delete') return;
+    const next = h.next!;
+    if (!next.training_provider_id) return;
+    if (h.old && h.old.training_provider_id === next.training_provider_id && JSON.stringify(h.old.program_ids) === JSON.stringify(next.program_ids)) return;
+    const problems = offeringProgramProblems(next, await this.providerLinks(h.db, h.ctx, [next.training_provider_id]));
+    if (problems.length) throw invalid(problems);
+  }
+
   // ---- course registrations ------------------------------------------------------------------------
 
   async courseRegistrationValidate(h: HookContext) {
     // A registration with credits cannot be deleted: the credits name it (the kit answers 409 referenced_by).
     if (h.op === 'delete') return;
     const next = h.next!;
+    await this.checkOffering(h, 'courseOfferings', 'course_offering_id', 'course_id', 'course offering');
     Object.assign(next, impliedCourseRegistrationFields(next, this.now()));
     await this.checkSeat(h, 'courseOfferings', 'courseRegistrations', 'course_offering_id', 'course offering');
     if (completionChange(h.old, next) === 'uncompleted') {
@@ -183,6 +221,7 @@ export class Learning {
   async examRegistrationValidate(h: HookContext) {
     if (h.op === 'delete') return;
     const next = h.next!;
+    await this.checkOffering(h, 'examOfferings', 'exam_offering_id', 'exam_id', 'exam offering');
     const exam = await this.get(h.db, h.ctx, 'exams', next.exam_id);
     try {
       Object.assign(next, impliedExamRegistrationFields(h.old as Partial<ExamRegistrationLike> | undefined, next, exam?.passing_score as number | undefined, this.now()));

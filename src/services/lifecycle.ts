@@ -4,6 +4,8 @@ import { nextValue } from '../store/counters.js';
 import type { Db } from '../store/store.js';
 import type { StoredRecord } from '../store/records.js';
 import type { AppServices } from '../resources/services.js';
+import { learning } from './learning.js';
+import { countsToward } from '../domain/learning/providers.js';
 import {
   OPEN_STATUSES,
   allocateCredits,
@@ -100,12 +102,24 @@ export class Lifecycle {
       const from = (cert?.renewal_date ?? cert?.certification_date) as string | undefined;
       if (from && /^\d{4}-\d{2}-\d{2}/.test(from)) window = { ...window, from: from.slice(0, 10) };
     }
+    // Work done with a training provider counts toward the provider's programmes only.
+    const programId = typeof app.program_id === 'string' ? app.program_id : undefined;
+    const providers = [...courses, ...exams].map((r) => r.training_provider_id).filter((p): p is string => typeof p === 'string');
+    let outOfScope = new Set<string>();
+    if (providers.length || credits.some((c) => (c as Rec).course_registration_id)) {
+      const regs = credits.some((c) => (c as Rec).course_registration_id) && !courses.length ? await this.byColumn(db, ctx, 'courseRegistrations', 'student_id', contact) : courses;
+      const all = [...regs, ...exams];
+      const links = await learning(this.s).providerLinks(db, ctx, all.map((r) => r.training_provider_id).filter((p): p is string => typeof p === 'string'));
+      outOfScope = new Set(all.filter((r) => !countsToward(r.training_provider_id as string | undefined, programId, links)).map((r) => r.id));
+      credits = credits.filter((c) => !outOfScope.has(String((c as Rec).course_registration_id)));
+    }
+    const inScope = (r: StoredRecord) => !outOfScope.has(r.id);
     const appliedToThis: Record<string, number> = {};
     for (const c of credits) for (const u of c.usages ?? []) if (u.application_id === app.id) appliedToThis[c.id] = (appliedToThis[c.id] ?? 0) + u.quantity;
     return {
       credits,
-      completedCourseIds: courses.filter((r) => r.status === 'completed').map((r) => String(r.course_id)),
-      passedExamIds: exams.filter((r) => r.status === 'passed').map((r) => String(r.exam_id)),
+      completedCourseIds: courses.filter((r) => r.status === 'completed' && inScope(r)).map((r) => String(r.course_id)),
+      passedExamIds: exams.filter((r) => r.status === 'passed' && inScope(r)).map((r) => String(r.exam_id)),
       completedReferences: refs.filter((r) => r.status === 'completed').length,
       feePaid: Boolean(app.fee_paid_date),
       window,

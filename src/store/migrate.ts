@@ -120,6 +120,67 @@ const MIGRATIONS: Migration[] = [
         .execute();
     },
   },
+  {
+    id: 5,
+    name: 'background_work_and_mail',
+    async up(db, dialect) {
+      // Background executions are resumable: progress, the error, and a lease (owner + until) that a
+      // live worker renews; an execution whose lease lapsed is taken over by another worker.
+      for (const [col, type] of [
+        ['progress_done', 'integer'],
+        ['progress_total', 'integer'],
+        ['error', 'text'],
+        ['params', 'text'],
+        ['lease_owner', 'text'],
+        ['lease_until', 'text'],
+        ['updated_at', 'text'],
+      ] as const) {
+        await db.schema.alterTable('executions').addColumn(col, type).execute();
+      }
+      await db.schema.createIndex('executions_status_idx').ifNotExists().on('executions').columns(['status', 'lease_until']).execute();
+      // The outbox: every e-mail is a row first (written in the transaction that decides to send it,
+      // keyed so that it can be queued only once), then sent by the mail sender with retries.
+      await db.schema
+        .createTable('outbox')
+        .ifNotExists()
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('to_address', 'text', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('sent_at', 'text')
+        .addColumn('message_id', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_until', 'text')
+        .addPrimaryKeyConstraint('outbox_pk', ['tenant_id', 'id'])
+        .execute();
+      await db.schema.createIndex('outbox_due_idx').ifNotExists().on('outbox').columns(['status', 'next_attempt_at']).execute();
+      await db.schema.createIndex('outbox_source_idx').ifNotExists().on('outbox').columns(['tenant_id', 'source']).execute();
+      // Registrations billed to a training provider, once each (the key is unique per tenant).
+      await db.schema
+        .createTable('billed_items')
+        .ifNotExists()
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('item_key', 'text', (c) => c.notNull())
+        .addColumn('invoice_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('billed_items_pk', ['tenant_id', 'item_key'])
+        .execute();
+      // Named leases (the scheduler's "only one process schedules at a time"); not tenant data.
+      await db.schema
+        .createTable('leases')
+        .ifNotExists()
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('until', 'text', (c) => c.notNull())
+        .execute();
+      if (dialect === 'postgres') for (const t of ['outbox', 'billed_items']) await protectTable(db, t);
+    },
+  },
 ];
 
 const SQL_TYPE: Record<DialectName, Record<ColumnType, string>> = {
@@ -166,7 +227,7 @@ async function protectTable(db: Db, table: string): Promise<void> {
   }
 }
 
-const FIXED_TENANT_TABLES = ['executions', 'refs', 'idempotency_keys', 'counters', 'history'];
+const FIXED_TENANT_TABLES = ['executions', 'refs', 'idempotency_keys', 'counters', 'history', 'outbox', 'billed_items'];
 
 export async function syncTable(db: Db, dialect: DialectName, spec: TableSpec): Promise<void> {
   const have = await existingColumns(db, dialect, spec.name);

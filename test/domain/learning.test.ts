@@ -303,3 +303,54 @@ describe('activities and their credits', () => {
     assert.equal((await patch('credits', spent.id, { status: 'archived' })).quantity_available, 30);
   });
 });
+
+describe('training providers', () => {
+  test('a provider\'s offerings and registrations count toward its programmes only', async () => {
+    const provider = await f.create('trainingProviders', { name: 'Northside College' });
+    const rn = await f.create('programs', { name: 'Registered Nurse' });
+    const lpn = await f.create('programs', { name: 'Practical Nurse' });
+    await call('POST', '/trainingProvPrograms/acme', { training_provider_id: provider.id, program_id: rn.id, course_fee: 40 }, 201);
+
+    const bad = await send('POST', '/courseOfferings/acme', { name: 'Evening class', course_id: course.id, training_provider_id: provider.id, program_ids: [rn.id, lpn.id] });
+    assert.equal(bad.statusCode, 400, bad.body);
+    assert.deepEqual(bad.json().errors.map((e: R) => e.field), ['program_ids.1']);
+    assert.match(bad.json().errors[0].reason, /not linked to programme/);
+    const off = await offering({ name: 'Evening class', training_provider_id: provider.id, program_ids: [rn.id] });
+
+    const other = await call('POST', '/courses/acme', { name: 'Other course' }, 201);
+    const wrongCourse = await send('POST', '/courseRegistrations/acme', courseReg(off, 'tp-student', { course_id: other.id }));
+    assert.equal(wrongCourse.statusCode, 400, wrongCourse.body);
+    assert.equal(wrongCourse.json().errors[0].field, 'course_id');
+    const otherProvider = await f.create('trainingProviders', { name: 'Elsewhere' });
+    const wrongProvider = await send('POST', '/courseRegistrations/acme', courseReg(off, 'tp-student', { training_provider_id: otherProvider.id }));
+    assert.equal(wrongProvider.statusCode, 400, wrongProvider.body);
+    assert.equal(wrongProvider.json().errors[0].field, 'training_provider_id');
+
+    const reg = await call('POST', '/courseRegistrations/acme', courseReg(off, 'tp-student'), 201);
+    assert.equal(reg.training_provider_id, provider.id, 'inherits the offering\'s provider');
+    await patch('courseRegistrations', reg.id, { completion_percentage: 100 });
+    assert.equal((await creditsOf('courseRegistration', reg.id)).length, 1);
+
+    // the same course and credits: they count toward RN (linked), not toward LPN
+    const requirements = { required_course_ids: [course.id], credit_requirements: [{ credit_type_id: ce.id, quantity: 6 }] };
+    const evaluate = async (program: R) => {
+      const process = await f.create('applicationProcesses', { name: `Initial ${program.name}`, type: 'certification', program_id: program.id, ...requirements });
+      const app = await call('POST', `/applications/acme/generateApplication/${process.id}/contact/tp-student`, { name: 'TP student' }, 201);
+      return call('GET', `/applications/acme/requirements/${app.id}`);
+    };
+    const forRn = await evaluate(rn);
+    assert.equal(forRn.met, true, JSON.stringify(forRn));
+    const forLpn = await evaluate(lpn);
+    assert.equal(forLpn.met, false);
+    assert.deepEqual(forLpn.requirements.map((r: R) => [r.kind, r.met]), [['credits', false], ['course', false]]);
+  });
+
+  test('an exam registration is for its offering\'s exam', async () => {
+    const exam = await f.create('exams', { name: 'Boards' });
+    const otherExam = await f.create('exams', { name: 'Other boards' });
+    const sitting = await f.create('examOfferings', { exam_id: exam.id });
+    const res = await send('POST', '/examRegistrations/acme', await f.build('examRegistrations', { exam_id: otherExam.id, exam_offering_id: sitting.id }));
+    assert.equal(res.statusCode, 400, res.body);
+    assert.equal(res.json().errors[0].field, 'exam_id');
+  });
+});
