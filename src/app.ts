@@ -19,6 +19,10 @@ import { registerResource, resourceSchemas, sharedSchemas } from './resources/ki
 import { installCompilers } from './http/compilers.js';
 import type { AppServices } from './resources/services.js';
 import { Lifecycle } from './services/lifecycle.js';
+import { Billing } from './services/billing.js';
+import { Scheduler } from './jobs/scheduler.js';
+import { registerExecutionRoutes } from './http/executions.js';
+import { createMailer } from './mail/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -28,6 +32,8 @@ export interface AppDeps {
   /** pino options or false; defaults to JSON logs at config.logLevel with secrets redacted. */
   logger?: FastifyServerOptions['logger'];
   version?: string;
+  /** false: no background worker, mail sender or scheduler (tools that only need the routes). */
+  background?: boolean;
 }
 
 declare module 'fastify' {
@@ -103,7 +109,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const appServices = {
     store,
     clock,
-    executions: new Executions(store.db, clock),
+    executions: new Executions(store, clock, { pollMs: config.workerPollMs, leaseMs: config.workerLeaseMs, log: app.log }),
+    mailFrom: config.mail.from,
     resource(slug) {
       const s = services.get(slug);
       if (!s) throw new Error(`no resource ${slug}`);
@@ -111,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   } as AppServices;
   appServices.lifecycle = new Lifecycle(appServices);
+  Billing.of(appServices).register();
   app.decorate('services', appServices);
   const auth = authHook(verifier);
   for (const r of RESOURCES) {
@@ -121,6 +129,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Every reference must name a served resource: a typo in a definition stops start-up.
   for (const r of RESOURCES) for (const f of r.refFields) appServices.resource(f.target);
+
+  registerExecutionRoutes(app, appServices.executions, auth);
+
+  // Background work starts once the app is ready and stops (handing its work back) when it closes.
+  const mailer = createMailer(config, store, clock, app.log);
+  const scheduler = new Scheduler(appServices, { pollMs: config.schedulerPollMs, log: app.log });
+  appServices.mailer = mailer;
+  appServices.scheduler = scheduler;
+  if (deps.background !== false) {
+    app.addHook('onReady', async () => {
+      appServices.executions.startWorker();
+      mailer.sender.start();
+      scheduler.start();
+    });
+  }
+  app.addHook('onClose', async () => {
+    await scheduler.stop();
+    await appServices.executions.stop();
+    await mailer.sender.stop();
+    mailer.transport.close();
+  });
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', store: store.dialect }));
   return app;

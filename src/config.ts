@@ -37,6 +37,8 @@ export interface Config {
   };
   /** How often an idle worker looks for background work left by a stopped process (ms). */
   workerPollMs: number;
+  /** How long a worker's claim on an execution lasts without renewal; a crashed worker's runs resume after it (ms). */
+  workerLeaseMs: number;
   /** How often the scheduler looks for recurring billing runs that are due (ms); 0 turns it off. */
   schedulerPollMs: number;
 }
@@ -147,6 +149,7 @@ export function loadConfig(env: Env = process.env): Config {
       from: env.MAIL_FROM || 'accredit <no-reply@localhost>',
     },
     workerPollMs: int(env, 'WORKER_POLL_MS', 5000, 50, 3_600_000),
+    workerLeaseMs: int(env, 'WORKER_LEASE_MS', 30_000, 300, 3_600_000),
     schedulerPollMs: int(env, 'SCHEDULER_POLL_MS', 60_000, 0, 86_400_000),
   };
 }

@@ -1,12 +1,20 @@
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
 import { v4 as uuidv4 } from 'uuid';
-import type { Db } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import type { RequestContext } from '../core/context.js';
 import type { Clock } from '../core/clock.js';
+import { AppError } from '../core/errors.js';
+import { asSystem, asTenant } from '../store/tenant-scope.js';
 
 /**
  * Long work (a billing run's refresh and execution) answers at once with an execution handle and
- * runs in the background; this table is its durable trace: who started what, when, and how it ended.
- * The work itself is registered by the domain issues; until a handler exists an execution ends at once.
+ * runs in the background. The `executions` row is the durable trace and the unit of recovery:
+ * - a worker claims a RUNNING execution by taking its lease (a conditional UPDATE, so two processes
+ *   never both take it) and renews the lease while it works;
+ * - if the process dies, the lease lapses and any worker (this process after a restart, or another
+ *   server on the same PostgreSQL) claims it again and calls the handler again. Handlers are written to
+ *   be re-run: each unit of work commits with its own "done" mark, so a resumed run skips what is done.
  */
 export interface ExecutionHandle {
   executionArn: string;
@@ -14,30 +22,117 @@ export interface ExecutionHandle {
   notification_channel: string;
 }
 
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+
 export interface ExecutionRow {
   tenant_id: string;
   id: string;
   resource: string;
   record_id: string;
   action: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  status: ExecutionStatus;
   start_date: string;
   stop_date: string | null;
   started_by: string | null;
+  output: unknown;
+  progress_done: number | null;
+  progress_total: number | null;
+  error: string | null;
+  params: string | null;
+  lease_owner: string | null;
+  lease_until: string | null;
+  updated_at: string | null;
 }
 
-export const executionArn = (tenantId: string, resource: string, action: string, id: string) =>
-  `arn:accredit:states:${tenantId}:execution:${resource}-${action}:${id}`;
+export interface JobContext {
+  /** The tenant's context, acting as the user who started the execution. */
+  ctx: RequestContext;
+  executionId: string;
+  recordId: string;
+  params: Record<string, unknown>;
+  /** Records progress (persisted, and pushed to event listeners). */
+  progress(done: number, total: number): Promise<void>;
+  /** True once this worker lost its lease (another took over) or the server is stopping: return soon. */
+  readonly stopping: boolean;
+}
+
+export type JobHandler = (job: JobContext) => Promise<unknown>;
+
+export interface ExecutionView {
+  executionArn: string;
+  resource: string;
+  record_id: string;
+  action: string;
+  status: ExecutionStatus;
+  start_date: string;
+  stop_date?: string;
+  progress: { done: number; total: number };
+  error?: string;
+  output?: unknown;
+}
+
+const PREFIX = 'arn:accredit:states';
+export const executionArn = (tenantId: string, resource: string, action: string, id: string) => `${PREFIX}:${tenantId}:execution:${resource}-${action}:${id}`;
+/** The execution id inside an ARN (or the id itself). */
+export const executionIdOf = (arnOrId: string) => arnOrId.slice(arnOrId.lastIndexOf(':') + 1);
+
+export interface ExecutionOptions {
+  /** How often an idle worker looks for executions whose lease lapsed (ms). */
+  pollMs?: number;
+  /** How long a claim lasts without renewal (ms); a crashed worker's executions resume after this. */
+  leaseMs?: number;
+  log?: { error(obj: unknown, msg?: string): void };
+}
 
 export class Executions {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-  ) {}
+  /** 'progress' and 'end' events: { tenantId, id, view }. */
+  readonly events = new EventEmitter();
+  private readonly handlers = new Map<string, JobHandler>();
+  private readonly owner = `${os.hostname()}:${process.pid}:${uuidv4().slice(0, 8)}`;
+  private readonly running = new Map<string, { stopping: boolean; done: Promise<void> }>();
+  private timer: NodeJS.Timeout | undefined;
+  private active = false;
+  private polling: Promise<void> | undefined;
+  private readonly pollMs: number;
+  private readonly leaseMs: number;
 
-  async start(ctx: RequestContext, resource: string, recordId: string, action: string): Promise<ExecutionHandle> {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly opts: ExecutionOptions = {},
+  ) {
+    this.pollMs = opts.pollMs ?? 5000;
+    this.leaseMs = opts.leaseMs ?? 30_000;
+    this.events.setMaxListeners(0);
+  }
+
+  private get db() {
+    return this.store.db;
+  }
+
+  register(resource: string, action: string, handler: JobHandler) {
+    this.handlers.set(`${resource}.${action}`, handler);
+  }
+
+  /**
+   * Records a new RUNNING execution and wakes the worker. One execution per record at a time: a
+   * second start while one runs is a 409 naming the running one.
+   */
+  async start(ctx: RequestContext, resource: string, recordId: string, action: string, params: Record<string, unknown> = {}): Promise<ExecutionHandle> {
+    const running = await this.db
+      .selectFrom('executions')
+      .select(['id', 'action'])
+      .where('tenant_id', '=', ctx.tenantId)
+      .where('resource', '=', resource)
+      .where('record_id', '=', recordId)
+      .where('status', '=', 'RUNNING')
+      .executeTakeFirst();
+    if (running) {
+      throw new AppError('conflict', `a ${running.action} of this record is still running (${executionArn(ctx.tenantId, resource, String(running.action), String(running.id))}); wait for it to end`);
+    }
     const id = uuidv4();
     const now = this.clock.now().toISOString();
+    const known = this.handlers.has(`${resource}.${action}`);
     await this.db
       .insertInto('executions')
       .values({
@@ -46,17 +141,31 @@ export class Executions {
         resource,
         record_id: recordId,
         action,
-        status: 'SUCCEEDED',
+        status: known ? 'RUNNING' : 'SUCCEEDED',
         start_date: now,
-        stop_date: now,
+        stop_date: known ? null : now,
         started_by: ctx.actor.sub,
+        params: JSON.stringify(params),
+        progress_done: 0,
+        progress_total: 0,
+        updated_at: now,
       })
       .execute();
+    if (known) this.poke();
     return {
       executionArn: executionArn(ctx.tenantId, resource, action, id),
       start_date: now,
-      notification_channel: `${resource}/${ctx.tenantId}/${recordId}`,
+      notification_channel: `executions/${ctx.tenantId}/${id}/events`,
     };
+  }
+
+  async get(tenantId: string, arnOrId: string): Promise<ExecutionRow | undefined> {
+    return (await this.db
+      .selectFrom('executions')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', executionIdOf(arnOrId))
+      .executeTakeFirst()) as ExecutionRow | undefined;
   }
 
   list(tenantId: string, resource: string, recordId: string): Promise<ExecutionRow[]> {
@@ -68,5 +177,190 @@ export class Executions {
       .where('record_id', '=', recordId)
       .orderBy('start_date')
       .execute() as Promise<ExecutionRow[]>;
+  }
+
+  view(row: ExecutionRow): ExecutionView {
+    const output = typeof row.output === 'string' ? JSON.parse(row.output) : row.output;
+    return {
+      executionArn: executionArn(row.tenant_id, row.resource, row.action, row.id),
+      resource: row.resource,
+      record_id: row.record_id,
+      action: row.action,
+      status: row.status,
+      start_date: row.start_date,
+      ...(row.stop_date ? { stop_date: row.stop_date } : {}),
+      progress: { done: Number(row.progress_done ?? 0), total: Number(row.progress_total ?? 0) },
+      ...(row.error ? { error: row.error } : {}),
+      ...(output !== null && output !== undefined ? { output } : {}),
+    };
+  }
+
+  // ---- the worker ----------------------------------------------------------------------------------
+
+  /** Starts polling for work (executions started here, and those whose worker died). */
+  startWorker() {
+    if (this.active) return;
+    this.active = true;
+    this.poke();
+  }
+
+  /** Looks for work now (and then every pollMs). */
+  poke() {
+    if (!this.active) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.poll(), 0);
+    this.timer.unref?.();
+  }
+
+  private async poll() {
+    if (this.polling) return this.polling;
+    this.polling = (async () => {
+      try {
+        await this.claimAndRun();
+      } catch (e) {
+        this.opts.log?.error({ err: e }, 'execution worker poll failed');
+      } finally {
+        this.polling = undefined;
+        if (this.active) {
+          this.timer = setTimeout(() => void this.poll(), this.pollMs);
+          this.timer.unref?.();
+        }
+      }
+    })();
+    return this.polling;
+  }
+
+  private async claimAndRun() {
+    const now = this.clock.now().toISOString();
+    const due = await asSystem(() =>
+      this.db
+        .selectFrom('executions')
+        .select(['tenant_id', 'id'])
+        .where('status', '=', 'RUNNING')
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .orderBy('start_date')
+        .limit(20)
+        .execute(),
+    );
+    for (const d of due) {
+      const key = `${d.tenant_id}/${d.id}`;
+      if (this.running.has(key) || !this.active) continue;
+      const claimed = await asSystem(() =>
+        this.db
+          .updateTable('executions')
+          .set({ lease_owner: this.owner, lease_until: this.leaseEnd() })
+          .where('tenant_id', '=', d.tenant_id)
+          .where('id', '=', d.id)
+          .where('status', '=', 'RUNNING')
+          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+          .executeTakeFirst(),
+      );
+      if (Number(claimed.numUpdatedRows) !== 1) continue;
+      const state = { stopping: false, done: Promise.resolve() };
+      state.done = asTenant(String(d.tenant_id), () => this.run(String(d.tenant_id), String(d.id), state)).finally(() => this.running.delete(key));
+      this.running.set(key, state);
+    }
+  }
+
+  private leaseEnd() {
+    return new Date(this.clock.now().getTime() + this.leaseMs).toISOString();
+  }
+
+  private async run(tenantId: string, id: string, state: { stopping: boolean }) {
+    const row = await this.get(tenantId, id);
+    if (!row || row.status !== 'RUNNING') return;
+    const handler = this.handlers.get(`${row.resource}.${row.action}`);
+    const renew = setInterval(() => {
+      void asTenant(tenantId, async () => {
+        const r = await this.db
+          .updateTable('executions')
+          .set({ lease_until: this.leaseEnd() })
+          .where('tenant_id', '=', tenantId)
+          .where('id', '=', id)
+          .where('lease_owner', '=', this.owner)
+          .where('status', '=', 'RUNNING')
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) state.stopping = true; // another worker took it over
+      }).catch(() => {});
+    }, Math.max(50, Math.floor(this.leaseMs / 3)));
+    renew.unref?.();
+    const job: JobContext = {
+      ctx: {
+        tenantId,
+        actor: { sub: row.started_by ?? 'system', tenants: [tenantId], scopes: new Set(['certifications:admin', 'certifications:write', 'certifications:read']) },
+        requestId: id,
+      },
+      executionId: id,
+      recordId: row.record_id,
+      params: row.params ? JSON.parse(row.params) : {},
+      progress: async (done, total) => {
+        await this.db
+          .updateTable('executions')
+          .set({ progress_done: done, progress_total: total, updated_at: this.clock.now().toISOString() })
+          .where('tenant_id', '=', tenantId)
+          .where('id', '=', id)
+          .where('lease_owner', '=', this.owner)
+          .execute();
+        this.emit(tenantId, id, 'progress');
+      },
+      get stopping() {
+        return state.stopping;
+      },
+    };
+    let status: ExecutionStatus = 'SUCCEEDED';
+    let output: unknown = null;
+    let error: string | null = null;
+    try {
+      if (!handler) throw new Error(`no handler for ${row.resource}.${row.action}`);
+      output = await handler(job);
+    } catch (e) {
+      status = 'FAILED';
+      error = e instanceof Error ? e.message : String(e);
+      this.opts.log?.error({ err: e, execution: id }, 'execution failed');
+    } finally {
+      clearInterval(renew);
+    }
+    if (state.stopping) return; // left for whoever holds the lease now (or for the next start)
+    await this.db
+      .updateTable('executions')
+      .set({ status, stop_date: this.clock.now().toISOString(), output: output === null || output === undefined ? null : JSON.stringify(output), error, lease_until: null, updated_at: this.clock.now().toISOString() })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where('lease_owner', '=', this.owner)
+      .execute();
+    this.emit(tenantId, id, 'end');
+  }
+
+  private emit(tenantId: string, id: string, event: 'progress' | 'end') {
+    this.events.emit(event, { tenantId, id });
+  }
+
+  /** Waits until no execution of this process runs and none is due (tests, graceful stop). */
+  async idle(timeoutMs = 60_000) {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      await this.polling;
+      await Promise.all([...this.running.values()].map((r) => r.done));
+      const pending = await asSystem(() => this.db.selectFrom('executions').select('id').where('status', '=', 'RUNNING').where('lease_owner', 'is', null).executeTakeFirst());
+      if (!this.running.size && !pending) return;
+      if (Date.now() > until) throw new Error('executions still running');
+      if (pending) await this.poll();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /**
+   * Stops taking work; running handlers are told to stop and awaited, and their executions are
+   * released (lease cleared) so that the next start resumes them at once.
+   */
+  async stop() {
+    this.active = false;
+    if (this.timer) clearTimeout(this.timer);
+    for (const r of this.running.values()) r.stopping = true;
+    await this.polling;
+    await Promise.all([...this.running.values()].map((r) => r.done));
+    await asSystem(() =>
+      this.db.updateTable('executions').set({ lease_until: null, lease_owner: null }).where('status', '=', 'RUNNING').where('lease_owner', '=', this.owner).execute(),
+    ).catch(() => {});
   }
 }

@@ -6,6 +6,7 @@ import type { AppServices } from './services.js';
 import { defineResource, search } from './kit/define.js';
 import { bool, date, dateTime, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { APPLICATION_STATUSES, APPLICATION_TYPES, customFieldValues } from './blocks.js';
+import { applicationStatusNotices } from '../services/notices.js';
 
 /**
  * Applications: one owner's (contact or organization) application to a program: first certification,
@@ -32,6 +33,8 @@ const applicant = "denormalized copy of the applicant's contact data";
 export const applications = defineResource({
   // Status changes follow the application lifecycle, also on PUT / PATCH.
   beforeWrite: (old, next) => applicationTransitionError(old?.status as string | undefined, next.status as string | undefined),
+  // A status change queues the application notices that list the new status (in the write's transaction).
+  hooks: { after: (h) => applicationStatusNotices(h) },
   slug: 'applications',
   name: 'Applications',
   singular: 'application',

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { notFound } from '../core/errors.js';
 import type { AppServices } from './services.js';
+import { billing } from '../services/billing.js';
 import { defineResource, search } from './kit/define.js';
 import { bool, date, dateTime, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { restriction, statusReasonFilter } from './blocks.js';
@@ -75,6 +75,14 @@ export const BILLING_RUN_JOBS = {
   perform_drops: 'drop_options',
   bill_training_providers: 'training_provider_billing_options',
 } as const;
+
+const executionHandle = Type.Object({
+  executionArn: Type.String(),
+  start_date: Type.String({ format: 'date-time' }),
+  notification_channel: Type.Optional(Type.String({ description: 'path of the server-sent events of the execution (under the API root)' })),
+  notification_publishKey: Type.Optional(Type.String()),
+  notification_subscribeKey: Type.Optional(Type.String()),
+});
 
 export const billingRuns = defineResource({
   slug: 'billingRuns',
@@ -171,18 +179,20 @@ export const billingRuns = defineResource({
       method: 'POST',
       path: 'refresh/:id',
       summary: 'Recompute the run\'s candidate actions (asynchronous; answers an execution handle)',
-      response: Type.Object({
-        executionArn: Type.String(),
-        start_date: Type.String({ format: 'date-time' }),
-        notification_channel: Type.Optional(Type.String()),
-        notification_publishKey: Type.Optional(Type.String()),
-        notification_subscribeKey: Type.Optional(Type.String()),
-      }),
-      async handler(services: AppServices, ctx, { params }) {
-        const run = await services.resource('billingRuns').table.get(services.store.db, ctx.tenantId, params.id!);
-        if (!run) throw notFound('billing run', params.id!);
-        return services.executions.start(ctx, 'billingRuns', run.id, 'refresh');
-      },
+      description:
+        'Computes the candidates of every job switched on and stores them as billingRunActions (pending, outcome_of_last_refresh added / removed / no change). Refreshing again never duplicates an action and never resets a performed one. Status: preprocessing, then ready for execution. Watch it at GET /executions/{tenantId}/{executionArn}.',
+      response: executionHandle,
+      handler: (services: AppServices, ctx, { params }) => billing(services).startRefresh(ctx, params.id!),
+    },
+    {
+      name: 'execute',
+      method: 'POST',
+      path: 'execute/:id',
+      summary: 'Perform the run\'s pending actions (asynchronous; answers an execution handle)',
+      description:
+        'Each pending action is performed with its e-mail queued and its status set in one transaction; a failing action ends in error with its message and the run goes on. Status: running, then completed (or error when some action failed). A run interrupted by a crash resumes where it stopped: no action is performed twice.',
+      response: executionHandle,
+      handler: (services: AppServices, ctx, { params }) => billing(services).startExecute(ctx, params.id!),
     },
   ],
 });

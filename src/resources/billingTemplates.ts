@@ -1,4 +1,7 @@
+import { Type } from '@sinclair/typebox';
 import { defineResource, search } from './kit/define.js';
+import type { AppServices } from './services.js';
+import { billing } from '../services/billing.js';
 import { bool, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { APPLICATION_TYPES, RELATIVE_TO, restriction, statusReasonFilter } from './blocks.js';
 
@@ -70,6 +73,19 @@ const JOBS = {
 } as const;
 
 export const billingTemplates = defineResource({
+  actions: [
+    {
+      name: 'createRun',
+      method: 'POST',
+      path: 'createRun/:id',
+      status: 201,
+      summary: 'Create a draft billing run from the template for a run date (body { run_date, name? })',
+      description:
+        'Every relative date of the template (position before / after / on, number, unit, relative to the beginning or end of the week / month / quarter / year or the reference date) is resolved against run_date to an absolute date; the run keeps template_id and scheduled_run_date. A relative date that cannot be resolved is a 422 naming it.',
+      response: { $ref: 'BillingRun#' } as never,
+      handler: (services: AppServices, ctx, { params, body }) => billing(services).createRunFromTemplate(ctx, params.id!, body),
+    },
+  ],
   slug: 'billingTemplates',
   name: 'Billing Templates',
   singular: 'billing template',

@@ -1,6 +1,7 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, designed, list, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues, emailMessage, EXAM_REGISTRATION_STATUSES } from './blocks.js';
+import { noticeTemplateValidate } from '../services/notices.js';
 
 /**
  * Exam Notices: e-mail templates sent to exam registrants: the pass and fail letters that exams and
@@ -15,6 +16,8 @@ import { customFieldValues, emailMessage, EXAM_REGISTRATION_STATUSES } from './b
  * - is_active and custom_field_values.
  */
 export const examNotices = defineResource({
+  // A template that does not render is refused (400 naming email.subject / email.body).
+  hooks: { validate: noticeTemplateValidate },
   slug: 'examNotices',
   name: 'Exam Notices',
   singular: 'exam notice',

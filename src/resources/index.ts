@@ -50,6 +50,7 @@ import { testingFacilities } from './testingFacilities.js';
 import { trainingLocations } from './trainingLocations.js';
 import { trainingProvPrograms } from './trainingProvPrograms.js';
 import { trainingProviders } from './trainingProviders.js';
+import { invoices } from './invoices.js';
 
 /** The registry: every resource the server serves, in the catalog's (alphabetical) order. */
 export const RESOURCES: Resource[] = [
@@ -104,6 +105,8 @@ export const RESOURCES: Resource[] = [
   trainingLocations,
   trainingProvPrograms,
   trainingProviders,
+  // designed, not in the catalog: what billing runs bill training providers
+  invoices,
 ];
 
 export const tableSpecs = () => RESOURCES.map((r) => r.table);

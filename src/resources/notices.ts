@@ -1,6 +1,7 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, designed, list, oneOf, ref, req, str } from './kit/fields.js';
 import { CERTIFICATION_STATUSES, customFieldValues, emailMessage } from './blocks.js';
+import { noticeTemplateValidate } from '../services/notices.js';
 
 /**
  * Notices: e-mail templates about certifications (renewal reminders, drop notices, status changes),
@@ -18,6 +19,8 @@ import { CERTIFICATION_STATUSES, customFieldValues, emailMessage } from './block
 const why = 'not in the reference; mirrors Application Notices';
 
 export const notices = defineResource({
+  // A template that does not render is refused (400 naming email.subject / email.body).
+  hooks: { validate: noticeTemplateValidate },
   slug: 'notices',
   name: 'Notices',
   singular: 'notice',

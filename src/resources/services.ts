@@ -10,4 +10,8 @@ export interface AppServices {
   executions: Executions;
   lifecycle: import('../services/lifecycle.js').Lifecycle;
   resource(slug: string): ResourceService;
+  /** The From of notices that name no sender (config MAIL_FROM). */
+  mailFrom?: string;
+  mailer?: { transport: import('../mail/transport.js').MailTransport; sender: import('../mail/sender.js').MailSender };
+  scheduler?: import('../jobs/scheduler.js').Scheduler;
 }

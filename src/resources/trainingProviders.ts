@@ -26,6 +26,7 @@ export const trainingProviders = defineResource({
       ref('external:organizations'),
       'the reference makes the provider id equal to its organization id; our ids are server-generated',
     ),
+    email_address: designed(str(), 'where billing runs e-mail the provider\'s invoices (email_invoices_to_training_providers)'),
     contact_id: ref('external:contacts'),
     name: req(str()),
     territories: list(

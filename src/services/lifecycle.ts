@@ -204,6 +204,21 @@ export class Lifecycle {
     }
   }
 
+  /** Runs fn in the caller's transaction when given one (a billing run action), else in a new one. */
+  private tx<T>(db: Db | undefined, fn: (db: Db) => Promise<T>): Promise<T> {
+    return db ? fn(db) : this.s.store.transaction(fn);
+  }
+
+  /** An open application past its expiration date expires (billing runs); its credits are given back. */
+  async expire(ctx: RequestContext, id: string, inTx?: Db): Promise<StoredRecord> {
+    return this.tx(inTx, async (db) => {
+      const app = await this.must(db, ctx, 'applications', id, 'id', true);
+      this.transition(app, 'expired');
+      await this.releaseCredits(db, ctx, app);
+      return this.setApp(db, ctx, app, { status: 'expired' }, 'expire');
+    });
+  }
+
   async decide(ctx: RequestContext, id: string, to: 'approved' | 'rejected' | 'withdrawn', body: unknown): Promise<StoredRecord> {
     const extra = (body && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Rec;
     const changes: Rec = {};
@@ -221,10 +236,10 @@ export class Lifecycle {
    * POST activate: an approved application becomes (or renews, reinstates, transfers) a certification.
    * Answers { application, certification }.
    */
-  async activate(ctx: RequestContext, id: string) {
-    const actx = { ...ctx, via: 'activate' };
+  async activate(ctx: RequestContext, id: string, inTx?: Db) {
+    const actx = { ...ctx, via: ctx.via ?? 'activate' };
     try {
-      return await this.s.store.transaction(async (db) => {
+      return await this.tx(inTx, async (db) => {
         const app = await this.must(db, ctx, 'applications', id, 'id', true);
         if (app.status !== 'approved') {
           throw new AppError('conflict', `only an approved application can be activated; this one is ${app.status ?? 'draft'}`);

@@ -1,0 +1,226 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { Clock } from '../core/clock.js';
+import type { Store } from '../store/store.js';
+import { asSystem } from '../store/tenant-scope.js';
+import type { OutboxStatus } from './outbox.js';
+import type { OutgoingMail } from './render.js';
+import { messageIdFor, type MailTransport } from './transport.js';
+
+type LogFn = (obj: Record<string, unknown>, msg: string) => void;
+
+export interface MailSenderOptions {
+  store: Store;
+  transport: Pick<MailTransport, 'send'>;
+  clock: Clock;
+  log?: { warn: LogFn; info: LogFn };
+  /** Names this process in the leases it takes (default: host, pid and a random suffix). */
+  owner?: string;
+  /** How often an idle sender looks for due mail (ms). */
+  pollMs?: number;
+  /** Tries before a mail is given up as failed. */
+  maxAttempts?: number;
+  /** Rows looked at per round. */
+  batch?: number;
+}
+
+const LEASE_MS = 60_000;
+const MAX_BACKOFF_S = 3600;
+
+/**
+ * Sends the outbox (outbox.ts), across tenants, from any number of processes at once.
+ *
+ * A round reads a batch of due rows (queued, or retry whose next attempt is due, or sending whose
+ * lease lapsed: its sender died), then for each: claims it with a conditional UPDATE that only
+ * matches the row as it was read (status, and for a lapsed lease the old owner and until), so of two
+ * processes racing for a row exactly one gets it; sends it; marks it sent, or counts the failure and
+ * sets the next attempt 2^attempts seconds later (at most an hour), or failed after maxAttempts.
+ * A sent row is never claimed again.
+ *
+ * Delivery is at least once, not exactly once: a process that dies (or loses its database) after the
+ * SMTP server accepted a message but before the row is marked sent leaves it `sending`; when its lease
+ * lapses (60 s) another sender sends it again. The Message-ID is derived from the row (messageIdFor),
+ * the same on every attempt, so a receiver can recognise and drop the second copy.
+ */
+export class MailSender {
+  private readonly store: Store;
+  private readonly transport: Pick<MailTransport, 'send'>;
+  private readonly clock: Clock;
+  private readonly log?: MailSenderOptions['log'];
+  readonly owner: string;
+  private readonly pollMs: number;
+  private readonly maxAttempts: number;
+  private readonly batch: number;
+
+  private started = false;
+  private poked = false;
+  private inRound = false;
+  private timer?: NodeJS.Timeout;
+  /** Rounds of this instance run one after another. */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(o: MailSenderOptions) {
+    this.store = o.store;
+    this.transport = o.transport;
+    this.clock = o.clock;
+    this.log = o.log;
+    this.owner = o.owner ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
+    this.pollMs = o.pollMs ?? 5000;
+    this.maxAttempts = o.maxAttempts ?? 8;
+    this.batch = o.batch ?? 50;
+  }
+
+  /** Polls for due mail until stop(). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.schedule(0);
+  }
+
+  /** Stops polling and waits for the round in flight. */
+  async stop(): Promise<void> {
+    this.started = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.chain.catch(() => {});
+  }
+
+  /** Something was queued: look soon rather than at the next poll. */
+  poke(): void {
+    if (!this.started) return;
+    if (this.inRound) this.poked = true;
+    else this.schedule(0);
+  }
+
+  /** Sends everything due now (until a round claims nothing); resolves with how many were sent. */
+  async drain(): Promise<number> {
+    let sent = 0;
+    for (;;) {
+      const r = await this.serial();
+      sent += r.sent;
+      if (r.claimed === 0) return sent;
+    }
+  }
+
+  private schedule(ms: number) {
+    clearTimeout(this.timer);
+    if (!this.started) return;
+    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer.unref();
+  }
+
+  private async tick() {
+    this.timer = undefined;
+    this.inRound = true;
+    let again = false;
+    try {
+      // A full batch means there may be more: go on at once.
+      again = (await this.serial()).claimed >= this.batch;
+    } catch (e) {
+      this.log?.warn({ err: e instanceof Error ? e.message : String(e) }, 'mail sender round failed');
+    } finally {
+      this.inRound = false;
+    }
+    const soon = again || this.poked;
+    this.poked = false;
+    this.schedule(soon ? 0 : this.pollMs);
+  }
+
+  private serial(): Promise<{ claimed: number; sent: number }> {
+    const next = this.chain.catch(() => {}).then(() => asSystem(() => this.round()));
+    this.chain = next;
+    return next;
+  }
+
+  private async round(): Promise<{ claimed: number; sent: number }> {
+    const db = this.store.db;
+    const now = this.clock.now().toISOString();
+    const due = await db
+      .selectFrom('outbox')
+      .select(['tenant_id', 'id', 'status', 'lease_owner', 'lease_until'])
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('status', 'in', ['queued', 'retry']), eb('next_attempt_at', '<=', now)]),
+          eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)]),
+        ]),
+      )
+      .orderBy('next_attempt_at')
+      .limit(this.batch)
+      .execute();
+    let claimed = 0;
+    let sent = 0;
+    for (const row of due) {
+      const got = await this.claim(row);
+      if (!got) continue;
+      claimed++;
+      if (await this.deliver(row.tenant_id, row.id, got)) sent++;
+    }
+    return { claimed, sent };
+  }
+
+  /** Takes the row if it is still as read; undefined when another sender was first. */
+  private async claim(row: { tenant_id: string; id: string; status: OutboxStatus; lease_owner: string | null; lease_until: string | null }) {
+    const now = this.clock.now();
+    const at = now.toISOString();
+    let q = this.store.db
+      .updateTable('outbox')
+      .set({ status: 'sending', lease_owner: this.owner, lease_until: new Date(now.getTime() + LEASE_MS).toISOString() })
+      .where('tenant_id', '=', row.tenant_id)
+      .where('id', '=', row.id)
+      .where('status', '=', row.status);
+    q =
+      row.status === 'sending'
+        ? q.where('lease_owner', row.lease_owner === null ? 'is' : '=', row.lease_owner).where('lease_until', '=', row.lease_until).where('lease_until', '<', at)
+        : q.where('next_attempt_at', '<=', at); // still due (not failed and rescheduled meanwhile)
+    const got = await q.returning(['message', 'attempts']).executeTakeFirst();
+    return got ? { message: String(got.message), attempts: Number(got.attempts) } : undefined;
+  }
+
+  private async deliver(tenantId: string, id: string, row: { message: string; attempts: number }): Promise<boolean> {
+    const db = this.store.db;
+    const attempts = row.attempts + 1;
+    let mail: OutgoingMail | undefined;
+    try {
+      mail = JSON.parse(row.message) as OutgoingMail;
+    } catch {
+      mail = undefined;
+    }
+    try {
+      if (!mail || !mail.to) throw Object.assign(new Error(mail ? 'the message has no recipient' : 'the stored message is not valid JSON'), { permanent: true });
+      const { messageId } = await this.transport.send(mail, messageIdFor(tenantId, id));
+      // Whoever holds the row now, it was sent: only a row already marked sent is left alone.
+      await db
+        .updateTable('outbox')
+        .set({ status: 'sent', attempts, sent_at: this.clock.now().toISOString(), message_id: messageId, last_error: null, lease_owner: null, lease_until: null })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .where('status', '<>', 'sent')
+        .execute();
+      this.log?.info({ tenant_id: tenantId, outbox_id: id, message_id: messageId }, 'mail sent');
+      return true;
+    } catch (e) {
+      const error = (e instanceof Error ? e.message : String(e)).slice(0, 1000);
+      const failed = attempts >= this.maxAttempts || (e as { permanent?: boolean }).permanent === true;
+      const now = this.clock.now();
+      const backoff = Math.min(2 ** attempts, MAX_BACKOFF_S) * 1000;
+      // Only while this sender still holds the row: a sender that took over a lapsed lease decides.
+      await db
+        .updateTable('outbox')
+        .set({
+          status: failed ? 'failed' : 'retry',
+          attempts,
+          last_error: error,
+          next_attempt_at: new Date(now.getTime() + backoff).toISOString(),
+          lease_owner: null,
+          lease_until: null,
+        })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .where('status', '=', 'sending')
+        .where('lease_owner', '=', this.owner)
+        .execute();
+      this.log?.warn({ tenant_id: tenantId, outbox_id: id, attempts, error }, failed ? 'mail failed; giving up' : 'mail not sent; will retry');
+      return false;
+    }
+  }
+}
