@@ -18,6 +18,7 @@ export function sampleScalar(s: S, seed = 0): unknown {
   if (s.enum) return s.enum[0];
   switch (s.type) {
     case 'string': {
+      if (Array.isArray(s.examples) && typeof s.examples[0] === 'string') return s.examples[0];
       if (s.format === 'date') return '2025-03-01';
       if (s.format === 'date-time') return '2025-03-01T12:00:00Z';
       if (s.format === 'email') return `person${seed}@example.org`;

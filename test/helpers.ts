@@ -77,9 +77,11 @@ export interface TestApp {
 
 export async function startApp(opts: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestApp> {
   const db = await freshDatabase();
+  // each app its own data folder (the .eml files of its mail, when no SMTP_URL), removed on close
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-test-data-'));
   const config = loadConfig({
     DATABASE_URL: db.url,
-    DATA_DIR: path.join(os.tmpdir(), 'accredit-test-data'),
+    DATA_DIR: dataDir,
     JWT_SECRET: TEST_SECRET,
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_MINUTE: '0',
@@ -109,6 +111,7 @@ export async function startApp(opts: { clock?: Clock; env?: Record<string, strin
       await app.close();
       await store.close();
       await db.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -177,50 +177,57 @@ export class MailSender {
   }
 
   private async deliver(tenantId: string, id: string, row: { message: string; attempts: number }): Promise<boolean> {
-    const db = this.store.db;
     const attempts = row.attempts + 1;
     let mail: OutgoingMail | undefined;
     try {
       mail = JSON.parse(row.message) as OutgoingMail;
     } catch {
-      mail = undefined;
+      return this.failed(tenantId, id, attempts, 'the stored message is not valid JSON', true);
     }
+    if (!mail.to) return this.failed(tenantId, id, attempts, 'the message has no recipient', true);
+    let messageId: string;
     try {
-      if (!mail || !mail.to) throw Object.assign(new Error(mail ? 'the message has no recipient' : 'the stored message is not valid JSON'), { permanent: true });
-      const { messageId } = await this.transport.send(mail, messageIdFor(tenantId, id));
-      // Whoever holds the row now, it was sent: only a row already marked sent is left alone.
-      await db
-        .updateTable('outbox')
-        .set({ status: 'sent', attempts, sent_at: this.clock.now().toISOString(), message_id: messageId, last_error: null, lease_owner: null, lease_until: null })
-        .where('tenant_id', '=', tenantId)
-        .where('id', '=', id)
-        .where('status', '<>', 'sent')
-        .execute();
-      this.log?.info({ tenant_id: tenantId, outbox_id: id, message_id: messageId }, 'mail sent');
-      return true;
+      ({ messageId } = await this.transport.send(mail, messageIdFor(tenantId, id)));
     } catch (e) {
-      const error = (e instanceof Error ? e.message : String(e)).slice(0, 1000);
-      const failed = attempts >= this.maxAttempts || (e as { permanent?: boolean }).permanent === true;
-      const now = this.clock.now();
-      const backoff = Math.min(2 ** attempts, MAX_BACKOFF_S) * 1000;
-      // Only while this sender still holds the row: a sender that took over a lapsed lease decides.
-      await db
-        .updateTable('outbox')
-        .set({
-          status: failed ? 'failed' : 'retry',
-          attempts,
-          last_error: error,
-          next_attempt_at: new Date(now.getTime() + backoff).toISOString(),
-          lease_owner: null,
-          lease_until: null,
-        })
-        .where('tenant_id', '=', tenantId)
-        .where('id', '=', id)
-        .where('status', '=', 'sending')
-        .where('lease_owner', '=', this.owner)
-        .execute();
-      this.log?.warn({ tenant_id: tenantId, outbox_id: id, attempts, error }, failed ? 'mail failed; giving up' : 'mail not sent; will retry');
-      return false;
+      return this.failed(tenantId, id, attempts, e instanceof Error ? e.message : String(e), false);
     }
+    // Sent. If this update fails (the database is gone) the row stays `sending` and is sent again once
+    // its lease lapses: the at-least-once window. Whoever holds the row by now, it was sent: only a
+    // row already marked sent is left alone.
+    await this.store.db
+      .updateTable('outbox')
+      .set({ status: 'sent', attempts, sent_at: this.clock.now().toISOString(), message_id: messageId, last_error: null, lease_owner: null, lease_until: null })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where('status', '<>', 'sent')
+      .execute();
+    this.log?.info({ tenant_id: tenantId, outbox_id: id, message_id: messageId }, 'mail sent');
+    return true;
+  }
+
+  /** Counts a failed try: retry after 2^attempts seconds (at most an hour), or failed for good. */
+  private async failed(tenantId: string, id: string, attempts: number, reason: string, permanent: boolean): Promise<false> {
+    const error = reason.slice(0, 1000);
+    const failed = permanent || attempts >= this.maxAttempts;
+    const now = this.clock.now();
+    const backoff = Math.min(2 ** attempts, MAX_BACKOFF_S) * 1000;
+    // Only while this sender still holds the row: a sender that took over a lapsed lease decides.
+    await this.store.db
+      .updateTable('outbox')
+      .set({
+        status: failed ? 'failed' : 'retry',
+        attempts,
+        last_error: error,
+        next_attempt_at: new Date(now.getTime() + backoff).toISOString(),
+        lease_owner: null,
+        lease_until: null,
+      })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where('status', '=', 'sending')
+      .where('lease_owner', '=', this.owner)
+      .execute();
+    this.log?.warn({ tenant_id: tenantId, outbox_id: id, attempts, error }, failed ? 'mail failed; giving up' : 'mail not sent; will retry');
+    return false;
   }
 }

@@ -60,6 +60,11 @@ const OPEN = ['draft', 'missing requirements', 'pending approval'];
 const RENEWING = ['draft', 'missing requirements', 'pending approval', 'approved'];
 const PAGE = 500;
 const fieldsOf = (r: Rec): Rec => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'id' && !k.startsWith('sys_')));
+/**
+ * Gives the event loop a turn. On SQLite every query completes synchronously, so a long job made of
+ * awaits never yields to I/O by itself: without this, API requests would wait for a whole billing run.
+ */
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 const day = (d: unknown) => (typeof d === 'string' ? d.slice(0, 10) : undefined);
 
 /** The outcome of performing one action. */
@@ -101,6 +106,7 @@ export class Billing {
     let after: string | undefined;
     for (;;) {
       const page = await table.page(db, tenantId, filters, after, PAGE);
+      await yieldToIo();
       if (page.length) yield page;
       if (page.length < PAGE) return;
       after = page[page.length - 1]!.id;
@@ -255,6 +261,7 @@ export class Billing {
       });
       done += Math.min(100, writes.length - i);
       await job.progress(done, writes.length);
+      await yieldToIo();
     }
     return counts;
   }
@@ -447,8 +454,9 @@ export class Billing {
       for (const a of page) {
         if (job.stopping) throw new Error('stopping: the execution resumes where it stopped');
         if (!(await this.performOne(ctx, run, a.id))) errors++;
+        await yieldToIo();
         done++;
-        if (done % 25 === 0) await job.progress(done, total);
+        if (done % 10 === 0) await job.progress(done, total);
       }
       if (page.length < 100) break;
       after = page[page.length - 1]!.id;

@@ -89,7 +89,8 @@ describe('application notices', () => {
     assert.equal(rows.length, 1);
     const [row] = rows;
     assert.equal(row!.id, `applicationNotices/${approvedNotice.id}/${app.id}/approved/${approved.sys_version}`);
-    assert.equal(row!.status, 'queued');
+    // The app's own sender may already have taken it (it polls while the test runs).
+    assert.ok(['queued', 'sending', 'sent'].includes(row!.status), row!.status);
     assert.equal(row!.to_address, 'ada@example.org');
     const m = message(row!);
     assert.equal(m.subject, 'Approved: Registered Nurse');

@@ -153,6 +153,13 @@ describe('outbox over SMTP', () => {
     assert.equal(await s.drain(), 0);
   });
 
+  test('a message without a recipient fails at once (retrying cannot help)', async () => {
+    await asTenant('acme', () => enqueueMail(store.db, 'acme', 'test/nobody', mail('', 'Nobody'), 'test/nobody', now));
+    assert.equal(await sender().drain(), 0);
+    const [row] = await rows('acme', 'test/nobody');
+    assert.deepEqual([row!.status, row!.attempts, row!.last_error], ['failed', 1, 'the message has no recipient']);
+  });
+
   test('a sending row whose lease lapsed (its sender died) is taken over; one with a live lease is left alone', async () => {
     received.length = 0;
     for (const id of ['test/orphan', 'test/leased']) {
