@@ -131,6 +131,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   for (const r of RESOURCES) for (const f of r.refFields) appServices.resource(f.target);
 
   registerExecutionRoutes(app, appServices.executions, auth);
+  // [routes: queries]
+  // [routes: statistics and public]
+  // [routes: bulk loads and exports]
 
   // Background work starts once the app is ready and stops (handing its work back) when it closes.
   const mailer = createMailer(config, store, clock, app.log);

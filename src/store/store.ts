@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import { currentTenant } from './tenant-scope.js';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 
@@ -78,7 +79,8 @@ function openPostgres(url: string, opts: StoreOptions): Store {
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   scopeConnections(pool);
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  // pg-cursor lets Kysely stream large results (query results, exports) a batch of rows at a time
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
   const u = new URL(url);
   return {
     dialect: 'postgres',
@@ -101,13 +103,25 @@ function scopeConnections(pool: pg.Pool) {
     if (!client.accreditScoped) {
       client.accreditScoped = true;
       const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-      (client as any).query = async (...args: unknown[]) => {
+      (client as any).query = (...args: unknown[]) => {
         const tenant = currentTenant();
-        if (client.accreditTenant !== tenant) {
-          await query("select set_config('accredit.tenant_id', $1, false)", [tenant]);
-          client.accreditTenant = tenant;
+        if (client.accreditTenant === tenant) return query(...args);
+        const set = query("select set_config('accredit.tenant_id', $1, false)", [tenant]);
+        client.accreditTenant = tenant;
+        const first = args[0] as { submit?: unknown } | undefined;
+        if (first && typeof first.submit === 'function') {
+          // a cursor (streamed query) must be returned synchronously; pg runs queued queries in order,
+          // so the scope is set before the cursor's query runs
+          set.catch(() => (client.accreditTenant = undefined));
+          return query(...args);
         }
-        return query(...args);
+        return set.then(
+          () => query(...args),
+          (e) => {
+            client.accreditTenant = undefined;
+            throw e;
+          },
+        );
       };
     }
     return client;

@@ -99,6 +99,15 @@ export interface ResourceDefinition {
   /** Only `certifications:admin` tokens may change it (settings). */
   adminOnlyWrites?: boolean;
   /**
+   * Records the server provides rather than stores (query definitions from the registry, computed
+   * statistics): `get` answers them by id, `list` puts them first on the first page, and a write to
+   * one is a 409. Receives the app's services, like hooks.
+   */
+  builtIn?: {
+    get(services: any, ctx: import('../../core/context.js').RequestContext, id: string): Promise<Record<string, unknown> | undefined>;
+    list?(services: any, ctx: import('../../core/context.js').RequestContext): Promise<Record<string, unknown>[]>;
+  };
+  /**
    * A domain rule every write must pass (a status transition, …): returns why `next` may not follow
    * `old` (undefined on create), which is a 409 with that message. The rule lives in domain/.
    */

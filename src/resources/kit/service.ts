@@ -206,8 +206,22 @@ export class ResourceService {
     return new JsonText(`{${count}"Items":[${items.join(',')}]${key}}`);
   }
 
-  list(ctx: RequestContext, q: PageQuery): Promise<JsonText> {
-    return this.pageText(ctx, [], q, 'fields', q.fields, true);
+  async list(ctx: RequestContext, q: PageQuery): Promise<JsonText> {
+    const page = await this.pageText(ctx, [], q, 'fields', q.fields, true);
+    const builtIn = this.resource.def.builtIn;
+    if (!builtIn?.list || q.exclusiveStartKey) return page;
+    // built-in records lead the first page (they are few); paging keys stay those of stored records
+    const projection = parseProjection(q.fields, this.resource.projectable, 'fields');
+    const extra = (await builtIn.list(this.deps.services?.(), ctx)).map((r) => JSON.stringify(project(r as StoredRecord, projection)));
+    if (!extra.length) return page;
+    const m = /^\{"Count":(\d+),"Items":\[/.exec(page.text)!;
+    const rest = page.text.slice(m[0].length);
+    return new JsonText(`{"Count":${Number(m[1]) + extra.length},"Items":[${extra.join(',')}${rest.startsWith(']') ? '' : ','}${rest}`);
+  }
+
+  private async builtInRecord(ctx: RequestContext, id: string) {
+    const builtIn = this.resource.def.builtIn;
+    return builtIn ? builtIn.get(this.deps.services?.(), ctx, id) : undefined;
   }
 
   lookup(ctx: RequestContext, lookup: LookupSpec, value: string, q: PageQuery): Promise<JsonText> {
@@ -260,9 +274,9 @@ export class ResourceService {
 
   async get(ctx: RequestContext, id: string, q: { fields?: string } = {}) {
     const projection = parseProjection(q.fields, this.resource.projectable, 'fields');
-    const record = await this.table.get(this.deps.store.db, ctx.tenantId, id);
+    const record = (await this.table.get(this.deps.store.db, ctx.tenantId, id)) ?? ((await this.builtInRecord(ctx, id)) as StoredRecord | undefined);
     if (!record) throw notFound(this.label, id);
-    return { record: project(record, projection), version: record.sys_version };
+    return { record: project(record, projection), version: record.sys_version ?? 1 };
   }
 
   private stamp(ctx: RequestContext, via: string) {
@@ -331,6 +345,7 @@ export class ResourceService {
   /** Reads for a change: 404, then If-Match (412), then the lock (423). */
   private async current(db: Db, ctx: RequestContext, id: string, ifMatch: string | undefined, lockOnly = false) {
     const old = await this.table.get(db, ctx.tenantId, id, { forUpdate: true });
+    if (!old && (await this.builtInRecord(ctx, id))) throw new AppError('conflict', `${this.label} ${id} is provided by the server and cannot be changed`);
     if (!old) throw notFound(this.label, id);
     if (!ifMatchAllows(ifMatch, old.sys_version)) throw preconditionFailed(old.sys_version);
     if (old.sys_locked === true && !lockOnly) {
