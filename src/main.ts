@@ -1,35 +1,33 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { openStore } from './store/store.js';
 import { migrate } from './store/migrate.js';
 import { tableSpecs } from './resources/index.js';
 import { createVerifier } from './http/auth.js';
 import { buildApp } from './app.js';
+import { CliError, EXIT, exportCommand, importCommand, type Target } from './cli/transfer.js';
 
-/** The command line: `accredit serve | migrate | token`. Nothing else starts the app. */
+/**
+ * The command line: `accredit serve | migrate | token | import | export`. Nothing else starts the app.
+ * Exit codes scripts can rely on: 0 ok, 1 failure, 2 bad usage or configuration, 3 an import finished
+ * with rejected rows (the valid rows were written).
+ */
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
-const HELP = `accredit ${VERSION} — certification-management server (Rhythm Certifications API)
-
-Usage: accredit <command> [options]
-
-Commands:
-  serve                 migrate the database, then serve HTTP on HOST:PORT
-  migrate               create or update the database schema, then exit
-  token                 print a JWT signed with the configured secret
-      --tenant <id>     tenant the token may access (repeat for several; "*" = all)   [default: demo]
-      --sub <id>        subject (the user id recorded on changes)                       [default: admin]
-      --scope <scope>   certifications:read | certifications:write | certifications:admin
-      --expires <span>  lifetime, e.g. 1h, 30d                                          [default: 24h]
-
-Configuration comes from the environment (see README): DATABASE_URL, DATA_DIR, PORT, HOST, JWT_SECRET, …
-Exit codes: 0 ok, 1 failure, 2 bad usage or configuration.`;
-
-function fail(message: string, code = 1): never {
+function fail(message: string, code: number = EXIT.failure): never {
   process.stderr.write(`accredit: ${message}\n`);
   process.exit(code);
+}
+
+function config(): Config {
+  try {
+    return loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message, EXIT.usage);
+    throw e;
+  }
 }
 
 async function serve(config: Config) {
@@ -51,7 +49,7 @@ async function serve(config: Config) {
     closing = true;
     app.log.info({ signal }, 'draining in-flight requests');
     try {
-      await app.close(); // stops accepting, waits for in-flight requests
+      await app.close(); // stops accepting, waits for in-flight requests, hands background work back
       await store.close();
       process.exit(0);
     } catch (err) {
@@ -65,64 +63,85 @@ async function serve(config: Config) {
   app.log.info({ store: store.description }, 'accredit ready');
 }
 
-async function main(argv: string[]) {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(HELP + '\n');
-    return;
-  }
-  if (command === '--version') return void process.stdout.write(VERSION + '\n');
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (e) {
-    if (e instanceof ConfigError) fail(e.message, 2);
-    throw e;
-  }
-  switch (command) {
-    case 'serve':
-      if (rest.includes('--help')) return void process.stdout.write('accredit serve: migrate, then serve HTTP (see accredit --help)\n');
-      return serve(config);
-    case 'migrate': {
-      if (rest.includes('--help')) return void process.stdout.write('accredit migrate: create or update the schema of DATABASE_URL, then exit\n');
-      const store = openStore(config.databaseUrl);
+/** Where import / export talk to: a running server (--url, --token), or this database directly. */
+const targetOptions = (c: Command) =>
+  c
+    .addOption(new Option('--url <url>', 'a running server (default: work directly on DATABASE_URL)').env('ACCREDIT_URL'))
+    .addOption(new Option('--token <jwt>', 'bearer token for --url (a token with write scope for the tenant)').env('ACCREDIT_TOKEN'))
+    .option('--tenant <id>', 'the tenant', 'demo')
+    .option('--no-progress', 'no progress bar on stderr');
+
+const target = (o: { url?: string; token?: string; tenant: string }): Target =>
+  o.url ? { kind: 'remote', url: o.url.replace(/\/$/, ''), token: o.token, tenant: o.tenant } : { kind: 'direct', config: config(), tenant: o.tenant };
+
+function program(): Command {
+  const p = new Command('accredit')
+    .description(`accredit ${VERSION}: certification-management server (Rhythm Certifications API)`)
+    .version(VERSION)
+    .showHelpAfterError()
+    .addHelpText('after', '\nConfiguration comes from the environment (see README): DATABASE_URL, DATA_DIR, PORT, HOST, JWT_SECRET, …\nExit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 import finished with rejected rows.');
+
+  p.command('serve')
+    .description('migrate the database, then serve HTTP on HOST:PORT (and run the background work)')
+    .action(() => serve(config()));
+
+  p.command('migrate')
+    .description('create or update the schema of DATABASE_URL, then exit')
+    .action(async () => {
+      const c = config();
+      const store = openStore(c.databaseUrl);
       const applied = await migrate(store, tableSpecs());
       await store.close();
       process.stdout.write(`migrated ${store.description}${applied.length ? `: ${applied.join(', ')}` : ' (up to date)'}\n`);
-      return;
-    }
-    case 'token': {
-      let args;
-      try {
-        args = parseArgs({
-          args: rest,
-          options: {
-            tenant: { type: 'string', multiple: true },
-            sub: { type: 'string' },
-            scope: { type: 'string' },
-            expires: { type: 'string' },
-            help: { type: 'boolean' },
-          },
-        }).values;
-      } catch (e) {
-        fail((e as Error).message, 2);
-      }
-      if (args.help) return void process.stdout.write(HELP + '\n');
-      const verifier = createVerifier(config);
-      if (!verifier.sign) fail('JWT_JWKS_URL is set: tokens come from your identity provider, not from accredit', 2);
-      const tenants = args.tenant?.length ? args.tenant : ['demo'];
-      const token = await verifier.sign({
-        sub: args.sub ?? 'admin',
-        tenants: tenants.includes('*') ? '*' : tenants,
-        scope: args.scope,
-        expiresIn: args.expires ?? '24h',
-      });
+    });
+
+  p.command('token')
+    .description('print a JWT signed with the configured secret')
+    .option('--tenant <id...>', 'tenant(s) the token may access ("*" = all)', ['demo'])
+    .option('--sub <id>', 'subject (the user id recorded on changes)', 'admin')
+    .option('--scope <scope>', 'certifications:read | certifications:write | certifications:admin')
+    .option('--expires <span>', 'lifetime, e.g. 1h, 30d', '24h')
+    .action(async (o: { tenant: string[]; sub: string; scope?: string; expires: string }) => {
+      const verifier = createVerifier(config());
+      if (!verifier.sign) fail('JWT_JWKS_URL is set: tokens come from your identity provider, not from accredit', EXIT.usage);
+      const token = await verifier.sign({ sub: o.sub, tenants: o.tenant.includes('*') ? '*' : o.tenant, scope: o.scope, expiresIn: o.expires });
       process.stdout.write(token + '\n');
-      return;
-    }
-    default:
-      fail(`unknown command "${command}" (try accredit --help)`, 2);
-  }
+    });
+
+  targetOptions(
+    p
+      .command('import')
+      .description('load a CSV or JSON Lines file into a resource (valid rows are written, rejected rows listed)')
+      .argument('<resource>', 'resource path, e.g. certifications')
+      .argument('<file>', 'a .csv, .jsonl or .ndjson file')
+      .addOption(new Option('--format <format>', 'file format (default: from the file name)').choices(['csv', 'jsonl'])),
+  ).action(async (resource: string, file: string, o) => {
+    const code = await importCommand(target(o), resource, file, { format: o.format, progress: o.progress });
+    process.exitCode = code;
+  });
+
+  targetOptions(
+    p
+      .command('export')
+      .description('write every record of a resource as CSV or JSON Lines (to --out or standard output)')
+      .argument('<resource>', 'resource path, e.g. certifications')
+      .addOption(new Option('--format <format>', 'output format').choices(['csv', 'jsonl']).default('csv'))
+      .option('--fields <list>', 'comma-separated fields (dotted paths allowed)')
+      .option('--out <file>', 'write to this file instead of standard output'),
+  ).action(async (resource: string, o) => {
+    await exportCommand(target(o), resource, { format: o.format, fields: o.fields, out: o.out, progress: o.progress });
+  });
+
+  // usage errors (unknown command or option, missing argument) exit 2; --help and --version exit 0
+  p.exitOverride();
+  for (const c of p.commands) c.exitOverride();
+  return p;
 }
 
-main(process.argv.slice(2)).catch((e) => fail(e instanceof Error ? e.message : String(e)));
+program()
+  .parseAsync(process.argv)
+  .catch((e) => {
+    if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : EXIT.usage);
+    if (e instanceof CliError) fail(e.message, e.code);
+    fail(e instanceof Error ? e.message : String(e));
+  });
