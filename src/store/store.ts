@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { currentTenant } from './tenant-scope.js';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from 'kysely';
 
 export type DialectName = 'sqlite' | 'postgres';
 /** Records and rows are dynamic (tables come from resource definitions), so the Kysely schema is open. */
@@ -65,7 +65,21 @@ function openSqlite(file: string): Store {
     dialect: 'sqlite',
     db,
     description: `sqlite:${file}`,
-    transaction: (fn) => db.transaction().execute(fn),
+    // BEGIN IMMEDIATE takes the write lock at the start: a second process on the same file (the CLI in
+    // direct mode beside a server) then waits for it (busy_timeout) instead of failing with "database
+    // is locked" when a read transaction tries to become a write one.
+    transaction: (fn) =>
+      db.connection().execute(async (conn) => {
+        await sql`begin immediate`.execute(conn);
+        try {
+          const out = await fn(conn);
+          await sql`commit`.execute(conn);
+          return out;
+        } catch (e) {
+          await sql`rollback`.execute(conn).catch(() => {});
+          throw e;
+        }
+      }),
     close: () => db.destroy(),
   };
 }
