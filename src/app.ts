@@ -22,6 +22,9 @@ import { Lifecycle } from './services/lifecycle.js';
 import { Billing } from './services/billing.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { registerExecutionRoutes } from './http/executions.js';
+import { registerPublicRoutes } from './http/public.js';
+import { registerQueryRoutes } from './http/queries.js';
+import { registerBulkRoutes } from './http/bulk.js';
 import { createMailer } from './mail/index.js';
 
 export interface AppDeps {
@@ -131,9 +134,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   for (const r of RESOURCES) for (const f of r.refFields) appServices.resource(f.target);
 
   registerExecutionRoutes(app, appServices.executions, auth);
-  // [routes: queries]
-  // [routes: statistics and public]
-  // [routes: bulk loads and exports]
+  registerQueryRoutes(app, appServices, auth);
+  registerPublicRoutes(app, appServices, auth, { perMinute: config.publicRateLimitPerMinute });
+  await registerBulkRoutes(app, appServices, auth, { dataDir: config.dataDir, pageSizeMax: config.pageSizeMax });
 
   // Background work starts once the app is ready and stops (handing its work back) when it closes.
   const mailer = createMailer(config, store, clock, app.log);

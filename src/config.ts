@@ -17,6 +17,8 @@ export interface Config {
   pgPoolMax: number;
   /** Requests per token (or per client address without one) per minute; 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /** Requests per client address per minute to the public (token-less) registry routes; 0 turns the limit off. */
+  publicRateLimitPerMinute: number;
   /** Longest time to receive a whole request (ms). */
   requestTimeoutMs: number;
   /** Longest time one SQL statement may run on PostgreSQL (ms). */
@@ -134,6 +136,7 @@ export function loadConfig(env: Env = process.env): Config {
     pageSizeMax,
     pgPoolMax: int(env, 'PG_POOL_MAX', 10, 1, 1000),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
+    publicRateLimitPerMinute: int(env, 'PUBLIC_RATE_LIMIT_PER_MINUTE', 60, 0, 10_000_000),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
     statementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
     jwt: {

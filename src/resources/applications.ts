@@ -35,6 +35,8 @@ export const applications = defineResource({
   beforeWrite: (old, next) => applicationTransitionError(old?.status as string | undefined, next.status as string | undefined),
   // A status change queues the application notices that list the new status (in the write's transaction).
   hooks: { after: (h) => applicationStatusNotices(h) },
+  // Statistics count applications per programme and status (GET /statistics/{tenantId}/programs): an index-only scan.
+  indexes: [['program_id', 'status']],
   slug: 'applications',
   name: 'Applications',
   singular: 'application',

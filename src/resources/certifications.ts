@@ -25,7 +25,11 @@ export const certifications = defineResource({
   // Status changes follow the certification rules (active, inactive, suspended, retired), also on PUT / PATCH.
   beforeWrite: (old, next) => certificationTransitionError(old?.status as string | undefined, next.status as string | undefined),
   // The search a renewal screen and a billing run make: programme + status + expiration window.
-  indexes: [['program_id', 'status', 'expiration_date']],
+  // Statistics: counts per programme and status (the first), active ones expiring soon (the second).
+  indexes: [
+    ['program_id', 'status', 'expiration_date'],
+    ['status', 'expiration_date', 'program_id'],
+  ],
   history: ['status', 'status_reason_id', 'number', 'program_id', 'expiration_date', 'renewal_date', 'termination_date', 'grace_period_end_date', 'reinstatement_end_date', 'last_application_id'],
   slug: 'certifications',
   name: 'Certifications',

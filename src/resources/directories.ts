@@ -1,6 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, list, num, obj, oneOf, req, str } from './kit/fields.js';
-import { eligibilityCriteria } from './blocks.js';
+import { anyObject, bool, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { CERTIFICATION_STATUSES, eligibilityCriteria } from './blocks.js';
 
 /**
  * Directories: a published, configurable portal listing of certified people (the public registry
@@ -18,6 +18,8 @@ import { eligibilityCriteria } from './blocks.js';
  * - eligibility_criteria accepts properties after the visible cut as sent; age_restrictions
  *   sub-fields are designed; query_filter_rules is free-form (a rules tree whose shape is not shown).
  * - The search body is not in the reference; ours is designed.
+ * - Designed for serving the registry (src/http/public.ts, rules in src/domain/registry/): program_ids
+ *   and certification_statuses say which certifications the directory lists.
  */
 export const directories = defineResource({
   slug: 'directories',
@@ -64,6 +66,14 @@ export const directories = defineResource({
     enable_query_filter: bool(),
     // Required in the reference; only when enable_query_filter is true (conditionalRequired).
     query_filter_rules: anyObject({ description: 'rules selecting the records listed; shape not in the reference' }),
+    program_ids: designed(
+      list(ref('programs')),
+      'the programmes whose certifications the directory lists; absent or empty = every programme',
+    ),
+    certification_statuses: designed(
+      list(oneOf(CERTIFICATION_STATUSES)),
+      'the certification statuses the directory lists; absent or empty = active only',
+    ),
   },
   conditionalRequired: [
     { field: 'custom_search_results_template', when: { enable_custom_search_results_template: true } },
@@ -84,7 +94,12 @@ export const directories = defineResource({
     'is_public=true opens it to anonymous users; otherwise enable_eligibility_criteria + eligibility_criteria restrict who may view it (members by type, package or status, section, chapter and committee members, certificants of given programmes, status, organization and age restrictions).',
     'Rendering: custom_search_results_template, directory_entry_mode + custom_directory_entry_template. Radius search: distance from a postal-code field with fixed radius choices. enable_query_filter + query_filter_rules restrict which records appear (else a default filter); enable_messaging lets users contact listed people.',
     'The five toggle-bound objects/templates are required in the reference; we require each only when its toggle is on (for the entry template: directory_entry_mode "custom").',
-    'Same schema as the Membership API\'s Directories. The public directory-search endpoint is not in the reference; serving it belongs to the domain issue.',
-    'Designed: age_restrictions sub-fields, the open tail of eligibility_criteria, the free-form query_filter_rules, the search body.',
+    'Same schema as the Membership API\'s Directories. The public directory-search endpoint is not in the reference; ours is designed (below).',
+    'Designed: age_restrictions sub-fields, the open tail of eligibility_criteria, the free-form query_filter_rules, the search body, program_ids and certification_statuses.',
+    'Served: a directory lists certifications (holder data is copied onto each one): those of program_ids (default every programme) in certification_statuses (default active). A directory with is_public is searched without a token at GET /public/directories/{tenantId}/{id}/search?<criterion>=<value>; any directory with a token (read scope) at GET /directories/{tenantId}/{id}/entries. A directory that is not public is a 404 on the public route.',
+    'Criteria are the searchable_fields names (strings: case-insensitive contains; number: exact whole number; status, program_id and dates: exact). Entries show the certificate number and programme plus the searchable and additional fields, and nothing else; only registry fields can be published (name, first_name, last_name, certificate_name, job_title, city, state, country, email_address, number, program_id, status, certification_date, expiration_date, renewal_date), other names are ignored. An e-mail address appears only when email_address is listed.',
+    'display_mode "search" (the default) needs at least one criterion; "list" lists every entry, paged.',
+    'With enable_eligibility_criteria, the criteria about certifications narrow the entries: certificants + certification_options.program_ids (those programmes) and enable_status_restriction + status_restrictions (those certification statuses). Criteria about members, committees, organizations and age are not evaluated (this server has no membership data): the token is the gate.',
+    'Not served yet: custom templates, radius search, messaging and query_filter_rules are stored but not applied.',
   ],
 });

@@ -3,16 +3,22 @@ import { anyObject, bool, designed, list, str } from './kit/fields.js';
 
 /**
  * Query Definitions: the queryable data types of the Certifications app, i.e. what a saved query can
- * select, filter and sort on (primary table, context, fields, default output and sort). Clients read
- * them here and run queries through Rhythm's System API. Fields are inferred by the reference
- * catalog from the System API's query-type description response; their item shapes are not described.
+ * select, filter and sort on (primary table, context, fields, default output and sort). Fields are
+ * inferred by the reference catalog from the System API's query-type description response; their item
+ * shapes are not described.
  *
  * Our choices:
+ * - One definition per resource is built in: generated from the registry (src/queries/definitions.ts:
+ *   each resource's record schema and table), served by get (its id is the resource slug) and first on
+ *   the list, and refused on write (409). They are what POST /queries/{tenantId}/run/{queryType}/…
+ *   runs against (src/http/queries.ts).
+ * - A built-in field is { name (dotted path), type (string, number, integer, boolean, date, date-time,
+ *   array, object), label, description?, enum?, item_type? (arrays), sortable }.
  * - context, common_table_expressions[] and fields[] are free-form objects (no sub-fields are known).
  * - services, default_output_fields and default_sort_fields are arrays of unstated items; we read
  *   them as names (service names, field paths) and type them as strings.
  * - The reference shows only list and get (definitions are shipped with the app); we serve the full
- *   standard set so a tenant can add definitions, but executing a query is not part of this resource.
+ *   standard set so a tenant can store definitions of its own, but only the built-in ones can be run.
  */
 export const queryDefinitions = defineResource({
   slug: 'queryDefinitions',
@@ -33,6 +39,12 @@ export const queryDefinitions = defineResource({
     default_output_fields: designed(list(str()), 'items not described; read as field paths'),
     default_sort_fields: designed(list(str()), 'items not described; read as field paths'),
   },
+  // The registry's definitions, one per resource. Imported on first use: definitions.ts reads the
+  // registry (resources/index.ts), which imports this file, so a static import would be a cycle.
+  builtIn: {
+    get: async (_services, _ctx, id) => (await import('../queries/definitions.js')).queryDefinition(id),
+    list: async () => (await import('../queries/definitions.js')).queryDefinitionList(),
+  },
   search: {
     ids: search.ids(),
     name: search.contains('name'),
@@ -43,8 +55,10 @@ export const queryDefinitions = defineResource({
     'Describes queryable resources: what a saved query over this app can select, filter and sort on. Saved queries, favourites and delivery schedules live in Rhythm\'s Platform API, not here.',
     'Field list from the System API\'s query-type description (GET /queries/{tenantId}/public/description/{queryType}): id, name, description, primary_table, context, perform_custom_resolution_logic, common_table_expressions, services, fields, default_output_fields, default_sort_fields.',
     'perform_custom_resolution_logic: the owning microservice post-processes the query before it is resolved.',
-    'Queries are executed asynchronously in the System API (start, poll describe, download; output formats excel, excelUnformatted, csv, json); that is outside this resource.',
-    'The reference shows only list and get; create, update, patch, delete, search and batch are served as for every resource (whether the real API has them is unknown).',
+    'Built in: one definition per resource (id = the resource slug, e.g. certifications), generated from the resource definitions; get and list serve them (first on the first page), and a write to one is a 409. Fields are dotted paths with a type (string, number, integer, boolean, date, date-time, array, object), a label, and enum / item_type where they apply.',
+    'Operators by field type: string: equals, not_equals, contains, not_contains, starts_with, ends_with, greater_than(_or_equal), less_than(_or_equal), between, in, not_in, is_empty, is_not_empty; number, integer, date, date-time: the same without the text ones; boolean: equals, not_equals, in, not_in, is_empty, is_not_empty; array: contains, not_contains (an item), is_empty, is_not_empty; object and arrays of objects: is_empty, is_not_empty.',
+    'Queries are executed asynchronously, as in the System API: POST /queries/{tenantId}/run/{queryType}/{json|csv} starts one, GET /queries/{tenantId}/describe/{id} tells its status, row count and size, GET /queries/{tenantId}/result/{id} streams the rows. Output formats here: json and csv (the System API also has excel, excelUnformatted).',
+    'The reference shows only list and get; create, update, patch, delete, search and batch are served as for every resource (whether the real API has them is unknown). Stored definitions are listed after the built-in ones but are not runnable.',
     'The item types of services, default_output_fields and default_sort_fields are not described; we take them as strings (names / field paths), the doubtful part of this schema.',
   ],
 });

@@ -1,22 +1,40 @@
+import type { TSchema } from '@sinclair/typebox';
 import { defineResource, search } from './kit/define.js';
-import { date, dateTime, designed, int, obj, ref, str } from './kit/fields.js';
+import { date, dateTime, designed, int, list, obj, ref, str } from './kit/fields.js';
+import { APPLICATION_STATUSES, CERTIFICATION_STATUSES } from './blocks.js';
+import { BILLING_RUN_STATUSES } from './billingRuns.js';
+import { billingRunActions } from './billingRunActions.js';
+import { countKey, statisticsBuiltIn } from '../services/statistics.js';
 
 /**
  * Statistics: computed counts of certifications and applications per programme and status, the
- * figures of the Certifications dashboard. Read-only: the reference shows only GET by id; the server
- * computes these records and clients read them. The reference shows nothing of the schema, so what a
- * statistic returns is designed.
+ * figures of the Certifications dashboard, and of billing runs and their actions. The reference shows
+ * only GET by id and nothing of the schema, so what a statistic returns is designed.
  *
  * Our choices:
- * - One record per programme (program_id) plus one for the whole tenant (no program_id), each with the
- *   moment it was computed (as_of).
- * - Counts are grouped in objects by the status enums of Certifications and Applications, plus an
- *   expiring-soon block for renewal planning.
- * - The standard write routes exist in the kit; the computation and refusing client writes are left
- *   to the domain issue.
+ * - Two records are computed by the server on every read (built-in, see services/statistics.ts):
+ *   `programs` (the tenant's figures at the top level, one figure set per programme in `programs`)
+ *   and `billing` (billing runs by status, their actions by status and by type). Writing to them is a
+ *   409. They are live counts over indexed columns, cheap enough for every dashboard load.
+ * - Counts are grouped in objects keyed by the status enums of Certifications, Applications, Billing
+ *   Runs and Billing Run Actions (spaces as underscores), each with its total, plus an expiring-soon
+ *   block for renewal planning.
+ * - Other records (e.g. period snapshots a client computes) can still be stored through the standard
+ *   routes; the schema keeps the per-programme and period fields for them.
  */
 const count = () => int({ minimum: 0 });
-const why = 'computed figures; the reference publishes no schema';
+/** `{ total, <status>: n, … }` for the values of a status enum. */
+const counts = (values: readonly string[]) => obj({ total: count(), ...Object.fromEntries(values.map((v) => [countKey(v), count()])) });
+const byValue = (values: readonly string[]) => obj(Object.fromEntries(values.map((v) => [countKey(v), count()])));
+const enumOf = (s: TSchema) => ((s as { enum?: string[] }).enum ?? []) as string[];
+const certificationCounts = () => counts(CERTIFICATION_STATUSES);
+const applicationCounts = () => counts(APPLICATION_STATUSES);
+const expiringCounts = () =>
+  obj({
+    next_30_days: count(),
+    next_60_days: count(),
+    next_90_days: count(),
+  });
 
 export const statistics = defineResource({
   slug: 'statistics',
@@ -24,42 +42,30 @@ export const statistics = defineResource({
   singular: 'statistic',
   typeName: 'Statistic',
   table: 'statistics',
-  coverage: 'designed: the reference shows only a read by id; computed, read-only counts per programme',
+  coverage: 'designed: the reference shows only a read by id; computed counts per programme (programs) and of billing (billing)',
   fields: {
     program_id: designed(ref('programs'), 'programme counted; absent for the whole tenant'),
     name: designed(str(), 'label of the figure set (programme name or "All programs")'),
     as_of: designed(dateTime(), 'when the counts were computed'),
-    certifications: designed(
-      obj({
-        total: count(),
-        active: count(),
-        inactive: count(),
-        suspended: count(),
-        retired: count(),
-      }),
-      'certifications by status',
+    certifications: designed(certificationCounts(), 'certifications by status'),
+    applications: designed(applicationCounts(), 'applications by status (an application without a status counts as draft)'),
+    expiring: designed(expiringCounts(), 'active certifications whose expiration_date is from today to today + 30 / 60 / 90 days (renewal planning)'),
+    programs: designed(
+      list(
+        obj({
+          program_id: ref('programs'),
+          name: str(),
+          certifications: certificationCounts(),
+          expiring: expiringCounts(),
+          applications: applicationCounts(),
+        }),
+      ),
+      'the `programs` statistic: the same figures per programme (every programme of the tenant, by name)',
     ),
-    applications: designed(
-      obj({
-        total: count(),
-        draft: count(),
-        missing_requirements: count(),
-        pending_approval: count(),
-        approved: count(),
-        rejected: count(),
-        activated: count(),
-        withdrawn: count(),
-        expired: count(),
-      }),
-      'applications by status',
-    ),
-    expiring: designed(
-      obj({
-        next_30_days: count(),
-        next_60_days: count(),
-        next_90_days: count(),
-      }),
-      'active certifications expiring soon (renewal planning)',
+    billing_runs: designed(obj({ total: count(), by_status: byValue(BILLING_RUN_STATUSES) }), 'the `billing` statistic: billing runs by status'),
+    billing_run_actions: designed(
+      obj({ total: count(), by_status: byValue(enumOf(billingRunActions.def.fields.status!)), by_type: byValue(enumOf(billingRunActions.def.fields.type!)) }),
+      'the `billing` statistic: billing run actions by status and by type',
     ),
     period_start: designed(date(), 'first day of the period the new_* counts cover'),
     period_end: designed(date(), 'last day of the period the new_* counts cover'),
@@ -74,9 +80,12 @@ export const statistics = defineResource({
     as_of: search.range('as_of'),
   },
   lookups: [{ segment: 'program', field: 'program_id', summary: 'Read the statistics of a programme' }],
+  // GET /statistics/{tenantId}/programs and /billing: computed on each read; writes to them are a 409.
+  builtIn: statisticsBuiltIn,
   notes: [
-    'Computed and read-only: the reference shows only GET /statistics/{tenantId}/{id}; the server computes the records and the domain issue refuses client writes.',
-    'The schema is designed: one record per programme (program_id) and one for the tenant (no program_id), with certifications by status, applications by status, certifications expiring in 30/60/90 days, and period counts (new, renewed, reinstated, terminated).',
-    'as_of tells when the figures were computed; they are a snapshot, not live counts.',
+    'GET /statistics/{tenantId}/programs: certifications by status, active certifications expiring in the next 30/60/90 days (expiration_date from today to today + N, inclusive, by the server clock in UTC) and applications by status, for the tenant (top level) and per programme (`programs`, every programme of the tenant sorted by name, zeros included).',
+    'GET /statistics/{tenantId}/billing: billing runs by status (billing_runs) and billing run actions by status and by type (billing_run_actions); status and type values are the keys, spaces written as underscores.',
+    'Both are computed on every read with GROUP BY counts over indexed columns (index-only scans, measured by bench/statistics.ts); as_of is the moment they were computed. They come first in the list; PUT, PATCH or DELETE on them is a 409.',
+    'The schema is designed (the reference shows only GET by id). The per-programme (program_id) and period fields (period_start, period_end, new_certifications, renewals, reinstatements, terminations) remain for records a client stores itself through the standard routes.',
   ],
 });

@@ -181,6 +181,47 @@ const MIGRATIONS: Migration[] = [
       if (dialect === 'postgres') for (const t of ['outbox', 'billed_items']) await protectTable(db, t);
     },
   },
+  {
+    id: 6,
+    name: 'bulk_loads',
+    async up(db, dialect) {
+      // A bulk load: its uploaded file, its counters and the last data row committed (a resumed load
+      // continues after it). Counters, rejected rows and the records a chunk writes commit together.
+      await db.schema
+        .createTable('bulk_loads')
+        .ifNotExists()
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('resource', 'text', (c) => c.notNull())
+        .addColumn('format', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('source_file', 'text', (c) => c.notNull())
+        .addColumn('file_name', 'text', (c) => c.notNull())
+        .addColumn('file_bytes', 'bigint', (c) => c.notNull())
+        .addColumn('execution_id', 'text')
+        .addColumn('rows_read', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('rows_written', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('rows_rejected', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('rows_unchanged', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addColumn('error', 'text')
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('bulk_loads_pk', ['tenant_id', 'id'])
+        .execute();
+      // The rows a load rejected, with their field errors (a JSON array), in row order.
+      await db.schema
+        .createTable('bulk_load_errors')
+        .ifNotExists()
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('load_id', 'text', (c) => c.notNull())
+        .addColumn('row_no', 'integer', (c) => c.notNull())
+        .addColumn('errors', sql.raw(jsonType(dialect)), (c) => c.notNull())
+        .addPrimaryKeyConstraint('bulk_load_errors_pk', ['tenant_id', 'load_id', 'row_no'])
+        .execute();
+      if (dialect === 'postgres') for (const t of ['bulk_loads', 'bulk_load_errors']) await protectTable(db, t);
+    },
+  },
 ];
 
 const SQL_TYPE: Record<DialectName, Record<ColumnType, string>> = {
@@ -227,7 +268,7 @@ async function protectTable(db: Db, table: string): Promise<void> {
   }
 }
 
-const FIXED_TENANT_TABLES = ['executions', 'refs', 'idempotency_keys', 'counters', 'history', 'outbox', 'billed_items'];
+const FIXED_TENANT_TABLES = ['executions', 'refs', 'idempotency_keys', 'counters', 'history', 'outbox', 'billed_items', 'bulk_loads', 'bulk_load_errors'];
 
 export async function syncTable(db: Db, dialect: DialectName, spec: TableSpec): Promise<void> {
   const have = await existingColumns(db, dialect, spec.name);

@@ -42274,6 +42274,978 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/queries/{tenantId}/run/{queryType}/{outputFormat}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run a query (asynchronous): criteria, output fields, sort, limit, offset over one query type
+         * @description Checks the query (400 naming the field: an unknown field or operator, a value of the wrong type) and starts it. Poll describe_url until status is SUCCEEDED, then GET result_url.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenantId: string;
+                    /** @description a query definition id (resource slug) */
+                    queryType: string;
+                    outputFormat: "json" | "csv";
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description all = AND, any = OR, both = (all) AND (any); up to 10 groups deep and 200 conditions */
+                        criteria?: {
+                            all?: unknown[];
+                            any?: unknown[];
+                        };
+                        /** @description default: the definition's default_output_fields */
+                        output_fields?: string[];
+                        /** @description default: id; id always ends the order */
+                        sort_fields?: (string | {
+                            field: string;
+                            /** @enum {string} */
+                            direction?: "asc" | "desc";
+                        })[];
+                        /** @default 1000000 */
+                        limit?: number;
+                        /** @default 0 */
+                        offset?: number;
+                        name?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            query_type: string;
+                            output_format: string;
+                            status: "RUNNING" | "SUCCEEDED" | "FAILED";
+                            /** @description also readable (with progress) at GET /executions/{tenantId}/{executionArn} */
+                            executionArn: string;
+                            describe_url: string;
+                            result_url: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/queries/{tenantId}/describe/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Status, row count and size of a query run, and where to get its result */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenantId: string;
+                    /** @description the id run answered */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            query_type: string;
+                            output_format: string;
+                            status: "RUNNING" | "SUCCEEDED" | "FAILED";
+                            row_count: number | null;
+                            /** @description bytes of the rendered output, as counted by the run */
+                            size_bytes: number | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            completed_at: string | null;
+                            result_url: string;
+                            error: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/queries/{tenantId}/result/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The rows of a query run, streamed as JSON ({"Items":[…],"Count":n}) or CSV (header row of the output fields)
+         * @description 409 while the run is RUNNING or when it FAILED. The rows are read when downloaded, in the query order.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenantId: string;
+                    /** @description the id run answered */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                        "text/csv": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                        "text/csv": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                        "text/csv": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                        "text/csv": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                        "text/csv": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/directories/{tenantId}/{id}/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search a public directory (no token)
+         * @description Query parameters are the directory's searchable field names (strings: case-insensitive contains; number: exact; status, program_id and dates: exact), plus limit and exclusiveStartKey. Entries show the certificate number and programme and the directory's published fields only. A directory that is not public is a 404. Limited per client address (429 with Retry-After).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description page size (default 20, at most 100) */
+                    limit?: string;
+                    /** @description LastEvaluatedKey of the previous page */
+                    exclusiveStartKey?: string;
+                };
+                header?: never;
+                path: {
+                    tenantId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            Count: number;
+                            Items: {
+                                program: {
+                                    id: string;
+                                    name?: string;
+                                };
+                                /** @description certificate number */
+                                number: number;
+                                /** @description when the directory publishes it */
+                                name?: string;
+                                /** @description when the directory publishes it */
+                                first_name?: string;
+                                /** @description when the directory publishes it */
+                                last_name?: string;
+                                /** @description when the directory publishes it */
+                                certificate_name?: string;
+                                /** @description when the directory publishes it */
+                                job_title?: string;
+                                /** @description when the directory publishes it */
+                                city?: string;
+                                /** @description when the directory publishes it */
+                                state?: string;
+                                /** @description when the directory publishes it */
+                                country?: string;
+                                /** @description when the directory publishes it */
+                                email_address?: string;
+                                /** @description when the directory publishes it */
+                                status?: string;
+                                /** @description when the directory publishes it */
+                                certification_date?: string;
+                                /** @description when the directory publishes it */
+                                expiration_date?: string;
+                                /** @description when the directory publishes it */
+                                renewal_date?: string;
+                            }[];
+                            LastEvaluatedKey?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/public/verify/{tenantId}/{programId}/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Is certificate number N of a programme valid today? (no token)
+         * @description The holder's name, the status, the certification and expiration dates and whether the certification is in its grace period. valid: active and today is on or before the grace period end (or the expiration date). An unknown number or programme is a 404 with valid: false. Limited per client address (429 with Retry-After).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenantId: string;
+                    programId: string;
+                    /** @description the certificate number */
+                    number: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description active, and today is on or before its expiration date or the end of its grace period */
+                            valid: boolean;
+                            /**
+                             * Format: date
+                             * @description the day the answer is about (server clock, UTC)
+                             */
+                            checked_on: string;
+                            program: {
+                                id: string;
+                                name?: string;
+                            };
+                            number: number;
+                            holder: {
+                                name: string;
+                            };
+                            status: string;
+                            certification_date?: string;
+                            expiration_date?: string;
+                            in_grace_period: boolean;
+                            grace_period_end_date?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            statusCode: number;
+                            error: string;
+                            code: string;
+                            message: string;
+                            /** @enum {boolean} */
+                            valid: false;
+                            requestId: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/directories/{tenantId}/{id}/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search a directory's entries (public or not), its eligibility criteria applied
+         * @description As GET /public/directories/{tenantId}/{id}/search, for any directory of the tenant, with a token. With enable_eligibility_criteria, certificants + certification_options.program_ids and enable_status_restriction + status_restrictions narrow the entries; criteria about members, committees, organizations and age are not evaluated.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description page size (default 20, at most 100) */
+                    limit?: string;
+                    /** @description LastEvaluatedKey of the previous page */
+                    exclusiveStartKey?: string;
+                };
+                header?: never;
+                path: {
+                    tenantId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            Count: number;
+                            Items: {
+                                program: {
+                                    id: string;
+                                    name?: string;
+                                };
+                                /** @description certificate number */
+                                number: number;
+                                /** @description when the directory publishes it */
+                                name?: string;
+                                /** @description when the directory publishes it */
+                                first_name?: string;
+                                /** @description when the directory publishes it */
+                                last_name?: string;
+                                /** @description when the directory publishes it */
+                                certificate_name?: string;
+                                /** @description when the directory publishes it */
+                                job_title?: string;
+                                /** @description when the directory publishes it */
+                                city?: string;
+                                /** @description when the directory publishes it */
+                                state?: string;
+                                /** @description when the directory publishes it */
+                                country?: string;
+                                /** @description when the directory publishes it */
+                                email_address?: string;
+                                /** @description when the directory publishes it */
+                                status?: string;
+                                /** @description when the directory publishes it */
+                                certification_date?: string;
+                                /** @description when the directory publishes it */
+                                expiration_date?: string;
+                                /** @description when the directory publishes it */
+                                renewal_date?: string;
+                            }[];
+                            LastEvaluatedKey?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/bulkLoads/{tenantId}/{resource}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Load a CSV or JSON Lines file into a resource, in the background
+         * @description The body is the file itself (text/csv with a header row of field names, dotted for nested fields, `;` between the items of a list; or application/x-ndjson, one JSON object per line). Each row is validated and written like a create; a row with a sys_external_id that names an existing record replaces it when it differs (rows_unchanged when not). Answers 202 at once; follow the load with GET /bulkLoads/{tenantId}/{id} and its rejected rows with …/errors. An id column is refused (400).
+         */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description default: from the Content-Type */
+                    format?: "csv" | "jsonl";
+                    /** @description the name of the file, stamped on every record as sys_bulk_load_source_file */
+                    source_file?: string;
+                };
+                header?: never;
+                path: {
+                    tenantId: string;
+                    resource: string;
+                };
+                cookie?: never;
+            };
+            /** @description the file (CSV or JSON Lines) */
+            requestBody: {
+                content: {
+                    "text/csv": string;
+                    "application/x-ndjson": string;
+                    "application/jsonl": string;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            resource: string;
+                            status: "queued" | "running" | "completed" | "failed";
+                            source_file: string;
+                            rows_read: number;
+                            rows_written: number;
+                            rows_rejected: number;
+                            rows_unchanged: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/bulkLoads/{tenantId}/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Status and counters of a bulk load */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenantId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            resource: string;
+                            status: "queued" | "running" | "completed" | "failed";
+                            source_file: string;
+                            rows_read: number;
+                            rows_written: number;
+                            rows_rejected: number;
+                            rows_unchanged: number;
+                            /**
+                             * Format: date-time
+                             * @description when the load was accepted
+                             */
+                            started_at: string;
+                            /** Format: date-time */
+                            finished_at?: string;
+                            /** @description why a failed load failed (rows rejected one by one are in /errors, not here) */
+                            error?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/bulkLoads/{tenantId}/{id}/errors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The rows a bulk load rejected, in row order, with the reason for each field */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description page size (default 100) */
+                    limit?: string;
+                    /** @description LastEvaluatedKey of the previous page */
+                    exclusiveStartKey?: string;
+                };
+                header?: never;
+                path: {
+                    tenantId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            Items: {
+                                /** @description data row number, from 1 (the CSV header is not a row) */
+                                row: number;
+                                errors: {
+                                    field: string;
+                                    reason: string;
+                                }[];
+                            }[];
+                            LastEvaluatedKey?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/exports/{tenantId}/{resource}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every record of a resource as CSV or JSON Lines, streamed in id order
+         * @description CSV: a header row of field names (nested fields dotted, lists of scalars joined with `;`, other lists and free-form objects as JSON text). By default every field of the resource and sys_external_id, without id: what a bulk load takes back. `fields` chooses the columns (id and sys_* fields may be named).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description default csv */
+                    format?: "csv" | "jsonl";
+                    /** @description comma-separated fields (dotted paths allowed); default: every field and sys_external_id */
+                    fields?: string;
+                };
+                header?: never;
+                path: {
+                    tenantId: string;
+                    resource: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -42358,6 +43330,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a activity; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ActivityInput: {
@@ -42434,6 +43408,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a activity reg process; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ActivityRegProcessInput: {
@@ -42507,6 +43483,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a activity type; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ActivityTypeInput: {
@@ -42603,6 +43581,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a app reference process; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         AppReferenceProcessInput: {
@@ -42670,6 +43650,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a app reference type; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         AppReferenceTypeInput: {
@@ -42711,6 +43693,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a app status reason; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         AppStatusReasonInput: {
@@ -42844,6 +43828,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a application fee; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ApplicationFeeInput: {
@@ -42999,6 +43985,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a application notice; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ApplicationNoticeInput: {
@@ -43106,6 +44094,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a application process; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ApplicationProcessInput: {
@@ -43218,6 +44208,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a application reference; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ApplicationReferenceInput: {
@@ -43349,6 +44341,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a application; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ApplicationInput: {
@@ -43481,6 +44475,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a billing run action; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         BillingRunActionInput: {
@@ -43700,6 +44696,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a billing run; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         BillingRunInput: {
@@ -44104,6 +45102,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a billing template; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         BillingTemplateInput: {
@@ -44405,6 +45405,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a certification; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         CertificationInput: {
@@ -44554,6 +45556,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a coupon; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         CouponInput: {
@@ -44767,6 +45771,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a course fee; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         CourseFeeInput: {
@@ -44943,6 +45949,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a course instructor; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         CourseInstructorInput: {
@@ -45126,6 +46134,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a course offering; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         CourseOfferingInput: {
@@ -45377,6 +46387,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a course reg process; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         CourseRegProcessInput: {
@@ -45548,6 +46560,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a course registration; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         CourseRegistrationInput: {
@@ -45645,6 +46659,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a course type; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         CourseTypeInput: {
@@ -45702,6 +46718,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a course; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         CourseInput: {
@@ -45762,6 +46780,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a credit type; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         CreditTypeInput: {
@@ -45835,6 +46855,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a credit; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         CreditInput: {
@@ -45972,6 +46994,8 @@ export interface components {
             query_filter_rules?: {
                 [key: string]: unknown;
             };
+            program_ids?: string[];
+            certification_statuses?: ("active" | "inactive" | "suspended" | "retired")[];
             /** Format: date-time */
             readonly sys_created_at?: string;
             readonly sys_created_by_id?: string;
@@ -45990,6 +47014,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a directory; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         DirectoryInput: {
@@ -46073,6 +47099,8 @@ export interface components {
             query_filter_rules?: {
                 [key: string]: unknown;
             };
+            program_ids?: string[];
+            certification_statuses?: ("active" | "inactive" | "suspended" | "retired")[];
         } & (unknown & unknown & unknown & unknown & unknown);
         DirectorySearch: {
             ids?: string[];
@@ -46141,6 +47169,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a exam fee; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ExamFeeInput: {
@@ -46239,6 +47269,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a exam notice; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ExamNoticeInput: {
@@ -46405,6 +47437,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a exam offering; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ExamOfferingInput: {
@@ -46633,6 +47667,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a exam reg process; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ExamRegProcessInput: {
@@ -46810,6 +47846,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a exam registration; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ExamRegistrationInput: {
@@ -46936,6 +47974,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a exam site; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ExamSiteInput: {
@@ -47017,6 +48057,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a exam; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ExamInput: {
@@ -47169,6 +48211,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a expiration rule set; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ExpirationRuleSetInput: {
@@ -47388,6 +48432,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a fee; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         FeeInput: {
@@ -47537,6 +48583,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a instructor; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         InstructorInput: {
@@ -47605,6 +48653,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a license type; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         LicenseTypeInput: {
@@ -47673,6 +48723,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a notice; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         NoticeInput: {
@@ -47765,6 +48817,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a profile; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ProfileInput: {
@@ -47837,6 +48891,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a program group; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ProgramGroupInput: {
@@ -47911,6 +48967,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a program; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ProgramInput: {
@@ -47990,6 +49048,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a project type; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         ProjectTypeInput: {
@@ -48047,6 +49107,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a query definition; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         QueryDefinitionInput: {
@@ -48119,6 +49181,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a recurring billing run; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         RecurringBillingRunInput: {
@@ -48213,6 +49277,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a settings record; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         SettingInput: {
@@ -48288,6 +49354,71 @@ export interface components {
                 next_60_days?: number;
                 next_90_days?: number;
             };
+            programs?: {
+                program_id?: string;
+                name?: string;
+                certifications?: {
+                    total?: number;
+                    active?: number;
+                    inactive?: number;
+                    suspended?: number;
+                    retired?: number;
+                };
+                expiring?: {
+                    next_30_days?: number;
+                    next_60_days?: number;
+                    next_90_days?: number;
+                };
+                applications?: {
+                    total?: number;
+                    draft?: number;
+                    missing_requirements?: number;
+                    pending_approval?: number;
+                    approved?: number;
+                    rejected?: number;
+                    activated?: number;
+                    withdrawn?: number;
+                    expired?: number;
+                };
+            }[];
+            billing_runs?: {
+                total?: number;
+                by_status?: {
+                    cancelled?: number;
+                    completed?: number;
+                    draft?: number;
+                    error?: number;
+                    preprocessing?: number;
+                    ready_for_execution?: number;
+                    running?: number;
+                    scheduled?: number;
+                    scheduled_for_execution?: number;
+                    timed_out?: number;
+                };
+            };
+            billing_run_actions?: {
+                total?: number;
+                by_status?: {
+                    pending?: number;
+                    processing?: number;
+                    processing_order?: number;
+                    completed?: number;
+                    payment_failure?: number;
+                    error?: number;
+                    excluded?: number;
+                    no_longer_eligible?: number;
+                    expiration_date_changed?: number;
+                };
+                by_type?: {
+                    send_renewal_reminder?: number;
+                    activate_application?: number;
+                    drop_certification?: number;
+                    bill_training_provider?: number;
+                    send_application_reminder?: number;
+                    expire_application?: number;
+                    forecast_renewal?: number;
+                };
+            };
             /** Format: date */
             period_start?: string;
             /** Format: date */
@@ -48314,6 +49445,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a statistic; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         StatisticInput: {
@@ -48343,6 +49476,71 @@ export interface components {
                 next_30_days?: number;
                 next_60_days?: number;
                 next_90_days?: number;
+            };
+            programs?: {
+                program_id?: string;
+                name?: string;
+                certifications?: {
+                    total?: number;
+                    active?: number;
+                    inactive?: number;
+                    suspended?: number;
+                    retired?: number;
+                };
+                expiring?: {
+                    next_30_days?: number;
+                    next_60_days?: number;
+                    next_90_days?: number;
+                };
+                applications?: {
+                    total?: number;
+                    draft?: number;
+                    missing_requirements?: number;
+                    pending_approval?: number;
+                    approved?: number;
+                    rejected?: number;
+                    activated?: number;
+                    withdrawn?: number;
+                    expired?: number;
+                };
+            }[];
+            billing_runs?: {
+                total?: number;
+                by_status?: {
+                    cancelled?: number;
+                    completed?: number;
+                    draft?: number;
+                    error?: number;
+                    preprocessing?: number;
+                    ready_for_execution?: number;
+                    running?: number;
+                    scheduled?: number;
+                    scheduled_for_execution?: number;
+                    timed_out?: number;
+                };
+            };
+            billing_run_actions?: {
+                total?: number;
+                by_status?: {
+                    pending?: number;
+                    processing?: number;
+                    processing_order?: number;
+                    completed?: number;
+                    payment_failure?: number;
+                    error?: number;
+                    excluded?: number;
+                    no_longer_eligible?: number;
+                    expiration_date_changed?: number;
+                };
+                by_type?: {
+                    send_renewal_reminder?: number;
+                    activate_application?: number;
+                    drop_certification?: number;
+                    bill_training_provider?: number;
+                    send_application_reminder?: number;
+                    expire_application?: number;
+                    forecast_renewal?: number;
+                };
             };
             /** Format: date */
             period_start?: string;
@@ -48386,6 +49584,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a status reason; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         StatusReasonInput: {
@@ -48452,6 +49652,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a testing facility; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         TestingFacilityInput: {
@@ -48543,6 +49745,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a training location; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         TrainingLocationInput: {
@@ -48627,6 +49831,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a training prov program; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         TrainingProvProgramInput: {
@@ -48704,6 +49910,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a training provider; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         TrainingProviderInput: {
@@ -48791,6 +49999,8 @@ export interface components {
             readonly sys_bulk_load_at?: string;
             readonly sys_bulk_load_record_no?: number;
             readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
         };
         /** @description the fields of a invoice; id and sys_* fields are set by the server (sys_* in a body are ignored) */
         InvoiceInput: {

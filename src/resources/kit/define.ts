@@ -106,6 +106,8 @@ export interface ResourceDefinition {
   builtIn?: {
     get(services: any, ctx: import('../../core/context.js').RequestContext, id: string): Promise<Record<string, unknown> | undefined>;
     list?(services: any, ctx: import('../../core/context.js').RequestContext): Promise<Record<string, unknown>[]>;
+    /** Whether `id` is a built-in record, without computing it: a write asks inside its transaction (on SQLite a query outside it would wait for the transaction's own connection). */
+    has?(id: string): boolean;
   };
   /**
    * A domain rule every write must pass (a status transition, …): returns why `next` may not follow
@@ -144,7 +146,19 @@ export const SYS_FIELDS: Record<string, TSchema> = {
   sys_bulk_load_at: dateTime({ readOnly: true }),
   sys_bulk_load_record_no: int({ readOnly: true }),
   sys_bulk_load_source_file: str({ readOnly: true }),
+  sys_external_id: str({
+    readOnly: true,
+    maxLength: 256,
+    description: 'the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it',
+  }),
 };
+/**
+ * Every resource table gets an extracted, indexed column for sys_external_id (tenant_id,
+ * f_sys_external_id, id): bulk loads match the rows of a re-run to existing records on it. Being an
+ * extracted column, it is written with the record by every insert and update (the kit keeps sys_*
+ * fields across updates), so it cannot drift from the record as a side table could.
+ */
+export const EXTERNAL_ID_COLUMN: IndexedColumn = { name: columnName(['sys_external_id']), path: ['sys_external_id'], type: 'text' };
 export const isSysField = (name: string) => name.startsWith('sys_');
 
 export interface Resource {
@@ -309,6 +323,7 @@ export function defineResource(def: ResourceDefinition): Resource {
     }
   }
   for (const l of def.lookups ?? []) addColumn(l.field, `lookup ${l.segment}`);
+  columns.set(EXTERNAL_ID_COLUMN.name, EXTERNAL_ID_COLUMN);
   const searchSchema = Type.Object(
     Object.fromEntries(Object.entries(searchProps).map(([k, s]) => [k, Type.Optional(s)])),
     { additionalProperties: false },

@@ -1,0 +1,155 @@
+import { sql } from 'kysely';
+import type { FieldError } from '../core/errors.js';
+import type { Db, DialectName } from '../store/store.js';
+import { EXTERNAL_ID_COLUMN } from '../resources/kit/define.js';
+import type { StoredRecord } from '../store/records.js';
+
+/**
+ * SQL of bulk loads (tables of migration 6): the load row with its counters, and its rejected rows.
+ * The counters move only by `advance`, which names the rows_read it expects: a chunk commits its
+ * records, its rejected rows and its counters together, and a chunk that someone else already
+ * committed (a worker that lost its lease) rolls back instead of writing twice.
+ */
+export interface LoadRow {
+  tenant_id: string;
+  id: string;
+  resource: string;
+  format: 'csv' | 'jsonl';
+  status: 'queued' | 'running' | 'completed' | 'failed';
+  source_file: string;
+  file_name: string;
+  file_bytes: number;
+  execution_id: string | null;
+  rows_read: number;
+  rows_written: number;
+  rows_rejected: number;
+  rows_unchanged: number;
+  started_at: string;
+  finished_at: string | null;
+  error: string | null;
+  created_by: string;
+}
+
+export interface Counts {
+  read: number;
+  written: number;
+  rejected: number;
+  unchanged: number;
+}
+
+const num = (v: unknown) => Number(v ?? 0);
+
+function toLoad(r: Record<string, unknown>): LoadRow {
+  return {
+    ...(r as unknown as LoadRow),
+    file_bytes: num(r.file_bytes),
+    rows_read: num(r.rows_read),
+    rows_written: num(r.rows_written),
+    rows_rejected: num(r.rows_rejected),
+    rows_unchanged: num(r.rows_unchanged),
+  };
+}
+
+export const loadStore = {
+  async insert(db: Db, row: LoadRow): Promise<void> {
+    await db.insertInto('bulk_loads').values(row).execute();
+  },
+
+  async get(db: Db, tenantId: string, id: string): Promise<LoadRow | undefined> {
+    const r = await db.selectFrom('bulk_loads').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    return r ? toLoad(r) : undefined;
+  },
+
+  async remove(db: Db, tenantId: string, id: string): Promise<void> {
+    await db.deleteFrom('bulk_loads').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+  },
+
+  async set(db: Db, tenantId: string, id: string, values: Partial<Pick<LoadRow, 'status' | 'execution_id' | 'finished_at' | 'error'>>, onlyIfStatus?: LoadRow['status']): Promise<void> {
+    let q = db.updateTable('bulk_loads').set(values).where('tenant_id', '=', tenantId).where('id', '=', id);
+    if (onlyIfStatus) q = q.where('status', '=', onlyIfStatus);
+    await q.execute();
+  },
+
+  /** Adds a chunk's counts if rows_read is still `from`; false when it is not (the chunk was committed by another worker). */
+  async advance(db: Db, tenantId: string, id: string, from: number, c: Counts): Promise<boolean> {
+    const res = await db
+      .updateTable('bulk_loads')
+      .set({
+        rows_read: from + c.read,
+        rows_written: sql`rows_written + ${c.written}`,
+        rows_rejected: sql`rows_rejected + ${c.rejected}`,
+        rows_unchanged: sql`rows_unchanged + ${c.unchanged}`,
+      })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where('rows_read', '=', from)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  },
+
+  async addErrors(db: Db, tenantId: string, loadId: string, rows: { no: number; errors: FieldError[] }[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += 500) {
+      const part = rows.slice(i, i + 500);
+      await db
+        .insertInto('bulk_load_errors')
+        .values(part.map((r) => ({ tenant_id: tenantId, load_id: loadId, row_no: r.no, errors: JSON.stringify(r.errors) })))
+        .execute();
+    }
+  },
+
+  /** Rejected rows in row order, after row `after`. */
+  async errors(db: Db, tenantId: string, loadId: string, after: number, limit: number): Promise<{ row: number; errors: FieldError[] }[]> {
+    const rows = await db
+      .selectFrom('bulk_load_errors')
+      .select(['row_no', 'errors'])
+      .where('tenant_id', '=', tenantId)
+      .where('load_id', '=', loadId)
+      .where('row_no', '>', after)
+      .orderBy('row_no')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ row: Number(r.row_no), errors: (typeof r.errors === 'string' ? JSON.parse(r.errors) : r.errors) as FieldError[] }));
+  },
+
+  /** The rows up to `upTo` that were rejected (a resumed load rebuilds what the rows before it claimed). */
+  async rejectedUpTo(db: Db, tenantId: string, loadId: string, upTo: number): Promise<Set<number>> {
+    const rows = await db
+      .selectFrom('bulk_load_errors')
+      .select('row_no')
+      .where('tenant_id', '=', tenantId)
+      .where('load_id', '=', loadId)
+      .where('row_no', '<=', upTo)
+      .execute();
+    return new Set(rows.map((r) => Number(r.row_no)));
+  },
+};
+
+/** Records of a resource table whose sys_external_id is one of `ids` (first by id when several share one). */
+export async function byExternalId(db: Db, table: string, tenantId: string, ids: string[]): Promise<Map<string, StoredRecord>> {
+  const out = new Map<string, StoredRecord>();
+  if (!ids.length) return out;
+  const rows = await db
+    .selectFrom(table)
+    .select('data')
+    .where('tenant_id', '=', tenantId)
+    .where(EXTERNAL_ID_COLUMN.name, 'in', ids)
+    // no ORDER BY: SQLite would walk the tenant's records in id order instead of using the index
+    .execute();
+  for (const r of rows) {
+    const rec = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as StoredRecord;
+    const ext = rec.sys_external_id as string;
+    const seen = out.get(ext);
+    if (!seen || rec.id < seen.id) out.set(ext, rec);
+  }
+  return out;
+}
+
+/**
+ * PostgreSQL: loads of one tenant's resource that match on sys_external_id take turns per chunk (a
+ * transaction-scoped advisory lock), so that two concurrent loads cannot both create the record of
+ * one external id. SQLite transactions are serialised already.
+ */
+export async function lockExternalIds(db: Db, dialect: DialectName, tenantId: string, resource: string): Promise<void> {
+  if (dialect !== 'postgres') return;
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`accredit.bulk:${tenantId}:${resource}`}, 0))`.execute(db);
+}

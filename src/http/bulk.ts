@@ -1,0 +1,265 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { AppError, invalid } from '../core/errors.js';
+import { ID_PATTERN } from '../core/ids.js';
+import { SERVICE_VALIDATED } from '../resources/kit/routes.js';
+import type { AppServices } from '../resources/services.js';
+import type { Resource } from '../resources/kit/define.js';
+import { BulkLoads, type LoadView } from '../bulk/loader.js';
+import { exportChunks, exportPlan } from '../bulk/export.js';
+import type { Format } from '../bulk/reader.js';
+import { BULK_LOAD_MAX_BYTES, receiveFile, type ReceivedFile } from '../bulk/upload.js';
+
+/**
+ * Bulk loads and exports:
+ * - POST /bulkLoads/{tenantId}/{resource}?format=csv|jsonl&source_file=name: the raw body (CSV or
+ *   JSON Lines) is streamed to a file under <dataDir>/uploads, then loaded in the background (202);
+ * - GET /bulkLoads/{tenantId}/{id}: status and counters; GET …/{id}/errors: the rejected rows;
+ * - GET /exports/{tenantId}/{resource}?format=csv|jsonl&fields=a,b.c: every record, streamed.
+ * The routes live in their own plugin: its body parser takes any content type as a stream to a file
+ * (bounded by BULK_LOAD_MAX_BYTES, not BODY_LIMIT), and the JSON parser of the API does not apply.
+ */
+export interface BulkRouteOptions {
+  dataDir: string;
+  /** Largest upload (default BULK_LOAD_MAX_BYTES, 1 GiB). */
+  maxBytes?: number;
+  /** Largest page of /errors (default 1000). */
+  pageSizeMax?: number;
+}
+
+const FORMAT_OF_TYPE: Record<string, Format> = {
+  'text/csv': 'csv',
+  'application/csv': 'csv',
+  'application/x-ndjson': 'jsonl',
+  'application/jsonl': 'jsonl',
+  'application/x-jsonlines': 'jsonl',
+  'application/jsonlines': 'jsonl',
+};
+const FORMATS = ['csv', 'jsonl'];
+
+/** What the route decided before its body is read. */
+interface PendingLoad {
+  resource: Resource;
+  format: Format;
+  sourceFile: string;
+}
+const pending = new WeakMap<FastifyRequest, PendingLoad>();
+
+/** The parsed body: the stored file. Its JSON form (the Idempotency-Key fingerprint) is the content hash. */
+class UploadBody {
+  claimed = false;
+  constructor(readonly file: ReceivedFile) {}
+  toJSON() {
+    return { sha256: this.file.sha256, bytes: this.file.bytes };
+  }
+}
+
+const idParam = Type.String({ pattern: ID_PATTERN });
+const slugParam = Type.String({ pattern: '^[A-Za-z]{1,64}$' });
+const fieldError = Type.Object({ field: Type.String(), reason: Type.String() });
+const status = Type.Union(['queued', 'running', 'completed', 'failed'].map((s) => Type.Literal(s)));
+const accepted = Type.Object({
+  id: Type.String(),
+  resource: Type.String(),
+  status,
+  source_file: Type.String(),
+  rows_read: Type.Integer(),
+  rows_written: Type.Integer(),
+  rows_rejected: Type.Integer(),
+  rows_unchanged: Type.Integer(),
+});
+const loadView = Type.Object({
+  ...accepted.properties,
+  started_at: Type.String({ format: 'date-time', description: 'when the load was accepted' }),
+  finished_at: Type.Optional(Type.String({ format: 'date-time' })),
+  error: Type.Optional(Type.String({ description: 'why a failed load failed (rows rejected one by one are in /errors, not here)' })),
+});
+const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, { $ref: 'Error#' }]));
+const SOURCE_FILE_RE = /^[^\u0000-\u001f\u007f]{1,255}$/;
+
+function keyOf(row: number) {
+  return Buffer.from(JSON.stringify({ row })).toString('base64url');
+}
+function rowOfKey(key: string | undefined): number {
+  if (key === undefined || key === '') return 0;
+  const bad = () => invalid([{ field: 'exclusiveStartKey', reason: 'is not a key this server issued (use LastEvaluatedKey as it was returned)' }], 'bad_request');
+  if (key.length > 128 || !/^[A-Za-z0-9_-]+$/.test(key)) throw bad();
+  try {
+    const row = (JSON.parse(Buffer.from(key, 'base64url').toString('utf8')) as { row?: unknown }).row;
+    if (typeof row === 'number' && Number.isSafeInteger(row) && row >= 0) return row;
+  } catch {
+    /* below */
+  }
+  throw bad();
+}
+
+function formatOf(req: FastifyRequest): Format {
+  const q = (req.query as { format?: string }).format;
+  if (q !== undefined) {
+    if (!FORMATS.includes(q)) throw invalid([{ field: 'format', reason: 'must be one of: "csv", "jsonl"' }], 'bad_request');
+    return q as Format;
+  }
+  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const f = FORMAT_OF_TYPE[type];
+  if (!f) {
+    throw new AppError('unsupported_media_type', `send the file as text/csv or application/x-ndjson (JSON Lines), or name its format with ?format=csv|jsonl (got ${type || 'no Content-Type'})`);
+  }
+  return f;
+}
+
+/** source_file: the query parameter, else the file name of a Content-Disposition header, else upload.<format>. */
+function sourceFileOf(req: FastifyRequest, format: Format): string {
+  const q = (req.query as { source_file?: string }).source_file;
+  if (q !== undefined) {
+    if (!SOURCE_FILE_RE.test(q)) throw invalid([{ field: 'source_file', reason: 'must be 1 to 255 characters, without control characters' }], 'bad_request');
+    return q;
+  }
+  const cd = req.headers['content-disposition'];
+  const m = typeof cd === 'string' ? /filename="?([^";]+)"?/i.exec(cd) : null;
+  const name = m ? path.basename(m[1]!.trim()) : '';
+  return name && SOURCE_FILE_RE.test(name) ? name : `upload.${format}`;
+}
+
+export function registerBulkRoutes(app: FastifyInstance, services: AppServices, auth: onRequestHookHandler, opts: BulkRouteOptions) {
+  const loads = new BulkLoads(services, { dataDir: opts.dataDir, log: app.log });
+  loads.register();
+  const maxBytes = opts.maxBytes ?? BULK_LOAD_MAX_BYTES;
+  const pageSizeMax = opts.pageSizeMax ?? 1000;
+  const security = [{ bearerAuth: [] }];
+
+  return app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', async (req: FastifyRequest, payload: NodeJS.ReadableStream) => {
+      if (!pending.has(req)) throw new AppError('unsupported_media_type', 'this route takes no body');
+      const length = req.headers['content-length'];
+      const file = await receiveFile(payload as Readable, loads.dir, maxBytes, length !== undefined ? Number(length) : undefined);
+      return new UploadBody(file);
+    });
+    // An upload no load took (a refused header, a replayed Idempotency-Key, an error) is removed.
+    scope.addHook('onResponse', async (req) => {
+      const body = req.body;
+      if (body instanceof UploadBody && !body.claimed) fs.rmSync(loads.filePath(body.file.fileName), { force: true });
+    });
+
+    scope.post('/bulkLoads/:tenantId/:resource', {
+      onRequest: auth,
+      config: { scope: 'write' },
+      // Decided before the body is read: a load that cannot start costs no upload.
+      preParsing: async (req, _reply, payload) => {
+        const resource = loads.loadable((req.params as { resource: string }).resource);
+        if (resource.def.adminOnlyWrites && !req.ctx.actor.scopes.has('certifications:admin')) {
+          throw new AppError('forbidden', `loading ${resource.def.slug} needs the scope certifications:admin`);
+        }
+        const format = formatOf(req);
+        pending.set(req, { resource, format, sourceFile: sourceFileOf(req, format) });
+        return payload;
+      },
+      schema: {
+        tags: ['Bulk loads'],
+        security,
+        summary: 'Load a CSV or JSON Lines file into a resource, in the background',
+        description:
+          'The body is the file itself (text/csv with a header row of field names, dotted for nested fields, `;` between the items of a list; or application/x-ndjson, one JSON object per line). ' +
+          'Each row is validated and written like a create; a row with a sys_external_id that names an existing record replaces it when it differs (rows_unchanged when not). ' +
+          'Answers 202 at once; follow the load with GET /bulkLoads/{tenantId}/{id} and its rejected rows with …/errors. An id column is refused (400).',
+        consumes: ['text/csv', 'application/x-ndjson', 'application/jsonl'],
+        params: Type.Object({ tenantId: idParam, resource: slugParam }),
+        querystring: Type.Object({
+          format: Type.Optional(Type.String({ enum: FORMATS, description: 'default: from the Content-Type' })),
+          source_file: Type.Optional(Type.String({ maxLength: 255, description: 'the name of the file, stamped on every record as sys_bulk_load_source_file' })),
+        }),
+        body: Object.assign(Type.String({ description: 'the file (CSV or JSON Lines)' }), { [SERVICE_VALIDATED]: true }),
+        response: { 202: accepted, ...errorResponses(400, 401, 403, 404, 413, 415) },
+      },
+      handler: async (req, reply) => {
+        const body = req.body;
+        const p = pending.get(req);
+        if (!(body instanceof UploadBody) || !p) {
+          throw new AppError('bad_request', 'the body is empty: send the file to load', { errors: [{ field: '(body)', reason: 'is empty' }] });
+        }
+        const view: LoadView = await loads.accept(req.ctx, p.resource, p.format, p.sourceFile, body.file);
+        body.claimed = true;
+        reply.code(202).header('location', `/bulkLoads/${req.ctx.tenantId}/${view.id}`);
+        const { id, resource, status, source_file, rows_read, rows_written, rows_rejected, rows_unchanged } = view;
+        return { id, resource, status, source_file, rows_read, rows_written, rows_rejected, rows_unchanged };
+      },
+    });
+
+    scope.get('/bulkLoads/:tenantId/:id', {
+      onRequest: auth,
+      config: { scope: 'read' },
+      schema: {
+        tags: ['Bulk loads'],
+        security,
+        summary: 'Status and counters of a bulk load',
+        params: Type.Object({ tenantId: idParam, id: idParam }),
+        response: { 200: loadView, ...errorResponses(400, 401, 403, 404) },
+      },
+      handler: (req) => loads.view(req.ctx.tenantId, (req.params as { id: string }).id),
+    });
+
+    scope.get('/bulkLoads/:tenantId/:id/errors', {
+      onRequest: auth,
+      config: { scope: 'read' },
+      schema: {
+        tags: ['Bulk loads'],
+        security,
+        summary: 'The rows a bulk load rejected, in row order, with the reason for each field',
+        params: Type.Object({ tenantId: idParam, id: idParam }),
+        querystring: Type.Object({
+          limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$', description: 'page size (default 100)' })),
+          exclusiveStartKey: Type.Optional(Type.String({ maxLength: 128, description: 'LastEvaluatedKey of the previous page' })),
+        }),
+        response: {
+          200: Type.Object({
+            Items: Type.Array(Type.Object({ row: Type.Integer({ description: 'data row number, from 1 (the CSV header is not a row)' }), errors: Type.Array(fieldError) })),
+            LastEvaluatedKey: Type.Optional(Type.String()),
+          }),
+          ...errorResponses(400, 401, 403, 404),
+        },
+      },
+      handler: async (req) => {
+        const q = req.query as { limit?: string; exclusiveStartKey?: string };
+        const limit = q.limit === undefined ? 100 : Number(q.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > pageSizeMax) throw invalid([{ field: 'limit', reason: `must be a whole number from 1 to ${pageSizeMax}` }], 'bad_request');
+        const page = await loads.errors(req.ctx.tenantId, (req.params as { id: string }).id, rowOfKey(q.exclusiveStartKey), limit);
+        return { Items: page.items, ...(page.last !== undefined ? { LastEvaluatedKey: keyOf(page.last) } : {}) };
+      },
+    });
+
+    scope.get('/exports/:tenantId/:resource', {
+      onRequest: auth,
+      config: { scope: 'read' },
+      schema: {
+        tags: ['Bulk loads'],
+        security,
+        summary: 'Every record of a resource as CSV or JSON Lines, streamed in id order',
+        description:
+          'CSV: a header row of field names (nested fields dotted, lists of scalars joined with `;`, other lists and free-form objects as JSON text). ' +
+          'By default every field of the resource and sys_external_id, without id: what a bulk load takes back. `fields` chooses the columns (id and sys_* fields may be named).',
+        produces: ['text/csv', 'application/x-ndjson'],
+        params: Type.Object({ tenantId: idParam, resource: slugParam }),
+        querystring: Type.Object({
+          format: Type.Optional(Type.String({ enum: FORMATS, description: 'default csv' })),
+          fields: Type.Optional(Type.String({ maxLength: 8000, description: 'comma-separated fields (dotted paths allowed); default: every field and sys_external_id' })),
+        }),
+      },
+      handler: async (req, reply) => {
+        const slug = (req.params as { resource: string }).resource;
+        const q = req.query as { format?: string; fields?: string };
+        const resource = loads.exportable(slug);
+        const format = (q.format ?? 'csv') as Format;
+        const plan = exportPlan(resource, format, q.fields);
+        const table = services.resource(slug).table;
+        const stream = Readable.from(exportChunks(services.store.db, table, req.ctx.tenantId, plan));
+        return reply
+          .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${slug}.${format}"`)
+          .send(stream);
+      },
+    });
+  });
+}
