@@ -1,7 +1,19 @@
-import {
-  addDays, addMonths, addWeeks, addYears, endOfMonth, endOfQuarter, endOfWeek, endOfYear, format, isValid, parseISO,
-  startOfMonth, startOfQuarter, startOfWeek, startOfYear,
-} from 'date-fns';
+// one module per function: the date-fns index loads ~250 modules at start-up
+import { addDays } from 'date-fns/addDays';
+import { addMonths } from 'date-fns/addMonths';
+import { addWeeks } from 'date-fns/addWeeks';
+import { addYears } from 'date-fns/addYears';
+import { endOfMonth } from 'date-fns/endOfMonth';
+import { endOfQuarter } from 'date-fns/endOfQuarter';
+import { endOfWeek } from 'date-fns/endOfWeek';
+import { endOfYear } from 'date-fns/endOfYear';
+import { format } from 'date-fns/format';
+import { isValid } from 'date-fns/isValid';
+import { parseISO } from 'date-fns/parseISO';
+import { startOfMonth } from 'date-fns/startOfMonth';
+import { startOfQuarter } from 'date-fns/startOfQuarter';
+import { startOfWeek } from 'date-fns/startOfWeek';
+import { startOfYear } from 'date-fns/startOfYear';
 import { transitionError, type Transitions } from './transitions.js';
 
 /**

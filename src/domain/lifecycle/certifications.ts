@@ -1,4 +1,7 @@
-import { addDays, format, parseISO } from 'date-fns';
+// one module per function: the date-fns index loads ~250 modules at start-up
+import { addDays } from 'date-fns/addDays';
+import { format } from 'date-fns/format';
+import { parseISO } from 'date-fns/parseISO';
 import { DomainError, computeExpiration, selectOptions, type ExpirationRuleSetLike, type Facts } from './expiration.js';
 
 /**

@@ -1,4 +1,11 @@
-import { addDays, addMonths, addWeeks, addYears, format, getDaysInMonth, lastDayOfMonth } from 'date-fns';
+// one module per function: the date-fns index loads ~250 modules at start-up
+import { addDays } from 'date-fns/addDays';
+import { addMonths } from 'date-fns/addMonths';
+import { addWeeks } from 'date-fns/addWeeks';
+import { addYears } from 'date-fns/addYears';
+import { format } from 'date-fns/format';
+import { getDaysInMonth } from 'date-fns/getDaysInMonth';
+import { lastDayOfMonth } from 'date-fns/lastDayOfMonth';
 
 /**
  * Expiration of a certification from an expiration rule set (src/resources/expirationRuleSets.ts).
