@@ -120,7 +120,7 @@ async function main(argv: string[]) {
     g = { certifications: made.certifications, programIds: made.programIds, statusReasonIds: made.statusReasonIds };
   }
   const data = await prepareData(databaseUrl, tenant, g.programIds, g.statusReasonIds, Math.min(scale, g.certifications));
-  const cmd = buildServer(process.env.BENCH_SERVER === 'tsx' ? 'tsx' : 'dist', log);
+  const cmd = buildServer(process.env.BENCH_SERVER === 'tsx' ? 'tsx' : 'dist', log) /* module by module: readable profiles */;
   const secret = crypto.randomBytes(36).toString('base64url');
   const token = await signToken(secret, tenant);
   for (const phase of wantedPhases) {

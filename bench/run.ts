@@ -12,7 +12,7 @@
  *   BENCH_DURATION      seconds of each measured phase (default 8; each has a 2 s warm-up, BENCH_WARMUP)
  *   BENCH_CONNECTIONS   connections of the throughput phases (default 64)
  *   BENCH_LATENCY_CONNECTIONS  connections of the latency phases (search/lookup p95, paging; default 4)
- *   BENCH_SERVER        dist (default: src/ compiled with tsc into the work folder) | tsx
+ *   BENCH_SERVER        bundle (default: src/ bundled as npm start runs it) | dist (tsc, module by module) | tsx
  *   BENCH_REUSE=1       keep an existing database that already holds the tenant (skips generation)
  *   BENCH_ONLY          comma-separated phases to run (get,list,search,lookup,searchLatency,…)
  *   BENCH_JSON          also write the raw results there (default $TMPDIR/accredit-bench/last-run.json)
@@ -24,7 +24,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { describeTenant, generate } from './generate.js';
 import { PHASE_ORDER, phases, prepareData, type PhaseName } from './phases.js';
-import { buildServer, fmtInt, fmtMs, freePort, load, procStatusKb, ROOT, rssSampler, signToken, startChild, waitFor200, WORK, type Child, type LoadResult, type ServerCommand } from './lib.js';
+import { buildServer, serverMode, fmtInt, fmtMs, freePort, load, procStatusKb, ROOT, rssSampler, signToken, startChild, waitFor200, WORK, type Child, type LoadResult, type ServerCommand } from './lib.js';
 
 const env = process.env;
 const num = (name: string, dflt: number) => (env[name] ? Number(env[name]) : dflt);
@@ -34,7 +34,7 @@ const cfg = {
   warmup: num('BENCH_WARMUP', 2),
   connections: num('BENCH_CONNECTIONS', 64),
   latencyConnections: num('BENCH_LATENCY_CONNECTIONS', 4),
-  server: (env.BENCH_SERVER === 'tsx' ? 'tsx' : 'dist') as 'dist' | 'tsx',
+  server: serverMode(env.BENCH_SERVER),
   reuse: env.BENCH_REUSE === '1',
   only: env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined,
   tenant: 'bench',

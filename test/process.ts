@@ -69,12 +69,15 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** How long to wait for /health (default 60 s: a start costs seconds, more on a loaded machine). */
   readyTimeoutMs?: number;
+  /** The script to run instead of `--import tsx src/main.ts` (e.g. the bundled build). */
+  script?: string;
 }
 
 export async function startServer(o: StartOptions): Promise<ServerProcess> {
   const port = o.port ?? (await freePort());
   const dataDir = o.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-proc-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', ...(o.nodeArgs ?? []), MAIN, 'serve'], {
+  const entry = o.script ? [...(o.nodeArgs ?? []), o.script] : ['--import', 'tsx', ...(o.nodeArgs ?? []), MAIN];
+  const child = spawn(process.execPath, [...entry, 'serve'], {
     env: {
       ...process.env,
       DATA_DIR: dataDir,

@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { SignJWT } from 'jose';
+import { freshDatabase, TEST_SECRET } from '../helpers.js';
+import { call, killServer, startServer, type ServerProcess } from '../process.js';
+
+/**
+ * The bundled production entry (scripts/bundle.mjs, what `npm start` runs): built afresh here, then
+ * served as a process and exercised where bundling could break things: the modules left outside the
+ * bundle (the SQLite driver, the Swagger UI files, math.js loaded on first use), the template engine,
+ * the CLI, and the package version it reads.
+ */
+const OUT = path.resolve('.bundle-test/accredit.mjs');
+
+test('the bundled server starts and serves what bundling could break', { timeout: 180_000 }, async () => {
+  const built = spawnSync(process.execPath, ['scripts/bundle.mjs', OUT], { encoding: 'utf8' });
+  assert.equal(built.status, 0, built.stderr);
+  const version = JSON.parse(fs.readFileSync('package.json', 'utf8')).version;
+  const cli = spawnSync(process.execPath, [OUT, '--version'], { encoding: 'utf8' });
+  assert.equal(cli.stdout.trim(), version);
+  const db = await freshDatabase();
+  let server: ServerProcess | undefined;
+  try {
+    server = await startServer({ databaseUrl: db.url, script: OUT });
+    const token = await new SignJWT({ tenants: ['acme'], scope: 'certifications:admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('bundle').setExpirationTime('1h').sign(new TextEncoder().encode(TEST_SECRET));
+    const auth = { authorization: `Bearer ${token}` };
+    const port = server.port;
+    assert.equal((await call(port, 'GET', '/docs/static/swagger-ui.css')).status, 200, 'Swagger UI files');
+    const doc = await call(port, 'GET', '/openapi.json');
+    assert.equal(doc.body.info.version, version);
+    // math.js, loaded on first use: an activity type's calculator and an activity's credits
+    const ce = await call(port, 'POST', '/creditTypes/acme', { name: 'CE' }, auth);
+    assert.equal(ce.status, 201, JSON.stringify(ce.body));
+    const type = await call(port, 'POST', '/activityTypes/acme', { name: 'Course', credit_calculator_options: { variables: [{ label: 'Hours', name: 'hours' }], formulas: [{ credit_type_id: ce.body.id, formula: 'hours * 15' }] } }, auth);
+    assert.equal(type.status, 201, JSON.stringify(type.body));
+    const act = await call(port, 'POST', '/activities/acme', { name: 'Pharm', contact_id: 'c', date: '2026-03-01', type_id: type.body.id, credit_calculator_variables: { hours: 2 } }, auth);
+    assert.equal(act.status, 201, JSON.stringify(act.body));
+    assert.equal(act.body.total_number_of_credits, 30);
+    // Handlebars: a template that does not compile is refused
+    const bad = await call(port, 'POST', '/notices/acme', { name: 'x', email: { subject: 'Hi', body: '{{#if}}' } }, auth);
+    assert.equal(bad.status, 400, JSON.stringify(bad.body));
+  } finally {
+    await killServer(server);
+    await db.drop();
+  }
+});
