@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { isDeepStrictEqual } from 'node:util';
 import { AppError, invalid, isAppError, notFound, type FieldError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
@@ -487,7 +488,14 @@ export class ResourceService {
 
     const results = await this.deps.store.transaction(async (trx) => {
       const out: BatchResult[] = [];
-      for (let i = 0; i < ops.length; i++) out.push(await this.batchOne(trx, ctx, ops[i], i));
+      for (let i = 0; i < ops.length; i++) {
+        // each operation inside a savepoint: one that fails part-way (a hook after the insert) leaves nothing
+        await sql`savepoint batch_op`.execute(trx);
+        const r = await this.batchOne(trx, ctx, ops[i], i);
+        await sql.raw(r.success ? 'release savepoint batch_op' : 'rollback to savepoint batch_op').execute(trx);
+        if (!r.success) await sql`release savepoint batch_op`.execute(trx);
+        out.push(r);
+      }
       return out;
     });
     const success_count = results.filter((r) => r.success).length;
