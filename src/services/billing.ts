@@ -454,9 +454,9 @@ export class Billing {
       for (const a of page) {
         if (job.stopping) throw new Error('stopping: the execution resumes where it stopped');
         if (!(await this.performOne(ctx, run, a.id))) errors++;
-        await yieldToIo();
         done++;
-        if (done % 10 === 0) await job.progress(done, total);
+        if (done % 10 === 0) await yieldToIo();
+        if (done % 100 === 0) await job.progress(done, total);
       }
       if (page.length < 100) break;
       after = page[page.length - 1]!.id;
@@ -622,8 +622,22 @@ export class Billing {
     return ((o.reminders ?? []) as Rec[]).find((r, i) => (typeof r.id === 'number' ? r.id : i + 1) === id);
   }
 
-  /** The programme's renewal fee: the price of the fee of its (active) renewal application process. */
+  /**
+   * The programme's renewal fee: the price of the fee of its (active) renewal application process.
+   * Kept per tenant and programme for a few seconds: an execution asks it once per certification.
+   */
+  private readonly fees = new Map<string, { at: number; fee: number | undefined }>();
   private async renewalFee(db: Db, ctx: RequestContext, programId: string): Promise<number | undefined> {
+    const key = `${ctx.tenantId}/${programId}`;
+    const hit = this.fees.get(key);
+    if (hit && Date.now() - hit.at < 5000) return hit.fee;
+    const fee = await this.lookUpRenewalFee(db, ctx, programId);
+    if (this.fees.size > 10_000) this.fees.clear();
+    this.fees.set(key, { at: Date.now(), fee });
+    return fee;
+  }
+
+  private async lookUpRenewalFee(db: Db, ctx: RequestContext, programId: string): Promise<number | undefined> {
     const processes = await this.all(db, ctx.tenantId, 'applicationProcesses', [{ column: 'f_program_id', op: 'in', values: [programId] }]);
     const renewal = processes.filter((p) => p.type === 'renewal' && p.is_active !== false && p.application_fee_id).sort((x, y) => x.id.localeCompare(y.id))[0];
     if (!renewal) return undefined;

@@ -130,14 +130,24 @@ export class RecordTable {
       .execute();
   }
 
-  /** Writes the record if the stored version is still `expectedVersion`; false when it is not (or gone). */
-  async update(db: Db, tenantId: string, record: StoredRecord, expectedVersion: number): Promise<boolean> {
+  /**
+   * Writes the record if the stored version is still `expectedVersion`; false when it is not (or gone).
+   * Given the previous record, only the extracted columns whose value changed are written: a column in
+   * the SET list makes the database rewrite its index entries even when the value is the same, and a
+   * certification has a dozen indexed columns.
+   */
+  async update(db: Db, tenantId: string, record: StoredRecord, expectedVersion: number, previous?: Record<string, unknown>): Promise<boolean> {
+    const columns = columnValues(this.spec, record, this.dialect);
+    if (previous) {
+      const before = columnValues(this.spec, previous, this.dialect);
+      for (const k of Object.keys(columns)) if (columns[k] === before[k]) delete columns[k];
+    }
     const res = await db
       .updateTable(this.spec.name)
       .set({
         sys_version: record.sys_version,
         data: JSON.stringify(record),
-        ...columnValues(this.spec, record, this.dialect),
+        ...columns,
       })
       .where('tenant_id', '=', tenantId)
       .where('id', '=', record.id)

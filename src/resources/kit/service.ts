@@ -377,7 +377,7 @@ export class ResourceService {
   }
 
   private async write(db: Db, ctx: RequestContext, old: StoredRecord, next: StoredRecord): Promise<StoredRecord> {
-    if (!(await this.table.update(db, ctx.tenantId, next, old.sys_version))) {
+    if (!(await this.table.update(db, ctx.tenantId, next, old.sys_version, old))) {
       throw new AppError('conflict', `${this.label} ${old.id} was changed by another request; read it again and retry`);
     }
     return next;
