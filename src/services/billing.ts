@@ -230,16 +230,13 @@ export class Billing {
     const wanted = new Set(candidates.map((c) => c.id));
     let done = 0;
     const writes: ((trx: Db) => Promise<void>)[] = [];
+    const creates: { id: string; fields: Record<string, unknown> }[] = [];
     for (const c of candidates) {
       const old = existing.get(c.id);
       const { id, ...fields } = c;
       if (!old) {
         counts.added++;
-        writes.push((trx) =>
-          this.actions
-            .createWithId(actx, id, { ...fields, billing_run_id: run.id, date: when, status: 'pending', outcome_of_last_refresh: 'added', last_refresh_date: when }, trx)
-            .then(() => undefined),
-        );
+        creates.push({ id, fields: { ...fields, billing_run_id: run.id, date: when, status: 'pending', outcome_of_last_refresh: 'added', last_refresh_date: when } });
       } else if (old.status === 'no longer eligible') {
         counts.added++;
         writes.push((trx) => this.actions.update(actx, id, { ...fieldsOf(old), ...fields, status: 'pending', outcome_of_last_refresh: 'added', last_refresh_date: when }, undefined, trx).then(() => undefined));
@@ -253,14 +250,23 @@ export class Billing {
       counts.removed++;
       writes.push((trx) => this.actions.update(actx, id, { ...fieldsOf(old), status: 'no longer eligible', outcome_of_last_refresh: 'removed', last_refresh_date: when }, undefined, trx).then(() => undefined));
     }
-    // Chunks of writes per transaction: few commits, and a crash loses at most one chunk (redone on resume).
+    // New actions in chunks of 500 multi-row inserts; changes in chunks of 100 per transaction. Few
+    // commits, and a crash loses at most one chunk (redone on resume: the ids are derived).
+    const all = creates.length + writes.length;
+    for (let i = 0; i < creates.length; i += 500) {
+      if (job.stopping) throw new Error('stopping: the refresh resumes where it stopped');
+      await this.s.store.transaction((trx) => this.actions.createManyWithIds(actx, creates.slice(i, i + 500), trx));
+      done += Math.min(500, creates.length - i);
+      await job.progress(done, all);
+      await yieldToIo();
+    }
     for (let i = 0; i < writes.length; i += 100) {
       if (job.stopping) throw new Error('stopping: the refresh resumes where it stopped');
       await this.s.store.transaction(async (trx) => {
         for (const w of writes.slice(i, i + 100)) await w(trx);
       });
       done += Math.min(100, writes.length - i);
-      await job.progress(done, writes.length);
+      await job.progress(done, all);
       await yieldToIo();
     }
     return counts;
@@ -480,7 +486,7 @@ export class Billing {
         const a = await this.actions.table.get(db, ctx.tenantId, actionId, { forUpdate: true });
         if (!a || a.status !== 'pending') return; // performed by an earlier (crashed) attempt or another worker
         const outcome = await this.perform(db, actx, run, a);
-        await this.actions.update(actx, a.id, { ...fieldsOf(a), ...(outcome.changes ?? {}), status: outcome.status }, undefined, db);
+        await this.actions.updateRead(actx, a, { ...fieldsOf(a), ...(outcome.changes ?? {}), status: outcome.status }, db);
       });
       return true;
     } catch (e) {
@@ -543,7 +549,7 @@ export class Billing {
         if (!reminder) return { status: 'excluded' };
         const program = await get('programs', cert.program_id);
         await notify('notices', reminder.reminder_notice_id, cert.email_address, { certification: cert, program }, `renewal-reminder/${cert.id}/${reminder.reminder_notice_id}/${a.expiration_date}`);
-        await certifications.update(ctx, cert.id, { ...fieldsOf(cert), last_reminder_sent_date: today }, undefined, db);
+        await certifications.updateRead(ctx, cert, { ...fieldsOf(cert), last_reminder_sent_date: today }, db);
         return { status: 'completed' };
       }
       case 'forecast renewal': {
@@ -552,7 +558,7 @@ export class Billing {
         if (day(cert.expiration_date) !== a.expiration_date) return { status: 'expiration date changed' };
         const amount = await this.renewalFee(db, ctx, String(cert.program_id));
         if (amount === undefined) throw new AppError('conflict', `programme ${cert.program_id} has no renewal fee (an active renewal application process with an application_fee_id)`);
-        await certifications.update(ctx, cert.id, { ...fieldsOf(cert), forecasted_renewal_amount: amount }, undefined, db);
+        await certifications.updateRead(ctx, cert, { ...fieldsOf(cert), forecasted_renewal_amount: amount }, db);
         return { status: 'completed' };
       }
       case 'drop certification': {
@@ -562,7 +568,7 @@ export class Billing {
         const graceEnd = day(cert.grace_period_end_date) ?? day(cert.expiration_date);
         if (!graceEnd || graceEnd >= today) return { status: 'no longer eligible' };
         const reason = await this.dropReason(db, ctx);
-        const dropped = await certifications.update(ctx, cert.id, { ...fieldsOf(cert), status: 'inactive', ...(reason ? { status_reason_id: reason } : {}), termination_date: today, last_termination_date: today }, undefined, db);
+        const dropped = await certifications.updateRead(ctx, cert, { ...fieldsOf(cert), status: 'inactive', ...(reason ? { status_reason_id: reason } : {}), termination_date: today, last_termination_date: today }, db);
         const program = await get('programs', cert.program_id);
         await notify('notices', opts('perform_drops').drop_notice_id, cert.email_address, { certification: dropped, program }, `drop/${cert.id}/${a.expiration_date}`);
         return { status: 'completed' };

@@ -33,6 +33,21 @@ export const refsIndex = {
     await db.insertInto('refs').values(rows).execute();
   },
 
+  /** The index rows of many new records at once (bulk jobs). */
+  async insertMany(db: Db, tenantId: string, source: string, items: { id: string; refs: RefValue[] }[]): Promise<void> {
+    const rows = [];
+    for (const { id, refs } of items) {
+      const seen = new Set<string>();
+      for (const r of refs) {
+        const k = `${r.target}\u0000${r.id}\u0000${r.field}`;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        rows.push({ tenant_id: tenantId, target: r.target, target_id: r.id, source, source_id: id, field: r.field });
+      }
+    }
+    for (let i = 0; i < rows.length; i += 2000) await db.insertInto('refs').values(rows.slice(i, i + 2000)).execute();
+  },
+
   async clear(db: Db, tenantId: string, source: string, sourceId: string): Promise<void> {
     await db.deleteFrom('refs').where('tenant_id', '=', tenantId).where('source', '=', source).where('source_id', '=', sourceId).execute();
   },
