@@ -78,6 +78,8 @@ export const billingRunActions = defineResource({
     order_id: designed(ref('external:orders'), 'the order an activation or renewal produced'),
     invoice_id: designed(ref('external:invoices'), 'the invoice billing a training provider produced'),
   },
+  // execution pages through a run's pending actions in id order: (run, status, id) serves it directly
+  indexes: [['billing_run_id', 'status']],
   // Each record id is required for the action types that concern it.
   conditionalRequired: Object.entries(SUBJECT_OF).map(([type, field]) => ({ field, when: { type } })),
   search: {
