@@ -126,13 +126,7 @@ export class RecordTable {
         await db
           .insertInto(this.spec.name)
           .values(
-            records.slice(i, i + perStatement).map((record) => ({
-              tenant_id: tenantId,
-              id: record.id,
-              sys_version: record.sys_version,
-              data: JSON.stringify(record),
-              ...columnValues(this.spec, record, this.dialect),
-            })),
+            records.slice(i, i + perStatement).map((record) => this.row(tenantId, record)),
           )
           .execute();
       }
@@ -142,17 +136,13 @@ export class RecordTable {
     }
   }
 
+  /** The row a record is stored as: the whole record as JSON beside its extracted columns. */
+  private row(tenantId: string, record: StoredRecord) {
+    return { tenant_id: tenantId, id: record.id, sys_version: record.sys_version, data: JSON.stringify(record), ...columnValues(this.spec, record, this.dialect) };
+  }
+
   private async insertRow(db: Db, tenantId: string, record: StoredRecord): Promise<void> {
-    await db
-      .insertInto(this.spec.name)
-      .values({
-        tenant_id: tenantId,
-        id: record.id,
-        sys_version: record.sys_version,
-        data: JSON.stringify(record),
-        ...columnValues(this.spec, record, this.dialect),
-      })
-      .execute();
+    await db.insertInto(this.spec.name).values(this.row(tenantId, record)).execute();
   }
 
   /**

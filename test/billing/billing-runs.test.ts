@@ -1,7 +1,6 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { SMTPServer } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
+import { startSmtpCapture, type CapturedMail } from '../mail/capture.js';
 import { startApp, type TestApp } from '../helpers.js';
 import { Factory } from '../factory.js';
 import type { Clock } from '../../src/core/clock.js';
@@ -19,8 +18,8 @@ let now = new Date(`${TODAY}T09:00:00Z`);
 const clock: Clock = { now: () => now };
 let t: TestApp;
 let f: Factory;
-let smtp: SMTPServer;
-const mails: { to: string; subject: string; messageId: string }[] = [];
+let smtp: Awaited<ReturnType<typeof startSmtpCapture>>;
+let mails: CapturedMail[] = [];
 
 const call: Call = async (method, url, body, status = 200) => {
   const res = await t.call({ method: method as any, url, payload: body as any, auth: t.admin });
@@ -42,29 +41,14 @@ const drain = async () => {
 };
 
 before(async () => {
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, cb) {
-      let raw = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (d: string) => (raw += d));
-      stream.on('end', () => {
-        const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'im').exec(raw)?.[1]?.trim() ?? '';
-        for (const rcpt of session.envelope.rcptTo) mails.push({ to: rcpt.address, subject: header('Subject'), messageId: header('Message-ID') });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
-  const port = (smtp.server.address() as AddressInfo).port;
-  t = await startApp({ clock, env: { SMTP_URL: `smtp://127.0.0.1:${port}`, WORKER_POLL_MS: '50', SCHEDULER_POLL_MS: '0' } });
+  smtp = await startSmtpCapture();
+  mails = smtp.mails;
+  t = await startApp({ clock, env: { SMTP_URL: smtp.url, WORKER_POLL_MS: '50', SCHEDULER_POLL_MS: '0' } });
   f = new Factory(t, t.admin);
 });
 after(async () => {
   await t.close();
-  await new Promise<void>((r) => smtp.close(() => r()));
+  await smtp.close();
 });
 
 describe('a renewal cycle: refresh, execute, again', () => {

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SMTPServer } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
+import { startSmtpCapture } from '../mail/capture.js';
 import { SignJWT } from 'jose';
 import { freshDatabase, TEST_SECRET, type TestApp } from '../helpers.js';
 import { Factory } from '../factory.js';
@@ -50,23 +49,9 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: numb
 test('a run killed mid-execution resumes to the end state of an uninterrupted run', { timeout: 240_000 }, async () => {
   const db = await freshDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-crash-'));
-  const messageIds: string[] = [];
-  const smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, _session, cb) {
-      let raw = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (d: string) => (raw += d));
-      stream.on('end', () => {
-        messageIds.push(/^Message-ID: (.*)$/im.exec(raw)?.[1]?.trim() ?? '');
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
-  const smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
+  const smtp = await startSmtpCapture();
+  const smtpUrl = smtp.url;
+  const messageIds = smtp.mails; // one entry per message: each has a single recipient
   const deadSmtp = `smtp://127.0.0.1:${await freePort()}`; // nothing listens: sending fails and is retried later
   const env = (smtp: string) => ({ SMTP_URL: smtp, WORKER_POLL_MS: '100', WORKER_LEASE_MS: '1500', SCHEDULER_POLL_MS: '0', RATE_LIMIT_PER_MINUTE: '0' });
   let server: ServerProcess | undefined;
@@ -117,10 +102,10 @@ test('a run killed mid-execution resumes to the end state of an uninterrupted ru
     await until('the crash tenant\'s mail', async () => (messageIds.length >= 2 * expectedMails(N) ? true : undefined), 90_000, 200);
     await sleep(500); // nothing more arrives
     assert.equal(messageIds.length, 2 * expectedMails(N));
-    assert.equal(new Set(messageIds).size, messageIds.length, 'no message sent twice');
+    assert.equal(new Set(messageIds.map((m) => m.messageId)).size, messageIds.length, 'no message sent twice');
   } finally {
     await killServer(server);
-    await new Promise<void>((r) => smtp.close(() => r()));
+    await smtp.close();
     await db.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SMTPServer } from 'smtp-server';
-import type { AddressInfo } from 'node:net';
+import { startSmtpCapture } from '../mail/capture.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -33,22 +32,8 @@ test(`two instances on one database perform every action and send every e-mail e
     return;
   }
   const db = await freshDatabase();
-  const received: string[] = [];
-  const smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, _s, cb) {
-      let raw = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (d: string) => (raw += d));
-      stream.on('end', () => {
-        received.push(/^Message-ID: (.*)$/im.exec(raw)?.[1]?.trim() ?? '');
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+  const smtp = await startSmtpCapture();
+  const received = smtp.mails;
   const instances: { app: FastifyInstance; store: Store; dir: string }[] = [];
   try {
     for (let i = 0; i < 2; i++) {
@@ -59,7 +44,7 @@ test(`two instances on one database perform every action and send every e-mail e
         JWT_SECRET: TEST_SECRET,
         LOG_LEVEL: 'silent',
         RATE_LIMIT_PER_MINUTE: '0',
-        SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+        SMTP_URL: smtp.url,
         WORKER_POLL_MS: '50',
         SCHEDULER_POLL_MS: '0',
       });
@@ -112,7 +97,7 @@ test(`two instances on one database perform every action and send every e-mail e
     for (let i = 0; i < 100 && received.length < 2 * expectedMails(1); i++) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(received.length, 2 * expectedMails(1));
-    assert.equal(new Set(received).size, received.length, 'no message sent twice');
+    assert.equal(new Set(received.map((m) => m.messageId)).size, received.length, 'no message sent twice');
     const owners = await asTenant('*', () => instances[0]!.store.db.selectFrom('outbox').select('status').execute());
     assert.ok(owners.every((o) => o.status === 'sent'));
   } finally {
@@ -121,7 +106,7 @@ test(`two instances on one database perform every action and send every e-mail e
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    await new Promise<void>((r) => smtp.close(() => r()));
+    await smtp.close();
     await db.drop();
   }
 });

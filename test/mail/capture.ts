@@ -1,0 +1,35 @@
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+
+/** What a test's SMTP server received: one entry per recipient of each message. */
+export interface CapturedMail {
+  to: string;
+  subject: string;
+  messageId: string;
+}
+
+/** A real SMTP server on loopback (smtp-server) that keeps every message it accepts. */
+export async function startSmtpCapture(): Promise<{ url: string; mails: CapturedMail[]; close(): Promise<void> }> {
+  const mails: CapturedMail[] = [];
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, session, cb) {
+      let raw = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (d: string) => (raw += d));
+      stream.on('end', () => {
+        const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'im').exec(raw)?.[1]?.trim() ?? '';
+        for (const rcpt of session.envelope.rcptTo) mails.push({ to: rcpt.address, subject: header('Subject'), messageId: header('Message-ID') });
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+  return {
+    url: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+    mails,
+    close: () => new Promise<void>((r) => smtp.close(() => r())),
+  };
+}
