@@ -1,3 +1,5 @@
+import { fieldsOf } from '../resources/kit/service.js';
+import { yieldToIo } from '../core/yield.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -34,7 +36,6 @@ import { byExternalId, loadStore, lockExternalIds, type Counts, type LoadRow } f
  */
 export const CHUNK = 500;
 export const UPLOADS = 'uploads';
-const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export type LoadStatus = LoadRow['status'];
 
@@ -91,12 +92,6 @@ type Outcome = 'written' | 'unchanged' | { errors: FieldError[] };
 
 const BY_SLUG = new Map(RESOURCES.map((r) => [r.def.slug, r]));
 
-/** The client-owned part of a record (what a row sets). */
-function fieldsOf(record: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(record)) if (k !== 'id' && !isSysField(k)) out[k] = v;
-  return out;
-}
 
 function checkExternalId(v: unknown): string | FieldError {
   if (typeof v !== 'string') return { field: EXTERNAL_ID, reason: 'must be a string' };

@@ -1,3 +1,4 @@
+import { fieldsOf } from '../resources/kit/service.js';
 import os from 'node:os';
 import { v4 as uuidv4 } from 'uuid';
 import { sql } from 'kysely';
@@ -21,7 +22,6 @@ import { billing } from '../services/billing.js';
  * Every step is idempotent, so a tick that dies half-way is finished by the next one.
  */
 type Rec = Record<string, any>;
-const fieldsOf = (r: Rec): Rec => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'id' && !k.startsWith('sys_')));
 
 export class Scheduler {
   private readonly owner = `${os.hostname()}:${process.pid}:${uuidv4().slice(0, 8)}`;

@@ -1,3 +1,4 @@
+import { yieldToIo } from '../core/yield.js';
 import readline from 'node:readline';
 import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import type { Db, DialectName } from '../store/store.js';
@@ -36,7 +37,6 @@ export interface RowQuery {
 export const SLICE_ROWS = 1000;
 
 const parse = (data: unknown) => (typeof data === 'string' ? JSON.parse(data) : data) as Record<string, unknown>;
-const nextTurn = () => new Promise<void>((r) => setImmediate(r));
 
 function base(db: Db, q: RowQuery) {
   return db.selectFrom(q.table).select(['id', 'data']).where('tenant_id', '=', q.tenantId).where(q.where);
@@ -95,7 +95,7 @@ async function* slices(db: Db, q: RowQuery, dir: 'asc' | 'desc', offset: number)
     remaining -= rows.length;
     if (rows.length < n) return;
     last = rows[rows.length - 1]!.id as string;
-    await nextTurn();
+    await yieldToIo();
   }
 }
 
@@ -112,7 +112,7 @@ async function* byIds(db: Db, q: RowQuery): AsyncGenerator<Record<string, unknow
       if (batch.length >= SLICE_ROWS) {
         yield await fetchByIds(db, q, batch);
         batch = [];
-        await nextTurn();
+        await yieldToIo();
       }
     }
     if (batch.length) yield await fetchByIds(db, q, batch);

@@ -1,3 +1,7 @@
+import { yieldToIo } from '../core/yield.js';
+import { applicationExpired, applicationRemindable, certificationDroppable, EXPIRABLE_APPLICATION_STATUSES, REMINDABLE_APPLICATION_STATUSES, renewingCertificationIds } from '../domain/billing/eligibility.js';
+import { OPEN_STATUSES } from '../domain/lifecycle/applications.js';
+import { fieldsOf } from '../resources/kit/service.js';
 import { AppError, invalid, notFound } from '../core/errors.js';
 import type { RequestContext } from '../core/context.js';
 import type { AppServices } from '../resources/services.js';
@@ -54,17 +58,7 @@ const CODE: Record<ActionType, string> = {
   'drop certification': 'drop',
   'bill training provider': 'bill',
 };
-/** Applications that may still become something (not decided, not ended). */
-const OPEN = ['draft', 'missing requirements', 'pending approval'];
-/** Renewal applications that mean "this certification is renewing". */
-const RENEWING = ['draft', 'missing requirements', 'pending approval', 'approved'];
 const PAGE = 500;
-const fieldsOf = (r: Rec): Rec => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'id' && !k.startsWith('sys_')));
-/**
- * Gives the event loop a turn. On SQLite every query completes synchronously, so a long job made of
- * awaits never yields to I/O by itself: without this, API requests would wait for a whole billing run.
- */
-const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 const day = (d: unknown) => (typeof d === 'string' ? d.slice(0, 10) : undefined);
 
 /** The outcome of performing one action. */
@@ -102,14 +96,9 @@ export class Billing {
 
   /** Every record of `slug` matching `filters`, page by page (bounded memory per page). */
   private async *scan(db: Db, tenantId: string, slug: string, filters: Filter[]): AsyncGenerator<StoredRecord[]> {
-    const table = this.s.resource(slug).table;
-    let after: string | undefined;
-    for (;;) {
-      const page = await table.page(db, tenantId, filters, after, PAGE);
+    for await (const page of this.s.resource(slug).table.scan(db, tenantId, filters, PAGE)) {
       await yieldToIo();
-      if (page.length) yield page;
-      if (page.length < PAGE) return;
-      after = page[page.length - 1]!.id;
+      yield page;
     }
   }
 
@@ -318,19 +307,15 @@ export class Billing {
     }
     if (on('expire_applications')) {
       const o = opts('expire_applications');
-      for await (const page of this.scan(db, ctx.tenantId, 'applications', [byStatus(OPEN), ...expiring(o.expiration_date_range_start, o.expiration_date_range_end)])) {
-        for (const a of page) {
-          const exp = day(a.expiration_date);
-          if (!exp || exp >= today || !passesOptions(appFacts(a), o)) continue; // past its expiry: the day after it
-          out.push(make('expire application', 'applications', a, appExtra(a)));
-        }
+      for await (const page of this.scan(db, ctx.tenantId, 'applications', [byStatus(EXPIRABLE_APPLICATION_STATUSES), ...expiring(o.expiration_date_range_start, o.expiration_date_range_end)])) {
+        for (const a of page) if (applicationExpired(a, today) && passesOptions(appFacts(a), o)) out.push(make('expire application', 'applications', a, appExtra(a)));
       }
     }
     if (on('send_application_reminders')) {
       const o = opts('send_application_reminders');
       for (const [i, r] of ((o.reminders ?? []) as Rec[]).entries()) {
         const reminder_id = typeof r.id === 'number' ? r.id : i + 1;
-        for await (const page of this.scan(db, ctx.tenantId, 'applications', [byStatus(['draft', 'missing requirements']), ...expiring(r.expiration_date_range_start, r.expiration_date_range_end)])) {
+        for await (const page of this.scan(db, ctx.tenantId, 'applications', [byStatus(REMINDABLE_APPLICATION_STATUSES), ...expiring(r.expiration_date_range_start, r.expiration_date_range_end)])) {
           for (const a of page) if (passesOptions(appFacts(a), o)) out.push(make('send application reminder', 'applications', a, { ...appExtra(a), reminder_id }));
         }
       }
@@ -338,8 +323,8 @@ export class Billing {
     if (on('send_renewal_reminders')) {
       const o = opts('send_renewal_reminders');
       const renewing = new Set<string>();
-      for await (const page of this.scan(db, ctx.tenantId, 'applications', [byStatus(RENEWING)])) {
-        for (const a of page) if (a.type === 'renewal' && a.certification_id) renewing.add(String(a.certification_id));
+      for await (const page of this.scan(db, ctx.tenantId, 'applications', [byStatus(OPEN_STATUSES)])) {
+        for (const id of renewingCertificationIds(page)) renewing.add(id);
       }
       for (const [i, r] of ((o.reminders ?? []) as Rec[]).entries()) {
         const reminder_id = typeof r.id === 'number' ? r.id : i + 1;
@@ -360,11 +345,7 @@ export class Billing {
     if (on('perform_drops')) {
       const o = opts('perform_drops');
       for await (const page of this.scan(db, ctx.tenantId, 'certifications', [byStatus(['active']), ...expiring(o.expiration_date_range_start, o.expiration_date_range_end)])) {
-        for (const c of page) {
-          const graceEnd = day(c.grace_period_end_date) ?? day(c.expiration_date);
-          if (!graceEnd || graceEnd >= today || !passesOptions(certFacts(c), o)) continue; // past expiration and grace
-          out.push(make('drop certification', 'certifications', c, certExtra(c)));
-        }
+        for (const c of page) if (certificationDroppable(c, today) && passesOptions(certFacts(c), o)) out.push(make('drop certification', 'certifications', c, certExtra(c)));
       }
     }
     if (on('bill_training_providers')) {
@@ -524,8 +505,9 @@ export class Billing {
       }
       case 'expire application': {
         const app = await get('applications', a.application_id, true);
-        if (!app || !OPEN.includes(String(app.status ?? 'draft'))) return { status: 'no longer eligible' };
+        if (!app || !EXPIRABLE_APPLICATION_STATUSES.includes(String(app.status ?? 'draft'))) return { status: 'no longer eligible' };
         if (day(app.expiration_date) !== a.expiration_date) return { status: 'expiration date changed' };
+        if (!applicationExpired(app, today)) return { status: 'no longer eligible' };
         const application = await this.s.lifecycle.expire(ctx, app.id, db);
         const program = await get('programs', app.program_id);
         await notify('applicationNotices', opts('expire_applications').application_notice_id, app.email_address, { application, program }, `expiry/${app.id}/${a.expiration_date}`);
@@ -533,7 +515,7 @@ export class Billing {
       }
       case 'send application reminder': {
         const app = await get('applications', a.application_id);
-        if (!app || !['draft', 'missing requirements'].includes(String(app.status ?? 'draft'))) return { status: 'no longer eligible' };
+        if (!app || !applicationRemindable(app)) return { status: 'no longer eligible' };
         if (day(app.expiration_date) !== a.expiration_date) return { status: 'expiration date changed' };
         const reminder = this.reminder(opts('send_application_reminders'), a.reminder_id);
         if (!reminder) return { status: 'excluded' };
@@ -565,8 +547,7 @@ export class Billing {
         const cert = await get('certifications', a.certification_id, true);
         if (!cert || cert.status !== 'active') return { status: 'no longer eligible' };
         if (day(cert.expiration_date) !== a.expiration_date) return { status: 'expiration date changed' };
-        const graceEnd = day(cert.grace_period_end_date) ?? day(cert.expiration_date);
-        if (!graceEnd || graceEnd >= today) return { status: 'no longer eligible' };
+        if (!certificationDroppable(cert, today)) return { status: 'no longer eligible' };
         const reason = await this.dropReason(db, ctx);
         const dropped = await certifications.updateRead(ctx, cert, { ...fieldsOf(cert), status: 'inactive', ...(reason ? { status_reason_id: reason } : {}), termination_date: today, last_termination_date: today }, db);
         const program = await get('programs', cert.program_id);

@@ -1,3 +1,4 @@
+import { fieldsOf } from '../resources/kit/service.js';
 import { Type } from '@sinclair/typebox';
 import { AppError, invalid, notFound } from '../core/errors.js';
 import type { RequestContext } from '../core/context.js';
@@ -42,7 +43,6 @@ import { capacityOf, holdsSeat, saleWindowError, seatError, seatsLeft, type Offe
  * validate hook, before it is written: the client gets them in the answer of its own write.
  */
 type Rec = Record<string, any>;
-const fieldsOf = (r: Rec): Rec => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'id' && !k.startsWith('sys_')));
 const conflict = (message: string) => new AppError('conflict', message);
 const ALL = 100_000;
 /** YYYY-MM-DD naming a real day (the credits' `date` format). */

@@ -1,3 +1,4 @@
+import { fieldsOf } from '../resources/kit/service.js';
 import { AppError, invalid, notFound } from '../core/errors.js';
 import type { RequestContext } from '../core/context.js';
 import { nextValue } from '../store/counters.js';
@@ -26,7 +27,6 @@ import { DomainError, type ExpirationRuleSetLike } from '../domain/lifecycle/exp
  * the certification history apply exactly as on PUT / PATCH.
  */
 type Rec = Record<string, any>;
-const fieldsOf = (r: StoredRecord): Rec => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'id' && !k.startsWith('sys_')));
 
 export class Lifecycle {
   constructor(private readonly s: AppServices) {}

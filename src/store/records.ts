@@ -190,6 +190,17 @@ export class RecordTable {
     return rows.map((r) => parseData(r.data));
   }
 
+  /** Every record matching the filters, a keyset page at a time (bounded memory; for jobs). */
+  async *scan(db: Db, tenantId: string, filters: Filter[], pageSize = 500): AsyncGenerator<StoredRecord[]> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.page(db, tenantId, filters, after, pageSize);
+      if (page.length) yield page;
+      if (page.length < pageSize) return;
+      after = page[page.length - 1]!.id;
+    }
+  }
+
   /**
    * The same page as `page`, each record as its stored JSON text (PostgreSQL renders jsonb as text):
    * a page without a projection is sent as is, without parsing and re-serializing every record.

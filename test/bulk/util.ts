@@ -2,19 +2,8 @@ import assert from 'node:assert/strict';
 import type { TestApp } from '../helpers.js';
 
 /** Helpers of the bulk load and export suites: upload a file, wait for its load, read every page. */
-export interface LoadView {
-  id: string;
-  resource: string;
-  status: 'queued' | 'running' | 'completed' | 'failed';
-  source_file: string;
-  rows_read: number;
-  rows_written: number;
-  rows_rejected: number;
-  rows_unchanged: number;
-  started_at: string;
-  finished_at?: string;
-  error?: string;
-}
+export type { LoadView } from '../../src/bulk/loader.js';
+import type { LoadView } from '../../src/bulk/loader.js';
 
 export async function upload(
   t: TestApp,

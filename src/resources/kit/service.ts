@@ -78,8 +78,8 @@ export type SysStamp = Partial<{
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** The record's client-owned part: everything but id and sys_* fields. */
-function fieldsOf(record: Record<string, unknown>): Record<string, unknown> {
+/** The record's client-owned part: everything but id and sys_* fields (what a PUT body sets). */
+export function fieldsOf(record: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(record)) if (k !== 'id' && !isSysField(k)) out[k] = v;
   return out;
