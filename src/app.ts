@@ -70,8 +70,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: process.env.TRUST_PROXY === 'true',
     routerOptions: { maxParamLength: 512 },
   });
-  app.addHook('onSend', async (req, reply) => {
+  // callback style: no promise per request
+  app.addHook('onSend', (req, reply, payload, done) => {
     reply.header('x-request-id', req.id);
+    done(null, payload);
   });
 
   // Every route registered, for the tenant-isolation test that walks them all.

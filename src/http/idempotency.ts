@@ -30,11 +30,11 @@ const fingerprint = (req: FastifyRequest) =>
 export function installIdempotency(app: FastifyInstance, store: Store, clock: Clock) {
   const db = store.db;
 
-  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+  const preHandler = async (req: FastifyRequest, reply: FastifyReply) => {
     const raw = req.headers['idempotency-key'];
-    if (raw === undefined || req.method !== 'POST' || !req.ctx) return;
+    if (raw === undefined || !req.ctx) return;
     return asTenant(req.ctx.tenantId, () => claimOrReplay(req, reply, raw));
-  });
+  };
 
   async function claimOrReplay(req: FastifyRequest, reply: FastifyReply, raw: string | string[]) {
     const key = Array.isArray(raw) ? raw[0]! : raw;
@@ -75,7 +75,7 @@ export function installIdempotency(app: FastifyInstance, store: Store, clock: Cl
     throw new AppError('conflict', 'this Idempotency-Key is contended; retry later', { headers: { 'retry-after': '1' } });
   }
 
-  app.addHook('onSend', async (req, reply, payload) => {
+  const onSend = async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const ref = req.idempotency;
     if (!ref) return payload;
     req.idempotency = undefined;
@@ -90,6 +90,16 @@ export function installIdempotency(app: FastifyInstance, store: Store, clock: Cl
       }));
     }
     return payload;
+  };
+
+  // Only POSTs take a key: the hooks go on those routes alone instead of on every request.
+  // (first, as a global hook would run)
+  const withHook = <T>(given: T | T[] | undefined, hook: T): T[] => [hook, ...(given === undefined ? [] : Array.isArray(given) ? given : [given])];
+  app.addHook('onRoute', (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    if (!methods.includes('POST')) return;
+    r.preHandler = withHook(r.preHandler, preHandler) as typeof r.preHandler;
+    r.onSend = withHook(r.onSend, onSend) as typeof r.onSend;
   });
 
   // Expired keys are purged in the background (the lookup above also ignores them).

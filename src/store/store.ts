@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
-import { currentTenant } from './tenant-scope.js';
+import { currentTenant, enableTenantScopes } from './tenant-scope.js';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from 'kysely';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -17,6 +17,12 @@ export type Db = Kysely<any>;
 export interface Store {
   readonly dialect: DialectName;
   readonly db: Db;
+  /**
+   * For reads outside a transaction (GET, pages). SQLite: a second connection, which reads the last
+   * committed state (WAL) and never queues behind a write transaction holding the writer; PostgreSQL:
+   * the same pool as `db`.
+   */
+  readonly read: Db;
   /** Runs fn in one transaction (serialised on SQLite, READ COMMITTED + row locks on PostgreSQL). */
   transaction<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
   /** A description safe for logs (no password). */
@@ -40,6 +46,8 @@ function withStatementCache(db: Database.Database, max = 1000): SqliteDatabase {
     close: () => db.close(),
     prepare(sql: string): SqliteStatement {
       let stmt = cache.get(sql);
+      // a statement still being iterated (a streamed result) cannot start again: use a fresh one
+      if (stmt?.busy) return db.prepare(sql) as unknown as SqliteStatement;
       if (!stmt) {
         if (cache.size >= max) cache.clear();
         stmt = db.prepare(sql);
@@ -49,6 +57,10 @@ function withStatementCache(db: Database.Database, max = 1000): SqliteDatabase {
     },
   };
 }
+
+/** The raw connection behind a read-only Kysely instance (SQLite): hot reads use prepared statements on it. */
+const sqliteReaders = new WeakMap<Db, Database.Database>();
+export const sqliteReader = (db: Db): Database.Database | undefined => sqliteReaders.get(db);
 
 function openSqlite(file: string): Store {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -61,9 +73,19 @@ function openSqlite(file: string): Store {
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
   const db = new Kysely<any>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  let read = db;
+  let reader: Database.Database | undefined;
+  if (file !== ':memory:') {
+    reader = new Database(file);
+    reader.pragma('busy_timeout = 5000');
+    reader.pragma('query_only = 1');
+    read = new Kysely<any>({ dialect: new SqliteDialect({ database: withStatementCache(reader) }) });
+    sqliteReaders.set(read, reader);
+  }
   return {
     dialect: 'sqlite',
     db,
+    read,
     description: `sqlite:${file}`,
     // BEGIN IMMEDIATE takes the write lock at the start: a second process on the same file (the CLI in
     // direct mode beside a server) then waits for it (busy_timeout) instead of failing with "database
@@ -80,7 +102,10 @@ function openSqlite(file: string): Store {
           throw e;
         }
       }),
-    close: () => db.destroy(),
+    close: async () => {
+      if (read !== db) await read.destroy();
+      await db.destroy();
+    },
   };
 }
 
@@ -92,6 +117,7 @@ function openPostgres(url: string, opts: StoreOptions): Store {
   });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  enableTenantScopes();
   scopeConnections(pool);
   // pg-cursor lets Kysely stream large results (query results, exports) a batch of rows at a time
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
@@ -99,6 +125,7 @@ function openPostgres(url: string, opts: StoreOptions): Store {
   return {
     dialect: 'postgres',
     db,
+    read: db,
     description: `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`,
     transaction: (fn) => db.transaction().execute(fn),
     close: () => db.destroy(),

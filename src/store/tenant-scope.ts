@@ -10,7 +10,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export const SYSTEM_SCOPE = '*';
 const scope = new AsyncLocalStorage<string>();
 
-export const asTenant = <T>(tenantId: string, fn: () => T): T => scope.run(tenantId, fn);
-export const asSystem = <T>(fn: () => T): T => scope.run(SYSTEM_SCOPE, fn);
+// Only PostgreSQL reads the scope (SQLite has no row-level security). Once an AsyncLocalStorage is
+// entered, Node runs a hook on every promise of the process, so on SQLite it is never entered.
+let enabled = false;
+/** Called by the PostgreSQL store when it opens. */
+export const enableTenantScopes = () => {
+  enabled = true;
+};
+export const asTenant = <T>(tenantId: string, fn: () => T): T => (enabled ? scope.run(tenantId, fn) : fn());
+export const asSystem = <T>(fn: () => T): T => (enabled ? scope.run(SYSTEM_SCOPE, fn) : fn());
 /** '' (no rows visible) outside any scope. */
 export const currentTenant = (): string => scope.getStore() ?? '';

@@ -203,9 +203,9 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
       response: { 200: ref(t), ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (req, reply) => {
-      const { record, version } = await service.get(req.ctx, (req.params as { id: string }).id, req.query as object);
+      const { record, text, version } = await service.get(req.ctx, (req.params as { id: string }).id, req.query as object);
       withEtag(reply, version);
-      return record;
+      return text ? sendText(reply, text) : record;
     },
   });
 
@@ -275,9 +275,9 @@ function registerSingleton(
     ...common('read'),
     schema: { tags, security, summary: `Get the tenant's ${r.def.singular}`, params: tenantParams, querystring: Type.Object({ fields: Type.Optional(fields) }), response: { 200: ref(t), ...errorResponses(400, 401, 403, 404) } },
     handler: async (req, reply) => {
-      const { record, version } = await service.get(req.ctx, req.ctx.tenantId, req.query as object);
+      const { record, text, version } = await service.get(req.ctx, req.ctx.tenantId, req.query as object);
       withEtag(reply, version);
-      return record;
+      return text ? reply.type('application/json; charset=utf-8').send(text.text) : record;
     },
   });
   app.put(base, {

@@ -190,7 +190,7 @@ export class ResourceService {
     const projection = parseProjection(raw, this.resource.projectable, fieldsParam);
     const after = decodeKey(q.exclusiveStartKey);
     const limit = this.limit(q);
-    const rows = await this.table.page(this.deps.store.db, ctx.tenantId, filters, after, limit + 1);
+    const rows = await this.table.page(this.deps.store.read, ctx.tenantId, filters, after, limit + 1);
     const { items, lastKey } = toPage(rows, limit);
     return { Items: items.map((r) => project(r, projection)), lastKey };
   }
@@ -210,7 +210,7 @@ export class ResourceService {
       items = page.Items.map((r) => JSON.stringify(r));
       lastKey = page.lastKey;
     } else {
-      const rows = await this.table.pageText(this.deps.store.db, ctx.tenantId, filters, after, limit + 1);
+      const rows = await this.table.pageText(this.deps.store.read, ctx.tenantId, filters, after, limit + 1);
       const page = toPage(rows, limit);
       items = page.items.map((r) => r.json);
       lastKey = page.lastKey;
@@ -292,9 +292,18 @@ export class ResourceService {
     return this.pageText(ctx, filters, q, 'fieldsToReturn', q.fieldsToReturn, false);
   }
 
-  async get(ctx: RequestContext, id: string, q: { fields?: string } = {}) {
+  /**
+   * One record, read from the store's read connection. Without a projection the stored JSON is
+   * answered as it is (`text`); with one, the projected record (`record`).
+   */
+  async get(ctx: RequestContext, id: string, q: { fields?: string } = {}): Promise<{ record?: Record<string, unknown>; text?: JsonText; version: number }> {
     const projection = parseProjection(q.fields, this.resource.projectable, 'fields');
-    const record = (await this.table.get(this.deps.store.db, ctx.tenantId, id)) ?? ((await this.builtInRecord(ctx, id)) as StoredRecord | undefined);
+    const read = this.deps.store.read;
+    if (!projection) {
+      const row = await this.table.getText(read, ctx.tenantId, id);
+      if (row) return { text: new JsonText(row.json), version: row.version };
+    }
+    const record = (projection ? await this.table.get(read, ctx.tenantId, id) : undefined) ?? ((await this.builtInRecord(ctx, id)) as StoredRecord | undefined);
     if (!record) throw notFound(this.label, id);
     return { record: project(record, projection), version: record.sys_version ?? 1 };
   }
