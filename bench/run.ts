@@ -14,7 +14,10 @@
  *   BENCH_LATENCY_CONNECTIONS  connections of the latency phases (search/lookup p95, paging; default 4)
  *   BENCH_SERVER        bundle (default: src/ bundled as npm start runs it) | dist (tsc, module by module) | tsx
  *   BENCH_REUSE=1       keep an existing database that already holds the tenant (skips generation)
- *   BENCH_ONLY          comma-separated phases to run (get,list,search,lookup,searchLatency,…)
+ *   BENCH_ONLY          comma-separated phases to run (hello,min,get,list,search,lookup,searchLatency,…,startup,billing)
+ *   BENCH_BILLING_SCALE certifications of the billing phase's own tenant (default 100000, the issue's figure);
+ *                       its database: a fresh SQLite file $BENCH_WORK_DIR/billing-<scale>.db, or on PostgreSQL
+ *                       the database "<BENCH_DATABASE_URL's name>_billing" (dropped and created; never the main one)
  *   BENCH_JSON          also write the raw results there (default $TMPDIR/accredit-bench/last-run.json)
  */
 import crypto from 'node:crypto';
@@ -24,6 +27,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { describeTenant, generate } from './generate.js';
 import { PHASE_ORDER, phases, prepareData, type PhaseName } from './phases.js';
+import type { BillingBenchResult } from './billing.js';
 import { buildServer, serverMode, fmtInt, fmtMs, freePort, load, procStatusKb, ROOT, rssSampler, signToken, startChild, waitFor200, WORK, type Child, type LoadResult, type ServerCommand } from './lib.js';
 
 const env = process.env;
@@ -36,7 +40,8 @@ const cfg = {
   latencyConnections: num('BENCH_LATENCY_CONNECTIONS', 4),
   server: serverMode(env.BENCH_SERVER),
   reuse: env.BENCH_REUSE === '1',
-  only: env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim())) : undefined,
+  only: env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim()).filter(Boolean)) : undefined,
+  billingScale: num('BENCH_BILLING_SCALE', 100_000),
   tenant: 'bench',
 };
 const databaseUrl = env.BENCH_DATABASE_URL || `sqlite:${path.join(WORK, `bench-${cfg.scale}.db`)}`;
@@ -44,6 +49,26 @@ const dialect = databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres';
 const log = (s: string) => process.stderr.write(s + '\n');
 const secret = crypto.randomBytes(36).toString('base64url');
 const wanted = (p: string) => !cfg.only || cfg.only.has(p);
+const ALL_PHASES = ['hello', 'min', ...PHASE_ORDER, 'startup', 'billing'];
+/** Anything besides the billing phase (which generates its own tenant in its own database). */
+const mainWanted = ALL_PHASES.some((p) => p !== 'billing' && wanted(p));
+
+/**
+ * The billing phase's database, never the main one: on PostgreSQL "<name>_billing" next to the main
+ * database (it still contains "bench"); on SQLite undefined, i.e. billing.ts's own file in WORK.
+ */
+function billingDatabaseUrl(): string | undefined {
+  if (dialect === 'sqlite') {
+    const own = path.resolve(WORK, `billing-${cfg.billingScale}.db`);
+    if (path.resolve(databaseUrl.slice('sqlite:'.length)) === own) throw new Error(`BENCH_DATABASE_URL is ${own}, the file the billing phase deletes and re-creates: choose another file`);
+    return undefined;
+  }
+  const u = new URL(databaseUrl);
+  const name = `${decodeURIComponent(u.pathname.slice(1))}_billing`;
+  if (Buffer.byteLength(name) > 63) throw new Error(`the billing phase's database "${name}" is longer than PostgreSQL's 63 bytes: shorten BENCH_DATABASE_URL's database name`);
+  u.pathname = `/${encodeURIComponent(name)}`;
+  return u.toString();
+}
 
 /** A fresh database: delete the SQLite file, or drop and create the PostgreSQL database. */
 async function freshDatabase() {
@@ -115,6 +140,8 @@ let peakRssKb: number | undefined;
 const startups: number[] = [];
 let certCount = cfg.scale;
 const rssByPhase: Record<string, number> = {};
+let billing: BillingBenchResult | undefined;
+let billingError: string | undefined;
 
 function show(r: LoadResult) {
   log(`  ${r.title.padEnd(22)} ${fmtInt(r.rps).padStart(7)} req/s  p50 ${fmtMs(r.p50)}  p95 ${fmtMs(r.p95)}  p99 ${fmtMs(r.p99)} ms  (${r.connections} conn, ${fmtInt(r.ok)} ok${r.non2xx ? `, ${r.non2xx} non-2xx: ${r.sampleError}` : ''}${r.errors ? `, ${r.errors} errors` : ''})`);
@@ -124,6 +151,33 @@ async function main() {
   const load0 = os.loadavg()[0]!;
   log(`accredit bench: ${dialect}, ${fmtInt(cfg.scale)} certifications, ${cfg.duration} s phases, ${cfg.connections} connections; nproc ${os.cpus().length}, node ${process.version}, load ${load0.toFixed(2)}`);
   fs.mkdirSync(WORK, { recursive: true });
+  const unknown = [...(cfg.only ?? [])].filter((p) => !ALL_PHASES.includes(p));
+  if (unknown.length) throw new Error(`BENCH_ONLY: unknown phase(s) ${unknown.join(', ')}; phases: ${ALL_PHASES.join(',')}`);
+  if (mainWanted) await mainPhases();
+  else log('  only the billing phase: no main tenant, no server');
+
+  // Billing run: last, once every server above is stopped; its own tenant in its own database, in process.
+  if (wanted('billing')) {
+    log(`  billing run: ${fmtInt(cfg.billingScale)} certifications (BENCH_BILLING_SCALE)`);
+    try {
+      const { runBillingBench } = await import('./billing.js');
+      billing = await runBillingBench({ databaseUrl: billingDatabaseUrl(), scale: cfg.billingScale, tenant: cfg.tenant, log: (s) => log(`    ${s}`) });
+    } catch (e) {
+      billingError = e instanceof Error ? e.message : String(e);
+      log(`  billing phase failed: ${e instanceof Error ? e.stack : billingError}`);
+    }
+  }
+
+  const table = render(load0, os.loadavg()[0]!);
+  process.stdout.write(table + '\n');
+  const jsonFile = env.BENCH_JSON ?? path.join(WORK, 'last-run.json');
+  fs.writeFileSync(jsonFile, JSON.stringify({ at: new Date().toISOString(), cfg, databaseUrl: databaseUrl.replace(/\/\/[^@]*@/, '//…@'), results, peakRssKb, rssByPhase, startups, billing: billing?.raw, billingError, table }, null, 2));
+  log(`  raw results: ${jsonFile}`);
+  if (billingError) throw new Error(`the billing phase failed (the table above shows the other figures): ${billingError}`);
+}
+
+/** Data, baselines, the HTTP phases against one accredit process, start-up. */
+async function mainPhases() {
   const cmd = buildServer(cfg.server, log);
 
   // Data.
@@ -193,12 +247,6 @@ async function main() {
     }
     log(`  start-up: ${startups.map((ms) => `${ms.toFixed(0)} ms`).join(', ')}`);
   }
-
-  const table = render(load0, os.loadavg()[0]!);
-  process.stdout.write(table + '\n');
-  const jsonFile = env.BENCH_JSON ?? path.join(WORK, 'last-run.json');
-  fs.writeFileSync(jsonFile, JSON.stringify({ at: new Date().toISOString(), cfg, databaseUrl: databaseUrl.replace(/\/\/[^@]*@/, '//…@'), results, peakRssKb, rssByPhase, startups, table }, null, 2));
-  log(`  raw results: ${jsonFile}`);
 }
 
 function render(load0: number, load1: number): string {
@@ -215,7 +263,7 @@ function render(load0: number, load1: number): string {
   const L = cfg.latencyConnections;
   const dbLabel = dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL';
 
-  rows.push(['setup', `${dbLabel}, ${fmtInt(certCount)} certifications, ${cfg.duration} s per phase, server: ${cfg.server}; nproc ${os.cpus().length}, node ${process.version}, load avg ${load0.toFixed(1)} → ${load1.toFixed(1)}`, '', '', '', '']);
+  rows.push(['setup', `${dbLabel}, ${mainWanted ? `${fmtInt(certCount)} certifications, ${cfg.duration} s per phase, server: ${cfg.server}` : 'billing phase only'}; nproc ${os.cpus().length}, node ${process.version}, load avg ${load0.toFixed(1)} → ${load1.toFixed(1)}`, '', '', '', '']);
   rows.push([`B_hello: empty Fastify route (${C} conn)`, perf(R.hello), '', '', '', '']);
   rows.push([`B_min: PK read, ${dialect === 'sqlite' ? 'better-sqlite3' : 'pg'}, no auth (${C} conn)`, perf(R.min), '', '', '', '']);
   const get = R.get;
@@ -254,7 +302,8 @@ function render(load0: number, load1: number): string {
     med !== undefined ? `${(med / 1000).toFixed(2)} s (${startups.map((s) => (s / 1000).toFixed(2)).join(', ')})` : 'not measured',
     '', '', '≤ 1 s', met(med !== undefined ? med <= 1000 : undefined),
   ]);
-  rows.push(['billing run', 'not yet implemented', '', '', '', '–']);
+  if (billing) rows.push(...billing.rows);
+  else rows.push(['billing run: refresh + execute', billingError ? `**failed**: ${billingError.split('\n')[0]!.slice(0, 200)}` : 'not run', '', '', '≥ 0.3×', billingError ? '**no**' : '–']);
 
   const head = ['figure', 'value', 'same-run baseline', 'ratio', 'target', 'met?'];
   const esc = (s: string) => s.replace(/\|/g, '\\|');

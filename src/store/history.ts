@@ -13,10 +13,13 @@ export interface HistoryEntry {
 /** The change history of records (table `history`), newest first, keyset-paged by entry id. */
 export const historyStore = {
   async append(db: Db, tenantId: string, resource: string, recordId: string, e: Omit<HistoryEntry, 'id'>): Promise<void> {
-    await db
-      .insertInto('history')
-      .values({ tenant_id: tenantId, resource, record_id: recordId, id: uuidv7(), at: e.at, by_id: e.by_id, via: e.via, changes: JSON.stringify(e.changes) })
-      .execute();
+    await this.appendMany(db, tenantId, resource, [{ recordId, ...e }]);
+  },
+
+  /** Entries of many records at once (batches, bulk jobs): multi-row INSERTs. */
+  async appendMany(db: Db, tenantId: string, resource: string, entries: (Omit<HistoryEntry, 'id'> & { recordId: string })[]): Promise<void> {
+    const rows = entries.map((e) => ({ tenant_id: tenantId, resource, record_id: e.recordId, id: uuidv7(), at: e.at, by_id: e.by_id, via: e.via, changes: JSON.stringify(e.changes) }));
+    for (let i = 0; i < rows.length; i += 2000) await db.insertInto('history').values(rows.slice(i, i + 2000)).execute();
   },
 
   async page(db: Db, tenantId: string, resource: string, recordId: string, before: string | undefined, limit: number): Promise<HistoryEntry[]> {

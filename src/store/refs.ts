@@ -20,20 +20,10 @@ export interface Referrer {
 export const refsIndex = {
   async replace(db: Db, tenantId: string, source: string, sourceId: string, refs: RefValue[], isNew: boolean): Promise<void> {
     if (!isNew) await this.clear(db, tenantId, source, sourceId);
-    if (!refs.length) return;
-    // One row per distinct (target, id, field).
-    const seen = new Set<string>();
-    const rows = [];
-    for (const r of refs) {
-      const k = `${r.target}\u0000${r.id}\u0000${r.field}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      rows.push({ tenant_id: tenantId, target: r.target, target_id: r.id, source, source_id: sourceId, field: r.field });
-    }
-    await db.insertInto('refs').values(rows).execute();
+    await this.insertMany(db, tenantId, source, [{ id: sourceId, refs }]);
   },
 
-  /** The index rows of many new records at once (bulk jobs). */
+  /** The index rows of new records, one row per distinct (target, id, field) of each; multi-row INSERTs. */
   async insertMany(db: Db, tenantId: string, source: string, items: { id: string; refs: RefValue[] }[]): Promise<void> {
     const rows = [];
     for (const { id, refs } of items) {

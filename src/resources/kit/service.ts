@@ -113,18 +113,28 @@ export class ResourceService {
   private async checkRefs(db: Db, ctx: RequestContext, fields: Record<string, unknown>, prefix: string, kind: 'validation' | 'unprocessable' = 'validation'): Promise<RefValue[]> {
     if (!this.resource.refFields.length) return [];
     const refs = this.resource.collectRefs(fields);
-    const byTarget = new Map<string, RefValue[]>();
-    for (const r of refs) byTarget.set(r.target, [...(byTarget.get(r.target) ?? []), r]);
-    const errors: FieldError[] = [];
-    for (const [target, list] of byTarget) {
-      const other = this.deps.resolve(target);
-      const found = await other.table.existingIds(db, ctx.tenantId, [...new Set(list.map((r) => r.id))]);
-      for (const r of list) {
-        if (!found.has(r.id)) errors.push({ field: prefix ? `${prefix}.${r.field}` : r.field, reason: `names a ${other.label} that does not exist (${r.id})` });
+    const [errors] = await this.refErrors(db, ctx, [{ refs, prefix }]);
+    if (errors!.length) throw invalid(errors!, kind);
+    return refs;
+  }
+
+  /** The reference errors of many bodies at once: one query per target resource for all of them. */
+  private async refErrors(db: Db, ctx: RequestContext, items: { refs: RefValue[]; prefix: string }[]): Promise<FieldError[][]> {
+    const byTarget = new Map<string, Set<string>>();
+    for (const { refs } of items) {
+      for (const r of refs) {
+        let ids = byTarget.get(r.target);
+        if (!ids) byTarget.set(r.target, (ids = new Set()));
+        ids.add(r.id);
       }
     }
-    if (errors.length) throw invalid(errors, kind);
-    return refs;
+    const found = new Map<string, Set<string>>();
+    for (const [target, ids] of byTarget) found.set(target, await this.deps.resolve(target).table.existingIds(db, ctx.tenantId, [...ids]));
+    return items.map(({ refs, prefix }) =>
+      refs
+        .filter((r) => !found.get(r.target)!.has(r.id))
+        .map((r) => ({ field: prefix ? `${prefix}.${r.field}` : r.field, reason: `names a ${this.deps.resolve(r.target).label} that does not exist (${r.id})` })),
+    );
   }
 
   /** The definition's domain rule (e.g. status transitions): a 409 that says why. */
@@ -138,23 +148,41 @@ export class ResourceService {
     if (fn) await fn({ db, ctx, services: this.deps.services?.(), op, old, next });
   }
 
-  /** Appends what changed in the tracked fields to the record's history. */
-  private async recordHistory(db: Db, ctx: RequestContext, old: Record<string, unknown> | undefined, next: StoredRecord, via: string) {
+  /** What changed in the tracked fields, as a history entry; undefined when nothing tracked changed. */
+  private historyEntry(ctx: RequestContext, old: Record<string, unknown> | undefined, next: StoredRecord, via: string) {
     const tracked = this.resource.def.history;
-    if (!tracked) return;
+    if (!tracked) return undefined;
     const changes: Record<string, [unknown, unknown]> = {};
     for (const f of tracked) {
       const a = old?.[f];
       const b = next[f];
       if (!isDeepStrictEqual(a, b)) changes[f] = [a ?? null, b ?? null];
     }
-    if (!Object.keys(changes).length) return;
-    await historyStore.append(db, ctx.tenantId, this.resource.def.slug, next.id, {
-      at: String(next.sys_last_modified_at),
-      by_id: ctx.actor.sub,
-      via: ctx.via ?? via,
-      changes,
-    });
+    if (!Object.keys(changes).length) return undefined;
+    return { recordId: next.id, at: String(next.sys_last_modified_at), by_id: ctx.actor.sub, via: ctx.via ?? via, changes };
+  }
+
+  /** Appends what changed in the tracked fields to the record's history. */
+  private async recordHistory(db: Db, ctx: RequestContext, old: Record<string, unknown> | undefined, next: StoredRecord, via: string) {
+    const entry = this.historyEntry(ctx, old, next, via);
+    if (entry) await historyStore.appendMany(db, ctx.tenantId, this.resource.def.slug, [entry]);
+  }
+
+  /**
+   * New records that passed every check, written together: the records, their reference-index rows
+   * and their history entries, a multi-row INSERT each (batches and bulk jobs).
+   */
+  private async insertNew(db: Db, ctx: RequestContext, items: { record: StoredRecord; refs: RefValue[] }[]) {
+    const slug = this.resource.def.slug;
+    await this.table.insertMany(db, ctx.tenantId, items.map((i) => i.record));
+    if (this.resource.refFields.length) await refsIndex.insertMany(db, ctx.tenantId, slug, items.map((i) => ({ id: i.record.id, refs: i.refs })));
+    const entries = items.flatMap((i) => this.historyEntry(ctx, undefined, i.record, 'create') ?? []);
+    if (entries.length) await historyStore.appendMany(db, ctx.tenantId, slug, entries);
+  }
+
+  /** Creates may be written together when no hook needs to run between them (and not for singletons). */
+  private get writesInBulk(): boolean {
+    return !this.resource.def.hooks && !this.resource.def.singleton;
   }
 
   async history(ctx: RequestContext, id: string, q: PageQuery) {
@@ -347,52 +375,30 @@ export class ResourceService {
   /**
    * Many server-built records at once, in the caller's transaction (a billing-run refresh writes its
    * actions this way): validated one by one, references checked with one query per target resource,
-   * records and reference-index rows written with multi-row INSERTs. A resource with hooks, a rule or
-   * history takes the one-by-one path, so that those still run for every record.
+   * records, reference-index rows and history written with multi-row INSERTs. A resource with hooks
+   * takes the one-by-one path, so that they still run for every record. The first error throws.
    */
   async createManyWithIds(ctx: RequestContext, items: { id: string; fields: Record<string, unknown> }[], db: Db): Promise<StoredRecord[]> {
-    const def = this.resource.def;
-    if (def.hooks || def.beforeWrite || def.history || def.singleton) {
+    if (!this.writesInBulk) {
       const out: StoredRecord[] = [];
       for (const it of items) out.push(await this.createWithId(ctx, it.id, it.fields, db));
       return out;
     }
     const stamp = this.stamp(ctx, 'create');
-    const records: StoredRecord[] = [];
-    const refsOf: { id: string; refs: RefValue[] }[] = [];
-    const byTarget = new Map<string, Set<string>>();
-    for (const it of items) {
-      if (!this.idRe.test(it.id)) throw new Error(`${it.id} does not match the id pattern of ${def.slug}`);
-      const fields = this.fieldsFromBody(it.fields);
-      records.push({ id: it.id, ...fields, sys_created_at: stamp.sys_last_modified_at, sys_created_by_id: ctx.actor.sub, ...stamp, sys_version: 1, sys_locked: false });
-      const refs = this.resource.refFields.length ? this.resource.collectRefs(fields) : [];
-      refsOf.push({ id: it.id, refs });
-      for (const r of refs) {
-        let set = byTarget.get(r.target);
-        if (!set) byTarget.set(r.target, (set = new Set()));
-        set.add(r.id);
-      }
-    }
-    for (const [target, ids] of byTarget) {
-      const other = this.deps.resolve(target);
-      const found = await other.table.existingIds(db, ctx.tenantId, [...ids]);
-      const missing = [...ids].find((id) => !found.has(id));
-      if (missing) {
-        const field = refsOf.flatMap((x) => x.refs).find((r) => r.target === target && r.id === missing)!.field;
-        throw invalid([{ field, reason: `names a ${other.label} that does not exist (${missing})` }]);
-      }
-    }
-    await this.table.insertMany(db, ctx.tenantId, records);
-    if (this.resource.refFields.length) await refsIndex.insertMany(db, ctx.tenantId, def.slug, refsOf);
-    return records;
+    const pending = items.map((it) => {
+      if (!this.idRe.test(it.id)) throw new Error(`${it.id} does not match the id pattern of ${this.resource.def.slug}`);
+      return this.checkedNewRecord(ctx, stamp, this.fieldsFromBody(it.fields), '', it.id);
+    });
+    const errors = (await this.refErrors(db, ctx, pending)).flat();
+    if (errors.length) throw invalid([errors[0]!]);
+    await this.insertNew(db, ctx, pending);
+    return pending.map((p) => p.record);
   }
 
-  private async createRecord(ctx: RequestContext, body: unknown, db: Db | undefined, prefix: string, id?: string, sys?: SysStamp): Promise<StoredRecord> {
-    const fields = this.fieldsFromBody(body, prefix);
-    const stamp = this.stamp(ctx, 'create');
-    const singleton = this.resource.def.singleton === true;
+  /** A new record built from checked fields, with its references listed. */
+  private newRecord(ctx: RequestContext, stamp: ReturnType<ResourceService['stamp']>, fields: Record<string, unknown>, prefix: string, id?: string, sys?: SysStamp) {
     const record: StoredRecord = {
-      id: id ?? (singleton ? ctx.tenantId : newId()),
+      id: id ?? newId(),
       ...fields,
       sys_created_at: stamp.sys_last_modified_at,
       sys_created_by_id: ctx.actor.sub,
@@ -401,6 +407,20 @@ export class ResourceService {
       sys_locked: false,
       ...sys,
     };
+    return { record, refs: this.resource.refFields.length ? this.resource.collectRefs(fields) : [], prefix };
+  }
+
+  /** newRecord with the definition's domain rule applied (a create checked without hooks). */
+  private checkedNewRecord(...args: Parameters<ResourceService['newRecord']>) {
+    const made = this.newRecord(...args);
+    this.checkRule(undefined, made.record);
+    return made;
+  }
+
+  private async createRecord(ctx: RequestContext, body: unknown, db: Db | undefined, prefix: string, id?: string, sys?: SysStamp): Promise<StoredRecord> {
+    const fields = this.fieldsFromBody(body, prefix);
+    const singleton = this.resource.def.singleton === true;
+    const { record } = this.newRecord(ctx, this.stamp(ctx, 'create'), fields, prefix, id ?? (singleton ? ctx.tenantId : undefined), sys);
     return this.inTx(db, async (trx) => {
       if (singleton && (await this.table.existingIds(trx, ctx.tenantId, [record.id])).size) {
         throw new AppError('conflict', `this tenant already has its ${this.label} (id ${record.id}); use PUT or PATCH to change it`);
@@ -553,15 +573,21 @@ export class ResourceService {
     const extra = Object.keys(body).filter((k) => k !== 'operations');
     if (extra.length) throw invalid([{ field: extra[0]!, reason: 'is not a known field' }]);
 
+    const isCreate = (op: unknown) => isPlainObject(op) && op.operation === 'create';
     const results = await this.deps.store.transaction(async (trx) => {
       const out: BatchResult[] = [];
-      for (let i = 0; i < ops.length; i++) {
-        // each operation inside a savepoint: one that fails part-way (a hook after the insert) leaves nothing
-        await sql`savepoint batch_op`.execute(trx);
-        const r = await this.batchOne(trx, ctx, ops[i], i);
-        await sql.raw(r.success ? 'release savepoint batch_op' : 'rollback to savepoint batch_op').execute(trx);
-        if (!r.success) await sql`release savepoint batch_op`.execute(trx);
-        out.push(r);
+      for (let i = 0; i < ops.length; ) {
+        let end = i;
+        while (end < ops.length && isCreate(ops[end])) end++;
+        if (this.writesInBulk && end - i > 1) {
+          // consecutive creates are independent of each other (their ids are new): checked one by
+          // one, written together
+          out.push(...(await this.batchCreates(trx, ctx, ops.slice(i, end), i)));
+          i = end;
+          continue;
+        }
+        out.push(await this.inSavepoint(trx, () => this.batchOne(trx, ctx, ops[i], i)));
+        i++;
       }
       return out;
     });
@@ -569,21 +595,84 @@ export class ResourceService {
     return { success_count, error_count: results.length - success_count, results };
   }
 
+  /** One operation inside a savepoint: one that fails part-way (a hook after the insert) leaves nothing. */
+  private async inSavepoint(trx: Db, fn: () => Promise<BatchResult>): Promise<BatchResult> {
+    await sql`savepoint batch_op`.execute(trx);
+    const r = await fn();
+    await sql.raw(r.success ? 'release savepoint batch_op' : 'rollback to savepoint batch_op').execute(trx);
+    if (!r.success) await sql`release savepoint batch_op`.execute(trx);
+    return r;
+  }
+
+  private static opBase(raw: unknown, index: number) {
+    const op = (isPlainObject(raw) ? raw : {}) as Partial<BatchOperation>;
+    return { op, base: { index, operation: String(op.operation ?? ''), ...(typeof op.id === 'string' ? { id: op.id } : {}) } };
+  }
+
+  private static failure(base: { index: number; operation: string }, e: unknown): BatchResult {
+    if (!isAppError(e)) throw e;
+    return { ...base, status: e.status, success: false, error: { code: e.kind, message: e.message, ...(e.errors ? { errors: e.errors } : {}) } };
+  }
+
+  /** The checks of an operation's envelope (unknown keys, the id a create must not have). */
+  private checkEnvelope(raw: unknown, op: Partial<BatchOperation>, at: string) {
+    if (!isPlainObject(raw)) throw invalid([{ field: at, reason: 'must be an object' }]);
+    const unknown = Object.keys(raw).find((k) => !['operation', 'id', 'object', 'patch_directives'].includes(k));
+    if (unknown) throw invalid([{ field: `${at}.${unknown}`, reason: 'is not a known field' }]);
+    if (op.operation === 'create' && op.id !== undefined) throw invalid([{ field: `${at}.id`, reason: 'is generated by the server; leave it out of a create' }]);
+  }
+
+  /**
+   * A run of consecutive creates: each checked on its own (envelope, body, domain rule, references —
+   * one query per target resource for the run), those that pass written with multi-row INSERTs. Each
+   * gets the result a create on its own would get. Should the write itself fail, the run is undone
+   * and its operations are applied one by one.
+   */
+  private async batchCreates(trx: Db, ctx: RequestContext, ops: unknown[], offset: number): Promise<BatchResult[]> {
+    const results: BatchResult[] = new Array(ops.length);
+    const stamp = this.stamp(ctx, 'create');
+    const pending: (ReturnType<ResourceService['newRecord']> & { k: number })[] = [];
+    ops.forEach((raw, k) => {
+      const at = `operations.${offset + k}`;
+      const { op, base } = ResourceService.opBase(raw, offset + k);
+      try {
+        this.checkEnvelope(raw, op, at);
+        pending.push({ ...this.checkedNewRecord(ctx, stamp, this.fieldsFromBody(op.object, `${at}.object`), `${at}.object`), k });
+      } catch (e) {
+        results[k] = ResourceService.failure(base, e);
+      }
+    });
+    const refErrors = await this.refErrors(trx, ctx, pending);
+    const good = pending.filter((p, n) => {
+      if (!refErrors[n]!.length) return true;
+      results[p.k] = ResourceService.failure(ResourceService.opBase(ops[p.k], offset + p.k).base, invalid(refErrors[n]!));
+      return false;
+    });
+    if (!good.length) return results;
+    await sql`savepoint batch_creates`.execute(trx);
+    try {
+      await this.insertNew(trx, ctx, good);
+      await sql`release savepoint batch_creates`.execute(trx);
+      for (const p of good) results[p.k] = { index: offset + p.k, operation: 'create', id: p.record.id, status: 201, success: true, object: p.record };
+    } catch {
+      await sql`rollback to savepoint batch_creates`.execute(trx);
+      await sql`release savepoint batch_creates`.execute(trx);
+      for (const p of good) results[p.k] = await this.inSavepoint(trx, () => this.batchOne(trx, ctx, ops[p.k], offset + p.k));
+    }
+    return results;
+  }
+
   private async batchOne(trx: Db, ctx: RequestContext, raw: unknown, index: number): Promise<BatchResult> {
     const at = `operations.${index}`;
-    const op = (isPlainObject(raw) ? raw : {}) as Partial<BatchOperation>;
-    const base = { index, operation: String(op.operation ?? ''), ...(typeof op.id === 'string' ? { id: op.id } : {}) };
+    const { op, base } = ResourceService.opBase(raw, index);
     try {
-      if (!isPlainObject(raw)) throw invalid([{ field: at, reason: 'must be an object' }]);
-      const unknown = Object.keys(raw).find((k) => !['operation', 'id', 'object', 'patch_directives'].includes(k));
-      if (unknown) throw invalid([{ field: `${at}.${unknown}`, reason: 'is not a known field' }]);
+      this.checkEnvelope(raw, op, at);
       if (op.operation !== 'create' && (typeof op.id !== 'string' || !this.idRe.test(op.id))) {
         if (['update', 'patch', 'delete'].includes(op.operation as string))
           throw invalid([{ field: `${at}.id`, reason: op.id === undefined ? 'is required' : 'is not a valid id' }]);
       }
       switch (op.operation) {
         case 'create': {
-          if (op.id !== undefined) throw invalid([{ field: `${at}.id`, reason: 'is generated by the server; leave it out of a create' }]);
           const rec = await this.create(ctx, op.object, trx, `${at}.object`);
           return { ...base, id: rec.id, status: 201, success: true, object: rec };
         }
@@ -598,8 +687,7 @@ export class ResourceService {
           throw invalid([{ field: `${at}.operation`, reason: 'must be one of: "create", "update", "patch", "delete"' }]);
       }
     } catch (e) {
-      if (!isAppError(e)) throw e;
-      return { ...base, status: e.status, success: false, error: { code: e.kind, message: e.message, ...(e.errors ? { errors: e.errors } : {}) } };
+      return ResourceService.failure(base, e);
     }
   }
 }
