@@ -241,7 +241,7 @@ async function generateIn(opts: GenerateOptions): Promise<Generated> {
     // Bulk load: drop the certification table's f_* indexes and let migrate() (syncTable) create them
     // again afterwards: a sorted build instead of random inserts into eight B-trees. Same indexes.
     const before = await indexNames(store, spec.name);
-    for (const c of spec.columns) await store.db.schema.dropIndex(`${spec.name}_${c.name}_idx`).ifExists().execute();
+    for (const c of spec.columns) for (const suffix of ['idx', 'set']) await store.db.schema.dropIndex(`${spec.name}_${c.name}_${suffix}`).ifExists().execute();
     let written = 0;
     let lastLog = performance.now();
     while (written < opts.certifications) {

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
-import { v4 as uuidv4 } from 'uuid';
 import type { Store } from '../store/store.js';
 import type { RequestContext } from '../core/context.js';
 import type { Clock } from '../core/clock.js';
@@ -88,7 +87,7 @@ export class Executions {
   /** 'progress' and 'end' events: { tenantId, id, view }. */
   readonly events = new EventEmitter();
   private readonly handlers = new Map<string, JobHandler>();
-  private readonly owner = `${os.hostname()}:${process.pid}:${uuidv4().slice(0, 8)}`;
+  private readonly owner = `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
   private readonly running = new Map<string, { stopping: boolean; done: Promise<void> }>();
   private timer: NodeJS.Timeout | undefined;
   private active = false;
@@ -130,7 +129,7 @@ export class Executions {
     if (running) {
       throw new AppError('conflict', `a ${running.action} of this record is still running (${executionArn(ctx.tenantId, resource, String(running.action), String(running.id))}); wait for it to end`);
     }
-    const id = uuidv4();
+    const id = crypto.randomUUID();
     const now = this.clock.now().toISOString();
     const known = this.handlers.has(`${resource}.${action}`);
     await this.db

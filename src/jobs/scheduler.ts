@@ -1,6 +1,5 @@
 import { fieldsOf } from '../resources/kit/service.js';
 import os from 'node:os';
-import { v4 as uuidv4 } from 'uuid';
 import { sql } from 'kysely';
 import type { RequestContext } from '../core/context.js';
 import { AppError } from '../core/errors.js';
@@ -24,7 +23,7 @@ import { billing } from '../services/billing.js';
 type Rec = Record<string, any>;
 
 export class Scheduler {
-  private readonly owner = `${os.hostname()}:${process.pid}:${uuidv4().slice(0, 8)}`;
+  private readonly owner = `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
 
@@ -88,7 +87,7 @@ export class Scheduler {
     const ctx: RequestContext = {
       tenantId,
       actor: { sub: 'scheduler', tenants: [tenantId], scopes: new Set(['certifications:admin', 'certifications:write', 'certifications:read']) },
-      requestId: `scheduler-${uuidv4()}`,
+      requestId: `scheduler-${crypto.randomUUID()}`,
       via: 'recurring billing run',
     };
     const recurring = this.s.resource('recurringBillingRuns');

@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../core/ids.js';
 import type { Db } from './store.js';
 
 export interface HistoryEntry {
@@ -18,7 +18,7 @@ export const historyStore = {
 
   /** Entries of many records at once (batches, bulk jobs): multi-row INSERTs. */
   async appendMany(db: Db, tenantId: string, resource: string, entries: (Omit<HistoryEntry, 'id'> & { recordId: string })[]): Promise<void> {
-    const rows = entries.map((e) => ({ tenant_id: tenantId, resource, record_id: e.recordId, id: uuidv7(), at: e.at, by_id: e.by_id, via: e.via, changes: JSON.stringify(e.changes) }));
+    const rows = entries.map((e) => ({ tenant_id: tenantId, resource, record_id: e.recordId, id: newId(), at: e.at, by_id: e.by_id, via: e.via, changes: JSON.stringify(e.changes) }));
     for (let i = 0; i < rows.length; i += 2000) await db.insertInto('history').values(rows.slice(i, i + 2000)).execute();
   },
 

@@ -294,12 +294,20 @@ export async function syncTable(db: Db, dialect: DialectName, spec: TableSpec): 
     await db.schema.createIndex(name).ifNotExists().on(spec.name).columns(['tenant_id', ...cols, 'id']).execute();
   }
   for (const col of spec.columns) {
-    await db.schema
-      .createIndex(`${spec.name}_${col.name}_idx`)
-      .ifNotExists()
-      .on(spec.name)
-      .columns(['tenant_id', col.name, 'id'])
-      .execute();
+    // `_idx` covers every row, `_set` only rows where the column is set (see IndexedColumn.index);
+    // the one the column no longer wants is dropped.
+    const all = `${spec.name}_${col.name}_idx`;
+    const set = `${spec.name}_${col.name}_set`;
+    const kind = col.index ?? 'all';
+    for (const [name, wanted] of [[all, kind === 'all'], [set, kind === 'set']] as const) {
+      if (!wanted) {
+        await db.schema.dropIndex(name).ifExists().execute();
+        continue;
+      }
+      let create = db.schema.createIndex(name).ifNotExists().on(spec.name).columns(['tenant_id', col.name, 'id']);
+      if (kind === 'set') create = create.where(sql.ref(col.name), 'is not', null);
+      await create.execute();
+    }
   }
 }
 

@@ -16,6 +16,12 @@ export interface IndexedColumn {
   /** Path of the field inside the record. */
   path: string[];
   type: ColumnType;
+  /**
+   * Its own index (tenant_id, column, id): `all` rows; `set`: only rows where it is not null (an
+   * optional field: equality, IN and ranges never match null, and most writes skip the index);
+   * `none`: only infix-searched (`contains`), which no B-tree can answer. Default `all`.
+   */
+  index?: 'all' | 'set' | 'none';
 }
 
 export interface TableSpec {

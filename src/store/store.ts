@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { currentTenant, enableTenantScopes } from './tenant-scope.js';
+import { startCheckpointer, WRITER_AUTOCHECKPOINT_PAGES, type Checkpointer } from './checkpointer.js';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from 'kysely';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -75,7 +76,12 @@ function openSqlite(file: string): Store {
   const db = new Kysely<any>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
   let read = db;
   let reader: Database.Database | undefined;
+  let checkpointer: Checkpointer | undefined;
   if (file !== ':memory:') {
+    raw.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
+    // after a checkpoint lets the WAL restart, its file is cut back to this size
+    raw.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+    checkpointer = startCheckpointer(file);
     reader = new Database(file);
     reader.pragma('busy_timeout = 5000');
     reader.pragma('query_only = 1');
@@ -103,6 +109,7 @@ function openSqlite(file: string): Store {
         }
       }),
     close: async () => {
+      await checkpointer?.stop();
       if (read !== db) await read.destroy();
       await db.destroy();
     },

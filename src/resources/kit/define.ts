@@ -158,7 +158,7 @@ export const SYS_FIELDS: Record<string, TSchema> = {
  * extracted column, it is written with the record by every insert and update (the kit keeps sys_*
  * fields across updates), so it cannot drift from the record as a side table could.
  */
-export const EXTERNAL_ID_COLUMN: IndexedColumn = { name: columnName(['sys_external_id']), path: ['sys_external_id'], type: 'text' };
+export const EXTERNAL_ID_COLUMN: IndexedColumn = { name: columnName(['sys_external_id']), path: ['sys_external_id'], type: 'text', index: 'set' };
 export const isSysField = (name: string) => name.startsWith('sys_');
 
 export interface Resource {
@@ -286,12 +286,16 @@ export function defineResource(def: ResourceDefinition): Resource {
 
   // Search body and the extracted columns it needs.
   const columns = new Map<string, IndexedColumn>();
-  const addColumn = (field: string, ctx: string) => {
+  /** `infix`: used only by a contains search, which no index serves (see IndexedColumn.index). */
+  const addColumn = (field: string, ctx: string, infix = false) => {
     const path = field.split('.');
     const s = schemaAt(def.fields, path);
     if (!s) throw new Error(`${where}: ${ctx} names unknown field ${field}`);
     const name = columnName(path);
-    if (!columns.has(name)) columns.set(name, { name, path, type: columnType(s, `${where}: ${ctx}`) });
+    const index = infix ? 'none' : path.length === 1 && isRequired(s) ? 'all' : 'set';
+    const had = columns.get(name);
+    if (!had) columns.set(name, { name, path, type: columnType(s, `${where}: ${ctx}`), index });
+    else if (had.index === 'none') had.index = index;
     return s;
   };
   const searchProps: Record<string, TSchema> = {};
@@ -301,7 +305,7 @@ export function defineResource(def: ResourceDefinition): Resource {
         searchProps[key] = Type.Array(Type.String({ pattern: idPattern }), { maxItems: 1000 });
         break;
       case 'contains':
-        addColumn(spec.field, `search ${key}`);
+        addColumn(spec.field, `search ${key}`, true);
         searchProps[key] = Type.String({ maxLength: 500 });
         break;
       case 'in': {
