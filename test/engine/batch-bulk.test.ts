@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, type TestApp } from '../helpers.js';
+import { asTenant } from '../../src/store/tenant-scope.js';
 
 /**
  * Consecutive creates of a batch are checked one by one and written together (multi-row INSERTs of
@@ -91,12 +92,10 @@ test('a run of creates in a batch gives each operation the result, records, hist
   const del = await t.call({ method: 'DELETE', url: `/programs/acme/${otherProgram}` });
   assert.equal(del.statusCode, 409);
   assert.ok(del.json().referenced_by.length >= 1);
-  const referrers = await t.store.db
-    .selectFrom('refs')
-    .select(['source_id', 'field'])
-    .where('tenant_id', '=', 'acme')
-    .where('target_id', 'in', [program, otherProgram])
-    .execute();
+  // (in the tenant's scope: on PostgreSQL row-level security shows no rows outside it)
+  const referrers = await asTenant('acme', () =>
+    t.store.db.selectFrom('refs').select(['source_id', 'field']).where('tenant_id', '=', 'acme').where('target_id', 'in', [program, otherProgram]).execute(),
+  );
   const ids = new Set(referrers.map((r) => r.source_id));
   for (const c of [...single, ...batched]) assert.ok(ids.has(c.id), `refs row for ${c.number}`);
 });
