@@ -1,3 +1,4 @@
+import { CompiledQuery } from 'kysely';
 import { yieldToIo } from '../core/yield.js';
 import { applicationExpired, applicationRemindable, certificationDroppable, EXPIRABLE_APPLICATION_STATUSES, REMINDABLE_APPLICATION_STATUSES, renewingCertificationIds } from '../domain/billing/eligibility.js';
 import { OPEN_STATUSES } from '../domain/lifecycle/applications.js';
@@ -6,7 +7,7 @@ import { AppError, invalid, notFound } from '../core/errors.js';
 import type { RequestContext } from '../core/context.js';
 import type { AppServices } from '../resources/services.js';
 import type { Filter, StoredRecord } from '../store/records.js';
-import type { Db } from '../store/store.js';
+import type { Db, DialectName } from '../store/store.js';
 import { nextValue } from '../store/counters.js';
 import type { JobContext } from '../jobs/executions.js';
 import { BILLING_RUN_JOBS } from '../resources/billingRuns.js';
@@ -22,8 +23,9 @@ import { noticeVars, queueNotice } from './notices.js';
  * - an action's id is derived from (run, job, record, reminder), so a refresh that runs again finds
  *   the actions it already wrote instead of duplicating them;
  * - each action's effect, its e-mail (queued in the outbox) and its status change commit in one
- *   transaction, and only `pending` actions are performed, so a resumed execution never performs an
- *   action twice nor loses one.
+ *   transaction (that of the action's chunk, the action in a savepoint of its own), and only
+ *   `pending` actions are performed, so a resumed execution never performs an action twice nor
+ *   loses one.
  */
 type Rec = Record<string, any>;
 type ActionType =
@@ -59,12 +61,97 @@ const CODE: Record<ActionType, string> = {
   'bill training provider': 'bill',
 };
 const PAGE = 500;
+/**
+ * Actions per transaction of an execution. At most 64: on PostgreSQL each action's savepoint that
+ * writes takes a subtransaction id, and a transaction with more than 64 of them overflows the
+ * backend's subxid cache (other sessions' snapshots then have to look them up in pg_subtrans).
+ */
+const CHUNK = 50;
+/**
+ * A chunk ends early past this many milliseconds (the rest is the next chunk's): on SQLite it holds
+ * the single writer, which API writes wait for; on PostgreSQL, the row locks of its records.
+ */
+const CHUNK_MS: Record<DialectName, number> = { sqlite: 30, postgres: 200 };
 const day = (d: unknown) => (typeof d === 'string' ? d.slice(0, 10) : undefined);
 
 /** The outcome of performing one action. */
 interface Outcome {
   status: 'completed' | 'no longer eligible' | 'expiration date changed' | 'excluded';
   changes?: Rec;
+}
+
+/**
+ * What an execution looks up again and again: the renewal fee per programme and the drop reason
+ * (once per execution), programmes and notice templates (once per chunk transaction), and the
+ * certifications of the chunk's certification actions (read and locked together when it starts).
+ */
+interface Lookups {
+  fees: Map<string, number | undefined>;
+  dropReason?: { id: string | undefined };
+  /** By `${slug}/${id}`, for the current chunk. */
+  records: Map<string, StoredRecord | undefined>;
+  /**
+   * By id, as read at the chunk's start: each taken once (a second action on the same certification
+   * reads it again, after the first one's change), and all dropped as soon as an action that may
+   * change other certifications (an activation) runs.
+   */
+  certifications: Map<string, StoredRecord>;
+}
+const newLookups = (): Lookups => ({ fees: new Map(), records: new Map(), certifications: new Map() });
+
+/** The actions whose only record is their certification (read and locked first, changed by nothing else). */
+const SINGLE_CERTIFICATION = new Set<ActionType>(['send renewal reminder', 'forecast renewal', 'drop certification']);
+
+/**
+ * The savepoint around each action of a chunk, its statements compiled once. The savepoint of an
+ * action that succeeded is released by the next action's (on PostgreSQL in the same round trip, a
+ * simple query of two statements) or by the commit; on SQLite, which runs in process, it is left
+ * open: the next one nests inside it, and `rollback to` / `release` act on the newest of that name.
+ */
+const SAVEPOINT = CompiledQuery.raw('savepoint billing_action');
+const NEXT_SAVEPOINT = CompiledQuery.raw('release savepoint billing_action; savepoint billing_action');
+const ROLLBACK = CompiledQuery.raw('rollback to savepoint billing_action');
+const RELEASE = CompiledQuery.raw('release savepoint billing_action');
+const ROLLBACK_AND_RELEASE = CompiledQuery.raw('rollback to savepoint billing_action; release savepoint billing_action');
+class Savepoint {
+  private held = false;
+  constructor(
+    private readonly trx: Db,
+    private readonly dialect: DialectName,
+  ) {}
+
+  async open() {
+    await this.trx.executeQuery(this.held && this.dialect === 'postgres' ? NEXT_SAVEPOINT : SAVEPOINT);
+    this.held = false;
+  }
+
+  /** The action succeeded: what it did is kept. */
+  keep() {
+    this.held = true;
+  }
+
+  /** The action failed: what it did is undone, the transaction goes on. */
+  async undo() {
+    if (this.dialect === 'postgres') await this.trx.executeQuery(ROLLBACK_AND_RELEASE);
+    else {
+      await this.trx.executeQuery(ROLLBACK);
+      await this.trx.executeQuery(RELEASE);
+    }
+  }
+}
+
+/**
+ * PostgreSQL's deadlock_detected, serialization_failure and lock_not_available: contention with
+ * another transaction, not the action's fault. A chunk holds the row locks of all its actions, so
+ * two chunks (two runs over the same records, an activation and a chunk taking the same counter) can
+ * wait for each other where two single actions would not; such a chunk is redone the old way.
+ */
+const isContention = (e: unknown) => ['40P01', '40001', '55P03'].includes(String((e as { code?: unknown } | null)?.code));
+
+/** An action's fields once it failed with `e`. */
+function errorFields(a: StoredRecord, e: unknown): Rec {
+  const message = e instanceof Error ? e.message : String(e);
+  return { ...fieldsOf(a), status: 'error', error_message: message.slice(0, 2000), ...(e instanceof Error && e.stack && !(e instanceof AppError) ? { error_stack: e.stack.slice(0, 4000) } : {}) };
 }
 
 const instances = new WeakMap<object, Billing>();
@@ -420,6 +507,14 @@ export class Billing {
 
   // ---- execute -------------------------------------------------------------------------------------
 
+  /**
+   * Performs the run's pending actions, a chunk at a time: one transaction per chunk (one commit, and
+   * on PostgreSQL one fsync, per chunk instead of per action), each action inside its own savepoint,
+   * so that an action that fails is rolled back alone and marked `error` in the same transaction
+   * while the others of the chunk are kept. A crash loses at most the chunk in progress: its actions
+   * are still pending and the next attempt performs them. Between chunks: cancellation, progress and
+   * a turn of the event loop.
+   */
   async execute(job: JobContext) {
     const { ctx } = job;
     const run = await this.mustRun(this.s.store.db, ctx, job.recordId);
@@ -433,20 +528,24 @@ export class Billing {
     let done = stats.reduce((n, s) => n + s.successful + s.error, 0);
     let errors = 0;
     const table = this.actions.table;
+    const lookups = newLookups();
+    const stopping = () => new Error('stopping: the execution resumes where it stopped');
     let after: string | undefined;
     for (;;) {
       // a run cancelled meanwhile stops here; its remaining actions stay pending
       if ((await this.mustRun(this.s.store.db, ctx, run.id)).status === 'cancelled') return { performed: done, errors, cancelled: true };
-      const page = await table.page(this.s.store.db, ctx.tenantId, pendingFilter, after, 100);
-      for (const a of page) {
-        if (job.stopping) throw new Error('stopping: the execution resumes where it stopped');
-        if (!(await this.performOne(ctx, run, a.id))) errors++;
-        done++;
-        if (done % 10 === 0) await yieldToIo();
-        if (done % 100 === 0) await job.progress(done, total);
-      }
-      if (page.length < 100) break;
-      after = page[page.length - 1]!.id;
+      if (job.stopping) throw stopping();
+      const page = await table.page(this.s.store.db, ctx.tenantId, pendingFilter, after, CHUNK);
+      if (!page.length) break;
+      const chunk = await this.performChunk(job, run, page.map((a) => a.id), lookups);
+      done += chunk.handled;
+      errors += chunk.errors;
+      await job.progress(done, total);
+      if (chunk.stopped) throw stopping();
+      // a chunk cut short (its time budget) goes on from its last action; a short page was the last
+      if (chunk.handled === page.length && page.length < CHUNK) break;
+      after = page[chunk.handled - 1]!.id;
+      await yieldToIo();
     }
     await job.progress(done, total);
     const final = await this.statistics(ctx, run.id);
@@ -459,36 +558,145 @@ export class Billing {
     return { performed: done, errors };
   }
 
-  /** One action: its effect and its new status in one transaction; a failure marks it error. False on error. */
-  private async performOne(ctx: RequestContext, run: StoredRecord, actionId: string): Promise<boolean> {
+  /**
+   * The actions `ids` (in id order) in one transaction: re-read together under lock (FOR UPDATE on
+   * PostgreSQL; SQLite's write transactions are serialised), those still pending performed one by one,
+   * each in a savepoint. The chunk ends early when the worker is stopping (what is done is committed)
+   * or past its time budget (the rest is the next chunk's). `handled` counts the ids dealt with, in
+   * order (performed, failed or skipped as no longer pending).
+   *
+   * Should the chunk fail as a whole (a deadlock with another transaction, see isContention; a
+   * savepoint that cannot be rolled back to; an action that cannot even be marked error), it is rolled
+   * back and its actions performed as before chunks existed, one transaction each: the same outcome
+   * as then, failures included.
+   */
+  private async performChunk(job: JobContext, run: StoredRecord, ids: string[], lookups: Lookups): Promise<{ handled: number; errors: number; stopped: boolean }> {
+    const { ctx } = job;
+    const actx = { ...ctx, via: 'billing run' };
+    const budget = CHUNK_MS[this.s.store.dialect];
+    try {
+      return await this.s.store.transaction(async (trx) => {
+        const started = performance.now();
+        const actions = await this.lockRecords(trx, 'billingRunActions', ctx.tenantId, ids);
+        lookups.records = new Map();
+        // the certifications of the chunk's certification actions, read (and locked) in one statement
+        const certIds = new Set<string>();
+        for (const a of actions.values()) {
+          if (a.status === 'pending' && SINGLE_CERTIFICATION.has(a.type as ActionType) && typeof a.certification_id === 'string') certIds.add(a.certification_id);
+        }
+        lookups.certifications = certIds.size ? await this.lockRecords(trx, 'certifications', ctx.tenantId, [...certIds]) : new Map();
+        const savepoint = new Savepoint(trx, this.s.store.dialect);
+        let handled = 0;
+        let errors = 0;
+        for (const id of ids) {
+          if (job.stopping) return { handled, errors, stopped: true };
+          if (handled > 0 && performance.now() - started > budget) break;
+          handled++;
+          const a = actions.get(id);
+          if (!a || a.status !== 'pending') continue; // performed by an earlier (crashed) attempt or another worker
+          if (!(await this.performInSavepoint(trx, savepoint, actx, run, a, lookups))) errors++;
+          if (handled % 10 === 0) await yieldToIo();
+        }
+        return { handled, errors, stopped: false };
+      });
+    } catch {
+      let handled = 0;
+      let errors = 0;
+      for (const id of ids) {
+        if (job.stopping) return { handled, errors, stopped: true };
+        if (!(await this.performOne(ctx, run, id, lookups))) errors++;
+        handled++;
+      }
+      return { handled, errors, stopped: false };
+    }
+  }
+
+  /**
+   * The records `ids` of `slug` as they are now, by id, in one statement; on PostgreSQL locked until
+   * the transaction ends (FOR UPDATE, in id order: two chunks that want the same rows do not deadlock
+   * over them), on SQLite the transaction holds the single writer.
+   */
+  private async lockRecords(db: Db, slug: string, tenantId: string, ids: string[]): Promise<Map<string, StoredRecord>> {
+    const table = this.s.resource(slug).table;
+    let q = db.selectFrom(table.spec.name).select('data').where('tenant_id', '=', tenantId).where('id', 'in', ids).orderBy('id');
+    if (table.dialect === 'postgres') q = q.forUpdate();
+    const out = new Map<string, StoredRecord>();
+    for (const row of await q.execute()) {
+      const r = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as StoredRecord;
+      out.set(r.id, r);
+    }
+    return out;
+  }
+
+  /**
+   * One action of a chunk: its effect and its new status in a savepoint. A failure rolls back to the
+   * savepoint (the effect, its e-mail) and marks the action error. False on error. A deadlock or a
+   * serialization failure is not the action's fault: it fails the chunk (see performChunk).
+   */
+  private async performInSavepoint(trx: Db, savepoint: Savepoint, actx: RequestContext, run: StoredRecord, a: StoredRecord, lookups: Lookups): Promise<boolean> {
+    await savepoint.open();
+    try {
+      const outcome = await this.perform(trx, actx, run, a, lookups);
+      await this.actions.updateRead(actx, a, { ...fieldsOf(a), ...(outcome.changes ?? {}), status: outcome.status }, trx);
+      savepoint.keep();
+      return true;
+    } catch (e) {
+      if (isContention(e)) throw e;
+      await savepoint.undo();
+      // rolled back to the savepoint, the action is again as read (and locked) at the chunk's start
+      await this.actions.updateRead(actx, a, errorFields(a, e), trx);
+      return false;
+    }
+  }
+
+  /** One action in a transaction of its own (a chunk that failed as a whole). False on error. */
+  private async performOne(ctx: RequestContext, run: StoredRecord, actionId: string, lookups: Lookups): Promise<boolean> {
     const actx = { ...ctx, via: 'billing run' };
     try {
       await this.s.store.transaction(async (db) => {
+        lookups.records = new Map();
+        lookups.certifications = new Map();
         const a = await this.actions.table.get(db, ctx.tenantId, actionId, { forUpdate: true });
         if (!a || a.status !== 'pending') return; // performed by an earlier (crashed) attempt or another worker
-        const outcome = await this.perform(db, actx, run, a);
+        const outcome = await this.perform(db, actx, run, a, lookups);
         await this.actions.updateRead(actx, a, { ...fieldsOf(a), ...(outcome.changes ?? {}), status: outcome.status }, db);
       });
       return true;
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
       await this.s.store.transaction(async (db) => {
         const a = await this.actions.table.get(db, ctx.tenantId, actionId, { forUpdate: true });
         if (!a || a.status !== 'pending') return;
-        await this.actions.update(actx, a.id, { ...fieldsOf(a), status: 'error', error_message: message.slice(0, 2000), ...(e instanceof Error && e.stack && !(e instanceof AppError) ? { error_stack: e.stack.slice(0, 4000) } : {}) }, undefined, db);
+        await this.actions.update(actx, a.id, errorFields(a, e), undefined, db);
       });
       return false;
     }
   }
 
-  private async perform(db: Db, ctx: RequestContext, run: StoredRecord, a: StoredRecord): Promise<Outcome> {
+  private async perform(db: Db, ctx: RequestContext, run: StoredRecord, a: StoredRecord, lookups: Lookups): Promise<Outcome> {
     const get = (slug: string, id: unknown, lock = false) => (typeof id === 'string' ? this.s.resource(slug).table.get(db, ctx.tenantId, id, { forUpdate: lock }) : Promise.resolve(undefined));
+    /** A programme or notice template: read once per chunk (the actions of a run share a few). */
+    const shared = async (slug: string, id: unknown) => {
+      if (typeof id !== 'string') return undefined;
+      const key = `${slug}/${id}`;
+      if (lookups.records.has(key)) return lookups.records.get(key);
+      const rec = await get(slug, id);
+      lookups.records.set(key, rec);
+      return rec;
+    };
+    /** The action's certification, locked: as read at the chunk's start when it still may be. */
+    const lockedCertification = (id: unknown) => {
+      const cert = typeof id === 'string' ? lookups.certifications.get(id) : undefined;
+      if (!cert) return get('certifications', id, true);
+      lookups.certifications.delete(cert.id);
+      return Promise.resolve(cert);
+    };
+    if (!SINGLE_CERTIFICATION.has(a.type as ActionType)) lookups.certifications.clear();
     const opts = (flag: keyof typeof BILLING_RUN_JOBS) => (run[BILLING_RUN_JOBS[flag]] ?? {}) as Rec;
     const from = this.s.mailFrom ?? 'accredit <no-reply@localhost>';
     const now = this.s.clock.now();
     const today = now.toISOString().slice(0, 10);
     const notify = async (noticeSlug: string, noticeId: unknown, to: unknown, facts: Parameters<typeof noticeVars>[0], key: string) => {
-      const notice = await get(noticeSlug, noticeId);
+      const notice = await shared(noticeSlug, noticeId);
       if (!notice) return;
       await queueNotice(db, ctx.tenantId, key, notice, typeof to === 'string' ? to : undefined, noticeVars(facts), `billingRunActions/${a.id}`, now, from);
     };
@@ -499,7 +707,7 @@ export class Billing {
         const app = await get('applications', a.application_id, true);
         if (!app || app.status !== 'approved') return { status: 'no longer eligible' };
         const { application, certification } = await this.s.lifecycle.activate(ctx, app.id, db);
-        const program = await get('programs', certification.program_id);
+        const program = await shared('programs', certification.program_id);
         await notify('applicationNotices', opts('activate_applications').application_notice_id, application.email_address ?? certification.email_address, { application, certification, program }, `activation/${app.id}`);
         return { status: 'completed' };
       }
@@ -509,7 +717,7 @@ export class Billing {
         if (day(app.expiration_date) !== a.expiration_date) return { status: 'expiration date changed' };
         if (!applicationExpired(app, today)) return { status: 'no longer eligible' };
         const application = await this.s.lifecycle.expire(ctx, app.id, db);
-        const program = await get('programs', app.program_id);
+        const program = await shared('programs', app.program_id);
         await notify('applicationNotices', opts('expire_applications').application_notice_id, app.email_address, { application, program }, `expiry/${app.id}/${a.expiration_date}`);
         return { status: 'completed' };
       }
@@ -519,38 +727,38 @@ export class Billing {
         if (day(app.expiration_date) !== a.expiration_date) return { status: 'expiration date changed' };
         const reminder = this.reminder(opts('send_application_reminders'), a.reminder_id);
         if (!reminder) return { status: 'excluded' };
-        const program = await get('programs', app.program_id);
+        const program = await shared('programs', app.program_id);
         await notify('applicationNotices', reminder.reminder_notice_id, app.email_address, { application: app, program }, `app-reminder/${app.id}/${reminder.reminder_notice_id}/${a.expiration_date}`);
         return { status: 'completed' };
       }
       case 'send renewal reminder': {
-        const cert = await get('certifications', a.certification_id, true);
+        const cert = await lockedCertification(a.certification_id);
         if (!cert || cert.status !== 'active') return { status: 'no longer eligible' };
         if (day(cert.expiration_date) !== a.expiration_date) return { status: 'expiration date changed' };
         const reminder = this.reminder(opts('send_renewal_reminders'), a.reminder_id);
         if (!reminder) return { status: 'excluded' };
-        const program = await get('programs', cert.program_id);
+        const program = await shared('programs', cert.program_id);
         await notify('notices', reminder.reminder_notice_id, cert.email_address, { certification: cert, program }, `renewal-reminder/${cert.id}/${reminder.reminder_notice_id}/${a.expiration_date}`);
         await certifications.updateRead(ctx, cert, { ...fieldsOf(cert), last_reminder_sent_date: today }, db);
         return { status: 'completed' };
       }
       case 'forecast renewal': {
-        const cert = await get('certifications', a.certification_id, true);
+        const cert = await lockedCertification(a.certification_id);
         if (!cert || cert.status !== 'active') return { status: 'no longer eligible' };
         if (day(cert.expiration_date) !== a.expiration_date) return { status: 'expiration date changed' };
-        const amount = await this.renewalFee(db, ctx, String(cert.program_id));
+        const amount = await this.renewalFee(db, ctx, lookups, String(cert.program_id));
         if (amount === undefined) throw new AppError('conflict', `programme ${cert.program_id} has no renewal fee (an active renewal application process with an application_fee_id)`);
         await certifications.updateRead(ctx, cert, { ...fieldsOf(cert), forecasted_renewal_amount: amount }, db);
         return { status: 'completed' };
       }
       case 'drop certification': {
-        const cert = await get('certifications', a.certification_id, true);
+        const cert = await lockedCertification(a.certification_id);
         if (!cert || cert.status !== 'active') return { status: 'no longer eligible' };
         if (day(cert.expiration_date) !== a.expiration_date) return { status: 'expiration date changed' };
         if (!certificationDroppable(cert, today)) return { status: 'no longer eligible' };
-        const reason = await this.dropReason(db, ctx);
+        const reason = await this.dropReason(db, ctx, lookups);
         const dropped = await certifications.updateRead(ctx, cert, { ...fieldsOf(cert), status: 'inactive', ...(reason ? { status_reason_id: reason } : {}), termination_date: today, last_termination_date: today }, db);
-        const program = await get('programs', cert.program_id);
+        const program = await shared('programs', cert.program_id);
         await notify('notices', opts('perform_drops').drop_notice_id, cert.email_address, { certification: dropped, program }, `drop/${cert.id}/${a.expiration_date}`);
         return { status: 'completed' };
       }
@@ -611,16 +819,12 @@ export class Billing {
 
   /**
    * The programme's renewal fee: the price of the fee of its (active) renewal application process.
-   * Kept per tenant and programme for a few seconds: an execution asks it once per certification.
+   * Looked up once per programme and execution: an execution asks it once per certification.
    */
-  private readonly fees = new Map<string, { at: number; fee: number | undefined }>();
-  private async renewalFee(db: Db, ctx: RequestContext, programId: string): Promise<number | undefined> {
-    const key = `${ctx.tenantId}/${programId}`;
-    const hit = this.fees.get(key);
-    if (hit && Date.now() - hit.at < 5000) return hit.fee;
+  private async renewalFee(db: Db, ctx: RequestContext, lookups: Lookups, programId: string): Promise<number | undefined> {
+    if (lookups.fees.has(programId)) return lookups.fees.get(programId);
     const fee = await this.lookUpRenewalFee(db, ctx, programId);
-    if (this.fees.size > 10_000) this.fees.clear();
-    this.fees.set(key, { at: Date.now(), fee });
+    lookups.fees.set(programId, fee);
     return fee;
   }
 
@@ -632,8 +836,13 @@ export class Billing {
     return typeof fee?.price === 'number' ? fee.price : undefined;
   }
 
-  /** The status reason a drop records: the first status reason (by name) that explains "inactive". */
-  private async dropReason(db: Db, ctx: RequestContext): Promise<string | undefined> {
+  /** The status reason a drop records: the first status reason (by name) that explains "inactive" (once per execution). */
+  private async dropReason(db: Db, ctx: RequestContext, lookups: Lookups): Promise<string | undefined> {
+    if (!lookups.dropReason) lookups.dropReason = { id: await this.lookUpDropReason(db, ctx) };
+    return lookups.dropReason.id;
+  }
+
+  private async lookUpDropReason(db: Db, ctx: RequestContext): Promise<string | undefined> {
     const reasons = (await this.all(db, ctx.tenantId, 'statusReasons', [])).filter((r) => r.status === 'inactive' && r.is_active !== false);
     reasons.sort((x, y) => String(x.name).localeCompare(String(y.name)));
     return reasons[0]?.id;
