@@ -5,7 +5,7 @@ import { startApp, type TestApp } from '../helpers.js';
 import { Factory } from '../factory.js';
 import type { Clock } from '../../src/core/clock.js';
 import { asSystem } from '../../src/store/tenant-scope.js';
-import { addDays, assertEndState, buildPopulation, expectedCounts, expectedMails, listAll, type Call, type Population } from './population.js';
+import { type Call, type Population, addDays, assertEndState, buildPopulation, executionEnded, expectedCounts, expectedMails, injectCall, listAll } from './population.js';
 
 /**
  * Billing runs end to end through HTTP, with a real SMTP server on loopback capturing the mail:
@@ -21,20 +21,8 @@ let f: Factory;
 let smtp: Awaited<ReturnType<typeof startSmtpCapture>>;
 let mails: CapturedMail[] = [];
 
-const call: Call = async (method, url, body, status = 200) => {
-  const res = await t.call({ method: method as any, url, payload: body as any, auth: t.admin });
-  assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
-  return res.json();
-};
-/** Polls the execution until it ends (the route a client uses), bounded. */
-async function finished(handle: { executionArn: string }) {
-  for (let i = 0; i < 2000; i++) {
-    const e = await call('GET', `/executions/acme/${handle.executionArn}`);
-    if (e.status !== 'RUNNING') return e;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('execution did not end');
-}
+const call = injectCall(() => t);
+const finished = (handle: { executionArn: string }) => executionEnded(call, handle);
 const drain = async () => {
   await t.app.services.mailer!.sender.drain();
   await new Promise((r) => setTimeout(r, 50)); // the SMTP server's onData callback

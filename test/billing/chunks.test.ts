@@ -4,7 +4,7 @@ import { startApp, type TestApp } from '../helpers.js';
 import { Factory } from '../factory.js';
 import type { Clock } from '../../src/core/clock.js';
 import { asSystem } from '../../src/store/tenant-scope.js';
-import { addDays, listAll, type Call } from './population.js';
+import { type Call, addDays, executionEnded, injectCall, listAll } from './population.js';
 
 /**
  * An execution performs its actions in chunks, one transaction each, every action in a savepoint.
@@ -18,19 +18,8 @@ const clock: Clock = { now: () => new Date(`${TODAY}T09:00:00Z`) };
 let t: TestApp;
 let f: Factory;
 
-const call: Call = async (method, url, body, status = 200) => {
-  const res = await t.call({ method: method as any, url, payload: body as any, auth: t.admin });
-  assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
-  return res.json();
-};
-async function finished(handle: { executionArn: string }) {
-  for (let i = 0; i < 2000; i++) {
-    const e = await call('GET', `/executions/acme/${handle.executionArn}`);
-    if (e.status !== 'RUNNING') return e;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('execution did not end');
-}
+const call = injectCall(() => t);
+const finished = (handle: { executionArn: string }) => executionEnded(call, handle);
 
 before(async () => {
   t = await startApp({ clock, env: { WORKER_POLL_MS: '50', SCHEDULER_POLL_MS: '0' } });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Factory } from '../factory.js';
+import type { TestApp } from '../helpers.js';
 
 /**
  * The population of the billing-run tests, built through the API (so every rule applies to it):
@@ -7,6 +8,26 @@ import type { Factory } from '../factory.js';
  * provider, placed around `today` so that each job has an exact number of candidates (EXPECTED).
  */
 export type Call = (method: string, url: string, body?: unknown, status?: number) => Promise<any>;
+
+/** A Call through the app's inject as a token (the admin token by default); both read when called. */
+export const injectCall =
+  (app: () => TestApp, token?: () => string): Call =>
+  async (method, url, body, status = 200) => {
+    const t = app();
+    const res = await t.call({ method: method as any, url, payload: body as any, auth: token ? token() : t.admin });
+    assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
+    return res.json();
+  };
+
+/** Polls an execution until it ends (the route a client uses), bounded. */
+export async function executionEnded(call: Call, handle: { executionArn: string }, tenant = 'acme') {
+  for (let i = 0; i < 2000; i++) {
+    const e = await call('GET', `/executions/${tenant}/${handle.executionArn}`);
+    if (e.status !== 'RUNNING') return e;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('execution did not end');
+}
 
 export const addDays = (day: string, n: number) => {
   const d = new Date(`${day}T00:00:00Z`);

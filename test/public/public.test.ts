@@ -2,7 +2,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, type TestApp } from '../helpers.js';
 import type { Clock } from '../../src/core/clock.js';
-import { addDays, type Call } from '../billing/population.js';
+import { type Call, addDays, injectCall } from '../billing/population.js';
 
 /**
  * The public registry without a token: directory search shows only a public directory's published
@@ -17,16 +17,8 @@ const LIMIT = 5;
 let t: TestApp;
 let otherToken: string;
 
-const call: Call = async (method, url, body, status = 200) => {
-  const res = await t.call({ method: method as any, url, payload: body as any, auth: t.admin });
-  assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
-  return res.json();
-};
-const otherCall: Call = async (method, url, body, status = 200) => {
-  const res = await t.call({ method: method as any, url, payload: body as any, auth: otherToken });
-  assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
-  return res.json();
-};
+const call = injectCall(() => t);
+const otherCall = injectCall(() => t, () => otherToken);
 /** A token-less GET from its own client address (each address has its own rate-limit budget). */
 let address = 0;
 const pub = (url: string, remoteAddress = `10.0.${Math.floor(++address / 250)}.${(address % 250) + 1}`) =>

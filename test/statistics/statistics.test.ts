@@ -2,7 +2,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { BACKEND, startApp, type TestApp } from '../helpers.js';
 import type { Clock } from '../../src/core/clock.js';
-import { addDays, listAll, type Call } from '../billing/population.js';
+import { type Call, addDays, injectCall, listAll } from '../billing/population.js';
 
 /**
  * GET /statistics/{tenantId}/programs and /billing against counts the test computes itself from the
@@ -15,16 +15,8 @@ const clock: Clock = { now: () => new Date(`${TODAY}T09:00:00Z`) };
 let t: TestApp;
 let otherToken: string;
 
-const call: Call = async (method, url, body, status = 200) => {
-  const res = await t.call({ method: method as any, url, payload: body as any, auth: t.admin });
-  assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
-  return res.json();
-};
-const otherCall: Call = async (method, url, body, status = 200) => {
-  const res = await t.call({ method: method as any, url, payload: body as any, auth: otherToken });
-  assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
-  return res.json();
-};
+const call = injectCall(() => t);
+const otherCall = injectCall(() => t, () => otherToken);
 
 type Counts = Record<string, number>;
 const key = (s: string) => s.replace(/ /g, '_');
