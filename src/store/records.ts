@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type AliasedRawBuilder } from 'kysely';
 import { AppError } from '../core/errors.js';
 import type Database from 'better-sqlite3';
 import { sqliteReader, type Db, type DialectName } from './store.js';
@@ -217,11 +217,26 @@ export class RecordTable {
    * record inserted while a client pages lands after the existing ones and never shifts a page.
    */
   async page(db: Db, tenantId: string, filters: Filter[], after: string | undefined, limit: number): Promise<StoredRecord[]> {
-    let q = db.selectFrom(this.spec.name).select('data').where('tenant_id', '=', tenantId);
-    for (const f of filters) q = q.where((eb) => this.condition(eb, f));
-    if (after !== undefined) q = q.where('id', '>', after);
-    const rows = await q.orderBy('id').limit(limit).execute();
+    const rows = await this.pageQuery(db, tenantId, filters, after, limit, sql<string>`data`.as('data')).execute();
     return rows.map((r) => parseData(r.data));
+  }
+
+  /**
+   * The rows of one keyset page. With filters, the page's ids are chosen first from the index alone
+   * (an index on the filtered columns ends with id, so it covers that subquery) and only those rows
+   * are read: a search matching 900 records of a million sorts 900 ids, not 900 stored records.
+   */
+  private pageQuery(db: Db, tenantId: string, filters: Filter[], after: string | undefined, limit: number, data: AliasedRawBuilder<string, 'data' | 'json'>) {
+    const ids = () => {
+      let q = db.selectFrom(this.spec.name).select('id').where('tenant_id', '=', tenantId);
+      for (const f of filters) q = q.where((eb) => this.condition(eb, f));
+      if (after !== undefined) q = q.where('id', '>', after);
+      return q.orderBy('id').limit(limit);
+    };
+    let q = db.selectFrom(this.spec.name).select(['id', data]).where('tenant_id', '=', tenantId);
+    if (filters.length) return q.where('id', 'in', ids()).orderBy('id');
+    if (after !== undefined) q = q.where('id', '>', after);
+    return q.orderBy('id').limit(limit);
   }
 
   /** Every record matching the filters, a keyset page at a time (bounded memory; for jobs). */
@@ -241,10 +256,7 @@ export class RecordTable {
    */
   async pageText(db: Db, tenantId: string, filters: Filter[], after: string | undefined, limit: number): Promise<{ id: string; json: string }[]> {
     const data = this.dialect === 'postgres' ? sql<string>`data::text`.as('json') : sql<string>`data`.as('json');
-    let q = db.selectFrom(this.spec.name).select(['id', data]).where('tenant_id', '=', tenantId);
-    for (const f of filters) q = q.where((eb) => this.condition(eb, f));
-    if (after !== undefined) q = q.where('id', '>', after);
-    return (await q.orderBy('id').limit(limit).execute()) as { id: string; json: string }[];
+    return (await this.pageQuery(db, tenantId, filters, after, limit, data).execute()) as { id: string; json: string }[];
   }
 
   private encode(column: string, v: unknown): unknown {
