@@ -577,14 +577,14 @@ export class Billing {
     try {
       return await this.s.store.transaction(async (trx) => {
         const started = performance.now();
-        const actions = await this.lockRecords(trx, 'billingRunActions', ctx.tenantId, ids);
+        const actions = await this.actions.table.getMany(trx, ctx.tenantId, ids, { forUpdate: true });
         lookups.records = new Map();
         // the certifications of the chunk's certification actions, read (and locked) in one statement
         const certIds = new Set<string>();
         for (const a of actions.values()) {
           if (a.status === 'pending' && SINGLE_CERTIFICATION.has(a.type as ActionType) && typeof a.certification_id === 'string') certIds.add(a.certification_id);
         }
-        lookups.certifications = certIds.size ? await this.lockRecords(trx, 'certifications', ctx.tenantId, [...certIds]) : new Map();
+        lookups.certifications = await this.s.resource('certifications').table.getMany(trx, ctx.tenantId, [...certIds], { forUpdate: true });
         const savepoint = new Savepoint(trx, this.s.store.dialect);
         let handled = 0;
         let errors = 0;
@@ -609,23 +609,6 @@ export class Billing {
       }
       return { handled, errors, stopped: false };
     }
-  }
-
-  /**
-   * The records `ids` of `slug` as they are now, by id, in one statement; on PostgreSQL locked until
-   * the transaction ends (FOR UPDATE, in id order: two chunks that want the same rows do not deadlock
-   * over them), on SQLite the transaction holds the single writer.
-   */
-  private async lockRecords(db: Db, slug: string, tenantId: string, ids: string[]): Promise<Map<string, StoredRecord>> {
-    const table = this.s.resource(slug).table;
-    let q = db.selectFrom(table.spec.name).select('data').where('tenant_id', '=', tenantId).where('id', 'in', ids).orderBy('id');
-    if (table.dialect === 'postgres') q = q.forUpdate();
-    const out = new Map<string, StoredRecord>();
-    for (const row of await q.execute()) {
-      const r = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as StoredRecord;
-      out.set(r.id, r);
-    }
-    return out;
   }
 
   /**

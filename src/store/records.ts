@@ -110,6 +110,23 @@ export class RecordTable {
   }
 
   /**
+   * The records among `ids` that exist, by id, in one statement; with `forUpdate`, locked until the
+   * transaction ends on PostgreSQL (in id order, so that two transactions wanting the same rows do
+   * not deadlock over them); SQLite's write transactions are serialised.
+   */
+  async getMany(db: Db, tenantId: string, ids: string[], opts: { forUpdate?: boolean } = {}): Promise<Map<string, StoredRecord>> {
+    const out = new Map<string, StoredRecord>();
+    if (!ids.length) return out;
+    let q = db.selectFrom(this.spec.name).select('data').where('tenant_id', '=', tenantId).where('id', 'in', ids).orderBy('id');
+    if (opts.forUpdate && this.dialect === 'postgres') q = q.forUpdate();
+    for (const row of await q.execute()) {
+      const r = parseData(row.data);
+      out.set(r.id, r);
+    }
+    return out;
+  }
+
+  /**
    * A record as its stored JSON text with its version (a GET without projection sends the text as is).
    * On SQLite's read connection this is one prepared statement, without the query builder: the
    * hottest read of the API.

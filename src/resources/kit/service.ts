@@ -485,18 +485,25 @@ export class ResourceService {
   }
 
   private async applyUpdate(trx: Db, ctx: RequestContext, old: StoredRecord, fields: Record<string, unknown>, prefix: string, sys?: SysStamp): Promise<StoredRecord> {
-    const id = old.id;
     if (isDeepStrictEqual(fields, fieldsOf(old))) return old;
     const next = this.next(ctx, old, fields, 'update');
     if (sys) Object.assign(next, sys);
+    return this.change(trx, ctx, old, next, fields, prefix, 'update');
+  }
+
+  /**
+   * The write of an update or a patch once `next` is built: the domain rule, the references (checked
+   * and re-indexed only when they changed), the hooks, the versioned write and the history.
+   */
+  private async change(trx: Db, ctx: RequestContext, old: StoredRecord, next: StoredRecord, fields: Record<string, unknown>, prefix: string, op: 'update' | 'patch'): Promise<StoredRecord> {
     this.checkRule(old, next);
     const unchangedRefs = this.sameRefs(old, fields);
-    const refs = unchangedRefs ? [] : await this.checkRefs(trx, ctx, fields, prefix);
-    await this.hook('validate', trx, ctx, 'update', old, next);
+    const refs = unchangedRefs ? [] : await this.checkRefs(trx, ctx, fields, prefix, op === 'patch' ? 'unprocessable' : 'validation');
+    await this.hook('validate', trx, ctx, op, old, next);
     const saved = await this.write(trx, ctx, old, next);
-    if (!unchangedRefs) await this.saveRefs(trx, ctx, id, refs, false);
-    await this.recordHistory(trx, ctx, old, saved, 'update');
-    await this.hook('after', trx, ctx, 'update', old, saved);
+    if (!unchangedRefs) await this.saveRefs(trx, ctx, old.id, refs, false);
+    await this.recordHistory(trx, ctx, old, saved, op);
+    await this.hook('after', trx, ctx, op, old, saved);
     return saved;
   }
 
@@ -525,15 +532,7 @@ export class ResourceService {
       if (isDeepStrictEqual(fields, fieldsOf(old)) && locked === (old.sys_locked ?? false)) return old;
       const next = this.next(ctx, old, fields, 'patch');
       next.sys_locked = locked;
-      this.checkRule(old, next);
-      const unchangedRefs = this.sameRefs(old, fields);
-      const refs = unchangedRefs ? [] : await this.checkRefs(trx, ctx, fields, prefix, 'unprocessable');
-      await this.hook('validate', trx, ctx, 'patch', old, next);
-      const saved = await this.write(trx, ctx, old, next);
-      if (!unchangedRefs) await this.saveRefs(trx, ctx, id, refs, false);
-      await this.recordHistory(trx, ctx, old, saved, 'patch');
-      await this.hook('after', trx, ctx, 'patch', old, saved);
-      return saved;
+      return this.change(trx, ctx, old, next, fields, prefix, 'patch');
     });
   }
 
