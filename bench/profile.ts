@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describeTenant, generate } from './generate.js';
 import { PHASE_ORDER, phases, prepareData, type PhaseName } from './phases.js';
-import { buildServer, fmtInt, fmtMs, freePort, load, startChild, signToken, waitFor200, WORK } from './lib.js';
+import { buildServer, fmtInt, ROOT, fmtMs, freePort, load, startChild, signToken, waitFor200, WORK } from './lib.js';
 
 interface CallFrame {
   functionName: string;
@@ -105,8 +105,8 @@ async function main(argv: string[]) {
     for (const f of argv.slice(1)) process.stdout.write(summarise(f) + '\n\n');
     return;
   }
-  const wantedPhases = argv.filter((a) => !a.startsWith('-')) as (PhaseName | 'startup')[];
-  for (const p of wantedPhases) if (p !== 'startup' && !PHASE_ORDER.includes(p)) throw new Error(`unknown phase ${p} (startup or one of ${PHASE_ORDER.join(', ')})`);
+  const wantedPhases = argv.filter((a) => !a.startsWith('-')) as (PhaseName | 'startup' | 'min')[];
+  for (const p of wantedPhases) if (p !== 'startup' && p !== 'min' && !PHASE_ORDER.includes(p)) throw new Error(`unknown phase ${p} (startup, min or one of ${PHASE_ORDER.join(', ')})`);
   if (!wantedPhases.length) throw new Error(`name the phases to profile: startup ${PHASE_ORDER.join(' ')}`);
   const log = (s: string) => process.stderr.write(s + '\n');
   const scale = Number(process.env.BENCH_SCALE ?? 200_000);
@@ -128,19 +128,23 @@ async function main(argv: string[]) {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
     const port = await freePort();
-    const child = startChild(['--cpu-prof', `--cpu-prof-dir=${dir}`, ...cmd.args, 'serve'], {
+    // `min`: the B_min baseline server under the same load as `get`, to compare where its time goes
+    const serverArgs = phase === 'min' ? ['--import', 'tsx', path.join(ROOT, 'bench/servers/min.ts')] : [...cmd.args, 'serve'];
+    const child = startChild(['--cpu-prof', `--cpu-prof-dir=${dir}`, ...serverArgs], {
       DATABASE_URL: databaseUrl, DATA_DIR: path.join(WORK, 'data'), JWT_SECRET: secret, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0',
     }, port);
     let startupMs = 0;
     try {
-      startupMs = await waitFor200(`http://127.0.0.1:${port}/health`, child, performance.now(), 120_000);
+      const t0 = performance.now();
+      if (phase === 'min') startupMs = await waitFor200(`http://127.0.0.1:${port}/certifications/${tenant}/${data.readIds[0]}`, child, t0, 120_000);
+      else startupMs = await waitFor200(`http://127.0.0.1:${port}/health`, child, t0, 120_000);
       if (phase === 'startup') {
         log(`  start-up to 200 on /health: ${startupMs.toFixed(0)} ms under the profiler`);
       } else {
         const spec = phases(data, {
           base: `http://127.0.0.1:${port}`, token, duration: Number(process.env.BENCH_DURATION ?? 10), warmup: 1,
           connections: Number(process.env.BENCH_CONNECTIONS ?? 64), latencyConnections: Number(process.env.BENCH_LATENCY_CONNECTIONS ?? 4),
-        })[phase];
+        })[phase === 'min' ? 'get' : phase];
         const r = await load(spec);
         log(`  ${phase}: ${fmtInt(r.rps)} req/s under the profiler, p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms${r.non2xx ? `, ${r.non2xx} non-2xx: ${r.sampleError}` : ''}`);
       }
