@@ -128,7 +128,7 @@ export async function runBillingBench(opts: BillingBenchOptions): Promise<Billin
   const gen = await generate({ databaseUrl, tenant: TENANT, certifications: SCALE, log });
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-bench-billing-'));
-  const store = openStore(databaseUrl, { pgPoolMax: 10 });
+  const store = await openStore(databaseUrl, { pgPoolMax: 10 });
   let actions: number, performed: number, refreshS: number, executeS: number, baselineS: number;
   let ids: { id: string; f_program_id: unknown }[];
   try {

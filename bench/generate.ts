@@ -182,7 +182,7 @@ async function generateIn(opts: GenerateOptions): Promise<Generated> {
   const log = opts.log ?? (() => {});
   const t0 = performance.now();
   const rnd = prng(opts.seed ?? 42);
-  const store = openStore(opts.databaseUrl);
+  const store = await openStore(opts.databaseUrl);
   try {
     await migrate(store, tableSpecs());
     const dialect = store.dialect;
@@ -298,7 +298,7 @@ export function describeTenant(databaseUrl: string, tenant: string) {
 }
 
 async function describeIn(databaseUrl: string, tenant: string) {
-  const store = openStore(databaseUrl);
+  const store = await openStore(databaseUrl);
   try {
     const count = async (table: string) =>
       Number((await store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('tenant_id', '=', tenant).executeTakeFirst())?.n ?? 0);

@@ -36,7 +36,7 @@ export function prepareData(databaseUrl: string, tenant: string, programIds: str
 }
 
 async function prepareIn(databaseUrl: string, tenant: string, programIds: string[], statusReasonIds: string[], certifications: number): Promise<BenchData> {
-  const store = openStore(databaseUrl);
+  const store = await openStore(databaseUrl);
   try {
     // A spread sample of existing certifications, by certificate number (1..N, indexed).
     const step = Math.max(1, Math.floor(certifications / 10_000));

@@ -19,7 +19,7 @@ mark('import the resource definitions');
 const { buildApp } = await imp('app.js');
 mark('import app (fastify, plugins, kit)');
 const config = loadConfig();
-const store = openStore(config.databaseUrl, { pgPoolMax: config.pgPoolMax, statementTimeoutMs: config.statementTimeoutMs });
+const store = await openStore(config.databaseUrl, { pgPoolMax: config.pgPoolMax, statementTimeoutMs: config.statementTimeoutMs });
 mark('open the store');
 await migrate(store, tableSpecs());
 mark('migrate (existing database)');

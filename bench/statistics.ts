@@ -125,7 +125,7 @@ async function main() {
   const t0 = performance.now();
   const reuse = env.STATS_REUSE === '1' && dialect === 'sqlite' && fs.existsSync(databaseUrl.slice('sqlite:'.length));
   const g = reuse ? undefined : (await freshDatabase(), await generate({ databaseUrl, tenant: TENANT, certifications: SCALE, log }));
-  const store = openStore(databaseUrl, { pgPoolMax: 10 });
+  const store = await openStore(databaseUrl, { pgPoolMax: 10 });
   try {
     await asSystem(async () => {
       await migrate(store, tableSpecs());

@@ -21,7 +21,7 @@ async function render(): Promise<{ doc: string; schema: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-openapi-'));
   try {
     const config = loadConfig({ DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(40), LOG_LEVEL: 'silent' });
-    const store = openStore(config.databaseUrl);
+    const store = await openStore(config.databaseUrl);
     await migrate(store, tableSpecs());
     const version = JSON.parse(fs.readFileSync('package.json', 'utf8')).version as string;
     const app = await buildApp({ config, store, verifier: createVerifier(config), logger: false, background: false, version });

@@ -31,7 +31,7 @@ function config(): Config {
 }
 
 async function serve(config: Config) {
-  const store = openStore(config.databaseUrl, { pgPoolMax: config.pgPoolMax, statementTimeoutMs: config.statementTimeoutMs });
+  const store = await openStore(config.databaseUrl, { pgPoolMax: config.pgPoolMax, statementTimeoutMs: config.statementTimeoutMs });
   await migrate(store, tableSpecs());
   const verifier = createVerifier(config);
   const app = await buildApp({ config, store, verifier, version: VERSION });
@@ -89,7 +89,7 @@ function program(): Command {
     .description('create or update the schema of DATABASE_URL, then exit')
     .action(async () => {
       const c = config();
-      const store = openStore(c.databaseUrl);
+      const store = await openStore(c.databaseUrl);
       const applied = await migrate(store, tableSpecs());
       await store.close();
       process.stdout.write(`migrated ${store.description}${applied.length ? `: ${applied.join(', ')}` : ' (up to date)'}\n`);

@@ -87,7 +87,7 @@ export async function startApp(opts: { clock?: Clock; env?: Record<string, strin
     RATE_LIMIT_PER_MINUTE: '0',
     ...opts.env,
   });
-  const store = openStore(config.databaseUrl, { pgPoolMax: 8, statementTimeoutMs: config.statementTimeoutMs });
+  const store = await openStore(config.databaseUrl, { pgPoolMax: 8, statementTimeoutMs: config.statementTimeoutMs });
   await migrate(store, tableSpecs());
   const verifier = createVerifier(config);
   const app = await buildApp({ config, store, verifier, clock: opts.clock, logger: false });

@@ -41,7 +41,7 @@ async function connect(t: Target): Promise<Connection> {
   if (t.kind === 'remote') return { url: t.url, token: t.token, tenant: t.tenant, close: async () => {} };
   // this process only serves the command: no scheduler, quiet logs, a loopback port
   const config: Config = { ...t.config, schedulerPollMs: 0, logLevel: 'warn', rateLimitPerMinute: 0, workerPollMs: 200 };
-  const store = openStore(config.databaseUrl, { pgPoolMax: config.pgPoolMax, statementTimeoutMs: config.statementTimeoutMs });
+  const store = await openStore(config.databaseUrl, { pgPoolMax: config.pgPoolMax, statementTimeoutMs: config.statementTimeoutMs });
   await migrate(store, tableSpecs());
   const verifier = createVerifier(config);
   if (!verifier.sign) {

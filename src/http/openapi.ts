@@ -1,6 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 
 /**
  * OpenAPI 3.1 generated from the route schemas (the same TypeBox schemas that validate and
@@ -21,12 +21,39 @@ export async function registerOpenApi(app: FastifyInstance, version: string) {
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
   });
+  // /docs and everything under it: @fastify/swagger-ui in an instance of its own, built on the first
+  // request and answering through inject. Loading it (with @fastify/static) at start-up cost every
+  // start 65 ms for a page few requests ever ask for.
+  let docs: Promise<FastifyInstance> | undefined;
+  const docsApp = () => (docs ??= buildDocsApp(app).catch((e) => {
+    docs = undefined;
+    throw e;
+  }));
+  const forward = async (req: FastifyRequest, reply: FastifyReply) => {
+    const res = await (await docsApp()).inject({ method: 'GET', url: req.url, headers: req.headers });
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) reply.header(k, v);
+    return reply.code(res.statusCode).send(res.rawPayload);
+  };
+  app.get('/docs', { schema: { hide: true } }, forward);
+  app.get('/docs/*', { schema: { hide: true } }, forward);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
+
+/** Set again by the server that sends the forwarded answer. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'date', 'content-length']);
+
+async function buildDocsApp(app: FastifyInstance): Promise<FastifyInstance> {
+  const { default: swaggerUi } = await import('@fastify/swagger-ui');
+  const docs = Fastify({ logger: false, exposeHeadRoutes: false });
+  // swagger-ui needs @fastify/swagger on its instance: the main app's document stands in for it
+  await docs.register(fp(async (f) => void f.decorate('swagger', ((opts?: { yaml?: boolean }) => app.swagger(opts as never)) as never), { name: '@fastify/swagger' }));
   // ~500 operations: tags start collapsed (rendering them all expanded takes a browser minutes), the
   // filter box finds a tag by name, and deep links (/docs#/Billing%20Runs) open one directly
-  await app.register(swaggerUi, {
+  await docs.register(swaggerUi, {
     routePrefix: '/docs',
     staticCSP: true,
     uiConfig: { docExpansion: 'none', defaultModelsExpandDepth: -1, deepLinking: true, filter: true },
   });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await docs.ready();
+  return docs;
 }

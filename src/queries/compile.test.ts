@@ -76,11 +76,11 @@ interface Backend {
 const backends: Backend[] = [];
 
 before(async () => {
-  const sqlite = openStore('sqlite::memory:');
+  const sqlite = await openStore('sqlite::memory:');
   backends.push({ name: 'sqlite', store: sqlite });
   if (PG_URL) {
     const db = await freshDatabase();
-    backends.push({ name: 'postgres', store: openStore(db.url), db });
+    backends.push({ name: 'postgres', store: await openStore(db.url), db });
   }
   for (const b of backends) {
     for (const r of [indexed, plain]) {

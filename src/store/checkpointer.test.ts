@@ -14,7 +14,7 @@ import { openStore } from './store.js';
 test('a worker thread checkpoints the WAL into the database file; close() waits for it', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-checkpoint-'));
   const file = path.join(dir, 'c.db');
-  const store = openStore(`sqlite:${file}`);
+  const store = await openStore(`sqlite:${file}`);
   try {
     await sql`create table blobs (id integer primary key, body text not null)`.execute(store.db);
     const before = fs.statSync(file).size;

@@ -48,7 +48,7 @@ test(`two instances on one database perform every action and send every e-mail e
         WORKER_POLL_MS: '50',
         SCHEDULER_POLL_MS: '0',
       });
-      const store = openStore(config.databaseUrl, { pgPoolMax: 6 });
+      const store = await openStore(config.databaseUrl, { pgPoolMax: 6 });
       if (i === 0) await migrate(store, tableSpecs());
       const app = await buildApp({ config, store, verifier: createVerifier(config), logger: false });
       await app.ready();

@@ -16,7 +16,7 @@ import { freshDatabase } from '../helpers.js';
  */
 test('a batch operation that fails part-way leaves no half-written record', async () => {
   const db = await freshDatabase();
-  const store = openStore(db.url);
+  const store = await openStore(db.url);
   try {
     await migrate(store, tableSpecs());
     const widgets = defineResource({

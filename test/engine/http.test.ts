@@ -48,6 +48,18 @@ test('/docs serves the interactive reference', async () => {
   const res = await t.app.inject({ method: 'GET', url: '/docs/' });
   assert.equal(res.statusCode, 200);
   assert.match(res.body, /swagger-ui/i);
+  assert.match(String(res.headers['content-type']), /text\/html/);
+  // the page is built by an instance of its own on first use: its headers and files come through
+  assert.match(String(res.headers['content-security-policy']), /default-src 'self'/);
+  assert.ok(res.headers['x-request-id'], 'the main app\'s own headers are added too');
+  const css = await t.app.inject({ method: 'GET', url: '/docs/static/swagger-ui.css' });
+  assert.equal(css.statusCode, 200);
+  assert.match(String(css.headers['content-type']), /text\/css/);
+  assert.ok(css.rawPayload.length > 10_000);
+  assert.equal((await t.app.inject({ method: 'GET', url: '/docs/static/no-such-file.js' })).statusCode, 404);
+  const json = await t.app.inject({ method: 'GET', url: '/docs/json' });
+  assert.equal(json.statusCode, 200);
+  assert.deepEqual(json.json(), (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json());
 });
 
 test('CORS: preflight and responses carry the headers a browser client needs', async () => {

@@ -36,7 +36,7 @@ const header = (raw: string, name: string) => new RegExp(`^${name}: (.*(?:\\r?\\
 
 before(async () => {
   db = await freshDatabase();
-  store = openStore(db.url, { pgPoolMax: 4 });
+  store = await openStore(db.url, { pgPoolMax: 4 });
   await migrate(store, tableSpecs());
   server = new SMTPServer({
     authOptional: true,
@@ -182,7 +182,7 @@ describe('outbox over SMTP', () => {
     for (let i = 0; i < 50; i++) {
       await asTenant('acme', () => enqueueMail(store.db, 'acme', `race/${i}`, mail(`r${i}@example.org`, `Race ${i}`), 'test/race', now));
     }
-    const other = openStore(db.url, { pgPoolMax: 4 });
+    const other = await openStore(db.url, { pgPoolMax: 4 });
     try {
       const a = sender({ batch: 7, owner: 'a' });
       const b = new MailSender({ store: other, transport: createMailTransport({ smtpUrl, dataDir: os.tmpdir() }), clock, batch: 7, owner: 'b' });

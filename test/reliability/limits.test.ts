@@ -34,7 +34,7 @@ test('page size and batch size are bounded', async () => {
 // SQLite runs in-process and has no statement timeout; its writers wait at most busy_timeout (5 s).
 if (BACKEND === 'postgres')
   test('PostgreSQL statements are bounded by DB_STATEMENT_TIMEOUT_MS', async () => {
-  const store = openStore(process.env.TEST_DATABASE_URL!, { statementTimeoutMs: 200 });
+  const store = await openStore(process.env.TEST_DATABASE_URL!, { statementTimeoutMs: 200 });
   try {
     await assert.rejects(sql`select pg_sleep(2)`.execute(store.db), (e: any) => e.code === '57014');
   } finally {
