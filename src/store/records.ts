@@ -1,7 +1,7 @@
 import { sql, type AliasedRawBuilder } from 'kysely';
 import { AppError } from '../core/errors.js';
 import type Database from 'better-sqlite3';
-import { sqliteReader, type Db, type DialectName } from './store.js';
+import { sqliteReader, sqliteTxWriter, type Db, type DialectName } from './store.js';
 
 /**
  * Generic storage of one resource's records: a table per resource holding the whole record as JSON
@@ -98,12 +98,18 @@ export class RecordTable {
       const row = this.readText(db, tenantId, id);
       return row ? parseData(row.json) : undefined;
     }
+    // SQLite transactions are already serialised: no lock to take, the same prepared read on the writer
+    const writer = sqliteTxWriter(db);
+    if (writer) {
+      const row = writer(this.selectText).get(tenantId, id) as { json: string } | undefined;
+      return row ? parseData(row.json) : undefined;
+    }
     let q = db
       .selectFrom(this.spec.name)
       .select('data')
       .where('tenant_id', '=', tenantId)
       .where('id', '=', id);
-    // SQLite transactions are already serialised; PostgreSQL takes the row lock for read-modify-write.
+    // PostgreSQL takes the row lock for read-modify-write.
     if (opts.forUpdate && this.dialect === 'postgres') q = q.forUpdate();
     const row = await q.executeTakeFirst();
     return row ? parseData(row.data) : undefined;
@@ -138,12 +144,15 @@ export class RecordTable {
     return row ? { json: row.json as string, version: Number(row.sys_version) } : undefined;
   }
 
+  private get selectText() {
+    return `select data as json, sys_version as version from "${this.spec.name}" where tenant_id = ? and id = ?`;
+  }
   private readonly readStatements = new WeakMap<Database.Database, Database.Statement<[string, string], { json: string; version: number }>>();
   private readText(db: Db, tenantId: string, id: string) {
     const conn = sqliteReader(db)!;
     let stmt = this.readStatements.get(conn);
     if (!stmt) {
-      stmt = conn.prepare(`select data as json, sys_version as version from "${this.spec.name}" where tenant_id = ? and id = ?`);
+      stmt = conn.prepare(this.selectText);
       this.readStatements.set(conn, stmt);
     }
     return stmt.get(tenantId, id);
@@ -202,11 +211,27 @@ export class RecordTable {
    * the SET list makes the database rewrite its index entries even when the value is the same, and a
    * certification has a dozen indexed columns.
    */
+  /** The UPDATE's SQL by the list of changed columns (a few shapes per table). */
+  private readonly updateTexts = new Map<string, string>();
+
   async update(db: Db, tenantId: string, record: StoredRecord, expectedVersion: number, previous?: Record<string, unknown>): Promise<boolean> {
     const columns = columnValues(this.spec, record, this.dialect);
     if (previous) {
       const before = columnValues(this.spec, previous, this.dialect);
       for (const k of Object.keys(columns)) if (columns[k] === before[k]) delete columns[k];
+    }
+    const writer = sqliteTxWriter(db);
+    if (writer) {
+      const names = Object.keys(columns);
+      const key = names.join(',');
+      let text = this.updateTexts.get(key);
+      if (!text) {
+        const set = ['sys_version', 'data', ...names].map((c) => `"${c}" = ?`).join(', ');
+        text = `update "${this.spec.name}" set ${set} where "tenant_id" = ? and "id" = ? and "sys_version" = ?`;
+        this.updateTexts.set(key, text);
+      }
+      const res = writer(text).run(record.sys_version, JSON.stringify(record), ...names.map((c) => columns[c]), tenantId, record.id, expectedVersion);
+      return res.changes === 1;
     }
     const res = await db
       .updateTable(this.spec.name)

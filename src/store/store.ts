@@ -62,6 +62,18 @@ function withStatementCache(db: Database.Database, max = 1000): SqliteDatabase {
 const sqliteReaders = new WeakMap<Db, Database.Database>();
 export const sqliteReader = (db: Db): Database.Database | undefined => sqliteReaders.get(db);
 
+/** Prepares (or reuses) a statement on SQLite's writer connection. */
+export type WriterStatements = (sql: string) => Database.Statement;
+/**
+ * The transaction's own connection, inside `Store.transaction` on SQLite: a statement prepared on it
+ * runs within that transaction. The hot writes (the read-modify-write of PATCH, billing actions) skip
+ * the query builder this way. Only a transaction's Kysely instance is registered, never the root one:
+ * a statement run through the root instance while another transaction holds the connection would
+ * land in that other transaction.
+ */
+const sqliteWriters = new WeakMap<Db, WriterStatements>();
+export const sqliteTxWriter = (db: Db): WriterStatements | undefined => sqliteWriters.get(db);
+
 function openSqlite(file: string): Store {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const raw = new Database(file);
@@ -72,7 +84,9 @@ function openSqlite(file: string): Store {
   raw.pragma('synchronous = NORMAL');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
-  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: withStatementCache(raw) }) });
+  const cached = withStatementCache(raw);
+  const writerStatements = cached.prepare as unknown as WriterStatements;
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: cached }) });
   let read = db;
   let reader: Database.Database | undefined;
   let checkpointer: Checkpointer | undefined;
@@ -97,6 +111,7 @@ function openSqlite(file: string): Store {
     // is locked" when a read transaction tries to become a write one.
     transaction: (fn) =>
       db.connection().execute(async (conn) => {
+        sqliteWriters.set(conn, writerStatements);
         await sql`begin immediate`.execute(conn);
         try {
           const out = await fn(conn);

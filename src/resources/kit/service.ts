@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { isDeepStrictEqual } from 'node:util';
+import equal from 'fast-deep-equal';
 import { AppError, invalid, isAppError, notFound, type FieldError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { Clock } from '../../core/clock.js';
@@ -81,7 +81,8 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null &
 /** The record's client-owned part: everything but id and sys_* fields (what a PUT body sets). */
 export function fieldsOf(record: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(record)) if (k !== 'id' && !isSysField(k)) out[k] = v;
+  // for…in over a parsed JSON record (own keys only, no prototype): no [key, value] array per field
+  for (const k in record) if (k !== 'id' && !isSysField(k)) out[k] = record[k];
   return out;
 }
 
@@ -156,7 +157,7 @@ export class ResourceService {
     for (const f of tracked) {
       const a = old?.[f];
       const b = next[f];
-      if (!isDeepStrictEqual(a, b)) changes[f] = [a ?? null, b ?? null];
+      if (!equal(a, b)) changes[f] = [a ?? null, b ?? null];
     }
     if (!Object.keys(changes).length) return undefined;
     return { recordId: next.id, at: String(next.sys_last_modified_at), by_id: ctx.actor.sub, via: ctx.via ?? via, changes };
@@ -203,7 +204,7 @@ export class ResourceService {
   /** A change that keeps every reference as it was needs neither the checks nor the index rewrite. */
   private sameRefs(old: Record<string, unknown>, fields: Record<string, unknown>): boolean {
     if (!this.resource.refFields.length) return true;
-    return isDeepStrictEqual(this.resource.collectRefs(fieldsOf(old)), this.resource.collectRefs(fields));
+    return equal(this.resource.collectRefs(fieldsOf(old)), this.resource.collectRefs(fields));
   }
 
   private inTx<T>(db: Db | undefined, fn: (db: Db) => Promise<T>): Promise<T> {
@@ -485,7 +486,7 @@ export class ResourceService {
   }
 
   private async applyUpdate(trx: Db, ctx: RequestContext, old: StoredRecord, fields: Record<string, unknown>, prefix: string, sys?: SysStamp): Promise<StoredRecord> {
-    if (isDeepStrictEqual(fields, fieldsOf(old))) return old;
+    if (equal(fields, fieldsOf(old))) return old;
     const next = this.next(ctx, old, fields, 'update');
     if (sys) Object.assign(next, sys);
     return this.change(trx, ctx, old, next, fields, prefix, 'update');
@@ -509,7 +510,7 @@ export class ResourceService {
 
   private next(ctx: RequestContext, old: StoredRecord, fields: Record<string, unknown>, via: string): StoredRecord {
     const sys: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(old)) if (isSysField(k)) sys[k] = v;
+    for (const k in old) if (isSysField(k)) sys[k] = old[k];
     return { id: old.id, ...fields, ...sys, ...this.stamp(ctx, via), sys_version: old.sys_version + 1 } as StoredRecord;
   }
 
@@ -529,7 +530,7 @@ export class ResourceService {
         const e = invalid(errors, 'unprocessable');
         throw new AppError('unprocessable', `the patched ${this.label} would be invalid: ${e.message}`, { errors });
       }
-      if (isDeepStrictEqual(fields, fieldsOf(old)) && locked === (old.sys_locked ?? false)) return old;
+      if (equal(fields, fieldsOf(old)) && locked === (old.sys_locked ?? false)) return old;
       const next = this.next(ctx, old, fields, 'patch');
       next.sys_locked = locked;
       return this.change(trx, ctx, old, next, fields, prefix, 'patch');
