@@ -47,6 +47,19 @@ export function toPage<T extends { id: string }>(rows: T[], limit: number): { it
  */
 export function parseProjection(raw: string | undefined, allowed: Set<string>, param: string): string[][] | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
+  // clients repeat the same few projections: the parsed paths are kept per resource (bounded); callers only read them
+  let known = projections.get(allowed);
+  if (!known) projections.set(allowed, (known = new Map()));
+  const hit = known.get(raw);
+  if (hit) return hit;
+  const paths = parseProjectionOnce(raw, allowed, param);
+  if (known.size >= 256) known.clear();
+  known.set(raw, paths);
+  return paths;
+}
+const projections = new WeakMap<Set<string>, Map<string, string[][]>>();
+
+function parseProjectionOnce(raw: string, allowed: Set<string>, param: string): string[][] {
   const parts = raw.split(',').map((s) => s.trim()).filter(Boolean);
   if (parts.length > 200) throw invalid([{ field: param, reason: 'names too many fields (at most 200)' }], 'bad_request');
   const paths: string[][] = [];

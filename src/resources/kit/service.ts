@@ -334,7 +334,9 @@ export class ResourceService {
     }
     const record = (projection ? await this.table.get(read, ctx.tenantId, id) : undefined) ?? ((await this.builtInRecord(ctx, id)) as StoredRecord | undefined);
     if (!record) throw notFound(this.label, id);
-    return { record: project(record, projection), version: record.sys_version ?? 1 };
+    // a projection of a stored record is valid JSON of its schema as is: no serializer pass over every property
+    if (projection) return { text: new JsonText(JSON.stringify(project(record, projection))), version: record.sys_version ?? 1 };
+    return { record, version: record.sys_version ?? 1 };
   }
 
   private stamp(ctx: RequestContext, via: string) {
