@@ -111,14 +111,17 @@ function openSqlite(file: string): Store {
     // is locked" when a read transaction tries to become a write one.
     transaction: (fn) =>
       db.connection().execute(async (conn) => {
+        // the connection is held from here to the end: begin and commit run on it directly
         sqliteWriters.set(conn, writerStatements);
-        await sql`begin immediate`.execute(conn);
+        writerStatements('begin immediate').run();
         try {
           const out = await fn(conn);
-          await sql`commit`.execute(conn);
+          writerStatements('commit').run();
           return out;
         } catch (e) {
-          await sql`rollback`.execute(conn).catch(() => {});
+          try {
+            if (raw.inTransaction) writerStatements('rollback').run();
+          } catch {}
           throw e;
         }
       }),

@@ -88,12 +88,34 @@ export function checkPatch(ops: unknown, prefix = ''): { lockOnly: boolean; touc
 }
 
 /**
+ * A copy of `doc` that the operations may change without touching `doc`: the top level is copied,
+ * and of its values only those the operations reach into (the first segment of a path or a from) are
+ * cloned deeply. A PATCH of one field does not clone the whole record.
+ */
+function copyForPatch<T extends object>(doc: T, ops: PatchOp[]): T {
+  if (Array.isArray(doc) || ops.some((o) => o.path === '' || o.from === '')) return structuredClone(doc);
+  const out = { ...doc } as Record<string, unknown>;
+  const cloned = new Set<string>();
+  for (const o of ops) {
+    for (const pointer of [o.path, o.from]) {
+      if (pointer === undefined) continue;
+      const key = firstSegment(pointer);
+      if (cloned.has(key) || !Object.hasOwn(out, key)) continue;
+      const v = out[key];
+      if (v !== null && typeof v === 'object') out[key] = structuredClone(v);
+      cloned.add(key);
+    }
+  }
+  return out as T;
+}
+
+/**
  * Applies all operations to a copy of the document, or none: a failed `test` is a 409, an operation
  * that cannot apply (path missing, bad index, missing value) a 400 naming the operation.
  */
 export function applyPatch<T extends object>(doc: T, ops: PatchOp[], prefix = ''): T {
   // One operation at a time on a private copy: the library's own sequence call reports a wrong index.
-  let out = structuredClone(doc);
+  let out = copyForPatch(doc, ops);
   let i = 0;
   try {
     for (; i < ops.length; i++) {
