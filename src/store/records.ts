@@ -91,6 +91,7 @@ export class RecordTable {
     readonly dialect: DialectName,
   ) {
     this.byName = new Map(spec.columns.map((c) => [c.name, c]));
+    this.selectText = `select data as json, sys_version as version from "${spec.name}" where tenant_id = ? and id = ?`;
   }
 
   async get(db: Db, tenantId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<StoredRecord | undefined> {
@@ -144,9 +145,8 @@ export class RecordTable {
     return row ? { json: row.json as string, version: Number(row.sys_version) } : undefined;
   }
 
-  private get selectText() {
-    return `select data as json, sys_version as version from "${this.spec.name}" where tenant_id = ? and id = ?`;
-  }
+  /** The primary-key read of the prepared-statement paths (read connection, transaction's connection). */
+  private readonly selectText: string;
   private readonly readStatements = new WeakMap<Database.Database, Database.Statement<[string, string], { json: string; version: number }>>();
   private readText(db: Db, tenantId: string, id: string) {
     const conn = sqliteReader(db)!;
@@ -205,14 +205,16 @@ export class RecordTable {
     await db.insertInto(this.spec.name).values(this.row(tenantId, record)).execute();
   }
 
+  /** The UPDATE's SQL by the list of changed columns (a few shapes per table). */
+  private readonly updateTexts = new Map<string, string>();
+
   /**
    * Writes the record if the stored version is still `expectedVersion`; false when it is not (or gone).
    * Given the previous record, only the extracted columns whose value changed are written: a column in
    * the SET list makes the database rewrite its index entries even when the value is the same, and a
-   * certification has a dozen indexed columns.
+   * certification has a dozen indexed columns. Inside a SQLite transaction, a prepared statement on its
+   * connection (no query builder).
    */
-  /** The UPDATE's SQL by the list of changed columns (a few shapes per table). */
-  private readonly updateTexts = new Map<string, string>();
 
   async update(db: Db, tenantId: string, record: StoredRecord, expectedVersion: number, previous?: Record<string, unknown>): Promise<boolean> {
     const columns = columnValues(this.spec, record, this.dialect);

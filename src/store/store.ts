@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { currentTenant, enableTenantScopes } from './tenant-scope.js';
 import { startCheckpointer, WRITER_AUTOCHECKPOINT_PAGES, type Checkpointer } from './checkpointer.js';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 
 export type DialectName = 'sqlite' | 'postgres';
 /** Records and rows are dynamic (tables come from resource definitions), so the Kysely schema is open. */
