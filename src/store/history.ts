@@ -1,5 +1,5 @@
 import { newId } from '../core/ids.js';
-import type { Db } from './store.js';
+import { insertRows, type Db } from './store.js';
 
 export interface HistoryEntry {
   id: string;
@@ -19,7 +19,7 @@ export const historyStore = {
   /** Entries of many records at once (batches, bulk jobs): multi-row INSERTs. */
   async appendMany(db: Db, tenantId: string, resource: string, entries: (Omit<HistoryEntry, 'id'> & { recordId: string })[]): Promise<void> {
     const rows = entries.map((e) => ({ tenant_id: tenantId, resource, record_id: e.recordId, id: newId(), at: e.at, by_id: e.by_id, via: e.via, changes: JSON.stringify(e.changes) }));
-    for (let i = 0; i < rows.length; i += 2000) await db.insertInto('history').values(rows.slice(i, i + 2000)).execute();
+    await insertRows(db, 'history', rows, 2000);
   },
 
   async page(db: Db, tenantId: string, resource: string, recordId: string, before: string | undefined, limit: number): Promise<HistoryEntry[]> {

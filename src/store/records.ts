@@ -1,7 +1,7 @@
 import { sql, type AliasedRawBuilder } from 'kysely';
 import { AppError } from '../core/errors.js';
 import type Database from 'better-sqlite3';
-import { sqliteReader, sqliteTxWriter, type Db, type DialectName } from './store.js';
+import { insertRows, sqliteReader, sqliteTxWriter, type Db, type DialectName } from './store.js';
 
 /**
  * Generic storage of one resource's records: a table per resource holding the whole record as JSON
@@ -182,14 +182,7 @@ export class RecordTable {
     // bound the statement's parameters (SQLite allows 32,766): about 4 + columns per row
     const perStatement = Math.max(1, Math.floor(20_000 / (4 + this.spec.columns.length)));
     try {
-      for (let i = 0; i < records.length; i += perStatement) {
-        await db
-          .insertInto(this.spec.name)
-          .values(
-            records.slice(i, i + perStatement).map((record) => this.row(tenantId, record)),
-          )
-          .execute();
-      }
+      await insertRows(db, this.spec.name, records.map((record) => this.row(tenantId, record)), perStatement);
     } catch (e) {
       if (isUniqueViolation(e)) throw new AppError('conflict', 'a record with one of these ids already exists');
       throw e;

@@ -1,4 +1,4 @@
-import type { Db } from './store.js';
+import { insertRows, type Db } from './store.js';
 
 /** One reference held by a record: its field (dotted path) names a record of another resource. */
 export interface RefValue {
@@ -35,7 +35,7 @@ export const refsIndex = {
         rows.push({ tenant_id: tenantId, target: r.target, target_id: r.id, source, source_id: id, field: r.field });
       }
     }
-    for (let i = 0; i < rows.length; i += 2000) await db.insertInto('refs').values(rows.slice(i, i + 2000)).execute();
+    await insertRows(db, 'refs', rows, 2000);
   },
 
   async clear(db: Db, tenantId: string, source: string, sourceId: string): Promise<void> {

@@ -74,6 +74,29 @@ export type WriterStatements = (sql: string) => Database.Statement;
 const sqliteWriters = new WeakMap<Db, WriterStatements>();
 export const sqliteTxWriter = (db: Db): WriterStatements | undefined => sqliteWriters.get(db);
 
+/**
+ * A multi-row INSERT of rows that share their columns, `perStatement` rows a statement. Inside a SQLite
+ * transaction it is a prepared statement on the transaction's connection: the query builder took about
+ * as long to build a 500-row INSERT as SQLite took to run it. Elsewhere, Kysely.
+ */
+export async function insertRows(db: Db, table: string, rows: Record<string, unknown>[], perStatement: number): Promise<void> {
+  if (!rows.length) return;
+  const writer = sqliteTxWriter(db);
+  const columns = Object.keys(rows[0]!);
+  const one = `(${columns.map(() => '?').join(', ')})`;
+  const head = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values `;
+  for (let i = 0; i < rows.length; i += perStatement) {
+    const chunk = rows.slice(i, i + perStatement);
+    if (!writer) {
+      await db.insertInto(table).values(chunk).execute();
+      continue;
+    }
+    const params: unknown[] = [];
+    for (const r of chunk) for (const c of columns) params.push(r[c] ?? null);
+    writer(head + new Array(chunk.length).fill(one).join(', ')).run(params);
+  }
+}
+
 function openSqlite(file: string): Store {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const raw = new Database(file);
