@@ -31,6 +31,8 @@ export async function registerOpenApi(app: FastifyInstance, version: string) {
   }));
   const forward = async (req: FastifyRequest, reply: FastifyReply) => {
     const res = await (await docsApp()).inject({ method: 'GET', url: req.url, headers: req.headers });
+    // a file the UI does not have: the API's own 404, not the instance's default body
+    if (res.statusCode === 404) return reply.callNotFound();
     for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) reply.header(k, v);
     return reply.code(res.statusCode).send(res.rawPayload);
   };

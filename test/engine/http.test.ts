@@ -56,7 +56,10 @@ test('/docs serves the interactive reference', async () => {
   assert.equal(css.statusCode, 200);
   assert.match(String(css.headers['content-type']), /text\/css/);
   assert.ok(css.rawPayload.length > 10_000);
-  assert.equal((await t.app.inject({ method: 'GET', url: '/docs/static/no-such-file.js' })).statusCode, 404);
+  const missing = await t.app.inject({ method: 'GET', url: '/docs/static/no-such-file.js' });
+  assert.equal(missing.statusCode, 404);
+  assert.equal(missing.json().code, 'not_found', 'the API\'s own error body');
+  assert.match(missing.json().message, /no route GET \/docs\/static\/no-such-file\.js/);
   const json = await t.app.inject({ method: 'GET', url: '/docs/json' });
   assert.equal(json.statusCode, 200);
   assert.deepEqual(json.json(), (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json());
