@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, type TestApp } from '../helpers.js';
+import { sql } from 'kysely';
 import { asTenant } from '../../src/store/tenant-scope.js';
 
 /**
@@ -133,4 +134,84 @@ test('creates around other operations keep their order: an update between two ru
   assert.equal(out.results[1].error.errors[0].field, 'operations.1.object.program_id');
   assert.equal((await t.call({ method: 'GET', url: `/certifications/acme/${a.id}` })).statusCode, 404);
   for (const i of [0, 4, 5]) assert.equal((await t.call({ method: 'GET', url: `/certifications/acme/${out.results[i].id}` })).statusCode, 200);
+});
+
+test('should the multi-row write itself fail, the run is redone one by one; an internal failure there fails the whole batch and leaves nothing', async () => {
+  // a failure no check foresees, made by the database itself: a trigger refusing one record. The
+  // multi-row INSERT fails, the run is rolled back to its savepoint and redone one create at a time;
+  // the first succeeds, the second fails with an error that is nobody's input (a 500), which undoes
+  // the whole batch: no record, history or reference of any of the three is left.
+  const pg = t.store.dialect === 'postgres';
+  const create = pg
+    ? [
+        `create function refuse_boom() returns trigger language plpgsql as $$ begin if new.data->>'certificate_name' = 'boom' then raise exception 'refused by a trigger'; end if; return new; end $$`,
+        `create trigger refuse_boom before insert on certifications for each row execute function refuse_boom()`,
+      ]
+    : [`create trigger refuse_boom before insert on certifications when new.data like '%"certificate_name":"boom"%' begin select raise(abort, 'refused by a trigger'); end`];
+  const drop = pg ? ['drop trigger refuse_boom on certifications', 'drop function refuse_boom()'] : ['drop trigger refuse_boom'];
+  const rowCounts = () =>
+    asTenant('acme', async () => ({
+      history: (await t.store.db.selectFrom('history').select((eb) => eb.fn.countAll().as('n')).where('tenant_id', '=', 'acme').executeTakeFirstOrThrow()).n,
+      refs: (await t.store.db.selectFrom('refs').select((eb) => eb.fn.countAll().as('n')).where('tenant_id', '=', 'acme').executeTakeFirstOrThrow()).n,
+    }));
+  const before = await rowCounts();
+  for (const s of create) await sql.raw(s).execute(t.store.db);
+  let res;
+  try {
+    res = await t.call({
+      method: 'POST',
+      url: '/certifications/acme/batch',
+      payload: { operations: [cert(951, { certificate_name: 'fallback' }), cert(952, { certificate_name: 'boom' }), cert(953, { certificate_name: 'fallback' })].map((object) => ({ operation: 'create', object })) },
+    });
+  } finally {
+    for (const s of drop) await sql.raw(s).execute(t.store.db);
+  }
+  assert.equal(res.statusCode, 500, res.body);
+  assert.equal(res.json().code, 'internal');
+  assert.doesNotMatch(res.body, /trigger/, 'the database\'s message is not shown to the client');
+  const found = (await t.call({ method: 'POST', url: '/certifications/acme/search?limit=1000', payload: {} })).json().Items;
+  assert.deepEqual(found.filter((c: any) => c.number >= 951 && c.number <= 953), []);
+  assert.deepEqual(await rowCounts(), before, 'no history or reference row was left');
+
+  // and without the trigger, the same batch goes through whole
+  const again = await t.call({
+    method: 'POST',
+    url: '/certifications/acme/batch',
+    payload: { operations: [cert(951), cert(952, { certificate_name: 'boom' }), cert(953)].map((object) => ({ operation: 'create', object })) },
+  });
+  assert.equal(again.json().success_count, 3);
+});
+
+test('should the multi-row write hit a conflict only the database sees, the run is redone one by one and only that create fails', async () => {
+  // a unique index the definitions do not know: a second certificate_name "dup" is refused by the database
+  const pg = t.store.dialect === 'postgres';
+  await sql
+    .raw(pg
+      ? `create unique index dup_unique on certifications (tenant_id, (data->>'certificate_name')) where data->>'certificate_name' = 'dup'`
+      : `create unique index dup_unique on certifications (tenant_id, json_extract(data, '$.certificate_name')) where json_extract(data, '$.certificate_name') = 'dup'`)
+    .execute(t.store.db);
+  let out;
+  try {
+    assert.equal((await t.call({ method: 'POST', url: '/certifications/acme', payload: cert(960, { certificate_name: 'dup' }) })).statusCode, 201);
+    const res = await t.call({
+      method: 'POST',
+      url: '/certifications/acme/batch',
+      payload: { operations: [cert(961, { certificate_name: 'one by one' }), cert(962, { certificate_name: 'dup' }), cert(963, { certificate_name: 'one by one' })].map((object) => ({ operation: 'create', object })) },
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    out = res.json();
+  } finally {
+    await sql.raw('drop index dup_unique').execute(t.store.db);
+  }
+  assert.deepEqual(out.results.map((r: any) => [r.index, r.status]), [[0, 201], [1, 409], [2, 201]]);
+  assert.equal(out.results[1].error.code, 'conflict');
+  for (const i of [0, 2]) {
+    const id = out.results[i].id;
+    assert.deepEqual((await t.call({ method: 'GET', url: `/certifications/acme/${id}` })).json(), out.results[i].object);
+    assert.equal((await t.call({ method: 'GET', url: `/certifications/acme/history/${id}` })).json().Items.length, 1, 'one history entry, not one per attempt');
+    const refs = await asTenant('acme', () => t.store.db.selectFrom('refs').select('field').where('tenant_id', '=', 'acme').where('source_id', '=', id).execute());
+    assert.deepEqual(refs.map((r) => r.field), ['program_id']);
+  }
+  const found = (await t.call({ method: 'POST', url: '/certifications/acme/search?limit=1000', payload: {} })).json().Items;
+  assert.deepEqual(found.filter((c: any) => c.number >= 961 && c.number <= 963).map((c: any) => c.number).sort(), [961, 963]);
 });
