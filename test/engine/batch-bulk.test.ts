@@ -156,7 +156,7 @@ test('should the multi-row write itself fail, the run is redone one by one; an i
     }));
   const before = await rowCounts();
   for (const s of create) await sql.raw(s).execute(t.store.db);
-  let res;
+  let res: any;
   try {
     res = await t.call({
       method: 'POST',
@@ -190,7 +190,7 @@ test('should the multi-row write hit a conflict only the database sees, the run 
       ? `create unique index dup_unique on certifications (tenant_id, (data->>'certificate_name')) where data->>'certificate_name' = 'dup'`
       : `create unique index dup_unique on certifications (tenant_id, json_extract(data, '$.certificate_name')) where json_extract(data, '$.certificate_name') = 'dup'`)
     .execute(t.store.db);
-  let out;
+  let out: any;
   try {
     assert.equal((await t.call({ method: 'POST', url: '/certifications/acme', payload: cert(960, { certificate_name: 'dup' }) })).statusCode, 201);
     const res = await t.call({
