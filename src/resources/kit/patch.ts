@@ -87,6 +87,13 @@ export function checkPatch(ops: unknown, prefix = ''): { lockOnly: boolean; touc
   return { lockOnly: lockOnly && list.some((o) => o.op !== 'test'), touchesLock };
 }
 
+/** The top-level fields a (checked) patch reaches, through its paths and its froms. */
+export function touchedFields(ops: PatchOp[]): Set<string> {
+  const out = new Set<string>();
+  for (const o of ops) for (const p of [o.path, o.from]) if (p !== undefined) out.add(firstSegment(p));
+  return out;
+}
+
 /**
  * A copy of `doc` that the operations may change without touching `doc`: the top level is copied,
  * and of its values only those the operations reach into (the first segment of a path or a from) are
