@@ -1,7 +1,6 @@
 import { sql, type AliasedRawBuilder } from 'kysely';
 import { AppError } from '../core/errors.js';
-import type Database from 'better-sqlite3';
-import { insertRows, sqliteReader, sqliteTxWriter, type Db, type DialectName } from './store.js';
+import { insertRows, sqliteStatements, sqliteTxWriter, type Db, type DialectName } from './store.js';
 
 /**
  * Generic storage of one resource's records: a table per resource holding the whole record as JSON
@@ -95,14 +94,11 @@ export class RecordTable {
   }
 
   async get(db: Db, tenantId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<StoredRecord | undefined> {
-    if (!opts.forUpdate && sqliteReader(db)) {
-      const row = this.readText(db, tenantId, id);
-      return row ? parseData(row.json) : undefined;
-    }
-    // SQLite transactions are already serialised: no lock to take, the same prepared read on the writer
-    const writer = sqliteTxWriter(db);
-    if (writer) {
-      const row = writer(this.selectText).get(tenantId, id) as { json: string } | undefined;
+    // On SQLite's read connection or inside a transaction (serialised: no lock to take), one prepared
+    // statement: the hottest read of the API, without the query builder.
+    const st = sqliteStatements(db);
+    if (st) {
+      const row = st(this.selectText).get(tenantId, id) as { json: string } | undefined;
       return row ? parseData(row.json) : undefined;
     }
     let q = db
@@ -133,30 +129,17 @@ export class RecordTable {
     return out;
   }
 
-  /**
-   * A record as its stored JSON text with its version (a GET without projection sends the text as is).
-   * On SQLite's read connection this is one prepared statement, without the query builder: the
-   * hottest read of the API.
-   */
+  /** A record as its stored JSON text with its version (a GET without projection sends the text as is). */
   async getText(db: Db, tenantId: string, id: string): Promise<{ json: string; version: number } | undefined> {
-    if (sqliteReader(db)) return this.readText(db, tenantId, id);
+    const st = sqliteStatements(db);
+    if (st) return st(this.selectText).get(tenantId, id) as { json: string; version: number } | undefined;
     const data = this.dialect === 'postgres' ? sql<string>`data::text`.as('json') : sql<string>`data`.as('json');
     const row = await db.selectFrom(this.spec.name).select([data, 'sys_version']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
     return row ? { json: row.json as string, version: Number(row.sys_version) } : undefined;
   }
 
-  /** The primary-key read of the prepared-statement paths (read connection, transaction's connection). */
+  /** The primary-key read of the prepared-statement path. */
   private readonly selectText: string;
-  private readonly readStatements = new WeakMap<Database.Database, Database.Statement<[string, string], { json: string; version: number }>>();
-  private readText(db: Db, tenantId: string, id: string) {
-    const conn = sqliteReader(db)!;
-    let stmt = this.readStatements.get(conn);
-    if (!stmt) {
-      stmt = conn.prepare(this.selectText);
-      this.readStatements.set(conn, stmt);
-    }
-    return stmt.get(tenantId, id);
-  }
 
   /** The ids among `ids` that exist; on PostgreSQL the rows are share-locked until the transaction ends,
    * so a record being referenced cannot be deleted by a concurrent transaction in between. */
@@ -170,7 +153,7 @@ export class RecordTable {
   /** Inserts a new record; a record with the same id already there is a 409. */
   async insert(db: Db, tenantId: string, record: StoredRecord): Promise<void> {
     try {
-      await this.insertRow(db, tenantId, record);
+      await insertRows(db, this.spec.name, [this.row(tenantId, record)], 1);
     } catch (e) {
       if (isUniqueViolation(e)) throw new AppError('conflict', `a record with id ${record.id} already exists`);
       throw e;
@@ -194,9 +177,6 @@ export class RecordTable {
     return { tenant_id: tenantId, id: record.id, sys_version: record.sys_version, data: JSON.stringify(record), ...columnValues(this.spec, record, this.dialect) };
   }
 
-  private async insertRow(db: Db, tenantId: string, record: StoredRecord): Promise<void> {
-    await db.insertInto(this.spec.name).values(this.row(tenantId, record)).execute();
-  }
 
   /** The UPDATE's SQL by the list of changed columns (a few shapes per table). */
   private readonly updateTexts = new Map<string, string>();
@@ -208,7 +188,6 @@ export class RecordTable {
    * certification has a dozen indexed columns. Inside a SQLite transaction, a prepared statement on its
    * connection (no query builder).
    */
-
   async update(db: Db, tenantId: string, record: StoredRecord, expectedVersion: number, previous?: Record<string, unknown>): Promise<boolean> {
     const columns = columnValues(this.spec, record, this.dialect);
     if (previous) {

@@ -58,21 +58,23 @@ function withStatementCache(db: Database.Database, max = 1000): SqliteDatabase {
   };
 }
 
-/** The raw connection behind a read-only Kysely instance (SQLite): hot reads use prepared statements on it. */
-const sqliteReaders = new WeakMap<Db, Database.Database>();
-export const sqliteReader = (db: Db): Database.Database | undefined => sqliteReaders.get(db);
-
-/** Prepares (or reuses) a statement on SQLite's writer connection. */
-export type WriterStatements = (sql: string) => Database.Statement;
+/** Prepares (or reuses) a statement on one of SQLite's connections. */
+export type Statements = (sql: string) => Database.Statement;
 /**
- * The transaction's own connection, inside `Store.transaction` on SQLite: a statement prepared on it
- * runs within that transaction. The hot writes (the read-modify-write of PATCH, billing actions) skip
- * the query builder this way. Only a transaction's Kysely instance is registered, never the root one:
- * a statement run through the root instance while another transaction holds the connection would
- * land in that other transaction.
+ * The SQLite connection behind a Kysely instance, for the hot statements that skip the query builder:
+ * the read connection's instance (reads outside a transaction), and the instance of a transaction
+ * (`Store.transaction`), on whose connection a statement runs within that transaction. The root
+ * instance is never registered: a statement run through it while another transaction holds the
+ * writer would land in that other transaction.
  */
-const sqliteWriters = new WeakMap<Db, WriterStatements>();
-export const sqliteTxWriter = (db: Db): WriterStatements | undefined => sqliteWriters.get(db);
+const sqliteConnections = new WeakMap<Db, { prepare: Statements; writer: boolean }>();
+/** Prepared statements for reads on db's connection (the read connection or a transaction's). */
+export const sqliteStatements = (db: Db): Statements | undefined => sqliteConnections.get(db)?.prepare;
+/** Prepared statements for writes: only inside a transaction. */
+export const sqliteTxWriter = (db: Db): Statements | undefined => {
+  const c = sqliteConnections.get(db);
+  return c?.writer ? c.prepare : undefined;
+};
 
 /**
  * A multi-row INSERT of rows that share their columns, `perStatement` rows a statement. Inside a SQLite
@@ -108,21 +110,21 @@ function openSqlite(file: string): Store {
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
   const cached = withStatementCache(raw);
-  const writerStatements = cached.prepare as unknown as WriterStatements;
+  const writer = { prepare: cached.prepare as unknown as Statements, writer: true };
   const db = new Kysely<any>({ dialect: new SqliteDialect({ database: cached }) });
   let read = db;
-  let reader: Database.Database | undefined;
   let checkpointer: Checkpointer | undefined;
   if (file !== ':memory:') {
     raw.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
     // after a checkpoint lets the WAL restart, its file is cut back to this size
     raw.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     checkpointer = startCheckpointer(file);
-    reader = new Database(file);
+    const reader = new Database(file);
     reader.pragma('busy_timeout = 5000');
     reader.pragma('query_only = 1');
-    read = new Kysely<any>({ dialect: new SqliteDialect({ database: withStatementCache(reader) }) });
-    sqliteReaders.set(read, reader);
+    const readerCache = withStatementCache(reader);
+    read = new Kysely<any>({ dialect: new SqliteDialect({ database: readerCache }) });
+    sqliteConnections.set(read, { prepare: readerCache.prepare as unknown as Statements, writer: false });
   }
   return {
     dialect: 'sqlite',
@@ -135,15 +137,15 @@ function openSqlite(file: string): Store {
     transaction: (fn) =>
       db.connection().execute(async (conn) => {
         // the connection is held from here to the end: begin and commit run on it directly
-        sqliteWriters.set(conn, writerStatements);
-        writerStatements('begin immediate').run();
+        sqliteConnections.set(conn, writer);
+        writer.prepare('begin immediate').run();
         try {
           const out = await fn(conn);
-          writerStatements('commit').run();
+          writer.prepare('commit').run();
           return out;
         } catch (e) {
           try {
-            if (raw.inTransaction) writerStatements('rollback').run();
+            if (raw.inTransaction) writer.prepare('rollback').run();
           } catch {}
           throw e;
         }

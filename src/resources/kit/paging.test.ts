@@ -15,7 +15,12 @@ test('a projection is parsed once per resource and gives the same paths again', 
 });
 
 test('a refused projection is refused every time (errors are not kept)', () => {
-  for (let i = 0; i < 2; i++) assert.throws(() => parseProjection('name,secret', allowed, 'fieldsToReturn'), (e: any) => e.details?.[0]?.field === 'fieldsToReturn' || /secret/.test(e.message));
+  for (let i = 0; i < 2; i++) {
+    assert.throws(() => parseProjection('name,secret', allowed, 'fieldsToReturn'), (e: any) => {
+      assert.deepEqual(e.errors, [{ field: 'fieldsToReturn', reason: 'names unknown field "secret"' }]);
+      return true;
+    });
+  }
   assert.equal(parseProjection('  ', allowed, 'fields'), undefined);
 });
 

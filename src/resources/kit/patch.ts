@@ -102,16 +102,9 @@ export function touchedFields(ops: PatchOp[]): Set<string> {
 function copyForPatch<T extends object>(doc: T, ops: PatchOp[]): T {
   if (Array.isArray(doc) || ops.some((o) => o.path === '' || o.from === '')) return structuredClone(doc);
   const out = { ...doc } as Record<string, unknown>;
-  const cloned = new Set<string>();
-  for (const o of ops) {
-    for (const pointer of [o.path, o.from]) {
-      if (pointer === undefined) continue;
-      const key = firstSegment(pointer);
-      if (cloned.has(key) || !Object.hasOwn(out, key)) continue;
-      const v = out[key];
-      if (v !== null && typeof v === 'object') out[key] = structuredClone(v);
-      cloned.add(key);
-    }
+  for (const key of touchedFields(ops)) {
+    const v = Object.hasOwn(out, key) ? out[key] : undefined;
+    if (v !== null && typeof v === 'object') out[key] = structuredClone(v);
   }
   return out as T;
 }

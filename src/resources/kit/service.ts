@@ -202,9 +202,9 @@ export class ResourceService {
   }
 
   /** A change that keeps every reference as it was needs neither the checks nor the index rewrite. */
-  private sameRefs(old: Record<string, unknown>, fields: Record<string, unknown>): boolean {
+  private sameRefs(oldFields: Record<string, unknown>, fields: Record<string, unknown>): boolean {
     if (!this.resource.refFields.length) return true;
-    return equal(this.resource.collectRefs(fieldsOf(old)), this.resource.collectRefs(fields));
+    return equal(this.resource.collectRefs(oldFields), this.resource.collectRefs(fields));
   }
 
   private inTx<T>(db: Db | undefined, fn: (db: Db) => Promise<T>): Promise<T> {
@@ -440,7 +440,8 @@ export class ResourceService {
   }
 
   /** Reads for a change: 404, then If-Match (412), then the lock (423). */
-  private async current(db: Db, ctx: RequestContext, id: string, ifMatch: string | undefined, lockOnly = false, lock = true) {
+  private async current(db: Db, ctx: RequestContext, id: string, ifMatch: string | undefined, opts: { lockOnly?: boolean; lock?: boolean } = {}) {
+    const { lockOnly = false, lock = true } = opts;
     const old = await this.table.get(db, ctx.tenantId, id, { forUpdate: lock });
     if (!old && (await this.isBuiltIn(ctx, id))) throw new AppError('conflict', `${this.label} ${id} is provided by the server and cannot be changed`);
     if (!old) throw notFound(this.label, id);
@@ -488,19 +489,20 @@ export class ResourceService {
   }
 
   private async applyUpdate(trx: Db, ctx: RequestContext, old: StoredRecord, fields: Record<string, unknown>, prefix: string, sys?: SysStamp): Promise<StoredRecord> {
-    if (equal(fields, fieldsOf(old))) return old;
+    const oldFields = fieldsOf(old);
+    if (equal(fields, oldFields)) return old;
     const next = this.next(ctx, old, fields, 'update');
     if (sys) Object.assign(next, sys);
-    return this.change(trx, ctx, old, next, fields, prefix, 'update');
+    return this.change(trx, ctx, old, oldFields, next, fields, prefix, 'update');
   }
 
   /**
    * The write of an update or a patch once `next` is built: the domain rule, the references (checked
    * and re-indexed only when they changed), the hooks, the versioned write and the history.
    */
-  private async change(trx: Db, ctx: RequestContext, old: StoredRecord, next: StoredRecord, fields: Record<string, unknown>, prefix: string, op: 'update' | 'patch'): Promise<StoredRecord> {
+  private async change(trx: Db, ctx: RequestContext, old: StoredRecord, oldFields: Record<string, unknown>, next: StoredRecord, fields: Record<string, unknown>, prefix: string, op: 'update' | 'patch'): Promise<StoredRecord> {
     this.checkRule(old, next);
-    const unchangedRefs = this.sameRefs(old, fields);
+    const unchangedRefs = this.sameRefs(oldFields, fields);
     const refs = unchangedRefs ? [] : await this.checkRefs(trx, ctx, fields, prefix, op === 'patch' ? 'unprocessable' : 'validation');
     await this.hook('validate', trx, ctx, op, old, next);
     const saved = await this.write(trx, ctx, old, next);
@@ -532,15 +534,16 @@ export class ResourceService {
         const e = invalid(errors, 'unprocessable');
         throw new AppError('unprocessable', `the patched ${this.label} would be invalid: ${e.message}`, { errors });
       }
-      if (equal(fields, fieldsOf(old)) && locked === (old.sys_locked ?? false)) return undefined;
+      const oldFields = fieldsOf(old);
+      if (equal(fields, oldFields) && locked === (old.sys_locked ?? false)) return undefined;
       const next = this.next(ctx, old, fields, 'patch');
       next.sys_locked = locked;
-      return { next, fields };
+      return { next, fields, oldFields };
     };
     if (!db && this.recordOnlyPatch(ops as PatchOp[], touchesLock)) {
       const store = this.deps.store.db;
       for (let attempt = 0; attempt < 3; attempt++) {
-        const old = await this.current(store, ctx, id, ifMatch, lockOnly, false);
+        const old = await this.current(store, ctx, id, ifMatch, { lockOnly, lock: false });
         const made = patchedFrom(old);
         if (!made) return old;
         this.checkRule(old, made.next);
@@ -549,10 +552,10 @@ export class ResourceService {
       // another write got in each time: the locked path below waits its turn instead
     }
     return this.inTx(db, async (trx) => {
-      const old = await this.current(trx, ctx, id, ifMatch, lockOnly);
+      const old = await this.current(trx, ctx, id, ifMatch, { lockOnly });
       const made = patchedFrom(old);
       if (!made) return old;
-      return this.change(trx, ctx, old, made.next, made.fields, prefix, 'patch');
+      return this.change(trx, ctx, old, made.oldFields, made.next, made.fields, prefix, 'patch');
     });
   }
 
