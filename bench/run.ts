@@ -18,6 +18,9 @@
  *   BENCH_BILLING_SCALE certifications of the billing phase's own tenant (default 100000, the issue's figure);
  *                       its database: a fresh SQLite file $BENCH_WORK_DIR/billing-<scale>.db, or on PostgreSQL
  *                       the database "<BENCH_DATABASE_URL's name>_billing" (dropped and created; never the main one)
+ *   BENCH_ROUNDS        rounds of the ratio phases (default 3): B_hello, B_min, GET, PUT and PATCH run again after
+ *                       the others, each ratio is the median of its per-round ratios (this VM moves identical
+ *                       runs by ±10 %; alternating baseline and figure cancels most of the drift)
  *   BENCH_JSON          also write the raw results there (default $TMPDIR/accredit-bench/last-run.json)
  */
 import crypto from 'node:crypto';
@@ -28,7 +31,7 @@ import pg from 'pg';
 import { describeTenant, generate } from './generate.js';
 import { PHASE_ORDER, phases, prepareData, type PhaseName } from './phases.js';
 import type { BillingBenchResult } from './billing.js';
-import { buildServer, serverMode, fmtInt, fmtMs, freePort, load, procStatusKb, ROOT, rssSampler, signToken, startChild, waitFor200, WORK, type Child, type LoadResult, type ServerCommand } from './lib.js';
+import { buildServer, serverMode, fmtInt, fmtMs, freePort, load, procStatusKb, ROOT, rssSampler, signToken, startChild, waitFor200, WORK, type Child, type LoadResult, type LoadSpec, type ServerCommand } from './lib.js';
 
 const env = process.env;
 const num = (name: string, dflt: number) => (env[name] ? Number(env[name]) : dflt);
@@ -42,6 +45,7 @@ const cfg = {
   reuse: env.BENCH_REUSE === '1',
   only: env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(',').map((s) => s.trim()).filter(Boolean)) : undefined,
   billingScale: num('BENCH_BILLING_SCALE', 100_000),
+  rounds: Math.max(1, Math.floor(num('BENCH_ROUNDS', 3))),
   tenant: 'bench',
 };
 const databaseUrl = env.BENCH_DATABASE_URL || `sqlite:${path.join(WORK, `bench-${cfg.scale}.db`)}`;
@@ -135,7 +139,13 @@ async function tinyServer(file: string, extraEnv: Record<string, string> = {}): 
   }
 }
 
-const results: Partial<Record<PhaseName | 'hello' | 'min', LoadResult>> = {};
+type Phase = PhaseName | 'hello' | 'min';
+/** The phases of the ratio targets, measured once per round (the others once, in the first). */
+const ROUND_PHASES: Phase[] = ['hello', 'min', 'get', 'put', 'patch'];
+/** Every measurement of a phase, one per round it ran in. */
+const rounds: Partial<Record<Phase, LoadResult[]>> = {};
+/** The round with the median req/s: what the table shows for the phase. */
+const results: Partial<Record<Phase, LoadResult>> = {};
 let peakRssKb: number | undefined;
 const startups: number[] = [];
 let certCount = cfg.scale;
@@ -143,8 +153,8 @@ const rssByPhase: Record<string, number> = {};
 let billing: BillingBenchResult | undefined;
 let billingError: string | undefined;
 
-function show(r: LoadResult) {
-  log(`  ${r.title.padEnd(22)} ${fmtInt(r.rps).padStart(7)} req/s  p50 ${fmtMs(r.p50)}  p95 ${fmtMs(r.p95)}  p99 ${fmtMs(r.p99)} ms  (${r.connections} conn, ${fmtInt(r.ok)} ok${r.non2xx ? `, ${r.non2xx} non-2xx: ${r.sampleError}` : ''}${r.errors ? `, ${r.errors} errors` : ''})`);
+function show(r: LoadResult, round = 1) {
+  log(`  ${cfg.rounds > 1 ? `[${round}] ` : ''}${r.title.padEnd(22)} ${fmtInt(r.rps).padStart(7)} req/s  p50 ${fmtMs(r.p50)}  p95 ${fmtMs(r.p95)}  p99 ${fmtMs(r.p99)} ms  (${r.connections} conn, ${fmtInt(r.ok)} ok${r.non2xx ? `, ${r.non2xx} non-2xx: ${r.sampleError}` : ''}${r.errors ? `, ${r.errors} errors` : ''})`);
 }
 
 async function main() {
@@ -171,7 +181,7 @@ async function main() {
   const table = render(load0, os.loadavg()[0]!);
   process.stdout.write(table + '\n');
   const jsonFile = env.BENCH_JSON ?? path.join(WORK, 'last-run.json');
-  fs.writeFileSync(jsonFile, JSON.stringify({ at: new Date().toISOString(), cfg, databaseUrl: databaseUrl.replace(/\/\/[^@]*@/, '//…@'), results, peakRssKb, rssByPhase, startups, billing: billing?.raw, billingError, table }, null, 2));
+  fs.writeFileSync(jsonFile, JSON.stringify({ at: new Date().toISOString(), cfg, databaseUrl: databaseUrl.replace(/\/\/[^@]*@/, '//…@'), results, rounds, peakRssKb, rssByPhase, startups, billing: billing?.raw, billingError, table }, null, 2));
   log(`  raw results: ${jsonFile}`);
   if (billingError) throw new Error(`the billing phase failed (the table above shows the other figures): ${billingError}`);
 }
@@ -195,47 +205,56 @@ async function mainPhases() {
   certCount = data.certifications;
   const token = await signToken(secret, cfg.tenant);
 
-  // Baselines: separate tiny processes, same machine, same load generator.
-  if (wanted('hello')) {
-    const hello = await tinyServer('hello.ts');
-    try {
-      results.hello = await load({ title: 'B_hello', url: `http://127.0.0.1:${hello.port}`, connections: cfg.connections, duration: cfg.duration, warmupSeconds: cfg.warmup, next: () => ({ path: '/hello' }) });
-      show(results.hello);
-    } finally {
-      await hello.stop();
-    }
-  }
-  if (wanted('min')) {
-    const min = await tinyServer('min.ts', { DATABASE_URL: databaseUrl });
-    try {
-      results.min = await load({
+  // Baselines: separate tiny processes, same machine, same load generator. All three servers stay up
+  // while the phases run in rounds, so that each baseline is measured beside its figure every round.
+  const hello = wanted('hello') ? await tinyServer('hello.ts') : undefined;
+  const min = wanted('min') ? await tinyServer('min.ts', { DATABASE_URL: databaseUrl }).catch(async (e) => {
+    await hello?.stop();
+    throw e;
+  }) : undefined;
+  const baselines: Partial<Record<Phase, LoadSpec>> = {
+    ...(hello && { hello: { title: 'B_hello', url: `http://127.0.0.1:${hello.port}`, connections: cfg.connections, duration: cfg.duration, warmupSeconds: cfg.warmup, next: () => ({ path: '/hello' }) } }),
+    ...(min && {
+      min: {
         title: `B_min (${dialect === 'sqlite' ? 'better-sqlite3' : 'pg'})`, url: `http://127.0.0.1:${min.port}`, connections: cfg.connections, duration: cfg.duration, warmupSeconds: cfg.warmup,
-        next: (i) => ({ path: `/certifications/${cfg.tenant}/${data.readIds[i % data.readIds.length]}` }),
-      });
-      show(results.min);
-    } finally {
-      await min.stop();
-    }
-  }
+        next: (i: number) => ({ path: `/certifications/${cfg.tenant}/${data.readIds[i % data.readIds.length]}` }),
+      },
+    }),
+  };
 
   // The real server: every phase against one process, its memory sampled throughout.
-  const { child, startupMs } = await startAccredit(cmd);
-  log(`  accredit started (pid ${child.pid}, ${cfg.server}) in ${startupMs.toFixed(0)} ms (includes a migration check)`);
-  const rss = rssSampler(child.pid);
   try {
-    const specs = phases(data, { base: `http://127.0.0.1:${child.port}`, token, duration: cfg.duration, warmup: cfg.warmup, connections: cfg.connections, latencyConnections: cfg.latencyConnections });
-    for (const p of PHASE_ORDER) {
-      if (!wanted(p)) continue;
-      results[p] = await load(specs[p]);
-      show(results[p]!);
-      const now = procStatusKb(child.pid, 'VmRSS');
-      rssByPhase[p] = now ?? 0;
-      log(`    server RSS after ${p}: ${now ? (now / 1024).toFixed(0) : '?'} MB (peak so far ${(rss.peakKb() / 1024).toFixed(0)} MB)`);
+    const { child, startupMs } = await startAccredit(cmd);
+    log(`  accredit started (pid ${child.pid}, ${cfg.server}) in ${startupMs.toFixed(0)} ms (includes a migration check)`);
+    const rss = rssSampler(child.pid);
+    try {
+      const specs: Partial<Record<Phase, LoadSpec>> = {
+        ...baselines,
+        ...phases(data, { base: `http://127.0.0.1:${child.port}`, token, duration: cfg.duration, warmup: cfg.warmup, connections: cfg.connections, latencyConnections: cfg.latencyConnections }),
+      };
+      // Round 1: every phase, reads on the pristine data first, then writes; later rounds: the ratio phases.
+      for (let round = 1; round <= cfg.rounds; round++) {
+        const order: Phase[] = round === 1 ? ['hello', 'min', ...PHASE_ORDER] : ROUND_PHASES;
+        for (const p of order) {
+          if (!wanted(p) || !specs[p]) continue;
+          const r = await load(specs[p]!);
+          (rounds[p] ??= []).push(r);
+          show(r, round);
+          if (p === 'hello' || p === 'min') continue;
+          const now = procStatusKb(child.pid, 'VmRSS');
+          rssByPhase[p] = Math.max(rssByPhase[p] ?? 0, now ?? 0);
+          log(`    server RSS after ${p}: ${now ? (now / 1024).toFixed(0) : '?'} MB (peak so far ${(rss.peakKb() / 1024).toFixed(0)} MB)`);
+        }
+      }
+      for (const [p, rs] of Object.entries(rounds) as [Phase, LoadResult[]][]) results[p] = [...rs].sort((a, b) => a.rps - b.rps)[Math.floor((rs.length - 1) / 2)];
+      peakRssKb = rss.peakKb();
+    } finally {
+      rss.stop();
+      await child.stop();
     }
-    peakRssKb = rss.peakKb();
   } finally {
-    rss.stop();
-    await child.stop();
+    await hello?.stop();
+    await min?.stop();
   }
 
   // Start-up on the existing (migrated, loaded) database: spawn -> first 200 on /health, 3 times.
@@ -249,6 +268,12 @@ async function mainPhases() {
   }
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 function render(load0: number, load1: number): string {
   const rows: string[][] = [];
   const perf = (r: LoadResult | undefined, unit = 'req/s', mult = 1) =>
@@ -258,27 +283,45 @@ function render(load0: number, load1: number): string {
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
   const fmtRatio = (x: number | undefined) => (x === undefined ? '–' : `${x.toFixed(2)}×`);
   const met = (ok: boolean | undefined, r?: LoadResult) => (ok === undefined ? '–' : ok && !(r && (r.non2xx || r.errors)) ? 'yes' : '**no**');
+  // The ratio of two phases measured in the same rounds: the median of the per-round ratios.
+  const roundRatio = (a: Phase, b: Phase, mult = 1) => {
+    const A = rounds[a] ?? [];
+    const B = rounds[b] ?? [];
+    const xs = A.slice(0, B.length).map((r, i) => ratio(r.rps * mult, B[i]!.rps)).filter((x): x is number => x !== undefined);
+    return xs.length ? { x: median(xs), lo: Math.min(...xs), hi: Math.max(...xs), n: xs.length } : undefined;
+  };
+  const fmtRound = (q: ReturnType<typeof roundRatio>) => (!q ? '–' : q.n > 1 ? `${q.x.toFixed(2)}× (${q.lo.toFixed(2)}–${q.hi.toFixed(2)}×)` : fmtRatio(q.x));
+  const nOf = (p: Phase) => rounds[p]?.length ?? 0;
+  const roundsNote = (p: Phase) => (nOf(p) > 1 ? ` (median of ${nOf(p)} rounds)` : '');
   const R = results;
   const C = cfg.connections;
   const L = cfg.latencyConnections;
   const dbLabel = dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL';
 
-  rows.push(['setup', `${dbLabel}, ${mainWanted ? `${fmtInt(certCount)} certifications, ${cfg.duration} s per phase, server: ${cfg.server}` : 'billing phase only'}; nproc ${os.cpus().length}, node ${process.version}, load avg ${load0.toFixed(1)} → ${load1.toFixed(1)}`, '', '', '', '']);
+  rows.push(['setup', `${dbLabel}, ${mainWanted ? `${fmtInt(certCount)} certifications, ${cfg.duration} s per phase, ${cfg.rounds} round${cfg.rounds > 1 ? 's' : ''} of ${ROUND_PHASES.filter(wanted).join(', ')}, server: ${cfg.server}` : 'billing phase only'}; nproc ${os.cpus().length}, node ${process.version}, load avg ${load0.toFixed(1)} → ${load1.toFixed(1)}`, '', '', '', '']);
   rows.push([`B_hello: empty Fastify route (${C} conn)`, perf(R.hello), '', '', '', '']);
   rows.push([`B_min: PK read, ${dialect === 'sqlite' ? 'better-sqlite3' : 'pg'}, no auth (${C} conn)`, perf(R.min), '', '', '', '']);
   const get = R.get;
+  const failed = (p: Phase) => (rounds[p] ?? []).some((r) => r.non2xx || r.errors);
+  const verdict = (q: ReturnType<typeof roundRatio>, ok: (x: number) => boolean, ...ps: Phase[]) => (q ? (ok(q.x) && !ps.some(failed) ? 'yes' : '**no**') : '–');
+  const xh = roundRatio('get', 'hello');
   if (dialect === 'sqlite') {
-    const x = ratio(get?.rps, R.hello?.rps);
-    rows.push([`GET by id, JWT + ?fields= (${C} conn)`, perf(get), 'B_hello', fmtRatio(x), '≥ 0.5×', met(x === undefined ? undefined : x >= 0.5, get)]);
+    rows.push([`GET by id, JWT + ?fields= (${C} conn)`, perf(get) + roundsNote('get'), 'B_hello', fmtRound(xh), '≥ 0.5×', verdict(xh, (x) => x >= 0.5, 'get')]);
   } else {
-    rows.push([`GET by id, JWT + ?fields= (${C} conn)`, perf(get), 'B_hello', fmtRatio(ratio(get?.rps, R.hello?.rps)), '(SQLite only)', '–']);
+    rows.push([`GET by id, JWT + ?fields= (${C} conn)`, perf(get) + roundsNote('get'), 'B_hello', fmtRound(xh), '(SQLite only)', '–']);
   }
-  const xm = ratio(get?.rps, R.min?.rps);
-  rows.push(['GET by id vs B_min', get ? `${fmtInt(get.rps)} req/s` : 'not run', R.min ? `${fmtInt(R.min.rps)} req/s` : 'B_min', fmtRatio(xm), '≥ 0.85×', met(xm === undefined ? undefined : xm >= 0.85, get)]);
-  rows.push([`GET by id p99 (${C} conn)`, get ? `${fmtMs(get.p99)} ms` : 'not run', '', '', '≤ 25 ms', met(get ? get.p99 <= 25 : undefined, get)]);
-  rows.push([`PUT (${C} conn)`, perf(R.put), 'GET', fmtRatio(ratio(R.put?.rps, get?.rps)), '', met(undefined)]);
-  const xp = ratio(R.patch?.rps, get?.rps);
-  rows.push([`PATCH, 1 replace op (${C} conn)`, perf(R.patch), 'GET', fmtRatio(xp), '≥ 0.5×', met(xp === undefined ? undefined : xp >= 0.5, R.patch)]);
+  const xm = roundRatio('get', 'min');
+  rows.push(['GET by id vs B_min', get ? `${fmtInt(get.rps)} req/s` : 'not run', R.min ? `${fmtInt(R.min.rps)} req/s` : 'B_min', fmtRound(xm), '≥ 0.85×', verdict(xm, (x) => x >= 0.85, 'get')]);
+  const p99s = (rounds.get ?? []).map((r) => r.p99);
+  const p99 = p99s.length ? median(p99s) : undefined;
+  rows.push([
+    `GET by id p99 (${C} conn)`,
+    p99 !== undefined ? `${fmtMs(p99)} ms${p99s.length > 1 ? ` (median; rounds: ${p99s.map(fmtMs).join(', ')})` : ''}` : 'not run',
+    '', '', '≤ 25 ms', p99 !== undefined ? (p99 <= 25 && !failed('get') ? 'yes' : '**no**') : '–',
+  ]);
+  rows.push([`PUT (${C} conn)`, perf(R.put) + roundsNote('put'), 'GET', fmtRound(roundRatio('put', 'get')), '', met(undefined)]);
+  const xp = roundRatio('patch', 'get');
+  rows.push([`PATCH, 1 replace op (${C} conn)`, perf(R.patch) + roundsNote('patch'), 'GET', fmtRound(xp), '≥ 0.5×', verdict(xp, (x) => x >= 0.5, 'patch')]);
   rows.push([`create (${C} conn)`, perf(R.create, 'records/s'), '', '', '', '–']);
   const xb = ratio(R.batch ? R.batch.rps * 100 : undefined, R.create?.rps);
   rows.push([`batch of 100 creates (${R.batch?.connections ?? 8} conn)`, perf(R.batch, 'records/s', 100), R.create ? `create ${fmtInt(R.create.rps)} records/s` : 'create', fmtRatio(xb), '≥ 20×', met(xb === undefined ? undefined : xb >= 20, R.batch)]);

@@ -25,6 +25,12 @@ for (const p of phases) {
   if (!res) fail(`phase ${p} did not run`);
   if (!(res.ok > 0) || res.non2xx || res.errors) fail(`phase ${p}: ${res.ok} ok, ${res.non2xx} non-2xx, ${res.errors} errors`);
 }
+// the ratio phases ran once per round (BENCH_ROUNDS, default 3), each round with only 2xx answers
+for (const p of ['hello', 'min', 'get', 'put', 'patch']) {
+  const rs = last.rounds?.[p] ?? [];
+  if (rs.length !== last.cfg.rounds) fail(`phase ${p}: ${rs.length} rounds of ${last.cfg.rounds}`);
+  if (rs.some((x) => !(x.ok > 0) || x.non2xx || x.errors)) fail(`phase ${p}: a round with failures`);
+}
 const rows = r.stdout.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| figure'));
 const bad = rows.filter((l) => /not run|\*\*failed|not measured/.test(l));
 if (bad.length) fail(`rows without a figure:\n${bad.join('\n')}`);
@@ -34,7 +40,7 @@ for (const figure of ['B_hello', 'B_min', 'GET by id vs B_min', 'PATCH', 'batch 
 // every ratio row names its same-run baseline and has a ratio
 for (const l of rows.filter((x) => / ≥ |≤ 1.5×/.test(x))) {
   const cells = l.split('|').map((c) => c.trim());
-  if (!cells[3] || !/×$/.test(cells[4] ?? '')) fail(`a ratio row without its baseline or ratio: ${l}`);
+  if (!cells[3] || !/×\)?$/.test(cells[4] ?? '')) fail(`a ratio row without its baseline or ratio: ${l}`);
 }
 fs.rmSync(work, { recursive: true, force: true });
 process.stdout.write(`bench smoke: ${rows.length} figures, every phase ran with only 2xx answers\n`);
