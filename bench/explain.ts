@@ -70,10 +70,10 @@ async function main() {
   const deepId = data.deepKey ? decodeKey(data.deepKey) : undefined;
   const cases: [string, () => Promise<unknown>][] = [
     ['GET by id', () => table.get(db, tenant, data.readIds[0]!)],
-    ['list page 1', () => table.page(db, tenant, [], undefined, PAGE_LIMIT + 1)],
-    [`list page ${data.deepPage}`, () => table.page(db, tenant, [], deepId, PAGE_LIMIT + 1)],
-    ['lookup /program/{id}', () => table.page(db, tenant, [{ column: 'f_program_id', op: 'in', values: [program] }], undefined, PAGE_LIMIT + 1)],
-    ['search program + status + expiration', () => table.page(db, tenant, service.searchFilters({ program_id: [program], status: ['active'], expiration_date: SEARCH_WINDOW }), undefined, PAGE_LIMIT + 1)],
+    ['list page 1', () => table.pageText(db, tenant, [], undefined, PAGE_LIMIT + 1)],
+    [`list page ${data.deepPage}`, () => table.pageText(db, tenant, [], deepId, PAGE_LIMIT + 1)],
+    ['lookup /program/{id}', () => table.pageText(db, tenant, [{ column: 'f_program_id', op: 'in', values: [program] }], undefined, PAGE_LIMIT + 1)],
+    ['search program + status + expiration', () => table.pageText(db, tenant, service.searchFilters({ program_id: [program], status: ['active'], expiration_date: SEARCH_WINDOW }), undefined, PAGE_LIMIT + 1)],
     [
       'PATCH (every statement, rolled back)',
       () =>

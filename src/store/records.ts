@@ -241,8 +241,17 @@ export class RecordTable {
    * The rows of one keyset page. With filters, the page's ids are chosen first from the index alone
    * (an index on the filtered columns ends with id, so it covers that subquery) and only those rows
    * are read: a search matching 900 records of a million sorts 900 ids, not 900 stored records.
+   * One column equal to one value (a lookup) needs no subquery: its index (tenant_id, column, id)
+   * yields the matches in id order, and the scan stops at the page's end (PostgreSQL 2.8 → 1.8 ms,
+   * SQLite 0.44 → 0.35 ms for a page of 100 of 10,000).
    */
   private pageQuery(db: Db, tenantId: string, filters: Filter[], after: string | undefined, limit: number, data: AliasedRawBuilder<string, 'data' | 'json'>) {
+    const only = filters.length === 1 ? filters[0]! : undefined;
+    if (only?.op === 'in' && only.values.length === 1 && (only.column === 'id' || (this.byName.get(only.column)?.index ?? 'all') !== 'none')) {
+      let q = db.selectFrom(this.spec.name).select(['id', data]).where('tenant_id', '=', tenantId).where((eb) => this.condition(eb, only));
+      if (after !== undefined) q = q.where('id', '>', after);
+      return q.orderBy('id').limit(limit);
+    }
     const ids = () => {
       let q = db.selectFrom(this.spec.name).select('id').where('tenant_id', '=', tenantId);
       for (const f of filters) q = q.where((eb) => this.condition(eb, f));
