@@ -327,10 +327,10 @@ function render(load0: number, load1: number): string {
   const fmtRatio = (x: number | undefined) => (x === undefined ? '–' : `${x.toFixed(2)}×`);
   const met = (ok: boolean | undefined, r?: LoadResult) => (ok === undefined ? '–' : ok && !(r && (r.non2xx || r.errors)) ? 'yes' : '**no**');
   // The ratio of two phases measured in the same rounds: the median of the per-round ratios.
-  const roundRatio = (a: Phase, b: Phase, mult = 1) => {
+  const roundRatio = (a: Phase, b: Phase) => {
     const A = rounds[a] ?? [];
     const B = rounds[b] ?? [];
-    const xs = A.slice(0, B.length).map((r, i) => ratio(r.rps * mult, B[i]!.rps)).filter((x): x is number => x !== undefined);
+    const xs = A.slice(0, B.length).map((r, i) => ratio(r.rps, B[i]!.rps)).filter((x): x is number => x !== undefined);
     return xs.length ? { x: median(xs), lo: Math.min(...xs), hi: Math.max(...xs), n: xs.length } : undefined;
   };
   const fmtRound = (q: ReturnType<typeof roundRatio>) => (!q ? '–' : q.n > 1 ? `${q.x.toFixed(2)}× (${q.lo.toFixed(2)}–${q.hi.toFixed(2)}×)` : fmtRatio(q.x));
