@@ -382,7 +382,7 @@ function render(load0: number, load1: number): string {
     lat(R.pageDeep), R.page1 ? `page 1 p50 ${fmtMs(R.page1.p50)} ms` : 'page 1', fmtRatio(xd), '≤ 1.5× (p50)', met(xd === undefined ? undefined : xd <= 1.5, R.pageDeep),
   ]);
   rows.push(['peak RSS of the server (VmHWM / VmRSS samples)', peakRssKb ? `${(peakRssKb / 1024).toFixed(0)} MB` : 'not measured', '', '', '≤ 300 MB', met(peakRssKb ? peakRssKb / 1024 <= 300 : undefined)]);
-  const med = startups.length ? [...startups].sort((a, b) => a - b)[Math.floor(startups.length / 2)]! : undefined;
+  const med = startups.length ? median(startups) : undefined;
   rows.push([
     'start-up to 200 on /health, existing database (median of 3)',
     med !== undefined ? `${(med / 1000).toFixed(2)} s (${startups.map((s) => (s / 1000).toFixed(2)).join(', ')})` : 'not measured',

@@ -177,7 +177,6 @@ export class RecordTable {
     return { tenant_id: tenantId, id: record.id, sys_version: record.sys_version, data: JSON.stringify(record), ...columnValues(this.spec, record, this.dialect) };
   }
 
-
   /** The UPDATE's SQL by the list of changed columns (a few shapes per table). */
   private readonly updateTexts = new Map<string, string>();
 
@@ -247,7 +246,8 @@ export class RecordTable {
    */
   private pageQuery(db: Db, tenantId: string, filters: Filter[], after: string | undefined, limit: number, data: AliasedRawBuilder<string, 'data' | 'json'>) {
     const only = filters.length === 1 ? filters[0]! : undefined;
-    if (only?.op === 'in' && only.values.length === 1 && (only.column === 'id' || (this.byName.get(only.column)?.index ?? 'all') !== 'none')) {
+    // (id has no entry in byName: its own index is the primary key)
+    if (only?.op === 'in' && only.values.length === 1 && (this.byName.get(only.column)?.index ?? 'all') !== 'none') {
       let q = db.selectFrom(this.spec.name).select(['id', data]).where('tenant_id', '=', tenantId).where((eb) => this.condition(eb, only));
       if (after !== undefined) q = q.where('id', '>', after);
       return q.orderBy('id').limit(limit);
