@@ -79,7 +79,7 @@ function program(): Command {
     .description(`accredit ${VERSION}: certification-management server (Rhythm Certifications API)`)
     .version(VERSION)
     .showHelpAfterError()
-    .addHelpText('after', '\nConfiguration comes from the environment (see README): DATABASE_URL, DATA_DIR, PORT, HOST, JWT_SECRET, …\nExit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 import finished with rejected rows.');
+    .addHelpText('after', '\nConfiguration comes from the environment (see docs/configuration.md): DATABASE_URL, DATA_DIR, PORT, HOST, JWT_SECRET, …\nExit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 import finished with rejected rows.');
 
   p.command('serve')
     .description('migrate the database, then serve HTTP on HOST:PORT (and run the background work)')
