@@ -26,6 +26,8 @@ import { registerPublicRoutes } from './http/public.js';
 import { registerQueryRoutes } from './http/queries.js';
 import { registerBulkRoutes } from './http/bulk.js';
 import { createMailer } from './mail/index.js';
+import { installHealth, installMetrics } from './http/metrics.js';
+import { readSchemaVersion } from './store/ops.js';
 
 export interface AppDeps {
   config: Config;
@@ -113,6 +115,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   installErrorHandler(app);
+  const release = deps.version ?? '0.1.0';
+  if (config.metrics.port !== undefined || config.metrics.token) {
+    const metrics = await installMetrics(app, { port: config.metrics.port, host: config.host, token: config.metrics.token, store, clock, release });
+    app.decorate('metricsServer', metrics.server);
+  }
   if (config.rateLimitPerMinute > 0) await installRateLimit(app, config.rateLimitPerMinute);
   installIdempotency(app, store, clock);
   installJsonParser(app);
@@ -183,5 +190,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', store: store.dialect }));
+  installHealth(app, store, release, () => readSchemaVersion(store));
   return app;
 }

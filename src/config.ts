@@ -43,6 +43,12 @@ export interface Config {
   workerLeaseMs: number;
   /** How often the scheduler looks for recurring billing runs that are due (ms); 0 turns it off. */
   schedulerPollMs: number;
+  metrics: {
+    /** A port of its own for GET /metrics (no token), on HOST. */
+    port?: number;
+    /** Serves GET /metrics on the API port to `Authorization: Bearer <token>`. */
+    token?: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -124,6 +130,9 @@ export function loadConfig(env: Env = process.env): Config {
   const pageSizeDefault = int(env, 'PAGE_SIZE', 100, 1, 10000);
   if (pageSizeDefault > pageSizeMax) throw new ConfigError('PAGE_SIZE', `must not exceed PAGE_SIZE_MAX (${pageSizeMax})`);
   const cors = env.CORS_ORIGINS?.trim();
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && metricsToken.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters');
+  const metricsPort = env.METRICS_PORT ? int(env, 'METRICS_PORT', 0, 0, 65535) : undefined;
 
   return {
     port: int(env, 'PORT', 3000, 0, 65535),
@@ -154,5 +163,6 @@ export function loadConfig(env: Env = process.env): Config {
     workerPollMs: int(env, 'WORKER_POLL_MS', 5000, 50, 3_600_000),
     workerLeaseMs: int(env, 'WORKER_LEASE_MS', 30_000, 300, 3_600_000),
     schedulerPollMs: int(env, 'SCHEDULER_POLL_MS', 60_000, 0, 86_400_000),
+    metrics: { port: metricsPort, token: metricsToken },
   };
 }

@@ -27,8 +27,20 @@ export interface Store {
   transaction<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
   /** A description safe for logs (no password). */
   readonly description: string;
+  /** PostgreSQL: the pool's connections (for metrics); absent on SQLite. */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
+
+/**
+ * One observer of statement durations (metrics), for statements that go through the query builder
+ * (the prepared-statement fast paths of SQLite transactions do not).
+ */
+let queryObserver: ((ms: number, failed: boolean) => void) | undefined;
+export const observeQueries = (fn: ((ms: number, failed: boolean) => void) | undefined) => {
+  queryObserver = fn;
+};
+const log = (e: { level: 'query' | 'error'; queryDurationMillis: number }) => queryObserver?.(e.queryDurationMillis, e.level === 'error');
 
 export interface StoreOptions {
   pgPoolMax?: number;
@@ -111,7 +123,7 @@ function openSqlite(file: string): Store {
   raw.pragma('foreign_keys = ON');
   const cached = withStatementCache(raw);
   const writer = { prepare: cached.prepare as unknown as Statements, writer: true };
-  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: cached }) });
+  const db = new Kysely<any>({ dialect: new SqliteDialect({ database: cached }), log });
   let read = db;
   let checkpointer: Checkpointer | undefined;
   if (file !== ':memory:') {
@@ -123,7 +135,7 @@ function openSqlite(file: string): Store {
     reader.pragma('busy_timeout = 5000');
     reader.pragma('query_only = 1');
     const readerCache = withStatementCache(reader);
-    read = new Kysely<any>({ dialect: new SqliteDialect({ database: readerCache }) });
+    read = new Kysely<any>({ dialect: new SqliteDialect({ database: readerCache }), log });
     sqliteConnections.set(read, { prepare: readerCache.prepare as unknown as Statements, writer: false });
   }
   return {
@@ -171,7 +183,7 @@ async function openPostgres(url: string, opts: StoreOptions): Promise<Store> {
   enableTenantScopes();
   scopeConnections(pool);
   // pg-cursor lets Kysely stream large results (query results, exports) a batch of rows at a time
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool, cursor: Cursor }), log });
   const u = new URL(url);
   return {
     dialect: 'postgres',
@@ -179,6 +191,7 @@ async function openPostgres(url: string, opts: StoreOptions): Promise<Store> {
     read: db,
     description: `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`,
     transaction: (fn) => db.transaction().execute(fn),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: () => db.destroy(),
   };
 }

@@ -1,0 +1,59 @@
+import { sql } from 'kysely';
+import type { Store } from './store.js';
+import { asSystem } from './tenant-scope.js';
+
+/**
+ * What an operator watches, read across all tenants: the background backlog (executions still
+ * running, mail not yet sent) and who holds each lease. Small aggregate queries, run on a scrape.
+ */
+export interface Backlog {
+  executionsRunning: number;
+  /** running executions nobody holds a live lease on (left by a stopped process, or waiting for one) */
+  executionsUnclaimed: number;
+  /** messages waiting to be sent (queued, being sent, or waiting for a retry) */
+  outboxPending: number;
+  outboxFailed: number;
+}
+
+export async function readBacklog(store: Store, nowIso: string): Promise<Backlog> {
+  return asSystem(async () => {
+    const db = store.db;
+    const exec = await db
+      .selectFrom('executions')
+      .select([
+        sql<number>`count(*)`.as('running'),
+        sql<number>`sum(case when lease_until is null or lease_until < ${nowIso} then 1 else 0 end)`.as('unclaimed'),
+      ])
+      .where('status', '=', 'RUNNING')
+      .executeTakeFirst();
+    const mail = await db
+      .selectFrom('outbox')
+      .select(['status', sql<number>`count(*)`.as('n')])
+      .where('status', 'in', ['queued', 'sending', 'retry', 'failed'])
+      .groupBy('status')
+      .execute();
+    const byStatus = new Map(mail.map((r) => [String(r.status), Number(r.n)]));
+    return {
+      executionsRunning: Number(exec?.running ?? 0),
+      executionsUnclaimed: Number(exec?.unclaimed ?? 0),
+      outboxPending: (byStatus.get('queued') ?? 0) + (byStatus.get('sending') ?? 0) + (byStatus.get('retry') ?? 0),
+      outboxFailed: byStatus.get('failed') ?? 0,
+    };
+  });
+}
+
+/** Leases (scheduler, …) whose holder is still within its time. */
+export async function readLeases(store: Store, nowIso: string): Promise<{ name: string; owner: string; until: string }[]> {
+  return asSystem(() => store.db.selectFrom('leases').select(['name', 'owner', 'until']).where('until', '>=', nowIso).execute());
+}
+
+/** Readiness: the primary answers a trivial statement. */
+export async function pingPrimary(store: Store): Promise<void> {
+  await sql`select 1`.execute(store.db);
+}
+
+/** The schema version: the highest numbered migration applied. */
+export async function readSchemaVersion(store: Store): Promise<number | undefined> {
+  const row = await asSystem(() => store.db.selectFrom('accredit_migrations').select(sql<number>`max(id)`.as('v')).executeTakeFirst());
+  return row?.v === null || row?.v === undefined ? undefined : Number(row.v);
+}
