@@ -15,6 +15,13 @@ export interface Config {
   pageSizeDefault: number;
   pageSizeMax: number;
   pgPoolMax: number;
+  /**
+   * `transaction` when DATABASE_URL reaches PostgreSQL through a pooler in transaction mode
+   * (PgBouncer `pool_mode = transaction`): no session state is relied on.
+   */
+  databasePoolMode: 'session' | 'transaction';
+  /** A direct connection to the primary for migrations (their lock lives in a session); required in transaction mode. */
+  databaseDirectUrl?: string;
   /** Requests per token (or per client address without one) per minute; 0 turns the limit off. */
   rateLimitPerMinute: number;
   /** Requests per client address per minute to the public (token-less) registry routes; 0 turns the limit off. */
@@ -84,11 +91,11 @@ function bytes(env: Env, name: string, dflt: number): number {
   return n;
 }
 
-function oneOf(env: Env, name: string, dflt: string, values: string[]): string {
+function oneOf<T extends string>(env: Env, name: string, dflt: T, values: readonly T[]): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return dflt;
-  if (!values.includes(raw)) throw new ConfigError(name, `expected one of ${values.join(', ')}, got "${raw}"`);
-  return raw;
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(name, `expected one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
 }
 
 function url(env: Env, name: string, protocols: string[]): string | undefined {
@@ -119,6 +126,13 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('DATABASE_URL', 'expected sqlite:<file> or postgres://user@host/db');
   }
 
+  const databasePoolMode = oneOf<'session' | 'transaction'>(env, 'DATABASE_POOL_MODE', 'session', ['session', 'transaction']);
+  const databaseDirectUrl = url(env, 'DATABASE_DIRECT_URL', ['postgres:', 'postgresql:']);
+  if (databasePoolMode === 'transaction') {
+    if (!databaseUrl.startsWith('postgres')) throw new ConfigError('DATABASE_POOL_MODE', 'transaction applies to a PostgreSQL DATABASE_URL only');
+    if (!databaseDirectUrl) throw new ConfigError('DATABASE_DIRECT_URL', 'required with DATABASE_POOL_MODE=transaction: migrations hold a session lock, which a transaction pooler cannot keep');
+  }
+
   const host = env.HOST || '127.0.0.1';
   const secret = env.JWT_SECRET || undefined;
   if (secret !== undefined && secret.length < 32) {
@@ -144,6 +158,8 @@ export function loadConfig(env: Env = process.env): Config {
     pageSizeDefault,
     pageSizeMax,
     pgPoolMax: int(env, 'PG_POOL_MAX', 10, 1, 1000),
+    databasePoolMode,
+    databaseDirectUrl,
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
     publicRateLimitPerMinute: int(env, 'PUBLIC_RATE_LIMIT_PER_MINUTE', 60, 0, 10_000_000),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),

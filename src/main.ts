@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, ConfigError, type Config } from './config.js';
-import { openStore } from './store/store.js';
+import { openMigrated } from './store/store.js';
 import { migrate } from './store/migrate.js';
 import { tableSpecs } from './resources/index.js';
 import { createVerifier } from './http/auth.js';
@@ -31,8 +31,7 @@ function config(): Config {
 }
 
 async function serve(config: Config) {
-  const store = await openStore(config.databaseUrl, { pgPoolMax: config.pgPoolMax, statementTimeoutMs: config.statementTimeoutMs });
-  await migrate(store, tableSpecs());
+  const store = await openMigrated(config, (s) => migrate(s, tableSpecs()));
   const verifier = createVerifier(config);
   const app = await buildApp({ config, store, verifier, version: VERSION });
   if (verifier.mode === 'generated-secret' && verifier.sign) {
@@ -89,8 +88,8 @@ function program(): Command {
     .description('create or update the schema of DATABASE_URL, then exit')
     .action(async () => {
       const c = config();
-      const store = await openStore(c.databaseUrl);
-      const applied = await migrate(store, tableSpecs());
+      let applied: string[] = [];
+      const store = await openMigrated({ ...c, pgPoolMax: 1 }, async (s) => (applied = await migrate(s, tableSpecs())));
       await store.close();
       process.stdout.write(`migrated ${store.description}${applied.length ? `: ${applied.join(', ')}` : ' (up to date)'}\n`);
     });

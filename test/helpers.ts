@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../src/config.js';
 import type { Clock } from '../src/core/clock.js';
 import { createVerifier } from '../src/http/auth.js';
 import { migrate } from '../src/store/migrate.js';
-import { openStore, type Store } from '../src/store/store.js';
+import { openMigrated, type Store } from '../src/store/store.js';
 import { tableSpecs } from '../src/resources/index.js';
 
 /**
@@ -62,6 +62,20 @@ export async function freshDatabase(): Promise<TestDb> {
   };
 }
 
+/**
+ * TEST_POOLER_URL (e.g. postgres://127.0.0.1:6432, PgBouncer in transaction mode): the app reaches
+ * each test database through the pooler, in transaction pool mode; migrations go direct.
+ */
+export const POOLER_URL = process.env.TEST_POOLER_URL;
+function throughPooler(direct: string): Record<string, string> {
+  if (!POOLER_URL || !direct.startsWith('postgres')) return {};
+  const u = new URL(direct);
+  const p = new URL(POOLER_URL);
+  u.hostname = p.hostname;
+  u.port = p.port;
+  return { DATABASE_URL: u.toString(), DATABASE_DIRECT_URL: direct, DATABASE_POOL_MODE: 'transaction' };
+}
+
 export interface TestApp {
   app: FastifyInstance;
   store: Store;
@@ -85,10 +99,10 @@ export async function startApp(opts: { clock?: Clock; env?: Record<string, strin
     JWT_SECRET: TEST_SECRET,
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_MINUTE: '0',
+    ...throughPooler(db.url),
     ...opts.env,
   });
-  const store = await openStore(config.databaseUrl, { pgPoolMax: 8, statementTimeoutMs: config.statementTimeoutMs });
-  await migrate(store, tableSpecs());
+  const store = await openMigrated({ ...config, pgPoolMax: 8 }, (s) => migrate(s, tableSpecs()));
   const verifier = createVerifier(config);
   const app = await buildApp({ config, store, verifier, clock: opts.clock, logger: false });
   await app.ready();

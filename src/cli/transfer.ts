@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { once } from 'node:events';
 import cliProgress from 'cli-progress';
 import type { Config } from '../config.js';
-import { openStore } from '../store/store.js';
+import { openMigrated } from '../store/store.js';
 import { migrate } from '../store/migrate.js';
 import { tableSpecs } from '../resources/index.js';
 import { createVerifier } from '../http/auth.js';
@@ -41,8 +41,7 @@ async function connect(t: Target): Promise<Connection> {
   if (t.kind === 'remote') return { url: t.url, token: t.token, tenant: t.tenant, close: async () => {} };
   // this process only serves the command: no scheduler, quiet logs, a loopback port
   const config: Config = { ...t.config, schedulerPollMs: 0, logLevel: 'warn', rateLimitPerMinute: 0, workerPollMs: 200 };
-  const store = await openStore(config.databaseUrl, { pgPoolMax: config.pgPoolMax, statementTimeoutMs: config.statementTimeoutMs });
-  await migrate(store, tableSpecs());
+  const store = await openMigrated(config, (s) => migrate(s, tableSpecs()));
   const verifier = createVerifier(config);
   if (!verifier.sign) {
     await store.close();

@@ -46,7 +46,10 @@ export interface StoreOptions {
   pgPoolMax?: number;
   /** PostgreSQL statement timeout in ms (bounded work per query). */
   statementTimeoutMs?: number;
+  /** How the PostgreSQL connections are pooled in front of the server (see scopeConnections). */
+  poolMode?: PoolMode;
 }
+export type PoolMode = 'session' | 'transaction';
 
 /**
  * Kysely's SQLite driver prepares every query anew; better-sqlite3 statements are reusable, so we keep
@@ -176,12 +179,14 @@ async function openPostgres(url: string, opts: StoreOptions): Promise<Store> {
   const pool = new pgModule.Pool({
     connectionString: url,
     max: opts.pgPoolMax ?? 10,
-    ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
+    // behind a pooler in transaction mode the timeout goes with each transaction (a startup
+    // parameter would reach only the pooler, which refuses unknown ones)
+    ...(opts.statementTimeoutMs && opts.poolMode !== 'transaction' ? { statement_timeout: opts.statementTimeoutMs } : {}),
   });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   enableTenantScopes();
-  scopeConnections(pool);
+  scopeConnections(pool, opts.poolMode ?? 'session', opts.statementTimeoutMs);
   // pg-cursor lets Kysely stream large results (query results, exports) a batch of rows at a time
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool, cursor: Cursor }), log });
   const u = new URL(url);
@@ -198,42 +203,129 @@ async function openPostgres(url: string, opts: StoreOptions): Promise<Store> {
 
 /**
  * Before a pooled connection runs a statement, it is told the current tenant scope (see
- * tenant-scope.ts), once per change of tenant on that connection: the row-level security policies
- * read it. A connection that serves one tenant after another pays one extra round trip per switch.
+ * tenant-scope.ts): the row-level security policies read it.
+ *
+ * - `session` (a direct connection, or PgBouncer in session mode): once per change of tenant on that
+ *   connection, as a session setting. A connection that serves one tenant after another pays one
+ *   extra round trip per switch.
+ * - `transaction` (PgBouncer in transaction mode, where consecutive statements of one connection may
+ *   reach different server connections): no session state at all. The scope (and the statement
+ *   timeout) is set with `set_config(…, true)` right after each BEGIN, so it ends with the
+ *   transaction; a statement outside a transaction runs in one of its own (BEGIN, scope, statement,
+ *   COMMIT). Unnamed prepared statements only (pg's default), which poolers pass through.
  */
-function scopeConnections(pool: pg.Pool) {
+function scopeConnections(pool: pg.Pool, mode: PoolMode, statementTimeoutMs?: number) {
   const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
   (pool as unknown as { connect: () => Promise<pg.PoolClient> }).connect = async () => {
-    const client = (await connect()) as pg.PoolClient & { accreditScoped?: boolean; accreditTenant?: string };
+    const client = (await connect()) as ScopedClient;
     if (!client.accreditScoped) {
       client.accreditScoped = true;
-      const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-      (client as any).query = (...args: unknown[]) => {
-        const tenant = currentTenant();
-        if (client.accreditTenant === tenant) return query(...args);
-        const set = query("select set_config('accredit.tenant_id', $1, false)", [tenant]);
-        client.accreditTenant = tenant;
-        const first = args[0] as { submit?: unknown } | undefined;
-        if (first && typeof first.submit === 'function') {
-          // a cursor (streamed query) must be returned synchronously; pg runs queued queries in order,
-          // so the scope is set before the cursor's query runs
-          set.catch(() => (client.accreditTenant = undefined));
-          return query(...args);
-        }
-        return set.then(
-          () => query(...args),
-          (e) => {
-            client.accreditTenant = undefined;
-            throw e;
-          },
-        );
-      };
+      const query = client.query.bind(client) as Query;
+      (client as any).query = mode === 'transaction' ? perTransaction(client, query, statementTimeoutMs) : perSession(client, query);
     }
     return client;
+  };
+}
+
+type Query = (...args: unknown[]) => any;
+type ScopedClient = pg.PoolClient & { accreditScoped?: boolean; accreditTenant?: string; accreditTx?: string };
+const isCursor = (first: unknown) => typeof (first as { submit?: unknown } | undefined)?.submit === 'function';
+
+function perSession(client: ScopedClient, query: Query): Query {
+  return (...args: unknown[]) => {
+    const tenant = currentTenant();
+    if (client.accreditTenant === tenant) return query(...args);
+    const set = query("select set_config('accredit.tenant_id', $1, false)", [tenant]) as Promise<unknown>;
+    client.accreditTenant = tenant;
+    if (isCursor(args[0])) {
+      // a cursor (streamed query) must be returned synchronously; pg runs queued queries in order,
+      // so the scope is set before the cursor's query runs
+      set.catch(() => (client.accreditTenant = undefined));
+      return query(...args);
+    }
+    return set.then(
+      () => query(...args),
+      (e) => {
+        client.accreditTenant = undefined;
+        throw e;
+      },
+    );
+  };
+}
+
+function perTransaction(client: ScopedClient, query: Query, statementTimeoutMs?: number): Query {
+  const timeout = statementTimeoutMs ? String(statementTimeoutMs) : '0';
+  const setLocal = (tenant: string) =>
+    query("select set_config('accredit.tenant_id', $1, true), set_config('statement_timeout', $2, true)", [tenant, timeout]) as Promise<unknown>;
+  return (...args: unknown[]) => {
+    const first = args[0];
+    const text = typeof first === 'string' ? first.trim().toLowerCase() : '';
+    const tenant = currentTenant();
+    if (text === 'begin' || text.startsWith('start transaction')) {
+      client.accreditTx = tenant;
+      return (query(...args) as Promise<unknown>).then((r) => setLocal(tenant).then(() => r));
+    }
+    if (text === 'commit' || text === 'rollback') {
+      client.accreditTx = undefined;
+      return query(...args);
+    }
+    if (client.accreditTx !== undefined) {
+      if (client.accreditTx === tenant || isCursor(first)) return query(...args);
+      client.accreditTx = tenant;
+      return setLocal(tenant).then(() => query(...args));
+    }
+    // outside a transaction: one of its own around the statement
+    if (isCursor(first)) {
+      // returned synchronously (pg runs queued queries in order); committed when the cursor closes
+      void query('begin').catch(() => {});
+      void setLocal(tenant).catch(() => {});
+      const cursor = query(...args) as { close: (cb?: (e?: Error) => void) => Promise<void> | void };
+      const close = cursor.close.bind(cursor);
+      cursor.close = (cb?: (e?: Error) => void) => {
+        const done = Promise.resolve(close()).then(() => query('commit') as Promise<unknown>, (e) => (query('rollback') as Promise<unknown>).then(() => Promise.reject(e)));
+        if (!cb) return done.then(() => undefined);
+        done.then(() => cb(), cb);
+      };
+      return cursor;
+    }
+    return (query('begin') as Promise<unknown>)
+      .then(() => setLocal(tenant))
+      .then(() => query(...args) as Promise<unknown>)
+      .then(
+        (r) => (query('commit') as Promise<unknown>).then(() => r),
+        (e) => (query('rollback') as Promise<unknown>).catch(() => {}).then(() => Promise.reject(e)),
+      );
   };
 }
 
 export async function openStore(databaseUrl: string, opts: StoreOptions = {}): Promise<Store> {
   if (databaseUrl.startsWith('sqlite:')) return openSqlite(databaseUrl.slice('sqlite:'.length));
   return openPostgres(databaseUrl, opts);
+}
+
+/**
+ * The server's store, migrated: what `serve`, `migrate` and the tests open. Behind a transaction
+ * pooler the migration runs on the direct URL first (its advisory lock is a session lock).
+ */
+export async function openMigrated(
+  c: { databaseUrl: string; databaseDirectUrl?: string; databasePoolMode: PoolMode; pgPoolMax: number; statementTimeoutMs: number },
+  run: (store: Store) => Promise<unknown>,
+): Promise<Store> {
+  if (c.databasePoolMode === 'transaction' && c.databaseDirectUrl) {
+    const direct = await openStore(c.databaseDirectUrl, { pgPoolMax: 1, statementTimeoutMs: c.statementTimeoutMs });
+    try {
+      await run(direct);
+    } finally {
+      await direct.close();
+    }
+    return openStore(c.databaseUrl, { pgPoolMax: c.pgPoolMax, statementTimeoutMs: c.statementTimeoutMs, poolMode: c.databasePoolMode });
+  }
+  const store = await openStore(c.databaseUrl, { pgPoolMax: c.pgPoolMax, statementTimeoutMs: c.statementTimeoutMs });
+  try {
+    await run(store);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return store;
 }
