@@ -6,6 +6,7 @@ import type { Clock } from './core/clock.js';
 import { systemClock } from './core/clock.js';
 import type { Store } from './store/store.js';
 import { asTenant } from './store/tenant-scope.js';
+import { AppError } from './core/errors.js';
 import { Executions } from './jobs/executions.js';
 import { authHook, type Verifier } from './http/auth.js';
 import { frameworkErrors, installErrorHandler } from './http/errors.js';
@@ -175,7 +176,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const scheduler = new Scheduler(appServices, { pollMs: config.schedulerPollMs, log: app.log });
   appServices.mailer = mailer;
   appServices.scheduler = scheduler;
-  if (deps.background !== false) {
+  if (config.role === 'worker') {
+    // a worker process is not an API server: it answers health and metrics (for its supervisor) only
+    app.addHook('onRequest', async (req) => {
+      const p = req.url.split('?')[0]!;
+      if (p === '/health' || p.startsWith('/health/') || p === '/metrics') return;
+      throw new AppError('misdirected', 'this process runs background work only (ACCREDIT_ROLE=worker): send API requests to an api or all process');
+    });
+  }
+  if (deps.background !== false && config.role !== 'api') {
     app.addHook('onReady', async () => {
       appServices.executions.startWorker();
       mailer.sender.start();

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 
 /**
@@ -50,6 +51,13 @@ export interface Config {
   workerLeaseMs: number;
   /** How often the scheduler looks for recurring billing runs that are due (ms); 0 turns it off. */
   schedulerPollMs: number;
+  /**
+   * What this process does: `api` serves HTTP only, `worker` runs the background work only
+   * (executions, the scheduler, the mail sender) and answers only health and metrics, `all` both.
+   */
+  role: 'all' | 'api' | 'worker';
+  /** HTTP worker processes of `serve` on this machine (node:cluster); 1 = this process alone. */
+  workers: number;
   metrics: {
     /** A port of its own for GET /metrics (no token), on HOST. */
     port?: number;
@@ -133,6 +141,10 @@ export function loadConfig(env: Env = process.env): Config {
     if (!databaseDirectUrl) throw new ConfigError('DATABASE_DIRECT_URL', 'required with DATABASE_POOL_MODE=transaction: migrations hold a session lock, which a transaction pooler cannot keep');
   }
 
+  const role = oneOf<'all' | 'api' | 'worker'>(env, 'ACCREDIT_ROLE', 'all', ['all', 'api', 'worker']);
+  const rawWorkers = env.WEB_CONCURRENCY?.trim();
+  const workers = rawWorkers === 'auto' ? os.availableParallelism() : int(env, 'WEB_CONCURRENCY', 1, 1, 256);
+
   const host = env.HOST || '127.0.0.1';
   const secret = env.JWT_SECRET || undefined;
   if (secret !== undefined && secret.length < 32) {
@@ -179,6 +191,8 @@ export function loadConfig(env: Env = process.env): Config {
     workerPollMs: int(env, 'WORKER_POLL_MS', 5000, 50, 3_600_000),
     workerLeaseMs: int(env, 'WORKER_LEASE_MS', 30_000, 300, 3_600_000),
     schedulerPollMs: int(env, 'SCHEDULER_POLL_MS', 60_000, 0, 86_400_000),
+    role,
+    workers,
     metrics: { port: metricsPort, token: metricsToken },
   };
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, ConfigError, type Config } from './config.js';
@@ -7,6 +8,7 @@ import { migrate } from './store/migrate.js';
 import { tableSpecs } from './resources/index.js';
 import { createVerifier } from './http/auth.js';
 import { buildApp } from './app.js';
+import { isSupervisor, supervise } from './supervisor.js';
 import { CliError, EXIT, exportCommand, importCommand, type Target } from './cli/transfer.js';
 
 /**
@@ -31,10 +33,18 @@ function config(): Config {
 }
 
 async function serve(config: Config) {
+  if (isSupervisor(config)) {
+    // migrate and create the development secret once, before the workers start together
+    const store = await openMigrated({ ...config, pgPoolMax: 1 }, (s) => migrate(s, tableSpecs()));
+    await store.close();
+    createVerifier(config);
+    supervise(config, (msg) => process.stderr.write(`accredit: ${msg}\n`));
+    return;
+  }
   const store = await openMigrated(config, (s) => migrate(s, tableSpecs()));
   const verifier = createVerifier(config);
   const app = await buildApp({ config, store, verifier, version: VERSION });
-  if (verifier.mode === 'generated-secret' && verifier.sign) {
+  if (verifier.mode === 'generated-secret' && verifier.sign && !process.env.ACCREDIT_WORKER_INDEX?.match(/^[1-9]/)) {
     const token = await verifier.sign({ sub: 'demo-admin', tenants: ['demo'], scope: 'certifications:admin', expiresIn: '30d' });
     app.log.warn(
       { token },
@@ -59,7 +69,7 @@ async function serve(config: Config) {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ port: config.port, host: config.host });
-  app.log.info({ store: store.description }, 'accredit ready');
+  app.log.info({ store: store.description, role: config.role, worker: process.env.ACCREDIT_WORKER_INDEX }, 'accredit ready');
 }
 
 /** Where import / export talk to: a running server (--url, --token), or this database directly. */
@@ -82,7 +92,17 @@ function program(): Command {
 
   p.command('serve')
     .description('migrate the database, then serve HTTP on HOST:PORT (and run the background work)')
-    .action(() => serve(config()));
+    .addOption(new Option('--role <role>', 'api: HTTP only; worker: background work only; all: both').choices(['all', 'api', 'worker']).env('ACCREDIT_ROLE'))
+    .addOption(new Option('--workers <n>', 'HTTP worker processes sharing the port (a number, or auto = available cores)').env('WEB_CONCURRENCY'))
+    .action((o: { role?: string; workers?: string }) => {
+      // the options override the environment (loadConfig validates both the same way); a cluster
+      // worker takes its role from the supervisor's environment, not from the repeated arguments
+      if (cluster.isPrimary) {
+        if (o.role) process.env.ACCREDIT_ROLE = o.role;
+        if (o.workers) process.env.WEB_CONCURRENCY = o.workers;
+      }
+      return serve(config());
+    });
 
   p.command('migrate')
     .description('create or update the schema of DATABASE_URL, then exit')

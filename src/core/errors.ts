@@ -8,6 +8,7 @@ export type ErrorKind =
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
+  | 'misdirected'
   | 'conflict'
   | 'precondition_failed'
   | 'payload_too_large'
@@ -24,6 +25,7 @@ export const STATUS: Record<ErrorKind, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  misdirected: 421,
   conflict: 409,
   precondition_failed: 412,
   payload_too_large: 413,
