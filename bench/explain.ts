@@ -51,7 +51,7 @@ async function main() {
       if (capture && e.level === 'query') captured.push(e.query);
     },
   });
-  const store: Store = { dialect: sqlite ? 'sqlite' : 'postgres', db, read: db, description: 'explain', transaction: (fn) => db.transaction().execute(fn), close: () => db.destroy() };
+  const store: Store = { dialect: sqlite ? 'sqlite' : 'postgres', db, read: db, reading: (_p, fn) => fn(db), description: 'explain', transaction: (fn) => db.transaction().execute(fn), close: () => db.destroy() };
   const certR = RESOURCES.find((r) => r.def.slug === 'certifications')!;
   const services = new Map<string, ResourceService>();
   const resolve = (slug: string): ResourceService => {

@@ -129,7 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key', 'X-Request-Id', 'X-Api-Key', 'X-Amz-Date', 'X-Amz-Security-Token'],
-    exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After', 'Location'],
+    exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After', 'Location', 'X-Consistency-Token'],
     maxAge: 600,
   });
   await registerOpenApi(app, deps.version ?? '0.1.0');
@@ -170,6 +170,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerQueryRoutes(app, appServices, auth);
   registerPublicRoutes(app, appServices, auth, { perMinute: config.publicRateLimitPerMinute });
   await registerBulkRoutes(app, appServices, auth, { dataDir: config.dataDir, pageSizeMax: config.pageSizeMax });
+
+  if (store.writePosition) {
+    // With replicas, a successful write answers the primary's WAL position after it: sent back as
+    // X-Consistency-Token on a read, it keeps that read off any replica not yet that far along.
+    const writePosition = store.writePosition;
+    app.addHook('onSend', async (req, reply, payload) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400 && req.ctx && !req.ctx.read) {
+        try {
+          reply.header('x-consistency-token', await writePosition());
+        } catch {
+          /* no token: a later read without one may be served by any replica in bounds */
+        }
+      }
+      return payload;
+    });
+  }
 
   // Background work starts once the app is ready and stops (handing its work back) when it closes.
   const mailer = createMailer(config, store, clock, app.log);

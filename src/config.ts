@@ -23,6 +23,10 @@ export interface Config {
   databasePoolMode: 'session' | 'transaction';
   /** A direct connection to the primary for migrations (their lock lives in a session); required in transaction mode. */
   databaseDirectUrl?: string;
+  /** Streaming replicas for reads that allow them (GET, list, search, lookups). */
+  databaseReplicaUrls: string[];
+  /** A replica further behind the primary than this is not read (ms). */
+  replicaMaxLagMs: number;
   /** Requests per token (or per client address without one) per minute; 0 turns the limit off. */
   rateLimitPerMinute: number;
   /** Requests per client address per minute to the public (token-less) registry routes; 0 turns the limit off. */
@@ -145,6 +149,10 @@ export function loadConfig(env: Env = process.env): Config {
   const rawWorkers = env.WEB_CONCURRENCY?.trim();
   const workers = rawWorkers === 'auto' ? os.availableParallelism() : int(env, 'WEB_CONCURRENCY', 1, 1, 256);
 
+  const databaseReplicaUrls = (env.DATABASE_REPLICA_URLS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const r of databaseReplicaUrls) url({ DATABASE_REPLICA_URLS: r }, 'DATABASE_REPLICA_URLS', ['postgres:', 'postgresql:']);
+  if (databaseReplicaUrls.length && !databaseUrl.startsWith('postgres')) throw new ConfigError('DATABASE_REPLICA_URLS', 'replicas apply to a PostgreSQL DATABASE_URL only');
+
   const host = env.HOST || '127.0.0.1';
   const secret = env.JWT_SECRET || undefined;
   if (secret !== undefined && secret.length < 32) {
@@ -172,6 +180,8 @@ export function loadConfig(env: Env = process.env): Config {
     pgPoolMax: int(env, 'PG_POOL_MAX', 10, 1, 1000),
     databasePoolMode,
     databaseDirectUrl,
+    databaseReplicaUrls,
+    replicaMaxLagMs: int(env, 'REPLICA_MAX_LAG_MS', 5000, 0, 3_600_000),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
     publicRateLimitPerMinute: int(env, 'PUBLIC_RATE_LIMIT_PER_MINUTE', 60, 0, 10_000_000),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),

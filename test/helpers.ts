@@ -89,7 +89,20 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startApp(opts: { clock?: Clock; env?: Record<string, string> } = {}): Promise<TestApp> {
+/**
+ * TEST_REPLICA_URL (e.g. postgres://root:pw@127.0.0.1:5433/postgres): a streaming replica of
+ * TEST_DATABASE_URL's cluster; `startApp({ replicas })` reads from it (with the app's role).
+ */
+export const REPLICA_URL = process.env.TEST_REPLICA_URL;
+function replicaOf(direct: string, replica: string): string {
+  const u = new URL(direct);
+  const r = new URL(replica);
+  u.hostname = r.hostname;
+  u.port = r.port;
+  return u.toString();
+}
+
+export async function startApp(opts: { clock?: Clock; env?: Record<string, string>; replicas?: string[] } = {}): Promise<TestApp> {
   const db = await freshDatabase();
   // each app its own data folder (the .eml files of its mail, when no SMTP_URL), removed on close
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-test-data-'));
@@ -100,6 +113,7 @@ export async function startApp(opts: { clock?: Clock; env?: Record<string, strin
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_MINUTE: '0',
     ...throughPooler(db.url),
+    ...(opts.replicas ? { DATABASE_REPLICA_URLS: opts.replicas.map((r) => replicaOf(db.url, r)).join(',') } : {}),
     ...opts.env,
   });
   const store = await openMigrated({ ...config, pgPoolMax: 8 }, (s) => migrate(s, tableSpecs()));

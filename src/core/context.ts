@@ -1,3 +1,4 @@
+import type { ReadPreference } from '../store/replicas.js';
 /** Who is acting, established by the auth plugin and passed to every service call. */
 export interface Actor {
   /** The token's `sub`. */
@@ -14,6 +15,8 @@ export interface RequestContext {
   actor: Actor;
   requestId: string;
   clientIp?: string;
+  /** Where a read may be served from (set for GET and search requests; absent: the primary). */
+  read?: ReadPreference;
   /** What is changing records, when not a plain API call (`activate`, `billing run`, …). */
   via?: string;
 }

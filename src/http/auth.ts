@@ -166,5 +166,11 @@ export function authHook(verifier: Verifier) {
     const need = `certifications:${req.routeOptions.config.scope ?? 'admin'}`;
     if (!actor.scopes.has(need)) throw new AppError('forbidden', `this operation needs the scope ${need}`);
     req.ctx = { tenantId, actor, requestId: String(req.id), clientIp: req.ip };
+    // reads (GET, searches) may be served by a replica: consistentRead=true asks for the primary, a
+    // consistency token from an earlier write for a replica at least that far along
+    if (req.method === 'GET' || req.routeOptions.url?.endsWith('/search')) {
+      const token = req.headers['x-consistency-token'];
+      req.ctx.read = { consistent: (req.query as { consistentRead?: string } | undefined)?.consistentRead === 'true', ...(typeof token === 'string' && token ? { after: token } : {}) };
+    }
   };
 }

@@ -92,6 +92,27 @@ export async function installMetrics(app: FastifyInstance, opts: MetricsOptions)
       for (const l of await readLeases(store, clock.now().toISOString())) this.set({ lease: l.name, owner: l.owner }, 1);
     },
   });
+  if (store.replicas) {
+    const replicas = store.replicas;
+    new client.Gauge({
+      name: 'accredit_replica_lag_seconds',
+      help: 'How far each streaming replica was behind the primary at its last check (+Inf when down)',
+      labelNames: ['replica'] as const,
+      registers: [registry],
+      collect() {
+        for (const s of replicas.states) this.set({ replica: s.name }, s.up ? s.lagMs / 1000 : Infinity);
+      },
+    });
+    new client.Gauge({
+      name: 'accredit_reads_served',
+      help: 'Reads outside transactions by where they were served (a replica or the primary), since start',
+      labelNames: ['target'] as const,
+      registers: [registry],
+      collect() {
+        for (const [target, n] of replicas.served) this.set({ target }, n);
+      },
+    });
+  }
   new client.Gauge({
     name: 'accredit_build_info',
     help: 'The running release and storage back end',
@@ -163,6 +184,14 @@ export function installHealth(app: FastifyInstance, store: Store, release: strin
       req.log.warn({ err: e }, 'readiness: the primary database does not answer');
       return reply.code(503).send({ status: 'unavailable', release, primary: { ok: false, error: 'the primary database does not answer' } });
     }
-    return { status: 'ok', release, schema_version: await schemaVersion(), store: store.dialect, primary: { ok: true, ms: Math.round((performance.now() - started) * 10) / 10 } };
+    const replicas = store.replicas?.states.map((s) => ({ name: s.name, up: s.up, ...(s.up ? { lag_ms: Math.round(s.lagMs) } : {}) }));
+    return {
+      status: 'ok',
+      release,
+      schema_version: await schemaVersion(),
+      store: store.dialect,
+      primary: { ok: true, ms: Math.round((performance.now() - started) * 10) / 10 },
+      ...(replicas ? { replicas } : {}),
+    };
   });
 }

@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { currentTenant, enableTenantScopes } from './tenant-scope.js';
 import { startCheckpointer, WRITER_AUTOCHECKPOINT_PAGES, type Checkpointer } from './checkpointer.js';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { Replicas, type ReadPreference } from './replicas.js';
+import { Kysely, PostgresDialect, sql, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 
 export type DialectName = 'sqlite' | 'postgres';
 /** Records and rows are dynamic (tables come from resource definitions), so the Kysely schema is open. */
@@ -23,6 +24,14 @@ export interface Store {
    * the same pool as `db`.
    */
   readonly read: Db;
+  /**
+   * A read outside a transaction, where the preference allows it from a streaming replica
+   * (PostgreSQL with DATABASE_REPLICA_URLS); otherwise from `read`.
+   */
+  reading<T>(pref: ReadPreference | undefined, fn: (db: Db) => Promise<T>): Promise<T>;
+  /** With replicas: the primary's WAL position now, as a consistency token for the answer to a write. */
+  writePosition?(): Promise<string>;
+  readonly replicas?: Replicas;
   /** Runs fn in one transaction (serialised on SQLite, READ COMMITTED + row locks on PostgreSQL). */
   transaction<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
   /** A description safe for logs (no password). */
@@ -46,6 +55,10 @@ export interface StoreOptions {
   pgPoolMax?: number;
   /** PostgreSQL statement timeout in ms (bounded work per query). */
   statementTimeoutMs?: number;
+  /** PostgreSQL streaming replicas for reads that allow them (see replicas.ts). */
+  replicaUrls?: string[];
+  /** A replica further behind than this is not read (ms). */
+  replicaMaxLagMs?: number;
   /** How the PostgreSQL connections are pooled in front of the server (see scopeConnections). */
   poolMode?: PoolMode;
 }
@@ -145,6 +158,7 @@ function openSqlite(file: string): Store {
     dialect: 'sqlite',
     db,
     read,
+    reading: (_pref, fn) => fn(read),
     description: `sqlite:${file}`,
     // BEGIN IMMEDIATE takes the write lock at the start: a second process on the same file (the CLI in
     // direct mode beside a server) then waits for it (busy_timeout) instead of failing with "database
@@ -190,14 +204,39 @@ async function openPostgres(url: string, opts: StoreOptions): Promise<Store> {
   // pg-cursor lets Kysely stream large results (query results, exports) a batch of rows at a time
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool, cursor: Cursor }), log });
   const u = new URL(url);
+  const replicaPools = (opts.replicaUrls ?? []).map((r) => {
+    const p = new pgModule.Pool({
+      connectionString: r,
+      max: opts.pgPoolMax ?? 10,
+      connectionTimeoutMillis: 2000,
+      ...(opts.statementTimeoutMs && opts.poolMode !== 'transaction' ? { statement_timeout: opts.statementTimeoutMs } : {}),
+    });
+    p.on('error', () => {});
+    scopeConnections(p, opts.poolMode ?? 'session', opts.statementTimeoutMs);
+    const ru = new URL(r);
+    return { name: `${ru.host}${ru.pathname}`, db: new Kysely<any>({ dialect: new PostgresDialect({ pool: p, cursor: Cursor }), log }) };
+  });
+  const replicas = replicaPools.length ? new Replicas(db, replicaPools, { maxLagMs: opts.replicaMaxLagMs ?? 5000, checkMs: 200 }) : undefined;
+  replicas?.start();
   return {
     dialect: 'postgres',
     db,
     read: db,
+    reading: (pref, fn) => (replicas ? replicas.read(pref, fn) : fn(db)),
+    ...(replicas
+      ? {
+          replicas,
+          writePosition: async () => (await sql<{ lsn: string }>`select pg_current_wal_lsn()::text as lsn`.execute(db)).rows[0]!.lsn,
+        }
+      : {}),
     description: `postgres://${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}${u.pathname}`,
     transaction: (fn) => db.transaction().execute(fn),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    close: () => db.destroy(),
+    close: async () => {
+      replicas?.stop();
+      await Promise.all(replicaPools.map((r) => r.db.destroy()));
+      await db.destroy();
+    },
   };
 }
 
@@ -220,6 +259,9 @@ function scopeConnections(pool: pg.Pool, mode: PoolMode, statementTimeoutMs?: nu
     const client = (await connect()) as ScopedClient;
     if (!client.accreditScoped) {
       client.accreditScoped = true;
+      // a server that goes away under a checked-out client fails its query; without a listener the
+      // client's 'error' event would also end the process
+      client.on('error', () => {});
       const query = client.query.bind(client) as Query;
       (client as any).query = mode === 'transaction' ? perTransaction(client, query, statementTimeoutMs) : perSession(client, query);
     }
@@ -308,7 +350,7 @@ export async function openStore(databaseUrl: string, opts: StoreOptions = {}): P
  * pooler the migration runs on the direct URL first (its advisory lock is a session lock).
  */
 export async function openMigrated(
-  c: { databaseUrl: string; databaseDirectUrl?: string; databasePoolMode: PoolMode; pgPoolMax: number; statementTimeoutMs: number },
+  c: { databaseUrl: string; databaseDirectUrl?: string; databasePoolMode: PoolMode; pgPoolMax: number; statementTimeoutMs: number; databaseReplicaUrls?: string[]; replicaMaxLagMs?: number },
   run: (store: Store) => Promise<unknown>,
 ): Promise<Store> {
   if (c.databasePoolMode === 'transaction' && c.databaseDirectUrl) {
@@ -318,9 +360,15 @@ export async function openMigrated(
     } finally {
       await direct.close();
     }
-    return openStore(c.databaseUrl, { pgPoolMax: c.pgPoolMax, statementTimeoutMs: c.statementTimeoutMs, poolMode: c.databasePoolMode });
   }
-  const store = await openStore(c.databaseUrl, { pgPoolMax: c.pgPoolMax, statementTimeoutMs: c.statementTimeoutMs });
+  const store = await openStore(c.databaseUrl, {
+    pgPoolMax: c.pgPoolMax,
+    statementTimeoutMs: c.statementTimeoutMs,
+    poolMode: c.databasePoolMode,
+    replicaUrls: c.databaseReplicaUrls,
+    replicaMaxLagMs: c.replicaMaxLagMs,
+  });
+  if (c.databasePoolMode === 'transaction' && c.databaseDirectUrl) return store;
   try {
     await run(store);
   } catch (e) {

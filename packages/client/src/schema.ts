@@ -585,7 +585,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -1277,7 +1277,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -1969,7 +1969,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -2738,7 +2738,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -3430,7 +3430,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -4122,7 +4122,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -4891,7 +4891,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -5583,7 +5583,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -6352,7 +6352,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -7198,7 +7198,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -8892,7 +8892,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -9892,7 +9892,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -10833,7 +10833,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -11603,7 +11603,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -12621,7 +12621,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -13313,7 +13313,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -14082,7 +14082,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -14851,7 +14851,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -16010,7 +16010,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -16702,7 +16702,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -17779,7 +17779,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -18471,7 +18471,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -19240,7 +19240,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -19932,7 +19932,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -20932,7 +20932,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -21624,7 +21624,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -22393,7 +22393,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -23085,7 +23085,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -24090,7 +24090,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -24878,7 +24878,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -25955,7 +25955,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -26647,7 +26647,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -27339,7 +27339,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -28031,7 +28031,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -28723,7 +28723,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -29569,7 +29569,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -30261,7 +30261,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -30953,7 +30953,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -31722,7 +31722,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -32414,7 +32414,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -33260,7 +33260,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -34029,7 +34029,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -34721,7 +34721,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -35490,7 +35490,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -36374,7 +36374,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -37143,7 +37143,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -37835,7 +37835,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -38527,7 +38527,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -39296,7 +39296,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -40142,7 +40142,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -40988,7 +40988,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;
@@ -41834,7 +41834,7 @@ export interface paths {
                 query?: {
                     /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
                     fields?: string;
-                    /** @description accepted for compatibility; every read is consistent */
+                    /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
                     consistentRead?: "true" | "false";
                 };
                 header?: never;

@@ -199,7 +199,7 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
     ...common('read'),
     schema: {
       tags, security, summary: `Get a ${r.def.singular}`, params: recordParams,
-      querystring: Type.Object({ fields: Type.Optional(fields), consistentRead: Type.Optional(Type.String({ enum: ['true', 'false'], description: 'accepted for compatibility; every read is consistent' })) }),
+      querystring: Type.Object({ fields: Type.Optional(fields), consistentRead: Type.Optional(Type.String({ enum: ['true', 'false'], description: 'true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write.' })) }),
       response: { 200: ref(t), ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (req, reply) => {

@@ -219,7 +219,7 @@ export class ResourceService {
     const projection = parseProjection(raw, this.resource.projectable, fieldsParam);
     const after = decodeKey(q.exclusiveStartKey);
     const limit = this.limit(q);
-    const rows = await this.table.page(this.deps.store.read, ctx.tenantId, filters, after, limit + 1);
+    const rows = await this.deps.store.reading(ctx.read, (db) => this.table.page(db, ctx.tenantId, filters, after, limit + 1));
     const { items, lastKey } = toPage(rows, limit);
     return { Items: items.map((r) => project(r, projection)), lastKey };
   }
@@ -239,7 +239,7 @@ export class ResourceService {
       items = page.Items.map((r) => JSON.stringify(r));
       lastKey = page.lastKey;
     } else {
-      const rows = await this.table.pageText(this.deps.store.read, ctx.tenantId, filters, after, limit + 1);
+      const rows = await this.deps.store.reading(ctx.read, (db) => this.table.pageText(db, ctx.tenantId, filters, after, limit + 1));
       const page = toPage(rows, limit);
       items = page.items.map((r) => r.json);
       lastKey = page.lastKey;
@@ -327,12 +327,12 @@ export class ResourceService {
    */
   async get(ctx: RequestContext, id: string, q: { fields?: string } = {}): Promise<{ record?: Record<string, unknown>; text?: JsonText; version: number }> {
     const projection = parseProjection(q.fields, this.resource.projectable, 'fields');
-    const read = this.deps.store.read;
+    const reading = this.deps.store.reading;
     if (!projection) {
-      const row = await this.table.getText(read, ctx.tenantId, id);
+      const row = await reading(ctx.read, (db) => this.table.getText(db, ctx.tenantId, id));
       if (row) return { text: new JsonText(row.json), version: row.version };
     }
-    const record = (projection ? await this.table.get(read, ctx.tenantId, id) : undefined) ?? ((await this.builtInRecord(ctx, id)) as StoredRecord | undefined);
+    const record = (projection ? await reading(ctx.read, (db) => this.table.get(db, ctx.tenantId, id)) : undefined) ?? ((await this.builtInRecord(ctx, id)) as StoredRecord | undefined);
     if (!record) throw notFound(this.label, id);
     // a projection of a stored record is valid JSON of its schema as is: no serializer pass over every property
     if (projection) return { text: new JsonText(JSON.stringify(project(record, projection))), version: record.sys_version ?? 1 };
