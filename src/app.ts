@@ -29,6 +29,7 @@ import { registerBulkRoutes } from './http/bulk.js';
 import { createMailer } from './mail/index.js';
 import { installHealth, installMetrics } from './http/metrics.js';
 import { readSchemaVersion } from './store/ops.js';
+import { openHitCounter } from './store/limits.js';
 
 export interface AppDeps {
   config: Config;
@@ -121,7 +122,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const metrics = await installMetrics(app, { port: config.metrics.port, host: config.host, token: config.metrics.token, store, clock, release });
     app.decorate('metricsServer', metrics.server);
   }
-  if (config.rateLimitPerMinute > 0) await installRateLimit(app, config.rateLimitPerMinute);
+  // request counters shared by every process on the database (the per-token and public limits)
+  const counter = openHitCounter(store, config.databaseUrl.startsWith('sqlite:') ? config.databaseUrl.slice('sqlite:'.length) : undefined);
+  app.addHook('onClose', async () => counter.close());
+  if (config.rateLimitPerMinute > 0) await installRateLimit(app, config.rateLimitPerMinute, counter);
   installIdempotency(app, store, clock);
   installJsonParser(app);
 
@@ -168,7 +172,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerExecutionRoutes(app, appServices.executions, auth);
   registerQueryRoutes(app, appServices, auth);
-  registerPublicRoutes(app, appServices, auth, { perMinute: config.publicRateLimitPerMinute });
+  registerPublicRoutes(app, appServices, auth, { perMinute: config.publicRateLimitPerMinute, counter });
   await registerBulkRoutes(app, appServices, auth, { dataDir: config.dataDir, pageSizeMax: config.pageSizeMax });
 
   if (store.writePosition) {

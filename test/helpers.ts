@@ -144,5 +144,14 @@ export async function startApp(opts: { clock?: Clock; env?: Record<string, strin
   };
 }
 
+/**
+ * Rate limits count in fixed windows of a wall-clock minute (store/limits.ts): a test that counts up
+ * to a limit first waits, when needed, until at least `needMs` remain in the current minute.
+ */
+export async function awayFromMinuteEnd(needMs = 15_000): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < needMs) await new Promise((r) => setTimeout(r, left + 50));
+}
+
 /** A valid billing run body with every job off. */
 export const minimalRun = (over: Record<string, unknown> = {}) => ({ name: 'November run', status: 'draft', ...over });

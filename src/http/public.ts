@@ -1,5 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { sql } from 'kysely';
+import type { HitCounter } from '../store/limits.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { AppError, invalid } from '../core/errors.js';
 import { ID_PATTERN } from '../core/ids.js';
@@ -30,28 +31,16 @@ import { pickCertificate, verdict } from '../domain/registry/verification.js';
 export const PUBLIC_PAGE_DEFAULT = 20;
 export const PUBLIC_PAGE_MAX = 100;
 
-/**
- * Fixed one-minute windows per client address, in this process (behind a load balancer each process
- * counts its own share, as the API's limit does). Bounded: past `capacity` addresses the oldest window
- * is forgotten.
- */
-export class WindowLimiter {
-  private readonly windows = new Map<string, { count: number; start: number }>();
+/** Fixed one-minute windows per client address, counted in the store shared by every process. */
+export class SharedLimiter {
   constructor(
     readonly max: number,
+    private readonly counter: HitCounter,
     private readonly windowMs = 60_000,
-    private readonly capacity = 50_000,
   ) {}
-  take(key: string, now = Date.now()): { allowed: boolean; remaining: number; retryAfterS: number } {
-    let w = this.windows.get(key);
-    if (!w || now - w.start >= this.windowMs) {
-      if (w) this.windows.delete(key);
-      else if (this.windows.size >= this.capacity) this.windows.delete(this.windows.keys().next().value!);
-      w = { count: 0, start: now };
-      this.windows.set(key, w);
-    }
-    w.count++;
-    return { allowed: w.count <= this.max, remaining: Math.max(0, this.max - w.count), retryAfterS: Math.max(1, Math.ceil((w.start + this.windowMs - now) / 1000)) };
+  async take(key: string, now = Date.now()): Promise<{ allowed: boolean; remaining: number; retryAfterS: number }> {
+    const w = await this.counter.hit(`p:${key}`, this.windowMs, this.max, now);
+    return { allowed: w.count <= this.max, remaining: Math.max(0, this.max - w.count), retryAfterS: Math.max(1, Math.ceil((w.resetAt - now) / 1000)) };
   }
 }
 
@@ -221,11 +210,13 @@ const verifyNotFound = Type.Object({
 export interface PublicRouteOptions {
   /** Requests per client address per minute over the public routes; 0 = no limit. */
   perMinute: number;
+  /** The counters shared by every process (store/limits.ts). */
+  counter: HitCounter;
 }
 
 export function registerPublicRoutes(app: FastifyInstance, services: AppServices, auth: onRequestHookHandler, opts: PublicRouteOptions) {
   const registry = new Registry(services);
-  const limiter = opts.perMinute > 0 ? new WindowLimiter(opts.perMinute) : undefined;
+  const limiter = opts.perMinute > 0 ? new SharedLimiter(opts.perMinute, opts.counter) : undefined;
   const directoryId = Type.String({ pattern: services.resource('directories').resource.idPattern });
   const programId = Type.String({ pattern: services.resource('programs').resource.idPattern });
   const tenantId = Type.String({ pattern: ID_PATTERN });
@@ -233,7 +224,7 @@ export function registerPublicRoutes(app: FastifyInstance, services: AppServices
   /** onRequest of the public routes: the per-address limit, then an anonymous context for the tenant. */
   const publicRequest = async (req: FastifyRequest, reply: FastifyReply) => {
     if (limiter) {
-      const r = limiter.take(req.ip);
+      const r = await limiter.take(req.ip);
       reply.header('x-ratelimit-limit', String(limiter.max)).header('x-ratelimit-remaining', String(r.remaining));
       if (!r.allowed) {
         throw new AppError('too_many_requests', `the public registry allows ${limiter.max} requests a minute per client address; retry in ${r.retryAfterS} s`, {

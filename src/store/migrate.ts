@@ -222,6 +222,19 @@ const MIGRATIONS: Migration[] = [
       if (dialect === 'postgres') for (const t of ['bulk_loads', 'bulk_load_errors']) await protectTable(db, t);
     },
   },
+  {
+    id: 7,
+    name: 'rate_limit_hits',
+    async up(db, dialect) {
+      // Rate-limit counters shared by every process (limits.ts); not tenant data, and not worth a WAL
+      // record: UNLOGGED (emptied by a crash of PostgreSQL, which forgives a minute of counting).
+      // SQLite keeps them in a file of their own beside the database.
+      if (dialect !== 'postgres') return;
+      await sql`create unlogged table if not exists rate_limit_hits (
+        key text not null, window_start bigint not null, hits integer not null,
+        primary key (key, window_start))`.execute(db);
+    },
+  },
 ];
 
 const SQL_TYPE: Record<DialectName, Record<ColumnType, string>> = {

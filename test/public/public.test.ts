@@ -1,6 +1,6 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startApp, type TestApp } from '../helpers.js';
+import { awayFromMinuteEnd, startApp, type TestApp } from '../helpers.js';
 import type { Clock } from '../../src/core/clock.js';
 import { type Call, addDays, injectCall } from '../billing/population.js';
 
@@ -311,6 +311,7 @@ describe('certificate verification (no token)', () => {
 describe('rate limit per client address', () => {
   test(`${LIMIT} requests a minute, then 429 with Retry-After; other addresses unaffected; tokens do not lift it`, async () => {
     const ip = '192.0.2.7';
+    await awayFromMinuteEnd();
     for (let i = 0; i < LIMIT; i++) {
       const url = i % 2 ? `/public/verify/acme/${p1.id}/1001` : `/public/directories/acme/${dirs.search.id}/search?last_name=smith`;
       const res = await pub(url, ip);

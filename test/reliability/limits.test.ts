@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { startApp, minimalRun, BACKEND, type TestApp } from '../helpers.js';
+import { startApp, minimalRun, BACKEND, awayFromMinuteEnd, type TestApp } from '../helpers.js';
 import { openStore } from '../../src/store/store.js';
 
 const apps: TestApp[] = [];
@@ -10,6 +10,7 @@ after(() => Promise.all(apps.map((a) => a.close())));
 test('per-token rate limit: past the limit a 429 with Retry-After; other tokens are not affected', async () => {
   const t = await startApp({ env: { RATE_LIMIT_PER_MINUTE: '5' } });
   apps.push(t);
+  await awayFromMinuteEnd();
   const statuses = [];
   for (let i = 0; i < 7; i++) statuses.push((await t.call({ method: 'GET', url: '/billingRuns/acme' })).statusCode);
   assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
@@ -38,6 +39,36 @@ if (BACKEND === 'postgres')
   try {
     await assert.rejects(sql`select pg_sleep(2)`.execute(store.db), (e: any) => e.code === '57014');
   } finally {
+    await store.close();
+  }
+});
+
+test('the per-token and public limits hold across processes on one database', async () => {
+  const t = await startApp({ env: { RATE_LIMIT_PER_MINUTE: '6', PUBLIC_RATE_LIMIT_PER_MINUTE: '4' } });
+  apps.push(t);
+  // a second server on the same database, as another worker or host would be
+  const config = { ...t.config };
+  const store = await openStore(config.databaseUrl, { pgPoolMax: 2 });
+  const { buildApp } = await import('../../src/app.js');
+  const { createVerifier } = await import('../../src/http/auth.js');
+  const second = await buildApp({ config, store, verifier: createVerifier(config), logger: false, background: false });
+  try {
+    const token = await t.token({ sub: 'shared-limit' });
+    await awayFromMinuteEnd();
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const app = i % 2 ? second : t.app;
+      statuses.push((await app.inject({ method: 'GET', url: '/billingRuns/acme', headers: { authorization: `Bearer ${token}` } })).statusCode);
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 429, 429], 'six requests in all, whichever process counts them');
+    const pub: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const app = i % 2 ? second : t.app;
+      pub.push((await app.inject({ method: 'GET', url: '/public/verify/acme/nope/1', remoteAddress: '203.0.113.9' })).statusCode);
+    }
+    assert.deepEqual(pub.map((s) => s === 429), [false, false, false, false, true, true], `public: ${pub}`);
+  } finally {
+    await second.close();
     await store.close();
   }
 });
