@@ -203,7 +203,7 @@ export class Lifecycle {
   private async releaseCredits(db: Db, ctx: RequestContext, app: StoredRecord) {
     const credits = this.s.resource('credits');
     // In id order, as submit locks them: a release and a submit never wait for each other in a circle.
-    const ids = [...new Set(((app.credits as Rec[] | undefined) ?? []).map((a) => String(a.credit_id)))].sort();
+    const ids = [...new Set(((app.credits as Rec[] | undefined) ?? []).map((a) => String(a.credit_id)))].sort((a, b) => a.localeCompare(b));
     for (const id of ids) {
       const c = await credits.table.get(db, ctx.tenantId, id, { forUpdate: true });
       if (!c) continue;
