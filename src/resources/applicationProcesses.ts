@@ -1,6 +1,8 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { APPLICATION_TYPES, emailMessage } from './blocks.js';
+import { creditTotalProblems } from '../domain/lifecycle/credits.js';
+import { invalid } from '../core/errors.js';
 
 /**
  * Application Processes: the form and rules for one kind of application (certification, renewal,
@@ -45,6 +47,20 @@ export const applicationProcesses = defineResource({
       list(obj({ credit_type_id: req(ref('creditTypes')), quantity: req(num({ minimum: 0 })) })),
       'credits needed, per credit type',
     ),
+    credit_totals: designed(
+      list(
+        obj({
+          name: str({ description: 'how the board calls it, e.g. "Contact hours"' }),
+          credit_type_ids: req(list(ref('creditTypes'), { nonEmpty: true, description: 'the credit types that count toward the total, each with its sub-types (parent_credit_type_id); the minimums\' types count too' })),
+          quantity: req(num({ minimum: 0, description: 'the total needed' })),
+          minimums: list(
+            obj({ credit_type_id: req(ref('creditTypes')), quantity: req(num({ minimum: 0 })) }),
+            { description: 'at least this much of a credit type (with its sub-types), counted toward the total; together at most the total' },
+          ),
+        }),
+      ),
+      'boards require a total over several credit types of which minimums of some topics ("24 hours, of which 2 h medical errors"); credit_requirements can only say a quantity per type',
+    ),
     required_course_ids: designed(list(ref('courses')), 'courses the applicant must have completed'),
     required_exam_ids: designed(list(ref('exams')), 'exams the applicant must have passed'),
     reference_process_id: designed(ref('appReferenceProcesses'), 'how references are collected, when required'),
@@ -72,6 +88,13 @@ export const applicationProcesses = defineResource({
     maximum_credit_card_amount: designed(num({ minimum: 0 }), described),
     display_order: designed(int(), 'order in portal lists'),
   },
+  // The minimums of a credit total count toward it: together they cannot exceed it.
+  hooks: {
+    validate: async (h) => {
+      const problems = h.next ? creditTotalProblems(h.next.credit_totals) : [];
+      if (problems.length) throw invalid(problems);
+    },
+  },
   // Flagged required by the reference, meaningful only when switched on.
   conditionalRequired: [
     { field: 'applicant_update_options', when: { allow_applicants_to_update_in_portal: true } },
@@ -91,6 +114,7 @@ export const applicationProcesses = defineResource({
     'applicant_update_options is required only when allow_applicants_to_update_in_portal is true; application_confirmation_email_options only when enable_application_confirmation_email (designed) is true.',
     'The reference describes, without showing names, an expiration rule set for the application\'s expiration, the application form, auto-approval, availability to training providers, three application-notice references, installment-plan choice, a default bank account, a cancellation-fee product, min/max credit-card amounts, credit-card acceptance and card processing-fee handling: all designed under our names.',
     'Requirements (credits per type, courses, exams, references, fee) are designed after the domain description.',
+    'credit_totals[] (designed): a total over credit types and their sub-types with minimums that count toward it; each credit hour is counted once (docs/learning.md gives the allocation order). Minimums adding up to more than the total are a 400.',
     'Actions that start from a process (applications generateApplication) are served by the domain issue.',
   ],
 });

@@ -82,6 +82,10 @@ export const applications = defineResource({
         credit_type_id: req(ref('creditTypes')),
         exclusive: bool({ description: "true = the applied quantity is deducted from the credit's available balance" }),
         quantity: req(num()),
+        counts_toward: designed(
+          list(obj({ requirement: req(str()), quantity: req(num()) })),
+          'which requirement of the process the credit counts for (a JSON pointer into it: /credit_requirements/0, /credit_totals/0/minimums/1, /credit_totals/0), written by submit',
+        ),
       }),
     ),
     course_offering_ids: list(ref('courseOfferings')),

@@ -9,14 +9,17 @@ import { learning } from './learning.js';
 import { countsToward } from '../domain/learning/providers.js';
 import {
   OPEN_STATUSES,
-  allocateCredits,
   applicationTransitionError,
+  planCredits,
   evaluateRequirements,
   statusAfterSubmit,
   type ApplicantFacts,
   type CreditLike,
+  type CreditPlan,
+  type CreditTypeLike,
   type ProcessLike,
 } from '../domain/lifecycle/applications.js';
+import { creditTypesUsed } from '../domain/lifecycle/credits.js';
 import { ownerCopy, reinstatementError, term } from '../domain/lifecycle/certifications.js';
 import { DomainError, type ExpirationRuleSetLike } from '../domain/lifecycle/expiration.js';
 
@@ -81,7 +84,9 @@ export class Lifecycle {
   /** The facts an evaluation needs, read inside the caller's transaction (credits locked when spending). */
   private async facts(db: Db, ctx: RequestContext, app: StoredRecord, process: ProcessLike, lockCredits: boolean): Promise<ApplicantFacts> {
     const contact = String(app.contact_id);
-    const wantedTypes = new Set((process.credit_requirements ?? []).map((r) => r.credit_type_id));
+    // Totals count sub-types: the tenant's credit types say which (a short reference list).
+    const creditTypes = process.credit_totals?.length ? ((await this.s.resource('creditTypes').table.page(db, ctx.tenantId, [], undefined, 10_000)) as unknown as CreditTypeLike[]) : [];
+    const wantedTypes = creditTypesUsed(process, creditTypes);
     let credits = wantedTypes.size ? ((await this.byColumn(db, ctx, 'credits', 'contact_id', contact)) as unknown as CreditLike[]) : [];
     credits = credits.filter((c) => c.type_id && wantedTypes.has(c.type_id));
     if (lockCredits) {
@@ -124,6 +129,7 @@ export class Lifecycle {
       feePaid: Boolean(app.fee_paid_date),
       window,
       appliedToThis,
+      creditTypes,
     };
   }
 
@@ -158,9 +164,9 @@ export class Lifecycle {
       let status = statusAfterSubmit(process, evaluation);
       let applied = app.credits as Rec[] | undefined;
       if (evaluation.met) {
-        const alloc = allocateCredits(process, facts);
-        if (!alloc) status = 'missing requirements';
-        else applied = await this.spendCredits(db, ctx, app, facts, alloc);
+        const plan = planCredits(process, facts);
+        if (!plan.met) status = 'missing requirements';
+        else applied = await this.spendCredits(db, ctx, app, facts, plan);
       }
       const changes: Rec = { status, submitted_date: this.s.clock.now().toISOString(), ...(applied ? { credits: applied } : {}) };
       if (status === 'approved') {
@@ -173,14 +179,15 @@ export class Lifecycle {
   }
 
   /** Writes the allocation onto the credits (usages, quantity_used, quantity_available). */
-  private async spendCredits(db: Db, ctx: RequestContext, app: StoredRecord, facts: ApplicantFacts, alloc: Record<string, number>): Promise<Rec[]> {
+  private async spendCredits(db: Db, ctx: RequestContext, app: StoredRecord, facts: ApplicantFacts, plan: CreditPlan): Promise<Rec[]> {
     const credits = this.s.resource('credits');
     const applied: Rec[] = [];
     const date = this.today();
     for (const c of facts.credits) {
-      const want = alloc[c.id] ?? 0;
+      const want = plan.allocation[c.id] ?? 0;
       const had = facts.appliedToThis[c.id] ?? 0;
-      if (want > 0) applied.push({ credit_id: c.id, credit_type_id: c.type_id, quantity: want, exclusive: true });
+      const toward = plan.lines.filter((l) => l.credit_id === c.id).map((l) => ({ requirement: l.requirement, quantity: l.quantity }));
+      if (want > 0) applied.push({ credit_id: c.id, credit_type_id: c.type_id, quantity: want, exclusive: true, counts_toward: toward });
       if (want === had) continue;
       const usages = (c.usages ?? []).filter((u) => u.application_id !== app.id);
       if (want > 0) usages.push({ application_id: app.id, quantity: want, date });
@@ -195,8 +202,10 @@ export class Lifecycle {
   /** Gives back the credits an application holds (withdrawn, rejected, expired). */
   private async releaseCredits(db: Db, ctx: RequestContext, app: StoredRecord) {
     const credits = this.s.resource('credits');
-    for (const a of (app.credits as Rec[] | undefined) ?? []) {
-      const c = await credits.table.get(db, ctx.tenantId, String(a.credit_id), { forUpdate: true });
+    // In id order, as submit locks them: a release and a submit never wait for each other in a circle.
+    const ids = [...new Set(((app.credits as Rec[] | undefined) ?? []).map((a) => String(a.credit_id)))].sort((a, b) => a.localeCompare(b));
+    for (const id of ids) {
+      const c = await credits.table.get(db, ctx.tenantId, id, { forUpdate: true });
       if (!c) continue;
       const usages = ((c.usages as Rec[] | undefined) ?? []).filter((u) => u.application_id !== app.id);
       const used = usages.reduce((sum, u) => sum + Number(u.quantity), 0);

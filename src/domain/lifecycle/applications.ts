@@ -3,6 +3,9 @@
  * and which requirements of an application process an applicant meets. No I/O: the lifecycle service
  * loads the facts, calls these, and writes the outcome in one transaction.
  */
+import { atLeast, availableFor, creditCounts, planCredits, type CreditLike, type CreditTotalLike, type CreditTypeLike, type TotalProgress } from './credits.js';
+
+export { availableFor, creditCounts, planCredits, type CreditLike, type CreditPlan, type CreditTotalLike, type CreditTypeLike, type TotalProgress } from './credits.js';
 export type ApplicationStatus =
   | 'draft'
   | 'missing requirements'
@@ -45,22 +48,13 @@ export interface ProcessLike {
   type?: string;
   auto_approve?: boolean;
   credit_requirements?: { credit_type_id: string; quantity: number }[];
+  /** Totals over several credit types (and their sub-types) with minimums that count toward them (credits.ts). */
+  credit_totals?: CreditTotalLike[];
   required_course_ids?: string[];
   required_exam_ids?: string[];
   reference_process_id?: string;
   required_reference_count?: number;
   application_fee_id?: string;
-}
-
-export interface CreditLike {
-  id: string;
-  type_id?: string;
-  quantity: number;
-  quantity_used?: number;
-  status?: string;
-  date?: string;
-  expiration_date?: string;
-  usages?: { application_id?: string; quantity: number; date?: string }[];
 }
 
 export interface ApplicantFacts {
@@ -77,10 +71,13 @@ export interface ApplicantFacts {
   window: { from?: string; to?: string };
   /** Credits already applied to this application, by credit id. */
   appliedToThis: Record<string, number>;
+  /** The tenant's credit types with their parents (needed for credit_totals over sub-types). */
+  creditTypes?: CreditTypeLike[];
 }
 
 export type Requirement =
   | { kind: 'credits'; credit_type_id: string; required: number; earned: number; met: boolean; progress: number }
+  | TotalProgress
   | { kind: 'course'; course_id: string; met: boolean; progress: number }
   | { kind: 'exam'; exam_id: string; met: boolean; progress: number }
   | { kind: 'references'; required: number; completed: number; met: boolean; progress: number }
@@ -91,24 +88,7 @@ export interface Evaluation {
   requirements: Requirement[];
 }
 
-/** What one credit still offers this application: its unused quantity plus what it already gave it. */
-export function availableFor(c: CreditLike, appliedToThis: number): number {
-  return Math.max(0, c.quantity - (c.quantity_used ?? 0)) + appliedToThis;
-}
-
-/** A credit counts when verified, not expired at the window's end, and earned inside the window. */
-export function creditCounts(c: CreditLike, window: { from?: string; to?: string }): boolean {
-  if (c.status !== 'verified') return false;
-  if (window.from && c.date && c.date < window.from) return false;
-  if (window.to && c.date && c.date > window.to) return false;
-  if (c.expiration_date && window.to && c.expiration_date < window.to) return false;
-  return true;
-}
-
 const ratio = (have: number, need: number) => (need <= 0 ? 1 : Math.min(1, have / need));
-/** Credit quantities are decimals (0.7 + 0.1 must meet 0.8): compared with a tolerance. */
-const EPSILON = 1e-9;
-const atLeast = (have: number, need: number) => have + EPSILON >= need;
 
 /** Every requirement of the process with met / unmet and progress (0..1). */
 export function evaluateRequirements(process: ProcessLike, facts: ApplicantFacts): Evaluation {
@@ -120,6 +100,8 @@ export function evaluateRequirements(process: ProcessLike, facts: ApplicantFacts
     const met = atLeast(earned, r.quantity);
     requirements.push({ kind: 'credits', credit_type_id: r.credit_type_id, required: r.quantity, earned, met, progress: met ? 1 : ratio(earned, r.quantity) });
   }
+  // Totals with their minimums: progress from the same allocation that submit consumes.
+  if (process.credit_totals?.length) requirements.push(...planCredits(process, facts).totals);
   for (const course_id of process.required_course_ids ?? []) {
     const met = facts.completedCourseIds.includes(course_id);
     requirements.push({ kind: 'course', course_id, met, progress: met ? 1 : 0 });
@@ -139,27 +121,13 @@ export function evaluateRequirements(process: ProcessLike, facts: ApplicantFacts
 }
 
 /**
- * Which credits to consume for the credit requirements: oldest first, each at most its available
- * quantity. Returns the allocation per credit id (including what this application already held),
- * or null when some credit type falls short.
+ * Which credits to consume for the credit requirements and totals (planCredits in credits.ts: the
+ * order is documented there): the quantity per credit id (including what this application already
+ * held), or null when some requirement falls short.
  */
 export function allocateCredits(process: ProcessLike, facts: ApplicantFacts): Record<string, number> | null {
-  const alloc: Record<string, number> = {};
-  for (const r of process.credit_requirements ?? []) {
-    let need = r.quantity;
-    const usable = facts.credits
-      .filter((c) => c.type_id === r.credit_type_id && creditCounts(c, facts.window))
-      .sort((a, b) => (a.date ?? '').localeCompare(b.date ?? '') || a.id.localeCompare(b.id));
-    for (const c of usable) {
-      if (need <= EPSILON) break;
-      const take = Math.min(need, availableFor(c, facts.appliedToThis[c.id] ?? 0) - (alloc[c.id] ?? 0));
-      if (take <= EPSILON) continue;
-      alloc[c.id] = (alloc[c.id] ?? 0) + take;
-      need -= take;
-    }
-    if (need > EPSILON) return null;
-  }
-  return alloc;
+  const plan = planCredits(process, facts);
+  return plan.met ? plan.allocation : null;
 }
 
 /** The status a submitted application takes: missing requirements, pending approval, or approved (auto). */
