@@ -44044,6 +44044,19 @@ export interface components {
                 credit_type_id?: string;
                 quantity?: number;
             }[];
+            credit_totals?: {
+                /** @description how the board calls it, e.g. "Contact hours" */
+                name?: string;
+                /** @description the credit types that count toward the total, each with its sub-types (parent_credit_type_id); the minimums' types count too */
+                credit_type_ids?: string[];
+                /** @description the total needed */
+                quantity?: number;
+                /** @description at least this much of a credit type (with its sub-types), counted toward the total; together at most the total */
+                minimums?: {
+                    credit_type_id?: string;
+                    quantity?: number;
+                }[];
+            }[];
             required_course_ids?: string[];
             required_exam_ids?: string[];
             reference_process_id?: string;
@@ -44113,6 +44126,19 @@ export interface components {
             credit_requirements?: {
                 credit_type_id: string;
                 quantity: number;
+            }[];
+            credit_totals?: {
+                /** @description how the board calls it, e.g. "Contact hours" */
+                name?: string;
+                /** @description the credit types that count toward the total, each with its sub-types (parent_credit_type_id); the minimums' types count too */
+                credit_type_ids: string[];
+                /** @description the total needed */
+                quantity: number;
+                /** @description at least this much of a credit type (with its sub-types), counted toward the total; together at most the total */
+                minimums?: {
+                    credit_type_id: string;
+                    quantity: number;
+                }[];
             }[];
             required_course_ids?: string[];
             required_exam_ids?: string[];
@@ -44299,6 +44325,10 @@ export interface components {
                 /** @description true = the applied quantity is deducted from the credit's available balance */
                 exclusive?: boolean;
                 quantity?: number;
+                counts_toward?: {
+                    requirement?: string;
+                    quantity?: number;
+                }[];
             }[];
             course_offering_ids?: string[];
             exam_registration_ids?: string[];
@@ -44387,6 +44417,10 @@ export interface components {
                 /** @description true = the applied quantity is deducted from the credit's available balance */
                 exclusive?: boolean;
                 quantity: number;
+                counts_toward?: {
+                    requirement: string;
+                    quantity: number;
+                }[];
             }[];
             course_offering_ids?: string[];
             exam_registration_ids?: string[];
@@ -46762,6 +46796,8 @@ export interface components {
             /** @description what a quantity of 1 means, e.g. "hour", "CEU", "point" */
             unit?: string;
             is_active?: boolean;
+            /** @description the broader credit type this one is a sub-type of (e.g. "Medical errors" under "Nursing CE"); a credit total over the parent counts it */
+            parent_credit_type_id?: string;
             /** Format: date-time */
             readonly sys_created_at?: string;
             readonly sys_created_by_id?: string;
@@ -46790,11 +46826,14 @@ export interface components {
             /** @description what a quantity of 1 means, e.g. "hour", "CEU", "point" */
             unit?: string;
             is_active?: boolean;
+            /** @description the broader credit type this one is a sub-type of (e.g. "Medical errors" under "Nursing CE"); a credit total over the parent counts it */
+            parent_credit_type_id?: string;
         };
         CreditTypeSearch: {
             ids?: string[];
             name?: string;
             is_active?: boolean[];
+            parent_credit_type_id?: string[];
         };
         /** credit */
         Credit: {
