@@ -216,6 +216,22 @@ export function call(
   });
 }
 
+/**
+ * VmRSS of a process and its child processes (the workers of `serve --workers`) in bytes, or
+ * undefined once the process is gone.
+ */
+export function treeRssBytes(pid: number): number | undefined {
+  const own = rssBytes(pid);
+  if (own === undefined) return undefined;
+  let kids: number[] = [];
+  try {
+    kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    /* no children file: the process alone */
+  }
+  return kids.reduce((sum, k) => sum + (rssBytes(k) ?? 0), own);
+}
+
 /** VmRSS of a process in bytes, or undefined once it is gone. */
 export function rssBytes(pid: number): number | undefined {
   try {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import autocannon from 'autocannon';
 import { freshDatabase, BACKEND } from '../helpers.js';
-import { call, killServer, rssBytes, startServer, tokenFor, within, type ServerProcess } from '../process.js';
+import { call, killServer, rssBytes, startServer, tokenFor, treeRssBytes, within, type ServerProcess } from '../process.js';
 
 /**
  * Stress (not part of `npm test`; run with `node scripts/stress.mjs`): the real server under a 60 s
@@ -33,7 +33,7 @@ const GROWTH_LIMIT = 1.3;
 const GC_PACER = new URL('./gc-pacer.mjs', import.meta.url).href;
 const CONNECTIONS = 128;
 
-test(`memory stays flat and no 5xx under a ${DURATION_S} s overload (${BACKEND})`, { timeout: 180_000 }, async (t) => {
+test(`memory stays flat and no 5xx under a ${DURATION_S} s overload (${BACKEND}${process.env.WEB_CONCURRENCY ? `, serve --workers ${process.env.WEB_CONCURRENCY}` : ""})`, { timeout: 180_000 }, async (t) => {
   const db = await freshDatabase();
   let server: ServerProcess | undefined;
   let sampler: NodeJS.Timeout | undefined;
@@ -58,7 +58,7 @@ test(`memory stays flat and no 5xx under a ${DURATION_S} s overload (${BACKEND})
     const samples: { s: number; rss: number }[] = [];
     const t0 = Date.now();
     sampler = setInterval(() => {
-      const rss = rssBytes(pid);
+      const rss = treeRssBytes(pid);
       if (rss !== undefined) samples.push({ s: (Date.now() - t0) / 1000, rss });
     }, 1000);
 
