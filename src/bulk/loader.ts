@@ -376,7 +376,14 @@ export class BulkLoads {
     }
     for (const p of rows) {
       try {
-        await this.commitRows(ctx, service, load, stamp, [p], state);
+        try {
+          await this.commitRows(ctx, service, load, stamp, [p], state);
+        } catch (e) {
+          if (e instanceof Superseded) throw e;
+          // once more: a row that lost a race on PostgreSQL (a unique number taken by a concurrent
+          // write aborts the transaction) now sees the winner and is rejected with its reason
+          await this.commitRows(ctx, service, load, stamp, [p], state);
+        }
       } catch (e) {
         if (e instanceof Superseded) return false;
         this.log?.error({ err: e, load: load.id, row: p.no }, 'bulk load: a row could not be written');

@@ -26,9 +26,11 @@ export const certifications = defineResource({
   beforeWrite: (old, next) => certificationTransitionError(old?.status as string | undefined, next.status as string | undefined),
   // The search a renewal screen and a billing run make: programme + status + expiration window.
   // Statistics: counts per programme and status (the first), active ones expiring soon (the second).
+  // A certificate number names one certification of its programme (public verification looks it up).
   indexes: [
     ['program_id', 'status', 'expiration_date'],
     ['status', 'expiration_date', 'program_id'],
+    { unique: true, fields: ['program_id', 'number'], why: 'certificate numbers are unique within a program' },
   ],
   history: ['status', 'status_reason_id', 'number', 'program_id', 'expiration_date', 'renewal_date', 'termination_date', 'grace_period_end_date', 'reinstatement_end_date', 'last_application_id'],
   slug: 'certifications',
@@ -94,6 +96,7 @@ export const certifications = defineResource({
     'Owned by a contact or an organization (owner_type); contact_id is required by the reference in both cases, organization_id is required when owner_type is organization.',
     'customer_id copies the owner id for reporting: the contact id for contact-owned, the organization id for organization-owned certifications.',
     'number is the certificate number (a number in the reference), taken from the program\'s next-number counter when a certification is activated: numbers are per program.',
+    'A number is unique within its program: a create, update, patch, batch operation or bulk-load row that would give a second certification of the program the same number is a 409 naming number and the program; activation and transfer skip numbers already taken (set by hand or loaded).',
     'grandfathered: renewed along with the holder\'s other certification when the program says so.',
     'forecasted_renewal_amount is filled by renewal-forecasting billing runs; issuing_ / renewal_training_provider_id name the providers that issued and renew it.',
     'Statuses active, inactive, suspended, retired, each explained by a status reason (Status Reasons).',

@@ -1,7 +1,7 @@
 import { fieldsOf } from '../resources/kit/service.js';
 import { AppError, invalid, notFound } from '../core/errors.js';
 import type { RequestContext } from '../core/context.js';
-import { nextValue } from '../store/counters.js';
+import { withFreeValue } from '../store/counters.js';
 import type { Db } from '../store/store.js';
 import type { StoredRecord } from '../store/records.js';
 import type { AppServices } from '../resources/services.js';
@@ -265,9 +265,12 @@ export class Lifecycle {
           ...(t.reinstatement_end ? { reinstatement_end_date: t.reinstatement_end } : {}),
         });
         const newCertification = async (program: StoredRecord) => {
-          const number = await nextValue(db, ctx.tenantId, `certifications.number/${program.id}`, Number(program.next_certification_number ?? 1));
           const t = term(await ruleSetOf(program), today, { ...facts, program_id: program.id });
-          return certs.create(actx, { ...ownerCopy(app), program_id: program.id, number, status: 'active', certification_date: today, ...termFields(t), last_application_id: app.id }, db);
+          // the programme's next free number: numbers set by hand or loaded are skipped (unique per programme)
+          const numbers = { table: certs.table, index: certs.resource.table.unique![0]!, scope: [program.id] };
+          return withFreeValue(db, ctx.tenantId, `certifications.number/${program.id}`, Number(program.next_certification_number ?? 1), numbers, (number) =>
+            certs.create(actx, { ...ownerCopy(app), program_id: program.id, number, status: 'active', certification_date: today, ...termFields(t), last_application_id: app.id }, db),
+          );
         };
         const existing = async () => {
           const cert = await this.must(db, ctx, 'certifications', app.certification_id as string | undefined, 'certification_id (the certification this application is for)', true);

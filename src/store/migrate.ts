@@ -306,6 +306,10 @@ export async function syncTable(db: Db, dialect: DialectName, spec: TableSpec): 
     const name = `${spec.name}_${cols.map((c) => c.replace(/^f_/, '')).join('_')}_cidx`.slice(0, 63);
     await db.schema.createIndex(name).ifNotExists().on(spec.name).columns(['tenant_id', ...cols, 'id']).execute();
   }
+  for (const u of spec.unique ?? []) {
+    // (duplicates were ruled out before anything changed: see uniqueClashes)
+    await db.schema.createIndex(u.name).ifNotExists().unique().on(spec.name).columns(['tenant_id', ...u.columns]).execute();
+  }
   for (const col of spec.columns) {
     // `_idx` covers every row, `_set` only rows where the column is set (see IndexedColumn.index);
     // the one the column no longer wants is dropped.
@@ -324,6 +328,79 @@ export async function syncTable(db: Db, dialect: DialectName, spec: TableSpec): 
   }
 }
 
+/** Records of one tenant that hold the same values of a unique index (which cannot be created then). */
+export interface UniqueClashGroup {
+  table: string;
+  tenant_id: string;
+  /** field -> value, e.g. { program_id: '…', number: 1000 } */
+  values: Record<string, unknown>;
+  ids: string[];
+}
+
+/** The migration refuses to run: the database holds records a new unique index would forbid. */
+export class MigrationRefused extends Error {
+  constructor(
+    readonly clashes: UniqueClashGroup[],
+    more: boolean,
+  ) {
+    const lines = clashes.map((c) => `  ${c.table}: tenant ${c.tenant_id}, ${Object.entries(c.values).map(([f, v]) => `${f} ${String(v)}`).join(', ')}: ids ${c.ids.join(', ')}`);
+    super(
+      `migration stopped, nothing was changed: ${more ? `more than ${clashes.length}` : clashes.length} group(s) of records share values that must be unique ` +
+        `(certificate numbers are unique within a program):\n${lines.join('\n')}${more ? '\n  …' : ''}\n` +
+        'Give each of them a free value with the release you run now (PATCH the record), then migrate again: see docs/programmes.md, "Unique certificate numbers".',
+    );
+    this.name = 'MigrationRefused';
+  }
+}
+
+const CLASH_LIST_MAX = 200;
+
+/**
+ * Before anything changes: the unique indexes that the resource tables will get must fit the rows
+ * they hold. Groups of rows of one tenant sharing the values of a unique index not created yet are
+ * listed (tenant, values, ids), and the migration stops with them, having changed nothing.
+ */
+export async function uniqueClashes(db: Db, dialect: DialectName, tables: TableSpec[]): Promise<{ groups: UniqueClashGroup[]; more: boolean }> {
+  const groups: UniqueClashGroup[] = [];
+  for (const spec of tables) {
+    if (!spec.unique?.length) continue;
+    const have = await existingColumns(db, dialect, spec.name);
+    if (!have) continue;
+    for (const u of spec.unique) {
+      if (await indexExists(db, dialect, u.name)) continue;
+      const exprs = u.columns.map((name) => {
+        const col = spec.columns.find((c) => c.name === name)!;
+        return have.has(name) ? sql.ref(name) : extractSql(dialect, col.path, col.type);
+      });
+      const cols = exprs.map((e, i) => sql`${e} as ${sql.ref(`v${i}`)}`);
+      const ids = dialect === 'postgres' ? sql`string_agg(id, ',' order by id)` : sql`group_concat(id, ',')`;
+      const { rows } = await sql<Record<string, unknown>>`
+        select tenant_id, ${sql.join(cols)}, ${ids} as ids from ${sql.table(spec.name)}
+        where ${sql.join(exprs.map((e) => sql`${e} is not null`), sql` and `)}
+        group by tenant_id, ${sql.join(exprs)} having count(*) > 1
+        order by tenant_id, ${sql.join(exprs)} limit ${CLASH_LIST_MAX + 1 - groups.length}`.execute(db);
+      for (const r of rows) {
+        groups.push({
+          table: spec.name,
+          tenant_id: String(r.tenant_id),
+          values: Object.fromEntries(u.fields.map((f, i) => [f, r[`v${i}`]])),
+          ids: String(r.ids).split(',').sort(),
+        });
+      }
+      if (groups.length > CLASH_LIST_MAX) return { groups: groups.slice(0, CLASH_LIST_MAX), more: true };
+    }
+  }
+  return { groups, more: false };
+}
+
+async function indexExists(db: Db, dialect: DialectName, name: string): Promise<boolean> {
+  const { rows } =
+    dialect === 'sqlite'
+      ? await sql`select 1 from sqlite_master where type = 'index' and name = ${name}`.execute(db)
+      : await sql`select 1 from pg_indexes where schemaname = current_schema() and indexname = ${name}`.execute(db);
+  return rows.length > 0;
+}
+
 async function applyAll(db: Db, dialect: DialectName, tables: TableSpec[]): Promise<string[]> {
   const applied: string[] = [];
   await db.schema
@@ -334,6 +411,14 @@ async function applyAll(db: Db, dialect: DialectName, tables: TableSpec[]): Prom
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('applied_at', 'text', (c) => c.notNull())
     .execute();
+  // The resource tables are synced only when their specs changed since the last sync (a hash of the
+  // specs is kept), so that starting on an existing database costs a few queries, not hundreds.
+  const hash = crypto.createHash('sha256').update(JSON.stringify({ v: 1, dialect, tables })).digest('hex');
+  const synced = (await db.selectFrom('accredit_migrations').select('name').where('id', '=', 0).executeTakeFirst())?.name === hash;
+  if (!synced) {
+    const clashes = await uniqueClashes(db, dialect, tables);
+    if (clashes.groups.length) throw new MigrationRefused(clashes.groups, clashes.more);
+  }
   const done = new Set((await db.selectFrom('accredit_migrations').select('id').where('id', '>', 0).execute()).map((r) => Number(r.id)));
   for (const m of MIGRATIONS) {
     if (done.has(m.id)) continue;
@@ -343,11 +428,7 @@ async function applyAll(db: Db, dialect: DialectName, tables: TableSpec[]): Prom
     });
     applied.push(`${m.id}-${m.name}`);
   }
-  // The resource tables are synced only when their specs changed since the last sync (a hash of the
-  // specs is kept), so that starting on an existing database costs a few queries, not hundreds.
-  const hash = crypto.createHash('sha256').update(JSON.stringify({ v: 1, dialect, tables })).digest('hex');
-  const done_ = await db.selectFrom('accredit_migrations').select('name').where('id', '=', 0).executeTakeFirst();
-  if (done_?.name === hash) return applied;
+  if (synced) return applied;
   if (dialect === 'postgres') for (const t of FIXED_TENANT_TABLES) await protectTable(db, t);
   for (const t of tables) await syncTable(db, dialect, t);
   await db.deleteFrom('accredit_migrations').where('id', '=', 0).execute();

@@ -28,6 +28,19 @@ export interface TableSpec {
   columns: IndexedColumn[];
   /** Composite indexes over extracted columns (each becomes (tenant_id, …columns, id)). */
   indexes?: string[][];
+  /** Unique indexes over extracted columns (each (tenant_id, …columns)); rows with a null column are not constrained. */
+  unique?: UniqueIndex[];
+}
+
+/** A unique index over extracted columns: the last field is the one a clash names, the others its scope. */
+export interface UniqueIndex {
+  /** SQL index name. */
+  name: string;
+  columns: string[];
+  /** The fields (dotted paths) of the columns, in the same order. */
+  fields: string[];
+  /** Why the values are unique, for the message of a clash. */
+  why?: string;
 }
 
 export type Filter =
@@ -78,6 +91,32 @@ function columnValues(spec: TableSpec, record: Record<string, unknown>, dialect:
 export function isUniqueViolation(e: unknown): boolean {
   const code = (e as { code?: string } | null)?.code;
   return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/**
+ * A write that would break a unique index: a 409 naming the index's last field (with `prefix`, the
+ * body's place in a batch) and its scope's values taken from the record being written, never from
+ * the record it clashes with.
+ */
+export class UniqueClash extends AppError {
+  constructor(
+    readonly index: UniqueIndex,
+    readonly record: Record<string, unknown>,
+    prefix = '',
+  ) {
+    const field = index.fields[index.fields.length - 1]!;
+    const show = (f: string) => {
+      const v = valueAt(record, f.split('.'));
+      return typeof v === 'string' ? v : JSON.stringify(v ?? null);
+    };
+    const scope = index.fields.slice(0, -1).map((f) => `${f} ${show(f)}`).join(', ');
+    const reason = `is already taken${scope ? ` for ${scope}` : ''}${index.why ? ` (${index.why})` : ''}`;
+    super('conflict', `${field} ${show(field)} ${reason}`, { errors: [{ field: prefix ? `${prefix}.${field}` : field, reason }] });
+  }
+  /** The same clash, its field named at the body's place (`operations.3.object`). */
+  at(prefix: string): UniqueClash {
+    return prefix ? new UniqueClash(this.index, this.record, prefix) : this;
+  }
 }
 
 const parseData = (data: unknown): StoredRecord =>
@@ -150,11 +189,41 @@ export class RecordTable {
     return new Set((await q.execute()).map((r) => r.id as string));
   }
 
-  /** Inserts a new record; a record with the same id already there is a 409. */
+  /**
+   * The unique index (of the spec) a failed statement broke, if any: PostgreSQL names it, SQLite
+   * lists its columns ("UNIQUE constraint failed: t.tenant_id, t.f_program_id, t.f_number").
+   */
+  uniqueViolated(e: unknown): UniqueIndex | undefined {
+    if (!this.spec.unique?.length || !isUniqueViolation(e)) return undefined;
+    const err = e as { constraint?: string; message?: string };
+    if (this.dialect === 'postgres') return this.spec.unique.find((u) => u.name === err.constraint);
+    const m = /UNIQUE constraint failed: (.*)$/.exec(String(err.message ?? ''));
+    const cols = m ? m[1]!.split(',').map((c) => c.trim().replace(/^.*\./, '')) : [];
+    return this.spec.unique.find((u) => cols.join(',') === ['tenant_id', ...u.columns].join(','));
+  }
+
+  /**
+   * Whether another record of the tenant holds the record's values of a unique index (the check
+   * before a write, which names the clash without making PostgreSQL abort the transaction; the index
+   * itself still decides between two writers that race).
+   */
+  async clashes(db: Db, tenantId: string, index: UniqueIndex, record: Record<string, unknown> & { id: string }): Promise<boolean> {
+    let q = db.selectFrom(this.spec.name).select('id').where('tenant_id', '=', tenantId).where('id', '<>', record.id);
+    for (const name of index.columns) {
+      const v = this.encode(name, valueAt(record, this.byName.get(name)!.path));
+      if (v === null) return false;
+      q = q.where(sql.ref(name), '=', v);
+    }
+    return (await q.limit(1).executeTakeFirst()) !== undefined;
+  }
+
+  /** Inserts a new record; a record with the same id, or with the values of a unique index, already there is a 409. */
   async insert(db: Db, tenantId: string, record: StoredRecord): Promise<void> {
     try {
       await insertRows(db, this.spec.name, [this.row(tenantId, record)], 1);
     } catch (e) {
+      const u = this.uniqueViolated(e);
+      if (u) throw new UniqueClash(u, record);
       if (isUniqueViolation(e)) throw new AppError('conflict', `a record with id ${record.id} already exists`);
       throw e;
     }
@@ -167,6 +236,8 @@ export class RecordTable {
     try {
       await insertRows(db, this.spec.name, records.map((record) => this.row(tenantId, record)), perStatement);
     } catch (e) {
+      const u = this.uniqueViolated(e);
+      if (u) throw new AppError('conflict', `two of these records, or one of them and a stored record, hold the same ${u.fields.join(' and ')}`);
       if (isUniqueViolation(e)) throw new AppError('conflict', 'a record with one of these ids already exists');
       throw e;
     }
@@ -203,21 +274,31 @@ export class RecordTable {
         text = `update "${this.spec.name}" set ${set} where "tenant_id" = ? and "id" = ? and "sys_version" = ?`;
         this.updateTexts.set(key, text);
       }
-      const res = writer(text).run(record.sys_version, JSON.stringify(record), ...names.map((c) => columns[c]), tenantId, record.id, expectedVersion);
-      return res.changes === 1;
+      try {
+        const res = writer(text).run(record.sys_version, JSON.stringify(record), ...names.map((c) => columns[c]), tenantId, record.id, expectedVersion);
+        return res.changes === 1;
+      } catch (e) {
+        const u = this.uniqueViolated(e);
+        throw u ? new UniqueClash(u, record) : e;
+      }
     }
-    const res = await db
-      .updateTable(this.spec.name)
-      .set({
-        sys_version: record.sys_version,
-        data: JSON.stringify(record),
-        ...columns,
-      })
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', record.id)
-      .where('sys_version', '=', expectedVersion)
-      .executeTakeFirst();
-    return Number(res.numUpdatedRows) === 1;
+    try {
+      const res = await db
+        .updateTable(this.spec.name)
+        .set({
+          sys_version: record.sys_version,
+          data: JSON.stringify(record),
+          ...columns,
+        })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', record.id)
+        .where('sys_version', '=', expectedVersion)
+        .executeTakeFirst();
+      return Number(res.numUpdatedRows) === 1;
+    } catch (e) {
+      const u = this.uniqueViolated(e);
+      throw u ? new UniqueClash(u, record) : e;
+    }
   }
 
   async delete(db: Db, tenantId: string, id: string, expectedVersion?: number): Promise<boolean> {

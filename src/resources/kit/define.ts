@@ -1,6 +1,6 @@
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import type { FieldError } from '../../core/errors.js';
-import { columnName, type ColumnType, type IndexedColumn, type TableSpec } from '../../store/records.js';
+import { columnName, type ColumnType, type IndexedColumn, type TableSpec, type UniqueIndex } from '../../store/records.js';
 import type { RefValue } from '../../store/refs.js';
 import { bool, dateTime, int, isRequired, obj, str } from './fields.js';
 import { check } from './validation.js';
@@ -33,6 +33,14 @@ export interface LookupSpec {
   segment: string;
   field: string;
   summary?: string;
+}
+
+/** A unique index of a definition (see ResourceDefinition.indexes). */
+export interface UniqueIndexSpec {
+  unique: true;
+  fields: string[];
+  /** Why, for the 409's message ("numbers are unique within a program"). */
+  why?: string;
 }
 
 /** A field that is required only when another field has a given value. */
@@ -127,8 +135,11 @@ export interface ResourceDefinition {
   /**
    * Composite indexes for the searches a screen runs together (fields that are searched or looked up),
    * most selective equality fields first and a range field last: `[['program_id', 'status', 'expiration_date']]`.
+   * A unique index (`{ unique: true, fields: ['program_id', 'number'] }`) is enforced by the database
+   * on every write: its last field is the one a clash names (409), the others its scope; a record
+   * without one of the fields is not constrained.
    */
-  indexes?: string[][];
+  indexes?: (string[] | UniqueIndexSpec)[];
   actions?: ActionSpec<any>[];
   notes?: string[];
 }
@@ -327,6 +338,9 @@ export function defineResource(def: ResourceDefinition): Resource {
     }
   }
   for (const l of def.lookups ?? []) addColumn(l.field, `lookup ${l.segment}`);
+  // a field of a unique index needs its column (the index is over columns), searched or not
+  const uniqueSpecs = (def.indexes ?? []).filter((i): i is UniqueIndexSpec => !Array.isArray(i));
+  for (const u of uniqueSpecs) for (const f of u.fields) if (!columns.has(columnName(f.split('.')))) addColumn(f, 'unique index', true);
   columns.set(EXTERNAL_ID_COLUMN.name, EXTERNAL_ID_COLUMN);
   const searchSchema = Type.Object(
     Object.fromEntries(Object.entries(searchProps).map(([k, s]) => [k, Type.Optional(s)])),
@@ -351,13 +365,22 @@ export function defineResource(def: ResourceDefinition): Resource {
     table: {
       name: def.table,
       columns: [...columns.values()],
-      indexes: (def.indexes ?? []).map((fields) =>
+      indexes: (def.indexes ?? []).filter((i): i is string[] => Array.isArray(i)).map((fields) =>
         fields.map((f) => {
           const c = columns.get(columnName(f.split('.')));
           if (!c) throw new Error(`${where}: index field ${f} is neither searched nor looked up`);
           return c.name;
         }),
       ),
+      ...(uniqueSpecs.length
+        ? {
+            unique: uniqueSpecs.map((u): UniqueIndex => {
+              if (!u.fields.length) throw new Error(`${where}: a unique index needs fields`);
+              const cols = u.fields.map((f) => columns.get(columnName(f.split('.')))!.name);
+              return { name: `${def.table}_${cols.map((c) => c.replace(/^f_/, '')).join('_')}_uniq`.slice(0, 63), columns: cols, fields: u.fields, ...(u.why ? { why: u.why } : {}) };
+            }),
+          }
+        : {}),
     },
     projectable: new Set(['id', ...Object.keys(def.fields), ...Object.keys(SYS_FIELDS)]),
     validate(body, prefix = '') {

@@ -4,7 +4,7 @@ import { AppError, invalid, isAppError, notFound, type FieldError } from '../../
 import { newId } from '../../core/ids.js';
 import type { Clock } from '../../core/clock.js';
 import { securityContext, type RequestContext } from '../../core/context.js';
-import { RecordTable, type Filter, type StoredRecord } from '../../store/records.js';
+import { RecordTable, UniqueClash, type Filter, type StoredRecord } from '../../store/records.js';
 import { refsIndex, type RefValue } from '../../store/refs.js';
 import { historyStore } from '../../store/history.js';
 import type { Db, Store } from '../../store/store.js';
@@ -75,6 +75,9 @@ export type SysStamp = Partial<{
   sys_bulk_load_record_no: number;
   sys_bulk_load_source_file: string;
 }>;
+
+const valueAt = (record: Record<string, unknown>, field: string): unknown =>
+  field.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined), record);
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -431,12 +434,37 @@ export class ResourceService {
       this.checkRule(undefined, record);
       const refs = await this.checkRefs(trx, ctx, fields, prefix);
       await this.hook('validate', trx, ctx, 'create', undefined, record);
-      await this.table.insert(trx, ctx.tenantId, record);
+      await this.checkUnique(trx, ctx, record, undefined, prefix);
+      await this.withPrefix(prefix, () => this.table.insert(trx, ctx.tenantId, record));
       await this.saveRefs(trx, ctx, record.id, refs, true);
       await this.recordHistory(trx, ctx, undefined, record, 'create');
       await this.hook('after', trx, ctx, 'create', undefined, record);
       return record;
     });
+  }
+
+  /**
+   * The record's values of each unique index must be free (409 naming the field otherwise). Checked
+   * before the write on PostgreSQL, where a failed statement would abort the whole transaction (a
+   * batch, a bulk-load chunk, a billing run's actions); the index itself decides when two writers
+   * race, and on SQLite, where a failed statement undoes only itself, it is the only check.
+   */
+  private async checkUnique(db: Db, ctx: RequestContext, next: StoredRecord, old: StoredRecord | undefined, prefix: string) {
+    const unique = this.resource.table.unique;
+    if (!unique || this.deps.store.dialect !== 'postgres') return;
+    for (const u of unique) {
+      if (old && u.fields.every((f) => equal(valueAt(old, f), valueAt(next, f)))) continue;
+      if (await this.table.clashes(db, ctx.tenantId, u, next)) throw new UniqueClash(u, next, prefix);
+    }
+  }
+
+  /** Runs a write; a unique clash it meets names its field at the body's place (`operations.3.object.number`). */
+  private async withPrefix<T>(prefix: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw e instanceof UniqueClash ? e.at(prefix) : e;
+    }
   }
 
   /** Reads for a change: 404, then If-Match (412), then the lock (423). */
@@ -505,7 +533,8 @@ export class ResourceService {
     const unchangedRefs = this.sameRefs(oldFields, fields);
     const refs = unchangedRefs ? [] : await this.checkRefs(trx, ctx, fields, prefix, op === 'patch' ? 'unprocessable' : 'validation');
     await this.hook('validate', trx, ctx, op, old, next);
-    const saved = await this.write(trx, ctx, old, next);
+    await this.checkUnique(trx, ctx, next, old, prefix);
+    const saved = await this.withPrefix(prefix, () => this.write(trx, ctx, old, next));
     if (!unchangedRefs) await this.saveRefs(trx, ctx, old.id, refs, false);
     await this.recordHistory(trx, ctx, old, saved, op);
     await this.hook('after', trx, ctx, op, old, saved);
