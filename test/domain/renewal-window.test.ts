@@ -108,6 +108,14 @@ describe('a renewal outside its window is refused at every step', () => {
     assert.equal(still.status, 'draft');
     assert.equal(still.credits, undefined);
     await call('POST', `/applications/acme/withdraw/${a.id}`);
+    // a process without auto-approval: submit would leave it pending approval with the credits spent
+    setDay('2026-11-01');
+    const b = await generate(proc.staff);
+    setDay('2027-02-14');
+    await refuse('POST', `/applications/acme/submit/${b.id}`, undefined, LAPSED);
+    assert.equal(await used(), 0, 'no credit consumed');
+    assert.equal((await call('GET', `/applications/acme/${b.id}`)).status, 'draft');
+    await call('POST', `/applications/acme/withdraw/${b.id}`);
   });
 
   test('approve: refused outside the window, through the route and through PATCH; inside it works', async () => {
