@@ -43,7 +43,9 @@ const auditDraw = (range: number) => {
 };
 
 type R = Record<string, any>;
-const send = (method: string, url: string, payload?: unknown) => t.call({ method: method as any, url, payload: payload as any, auth: t.admin });
+/** Staff integrations and the portal hold write tokens; admin tokens repair data. */
+let auth: string | undefined;
+const send = (method: string, url: string, payload?: unknown) => t.call({ method: method as any, url, payload: payload as any, auth: auth ?? t.admin });
 const call = async (method: string, url: string, payload?: unknown, status = 200): Promise<R> => {
   const res = await send(method, url, payload);
   assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
@@ -180,6 +182,9 @@ describe('a selected application waits for its audit', () => {
 
   test('it cannot be approved before its audit passed, by any route', async () => {
     await refuse('POST', `/applications/acme/approve/${app.id}`, {}, /selected for a CE audit, which is requested \(documents due 2026-03-16\); it can be approved once the audit passed/);
+    auth = await t.token({ scope: 'certifications:write' });
+    await refuse('POST', `/applications/acme/approve/${app.id}`, {}, /selected for a CE audit/);
+    auth = undefined;
     await refuse('PATCH', `/applications/acme/${app.id}`, [{ op: 'replace', path: '/status', value: 'approved' }], /selected for a CE audit/);
     const batch = await call('POST', '/applications/acme/batch', { operations: [{ operation: 'patch', id: app.id, patch_directives: [{ op: 'replace', path: '/status', value: 'approved' }] }] });
     assert.equal(batch.results[0].status, 409, JSON.stringify(batch));
@@ -187,7 +192,8 @@ describe('a selected application waits for its audit', () => {
     assert.equal((await call('GET', `/applications/acme/${app.id}`)).status, 'pending approval');
   });
 
-  test('its audit record cannot be written directly', async () => {
+  test('its audit record cannot be written directly (a write token); an admin token may correct it', async () => {
+    auth = await t.token({ scope: 'certifications:write' });
     await refuse('PATCH', `/applications/acme/${app.id}`, [{ op: 'replace', path: '/audit/status', value: 'passed' }], /"field":"audit","reason":"cannot be written directly"/);
     await refuse('PATCH', `/applications/acme/${app.id}`, [{ op: 'remove', path: '/audit' }], /cannot be written directly/);
     const current = await call('GET', `/applications/acme/${app.id}`);
@@ -198,6 +204,12 @@ describe('a selected application waits for its audit', () => {
     assert.equal((await call('PUT', `/applications/acme/${app.id}`, { ...body, audit: reordered, decision_notes: 'reviewing' })).decision_notes, 'reviewing');
     // nor can a new application be created with one
     await refuse('POST', '/applications/acme', { owner_type: 'contact', contact_id: 'x', type: 'certification', program_id: program.id, date: '2026-03-02', bucket_id: 'b', status: 'pending approval', audit: { ...body.audit, status: 'passed' } }, /cannot be written directly/);
+    // the audit route itself is a staff (write) route
+    await refuse('POST', `/applications/acme/audit/${app.id}`, {}, /"field":"status"/, 400);
+    auth = undefined;
+    const fixed = await call('PATCH', `/applications/acme/${app.id}`, [{ op: 'replace', path: '/audit/documents_due_date', value: '2026-03-20' }]);
+    assert.equal(fixed.audit.documents_due_date, '2026-03-20');
+    assert.equal(fixed.sys_last_security_context.user_id, 'tester');
   });
 
   test('the audit route checks its body and the audit\'s state', async () => {
