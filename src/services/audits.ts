@@ -57,7 +57,7 @@ function canonical(v: unknown): string {
 export async function applicationAuditRules(h: HookContext): Promise<void> {
   const next = h.next;
   if (h.op === 'delete' || !next) return;
-  const repair = h.ctx.actor.scopes.has('certifications:admin'); // data repair, recorded in sys_last_security_context
+  const repair = h.ctx.actor?.scopes?.has('certifications:admin') === true; // data repair, recorded in sys_last_security_context
   if (canonical(h.old?.audit) !== canonical(next.audit) && !AUDIT_WRITERS.has(String(h.ctx.via)) && !repair) {
     throw new AppError('conflict', 'audit is written by submit (the draw) and POST /applications/{tenantId}/audit/{id} (the outcome); send it unchanged (only an admin token may correct it)', {
       errors: [{ field: 'audit', reason: 'cannot be written directly' }],
