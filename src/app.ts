@@ -41,6 +41,8 @@ export interface AppDeps {
   version?: string;
   /** false: no background worker, mail sender or scheduler (tools that only need the routes). */
   background?: boolean;
+  /** Tests only: a seeded CE audit draw instead of crypto.randomInt (refused outside the test runner). */
+  auditDraw?: import('./services/audits.js').AuditDraw;
 }
 
 declare module 'fastify' {
@@ -158,6 +160,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   } as AppServices;
   appServices.lifecycle = new Lifecycle(appServices);
+  if (deps.auditDraw) {
+    // never in production: only `node --test` (NODE_TEST_CONTEXT) or NODE_ENV=test may pin the audit draw
+    if (!process.env.NODE_TEST_CONTEXT && process.env.NODE_ENV !== 'test') throw new Error('auditDraw is a test-only dependency');
+    appServices.auditDraw = deps.auditDraw;
+  }
   Billing.of(appServices).register();
   app.decorate('services', appServices);
   const auth = authHook(verifier);

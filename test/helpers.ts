@@ -102,7 +102,7 @@ function replicaOf(direct: string, replica: string): string {
   return u.toString();
 }
 
-export async function startApp(opts: { clock?: Clock; env?: Record<string, string>; replicas?: string[] } = {}): Promise<TestApp> {
+export async function startApp(opts: { clock?: Clock; env?: Record<string, string>; replicas?: string[]; auditDraw?: (range: number) => number } = {}): Promise<TestApp> {
   const db = await freshDatabase();
   // each app its own data folder (the .eml files of its mail, when no SMTP_URL), removed on close
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-test-data-'));
@@ -118,7 +118,7 @@ export async function startApp(opts: { clock?: Clock; env?: Record<string, strin
   });
   const store = await openMigrated({ ...config, pgPoolMax: 8 }, (s) => migrate(s, tableSpecs()));
   const verifier = createVerifier(config);
-  const app = await buildApp({ config, store, verifier, clock: opts.clock, logger: false });
+  const app = await buildApp({ config, store, verifier, clock: opts.clock, logger: false, auditDraw: opts.auditDraw });
   await app.ready();
   const token = (o: { tenants?: string[] | '*'; sub?: string; scope?: string } = {}) =>
     verifier.sign!({ sub: o.sub ?? 'tester', tenants: o.tenants ?? ['acme'], scope: o.scope });

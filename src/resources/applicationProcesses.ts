@@ -67,6 +67,14 @@ export const applicationProcesses = defineResource({
     required_reference_count: designed(int({ minimum: 0 }), 'completed references needed (default 1 when reference_process_id is set)'),
     application_fee_id: designed(ref('applicationFees'), 'the fee charged on submission'),
 
+    // Random CE audits (docs/programmes.md).
+    audit_rate: designed(
+      num({ minimum: 0, maximum: 100, description: 'percentage (0-100, to 0.01) of submitted applications drawn at random for a CE audit; a selected application is approved only once its audit passed' }),
+      'boards audit a share of renewals (issue 17)',
+    ),
+    audit_documents_due_days: designed(int({ minimum: 1, maximum: 3650, description: 'days after the draw by which the audit documents are due (default 30)' }), 'the audit record\'s documents due date'),
+    audit_notice_id: designed(ref('applicationNotices'), 'the notice sent to an applicant selected for an audit ({{documents_due_date}} is available to its template)'),
+
     // Portal updates.
     allow_applicants_to_update_in_portal: bool(),
     applicant_update_options: obj({ update_form_id: req(ref('external:forms')) }),

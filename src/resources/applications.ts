@@ -4,9 +4,11 @@ import type { RequestContext } from '../core/context.js';
 import type { ActionRequest } from './kit/define.js';
 import type { AppServices } from './services.js';
 import { defineResource, search } from './kit/define.js';
-import { bool, date, dateTime, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, date, dateTime, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { APPLICATION_STATUSES, APPLICATION_TYPES, customFieldValues } from './blocks.js';
 import { applicationStatusNotices } from '../services/notices.js';
+import { applicationAuditRules, auditsOf } from '../services/audits.js';
+import { AUDIT_STATUSES } from '../domain/lifecycle/audits.js';
 
 /**
  * Applications: one owner's (contact or organization) application to a program: first certification,
@@ -34,9 +36,10 @@ export const applications = defineResource({
   // Status changes follow the application lifecycle, also on PUT / PATCH.
   beforeWrite: (old, next) => applicationTransitionError(old?.status as string | undefined, next.status as string | undefined),
   // A status change queues the application notices that list the new status (in the write's transaction).
-  hooks: { after: (h) => applicationStatusNotices(h) },
-  // Statistics count applications per programme and status (GET /statistics/{tenantId}/programs): an index-only scan.
-  indexes: [['program_id', 'status']],
+  // The audit record is written only by submit and the audit route; approval waits for a selected audit to pass.
+  hooks: { validate: (h) => applicationAuditRules(h), after: (h) => applicationStatusNotices(h) },
+  // Statistics count applications per programme and status, and audits per programme and status (GET /statistics/{tenantId}/programs): index-only scans.
+  indexes: [['program_id', 'status'], ['program_id', 'audit.status']],
   slug: 'applications',
   name: 'Applications',
   singular: 'application',
@@ -64,6 +67,26 @@ export const applications = defineResource({
     fee_paid_date: designed(dateTime(), 'when the application fee was paid (the fee requirement of its process)'),
     decision_notes: designed(str(), 'why it was approved or rejected (the approve and reject actions)'),
     certification_id: ref('certifications'),
+    audit: designed(
+      obj(
+        {
+          rate: req(num({ minimum: 0, maximum: 100, description: "the process's audit_rate at the draw (percent)" })),
+          draw: req(int({ minimum: 0, maximum: 9999, description: 'the cryptographically random draw in [0, 10000); selected when draw < rate x 100' })),
+          selected: req(bool()),
+          drawn_at: req(dateTime()),
+          status: req(oneOf(AUDIT_STATUSES, { description: 'not selected, or requested -> submitted -> passed | failed' })),
+          requested_at: dateTime(),
+          documents_due_date: date(),
+          submitted_at: dateTime({ description: 'when the applicant\'s documents were received' }),
+          decided_at: dateTime(),
+          decided_by_id: str(),
+          outcome_reason: str(),
+          notice: str({ description: 'what became of the audit notice: queued, or not sent and why' }),
+        },
+        { description: 'the CE audit draw of a process with an audit_rate (at submit) and, when selected, the audit; written only by submit and POST /applications/{tenantId}/audit/{id}' },
+      ),
+      'random CE audits (issue 17)',
+    ),
 
     // Review track (Rhythm's shared review engine).
     review_status: oneOf(['pending review', 'alternate', 'accepted', 'declined']),
@@ -121,6 +144,7 @@ export const applications = defineResource({
     organization_id: search.anyOf('organization_id'),
     training_provider_id: search.anyOf('training_provider_id'),
     expiration_date: search.range('expiration_date'),
+    audit_status: search.anyOf('audit.status'),
   },
   lookups: [
     { segment: 'program', field: 'program_id', summary: 'List the applications to a program' },
@@ -168,6 +192,17 @@ export const applications = defineResource({
           ? s.lifecycle.submit(ctx, params.id!)
           : s.lifecycle.decide(ctx, params.id!, name === 'approve' ? 'approved' : name === 'reject' ? 'rejected' : 'withdrawn', body),
     })),
+    {
+      name: 'audit',
+      method: 'POST',
+      path: 'audit/:id',
+      summary: 'Record the CE audit of an application selected at submit: documents submitted, audit passed, or audit failed (rejects it and gives its credits back)',
+      description:
+        'Body: `{ "status": "submitted" | "passed" | "failed", "reason": "…", "status_reason_id": "…" }`; `reason` is required for failed (it becomes the outcome_reason and the decision notes). ' +
+        'The audit moves requested -> submitted -> passed | failed while the application is pending approval. A passed audit lets the application be approved (at once when its process approves automatically); a failed one rejects it.',
+      response: { $ref: 'Application#' } as any,
+      handler: (s: AppServices, ctx, { params, body }) => auditsOf(s).record(ctx, params.id!, body),
+    },
     {
       name: 'activate',
       method: 'POST',

@@ -45,7 +45,7 @@ export const programs = defineResource({
     display_order: num(),
     enable_custom_application_portal_template: bool(),
     default_renewal_period: designed(
-      num({ description: 'how long before expiration a renewal may be applied for (same unit as default_reinstatement_period)' }),
+      num({ minimum: 0, description: 'days before expiration from which a renewal may be applied for (the renewal window closes at the end of grace); unset: no opening limit' }),
       'README: programmes carry renewal and reinstatement periods; only the latter was visible',
     ),
     expiration_rule_set_id: designed(ref('expirationRuleSets'), 'README: a programme names the rule set that computes expiry dates'),
@@ -86,7 +86,7 @@ export const programs = defineResource({
     'The *_page_layout_id / *_360_screen_id fields pick the default console layouts for applications and certifications of the programme; they point at console configuration outside this API (no target named by the reference).',
     'next_certification_number (designed name): the number the next activated certification receives; activation consumes and increments it, so certificate numbers are per programme.',
     'renew_grandfathered_certifications (designed name): when a certification of this programme is renewed, the holder\'s certifications flagged grandfathered are renewed too.',
-    'default_reinstatement_period: unit not stated by the reference; default_renewal_period (designed) uses the same unit.',
+    'default_reinstatement_period: unit not stated by the reference. default_renewal_period (designed) is in days: generateApplication, submit, approve and activate refuse a renewal before its window opens or after grace (docs/programmes.md).',
     'display_in_portal, display_order and description drive the portal listing; program_group_id (designed) groups programmes for display and reporting.',
     'Search body designed (the reference shows none).',
   ],

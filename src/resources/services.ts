@@ -14,4 +14,6 @@ export interface AppServices {
   mailFrom?: string;
   mailer?: { transport: import('../mail/transport.js').MailTransport; sender: import('../mail/sender.js').MailSender };
   scheduler?: import('../jobs/scheduler.js').Scheduler;
+  /** The CE audit draw, pinned by tests only (AppDeps.auditDraw); absent: crypto.randomInt. */
+  auditDraw?: import('../services/audits.js').AuditDraw;
 }

@@ -5,6 +5,7 @@ import { APPLICATION_STATUSES, CERTIFICATION_STATUSES } from './blocks.js';
 import { BILLING_RUN_STATUSES } from './billingRuns.js';
 import { billingRunActions } from './billingRunActions.js';
 import { countKey, statisticsBuiltIn } from '../services/statistics.js';
+import { AUDIT_STATUSES } from '../domain/lifecycle/audits.js';
 
 /**
  * Statistics: computed counts of certifications and applications per programme and status, the
@@ -29,6 +30,8 @@ const byValue = (values: readonly string[]) => obj(Object.fromEntries(values.map
 const enumOf = (s: TSchema) => ((s as { enum?: string[] }).enum ?? []) as string[];
 const certificationCounts = () => counts(CERTIFICATION_STATUSES);
 const applicationCounts = () => counts(APPLICATION_STATUSES);
+const auditCounts = () => counts(AUDIT_STATUSES);
+const AUDITS_WHAT = 'CE audit draws by status: total = applications drawn; not_selected, requested, submitted, passed, failed';
 const expiringCounts = () =>
   obj({
     next_30_days: count(),
@@ -50,6 +53,7 @@ export const statistics = defineResource({
     certifications: designed(certificationCounts(), 'certifications by status'),
     applications: designed(applicationCounts(), 'applications by status (an application without a status counts as draft)'),
     expiring: designed(expiringCounts(), 'active certifications whose expiration_date is from today to today + 30 / 60 / 90 days (renewal planning)'),
+    audits: designed(auditCounts(), AUDITS_WHAT),
     programs: designed(
       list(
         obj({
@@ -58,6 +62,7 @@ export const statistics = defineResource({
           certifications: certificationCounts(),
           expiring: expiringCounts(),
           applications: applicationCounts(),
+          audits: auditCounts(),
         }),
       ),
       'the `programs` statistic: the same figures per programme (every programme of the tenant, by name)',

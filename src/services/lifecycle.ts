@@ -22,6 +22,8 @@ import {
 import { creditTypesUsed } from '../domain/lifecycle/credits.js';
 import { ownerCopy, reinstatementError, term } from '../domain/lifecycle/certifications.js';
 import { DomainError, type ExpirationRuleSetLike } from '../domain/lifecycle/expiration.js';
+import { checkApplicationWindow } from './windows.js';
+import { auditsOf } from './audits.js';
 
 /**
  * The application lifecycle over the store: load the facts, ask the rules in domain/lifecycle, write
@@ -46,7 +48,7 @@ export class Lifecycle {
     if (!rec) throw notFound(this.s.resource(slug).label, id);
     return rec;
   }
-  private async setApp(db: Db, ctx: RequestContext, app: StoredRecord, changes: Rec, via: string): Promise<StoredRecord> {
+  async setApp(db: Db, ctx: RequestContext, app: StoredRecord, changes: Rec, via: string): Promise<StoredRecord> {
     return this.apps.update({ ...ctx, via }, app.id, { ...fieldsOf(app), ...changes }, undefined, db);
   }
   private async byColumn(db: Db, ctx: RequestContext, slug: string, field: string, value: string): Promise<StoredRecord[]> {
@@ -62,6 +64,7 @@ export class Lifecycle {
     return this.s.store.transaction(async (db) => {
       const process = await this.must(db, ctx, 'applicationProcesses', processId, 'processId');
       if (process.is_active === false) throw new AppError('conflict', `application process ${processId} is retired and starts no new applications`);
+      await checkApplicationWindow(this.s, db, ctx, { ...extra, type: process.type, program_id: process.program_id }, this.today());
       const owner = ownerType === 'contact' ? { contact_id: ownerId } : { organization_id: ownerId };
       return this.apps.create(
         { ...ctx, via: 'generateApplication' },
@@ -159,16 +162,20 @@ export class Lifecycle {
         throw new AppError('conflict', `only a draft or an application missing requirements can be submitted; this one is ${app.status}`);
       }
       const process = (app.process_id ? await this.must(db, ctx, 'applicationProcesses', String(app.process_id), 'process_id') : {}) as ProcessLike;
+      await checkApplicationWindow(this.s, db, ctx, app, this.today()); // before any credit is consumed
       const facts = await this.facts(db, ctx, app, process, true);
       const evaluation = evaluateRequirements(process, facts);
-      let status = statusAfterSubmit(process, evaluation);
+      let status: string = statusAfterSubmit(process, evaluation);
       let applied = app.credits as Rec[] | undefined;
       if (evaluation.met) {
         const plan = planCredits(process, facts);
         if (!plan.met) status = 'missing requirements';
         else applied = await this.spendCredits(db, ctx, app, facts, plan);
       }
-      const changes: Rec = { status, submitted_date: this.s.clock.now().toISOString(), ...(applied ? { credits: applied } : {}) };
+      // a CE audit draw when the process sets an audit rate: a selected application waits for its audit
+      const drawn = await auditsOf(this.s).atSubmit(db, ctx, app, process as Rec, status);
+      status = drawn.status;
+      const changes: Rec = { status, submitted_date: this.s.clock.now().toISOString(), ...(applied ? { credits: applied } : {}), ...(drawn.audit ? { audit: drawn.audit } : {}) };
       if (status === 'approved') {
         // auto-approval: through pending approval, as the lifecycle says
         await this.setApp(db, ctx, app, { ...changes, status: 'pending approval' }, 'submit');
@@ -200,7 +207,7 @@ export class Lifecycle {
   }
 
   /** Gives back the credits an application holds (withdrawn, rejected, expired). */
-  private async releaseCredits(db: Db, ctx: RequestContext, app: StoredRecord) {
+  async releaseCredits(db: Db, ctx: RequestContext, app: StoredRecord) {
     const credits = this.s.resource('credits');
     // In id order, as submit locks them: a release and a submit never wait for each other in a circle.
     const ids = [...new Set(((app.credits as Rec[] | undefined) ?? []).map((a) => String(a.credit_id)))].sort((a, b) => a.localeCompare(b));
@@ -291,8 +298,7 @@ export class Lifecycle {
             const cert = await existing();
             const program = await programOf(String(cert.program_id));
             const ruleSet = await ruleSetOf(program);
-            const graceEnd = String(cert.grace_period_end_date ?? cert.expiration_date ?? today);
-            if (today > graceEnd) throw new AppError('conflict', `certification ${cert.id} lapsed after ${graceEnd}; apply for reinstatement instead`);
+            await checkApplicationWindow(this.s, db, ctx, app, today);
             // A renewal extends the current term: the new one starts the day after the current expiration.
             const start = addOneDay(String(cert.expiration_date ?? today));
             certification = await update(cert, { status: 'active', renewal_date: today, ...termFields(term(ruleSet, start, { ...facts, program_id: program.id })) });

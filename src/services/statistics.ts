@@ -4,6 +4,7 @@ import type { AppServices } from '../resources/services.js';
 import { APPLICATION_STATUSES, CERTIFICATION_STATUSES } from '../resources/blocks.js';
 import { BILLING_RUN_STATUSES } from '../resources/billingRuns.js';
 import { columnName } from '../store/records.js';
+import { AUDIT_STATUSES } from '../domain/lifecycle/audits.js';
 
 /**
  * The statistics the server computes (GET /statistics/{tenantId}/programs and …/billing), served as
@@ -41,12 +42,15 @@ export interface ProgramFigures {
   certifications: Counts;
   expiring: Counts;
   applications: Counts;
+  /** CE audit draws by status (not selected, requested, submitted, passed, failed). */
+  audits: Counts;
 }
 
 const emptyFigures = (): ProgramFigures => ({
   certifications: zeros(CERTIFICATION_STATUSES),
   expiring: Object.fromEntries(EXPIRING_WINDOWS.map((d) => [`next_${d}_days`, 0])),
   applications: zeros(APPLICATION_STATUSES),
+  audits: zeros(AUDIT_STATUSES),
 });
 
 const total = (block: unknown) => Number((block as { total?: number } | undefined)?.total ?? 0);
@@ -80,6 +84,7 @@ export class Statistics {
     const P = columnName(['program_id']);
     const S = columnName(['status']);
     const E = columnName(['expiration_date']);
+    const A = columnName(['audit', 'status']);
     const last = addDays(today, EXPIRING_WINDOWS[EXPIRING_WINDOWS.length - 1]!);
     const within = EXPIRING_WINDOWS.map((days) => sql<number>`sum(case when ${sql.ref(E)} <= ${addDays(today, days)} then 1 else 0 end)`.as(`e${days}`));
     return {
@@ -101,6 +106,12 @@ export class Statistics {
         .select([sql.ref(P).as('program_id'), sql.ref(S).as('status'), sql<number>`count(*)`.as('n')])
         .where('tenant_id', '=', tenantId)
         .groupBy([P, S]),
+      audits: db
+        .selectFrom(this.table('applications'))
+        .select([sql.ref(P).as('program_id'), sql.ref(A).as('status'), sql<number>`count(*)`.as('n')])
+        .where('tenant_id', '=', tenantId)
+        .where(sql.ref(A), 'is not', null)
+        .groupBy([P, A]),
       programs: db.selectFrom(this.table('programs')).select(['id', 'data']).where('tenant_id', '=', tenantId),
     };
   }
@@ -157,7 +168,7 @@ export class Statistics {
   private async computePrograms(ctx: RequestContext): Promise<Record<string, unknown>> {
     const now = this.s.clock.now();
     const q = this.queries(ctx.tenantId, now.toISOString().slice(0, 10));
-    const [certRows, expiringRows, appRows, programRows] = await Promise.all([q.certifications.execute(), q.expiring.execute(), q.applications.execute(), q.programs.execute()]);
+    const [certRows, expiringRows, appRows, programRows, auditRows] = await Promise.all([q.certifications.execute(), q.expiring.execute(), q.applications.execute(), q.programs.execute(), q.audits.execute()]);
 
     const byProgram = new Map<string, ProgramFigures>();
     const names = new Map<string, string | undefined>();
@@ -186,6 +197,9 @@ export class Statistics {
       // an application without a status is a draft (see the applications resource)
       const status = r.status === null || r.status === undefined ? 'draft' : String(r.status);
       for (const f of [figuresOf(r.program_id), totals]) addTo(f.applications, countKey(status), n);
+    }
+    for (const r of auditRows) {
+      for (const f of [figuresOf(r.program_id), totals]) addTo(f.audits, countKey(String(r.status)), Number(r.n));
     }
 
     const programs = [...byProgram.entries()]

@@ -110,9 +110,7 @@ describe('a certification from application to renewal, lapse, reinstatement and 
 
   test('a lapsed certification cannot be renewed; it is reinstated inside its window with a new term', async () => {
     setDay('2028-03-01'); // past the grace period (2028-02-13), inside reinstatement (2028-05-13)
-    const r = await generate('renewal', 'c-1', { certification_id: cert.id });
-    await call('POST', `/applications/acme/submit/${r.id}`);
-    await refuse('POST', `/applications/acme/activate/${r.id}`, undefined, /lapsed .* apply for reinstatement/);
+    await refuse('POST', `/applications/acme/generateApplication/${process.renewal!.id}/contact/c-1`, { certification_id: cert.id }, /lapsed .* apply for reinstatement/);
     await call('PATCH', `/certifications/acme/${cert.id}`, [{ op: 'replace', path: '/status', value: 'inactive' }]);
     const ri = await generate('reinstatement', 'c-1', { certification_id: cert.id });
     await call('POST', `/applications/acme/submit/${ri.id}`);
@@ -124,13 +122,10 @@ describe('a certification from application to renewal, lapse, reinstatement and 
 
   test('reinstatement outside the window is refused with the reason', async () => {
     setDay('2029-09-01'); // window closed on 2029-06-28
-    const ri = await generate('reinstatement', 'c-1', { certification_id: cert.id });
-    await call('POST', `/applications/acme/submit/${ri.id}`);
-    await refuse('POST', `/applications/acme/activate/${ri.id}`, undefined, /reinstatement window closed on 2029-06-28/);
+    const reinstate = `/applications/acme/generateApplication/${process.reinstatement!.id}/contact/c-1`;
+    await refuse('POST', reinstate, { certification_id: cert.id }, /reinstatement window closed on 2029-06-28/);
     setDay('2029-01-10');
-    const early = await generate('reinstatement', 'c-1', { certification_id: cert.id });
-    await call('POST', `/applications/acme/submit/${early.id}`);
-    await refuse('POST', `/applications/acme/activate/${early.id}`, undefined, /has not lapsed/);
+    await refuse('POST', reinstate, { certification_id: cert.id }, /has not lapsed/);
   });
 
   test('transfer: a new certification (new number) in the target programme; the old one is retired', async () => {
