@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { validateSchedule } from './domain/billing/schedule.js';
 
 /**
  * Environment -> typed Config. Every setting is validated here, at start; a bad one stops start-up
@@ -43,6 +44,8 @@ export interface Config {
   workerLeaseMs: number;
   /** How often the scheduler looks for recurring billing runs that are due (ms); 0 turns it off. */
   schedulerPollMs: number;
+  /** When the lifecycle sweep runs (cron, UTC); undefined = off in this process (LIFECYCLE_SWEEP_CRON=0). */
+  lifecycleSweepCron?: string;
   metrics: {
     /** A port of its own for GET /metrics (no token), on HOST. */
     port?: number;
@@ -101,6 +104,16 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
     throw new ConfigError(name, `expected a URL, got "${raw}"`);
   }
   if (!protocols.includes(u.protocol)) throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL`);
+  return raw;
+}
+
+/** LIFECYCLE_SWEEP_CRON: a cron schedule (default hourly), or 0 to turn the sweep off. */
+function sweepCron(env: Env): string | undefined {
+  const raw = env.LIFECYCLE_SWEEP_CRON?.trim();
+  if (raw === undefined || raw === '') return '0 * * * *';
+  if (raw === '0') return undefined;
+  const bad = validateSchedule(raw);
+  if (bad) throw new ConfigError('LIFECYCLE_SWEEP_CRON', `expected a cron schedule such as "0 * * * *" (hourly) or 0 to turn the sweep off: ${bad}`);
   return raw;
 }
 
@@ -163,6 +176,7 @@ export function loadConfig(env: Env = process.env): Config {
     workerPollMs: int(env, 'WORKER_POLL_MS', 5000, 50, 3_600_000),
     workerLeaseMs: int(env, 'WORKER_LEASE_MS', 30_000, 300, 3_600_000),
     schedulerPollMs: int(env, 'SCHEDULER_POLL_MS', 60_000, 0, 86_400_000),
+    lifecycleSweepCron: sweepCron(env),
     metrics: { port: metricsPort, token: metricsToken },
   };
 }

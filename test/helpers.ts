@@ -85,6 +85,8 @@ export async function startApp(opts: { clock?: Clock; env?: Record<string, strin
     JWT_SECRET: TEST_SECRET,
     LOG_LEVEL: 'silent',
     RATE_LIMIT_PER_MINUTE: '0',
+    // no lifecycle sweep at the top of the hour in the middle of a test (test/lifecycle turns it on)
+    LIFECYCLE_SWEEP_CRON: '0',
     ...opts.env,
   });
   const store = await openStore(config.databaseUrl, { pgPoolMax: 8, statementTimeoutMs: config.statementTimeoutMs });

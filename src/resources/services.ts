@@ -14,4 +14,6 @@ export interface AppServices {
   mailFrom?: string;
   mailer?: { transport: import('../mail/transport.js').MailTransport; sender: import('../mail/sender.js').MailSender };
   scheduler?: import('../jobs/scheduler.js').Scheduler;
+  /** The lifecycle sweep (src/jobs/sweep.ts): its executions, its schedule, a round on demand. */
+  sweep?: import('../jobs/sweep.js').LifecycleSweep;
 }
