@@ -7,7 +7,7 @@ import { asSystem, asTenant } from '../store/tenant-scope.js';
 import { countDueWork, dueApplicationIds, dueCertificationIds, tenantsWithDueWork, type SweepTables } from '../store/standing.js';
 import { EXPIRABLE_APPLICATION_STATUSES } from '../domain/billing/eligibility.js';
 import { nextRunDate } from '../domain/billing/schedule.js';
-import { Sweep } from '../services/sweep.js';
+import { Sweep, type LapseMemo } from '../services/sweep.js';
 import type { ExecutionHandle, ExecutionView, JobContext } from './executions.js';
 
 /**
@@ -160,8 +160,9 @@ export class LifecycleSweep {
 
   private async startScheduled(tenantId: string, occurrence: Date): Promise<ExecutionHandle | undefined> {
     const since = occurrence.toISOString();
-    const recent = (await this.s.executions.list(tenantId, SWEEP_RESOURCE, SWEEP_RECORD)).some((e) => e.status === 'RUNNING' || e.start_date >= since);
-    if (recent) return undefined;
+    // the newest sweep: running, or started since this occurrence (by another round, or by an admin)
+    const [last] = await this.s.executions.recent(tenantId, SWEEP_RESOURCE, SWEEP_RECORD, 1);
+    if (last && (last.status === 'RUNNING' || last.start_date >= since)) return undefined;
     const ctx: RequestContext = {
       tenantId,
       actor: { sub: 'lifecycle sweep', tenants: [tenantId], scopes: new Set(['certifications:admin', 'certifications:write', 'certifications:read']) },
@@ -183,8 +184,8 @@ export class LifecycleSweep {
 
   /** GET /certifications/{tenantId}/lifecycleSweeps: the tenant's sweeps, newest first (at most `limit`). */
   async list(ctx: RequestContext, limit = 50): Promise<ExecutionView[]> {
-    const rows = await this.s.executions.list(ctx.tenantId, SWEEP_RESOURCE, SWEEP_RECORD);
-    return rows.reverse().slice(0, limit).map((r) => this.s.executions.view(r));
+    const rows = await this.s.executions.recent(ctx.tenantId, SWEEP_RESOURCE, SWEEP_RECORD, limit);
+    return rows.map((r) => this.s.executions.view(r));
   }
 
   /**
@@ -197,6 +198,7 @@ export class LifecycleSweep {
     const t = this.tables;
     const today = this.today();
     const out: SweepOutput = { lapsed: 0, expired: 0, notices_queued: 0, notices_not_sent: [], errors: [] };
+    const memo: LapseMemo = {};
     const total = await countDueWork(db, t, ctx.tenantId, today);
     let done = 0;
     const fail = (resource: string, id: string, e: unknown) => {
@@ -225,7 +227,7 @@ export class LifecycleSweep {
       'certifications',
       (after) => dueCertificationIds(db, t, ctx.tenantId, today, after, PAGE),
       async (id) => {
-        const r = await this.work.lapse(ctx, id);
+        const r = await this.work.lapse(ctx, id, memo);
         if (r.lapsed) out.lapsed++;
         if (r.notice === 'queued') out.notices_queued++;
         else if (r.notice && out.notices_not_sent.length < 100) out.notices_not_sent.push({ certification_id: id, reason: r.notice });

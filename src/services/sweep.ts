@@ -31,6 +31,11 @@ export interface LapseOutcome {
 
 const ALL = 100_000;
 
+/** What one sweep looks up once rather than for each certification: the tenant's default lapse reason. */
+export interface LapseMemo {
+  defaultReason?: { id: string | undefined };
+}
+
 export class Sweep {
   constructor(private readonly s: AppServices) {}
 
@@ -45,7 +50,7 @@ export class Sweep {
   }
 
   /** Lapses certification `id` when it is due to lapse today; otherwise changes nothing. */
-  lapse(ctx: RequestContext, id: string): Promise<LapseOutcome> {
+  lapse(ctx: RequestContext, id: string, memo: LapseMemo = {}): Promise<LapseOutcome> {
     const lctx = { ...ctx, via: 'lifecycle' };
     return this.s.store.transaction(async (db) => {
       const certs = this.s.resource('certifications');
@@ -53,7 +58,8 @@ export class Sweep {
       if (!cert) return { lapsed: false };
       const today = this.today();
       const program = typeof cert.program_id === 'string' ? await this.s.resource('programs').table.get(db, ctx.tenantId, cert.program_id) : undefined;
-      const reason = typeof program?.lapse_status_reason_id === 'string' ? undefined : await this.defaultReason(db, ctx.tenantId);
+      if (typeof program?.lapse_status_reason_id !== 'string' && !memo.defaultReason) memo.defaultReason = { id: await this.defaultReason(db, ctx.tenantId) };
+      const reason = typeof program?.lapse_status_reason_id === 'string' ? undefined : memo.defaultReason?.id;
       const changes = lapseChanges(cert, program, reason, today);
       if (!changes) return { lapsed: false };
       const lapsed: Rec = { ...cert, ...changes };
