@@ -354,8 +354,9 @@ describe('two server processes on one database (PostgreSQL)', () => {
       for (let i = 0; i < 20; i++) ids.push((await cert(`pg${i}`, progA, term('2026-01-01', '2026-01-31', '2026-05-01'))).id);
       setDay('2026-03-23', '10:00:01');
       const occurrence = new Date('2026-03-23T10:00:00Z');
-      const started = (await Promise.all([sweepOf(t.app).round(occurrence), sweepOf(second).round(occurrence)])).flat();
-      assert.equal(started.length, 1, 'the lease: one process starts the round');
+      const rounds = await Promise.all([sweepOf(t.app).round(occurrence), sweepOf(second).round(occurrence)]);
+      assert.equal(rounds.flat().length, 1, 'the lease: one process starts the round');
+      const loser = rounds[0]!.length ? second : t.app;
       await Promise.all([t.app.services.executions.idle(), second.services.executions.idle()]);
       const [a, b] = await Promise.all([runSweep(t.app), runSweep(second)]);
       assert.equal(a.lapsed + b.lapsed, 0, 'the execution did it all');
@@ -364,9 +365,12 @@ describe('two server processes on one database (PostgreSQL)', () => {
         assert.equal((await lifecycleEntries(id)).length, 1, id);
         assert.equal((await outbox(id)).length, 1, id);
       }
-      // and the handlers themselves, racing on two processes
+      // new work at the next occurrence: while the other process holds the lease, this one starts nothing
       const more: string[] = [];
       for (let i = 0; i < 20; i++) more.push((await cert(`pgrace${i}`, progA, term('2026-01-01', '2026-01-31', '2026-05-01'))).id);
+      setDay('2026-03-23', '10:01:01');
+      assert.deepEqual(await sweepOf(loser).round(new Date('2026-03-23T10:01:00Z')), [], 'the lease is held by the other process');
+      // and the handlers themselves, racing on two processes
       const [x, y] = await Promise.all([runSweep(t.app), runSweep(second)]);
       assert.equal(x.lapsed + y.lapsed, 20);
       for (const id of more) {
