@@ -29,10 +29,15 @@ curl -s "${H[@]}" "$API/certifications/demo/$CERT?fields=number,status,expiratio
 R=$(curl -s "${H[@]}" -X POST $API/applications/demo/generateApplication/$RENEW/contact/nurse-1 -d '{"certification_id":"'$CERT'"}' | j v.id)
 curl -s "${H[@]}" -X POST $API/applications/demo/submit/$R | j v.status
 curl -s "${H[@]}" -X POST $API/applications/demo/activate/$R | j 'v.certification.number + " " + v.certification.expiration_date'
-# 7. let it lapse (here: pretend it expired 60 days ago, past its 30 days of grace), then reinstate it
+# 7. let it lapse on its own (here: pretend it expired 60 days ago, past its 30 days of grace): the record
+#    and verify say so at once; the lifecycle sweep (hourly, or now) makes it inactive; then reinstate it
 LAPSED=$(date -u -d '60 days ago' +%F); GRACE=$(date -u -d '30 days ago' +%F)
 curl -s "${H[@]}" -X PATCH $API/certifications/demo/$CERT -d '[{"op":"replace","path":"/expiration_date","value":"'$LAPSED'"},
-  {"op":"replace","path":"/grace_period_end_date","value":"'$GRACE'"},{"op":"replace","path":"/status","value":"inactive"}]' | j v.status
+  {"op":"replace","path":"/grace_period_end_date","value":"'$GRACE'"}]' | j 'v.status + " " + v.standing'   # active lapsed_reinstatable
+curl -s $API/public/verify/demo/$PROG/1000 | j 'v.valid + " " + v.status + " " + v.standing'              # false inactive lapsed_reinstatable
+SWEEP=$(curl -s "${H[@]}" -X POST $API/certifications/demo/lifecycleSweep | j v.executionArn); sleep 1
+curl -s "${H[@]}" $API/executions/demo/$SWEEP | j 'v.status + " " + JSON.stringify(v.output)'           # SUCCEEDED {"lapsed":1,…}
+curl -s "${H[@]}" "$API/certifications/demo/$CERT?fields=status,standing" ; echo                          # inactive, history via lifecycle
 X=$(curl -s "${H[@]}" -X POST $API/applications/demo/generateApplication/$REIN/contact/nurse-1 -d '{"certification_id":"'$CERT'"}' | j v.id)
 curl -s "${H[@]}" -X POST $API/applications/demo/submit/$X > /dev/null
 curl -s "${H[@]}" -X POST $API/applications/demo/activate/$X | j 'v.certification.status + " until " + v.certification.expiration_date'

@@ -22,6 +22,7 @@ import type { AppServices } from './resources/services.js';
 import { Lifecycle } from './services/lifecycle.js';
 import { Billing } from './services/billing.js';
 import { Scheduler } from './jobs/scheduler.js';
+import { LifecycleSweep } from './jobs/sweep.js';
 import { registerExecutionRoutes } from './http/executions.js';
 import { registerPublicRoutes } from './http/public.js';
 import { registerQueryRoutes } from './http/queries.js';
@@ -166,6 +167,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     appServices.auditDraw = deps.auditDraw;
   }
   Billing.of(appServices).register();
+  appServices.sweep = new LifecycleSweep(appServices, { cron: config.lifecycleSweepCron, log: app.log });
+  appServices.sweep.register();
   app.decorate('services', appServices);
   const auth = authHook(verifier);
   for (const r of RESOURCES) {
@@ -216,10 +219,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       appServices.executions.startWorker();
       mailer.sender.start();
       scheduler.start();
+      appServices.sweep!.start();
     });
   }
   app.addHook('onClose', async () => {
     await scheduler.stop();
+    await appServices.sweep!.stop();
     await appServices.executions.stop();
     await mailer.sender.stop();
     mailer.transport.close();

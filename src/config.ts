@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { validateSchedule } from './domain/billing/schedule.js';
 
 /**
  * Environment -> typed Config. Every setting is validated here, at start; a bad one stops start-up
@@ -62,6 +63,8 @@ export interface Config {
   role: 'all' | 'api' | 'worker';
   /** HTTP worker processes of `serve` on this machine (node:cluster); 1 = this process alone. */
   workers: number;
+  /** When the lifecycle sweep runs (cron, UTC); undefined = off in this process (LIFECYCLE_SWEEP_CRON=0). */
+  lifecycleSweepCron?: string;
   metrics: {
     /** A port of its own for GET /metrics (no token), on HOST. */
     port?: number;
@@ -120,6 +123,16 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
     throw new ConfigError(name, `expected a URL, got "${raw}"`);
   }
   if (!protocols.includes(u.protocol)) throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL`);
+  return raw;
+}
+
+/** LIFECYCLE_SWEEP_CRON: a cron schedule (default hourly), or 0 to turn the sweep off. */
+function sweepCron(env: Env): string | undefined {
+  const raw = env.LIFECYCLE_SWEEP_CRON?.trim();
+  if (raw === undefined || raw === '') return '0 * * * *';
+  if (raw === '0') return undefined;
+  const bad = validateSchedule(raw);
+  if (bad) throw new ConfigError('LIFECYCLE_SWEEP_CRON', `expected a cron schedule such as "0 * * * *" (hourly) or 0 to turn the sweep off: ${bad}`);
   return raw;
 }
 
@@ -203,6 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
     schedulerPollMs: int(env, 'SCHEDULER_POLL_MS', 60_000, 0, 86_400_000),
     role,
     workers,
+    lifecycleSweepCron: sweepCron(env),
     metrics: { port: metricsPort, token: metricsToken },
   };
 }

@@ -114,6 +114,8 @@ export async function startApp(opts: { clock?: Clock; env?: Record<string, strin
     RATE_LIMIT_PER_MINUTE: '0',
     ...throughPooler(db.url),
     ...(opts.replicas ? { DATABASE_REPLICA_URLS: opts.replicas.map((r) => replicaOf(db.url, r)).join(',') } : {}),
+    // no lifecycle sweep at the top of the hour in the middle of a test (test/lifecycle turns it on)
+    LIFECYCLE_SWEEP_CRON: '0',
     ...opts.env,
   });
   const store = await openMigrated({ ...config, pgPoolMax: 8 }, (s) => migrate(s, tableSpecs()));

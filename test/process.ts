@@ -86,6 +86,8 @@ export async function startServer(o: StartOptions): Promise<ServerProcess> {
       HOST: '127.0.0.1',
       JWT_SECRET: TEST_SECRET,
       LOG_LEVEL: o.logLevel ?? 'warn',
+      // no lifecycle sweep at the top of the hour in the middle of a test that counts drops
+      LIFECYCLE_SWEEP_CRON: '0',
       ...o.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,6 +10,8 @@ import { decodeKey, pageLimit, toPage } from '../resources/kit/paging.js';
 import { columnName, type StoredRecord } from '../store/records.js';
 import { DIRECTORY_FIELDS, entryOf, listingScope, listsNothing, parseCriteria, publishedFields, type Criterion, type DirectoryEntry, type DirectoryLike } from '../domain/registry/publishing.js';
 import { pickCertificate, verdict } from '../domain/registry/verification.js';
+import { effectiveStatus, standing } from '../domain/lifecycle/standing.js';
+import { effectiveStatusSql, standingSql } from '../store/standing.js';
 
 /**
  * The public registry: what anyone may ask without a token, and the same directory view with one.
@@ -73,7 +75,10 @@ export class Registry {
     return this.s.store.dialect === 'postgres' ? sql<string>`(data ->> ${field}::text)` : sql<string>`json_extract(data, ${`$.${field}`})`;
   }
 
-  private condition(c: Criterion) {
+  private condition(c: Criterion, today: string) {
+    // status and standing are today's (domain/lifecycle/standing.ts), as the records and verify show them
+    if (c.field === 'status') return sql<boolean>`${effectiveStatusSql(today)} = ${String(c.value)}`;
+    if (c.field === 'standing') return sql<boolean>`${standingSql(today)} = ${String(c.value)}`;
     const column = this.certs.table.spec.columns.find((col) => col.path.length === 1 && col.path[0] === c.field);
     const expr = column ? sql.ref(column.name) : this.jsonText(c.field);
     if (c.kind === 'contains') {
@@ -96,6 +101,12 @@ export class Registry {
     return out;
   }
 
+  /** A certification with today's status and standing (what the lifecycle says it is now). */
+  private asOfToday(rec: StoredRecord, today: string): StoredRecord {
+    const s = standing(rec, today);
+    return { ...rec, status: effectiveStatus(rec, today), ...(s ? { standing: s } : {}) } as StoredRecord;
+  }
+
   /** One page of a directory's entries matching the query's criteria. */
   async entries(tenantId: string, d: DirectoryLike, query: Record<string, unknown>) {
     const { criteria, errors } = parseCriteria(query, d);
@@ -105,13 +116,17 @@ export class Registry {
     const scope = listingScope(d);
     if (listsNothing(scope)) return { Count: 0, Items: [] as DirectoryEntry[] };
     const spec = this.certs.table.spec;
+    const today = this.today();
+    // Listed by today's status: an active certification past its grace end counts as inactive (it lapsed).
+    const stored = scope.statuses.includes('inactive') && !scope.statuses.includes('active') ? [...scope.statuses, 'active'] : scope.statuses;
     let q = this.s.store.db
       .selectFrom(spec.name)
       .select(['id', 'data'])
       .where('tenant_id', '=', tenantId)
-      .where(sql.ref(columnName(['status'])), 'in', scope.statuses);
+      .where(sql.ref(columnName(['status'])), 'in', stored)
+      .where(sql<string>`${effectiveStatusSql(today)}`, 'in', scope.statuses);
     if (scope.programIds) q = q.where(sql.ref(columnName(['program_id'])), 'in', scope.programIds);
-    for (const c of criteria) q = q.where(() => this.condition(c));
+    for (const c of criteria) q = q.where(() => this.condition(c, today));
     if (after !== undefined) q = q.where('id', '>', after);
     const rows = (await q.orderBy('id').limit(limit + 1).execute()).map((r) => ({
       id: String(r.id),
@@ -120,7 +135,7 @@ export class Registry {
     const { items, lastKey } = toPage(rows, limit);
     const names = await this.programNames(tenantId, [...new Set(items.map((i) => String(i.rec.program_id)))]);
     const published = publishedFields(d);
-    const Items = items.map((i) => entryOf(i.rec, published, names.get(String(i.rec.program_id))));
+    const Items = items.map((i) => entryOf(this.asOfToday(i.rec, today), published, names.get(String(i.rec.program_id))));
     return { Count: Items.length, Items, ...(lastKey ? { LastEvaluatedKey: lastKey } : {}) };
   }
 
@@ -143,6 +158,7 @@ export class Registry {
     const cert = pickCertificate(rows.map((r) => (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as StoredRecord), today);
     if (!cert) throw unknown();
     const v = verdict(cert, today);
+    const s = standing(cert, today);
     const opt = (k: string) => (typeof cert[k] === 'string' ? { [k]: cert[k] as string } : {});
     return {
       valid: v.valid,
@@ -150,7 +166,8 @@ export class Registry {
       program: { id: programId, ...(typeof program.name === 'string' ? { name: program.name } : {}) },
       number: cert.number as number,
       holder: { name: String(cert.name ?? '') },
-      status: String(cert.status),
+      status: String(effectiveStatus(cert, today)),
+      ...(s ? { standing: s } : {}),
       ...opt('certification_date'),
       ...opt('expiration_date'),
       in_grace_period: v.in_grace_period,
@@ -190,7 +207,13 @@ const verification = Type.Object(
     program: Type.Object({ id: Type.String(), name: Type.Optional(Type.String()) }),
     number: Type.Number(),
     holder: Type.Object({ name: Type.String() }),
-    status: Type.String(),
+    status: Type.String({ description: "today's status: inactive once it is past the end of its grace period (lapsed), even before the lifecycle sweep has written it" }),
+    standing: Type.Optional(
+      Type.String({
+        enum: ['current', 'in_grace', 'lapsed_reinstatable', 'lapsed'],
+        description: "the certification's standing today, as its record shows it (absent when suspended or retired); valid = current or in_grace",
+      }),
+    ),
     certification_date: Type.Optional(Type.String()),
     expiration_date: Type.Optional(Type.String()),
     in_grace_period: Type.Boolean(),

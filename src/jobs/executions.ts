@@ -178,6 +178,20 @@ export class Executions {
       .execute() as Promise<ExecutionRow[]>;
   }
 
+  /** The latest executions of a record, newest first. */
+  recent(tenantId: string, resource: string, recordId: string, limit: number): Promise<ExecutionRow[]> {
+    return this.db
+      .selectFrom('executions')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('resource', '=', resource)
+      .where('record_id', '=', recordId)
+      .orderBy('start_date', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute() as Promise<ExecutionRow[]>;
+  }
+
   view(row: ExecutionRow): ExecutionView {
     const output = typeof row.output === 'string' ? JSON.parse(row.output) : row.output;
     return {

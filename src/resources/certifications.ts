@@ -1,7 +1,10 @@
+import { Type } from '@sinclair/typebox';
 import { certificationTransitionError } from '../domain/lifecycle/certifications.js';
+import type { AppServices } from './services.js';
 import { defineResource, search } from './kit/define.js';
 import { bool, date, designed, num, oneOf, ref, req, str } from './kit/fields.js';
 import { CERTIFICATION_STATUSES } from './blocks.js';
+import { STANDINGS, standing } from '../domain/lifecycle/standing.js';
 
 /**
  * Certifications: an issued certification held by a contact or an organization in one program, with
@@ -21,6 +24,32 @@ import { CERTIFICATION_STATUSES } from './blocks.js';
  */
 const holder = "denormalized copy of the holder's contact data";
 
+const sweepHandle = Type.Object({
+  executionArn: Type.String(),
+  start_date: Type.String({ format: 'date-time' }),
+  notification_channel: Type.Optional(Type.String({ description: 'path of the server-sent events of the execution (under the API root)' })),
+});
+const sweepView = Type.Object({
+  executionArn: Type.String(),
+  status: Type.String({ enum: ['RUNNING', 'SUCCEEDED', 'FAILED'] }),
+  start_date: Type.String({ format: 'date-time' }),
+  stop_date: Type.Optional(Type.String({ format: 'date-time' })),
+  progress: Type.Object({ done: Type.Integer(), total: Type.Integer() }),
+  error: Type.Optional(Type.String()),
+  output: Type.Optional(
+    Type.Object(
+      {
+        lapsed: Type.Integer({ description: 'certifications made inactive' }),
+        expired: Type.Integer({ description: 'applications expired' }),
+        notices_queued: Type.Integer({ description: 'expiration notices queued' }),
+        notices_not_sent: Type.Array(Type.Object({ certification_id: Type.String(), reason: Type.String() })),
+        errors: Type.Array(Type.Object({ resource: Type.String(), id: Type.String(), error: Type.String() })),
+      },
+      { additionalProperties: true },
+    ),
+  ),
+});
+
 export const certifications = defineResource({
   // Status changes follow the certification rules (active, inactive, suspended, retired), also on PUT / PATCH.
   beforeWrite: (old, next) => certificationTransitionError(old?.status as string | undefined, next.status as string | undefined),
@@ -28,7 +57,7 @@ export const certifications = defineResource({
   // Statistics: counts per programme and status (the first), active ones expiring soon (the second).
   // A certificate number names one certification of its programme (public verification looks it up).
   indexes: [
-    ['program_id', 'status', 'expiration_date'],
+    ['program_id', 'status', 'expiration_date', 'grace_period_end_date', 'reinstatement_end_date'],
     ['status', 'expiration_date', 'program_id'],
     { unique: true, fields: ['program_id', 'number'], why: 'certificate numbers are unique within a program' },
   ],
@@ -61,6 +90,7 @@ export const certifications = defineResource({
     last_application_id: designed(ref('applications'), 'the last application that changed the certification (described)'),
     last_reminder_sent_date: designed(date(), 'the last renewal reminder sent (described)'),
     certificate_name: designed(str(), 'the name printed on the certificate (described)'),
+    lapse_notice_sent_date: designed(date(), "the day the lifecycle sweep lapsed it and queued the programme's expiration notice (lapse_notice_id); set once per lapse"),
     grandfathered: bool({ description: 'renewed together with another certification of the holder' }),
     forecasted_renewal_amount: num({ description: 'filled by billing runs that forecast renewals' }),
     issuing_training_provider_id: ref('trainingProviders'),
@@ -86,11 +116,56 @@ export const certifications = defineResource({
     contact_id: search.anyOf('contact_id'),
     organization_id: search.anyOf('organization_id'),
     expiration_date: search.range('expiration_date'),
+    grace_period_end_date: search.range('grace_period_end_date'),
+    reinstatement_end_date: search.range('reinstatement_end_date'),
+  },
+  // Computed on every read from the term's dates and today: the same standing as verify, the directory and statistics.
+  derived: {
+    fields: {
+      standing: designed(
+        oneOf(STANDINGS, {
+          readOnly: true,
+          description:
+            'today: current (valid), in_grace (valid, past expiration_date, up to grace_period_end_date), lapsed_reinstatable (not valid; reinstatement or renewal still possible), lapsed; absent for suspended and retired certifications. Computed on every read, never stored',
+        }),
+        'issue: one definition of standing, shown on the record, by verify, the directory and statistics',
+      ),
+    },
+    compute: (rec, today) => {
+      const s = standing(rec, today);
+      return s ? { standing: s } : {};
+    },
   },
   lookups: [
     { segment: 'program', field: 'program_id', summary: 'List the certifications of a program' },
     { segment: 'contact', field: 'contact_id', summary: "List a contact's certifications" },
     { segment: 'organization', field: 'organization_id', summary: "List an organization's certifications" },
+  ],
+  actions: [
+    {
+      name: 'lifecycleSweep',
+      method: 'POST',
+      path: 'lifecycleSweep',
+      scope: 'admin',
+      status: 202,
+      summary: 'Run the lifecycle sweep of the tenant now (asynchronous; answers an execution handle)',
+      description:
+        'The sweep the server runs on its own at every LIFECYCLE_SWEEP_CRON occurrence (hourly by default): every active certification past the end of its grace period becomes inactive with its programme\'s lapse_status_reason_id (history via lifecycle; the programme\'s lapse_notice_id sent once), every open application past its expiration date expires (credits given back). One transaction per change; a change is never made twice. 409 while a sweep of the tenant runs. Watch it at GET /executions/{tenantId}/{executionArn}.',
+      response: sweepHandle,
+      handler: (services: AppServices, ctx) => services.sweep!.startNow(ctx),
+    },
+    {
+      name: 'lifecycleSweeps',
+      method: 'GET',
+      path: 'lifecycleSweeps',
+      summary: "The tenant's lifecycle sweeps (executions), newest first (the last 50)",
+      description: 'Each sweep with its status, progress and, once ended, what it changed: certifications lapsed, applications expired, expiration notices queued or why not sent, and the changes that failed.',
+      response: Type.Object({ Count: Type.Integer(), Items: Type.Array(sweepView) }),
+      handler: async (services: AppServices, ctx) => {
+        const Items = await services.sweep!.list(ctx);
+        return { Count: Items.length, Items };
+      },
+    },
   ],
   notes: [
     'Owned by a contact or an organization (owner_type); contact_id is required by the reference in both cases, organization_id is required when owner_type is organization.',
@@ -103,5 +178,7 @@ export const certifications = defineResource({
     'Designed from the reference\'s unnamed descriptions: status_reason_id, termination_date, last_termination_date, last_application_id, last_reminder_sent_date, certificate_name; from the domain: expiration_date, renewal_date.',
     'Id pattern: the reference\'s ^[\\w-|:]+$ (word characters, -, |, :) is written ^[\\w:|-]+$, the same set, because the former is an invalid class in unicode regexes.',
     'certification_date has no format in the reference and stays a free string (not range-searchable).',
+    'standing (read-only, computed on every read, never stored): current, in_grace, lapsed_reinstatable or lapsed today, from status and the term dates (domain/lifecycle/standing.ts); the public verify, directory search and statistics use the same definition.',
+    'The lifecycle sweep makes an active certification past the end of its grace period inactive (history via lifecycle) with its programme\'s lapse_status_reason_id, and sends the programme\'s lapse notice once (lapse_notice_sent_date).',
   ],
 });

@@ -1,6 +1,7 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, designed, int, num, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues } from './blocks.js';
+import { programValidate } from '../services/sweep.js';
 
 /**
  * Programs: a certification programme (e.g. "Registered Nurse"), the credential definition that
@@ -19,6 +20,7 @@ import { customFieldValues } from './blocks.js';
  *   names were cut off.
  */
 export const programs = defineResource({
+  hooks: { validate: programValidate },
   slug: 'programs',
   name: 'Programs',
   singular: 'program',
@@ -55,6 +57,14 @@ export const programs = defineResource({
       'reference note: a counter sorting after "e" whose name was not visible',
     ),
     program_group_id: designed(ref('programGroups'), 'reference coverage note: Program Groups suggest this link'),
+    lapse_status_reason_id: designed(
+      ref('statusReasons', { description: 'the status reason a certification of this programme gets when it lapses on its own (past the end of its grace period); a reason for the status inactive (or for any status)' }),
+      'issue: the lifecycle sweep records a programme\'s lapse status reason',
+    ),
+    lapse_notice_id: designed(
+      ref('notices', { description: 'the notice (expiration notice) sent once to the holder when a certification of this programme lapses on its own' }),
+      'issue: an optional expiration notice per programme',
+    ),
     renew_grandfathered_certifications: designed(
       bool({ description: "renewing a certification of this programme also renews the holder's grandfathered certifications" }),
       'reference note: a switch whose name was not visible',
@@ -89,5 +99,6 @@ export const programs = defineResource({
     'default_reinstatement_period: unit not stated by the reference. default_renewal_period (designed) is in days: generateApplication, submit, approve and activate refuse a renewal before its window opens or after grace (docs/programmes.md).',
     'display_in_portal, display_order and description drive the portal listing; program_group_id (designed) groups programmes for display and reporting.',
     'Search body designed (the reference shows none).',
+    'lapse_status_reason_id and lapse_notice_id (designed): what the lifecycle sweep records and sends when a certification lapses on its own; without a reason the sweep uses the tenant\'s status reason for lapses (a reason for inactive named like "Lapsed" or "Expired", else the first reason for inactive by name).',
   ],
 });

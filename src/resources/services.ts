@@ -16,4 +16,6 @@ export interface AppServices {
   scheduler?: import('../jobs/scheduler.js').Scheduler;
   /** The CE audit draw, pinned by tests only (AppDeps.auditDraw); absent: crypto.randomInt. */
   auditDraw?: import('../services/audits.js').AuditDraw;
+  /** The lifecycle sweep (src/jobs/sweep.ts): its executions, its schedule, a round on demand. */
+  sweep?: import('../jobs/sweep.js').LifecycleSweep;
 }

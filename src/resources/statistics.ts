@@ -6,6 +6,7 @@ import { BILLING_RUN_STATUSES } from './billingRuns.js';
 import { billingRunActions } from './billingRunActions.js';
 import { countKey, statisticsBuiltIn } from '../services/statistics.js';
 import { AUDIT_STATUSES } from '../domain/lifecycle/audits.js';
+import { STANDINGS } from '../domain/lifecycle/standing.js';
 
 /**
  * Statistics: computed counts of certifications and applications per programme and status, the
@@ -29,6 +30,8 @@ const counts = (values: readonly string[]) => obj({ total: count(), ...Object.fr
 const byValue = (values: readonly string[]) => obj(Object.fromEntries(values.map((v) => [countKey(v), count()])));
 const enumOf = (s: TSchema) => ((s as { enum?: string[] }).enum ?? []) as string[];
 const certificationCounts = () => counts(CERTIFICATION_STATUSES);
+const standingCounts = () => counts(STANDINGS);
+const STANDING_WHY = 'certifications by standing today (current, in_grace, lapsed_reinstatable, lapsed; total = those with a standing, i.e. not suspended or retired): the definition the records, verify and the directory use';
 const applicationCounts = () => counts(APPLICATION_STATUSES);
 const auditCounts = () => counts(AUDIT_STATUSES);
 const AUDITS_WHAT = 'CE audit draws by status: total = applications drawn; not_selected, requested, submitted, passed, failed';
@@ -51,6 +54,7 @@ export const statistics = defineResource({
     name: designed(str(), 'label of the figure set (programme name or "All programs")'),
     as_of: designed(dateTime(), 'when the counts were computed'),
     certifications: designed(certificationCounts(), 'certifications by status'),
+    standing: designed(standingCounts(), STANDING_WHY),
     applications: designed(applicationCounts(), 'applications by status (an application without a status counts as draft)'),
     expiring: designed(expiringCounts(), 'active certifications whose expiration_date is from today to today + 30 / 60 / 90 days (renewal planning)'),
     audits: designed(auditCounts(), AUDITS_WHAT),
@@ -60,6 +64,7 @@ export const statistics = defineResource({
           program_id: ref('programs'),
           name: str(),
           certifications: certificationCounts(),
+          standing: standingCounts(),
           expiring: expiringCounts(),
           applications: applicationCounts(),
           audits: auditCounts(),

@@ -5,6 +5,8 @@ import { APPLICATION_STATUSES, CERTIFICATION_STATUSES } from '../resources/block
 import { BILLING_RUN_STATUSES } from '../resources/billingRuns.js';
 import { columnName } from '../store/records.js';
 import { AUDIT_STATUSES } from '../domain/lifecycle/audits.js';
+import { standingSql } from '../store/standing.js';
+import { STANDINGS } from '../domain/lifecycle/standing.js';
 
 /**
  * The statistics the server computes (GET /statistics/{tenantId}/programs and …/billing), served as
@@ -40,6 +42,8 @@ const addDays = (day: string, n: number) => {
 
 export interface ProgramFigures {
   certifications: Counts;
+  /** Certifications by standing today (domain/lifecycle/standing.ts); total = those with a standing (not suspended or retired). */
+  standing: Counts;
   expiring: Counts;
   applications: Counts;
   /** CE audit draws by status (not selected, requested, submitted, passed, failed). */
@@ -48,6 +52,7 @@ export interface ProgramFigures {
 
 const emptyFigures = (): ProgramFigures => ({
   certifications: zeros(CERTIFICATION_STATUSES),
+  standing: zeros(STANDINGS),
   expiring: Object.fromEntries(EXPIRING_WINDOWS.map((d) => [`next_${d}_days`, 0])),
   applications: zeros(APPLICATION_STATUSES),
   audits: zeros(AUDIT_STATUSES),
@@ -75,7 +80,8 @@ export class Statistics {
 
   /**
    * The queries behind `programs` (exposed for bench/statistics.ts, which shows their plans):
-   * certifications per programme and status, over the (program_id, status, expiration_date) index;
+   * certifications per programme, status and standing today, over the (program_id, status,
+   * expiration_date, grace_period_end_date, reinstatement_end_date) index;
    * active certifications expiring from today to today + 90 days per programme, a range of the
    * (status, expiration_date, program_id) index; applications per programme and status.
    */
@@ -90,9 +96,9 @@ export class Statistics {
     return {
       certifications: db
         .selectFrom(this.table('certifications'))
-        .select([sql.ref(P).as('program_id'), sql.ref(S).as('status'), sql<number>`count(*)`.as('n')])
+        .select([sql.ref(P).as('program_id'), sql.ref(S).as('status'), standingSql(today).as('standing'), sql<number>`count(*)`.as('n')])
         .where('tenant_id', '=', tenantId)
-        .groupBy([P, S]),
+        .groupBy([sql.ref(P), sql.ref(S), standingSql(today)]),
       expiring: db
         .selectFrom(this.table('certifications'))
         .select([sql.ref(P).as('program_id'), ...within])
@@ -185,7 +191,10 @@ export class Statistics {
       return f;
     };
     for (const r of certRows) {
-      for (const f of [figuresOf(r.program_id), totals]) addTo(f.certifications, countKey(String(r.status ?? '')), Number(r.n));
+      for (const f of [figuresOf(r.program_id), totals]) {
+        addTo(f.certifications, countKey(String(r.status ?? '')), Number(r.n));
+        if (r.standing) addTo(f.standing, String(r.standing), Number(r.n));
+      }
     }
     for (const r of expiringRows) {
       for (const f of [figuresOf(r.program_id), totals]) {

@@ -47,6 +47,7 @@ test(`two instances on one database perform every action and send every e-mail e
         SMTP_URL: smtp.url,
         WORKER_POLL_MS: '50',
         SCHEDULER_POLL_MS: '0',
+        LIFECYCLE_SWEEP_CRON: '0',
       });
       const store = await openStore(config.databaseUrl, { pgPoolMax: 6 });
       if (i === 0) await migrate(store, tableSpecs());

@@ -129,8 +129,8 @@ describe('public directory search (no token)', () => {
     const res = await search(dirs.search, 'last_name=smith');
     assert.equal(res.statusCode, 200, res.body);
     const body = res.json();
-    // active certifications only by default; "smith" also matches Smithers
-    assert.deepEqual(numbers(body), [1001, 1002, 1003, 1005]);
+    // active certifications only by default (Chloe's lapsed past her grace end: inactive today); "smith" also matches Smithers
+    assert.deepEqual(numbers(body), [1001, 1002, 1005]);
     for (const e of body.Items) {
       assert.deepEqual(Object.keys(e).filter((k) => !['program', 'number', 'last_name', 'city', 'first_name', 'expiration_date'].includes(k)), [], JSON.stringify(e));
       assert.deepEqual(e.program, { id: p1.id, name: 'Registered Nurse' });
@@ -142,8 +142,8 @@ describe('public directory search (no token)', () => {
   });
 
   test('criteria: case-insensitive contains on strings, exact numbers, combined with and', async () => {
-    assert.deepEqual(numbers((await search(dirs.search, 'city=BOST')).json()), [1001, 1003, 1005, 2001]);
-    assert.deepEqual(numbers((await search(dirs.search, 'city=boston&last_name=SMITH')).json()), [1001, 1003, 1005]);
+    assert.deepEqual(numbers((await search(dirs.search, 'city=BOST')).json()), [1001, 1005, 2001]);
+    assert.deepEqual(numbers((await search(dirs.search, 'city=boston&last_name=SMITH')).json()), [1001, 1005]);
     assert.deepEqual(numbers((await search(dirs.search, 'number=1002')).json()), [1002]);
     assert.deepEqual(numbers((await search(dirs.search, 'number=100')).json()), [], 'numbers match exactly');
     assert.deepEqual(numbers((await search(dirs.search, `last_name=${encodeURIComponent('%')}`)).json()), [], 'wildcards are literal');
@@ -165,6 +165,7 @@ describe('public directory search (no token)', () => {
     assert.deepEqual(numbers(body), [1001, 1002, 1003, 1004, 1005]);
     assert.equal(body.Items.find((e: any) => e.number === 1001).email_address, 'ada@example.org');
     assert.equal(body.Items.find((e: any) => e.number === 1004).status, 'inactive');
+    assert.equal(body.Items.find((e: any) => e.number === 1003).status, 'inactive', 'lapsed past its grace end: inactive today, before any sweep');
     assertNothingInternal(res.body);
   });
 
@@ -189,7 +190,7 @@ describe('public directory search (no token)', () => {
       key = body.LastEvaluatedKey;
       pages++;
     } while (key && pages < 10);
-    assert.deepEqual(seen.sort(), [1001, 1002, 1003, 1005]);
+    assert.deepEqual(seen.sort(), [1001, 1002, 1005]);
     assert.equal((await search(dirs.search, 'last_name=smith&limit=101')).statusCode, 400, 'at most 100 a page');
     assert.equal((await search(dirs.search, 'last_name=smith&exclusiveStartKey=forged')).statusCode, 400);
   });
@@ -259,6 +260,7 @@ describe('certificate verification (no token)', () => {
       number: 1001,
       holder: { name: 'Ada Smith' },
       status: 'active',
+      standing: 'current',
       certification_date: '2024-01-10',
       expiration_date: addDays(TODAY, 100),
       in_grace_period: false,
@@ -275,10 +277,11 @@ describe('certificate verification (no token)', () => {
     assert.equal(body.grace_period_end_date, addDays(TODAY, 20));
   });
 
-  test('lapsed (past its grace period, still marked active): not valid', async () => {
+  test('lapsed (past its grace period, still marked active): not valid, inactive and lapsed today', async () => {
     const body = (await verify(p1, 1003)).json();
     assert.equal(body.valid, false);
-    assert.equal(body.status, 'active');
+    assert.equal(body.status, 'inactive');
+    assert.equal(body.standing, 'lapsed');
     assert.equal(body.in_grace_period, false);
   });
 

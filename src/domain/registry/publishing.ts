@@ -28,6 +28,8 @@ export const DIRECTORY_FIELDS: Readonly<Record<string, FieldKind>> = Object.free
   number: 'number',
   program_id: 'exact',
   status: 'exact',
+  // today's standing (current, in_grace, lapsed_reinstatable, lapsed): computed, see domain/lifecycle/standing.ts
+  standing: 'exact',
   certification_date: 'exact',
   expiration_date: 'exact',
   renewal_date: 'exact',

@@ -1,3 +1,5 @@
+import { isValidStanding, lastCoveredDay as coveredUntil, standing } from '../lifecycle/standing.js';
+
 /**
  * Is certificate number N valid today? The rule an employer relies on, as plain functions.
  *
@@ -25,26 +27,22 @@ export interface Verdict {
   valid_until?: string;
 }
 
-const isDate = (s: unknown): s is string => typeof s === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(s);
+/** The last day it covers (grace end or expiration): the lifecycle's definition (domain/lifecycle/standing.ts). */
+export const lastCoveredDay = (c: VerifiableCertification): string | undefined => coveredUntil(c);
 
-export function lastCoveredDay(c: VerifiableCertification): string | undefined {
-  const exp = isDate(c.expiration_date) ? c.expiration_date : undefined;
-  const grace = isDate(c.grace_period_end_date) ? c.grace_period_end_date : undefined;
-  if (exp && grace) return grace > exp ? grace : exp;
-  return exp ?? grace;
-}
-
-/** `today` is a YYYY-MM-DD date (the app clock's, UTC). */
+/**
+ * `today` is a YYYY-MM-DD date (the app clock's, UTC). The verdict is the certification's standing
+ * (domain/lifecycle/standing.ts), the same one its record, the directory and the statistics show:
+ * valid = current or in grace.
+ */
 export function verdict(c: VerifiableCertification, today: string): Verdict {
-  const until = lastCoveredDay(c);
-  const active = c.status === 'active';
-  const covered = until === undefined || today <= until;
-  const exp = isDate(c.expiration_date) ? c.expiration_date : undefined;
-  const valid = active && covered;
+  const until = coveredUntil(c);
+  const s = standing(c, today);
+  const valid = isValidStanding(s);
   return {
     valid,
-    in_grace_period: valid && exp !== undefined && today > exp,
-    lapsed: active && !covered,
+    in_grace_period: s === 'in_grace',
+    lapsed: c.status === 'active' && !valid,
     ...(until !== undefined ? { valid_until: until } : {}),
   };
 }

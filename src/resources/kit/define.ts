@@ -141,6 +141,12 @@ export interface ResourceDefinition {
    */
   indexes?: (string[] | UniqueIndexSpec)[];
   actions?: ActionSpec<any>[];
+  /**
+   * Read-only fields computed from the stored record and the day (YYYY-MM-DD, the app clock's) on
+   * every answer of the API (get, list, search, lookup, and the record a write returns); never stored,
+   * ignored in request bodies (a record read and sent back is accepted), projectable with `fields=`.
+   */
+  derived?: { fields: Record<string, TSchema>; compute(record: Record<string, unknown>, today: string): Record<string, unknown> };
   notes?: string[];
 }
 
@@ -259,12 +265,21 @@ function outputSchema(s: TSchema): TSchema {
   return s;
 }
 
+const omit = (o: Record<string, unknown>, keys: string[]) => {
+  const out: Record<string, unknown> = {};
+  for (const k in o) if (!keys.includes(k)) out[k] = o[k];
+  return out;
+};
+
 const RANGE_ITEM = Type.Union([Type.String({ maxLength: 40 }), Type.Null()]);
 
 export function defineResource(def: ResourceDefinition): Resource {
   const where = `resource ${def.slug}`;
   for (const k of Object.keys(def.fields)) {
     if (k === 'id' || isSysField(k) || k === 'tenant_id') throw new Error(`${where}: field ${k} is reserved`);
+  }
+  for (const k of Object.keys(def.derived?.fields ?? {})) {
+    if (k in def.fields || isSysField(k) || k === 'id') throw new Error(`${where}: derived field ${k} clashes with a field`);
   }
 
   // Input: the fields, plus if/then rules for the conditionally required ones (documented in OpenAPI).
@@ -285,6 +300,7 @@ export function defineResource(def: ResourceDefinition): Resource {
     {
       id: Type.String({ readOnly: true }),
       ...(outputSchema(base) as TObject).properties,
+      ...def.derived?.fields,
       ...SYS_FIELDS,
     },
     { additionalProperties: false },
@@ -348,6 +364,7 @@ export function defineResource(def: ResourceDefinition): Resource {
   );
 
   const conditional = def.conditionalRequired ?? [];
+  const derivedKeys = Object.keys(def.derived?.fields ?? {});
   const refFields: RefField[] = [];
   for (const [k, v] of Object.entries(def.fields)) findRefs(v, [k], refFields);
   return {
@@ -382,8 +399,10 @@ export function defineResource(def: ResourceDefinition): Resource {
           }
         : {}),
     },
-    projectable: new Set(['id', ...Object.keys(def.fields), ...Object.keys(SYS_FIELDS)]),
-    validate(body, prefix = '') {
+    projectable: new Set(['id', ...Object.keys(def.fields), ...Object.keys(def.derived?.fields ?? {}), ...Object.keys(SYS_FIELDS)]),
+    validate(input, prefix = '') {
+      // derived fields (read-only, computed on reads) are no part of a body: ignored, as the service drops them
+      const body = derivedKeys.length && input && typeof input === 'object' && !Array.isArray(input) ? omit(input as Record<string, unknown>, derivedKeys) : input;
       const errors = check(base, body, prefix);
       if (errors.length) return errors;
       const rec = body as Record<string, unknown>;

@@ -94,7 +94,7 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
     handler: async (req, reply) => {
       const rec = await service.create(req.ctx, req.body);
       withEtag(reply, rec.sys_version).code(201);
-      return rec;
+      return service.present(rec);
     },
   });
 
@@ -143,7 +143,11 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
         ...errorResponses(400, 401, 403, 413),
       },
     },
-    handler: (req) => service.batch(req.ctx, req.body),
+    handler: async (req) => {
+      const out = await service.batch(req.ctx, req.body);
+      if (r.def.derived) for (const x of out.results) if (x.object) x.object = service.present(x.object);
+      return out;
+    },
   });
 
   for (const l of r.def.lookups ?? []) {
@@ -221,7 +225,7 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
     handler: async (req, reply) => {
       const rec = await service.update(req.ctx, (req.params as { id: string }).id, req.body, req.headers['if-match']);
       withEtag(reply, rec.sys_version);
-      return rec;
+      return service.present(rec);
     },
   });
 
@@ -236,7 +240,7 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
     handler: async (req, reply) => {
       const rec = await service.patch(req.ctx, (req.params as { id: string }).id, req.body, req.headers['if-match']);
       withEtag(reply, rec.sys_version);
-      return rec;
+      return service.present(rec);
     },
   });
 
@@ -286,7 +290,7 @@ function registerSingleton(
     handler: async (req, reply) => {
       const rec = await service.update(req.ctx, req.ctx.tenantId, req.body, req.headers['if-match']);
       withEtag(reply, rec.sys_version);
-      return rec;
+      return service.present(rec);
     },
   });
   app.patch(base, {
@@ -295,7 +299,7 @@ function registerSingleton(
     handler: async (req, reply) => {
       const rec = await service.patch(req.ctx, req.ctx.tenantId, req.body, req.headers['if-match']);
       withEtag(reply, rec.sys_version);
-      return rec;
+      return service.present(rec);
     },
   });
 }

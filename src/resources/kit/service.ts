@@ -110,6 +110,17 @@ export class ResourceService {
     return this.resource.def.singular;
   }
 
+  /** A record as the API answers it: with the definition's derived fields for today (see `derived`). */
+  present<T extends Record<string, unknown>>(record: T): T {
+    const derived = this.resource.def.derived;
+    if (!derived) return record;
+    return { ...record, ...derived.compute(record, this.deps.clock.now().toISOString().slice(0, 10)) };
+  }
+  /** Stored JSON text as the API answers it (parsed and completed only for a resource with derived fields). */
+  private presentText(json: string): string {
+    return this.resource.def.derived ? JSON.stringify(this.present(JSON.parse(json) as Record<string, unknown>)) : json;
+  }
+
   /**
    * Every reference of a body must name an existing record of the same tenant (400 naming the field).
    * Returns the references, for the reference index.
@@ -224,7 +235,7 @@ export class ResourceService {
     const limit = this.limit(q);
     const rows = await this.deps.store.reading(ctx.read, (db) => this.table.page(db, ctx.tenantId, filters, after, limit + 1));
     const { items, lastKey } = toPage(rows, limit);
-    return { Items: items.map((r) => project(r, projection)), lastKey };
+    return { Items: items.map((r) => project(this.present(r), projection)), lastKey };
   }
 
   /**
@@ -244,7 +255,7 @@ export class ResourceService {
     } else {
       const rows = await this.deps.store.reading(ctx.read, (db) => this.table.pageText(db, ctx.tenantId, filters, after, limit + 1));
       const page = toPage(rows, limit);
-      items = page.items.map((r) => r.json);
+      items = page.items.map((r) => this.presentText(r.json));
       lastKey = page.lastKey;
     }
     const count = withCount ? `"Count":${items.length},` : '';
@@ -333,12 +344,12 @@ export class ResourceService {
     const reading = this.deps.store.reading;
     if (!projection) {
       const row = await reading(ctx.read, (db) => this.table.getText(db, ctx.tenantId, id));
-      if (row) return { text: new JsonText(row.json), version: row.version };
+      if (row) return { text: new JsonText(this.presentText(row.json)), version: row.version };
     }
     const record = (projection ? await reading(ctx.read, (db) => this.table.get(db, ctx.tenantId, id)) : undefined) ?? ((await this.builtInRecord(ctx, id)) as StoredRecord | undefined);
     if (!record) throw notFound(this.label, id);
     // a projection of a stored record is valid JSON of its schema as is: no serializer pass over every property
-    if (projection) return { text: new JsonText(JSON.stringify(project(record, projection))), version: record.sys_version ?? 1 };
+    if (projection) return { text: new JsonText(JSON.stringify(project(this.present(record), projection))), version: record.sys_version ?? 1 };
     return { record, version: record.sys_version ?? 1 };
   }
 
@@ -355,6 +366,8 @@ export class ResourceService {
   private fieldsFromBody(body: unknown, prefix = ''): Record<string, unknown> {
     if (!isPlainObject(body)) throw invalid([{ field: prefix || '(body)', reason: 'must be an object' }]);
     const fields = fieldsOf(body);
+    // derived fields (read-only, computed on reads) of a record read and sent back are ignored, as sys_* fields
+    for (const k in this.resource.def.derived?.fields) delete fields[k];
     const errors = this.resource.validate(fields, prefix);
     if (errors.length) throw invalid(errors);
     return fields;
