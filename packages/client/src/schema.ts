@@ -8801,6 +8801,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/applications/{tenantId}/audit/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record the CE audit of an application selected at submit: documents submitted, audit passed, or audit failed (rejects it and gives its credits back)
+         * @description Body: `{ "status": "submitted" | "passed" | "failed", "reason": "…", "status_reason_id": "…" }`; `reason` is required for failed (it becomes the outcome_reason and the decision notes). The audit moves requested -> submitted -> passed | failed while the application is pending approval. A passed audit lets the application be approved (at once when its process approves automatically); a failed one rejects it.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenantId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Application"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/applications/{tenantId}/activate/{id}": {
         parameters: {
             query?: never;
@@ -12559,6 +12637,201 @@ export interface paths {
                                 };
                             }[];
                             LastEvaluatedKey?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/certifications/{tenantId}/lifecycleSweep": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the lifecycle sweep of the tenant now (asynchronous; answers an execution handle)
+         * @description The sweep the server runs on its own at every LIFECYCLE_SWEEP_CRON occurrence (hourly by default): every active certification past the end of its grace period becomes inactive with its programme's lapse_status_reason_id (history via lifecycle; the programme's lapse_notice_id sent once), every open application past its expiration date expires (credits given back). One transaction per change; a change is never made twice. 409 while a sweep of the tenant runs. Watch it at GET /executions/{tenantId}/{executionArn}.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenantId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            executionArn: string;
+                            /** Format: date-time */
+                            start_date: string;
+                            /** @description path of the server-sent events of the execution (under the API root) */
+                            notification_channel?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/certifications/{tenantId}/lifecycleSweeps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's lifecycle sweeps (executions), newest first (the last 50)
+         * @description Each sweep with its status, progress and, once ended, what it changed: certifications lapsed, applications expired, expiration notices queued or why not sent, and the changes that failed.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenantId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            Count: number;
+                            Items: {
+                                executionArn: string;
+                                /** @enum {string} */
+                                status: "RUNNING" | "SUCCEEDED" | "FAILED";
+                                /** Format: date-time */
+                                start_date: string;
+                                /** Format: date-time */
+                                stop_date?: string;
+                                progress: {
+                                    done: number;
+                                    total: number;
+                                };
+                                error?: string;
+                                output?: {
+                                    /** @description certifications made inactive */
+                                    lapsed: number;
+                                    /** @description applications expired */
+                                    expired: number;
+                                    /** @description expiration notices queued */
+                                    notices_queued: number;
+                                    notices_not_sent: {
+                                        certification_id: string;
+                                        reason: string;
+                                    }[];
+                                    errors: {
+                                        resource: string;
+                                        id: string;
+                                        error: string;
+                                    }[];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            }[];
                         };
                     };
                 };
@@ -42634,6 +42907,8 @@ export interface paths {
                                 /** @description when the directory publishes it */
                                 status?: string;
                                 /** @description when the directory publishes it */
+                                standing?: string;
+                                /** @description when the directory publishes it */
                                 certification_date?: string;
                                 /** @description when the directory publishes it */
                                 expiration_date?: string;
@@ -42728,7 +43003,13 @@ export interface paths {
                             holder: {
                                 name: string;
                             };
+                            /** @description today's status: inactive once it is past the end of its grace period (lapsed), even before the lifecycle sweep has written it */
                             status: string;
+                            /**
+                             * @description the certification's standing today, as its record shows it (absent when suspended or retired); valid = current or in_grace
+                             * @enum {string}
+                             */
+                            standing?: "current" | "in_grace" | "lapsed_reinstatable" | "lapsed";
                             certification_date?: string;
                             expiration_date?: string;
                             in_grace_period: boolean;
@@ -42844,6 +43125,8 @@ export interface paths {
                                 email_address?: string;
                                 /** @description when the directory publishes it */
                                 status?: string;
+                                /** @description when the directory publishes it */
+                                standing?: string;
                                 /** @description when the directory publishes it */
                                 certification_date?: string;
                                 /** @description when the directory publishes it */
@@ -44062,6 +44345,11 @@ export interface components {
             reference_process_id?: string;
             required_reference_count?: number;
             application_fee_id?: string;
+            /** @description percentage (0-100, to 0.01) of submitted applications drawn at random for a CE audit; a selected application is approved only once its audit passed */
+            audit_rate?: number;
+            /** @description days after the draw by which the audit documents are due (default 30) */
+            audit_documents_due_days?: number;
+            audit_notice_id?: string;
             allow_applicants_to_update_in_portal?: boolean;
             applicant_update_options?: {
                 update_form_id?: string;
@@ -44145,6 +44433,11 @@ export interface components {
             reference_process_id?: string;
             required_reference_count?: number;
             application_fee_id?: string;
+            /** @description percentage (0-100, to 0.01) of submitted applications drawn at random for a CE audit; a selected application is approved only once its audit passed */
+            audit_rate?: number;
+            /** @description days after the draw by which the audit documents are due (default 30) */
+            audit_documents_due_days?: number;
+            audit_notice_id?: string;
             allow_applicants_to_update_in_portal?: boolean;
             applicant_update_options?: {
                 update_form_id: string;
@@ -44309,6 +44602,36 @@ export interface components {
             fee_paid_date?: string;
             decision_notes?: string;
             certification_id?: string;
+            /** @description the CE audit draw of a process with an audit_rate (at submit) and, when selected, the audit; written only by submit and POST /applications/{tenantId}/audit/{id} */
+            audit?: {
+                /** @description the process's audit_rate at the draw (percent) */
+                rate?: number;
+                /** @description the cryptographically random draw in [0, 10000); selected when draw < rate x 100 */
+                draw?: number;
+                selected?: boolean;
+                /** Format: date-time */
+                drawn_at?: string;
+                /**
+                 * @description not selected, or requested -> submitted -> passed | failed
+                 * @enum {string}
+                 */
+                status?: "not selected" | "requested" | "submitted" | "passed" | "failed";
+                /** Format: date-time */
+                requested_at?: string;
+                /** Format: date */
+                documents_due_date?: string;
+                /**
+                 * Format: date-time
+                 * @description when the applicant's documents were received
+                 */
+                submitted_at?: string;
+                /** Format: date-time */
+                decided_at?: string;
+                decided_by_id?: string;
+                outcome_reason?: string;
+                /** @description what became of the audit notice: queued, or not sent and why */
+                notice?: string;
+            };
             /** @enum {string} */
             review_status?: "pending review" | "alternate" | "accepted" | "declined";
             /** Format: date-time */
@@ -44401,6 +44724,36 @@ export interface components {
             fee_paid_date?: string;
             decision_notes?: string;
             certification_id?: string;
+            /** @description the CE audit draw of a process with an audit_rate (at submit) and, when selected, the audit; written only by submit and POST /applications/{tenantId}/audit/{id} */
+            audit?: {
+                /** @description the process's audit_rate at the draw (percent) */
+                rate: number;
+                /** @description the cryptographically random draw in [0, 10000); selected when draw < rate x 100 */
+                draw: number;
+                selected: boolean;
+                /** Format: date-time */
+                drawn_at: string;
+                /**
+                 * @description not selected, or requested -> submitted -> passed | failed
+                 * @enum {string}
+                 */
+                status: "not selected" | "requested" | "submitted" | "passed" | "failed";
+                /** Format: date-time */
+                requested_at?: string;
+                /** Format: date */
+                documents_due_date?: string;
+                /**
+                 * Format: date-time
+                 * @description when the applicant's documents were received
+                 */
+                submitted_at?: string;
+                /** Format: date-time */
+                decided_at?: string;
+                decided_by_id?: string;
+                outcome_reason?: string;
+                /** @description what became of the audit notice: queued, or not sent and why */
+                notice?: string;
+            };
             /** @enum {string} */
             review_status?: "pending review" | "alternate" | "accepted" | "declined";
             /** Format: date-time */
@@ -44458,6 +44811,7 @@ export interface components {
             training_provider_id?: string[];
             /** @description [from, to], inclusive; either may be empty */
             expiration_date?: (string | null)[];
+            audit_status?: ("not selected" | "requested" | "submitted" | "passed" | "failed")[];
         };
         /** billing run action */
         BillingRunAction: {
@@ -45399,6 +45753,8 @@ export interface components {
             /** Format: date */
             last_reminder_sent_date?: string;
             certificate_name?: string;
+            /** Format: date */
+            lapse_notice_sent_date?: string;
             /** @description renewed together with another certification of the holder */
             grandfathered?: boolean;
             /** @description filled by billing runs that forecast renewals */
@@ -45421,6 +45777,11 @@ export interface components {
             state?: string;
             /** @description denormalized copy of the holder's contact data */
             country?: string;
+            /**
+             * @description today: current (valid), in_grace (valid, past expiration_date, up to grace_period_end_date), lapsed_reinstatable (not valid; reinstatement or renewal still possible), lapsed; absent for suspended and retired certifications. Computed on every read, never stored
+             * @enum {string}
+             */
+            readonly standing?: "current" | "in_grace" | "lapsed_reinstatable" | "lapsed";
             /** Format: date-time */
             readonly sys_created_at?: string;
             readonly sys_created_by_id?: string;
@@ -45475,6 +45836,8 @@ export interface components {
             /** Format: date */
             last_reminder_sent_date?: string;
             certificate_name?: string;
+            /** Format: date */
+            lapse_notice_sent_date?: string;
             /** @description renewed together with another certification of the holder */
             grandfathered?: boolean;
             /** @description filled by billing runs that forecast renewals */
@@ -45509,6 +45872,10 @@ export interface components {
             organization_id?: string[];
             /** @description [from, to], inclusive; either may be empty */
             expiration_date?: (string | null)[];
+            /** @description [from, to], inclusive; either may be empty */
+            grace_period_end_date?: (string | null)[];
+            /** @description [from, to], inclusive; either may be empty */
+            reinstatement_end_date?: (string | null)[];
         };
         /** coupon */
         Coupon: {
@@ -48979,13 +49346,17 @@ export interface components {
             display_in_portal?: boolean;
             display_order?: number;
             enable_custom_application_portal_template?: boolean;
-            /** @description how long before expiration a renewal may be applied for (same unit as default_reinstatement_period) */
+            /** @description days before expiration from which a renewal may be applied for (the renewal window closes at the end of grace); unset: no opening limit */
             default_renewal_period?: number;
             expiration_rule_set_id?: string;
             is_active?: boolean;
             /** @description number given to the next certification activated in this programme, then incremented */
             next_certification_number?: number;
             program_group_id?: string;
+            /** @description the status reason a certification of this programme gets when it lapses on its own (past the end of its grace period); a reason for the status inactive (or for any status) */
+            lapse_status_reason_id?: string;
+            /** @description the notice (expiration notice) sent once to the holder when a certification of this programme lapses on its own */
+            lapse_notice_id?: string;
             /** @description renewing a certification of this programme also renews the holder's grandfathered certifications */
             renew_grandfathered_certifications?: boolean;
             /** Format: date-time */
@@ -49040,13 +49411,17 @@ export interface components {
             display_in_portal?: boolean;
             display_order?: number;
             enable_custom_application_portal_template?: boolean;
-            /** @description how long before expiration a renewal may be applied for (same unit as default_reinstatement_period) */
+            /** @description days before expiration from which a renewal may be applied for (the renewal window closes at the end of grace); unset: no opening limit */
             default_renewal_period?: number;
             expiration_rule_set_id?: string;
             is_active?: boolean;
             /** @description number given to the next certification activated in this programme, then incremented */
             next_certification_number?: number;
             program_group_id?: string;
+            /** @description the status reason a certification of this programme gets when it lapses on its own (past the end of its grace period); a reason for the status inactive (or for any status) */
+            lapse_status_reason_id?: string;
+            /** @description the notice (expiration notice) sent once to the holder when a certification of this programme lapses on its own */
+            lapse_notice_id?: string;
             /** @description renewing a certification of this programme also renews the holder's grandfathered certifications */
             renew_grandfathered_certifications?: boolean;
         } & (unknown & unknown);
@@ -49377,6 +49752,13 @@ export interface components {
                 suspended?: number;
                 retired?: number;
             };
+            standing?: {
+                total?: number;
+                current?: number;
+                in_grace?: number;
+                lapsed_reinstatable?: number;
+                lapsed?: number;
+            };
             applications?: {
                 total?: number;
                 draft?: number;
@@ -49393,6 +49775,14 @@ export interface components {
                 next_60_days?: number;
                 next_90_days?: number;
             };
+            audits?: {
+                total?: number;
+                not_selected?: number;
+                requested?: number;
+                submitted?: number;
+                passed?: number;
+                failed?: number;
+            };
             programs?: {
                 program_id?: string;
                 name?: string;
@@ -49402,6 +49792,13 @@ export interface components {
                     inactive?: number;
                     suspended?: number;
                     retired?: number;
+                };
+                standing?: {
+                    total?: number;
+                    current?: number;
+                    in_grace?: number;
+                    lapsed_reinstatable?: number;
+                    lapsed?: number;
                 };
                 expiring?: {
                     next_30_days?: number;
@@ -49418,6 +49815,14 @@ export interface components {
                     activated?: number;
                     withdrawn?: number;
                     expired?: number;
+                };
+                audits?: {
+                    total?: number;
+                    not_selected?: number;
+                    requested?: number;
+                    submitted?: number;
+                    passed?: number;
+                    failed?: number;
                 };
             }[];
             billing_runs?: {
@@ -49500,6 +49905,13 @@ export interface components {
                 suspended?: number;
                 retired?: number;
             };
+            standing?: {
+                total?: number;
+                current?: number;
+                in_grace?: number;
+                lapsed_reinstatable?: number;
+                lapsed?: number;
+            };
             applications?: {
                 total?: number;
                 draft?: number;
@@ -49516,6 +49928,14 @@ export interface components {
                 next_60_days?: number;
                 next_90_days?: number;
             };
+            audits?: {
+                total?: number;
+                not_selected?: number;
+                requested?: number;
+                submitted?: number;
+                passed?: number;
+                failed?: number;
+            };
             programs?: {
                 program_id?: string;
                 name?: string;
@@ -49525,6 +49945,13 @@ export interface components {
                     inactive?: number;
                     suspended?: number;
                     retired?: number;
+                };
+                standing?: {
+                    total?: number;
+                    current?: number;
+                    in_grace?: number;
+                    lapsed_reinstatable?: number;
+                    lapsed?: number;
                 };
                 expiring?: {
                     next_30_days?: number;
@@ -49541,6 +49968,14 @@ export interface components {
                     activated?: number;
                     withdrawn?: number;
                     expired?: number;
+                };
+                audits?: {
+                    total?: number;
+                    not_selected?: number;
+                    requested?: number;
+                    submitted?: number;
+                    passed?: number;
+                    failed?: number;
                 };
             }[];
             billing_runs?: {
