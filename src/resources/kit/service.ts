@@ -118,7 +118,15 @@ export class ResourceService {
   }
   /** Stored JSON text as the API answers it (parsed and completed only for a resource with derived fields). */
   private presentText(json: string): string {
-    return this.resource.def.derived ? JSON.stringify(this.present(JSON.parse(json) as Record<string, unknown>)) : json;
+    const derived = this.resource.def.derived;
+    if (!derived) return json;
+    // derived fields are never stored: appended to the stored object's text, not re-serialized with it
+    const values = derived.compute(JSON.parse(json) as Record<string, unknown>, this.deps.clock.now().toISOString().slice(0, 10));
+    let extra = '';
+    for (const [k, v] of Object.entries(values)) if (v !== undefined) extra += `,${JSON.stringify(k)}:${JSON.stringify(v)}`;
+    if (!extra) return json;
+    const end = json.lastIndexOf('}');
+    return json.slice(0, end).trimEnd().endsWith('{') ? `${json.slice(0, end)}${extra.slice(1)}}` : `${json.slice(0, end)}${extra}}`;
   }
 
   /**
