@@ -73,7 +73,7 @@ export const applications = defineResource({
     override_bucket_assignment: bool(),
     round_id: str(),
     bucket_id: req(str()),
-    average_score: num(),
+    average_score: num({ min: 0 }),
 
     // Requirements.
     credits: list(
@@ -81,7 +81,7 @@ export const applications = defineResource({
         credit_id: req(ref('credits')),
         credit_type_id: req(ref('creditTypes')),
         exclusive: bool({ description: "true = the applied quantity is deducted from the credit's available balance" }),
-        quantity: req(num()),
+        quantity: req(num({ min: 0 })),
       }),
     ),
     course_offering_ids: list(ref('courseOfferings')),
