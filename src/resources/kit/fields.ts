@@ -10,6 +10,8 @@ import { Type, type TSchema, type TObject, type TProperties } from '@sinclair/ty
  * - `x-ordered`: pairs of an object's properties where the first may not come after the second.
  */
 const REQUIRED = Symbol('accredit.required');
+/** The keyword of ordered pairs (`obj(…, { ordered })`), checked by the validator and shown in OpenAPI. */
+export const ORDERED = 'x-ordered';
 
 type Marked = TSchema & { [REQUIRED]?: true };
 
@@ -41,8 +43,6 @@ export interface Bounds {
 export const BOUNDS = {
   /** an amount of money, a fee, a price: never negative */
   money: { min: 0 },
-  /** a quantity, a count, a period length, a score */
-  nonNegative: { min: 0 },
   /** a percentage: 0 to 100 */
   percent: { min: 0, max: 100 },
   latitude: { min: -90, max: 90 },
@@ -131,8 +131,5 @@ export function designed<T extends TSchema>(schema: T, why: string): T {
   (schema as Record<string, unknown>)['x-designed'] = why;
   return schema;
 }
-
-/** The keyword of ordered pairs (`obj(…, { ordered })`), checked by the validator and shown in OpenAPI. */
-export const ORDERED = 'x-ordered';
 
 export const EXTENSION_KEYWORDS = ['x-ref', 'x-designed', 'x-conditional-required'];
