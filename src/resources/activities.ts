@@ -55,17 +55,17 @@ export const activities = defineResource({
     process_id: ref('activityRegProcesses', { description: 'the process the activity was reported through' }),
     status: oneOf(ACTIVITY_STATUSES),
     processed_date: str(),
-    quantity: num(),
+    quantity: num({ min: 0 }),
     credit_calculator_variables: anyObject({
       description: "inputs of the activity type's credit calculator, keyed by variable",
     }),
     credits: list(
       obj({
         credit_type_id: req(ref('creditTypes')),
-        quantity: req(num()),
+        quantity: req(num({ min: 0 })),
       }),
     ),
-    total_number_of_credits: num({ description: 'sum of the calculated credits' }),
+    total_number_of_credits: num({ min: 0, description: 'sum of the calculated credits' }),
     additional_details: str(),
     file_upload_uri: str(),
     custom_field_values: customFieldValues(),

@@ -1,5 +1,5 @@
 import { defineResource, search } from './kit/define.js';
-import { bool, designed, list, num, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, BOUNDS, designed, list, num, oneOf, ref, req, str } from './kit/fields.js';
 import { bulkPricingRule, bundledProduct, customFieldValues, foreignCurrencyPrice, installmentPlanOption, portalOptions, purchasingEligibilityCriteria } from './blocks.js';
 
 /**
@@ -39,10 +39,10 @@ export const applicationFees = defineResource({
     name: designed(req(str()), base),
     program_id: designed(ref('programs'), "the program whose applications this fee is charged for"),
     business_unit_id: designed(req(ref('external:businessUnits')), base),
-    price: designed(req(num()), base),
-    member_price: designed(num(), base),
+    price: designed(req(num(BOUNDS.money)), base),
+    member_price: designed(num(BOUNDS.money), base),
     enable_cancellation_fees: designed(bool(), base),
-    cancellation_fee: designed(num(), base),
+    cancellation_fee: designed(num(BOUNDS.money), base),
     enable_bulk_pricing: designed(bool(), 'switch of bulk_pricing_rules, as on Course Fees'),
     bulk_pricing_rules: list(designed(bulkPricingRule(), 'item fields not visible: a quantity price tier'), { nonEmpty: true }),
     enable_purchasing_eligibility: designed(bool(), base),

@@ -108,6 +108,7 @@ export const applicationProcesses = defineResource({
     { field: 'applicant_update_options', when: { allow_applicants_to_update_in_portal: true } },
     { field: 'application_confirmation_email_options', when: { enable_application_confirmation_email: true } },
   ],
+  ordered: [['minimum_credit_card_amount', 'maximum_credit_card_amount']],
   search: {
     ids: search.ids(),
     name: search.contains('name'),

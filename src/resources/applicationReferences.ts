@@ -43,6 +43,7 @@ export const applicationReferences = defineResource({
     notes: designed(str(), 'staff notes (Awards analog)'),
     custom_field_values: designed(customFieldValues(), 'the referee\'s answers (Awards analog)'),
   },
+  ordered: [['request_date', 'completion_date']],
   search: {
     ids: search.ids(),
     name: search.contains('name'),

@@ -96,7 +96,7 @@ export const applications = defineResource({
     override_bucket_assignment: bool(),
     round_id: str(),
     bucket_id: req(str()),
-    average_score: num(),
+    average_score: num({ min: 0 }),
 
     // Requirements.
     credits: list(
@@ -104,7 +104,7 @@ export const applications = defineResource({
         credit_id: req(ref('credits')),
         credit_type_id: req(ref('creditTypes')),
         exclusive: bool({ description: "true = the applied quantity is deducted from the credit's available balance" }),
-        quantity: req(num()),
+        quantity: req(num({ min: 0 })),
         counts_toward: designed(
           list(obj({ requirement: req(str()), quantity: req(num()) })),
           'which requirement of the process the credit counts for (a JSON pointer into it: /credit_requirements/0, /credit_totals/0/minimums/1, /credit_totals/0), written by submit',

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { AppServices } from './services.js';
 import { billing } from '../services/billing.js';
 import { defineResource, search } from './kit/define.js';
-import { bool, date, dateTime, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, date, dateTime, list, num, obj, oneOf, ref, req, str, withOrder } from './kit/fields.js';
 import { restriction, statusReasonFilter } from './blocks.js';
 
 /**
@@ -36,20 +36,23 @@ const expirationWindow = () => ({
   expiration_date_range_start: req(date()),
   expiration_date_range_end: req(date()),
 });
+/** The window's start may not come after its end (every block that spreads expirationWindow() says so). */
+const WINDOW: [string, string][] = [['expiration_date_range_start', 'expiration_date_range_end']];
 const reminder = obj({
   id: num({ description: 'stable number of the reminder within its list' }),
   name: str(),
   ...expirationWindow(),
   reminder_notice_id: req(str()),
 });
+withOrder(reminder, WINDOW);
 const statistic = obj({
   action: str(),
-  total: num(),
-  pending: num(),
-  processing: num(),
-  successful: num(),
-  excluded: num(),
-  error: num(),
+  total: num({ min: 0 }),
+  pending: num({ min: 0 }),
+  processing: num({ min: 0 }),
+  successful: num({ min: 0 }),
+  excluded: num({ min: 0 }),
+  error: num({ min: 0 }),
 });
 
 export const BILLING_RUN_STATUSES = [
@@ -121,7 +124,7 @@ export const billingRuns = defineResource({
       ...expirationWindow(),
       ...programAndProvider,
       ...statusReasonFilter('statusReasons'),
-    }),
+    }, { ordered: WINDOW }),
     send_application_reminders: bool(),
     application_reminder_options: obj({
       ...applicationTypes,
@@ -141,14 +144,14 @@ export const billingRuns = defineResource({
       ...expirationWindow(),
       ...programAndProvider,
       ...statusReasonFilter('statusReasons'),
-    }),
+    }, { ordered: WINDOW }),
     perform_drops: bool(),
     drop_options: obj({
       drop_notice_id: str(),
       ...expirationWindow(),
       ...programAndProvider,
       ...statusReasonFilter('statusReasons'),
-    }),
+    }, { ordered: WINDOW }),
     bill_training_providers: bool(),
     training_provider_billing_options: obj({
       email_invoices_to_training_providers: bool(),
@@ -156,9 +159,11 @@ export const billingRuns = defineResource({
       invoice_template_id: req(ref('external:invoiceTemplates')),
       payment_terms_id: req(ref('external:paymentTerms')),
       ...programAndProvider,
-    }),
+    }, { ordered: WINDOW }),
   },
   conditionalRequired: Object.entries(BILLING_RUN_JOBS).map(([flag, field]) => ({ field, when: { [flag]: true } })),
+  // a recurring run's pre-processing is scheduled lead-time business days before its run
+  ordered: [['scheduled_preprocessing_date', 'scheduled_run_date']],
   search: {
     ids: search.ids(),
     name: search.contains('name'),

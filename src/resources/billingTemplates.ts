@@ -28,7 +28,7 @@ const ids = (slug: string) => list(ref(slug), { nonEmpty: true });
 const relativeDate = () =>
   obj({
     position: req(oneOf(['after', 'before', 'on'])),
-    number: num(),
+    number: num({ whole: true, description: 'a whole number (negative counts the other way)' }),
     unit_of_time: oneOf(['days', 'months', 'weeks', 'years']),
     relative_to: req(oneOf(RELATIVE_TO)),
   });

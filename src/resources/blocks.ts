@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
-import { anyObject, bool, dateTime, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { anyObject, BOUNDS, bool, dateTime, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 
 /**
  * Blocks that several resource definitions share: the same concept with the same shape. Each builder
@@ -101,8 +101,8 @@ export const address = (opts: { checkCountry?: boolean } = {}) =>
     county: str(),
     country: str({ ...(opts.checkCountry ? { pattern: '^[A-Z]{2}$' } : {}), description: 'ISO 3166-1 alpha-2 code' }),
     country_name: str(),
-    latitude: num(),
-    longitude: num(),
+    latitude: num(BOUNDS.latitude),
+    longitude: num(BOUNDS.longitude),
     time_zone_id: str(),
   });
 
@@ -132,7 +132,7 @@ export const eligibilityCriteria = (doc: {
 }) => {
   const ids = () => list(str());
   const described = (description?: string) => (description ? { description } : {});
-  const ageRestrictions = obj({ minimum_age: num(), maximum_age: num() });
+  const ageRestrictions = obj({ minimum_age: num({ min: 0 }), maximum_age: num({ min: 0 }) }, { ordered: [['minimum_age', 'maximum_age']] });
   return obj(
     {
       logic_operator: str({ description: doc.logicOperator }),
@@ -173,7 +173,7 @@ export const eligibilityCriteria = (doc: {
 export const creditToAssign = (automaticallyVerify?: string) =>
   obj({
     credit_type_id: ref('creditTypes'),
-    quantity: num(),
+    quantity: num({ min: 0 }),
     automatically_verify: bool(automaticallyVerify ? { description: automaticallyVerify } : {}),
   });
 
@@ -218,16 +218,16 @@ export const purchasingEligibilityCriteria = (
     committee_member_options: obj({ committee_ids: ids(), committee_type_ids: ids(), committee_position_ids: ids() }),
     certificants: bool(),
     certification_options: obj({ program_ids: ids('programs') }),
-    minimum_age: num(),
-    maximum_age: num(),
-  });
+    minimum_age: num({ min: 0 }),
+    maximum_age: num({ min: 0 }),
+  }, { ordered: [['minimum_age', 'maximum_age']] });
 };
 
 /** An installment plan the buyer may choose: fees, applicationFees, courseFees. */
 export const installmentPlanOption = () =>
   obj({
     installment_plan_id: ref('external:installmentPlans'),
-    additional_cost: num(),
+    additional_cost: num(BOUNDS.money),
     is_default: bool(),
   });
 
@@ -235,10 +235,10 @@ export const installmentPlanOption = () =>
 export const foreignCurrencyPrice = (currencyCode: TSchema = str({ description: 'ISO 4217' })) =>
   obj({
     currency_code: currencyCode,
-    price: num(),
-    member_price: num(),
-    cancellation_fee: num(),
-    restocking_fee: num(),
+    price: num(BOUNDS.money),
+    member_price: num(BOUNDS.money),
+    cancellation_fee: num(BOUNDS.money),
+    restocking_fee: num(BOUNDS.money),
   });
 
 /** A product sold together with the fee: fees, applicationFees, courseFees. */
@@ -247,20 +247,23 @@ export const bundledProduct = () =>
     type: req(oneOf(['bundled product'])),
     product_type: req(str()),
     product_id: req(str()),
-    quantity: req(int()),
+    quantity: req(int({ min: 1 })),
   });
 
 /** A bulk-pricing quantity tier (designed): applicationFees, courseFees. */
 export const bulkPricingRule = () =>
-  obj({
-    minimum_quantity: req(int({ minimum: 1 })),
-    maximum_quantity: int({ minimum: 1 }),
-    price: req(num()),
-    member_price: num(),
-  });
+  obj(
+    {
+      minimum_quantity: req(int({ min: 1 })),
+      maximum_quantity: int({ min: 1 }),
+      price: req(num(BOUNDS.money)),
+      member_price: num(BOUNDS.money),
+    },
+    { ordered: [['minimum_quantity', 'maximum_quantity']] },
+  );
 
 /** The portal sale window (with publish_to_portal): fees, applicationFees, courseFees, examFees. */
-export const portalOptions = () => obj({ available_from: dateTime(), available_until: dateTime() });
+export const portalOptions = () => obj({ available_from: dateTime(), available_until: dateTime() }, { ordered: [['available_from', 'available_until']] });
 
 // ---------------------------------------------------------------------------------------------------
 // Checkout and registration processes
@@ -304,10 +307,10 @@ export const checkoutSettings = (doc: { creditCardMode: string; description: str
       bill_my_organization_options: billingOptions(),
       bill_my_parent_organization_options: billingOptions(),
       credit_card_mode: str({ description: doc.creditCardMode }),
-      credit_card_minimum_range_start: num(),
-      credit_card_minimum_range_end: num(),
+      credit_card_minimum_range_start: num(BOUNDS.money),
+      credit_card_minimum_range_end: num(BOUNDS.money),
     },
-    { additionalProperties: true, description: doc.description },
+    { additionalProperties: true, description: doc.description, ordered: [['credit_card_minimum_range_start', 'credit_card_minimum_range_end']] },
   );
 };
 

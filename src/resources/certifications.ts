@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { certificationTransitionError } from '../domain/lifecycle/certifications.js';
 import type { AppServices } from './services.js';
 import { defineResource, search } from './kit/define.js';
-import { bool, date, designed, num, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, BOUNDS, date, designed, num, oneOf, ref, req, str } from './kit/fields.js';
 import { CERTIFICATION_STATUSES } from './blocks.js';
 import { STANDINGS, standing } from '../domain/lifecycle/standing.js';
 
@@ -71,7 +71,7 @@ export const certifications = defineResource({
   idPattern: '^[\\w:|-]+$',
   coverage: 'partial (reference, 21 fields); status reason, dates, last application, certificate name, search and lookups designed',
   fields: {
-    number: req(num({ description: 'certificate number, assigned from the program counter at activation' })),
+    number: req(num({ min: 0, description: 'certificate number, assigned from the program counter at activation' })),
     owner_type: oneOf(['contact', 'organization']),
     contact_id: req(ref('external:contacts')),
     organization_id: ref('external:organizations'),
@@ -92,7 +92,7 @@ export const certifications = defineResource({
     certificate_name: designed(str(), 'the name printed on the certificate (described)'),
     lapse_notice_sent_date: designed(date(), "the day the lifecycle sweep lapsed it and queued the programme's expiration notice (lapse_notice_id); set once per lapse"),
     grandfathered: bool({ description: 'renewed together with another certification of the holder' }),
-    forecasted_renewal_amount: num({ description: 'filled by billing runs that forecast renewals' }),
+    forecasted_renewal_amount: num({ ...BOUNDS.money, description: 'filled by billing runs that forecast renewals' }),
     issuing_training_provider_id: ref('trainingProviders'),
     renewal_training_provider_id: ref('trainingProviders'),
     name: req(str({ description: holder })),

@@ -1,5 +1,5 @@
 import { defineResource, search } from './kit/define.js';
-import { bool, date, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, boundsWhen, BOUNDS, date, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues } from './blocks.js';
 
 /**
@@ -17,11 +17,17 @@ import { customFieldValues } from './blocks.js';
 /** How a kind of fee is discounted; fee ids empty = every fee of that kind. */
 const feeDiscount = (feeIdsField: string, feeSlug: string, what: string) =>
   designed(
-    obj({
-      discount_type: req(oneOf(['percentage', 'fixed amount'])),
-      amount: req(num({ minimum: 0, description: 'percent (0-100) or amount in the fee currency' })),
-      [feeIdsField]: list(ref(feeSlug)),
-    }),
+    // a percentage discount is 0 to 100; a fixed amount is any amount >= 0
+    boundsWhen(
+      obj({
+        discount_type: req(oneOf(['percentage', 'fixed amount'])),
+        amount: req(num({ min: 0, description: 'percent (0-100) or amount in the fee currency' })),
+        [feeIdsField]: list(ref(feeSlug)),
+      }),
+      { discount_type: 'percentage' },
+      'amount',
+      BOUNDS.percent,
+    ),
     `discount on ${what} (the certification-specific discount info; names not visible)`,
   );
 
@@ -50,7 +56,7 @@ export const coupons = defineResource({
     maximum_number_of_uses: designed(int({ minimum: 1 }), 'total redemptions allowed; absent = unlimited'),
     discount_method: oneOf(['discount line item', 'inline discount']),
     discount_product_id: ref('external:products', { description: 'product a discount line item is booked to' }),
-    maximum_discount: num({ description: 'cap on the total discount, whatever the configuration' }),
+    maximum_discount: num({ ...BOUNDS.money, description: 'cap on the total discount, whatever the configuration' }),
     apply_to_application_fees: designed(bool(), 'certification-specific switch (name not visible)'),
     application_fee_discount: feeDiscount('application_fee_ids', 'applicationFees', 'application fees'),
     apply_to_course_fees: designed(bool(), 'certification-specific switch (name not visible)'),
@@ -63,6 +69,7 @@ export const coupons = defineResource({
   },
   // Each discount block is required only when its switch is on.
   conditionalRequired: Object.entries(APPLY_TO).map(([flag, field]) => ({ field, when: { [flag]: true } })),
+  ordered: [['start_date', 'end_date']],
   search: {
     ids: search.ids(),
     name: search.contains('name'),

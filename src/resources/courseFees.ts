@@ -1,5 +1,5 @@
 import { defineResource, search } from './kit/define.js';
-import { anyObject, bool, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { anyObject, bool, BOUNDS, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { bulkPricingRule, bundledProduct, customFieldValues, emailMessage, foreignCurrencyPrice, installmentPlanOption, portalOptions, purchasingEligibilityCriteria } from './blocks.js';
 
 /**
@@ -41,15 +41,15 @@ export const courseFees = defineResource({
     type: oneOf(['certifications-course-fees']),
     name: req(str()),
     business_unit_id: req(ref('external:businessUnits')),
-    price: req(num()),
-    member_price: num(),
+    price: req(num(BOUNDS.money)),
+    member_price: num(BOUNDS.money),
     enable_product_confirmation_email: bool(),
     product_confirmation_email_options: designed(
       obj({ product_confirmation_email: req(emailMessage()) }),
       'sub-fields not visible: the e-mail sent on purchase, in the shared e-mail shape',
     ),
     enable_cancellation_fees: bool(),
-    cancellation_fee: num(),
+    cancellation_fee: num(BOUNDS.money),
     enable_purchase_limits: bool(),
     purchase_limits: designed(
       obj({

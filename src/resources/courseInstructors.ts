@@ -1,5 +1,5 @@
 import { defineResource, search } from './kit/define.js';
-import { bool, date, list, num, obj, ref, req, str } from './kit/fields.js';
+import { bool, BOUNDS, date, list, num, obj, ref, req, str } from './kit/fields.js';
 import { customFieldValues } from './blocks.js';
 
 /**
@@ -28,10 +28,10 @@ export const courseInstructors = defineResource({
         course_id: ref('courses'),
         valid_from: date(),
         valid_until: date(),
-      }),
+      }, { ordered: [['valid_from', 'valid_until']] }),
     ),
     contract_uri: str({ description: 'link to the contract file (format "file" in the reference)' }),
-    pay_rate: num(),
+    pay_rate: num(BOUNDS.money),
     notes: str(),
     is_active: bool(),
     custom_field_values: customFieldValues({ plainId: true }),

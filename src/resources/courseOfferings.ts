@@ -38,7 +38,7 @@ export const courseOfferings = defineResource({
     name: str(),
     course_id: ref('courses'),
     enable_capacity: bool(),
-    capacity_options: obj({ capacity: num() }),
+    capacity_options: obj({ capacity: num({ min: 0 }) }),
     event_id: ref('external:events'),
     override_credit_assignment: bool(),
     credits_to_assign: list(creditToAssign()),
@@ -80,6 +80,10 @@ export const courseOfferings = defineResource({
     is_active: designed(bool(), 'hide an offering without deleting its registrations; sibling records carry it'),
     custom_field_values: designed(customFieldValues({ plainId: true }), 'every record of the API carries custom field values'),
   },
+  ordered: [
+    ['start_date', 'end_date'],
+    ['sell_from', 'sell_until'],
+  ],
   search: {
     ids: search.ids(),
     name: search.contains('name'),

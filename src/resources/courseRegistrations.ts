@@ -1,5 +1,5 @@
 import { defineResource, search } from './kit/define.js';
-import { date, dateTime, designed, list, num, oneOf, ref, req, str } from './kit/fields.js';
+import { BOUNDS, date, dateTime, designed, list, num, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues, ORDER_STATUSES, studentCopies } from './blocks.js';
 import { courseRegistrationWriteError } from '../domain/learning/courses.js';
 import { learning } from '../services/learning.js';
@@ -46,11 +46,11 @@ export const courseRegistrations = defineResource({
     order_line_item_id: str(),
     order_number: num(),
     order_balance_due: num(),
-    order_amount_paid: num(),
+    order_amount_paid: num(BOUNDS.money),
     order_currency_code: str(),
     order_currency_symbol: str(),
     order_status: oneOf(ORDER_STATUSES),
-    order_total: num(),
+    order_total: num(BOUNDS.money),
     application_id: ref('applications'),
     event_registration_id: ref('external:eventRegistrations'),
     student_id: req(ref('external:contacts')),
@@ -63,7 +63,7 @@ export const courseRegistrations = defineResource({
     arrival_date: str({ description: 'attendance start; no format in the reference' }),
     departure_date: str({ description: 'attendance end; no format in the reference' }),
     cancellation_date: designed(dateTime(), 'no format visible here; a date-time as on Exam Registrations'),
-    completion_percentage: num(),
+    completion_percentage: num(BOUNDS.percent),
     exam_offering_ids: list(ref('examOfferings')),
     custom_field_values: customFieldValues({ plainId: true }),
     status: designed(oneOf(COURSE_REGISTRATION_STATUSES), 'not visible (sorts after last_name); the registration lifecycle, after Exam Registrations'),

@@ -50,7 +50,7 @@ export const credits = defineResource({
     course_registration_id: ref('courseRegistrations'),
     contact_id: req(ref('external:contacts')),
     date: req(date()),
-    quantity: req(num({ minimum: 0.01 })),
+    quantity: req(num({ min: 0.01 })),
     usages: designed(
       list(
         obj({
@@ -62,8 +62,8 @@ export const credits = defineResource({
       ),
       'an array of objects follows quantity in the reference, name not visible; the consumption that quantity_used sums',
     ),
-    quantity_used: num(),
-    quantity_available: num(),
+    quantity_used: num({ min: 0 }),
+    quantity_available: num({ min: 0 }),
     notes: str(),
     self_reported: bool(),
     status: oneOf(CREDIT_STATUSES),
@@ -76,6 +76,8 @@ export const credits = defineResource({
     { field: 'event_id', when: { origin: 'event registration' } },
     { field: 'event_registration_id', when: { origin: 'event registration' } },
   ],
+  // a credit expires on or after the day it was earned
+  ordered: [['date', 'expiration_date']],
   search: {
     ids: search.ids(),
     contact_id: search.anyOf('contact_id'),

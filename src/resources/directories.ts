@@ -53,7 +53,7 @@ export const directories = defineResource({
     // Required in the reference; only when enable_radius_search is true (conditionalRequired).
     radius_search_options: obj({
       postal_code_field: str(),
-      radius_options: list(num()),
+      radius_options: list(num({ above: 0 })),
     }),
     enable_eligibility_criteria: bool(),
     // Required in the reference; only when enable_eligibility_criteria is true (conditionalRequired).

@@ -1,5 +1,5 @@
 import { defineResource, search } from './kit/define.js';
-import { bool, dateTime, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, BOUNDS, dateTime, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues, portalOptions } from './blocks.js';
 
 /**
@@ -24,25 +24,25 @@ export const examFees = defineResource({
   fields: {
     exam_id: req(ref('exams')),
     name: req(str()),
-    price: req(num()),
-    member_price: num({ description: 'price for active members' }),
+    price: req(num(BOUNDS.money)),
+    member_price: num({ ...BOUNDS.money, description: 'price for active members' }),
     enable_special_prices: bool(),
     special_prices: designed(
       list(
         obj({
           name: str(),
-          price: req(num()),
-          member_price: num(),
+          price: req(num(BOUNDS.money)),
+          member_price: num(BOUNDS.money),
           available_from: dateTime(),
           available_until: dateTime(),
-        }),
+        }, { ordered: [['available_from', 'available_until']] }),
       ),
       'what enable_special_prices turns on (not visible): prices valid in a window, e.g. early bird',
     ),
     type: designed(oneOf(['certifications-exam-fees']), 'product-type discriminator, as type "certifications-course-fees" on Course Fees'),
     business_unit_id: designed(ref('external:businessUnits'), 'product base of Course Fees (required there)'),
     enable_cancellation_fees: designed(bool(), 'product base of Course Fees'),
-    cancellation_fee: designed(num(), 'product base of Course Fees'),
+    cancellation_fee: designed(num(BOUNDS.money), 'product base of Course Fees'),
     publish_to_portal: designed(bool(), 'product base of Course Fees'),
     portal_options: designed(portalOptions(), 'product base of Course Fees'),
     is_active: designed(bool(), 'product base of Course Fees'),

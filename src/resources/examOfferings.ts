@@ -61,7 +61,7 @@ export const examOfferings = defineResource({
       'what enable_eligibility_requirements switches on; the shape of Course Offerings / Directories',
     ),
     enable_capacity: designed(bool(), 'the seats of a sitting, as on Course Offerings'),
-    capacity_options: designed(obj({ capacity: num() }), 'as on Course Offerings'),
+    capacity_options: designed(obj({ capacity: num({ min: 0 }) }), 'as on Course Offerings'),
     custom_field_values: designed(customFieldValues({ plainId: true }), 'every record of the API carries custom field values'),
   },
   conditionalRequired: [

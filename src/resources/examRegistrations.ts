@@ -51,7 +51,7 @@ export const examRegistrations = defineResource({
     additional_location_info: str(),
     date: req(str({ description: 'when the registration was made; no format in the reference' })),
     exam_date: str({ description: 'no format in the reference' }),
-    score: num(),
+    score: num({ min: 0 }),
     status: oneOf(EXAM_REGISTRATION_STATUSES),
     notes: str(),
     notices: list(
@@ -63,7 +63,7 @@ export const examRegistrations = defineResource({
           status: designed(oneOf(['queued', 'sent', 'failed']), 'queued when the outcome is recorded; the mailer marks it sent or failed'),
           email_address: designed(str(), 'where it goes: the registration\'s email_address when it was queued'),
           subject: designed(str(), 'the notice\'s e-mail subject when it was queued'),
-          score: designed(num(), 'the score the letter reports'),
+          score: designed(num({ min: 0 }), 'the score the letter reports'),
         },
         { additionalProperties: true, description: 'a notice sent to the registrant; only date is visible in the reference' },
       ),

@@ -29,7 +29,7 @@ export const exams = defineResource({
     universal_shopping_cart_image_uri: str(),
     pass_letter_id: designed(ref('examNotices'), 'offerings say the exam has its own pass letter, which theirs override'),
     fail_letter_id: designed(ref('examNotices'), 'offerings say the exam has its own fail letter, which theirs override'),
-    passing_score: designed(num(), 'the score at or above which a registration is passed'),
+    passing_score: designed(num({ min: 0 }), 'the score at or above which a registration is passed'),
     program_ids: designed(list(ref('programs')), 'the programmes the exam counts toward (application requirements)'),
     is_active: designed(bool(), 'retire an exam without deleting its history'),
     custom_field_values: designed(customFieldValues({ plainId: true }), 'every record of the API carries custom field values'),

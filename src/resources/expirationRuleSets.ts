@@ -39,16 +39,16 @@ const expirationOptions = () =>
   obj({
     expiration_type: oneOf(['anniversary', 'calendar']),
     calendar_expiration_options: obj({
-      start_of_calendar_year: num({ description: 'month the year starts (1 = January)' }),
+      start_of_calendar_year: num({ min: 1, max: 12, whole: true, description: 'month the year starts (1 = January)' }),
       sell_for_next_year_after: str({ description: 'cut-off after which a purchase counts toward the next year' }),
-      number_of_years: num(),
+      number_of_years: num({ min: 1, whole: true }),
     }),
     anniversary_expiration_options: obj({
-      sell_for_next_month_after: Type.Union([num(), Type.Null()], {
+      sell_for_next_month_after: Type.Union([num({ min: 0, max: 31, whole: true }), Type.Null()], {
         description: 'day of month after which the term starts next month; null = always the current month',
       }),
       allow_mid_month_expirations: bool(),
-      term_length: num(),
+      term_length: num({ min: 1, whole: true }),
       term_type: oneOf(['days', 'months', 'quarters', 'weeks', 'years']),
       enable_fixed_expiration_dates: bool(),
       fixed_expiration_dates: list(
@@ -59,10 +59,10 @@ const expirationOptions = () =>
         }),
       ),
     }),
-    grace_period: num({ description: 'unit not stated in the reference (likely days)' }),
+    grace_period: num({ min: 0, whole: true, description: 'whole days (the unit is not stated in the reference)' }),
     allow_reinstatement: bool(),
     reinstatement_options: obj({
-      reinstatement_period: num(),
+      reinstatement_period: num({ min: 0, whole: true }),
       give_renewal_pricing_during_reinstatement_period: bool(),
     }),
   });

@@ -1,5 +1,5 @@
 import { defineResource, search } from './kit/define.js';
-import { bool, designed, list, num, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, BOUNDS, designed, list, num, oneOf, ref, req, str } from './kit/fields.js';
 import { bundledProduct, customFieldValues, foreignCurrencyPrice, installmentPlanOption, portalOptions, purchasingEligibilityCriteria } from './blocks.js';
 
 /**
@@ -28,10 +28,10 @@ export const fees = defineResource({
     type: oneOf(['certifications-fees']),
     name: req(str()),
     business_unit_id: req(ref('external:businessUnits')),
-    price: req(num()),
-    member_price: num(),
+    price: req(num(BOUNDS.money)),
+    member_price: num(BOUNDS.money),
     enable_cancellation_fees: bool(),
-    cancellation_fee: num(),
+    cancellation_fee: num(BOUNDS.money),
     enable_purchasing_eligibility: bool(),
     // Required in the reference; we require it only when enable_purchasing_eligibility is true.
     purchasing_eligibility_criteria: purchasingEligibilityCriteria({

@@ -1,5 +1,5 @@
 import { defineResource, search } from './kit/define.js';
-import { bool, date, designed, email, list, num, obj, ref, req, str } from './kit/fields.js';
+import { bool, BOUNDS, date, designed, email, list, num, obj, ref, req, str } from './kit/fields.js';
 import { customFieldValues } from './blocks.js';
 
 /**
@@ -38,11 +38,11 @@ export const instructors = defineResource({
           course_id: req(ref('courses')),
           valid_from: date(),
           valid_until: date(),
-        }),
+        }, { ordered: [['valid_from', 'valid_until']] }),
       ),
       'courses the instructor is approved to teach, as in Course Instructors',
     ),
-    pay_rate: designed(num(), 'contracted rate, as in Course Instructors'),
+    pay_rate: designed(num(BOUNDS.money), 'contracted rate, as in Course Instructors'),
     is_active: designed(bool(), 'Rhythm records are switched off with is_active'),
     notes: designed(str(), why),
     custom_field_values: designed(customFieldValues(), 'the custom-field block every Rhythm record carries'),

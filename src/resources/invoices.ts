@@ -43,6 +43,7 @@ export const invoices = defineResource({
     total: req(num({ minimum: 0 })),
     emailed_to: str(),
   },
+  ordered: [['period_start', 'period_end']],
   search: {
     ids: search.ids(),
     status: search.anyOf('status'),

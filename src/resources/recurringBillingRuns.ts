@@ -38,7 +38,7 @@ export const recurringBillingRuns = defineResource({
     last_run_date: designed(dateTime(), 'plain string in the reference; date-time like billing run dates'),
     last_error: str(),
     last_error_date: designed(dateTime(), 'plain string in the reference; date-time like billing run dates'),
-    errors_since_last_run: num({ description: 'errors since the last successful run' }),
+    errors_since_last_run: num({ min: 0, description: 'errors since the last successful run' }),
     template_id: designed(ref('billingTemplates'), 'not visible; runs are created from a billing template and carry template_id'),
     next_run_date: designed(dateTime(), 'not visible; the scheduler needs the next tick'),
   },

@@ -444,9 +444,23 @@ function wrongValue(s: S): fc.Arbitrary<V> {
       opts.push(fc.oneof(fc.constantFrom('', ' ', 'zz', '-'), fc.string({ maxLength: 8 })).filter((x) => !re.test(x)).map(lit));
     }
   }
-  if ((s.type === 'number' || s.type === 'integer') && typeof s.minimum === 'number') opts.push(fc.constantFrom(s.minimum - 1, s.minimum - 1000).map(lit));
+  if (s.type === 'number' || s.type === 'integer') {
+    const out = outOfBounds(s);
+    if (out.length) opts.push(fc.constantFrom(...out).map(lit));
+  }
   if (s.type === 'array' && s.minItems) opts.push(fc.constant(lit([])));
   return fc.oneof(...opts);
+}
+
+/** Numbers a bounded numeric schema refuses: below its minimum, above its maximum, at an exclusive minimum, not whole. */
+function outOfBounds(s: S): number[] {
+  const out: number[] = [];
+  if (typeof s.minimum === 'number') out.push(s.minimum - 1, s.minimum - 1000, s.minimum - 0.001);
+  if (typeof s.exclusiveMinimum === 'number') out.push(s.exclusiveMinimum, s.exclusiveMinimum - 1);
+  if (typeof s.maximum === 'number') out.push(s.maximum + 1, s.maximum + 1000, s.maximum + 0.001);
+  if (s.multipleOf === 1) out.push((s.minimum ?? s.exclusiveMinimum ?? 0) + 1.5);
+  // an integer schema refuses fractions by its type already; keep the values of the right type only
+  return s.type === 'integer' ? out.filter((n) => Number.isInteger(n)) : out;
 }
 
 /** Where one thing is wrong inside a value of a schema. */
@@ -709,6 +723,182 @@ test('a wrong value anywhere in an input body is a 400 naming the field (422 for
         await batchAllFail(req, [{ status: [422], field: `operations.0.patch_directives.${field}` }]);
     }
     await unchanged(f, req!);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// 2b. Bounds and ordered pairs, found in the definitions
+
+/** A path into a body: property names, `*` for an array's items (the first item is used). */
+type Path = string[];
+type BoundCase = { kind: 'bound'; slug: string; path: Path; value: number; when?: S };
+type PairCase = { kind: 'pair'; slug: string; at: Path; first: string; second: string; type: 'date' | 'date-time' | 'number'; a: S; b: S };
+
+const ORDER_KEY = 'x-ordered';
+const orderType = (x: S): PairCase['type'] => (x.type === 'string' ? x.format : 'number');
+
+/** Every numeric bound, conditional bound (if/then) and ordered pair of a resource's input schema. */
+function boundsOf(slug: string, root: S): (BoundCase | PairCase)[] {
+  const out: (BoundCase | PairCase)[] = [];
+  const walk = (s: S, path: Path) => {
+    if (!s || s.readOnly) return;
+    if (s.anyOf) for (const b of s.anyOf as S[]) walk(b, path);
+    if (s.type === 'number' || s.type === 'integer') for (const value of outOfBounds(s)) out.push({ kind: 'bound', slug, path, value });
+    if (s.type === 'array' && s.items) walk(s.items, [...path, '*']);
+    if (s.type !== 'object' || !s.properties) return;
+    for (const [k, p] of Object.entries(s.properties as S)) walk(p, [...path, k]);
+    for (const rule of (s.allOf ?? []) as S[]) {
+      const when = Object.fromEntries(Object.entries((rule.if?.properties ?? {}) as S).map(([k, v]) => [k, (v as S).const]));
+      for (const [k, p] of Object.entries((rule.then?.properties ?? {}) as S)) {
+        for (const value of outOfBounds(p as S)) {
+          // only values the property itself accepts: the rule alone refuses them
+          if (!outOfBounds(s.properties[k]).includes(value) && (s.properties[k].maximum === undefined || value <= s.properties[k].maximum) && value >= (s.properties[k].minimum ?? -Infinity)) {
+            out.push({ kind: 'bound', slug, path: [...path, k], value, when });
+          }
+        }
+      }
+    }
+    for (const [first, second] of (s[ORDER_KEY] ?? []) as [string, string][]) {
+      out.push({ kind: 'pair', slug, at: path, first, second, type: orderType(s.properties[first]), a: s.properties[first], b: s.properties[second] });
+    }
+  };
+  walk(root, []);
+  return out;
+}
+
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+const schemaOf = (root: S, path: Path): S => path.reduce<S>((s, k) => (k === '*' ? s.items : s.properties[k]), root);
+/** The concrete path (`*` = item 0) for field names and JSON pointers. */
+const concrete = (path: Path) => path.map((k) => (k === '*' ? '0' : k));
+const valueAt = (body: unknown, path: Path): unknown => concrete(path).reduce<any>((o, k) => (o == null ? undefined : o[k]), body);
+
+/** A copy of `body` with `set` applied to the object at `path`, creating what is missing from the schema (required parts only). */
+function withObjectAt(body: S, root: S, path: Path, set: (o: S) => void): S {
+  const out = clone(body);
+  let cur: any = out;
+  let s = root;
+  for (const k of path) {
+    if (k === '*') {
+      s = s.items;
+      if (!Array.isArray(cur) || cur.length === 0) throw new Error('unreachable: arrays are created by their parent');
+      if (cur[0] === null || typeof cur[0] !== 'object') cur[0] = shape(s);
+      cur = cur[0];
+      continue;
+    }
+    s = s.properties[k];
+    if (s.type === 'array') {
+      if (!Array.isArray(cur[k]) || cur[k].length === 0) cur[k] = [shape(s.items)];
+    } else if (cur[k] === null || typeof cur[k] !== 'object') cur[k] = shape(s);
+    cur = cur[k];
+  }
+  set(cur);
+  return out;
+}
+
+const DAY = 86_400_000;
+/** Values of an ordered pair's fields where the second comes before the first (each valid alone), after `stored` when given. */
+function inverted(c: PairCase, stored?: unknown): { first: unknown; second: unknown } {
+  switch (c.type) {
+    case 'date': {
+      const second = typeof stored === 'string' ? stored : '2025-03-01';
+      return { first: new Date(Date.parse(second) + DAY).toISOString().slice(0, 10), second };
+    }
+    case 'date-time': {
+      const second = typeof stored === 'string' ? stored : '2025-03-01T12:00:00Z';
+      // one hour later, written in a zone two hours behind UTC: as text it sorts before the second
+      const later = new Date(Date.parse(second) + 3_600_000 - 2 * 3_600_000);
+      return { first: `${later.toISOString().slice(0, 19)}-02:00`, second };
+    }
+    case 'number': {
+      const lo = Math.max(c.a.minimum ?? 0, c.b.minimum ?? 0, (c.a.exclusiveMinimum ?? -1) + 1, (c.b.exclusiveMinimum ?? -1) + 1);
+      const second = typeof stored === 'number' ? stored : lo;
+      const first = second + 1;
+      if (c.a.maximum !== undefined && first > c.a.maximum) throw new Error(`no room to invert ${c.first} / ${c.second}`);
+      return { first, second };
+    }
+  }
+}
+
+type BoundVia = 'create' | 'put' | 'patch' | 'batch-create' | 'batch-update' | 'batch-patch';
+
+/** Sends a body with one wrong place through one write route (a patch replaces the top-level fields `tops`); expects the field named (400, 422 for a patch). */
+async function refusedVia(f: Fx, via: BoundVia, body: S, field: string, tops: string[]) {
+  let req: Req;
+  const ops = tops.map((top) => ({ op: f.body[top] === undefined ? 'add' : 'replace', path: ptr([top]), value: body[top] }));
+  switch (via) {
+    case 'create':
+      await rejected((req = { method: 'POST', url: f.base, body: json(body) }), { status: 400, field });
+      break;
+    case 'put':
+      await rejected((req = { method: 'PUT', url: f.url, body: json(body) }), { status: 400, field });
+      break;
+    case 'patch':
+      await rejected((req = { method: 'PATCH', url: f.url, body: json(ops) }), { status: 422, field });
+      break;
+    case 'batch-create':
+      req = { method: 'POST', url: `${f.base}/batch`, body: json({ operations: [{ operation: 'create', object: body }] }) };
+      await batchAllFail(req, [{ status: [400], field: `operations.0.object.${field}` }]);
+      break;
+    case 'batch-update':
+      req = { method: 'POST', url: `${f.base}/batch`, body: json({ operations: [{ operation: 'update', id: f.id, object: body }] }) };
+      await batchAllFail(req, [{ status: [400], field: `operations.0.object.${field}` }]);
+      break;
+    case 'batch-patch':
+      req = { method: 'POST', url: `${f.base}/batch`, body: json({ operations: [{ operation: 'patch', id: f.id, patch_directives: ops }] }) };
+      await batchAllFail(req, [{ status: [422], field: `operations.0.patch_directives.${field}` }]);
+      break;
+  }
+  await unchanged(f, req);
+}
+
+const BOUND_VIAS: BoundVia[] = ['create', 'put', 'patch', 'batch-create', 'batch-update', 'batch-patch'];
+
+test('every numeric bound of every definition is enforced: a value out of it is a 400 naming the field (422 for PATCH); nothing changes', async () => {
+  const cases = SLUGS.flatMap((slug) => boundsOf(slug, fx(slug).r.inputSchema as S).filter((c): c is BoundCase => c.kind === 'bound'));
+  assert.ok(cases.length > 100, `bounded fields found: ${cases.length}`);
+  assert.ok(cases.some((c) => c.when && c.value === 100.001), 'the conditional percentage bound of coupons is found');
+  await check(14, 300, fc.record({ c: fc.constantFrom(...cases), via: fc.constantFrom(...BOUND_VIAS) }), async ({ c, via }) => {
+    const f = fx(c.slug);
+    const root = f.r.inputSchema as S;
+    const last = c.path.at(-1)!;
+    const body = withObjectAt(f.body, root, c.path.slice(0, -1), (o) => {
+      Object.assign(o, c.when ?? {});
+      o[last === '*' ? 0 : last] = c.value;
+    });
+    await refusedVia(f, via, body, concrete(c.path).join('.'), [c.path[0]!]);
+  });
+});
+
+test('every ordered pair of every definition is enforced: the second before the first is a 400 naming it (422 for PATCH, against the stored first too); nothing changes', async () => {
+  const cases = SLUGS.flatMap((slug) => boundsOf(slug, fx(slug).r.inputSchema as S).filter((c): c is PairCase => c.kind === 'pair'));
+  assert.ok(cases.length >= 20, `ordered pairs found: ${cases.length}`);
+  // each fixture holds both fields of most pairs: a patch of one field alone is then judged against the stored other
+  const stored = cases.filter((c) => valueAt(fx(c.slug).body, [...c.at, c.second]) !== undefined);
+  assert.ok(stored.length >= cases.length / 2, `pairs stored in the fixtures: ${stored.length} of ${cases.length}`);
+  const arb = fc.oneof(
+    fc.record({ c: fc.constantFrom(...cases), via: fc.constantFrom<BoundVia | 'patch-first'>(...BOUND_VIAS) }),
+    fc.record({ c: fc.constantFrom(...stored), via: fc.constant<BoundVia | 'patch-first'>('patch-first') }),
+  );
+  await check(15, 300, arb, async ({ c, via }) => {
+    const f = fx(c.slug);
+    const root = f.r.inputSchema as S;
+    const field = concrete([...c.at, c.second]).join('.');
+    if (via === 'patch-first') {
+      // only the first field changes; the second stays as stored
+      const v = inverted(c, valueAt(f.body, [...c.at, c.second]));
+      const first = [...concrete(c.at), c.first];
+      const op = { op: valueAt(f.body, [...c.at, c.first]) === undefined ? 'add' : 'replace', path: ptr(first), value: v.first };
+      const req: Req = { method: 'PATCH', url: f.url, body: json([op]) };
+      await rejected(req, { status: 422, field });
+      await unchanged(f, req);
+      return;
+    }
+    const v = inverted(c);
+    const body = withObjectAt(f.body, root, c.at, (o) => {
+      o[c.first] = v.first;
+      o[c.second] = v.second;
+    });
+    await refusedVia(f, via, body, field, c.at.length ? [c.at[0]!] : [c.first, c.second]);
   });
 });
 

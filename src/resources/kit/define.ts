@@ -2,7 +2,7 @@ import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import type { FieldError } from '../../core/errors.js';
 import { columnName, type ColumnType, type IndexedColumn, type TableSpec, type UniqueIndex } from '../../store/records.js';
 import type { RefValue } from '../../store/refs.js';
-import { bool, dateTime, int, isRequired, obj, str } from './fields.js';
+import { bool, dateTime, int, isRequired, obj, ORDERED, str } from './fields.js';
 import { check } from './validation.js';
 
 /**
@@ -102,6 +102,13 @@ export interface ResourceDefinition {
   coverage: string;
   fields: Record<string, TSchema>;
   conditionalRequired?: ConditionalRequired[];
+  /**
+   * Pairs of top-level fields where the first may not come after the second: `[['start_date',
+   * 'end_date']]` (dates, date-times as instants, or numbers such as a minimum and a maximum). Checked
+   * on every write when both are present, a PATCH against the stored other field included; the error
+   * (400, 422 for PATCH) names the second field. Nested objects declare theirs with `obj(…, { ordered })`.
+   */
+  ordered?: [string, string][];
   /** One record per tenant: its id is the tenant id, and a second create is a 409. */
   singleton?: boolean;
   /** Only `certifications:admin` tokens may change it (settings). */
@@ -258,7 +265,7 @@ function outputSchema(s: TSchema): TSchema {
   if (s.type === 'object' && s.properties) {
     const properties: Record<string, TSchema> = {};
     for (const [k, v] of Object.entries(s.properties as Record<string, TSchema>)) properties[k] = outputSchema(v);
-    const { required: _r, allOf: _a, ...rest } = s;
+    const { required: _r, allOf: _a, [ORDERED]: _o, ...rest } = s as TSchema & Record<string, unknown>;
     return { ...rest, properties } as TSchema;
   }
   if (s.type === 'array' && s.items) return { ...s, items: outputSchema(s.items as TSchema) } as TSchema;
@@ -283,7 +290,7 @@ export function defineResource(def: ResourceDefinition): Resource {
   }
 
   // Input: the fields, plus if/then rules for the conditionally required ones (documented in OpenAPI).
-  const base = obj(def.fields);
+  const base = obj(def.fields, { ordered: def.ordered });
   const conditions = (def.conditionalRequired ?? []).map((c) => {
     if (!def.fields[c.field]) throw new Error(`${where}: conditional field ${c.field} is not a field`);
     return {

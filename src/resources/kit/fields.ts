@@ -6,9 +6,12 @@ import { Type, type TSchema, type TObject, type TProperties } from '@sinclair/ty
  *
  * Extension keywords (registered with the validator, emitted in OpenAPI):
  * - `x-ref`: the slug of the resource a string field points to (`external:contacts` = outside this API);
- * - `x-designed`: this part of the schema was designed by us where the catalog was silent (why, in words).
+ * - `x-designed`: this part of the schema was designed by us where the catalog was silent (why, in words);
+ * - `x-ordered`: pairs of an object's properties where the first may not come after the second.
  */
 const REQUIRED = Symbol('accredit.required');
+/** The keyword of ordered pairs (`obj(…, { ordered })`), checked by the validator and shown in OpenAPI. */
+export const ORDERED = 'x-ordered';
 
 type Marked = TSchema & { [REQUIRED]?: true };
 
@@ -24,8 +27,43 @@ export const date = (opts: Record<string, unknown> = {}) => Type.String({ format
 export const dateTime = (opts: Record<string, unknown> = {}) => Type.String({ format: 'date-time', ...opts });
 export const email = (opts: Record<string, unknown> = {}) => Type.String({ format: 'email', ...opts });
 export const bool = (opts: Record<string, unknown> = {}) => Type.Boolean(opts);
-export const num = (opts: Record<string, unknown> = {}) => Type.Number(opts);
-export const int = (opts: Record<string, unknown> = {}) => Type.Integer(opts);
+/**
+ * Bounds of a number, written once for every numeric field: `min` / `max` (inclusive), `above`
+ * (exclusive lower bound: `above: 0` = positive), `whole` (a whole number in a field the catalog types
+ * as number). They become JSON Schema's minimum / maximum / exclusiveMinimum / multipleOf, so the one
+ * validator enforces them on every write path and OpenAPI shows them.
+ */
+export interface Bounds {
+  min?: number;
+  max?: number;
+  above?: number;
+  whole?: boolean;
+}
+/** Named ranges that recur in the catalog. */
+export const BOUNDS = {
+  /** an amount of money, a fee, a price: never negative */
+  money: { min: 0 },
+  /** a percentage: 0 to 100 */
+  percent: { min: 0, max: 100 },
+  latitude: { min: -90, max: 90 },
+  longitude: { min: -180, max: 180 },
+} as const satisfies Record<string, Bounds>;
+
+function bounded(opts: Bounds & Record<string, unknown>): Record<string, unknown> {
+  const { min, max, above, whole, ...rest } = opts;
+  const lo = min ?? above;
+  if (lo !== undefined && max !== undefined && lo > max) throw new Error(`bounds: min ${lo} is above max ${max}`);
+  if (min !== undefined && above !== undefined) throw new Error('bounds: give min or above, not both');
+  return {
+    ...rest,
+    ...(min !== undefined ? { minimum: min } : {}),
+    ...(above !== undefined ? { exclusiveMinimum: above } : {}),
+    ...(max !== undefined ? { maximum: max } : {}),
+    ...(whole ? { multipleOf: 1 } : {}),
+  };
+}
+export const num = (opts: Bounds & Record<string, unknown> = {}) => Type.Number(bounded(opts));
+export const int = (opts: Bounds & Record<string, unknown> = {}) => Type.Integer(bounded(opts));
 export const oneOf = (values: readonly string[], opts: Record<string, unknown> = {}) =>
   Type.String({ enum: [...values], ...opts });
 export const ref = (slug: string, opts: Record<string, unknown> = {}) => Type.String({ 'x-ref': slug, ...opts });
@@ -36,11 +74,56 @@ export const list = (items: TSchema, opts: { nonEmpty?: boolean } & Record<strin
 /** Free-form object (the catalog gives no sub-fields). */
 export const anyObject = (opts: Record<string, unknown> = {}) => Type.Object({}, { additionalProperties: true, ...opts });
 
-/** An object whose properties are optional unless wrapped in req(); unknown properties are rejected. */
-export function obj(props: Record<string, TSchema>, opts: Record<string, unknown> = {}): TObject {
+/**
+ * An object whose properties are optional unless wrapped in req(); unknown properties are rejected.
+ * `ordered`: pairs of its properties where the first may not come after the second (start before or on
+ * end): dates, date-times (compared as instants) or numbers (a minimum and a maximum). Checked when both
+ * are present, wherever the object is used (nested, in array items); the later field is named.
+ */
+export function obj(props: Record<string, TSchema>, opts: { ordered?: [string, string][] } & Record<string, unknown> = {}): TObject {
+  const { ordered, ...rest } = opts;
   const properties: TProperties = {};
   for (const [k, s] of Object.entries(props)) properties[k] = isRequired(s) ? s : Type.Optional(s);
-  return Type.Object(properties, { additionalProperties: false, ...opts });
+  const o = Type.Object(properties, { additionalProperties: false, ...rest });
+  return ordered?.length ? withOrder(o, ordered) : o;
+}
+
+/** The kind of value an ordered pair compares, from its schema; undefined = not comparable. */
+export function orderKind(s: TSchema | undefined): 'date' | 'date-time' | 'number' | undefined {
+  if (!s) return undefined;
+  if (s.type === 'number' || s.type === 'integer') return 'number';
+  if (s.type === 'string' && (s.format === 'date' || s.format === 'date-time')) return s.format;
+  return undefined;
+}
+
+/** Adds ordered pairs to an object schema (checked at definition time: both fields exist and compare alike). */
+export function withOrder<T extends TObject>(o: T, pairs: [string, string][]): T {
+  const props = (o.properties ?? {}) as Record<string, TSchema>;
+  for (const [a, b] of pairs) {
+    const ka = orderKind(props[a]);
+    const kb = orderKind(props[b]);
+    if (!ka || !kb) throw new Error(`ordered pair ${a} / ${b}: both must be date, date-time or number fields of the object`);
+    if (ka !== kb) throw new Error(`ordered pair ${a} / ${b}: a ${ka} cannot be compared with a ${kb}`);
+  }
+  const had = ((o as Record<string, unknown>)[ORDERED] as [string, string][] | undefined) ?? [];
+  (o as Record<string, unknown>)[ORDERED] = [...had, ...pairs];
+  return o;
+}
+
+/**
+ * Bounds on one property that apply only when sibling properties have given values (a discount's
+ * amount is a percentage, 0 to 100, when its discount_type is "percentage"). JSON Schema if/then, so
+ * the one validator checks it and OpenAPI shows it.
+ */
+export function boundsWhen<T extends TObject>(o: T, when: Record<string, unknown>, field: string, b: Bounds): T {
+  if (!o.properties?.[field]) throw new Error(`boundsWhen: ${field} is not a property`);
+  const rule = {
+    if: { type: 'object', properties: Object.fromEntries(Object.entries(when).map(([k, v]) => [k, { const: v }])), required: Object.keys(when) },
+    then: { type: 'object', properties: { [field]: { type: o.properties[field].type, ...bounded({ ...b }) } } },
+  };
+  const s = o as Record<string, unknown>;
+  s.allOf = [...((s.allOf as unknown[]) ?? []), rule];
+  return o;
 }
 
 /** Marks a schema part as designed by us where the catalog was silent. */

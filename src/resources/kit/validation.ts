@@ -1,7 +1,7 @@
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FieldError } from '../../core/errors.js';
-import { EXTENSION_KEYWORDS } from './fields.js';
+import { EXTENSION_KEYWORDS, ORDERED } from './fields.js';
 
 // ajv and ajv-formats are CommonJS with a default export.
 const Ajv = (AjvModule as unknown as { default: typeof AjvModule }).default ?? AjvModule;
@@ -23,6 +23,45 @@ export const ajv = new (Ajv as any)({
 }) as import('ajv').default;
 (addFormats as any)(ajv, ['date', 'date-time', 'email', 'uri']);
 for (const k of EXTENSION_KEYWORDS) ajv.addKeyword(k);
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+/** A comparable value of an ordered field (a number, a date or an instant); undefined when absent or malformed. */
+function orderValue(v: unknown): number | string | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  if (DATE_ONLY.test(v)) return v;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : t;
+}
+/**
+ * `x-ordered` (see obj() in fields.ts): for each pair [a, b] of the object's properties, b may not come
+ * before a when both are present. The error names b (its path inside the body) and what it must follow.
+ */
+const orderedKeyword = Object.assign(
+  function validateOrdered(this: unknown, pairs: [string, string][], data: unknown, _parent: unknown, cxt?: { instancePath: string }): boolean {
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) return true;
+    const rec = data as Record<string, unknown>;
+    for (const [a, b] of pairs) {
+      const va = orderValue(rec[a]);
+      const vb = orderValue(rec[b]);
+      if (va === undefined || vb === undefined || typeof va !== typeof vb) continue;
+      if (vb < va) {
+        (orderedKeyword as { errors?: unknown[] }).errors = [
+          {
+            keyword: ORDERED,
+            instancePath: `${cxt?.instancePath ?? ''}/${b.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+            params: { first: a, firstValue: rec[a], number: typeof va === 'number' && typeof rec[a] === 'number' },
+            message: `must not be before ${a}`,
+          },
+        ];
+        return false;
+      }
+    }
+    return true;
+  },
+  { errors: undefined as unknown[] | undefined },
+);
+ajv.addKeyword({ keyword: ORDERED, type: 'object', schemaType: 'array', errors: true, validate: orderedKeyword as any });
 // OpenAPI annotations that may appear in route schemas.
 for (const k of ['example', 'examples', 'xml', 'externalDocs', 'discriminator']) {
   try {
@@ -77,6 +116,12 @@ function reason(e: ErrorObject): string {
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
       return `must be ${p.comparison} ${p.limit}`;
+    case 'multipleOf':
+      return p.multipleOf === 1 ? 'must be a whole number' : `must be a multiple of ${p.multipleOf}`;
+    case ORDERED:
+      return p.number
+        ? `must not be less than ${p.first} (${JSON.stringify(p.firstValue)})`
+        : `must not be before ${p.first} (${JSON.stringify(p.firstValue)})`;
     case 'const':
       return `must be ${JSON.stringify(p.allowedValue)}`;
     default:
