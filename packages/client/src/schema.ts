@@ -45283,6 +45283,7 @@ export interface components {
                     expiration_date_range_start?: {
                         /** @enum {string} */
                         position?: "after" | "before" | "on";
+                        /** @description a whole number (negative counts the other way) */
                         number?: number;
                         /** @enum {string} */
                         unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45292,6 +45293,7 @@ export interface components {
                     expiration_date_range_end?: {
                         /** @enum {string} */
                         position?: "after" | "before" | "on";
+                        /** @description a whole number (negative counts the other way) */
                         number?: number;
                         /** @enum {string} */
                         unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45311,6 +45313,7 @@ export interface components {
                 expiration_date_range_start?: {
                     /** @enum {string} */
                     position?: "after" | "before" | "on";
+                    /** @description a whole number (negative counts the other way) */
                     number?: number;
                     /** @enum {string} */
                     unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45320,6 +45323,7 @@ export interface components {
                 expiration_date_range_end?: {
                     /** @enum {string} */
                     position?: "after" | "before" | "on";
+                    /** @description a whole number (negative counts the other way) */
                     number?: number;
                     /** @enum {string} */
                     unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45336,6 +45340,7 @@ export interface components {
                 expiration_date_range_start?: {
                     /** @enum {string} */
                     position?: "after" | "before" | "on";
+                    /** @description a whole number (negative counts the other way) */
                     number?: number;
                     /** @enum {string} */
                     unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45345,6 +45350,7 @@ export interface components {
                 expiration_date_range_end?: {
                     /** @enum {string} */
                     position?: "after" | "before" | "on";
+                    /** @description a whole number (negative counts the other way) */
                     number?: number;
                     /** @enum {string} */
                     unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45365,6 +45371,7 @@ export interface components {
                 expiration_date_range_start?: {
                     /** @enum {string} */
                     position?: "after" | "before" | "on";
+                    /** @description a whole number (negative counts the other way) */
                     number?: number;
                     /** @enum {string} */
                     unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45374,6 +45381,7 @@ export interface components {
                 expiration_date_range_end?: {
                     /** @enum {string} */
                     position?: "after" | "before" | "on";
+                    /** @description a whole number (negative counts the other way) */
                     number?: number;
                     /** @enum {string} */
                     unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45423,6 +45431,7 @@ export interface components {
                     expiration_date_range_start?: {
                         /** @enum {string} */
                         position?: "after" | "before" | "on";
+                        /** @description a whole number (negative counts the other way) */
                         number?: number;
                         /** @enum {string} */
                         unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45432,6 +45441,7 @@ export interface components {
                     expiration_date_range_end?: {
                         /** @enum {string} */
                         position?: "after" | "before" | "on";
+                        /** @description a whole number (negative counts the other way) */
                         number?: number;
                         /** @enum {string} */
                         unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45446,6 +45456,7 @@ export interface components {
                 expiration_date_range_start?: {
                     /** @enum {string} */
                     position?: "after" | "before" | "on";
+                    /** @description a whole number (negative counts the other way) */
                     number?: number;
                     /** @enum {string} */
                     unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45455,6 +45466,7 @@ export interface components {
                 expiration_date_range_end?: {
                     /** @enum {string} */
                     position?: "after" | "before" | "on";
+                    /** @description a whole number (negative counts the other way) */
                     number?: number;
                     /** @enum {string} */
                     unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45518,6 +45530,7 @@ export interface components {
                     expiration_date_range_start: {
                         /** @enum {string} */
                         position: "after" | "before" | "on";
+                        /** @description a whole number (negative counts the other way) */
                         number?: number;
                         /** @enum {string} */
                         unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45527,6 +45540,7 @@ export interface components {
                     expiration_date_range_end: {
                         /** @enum {string} */
                         position: "after" | "before" | "on";
+                        /** @description a whole number (negative counts the other way) */
                         number?: number;
                         /** @enum {string} */
                         unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45546,6 +45560,7 @@ export interface components {
                 expiration_date_range_start: {
                     /** @enum {string} */
                     position: "after" | "before" | "on";
+                    /** @description a whole number (negative counts the other way) */
                     number?: number;
                     /** @enum {string} */
                     unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45555,6 +45570,7 @@ export interface components {
                 expiration_date_range_end: {
                     /** @enum {string} */
                     position: "after" | "before" | "on";
+                    /** @description a whole number (negative counts the other way) */
                     number?: number;
                     /** @enum {string} */
                     unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45571,6 +45587,7 @@ export interface components {
                 expiration_date_range_start: {
                     /** @enum {string} */
                     position: "after" | "before" | "on";
+                    /** @description a whole number (negative counts the other way) */
                     number?: number;
                     /** @enum {string} */
                     unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45580,6 +45597,7 @@ export interface components {
                 expiration_date_range_end: {
                     /** @enum {string} */
                     position: "after" | "before" | "on";
+                    /** @description a whole number (negative counts the other way) */
                     number?: number;
                     /** @enum {string} */
                     unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45600,6 +45618,7 @@ export interface components {
                 expiration_date_range_start: {
                     /** @enum {string} */
                     position: "after" | "before" | "on";
+                    /** @description a whole number (negative counts the other way) */
                     number?: number;
                     /** @enum {string} */
                     unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45609,6 +45628,7 @@ export interface components {
                 expiration_date_range_end: {
                     /** @enum {string} */
                     position: "after" | "before" | "on";
+                    /** @description a whole number (negative counts the other way) */
                     number?: number;
                     /** @enum {string} */
                     unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45658,6 +45678,7 @@ export interface components {
                     expiration_date_range_start: {
                         /** @enum {string} */
                         position: "after" | "before" | "on";
+                        /** @description a whole number (negative counts the other way) */
                         number?: number;
                         /** @enum {string} */
                         unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45667,6 +45688,7 @@ export interface components {
                     expiration_date_range_end: {
                         /** @enum {string} */
                         position: "after" | "before" | "on";
+                        /** @description a whole number (negative counts the other way) */
                         number?: number;
                         /** @enum {string} */
                         unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45681,6 +45703,7 @@ export interface components {
                 expiration_date_range_start: {
                     /** @enum {string} */
                     position: "after" | "before" | "on";
+                    /** @description a whole number (negative counts the other way) */
                     number?: number;
                     /** @enum {string} */
                     unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45690,6 +45713,7 @@ export interface components {
                 expiration_date_range_end: {
                     /** @enum {string} */
                     position: "after" | "before" | "on";
+                    /** @description a whole number (negative counts the other way) */
                     number?: number;
                     /** @enum {string} */
                     unit_of_time?: "days" | "months" | "weeks" | "years";
@@ -45985,7 +46009,7 @@ export interface components {
                 /** @description percent (0-100) or amount in the fee currency */
                 amount: number;
                 application_fee_ids?: string[];
-            };
+            } & unknown;
             apply_to_course_fees?: boolean;
             course_fee_discount?: {
                 /** @enum {string} */
@@ -45993,7 +46017,7 @@ export interface components {
                 /** @description percent (0-100) or amount in the fee currency */
                 amount: number;
                 course_fee_ids?: string[];
-            };
+            } & unknown;
             apply_to_exam_fees?: boolean;
             exam_fee_discount?: {
                 /** @enum {string} */
@@ -46001,7 +46025,7 @@ export interface components {
                 /** @description percent (0-100) or amount in the fee currency */
                 amount: number;
                 exam_fee_ids?: string[];
-            };
+            } & unknown;
             apply_to_fees?: boolean;
             fee_discount?: {
                 /** @enum {string} */
@@ -46009,7 +46033,7 @@ export interface components {
                 /** @description percent (0-100) or amount in the fee currency */
                 amount: number;
                 fee_ids?: string[];
-            };
+            } & unknown;
             custom_field_values?: {
                 custom_field_id?: string;
                 string_value?: string;
@@ -48557,7 +48581,7 @@ export interface components {
                             expiration_date?: string;
                         }[];
                     };
-                    /** @description unit not stated in the reference (likely days) */
+                    /** @description whole days (the unit is not stated in the reference) */
                     grace_period?: number;
                     allow_reinstatement?: boolean;
                     reinstatement_options?: {
@@ -48590,7 +48614,7 @@ export interface components {
                         expiration_date?: string;
                     }[];
                 };
-                /** @description unit not stated in the reference (likely days) */
+                /** @description whole days (the unit is not stated in the reference) */
                 grace_period?: number;
                 allow_reinstatement?: boolean;
                 reinstatement_options?: {
@@ -48682,7 +48706,7 @@ export interface components {
                             expiration_date?: string;
                         }[];
                     };
-                    /** @description unit not stated in the reference (likely days) */
+                    /** @description whole days (the unit is not stated in the reference) */
                     grace_period?: number;
                     allow_reinstatement?: boolean;
                     reinstatement_options?: {
@@ -48715,7 +48739,7 @@ export interface components {
                         expiration_date?: string;
                     }[];
                 };
-                /** @description unit not stated in the reference (likely days) */
+                /** @description whole days (the unit is not stated in the reference) */
                 grace_period?: number;
                 allow_reinstatement?: boolean;
                 reinstatement_options?: {
