@@ -172,7 +172,10 @@ export const examLetterKey = (registrationId: string, e: Rec) => `examRegistrati
 export async function decideExamLetters(h: HookContext): Promise<void> {
   const reg = h.next;
   if (h.op === 'delete' || !reg || !Array.isArray(reg.notices)) return;
-  const before = new Set(((h.old?.notices as Rec[] | undefined) ?? []).map(entryKey));
+  const old = (h.old?.notices as Rec[] | undefined) ?? [];
+  const before = new Set(old.map(entryKey));
+  // letters queued before under the same outbox key: the outbox would not queue it again
+  const queuedBefore = new Set(old.filter((e) => e && typeof e.exam_notice_id === 'string' && e.status !== 'not sent').map((e) => examLetterKey(reg.id, e)));
   const s = servicesOf(h);
   const out: unknown[] = [];
   for (const e of reg.notices as unknown[]) {
@@ -188,6 +191,7 @@ export async function decideExamLetters(h: HookContext): Promise<void> {
       address: text(entry.email_address) ?? reg.email_address,
     });
     if (decision.send && templateProblems(notice!.email as Rec | undefined).length) decision = { send: false, reason: 'template does not render' };
+    if (decision.send && queuedBefore.has(examLetterKey(reg.id, entry))) decision = { send: false, reason: 'already queued' };
     out.push(decision.send ? entry : { ...entry, status: 'not sent', status_reason: decision.reason });
   }
   reg.notices = out;

@@ -84,6 +84,14 @@ test('a letter that went out is marked sent, with the date the mail server took 
   assert.equal(got.sys_last_security_context.via, 'mailer');
   assert.equal(got.status, 'passed', 'the write-back changes the letter, nothing else');
   assert.equal(got.score, 88);
+
+  // Re-scored to a fail and back to a pass: the same letter again is not sent twice, and says so.
+  now = new Date(now.getTime() + 60_000);
+  await call('PATCH', `/examRegistrations/acme/${reg.id}`, [{ op: 'replace', path: '/score', value: 50 }]);
+  const again = await call('PATCH', `/examRegistrations/acme/${reg.id}`, [{ op: 'replace', path: '/score', value: 90 }]);
+  assert.deepEqual(again.notices.map((e: R) => [e.status, e.status_reason]), [['sent', undefined], ['not sent', 'already queued']]);
+  await drain();
+  assert.equal(mails.filter((m) => m.to === 'grace@example.org').length, 1);
 });
 
 test('a candidate without an e-mail address: the letter is "not sent: no address", never queued nor completed', async () => {
