@@ -770,7 +770,7 @@ export class Billing {
         if (!lines.length) return { status: 'no longer eligible' };
         const number = await nextValue(db, ctx.tenantId, 'invoices.number', 1);
         const total = Math.round(lines.reduce((s, l) => s + l.amount, 0) * 100) / 100;
-        const email = o.email_invoices_to_training_providers === true && typeof provider.email_address === 'string' ? provider.email_address : undefined;
+        const email = o.email_invoices_to_training_providers === true && typeof provider.email_address === 'string' && provider.email_address.trim() ? provider.email_address : undefined;
         const invoice = await this.s.resource('invoices').create(
           ctx,
           {
@@ -807,6 +807,8 @@ export class Billing {
             from,
           );
           mailed = queued === 'queued' ? { notice_status: 'queued' } : { notice_status: 'not sent', notice_status_reason: 'already queued' };
+        } else if (o.email_invoices_to_training_providers === true) {
+          mailed = { notice_status: 'not sent', notice_status_reason: 'no address' };
         }
         return { status: 'completed', changes: { invoice_id: invoice.id, ...mailed } };
       }

@@ -221,4 +221,21 @@ describe('a run sends only the notices that apply, and each action says what bec
     assert.deepEqual([a.status, a.notice_status, a.notice_status_reason, a.notice_id], ['excluded', 'not sent', 'notice not found', gone.id]);
     assert.equal((await call('GET', `/certifications/acme/${c.id}`)).last_reminder_sent_date, undefined);
   });
+
+  test('an invoice to e-mail to a provider without an address: the invoice is made, its e-mail "not sent: no address"', async () => {
+    const provider = await f.create('trainingProviders', { name: 'Quiet College' });
+    await call('POST', '/trainingProvPrograms/acme', { training_provider_id: provider.id, program_id: rn.id, course_fee: 40 }, 201);
+    const course = await call('POST', '/courses/acme', { name: 'Refresher' }, 201);
+    const offering = await call('POST', '/courseOfferings/acme', { name: 'Refresher (Quiet)', course_id: course.id, training_provider_id: provider.id, program_ids: [rn.id] }, 201);
+    await call('POST', '/courseRegistrations/acme', { name: 'Student', student_id: 's-1', course_id: course.id, course_offering_id: offering.id, status: 'registered' }, 201);
+    const run = await call('POST', '/billingRuns/acme', minimalRun({
+      bill_training_providers: true,
+      training_provider_billing_options: { expiration_date_range_start: addDays(TODAY, -30), expiration_date_range_end: TODAY, invoice_template_id: 'standard', payment_terms_id: 'net-30', email_invoices_to_training_providers: true },
+    }), 201);
+    await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
+    await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`));
+    const [a] = await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`);
+    assert.deepEqual([a.type, a.status, a.notice_status, a.notice_status_reason], ['bill training provider', 'completed', 'not sent', 'no address']);
+    assert.equal((await call('GET', `/invoices/acme/${a.invoice_id}`)).status, 'open');
+  });
 });
