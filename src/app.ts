@@ -28,6 +28,7 @@ import { registerPublicRoutes } from './http/public.js';
 import { registerQueryRoutes } from './http/queries.js';
 import { registerBulkRoutes } from './http/bulk.js';
 import { createMailer } from './mail/index.js';
+import { recordDelivery } from './services/notices.js';
 import { installHealth, installMetrics } from './http/metrics.js';
 import { readSchemaVersion } from './store/ops.js';
 import { openHitCounter } from './store/limits.js';
@@ -203,6 +204,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // Background work starts once the app is ready and stops (handing its work back) when it closes.
   const mailer = createMailer(config, store, clock, app.log);
+  // What the mailer sent or gave up on is written back to the record the mail is about.
+  mailer.sender.onOutcome = recordDelivery(appServices);
   const scheduler = new Scheduler(appServices, { pollMs: config.schedulerPollMs, log: app.log });
   appServices.mailer = mailer;
   appServices.scheduler = scheduler;

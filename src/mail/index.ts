@@ -6,7 +6,7 @@ import { createMailTransport, type MailTransport } from './transport.js';
 
 export { enqueueMail, outboxFor, outboxJson, type OutboxRow, type OutboxStatus } from './outbox.js';
 export { NOTICE_PLACEHOLDERS, TemplateError, renderMessage, templateProblems, type EmailTemplate, type OutgoingMail } from './render.js';
-export { MailSender, type MailSenderOptions } from './sender.js';
+export { MailSender, type DeliveryOutcome, type DeliveryRecorder, type MailSenderOptions } from './sender.js';
 export { createMailTransport, messageIdFor, type MailTransport } from './transport.js';
 
 /**

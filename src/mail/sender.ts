@@ -1,13 +1,28 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Clock } from '../core/clock.js';
-import type { Store } from '../store/store.js';
+import { CompiledQuery } from 'kysely';
+import type { Db, Store } from '../store/store.js';
 import { asSystem } from '../store/tenant-scope.js';
 import type { OutboxStatus } from './outbox.js';
 import type { OutgoingMail } from './render.js';
 import { messageIdFor, type MailTransport } from './transport.js';
 
 type LogFn = (obj: Record<string, unknown>, msg: string) => void;
+
+/** The final outcome of a message: sent, or failed for good (its error). */
+export interface DeliveryOutcome {
+  status: 'sent' | 'failed';
+  /** When it was recorded (ISO date-time, from the clock). */
+  at: string;
+  error?: string;
+}
+
+/**
+ * Writes a message's final outcome back to what it is about (see recordDelivery in
+ * services/notices.ts), in the transaction that records it on the outbox row.
+ */
+export type DeliveryRecorder = (db: Db, tenantId: string, row: { id: string; source: string }, outcome: DeliveryOutcome) => Promise<void>;
 
 export interface MailSenderOptions {
   store: Store;
@@ -22,10 +37,15 @@ export interface MailSenderOptions {
   maxAttempts?: number;
   /** Rows looked at per round. */
   batch?: number;
+  /** Called with each message's final outcome (sent, or failed for good); see DeliveryRecorder. */
+  onOutcome?: DeliveryRecorder;
 }
 
 const LEASE_MS = 60_000;
 const MAX_BACKOFF_S = 3600;
+const SAVEPOINT = CompiledQuery.raw('savepoint delivery_record');
+const ROLLBACK = CompiledQuery.raw('rollback to savepoint delivery_record');
+const RELEASE = CompiledQuery.raw('release savepoint delivery_record');
 
 /**
  * Sends the outbox (outbox.ts), across tenants, from any number of processes at once.
@@ -35,7 +55,8 @@ const MAX_BACKOFF_S = 3600;
  * matches the row as it was read (status, and for a lapsed lease the old owner and until), so of two
  * processes racing for a row exactly one gets it; sends it; marks it sent, or counts the failure and
  * sets the next attempt 2^attempts seconds later (at most an hour), or failed after maxAttempts.
- * A sent row is never claimed again.
+ * A sent row is never claimed again. The final outcome of a row (sent, or failed for good) is
+ * written back to what the message is about (onOutcome) in the transaction that records it.
  *
  * Delivery is at least once, not exactly once: a process that dies (or loses its database) after the
  * SMTP server accepted a message but before the row is marked sent leaves it `sending`; when its lease
@@ -51,6 +72,8 @@ export class MailSender {
   private readonly pollMs: number;
   private readonly maxAttempts: number;
   private readonly batch: number;
+  /** The write-back of final outcomes (the app sets recordDelivery of services/notices.ts). */
+  onOutcome?: DeliveryRecorder;
 
   private started = false;
   private poked = false;
@@ -68,6 +91,7 @@ export class MailSender {
     this.pollMs = o.pollMs ?? 5000;
     this.maxAttempts = o.maxAttempts ?? 8;
     this.batch = o.batch ?? 50;
+    this.onOutcome = o.onOutcome;
   }
 
   /** Polls for due mail until stop(). */
@@ -172,61 +196,97 @@ export class MailSender {
       row.status === 'sending'
         ? q.where('lease_owner', row.lease_owner === null ? 'is' : '=', row.lease_owner).where('lease_until', '=', row.lease_until).where('lease_until', '<', at)
         : q.where('next_attempt_at', '<=', at); // still due (not failed and rescheduled meanwhile)
-    const got = await q.returning(['message', 'attempts']).executeTakeFirst();
-    return got ? { message: String(got.message), attempts: Number(got.attempts) } : undefined;
+    const got = await q.returning(['message', 'attempts', 'source']).executeTakeFirst();
+    return got ? { message: String(got.message), attempts: Number(got.attempts), source: String(got.source) } : undefined;
   }
 
-  private async deliver(tenantId: string, id: string, row: { message: string; attempts: number }): Promise<boolean> {
+  /**
+   * Runs `mark` (the UPDATE that records an outcome on the outbox row; true when it changed the row)
+   * and, when it did, the write-back of that outcome, in one transaction. The write-back runs in a
+   * savepoint: should it fail (the record is locked, a rule refuses it), the outcome of the row is
+   * still recorded (a sent message must never be sent again for it) and the failure is logged.
+   */
+  private async record(tenantId: string, row: { id: string; source: string }, outcome: DeliveryOutcome, mark: (db: Db) => Promise<boolean>): Promise<void> {
+    const onOutcome = this.onOutcome;
+    if (!onOutcome) {
+      await mark(this.store.db);
+      return;
+    }
+    await this.store.transaction(async (trx) => {
+      if (!(await mark(trx))) return;
+      await trx.executeQuery(SAVEPOINT);
+      try {
+        await onOutcome(trx, tenantId, row, outcome);
+        await trx.executeQuery(RELEASE);
+      } catch (e) {
+        await trx.executeQuery(ROLLBACK);
+        await trx.executeQuery(RELEASE);
+        this.log?.warn({ tenant_id: tenantId, outbox_id: row.id, source: row.source, err: e instanceof Error ? e.message : String(e) }, 'mail delivery not recorded on its record');
+      }
+    });
+  }
+
+  private async deliver(tenantId: string, id: string, row: { message: string; attempts: number; source: string }): Promise<boolean> {
     const attempts = row.attempts + 1;
     let mail: OutgoingMail | undefined;
     try {
       mail = JSON.parse(row.message) as OutgoingMail;
     } catch {
-      return this.failed(tenantId, id, attempts, 'the stored message is not valid JSON', true);
+      return this.failed(tenantId, id, row.source, attempts, 'the stored message is not valid JSON', true);
     }
-    if (!mail.to) return this.failed(tenantId, id, attempts, 'the message has no recipient', true);
+    if (!mail.to) return this.failed(tenantId, id, row.source, attempts, 'the message has no recipient', true);
     let messageId: string;
     try {
       ({ messageId } = await this.transport.send(mail, messageIdFor(tenantId, id)));
     } catch (e) {
-      return this.failed(tenantId, id, attempts, e instanceof Error ? e.message : String(e), false);
+      return this.failed(tenantId, id, row.source, attempts, e instanceof Error ? e.message : String(e), false);
     }
     // Sent. If this update fails (the database is gone) the row stays `sending` and is sent again once
     // its lease lapses: the at-least-once window. Whoever holds the row by now, it was sent: only a
     // row already marked sent is left alone.
-    await this.store.db
-      .updateTable('outbox')
-      .set({ status: 'sent', attempts, sent_at: this.clock.now().toISOString(), message_id: messageId, last_error: null, lease_owner: null, lease_until: null })
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .where('status', '<>', 'sent')
-      .execute();
+    const at = this.clock.now().toISOString();
+    await this.record(tenantId, { id, source: row.source }, { status: 'sent', at }, async (db) => {
+      const r = await db
+        .updateTable('outbox')
+        .set({ status: 'sent', attempts, sent_at: at, message_id: messageId, last_error: null, lease_owner: null, lease_until: null })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .where('status', '<>', 'sent')
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    });
     this.log?.info({ tenant_id: tenantId, outbox_id: id, message_id: messageId }, 'mail sent');
     return true;
   }
 
   /** Counts a failed try: retry after 2^attempts seconds (at most an hour), or failed for good. */
-  private async failed(tenantId: string, id: string, attempts: number, reason: string, permanent: boolean): Promise<false> {
+  private async failed(tenantId: string, id: string, source: string, attempts: number, reason: string, permanent: boolean): Promise<false> {
     const error = reason.slice(0, 1000);
     const failed = permanent || attempts >= this.maxAttempts;
     const now = this.clock.now();
     const backoff = Math.min(2 ** attempts, MAX_BACKOFF_S) * 1000;
     // Only while this sender still holds the row: a sender that took over a lapsed lease decides.
-    await this.store.db
-      .updateTable('outbox')
-      .set({
-        status: failed ? 'failed' : 'retry',
-        attempts,
-        last_error: error,
-        next_attempt_at: new Date(now.getTime() + backoff).toISOString(),
-        lease_owner: null,
-        lease_until: null,
-      })
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .where('status', '=', 'sending')
-      .where('lease_owner', '=', this.owner)
-      .execute();
+    const mark = async (db: Db) => {
+      const r = await db
+        .updateTable('outbox')
+        .set({
+          status: failed ? 'failed' : 'retry',
+          attempts,
+          last_error: error,
+          next_attempt_at: new Date(now.getTime() + backoff).toISOString(),
+          lease_owner: null,
+          lease_until: null,
+        })
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .where('status', '=', 'sending')
+        .where('lease_owner', '=', this.owner)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    };
+    // A retry is not an outcome yet: the record keeps `queued` until the message is sent or given up.
+    if (failed) await this.record(tenantId, { id, source }, { status: 'failed', at: now.toISOString(), error }, mark);
+    else await mark(this.store.db);
     this.log?.warn({ tenant_id: tenantId, outbox_id: id, attempts, error }, failed ? 'mail failed; giving up' : 'mail not sent; will retry');
     return false;
   }

@@ -1,5 +1,6 @@
 import { defineResource, search } from './kit/define.js';
 import { date, dateTime, designed, num, oneOf, ref, req, str } from './kit/fields.js';
+import { NOT_SENT_REASONS } from '../domain/notices/decision.js';
 
 /**
  * Billing Run Actions: one candidate action of a billing run for one record (a certification, an
@@ -77,6 +78,15 @@ export const billingRunActions = defineResource({
     reminder_id: designed(num(), 'the reminders[].id of the run this reminder action sends (reminders are never repeated)'),
     order_id: designed(ref('external:orders'), 'the order an activation or renewal produced'),
     invoice_id: designed(ref('external:invoices'), 'the invoice billing a training provider produced'),
+    notice_id: designed(str(), 'the notice the action was to send (its run\'s reminder, drop or application notice); kept as it was, not a reference'),
+    notice_status: designed(
+      oneOf(['queued', 'sent', 'failed', 'not sent']),
+      'what became of the action\'s e-mail: queued in the outbox, then sent or failed (written back by the mailer); not sent with notice_status_reason',
+    ),
+    notice_status_reason: designed(
+      str(),
+      `why the e-mail was not sent (${NOT_SENT_REASONS.join(', ')}) or the mail error of a failed one`,
+    ),
   },
   // execution pages through a run's pending actions in id order: (run, status, id) serves it directly
   indexes: [['billing_run_id', 'status']],
@@ -106,6 +116,7 @@ export const billingRunActions = defineResource({
     'A refresh sets outcome_of_last_refresh (added, removed, no change) and last_refresh_date.',
     'The reference calls name "the name of the membership" (copied from another API); it is the candidate\'s display name.',
     'The billingRun lookup follows the sibling Membership API (GET /billingRunActions/{tenantId}/billingRun/{billing_run_id}); the slug is inferred from the tag name.',
-    'Designed: contact_id, expiration_date, reminder_id, order_id, invoice_id.',
+    'Designed: contact_id, expiration_date, reminder_id, order_id, invoice_id, notice_id, notice_status, notice_status_reason.',
+    'A reminder whose notice is not sent (switched off, limited to other programmes, no address, …) ends excluded with notice_status not sent and the reason; a drop, activation or expiry is done and its notice_status says why no e-mail went out.',
   ],
 });

@@ -17,6 +17,9 @@ import { restriction, statusReasonFilter } from './blocks.js';
  * - The search body types `application_expiration_options` as an array of booleans; we keep the name
  *   and read it as a filter on `expire_applications` (the flag of that options block).
  * - The reference shows no list-all route; the standard `GET /billingRuns/{tenantId}` is served too.
+ * - The notice ids are references, as on Billing Templates: reminder_notice_id names an application
+ *   notice in application_reminder_options and a notice in renewal_reminder_options, drop_notice_id
+ *   a notice. A missing one is a 400; a notice a run names cannot be deleted (409 referenced_by).
  */
 const ids = (slug: string) => list(ref(slug), { nonEmpty: true });
 
@@ -38,13 +41,17 @@ const expirationWindow = () => ({
 });
 /** The window's start may not come after its end (every block that spreads expirationWindow() says so). */
 const WINDOW: [string, string][] = [['expiration_date_range_start', 'expiration_date_range_end']];
-const reminder = obj({
-  id: num({ description: 'stable number of the reminder within its list' }),
-  name: str(),
-  ...expirationWindow(),
-  reminder_notice_id: req(str()),
-});
-withOrder(reminder, WINDOW);
+/** A reminder; its notice is an application notice (application reminders) or a notice (renewal reminders). */
+const reminder = (noticeSlug: 'notices' | 'applicationNotices') =>
+  withOrder(
+    obj({
+      id: num({ description: 'stable number of the reminder within its list' }),
+      name: str(),
+      ...expirationWindow(),
+      reminder_notice_id: req(ref(noticeSlug)),
+    }),
+    WINDOW,
+  );
 const statistic = obj({
   action: str(),
   total: num({ min: 0 }),
@@ -130,14 +137,14 @@ export const billingRuns = defineResource({
       ...applicationTypes,
       ...programAndProvider,
       ...statusReasonFilter('statusReasons'),
-      reminders: req(list(reminder, { nonEmpty: true })),
+      reminders: req(list(reminder('applicationNotices'), { nonEmpty: true })),
     }),
     send_renewal_reminders: bool(),
     renewal_reminder_options: obj({
       ...applicationTypes,
       ...programAndProvider,
       ...statusReasonFilter('statusReasons'),
-      reminders: req(list(reminder, { nonEmpty: true })),
+      reminders: req(list(reminder('notices'), { nonEmpty: true })),
     }),
     forecast_renewals: bool(),
     renewal_forecasting_options: obj({
@@ -147,7 +154,7 @@ export const billingRuns = defineResource({
     }, { ordered: WINDOW }),
     perform_drops: bool(),
     drop_options: obj({
-      drop_notice_id: str(),
+      drop_notice_id: ref('notices'),
       ...expirationWindow(),
       ...programAndProvider,
       ...statusReasonFilter('statusReasons'),

@@ -60,7 +60,15 @@ export const examRegistrations = defineResource({
           date: str(),
           exam_notice_id: designed(ref('examNotices'), 'the notice sent (e.g. the pass or fail letter); not visible'),
           kind: designed(oneOf(['pass letter', 'fail letter', 'other']), 'why the notice was queued: the outcome letter of a scored sitting'),
-          status: designed(oneOf(['queued', 'sent', 'failed']), 'queued when the outcome is recorded; the mailer marks it sent or failed'),
+          status: designed(
+            oneOf(['queued', 'sent', 'failed', 'not sent']),
+            'queued when the outcome is recorded; the mailer then marks it sent or failed; not sent (never queued) with status_reason',
+          ),
+          status_reason: designed(
+            str(),
+            'why a letter was not sent (not sent: notice inactive, notice limited to other exams or statuses, no address, template does not render) or the mail error of a failed one',
+          ),
+          sent_date: designed(dateTime(), 'when the mailer handed the letter to the mail server'),
           email_address: designed(str(), 'where it goes: the registration\'s email_address when it was queued'),
           subject: designed(str(), 'the notice\'s e-mail subject when it was queued'),
           score: designed(num({ min: 0 }), 'the score the letter reports'),
@@ -101,7 +109,7 @@ export const examRegistrations = defineResource({
     'process_id is the exam reg process (register or retest) that created it; course_registration_id links it to a course registration (lookup in the reference).',
     'location / testing_facility_id / training_location_id mirror the offering\'s place; contact fields are copies of the student\'s.',
     'The id pattern also allows ":". date and exam_date have no format in the reference and stay plain strings (not range-searchable).',
-    'Designed: notices[].exam_notice_id, kind, status, email_address, subject and score (other notice properties accepted as sent), organization_id, order_number, order_status, the search body and every lookup but courseRegistration.',
+    'Designed: notices[].exam_notice_id, kind, status (queued, sent, failed, not sent), status_reason, sent_date, email_address, subject and score (other notice properties accepted as sent), organization_id, order_number, order_status, the search body and every lookup but courseRegistration.',
     'Rules (src/domain/learning/exams.ts): a score, when the exam has a passing_score, sets passed (score >= passing_score) or failed; no show and cancelled are set explicitly and take no score; a cancellation_date means cancelled. Status: draft -> registered -> passed | failed | no show | cancelled; passed <-> failed by re-scoring. An offering with enable_capacity holds at most capacity_options.capacity registrations that are not cancelled (409 "is full"). Reaching passed / failed queues the offering\'s letter (else the exam\'s) in notices[] with status "queued". A registration created with process_id must use a process the contact is eligible for (see examRegProcesses eligible).',
   ],
 });

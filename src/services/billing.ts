@@ -14,7 +14,7 @@ import { BILLING_RUN_JOBS } from '../resources/billingRuns.js';
 import { inWindow, passesOptions } from '../domain/billing/filters.js';
 import { runStatistics } from '../domain/billing/statistics.js';
 import { RelativeDateError, resolveTemplateOptions } from '../domain/billing/relative-dates.js';
-import { noticeVars, queueNotice } from './notices.js';
+import { noticeVars, queueNotice, sendNotice, type NoticeOutcome } from './notices.js';
 
 /**
  * Billing runs over the store. Refresh computes the run's candidates and stores them as
@@ -678,11 +678,28 @@ export class Billing {
     const from = this.s.mailFrom ?? 'accredit <no-reply@localhost>';
     const now = this.s.clock.now();
     const today = now.toISOString().slice(0, 10);
-    const notify = async (noticeSlug: string, noticeId: unknown, to: unknown, facts: Parameters<typeof noticeVars>[0], key: string) => {
+    /**
+     * Sends the run's notice for this action (when the run names one): the one decision of
+     * noticeDecision (switched off, limited to other programmes, no address, …), then the outbox.
+     * Answers the action's notice fields: which notice, queued or not sent and why.
+     */
+    const notify = async (noticeSlug: string, noticeId: unknown, to: unknown, programId: unknown, facts: Parameters<typeof noticeVars>[0], key: string): Promise<Rec> => {
+      if (typeof noticeId !== 'string' || !noticeId) return {};
       const notice = await shared(noticeSlug, noticeId);
-      if (!notice) return;
-      await queueNotice(db, ctx.tenantId, key, notice, typeof to === 'string' ? to : undefined, noticeVars(facts), `billingRunActions/${a.id}`, now, from);
+      const sent = await sendNotice(db, ctx.tenantId, {
+        key,
+        notice,
+        facts: { programIds: [typeof programId === 'string' ? programId : undefined], address: to },
+        vars: noticeVars(facts),
+        source: `billingRunActions/${a.id}`,
+        now,
+        from,
+      });
+      return noticeFields(noticeId, sent);
     };
+    /** A reminder is only its e-mail: one that is not sent (other than sent before) excludes the action. */
+    const reminded = (fields: Rec): Outcome =>
+      fields.notice_status === 'not sent' && fields.notice_status_reason !== 'already queued' ? { status: 'excluded', changes: fields } : { status: 'completed', changes: fields };
     const certifications = this.s.resource('certifications');
 
     switch (a.type as ActionType) {
@@ -691,8 +708,8 @@ export class Billing {
         if (!app || app.status !== 'approved') return { status: 'no longer eligible' };
         const { application, certification } = await this.s.lifecycle.activate(ctx, app.id, db);
         const program = await shared('programs', certification.program_id);
-        await notify('applicationNotices', opts('activate_applications').application_notice_id, application.email_address ?? certification.email_address, { application, certification, program }, `activation/${app.id}`);
-        return { status: 'completed' };
+        const sent = await notify('applicationNotices', opts('activate_applications').application_notice_id, application.email_address ?? certification.email_address, certification.program_id, { application, certification, program }, `activation/${app.id}`);
+        return { status: 'completed', changes: sent };
       }
       case 'expire application': {
         const app = await get('applications', a.application_id, true);
@@ -701,8 +718,8 @@ export class Billing {
         if (!applicationExpired(app, today)) return { status: 'no longer eligible' };
         const application = await this.s.lifecycle.expire(ctx, app.id, db);
         const program = await shared('programs', app.program_id);
-        await notify('applicationNotices', opts('expire_applications').application_notice_id, app.email_address, { application, program }, `expiry/${app.id}/${a.expiration_date}`);
-        return { status: 'completed' };
+        const sent = await notify('applicationNotices', opts('expire_applications').application_notice_id, app.email_address, app.program_id, { application, program }, `expiry/${app.id}/${a.expiration_date}`);
+        return { status: 'completed', changes: sent };
       }
       case 'send application reminder': {
         const app = await get('applications', a.application_id);
@@ -711,8 +728,7 @@ export class Billing {
         const reminder = this.reminder(opts('send_application_reminders'), a.reminder_id);
         if (!reminder) return { status: 'excluded' };
         const program = await shared('programs', app.program_id);
-        await notify('applicationNotices', reminder.reminder_notice_id, app.email_address, { application: app, program }, `app-reminder/${app.id}/${reminder.reminder_notice_id}/${a.expiration_date}`);
-        return { status: 'completed' };
+        return reminded(await notify('applicationNotices', reminder.reminder_notice_id, app.email_address, app.program_id, { application: app, program }, `app-reminder/${app.id}/${reminder.reminder_notice_id}/${a.expiration_date}`));
       }
       case 'send renewal reminder': {
         const cert = await lockedCertification(a.certification_id);
@@ -721,9 +737,10 @@ export class Billing {
         const reminder = this.reminder(opts('send_renewal_reminders'), a.reminder_id);
         if (!reminder) return { status: 'excluded' };
         const program = await shared('programs', cert.program_id);
-        await notify('notices', reminder.reminder_notice_id, cert.email_address, { certification: cert, program }, `renewal-reminder/${cert.id}/${reminder.reminder_notice_id}/${a.expiration_date}`);
-        await certifications.updateRead(ctx, cert, { ...fieldsOf(cert), last_reminder_sent_date: today }, db);
-        return { status: 'completed' };
+        const outcome = reminded(await notify('notices', reminder.reminder_notice_id, cert.email_address, cert.program_id, { certification: cert, program }, `renewal-reminder/${cert.id}/${reminder.reminder_notice_id}/${a.expiration_date}`));
+        // a reminder that did not go out is not recorded as sent on the certification
+        if (outcome.status === 'completed') await certifications.updateRead(ctx, cert, { ...fieldsOf(cert), last_reminder_sent_date: today }, db);
+        return outcome;
       }
       case 'forecast renewal': {
         const cert = await lockedCertification(a.certification_id);
@@ -742,8 +759,8 @@ export class Billing {
         const reason = await this.dropReason(db, ctx, lookups);
         const dropped = await certifications.updateRead(ctx, cert, { ...fieldsOf(cert), status: 'inactive', ...(reason ? { status_reason_id: reason } : {}), termination_date: today, last_termination_date: today }, db);
         const program = await shared('programs', cert.program_id);
-        await notify('notices', opts('perform_drops').drop_notice_id, cert.email_address, { certification: dropped, program }, `drop/${cert.id}/${a.expiration_date}`);
-        return { status: 'completed' };
+        const sent = await notify('notices', opts('perform_drops').drop_notice_id, cert.email_address, cert.program_id, { certification: dropped, program }, `drop/${cert.id}/${a.expiration_date}`);
+        return { status: 'completed', changes: sent };
       }
       case 'bill training provider': {
         const provider = await get('trainingProviders', a.training_provider_id);
@@ -753,7 +770,7 @@ export class Billing {
         if (!lines.length) return { status: 'no longer eligible' };
         const number = await nextValue(db, ctx.tenantId, 'invoices.number', 1);
         const total = Math.round(lines.reduce((s, l) => s + l.amount, 0) * 100) / 100;
-        const email = o.email_invoices_to_training_providers === true && typeof provider.email_address === 'string' ? provider.email_address : undefined;
+        const email = o.email_invoices_to_training_providers === true && typeof provider.email_address === 'string' && provider.email_address.trim() ? provider.email_address : undefined;
         const invoice = await this.s.resource('invoices').create(
           ctx,
           {
@@ -775,9 +792,10 @@ export class Billing {
         );
         // Each registration is billed once: the unique key refuses a second bill (the transaction rolls back).
         await db.insertInto('billed_items').values(lines.map((l) => ({ tenant_id: ctx.tenantId, item_key: `${l.registration_service}/${l.registration_id}`, invoice_id: invoice.id }))).execute();
+        let mailed: Rec = {};
         if (email) {
           const rows = lines.map((l) => `<tr><td>${escapeHtml(l.description)}</td><td>${l.fee_type.replace('_', ' ')}</td><td>${l.amount.toFixed(2)}</td></tr>`).join('');
-          await queueNotice(
+          const queued = await queueNotice(
             db,
             ctx.tenantId,
             `invoice/${invoice.id}`,
@@ -788,8 +806,11 @@ export class Billing {
             now,
             from,
           );
+          mailed = queued === 'queued' ? { notice_status: 'queued' } : { notice_status: 'not sent', notice_status_reason: 'already queued' };
+        } else if (o.email_invoices_to_training_providers === true) {
+          mailed = { notice_status: 'not sent', notice_status_reason: 'no address' };
         }
-        return { status: 'completed', changes: { invoice_id: invoice.id } };
+        return { status: 'completed', changes: { invoice_id: invoice.id, ...mailed } };
       }
       default:
         return { status: 'excluded' };
@@ -830,6 +851,11 @@ export class Billing {
     reasons.sort((x, y) => String(x.name).localeCompare(String(y.name)));
     return reasons[0]?.id;
   }
+}
+
+/** An action's notice fields for what became of its notice. */
+function noticeFields(noticeId: string, sent: NoticeOutcome): Rec {
+  return { notice_id: noticeId, notice_status: sent.status, ...(sent.status === 'not sent' ? { notice_status_reason: sent.reason } : {}) };
 }
 
 function escapeHtml(s: string) {

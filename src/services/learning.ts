@@ -22,12 +22,11 @@ import {
   examRegistrationTransitionError,
   impliedExamRegistrationFields,
   letterFor,
-  noticeApplies,
   processUseError,
-  type ExamNoticeLike,
   type ExamRegProcessLike,
   type ExamRegistrationLike,
 } from '../domain/learning/exams.js';
+import { decideExamLetters } from './notices.js';
 import { offeringMatchProblem, offeringProgramProblems, providerPrograms, registrationProvider, type FieldProblem } from '../domain/learning/providers.js';
 import { capacityOf, holdsSeat, saleWindowError, seatError, seatsLeft, type OfferingLike } from '../domain/learning/seats.js';
 
@@ -247,7 +246,7 @@ export class Learning {
       const offering = await this.get(h.db, h.ctx, 'examOfferings', next.exam_offering_id);
       const letterId = letterFor(next.status, offering as Rec | undefined, exam as Rec | undefined);
       const notice = letterId ? await this.get(h.db, h.ctx, 'examNotices', letterId) : undefined;
-      if (notice && noticeApplies(notice as unknown as ExamNoticeLike, next.exam_id, next.status)) {
+      if (notice) {
         const email = (notice.email ?? {}) as Rec;
         next.notices = [
           ...((next.notices as Rec[] | undefined) ?? []),
@@ -263,6 +262,8 @@ export class Learning {
         ];
       }
     }
+    // Each letter queued by this write is sent, or marked not sent with the reason (switched off, …).
+    await decideExamLetters(h);
   }
 
   private async eligibility(db: Db, ctx: RequestContext, contactId: string, examId: string) {

@@ -235,6 +235,31 @@ const MIGRATIONS: Migration[] = [
         primary key (key, window_start))`.execute(db);
     },
   },
+  {
+    id: 8,
+    name: 'billing_run_notice_refs',
+    async up(db, dialect) {
+      // The notice ids of billing runs became references: index those of the runs stored before, so
+      // that deleting a notice such a run names is refused (409 referenced_by) like for any other.
+      if (!(await existingColumns(db, dialect, 'billing_runs'))) return;
+      const rows = await db.selectFrom('billing_runs').select(['tenant_id', 'id', 'data']).execute();
+      const refs: Record<string, string>[] = [];
+      for (const r of rows) {
+        const data = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as Record<string, any>;
+        const add = (field: string, target: string, id: unknown) => {
+          if (typeof id === 'string') refs.push({ tenant_id: r.tenant_id, target, target_id: id, source: 'billingRuns', source_id: r.id, field });
+        };
+        add('drop_options.drop_notice_id', 'notices', data.drop_options?.drop_notice_id);
+        for (const [block, target] of [['renewal_reminder_options', 'notices'], ['application_reminder_options', 'applicationNotices']] as const) {
+          const reminders = data[block]?.reminders;
+          if (Array.isArray(reminders)) reminders.forEach((m, i) => add(`${block}.reminders.${i}.reminder_notice_id`, target, m?.reminder_notice_id));
+        }
+      }
+      for (let i = 0; i < refs.length; i += 500) {
+        await db.insertInto('refs').values(refs.slice(i, i + 500)).onConflict((oc) => oc.doNothing()).execute();
+      }
+    },
+  },
 ];
 
 const SQL_TYPE: Record<DialectName, Record<ColumnType, string>> = {

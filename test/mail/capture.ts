@@ -8,13 +8,20 @@ export interface CapturedMail {
   messageId: string;
 }
 
-/** A real SMTP server on loopback (smtp-server) that keeps every message it accepts. */
-export async function startSmtpCapture(): Promise<{ url: string; mails: CapturedMail[]; close(): Promise<void> }> {
+/**
+ * A real SMTP server on loopback (smtp-server) that keeps every message it accepts. `refuse` names
+ * recipients it turns away (550 at RCPT TO), as a server does for an address that does not exist.
+ */
+export async function startSmtpCapture(o: { refuse?: (address: string) => boolean } = {}): Promise<{ url: string; mails: CapturedMail[]; close(): Promise<void> }> {
   const mails: CapturedMail[] = [];
   const smtp = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onRcptTo(address, _session, cb) {
+      if (o.refuse?.(address.address)) return cb(Object.assign(new Error(`mailbox ${address.address} unavailable`), { responseCode: 550 }));
+      cb();
+    },
     onData(stream, session, cb) {
       let raw = '';
       stream.setEncoding('utf8');

@@ -6,7 +6,6 @@ import {
   examRegistrationTransitionError,
   impliedExamRegistrationFields,
   letterFor,
-  noticeApplies,
   processUseError,
   scoreOutcome,
   type ExamRegProcessLike,
@@ -52,17 +51,12 @@ test('exam registration statuses: registered -> passed | failed | no show | canc
   assert.match(examRegistrationTransitionError(at('passed'), 'cancelled')!, /cannot go from passed to cancelled/);
 });
 
-test('letters: the offering overrides the exam; notices respect their restrictions', () => {
+test('letters: the offering overrides the exam (whether one is sent: src/domain/notices)', () => {
   const exam = { pass_letter_id: 'ep', fail_letter_id: 'ef' };
   assert.equal(letterFor('passed', { pass_letter_id: 'op' }, exam), 'op');
   assert.equal(letterFor('failed', { pass_letter_id: 'op' }, exam), 'ef');
   assert.equal(letterFor('passed', undefined, undefined), undefined);
   assert.equal(letterFor('no show', { pass_letter_id: 'op' }, exam), undefined);
-  assert.equal(noticeApplies({ id: 'n' }, 'x', 'passed'), true);
-  assert.equal(noticeApplies({ id: 'n', is_active: false }, 'x', 'passed'), false);
-  assert.equal(noticeApplies({ id: 'n', restrict_to_certain_exams: true, restricted_exam_ids: ['y'] }, 'x', 'passed'), false);
-  assert.equal(noticeApplies({ id: 'n', restrict_to_certain_exams: true, restricted_exam_ids: ['x'] }, 'x', 'passed'), true);
-  assert.equal(noticeApplies({ id: 'n', restrict_to_certain_statuses: true, applicable_statuses: ['failed'] }, 'x', 'passed'), false);
 });
 
 test('eligibility: register first, retest after a fail, none while open or after a pass', () => {

@@ -76,23 +76,6 @@ export function letterFor(status: string | undefined, offering: LetterSource | u
   return undefined;
 }
 
-export interface ExamNoticeLike {
-  id: string;
-  is_active?: boolean;
-  restrict_to_certain_exams?: boolean;
-  restricted_exam_ids?: string[];
-  restrict_to_certain_statuses?: boolean;
-  applicable_statuses?: string[];
-}
-
-/** Whether a notice may be sent for this exam and registration status (active, and within its restrictions). */
-export function noticeApplies(n: ExamNoticeLike, examId: string | undefined, status: string): boolean {
-  if (n.is_active === false) return false;
-  if (n.restrict_to_certain_exams && !(examId && n.restricted_exam_ids?.includes(examId))) return false;
-  if (n.restrict_to_certain_statuses && !n.applicable_statuses?.includes(status)) return false;
-  return true;
-}
-
 // ---- eligibility ------------------------------------------------------------------------------------
 
 export interface ExamRegProcessLike {
