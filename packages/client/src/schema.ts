@@ -44845,6 +44845,10 @@ export interface components {
             reminder_id?: number;
             order_id?: string;
             invoice_id?: string;
+            notice_id?: string;
+            /** @enum {string} */
+            notice_status?: "queued" | "sent" | "failed" | "not sent";
+            notice_status_reason?: string;
             /** Format: date-time */
             readonly sys_created_at?: string;
             readonly sys_created_by_id?: string;
@@ -44897,6 +44901,10 @@ export interface components {
             reminder_id?: number;
             order_id?: string;
             invoice_id?: string;
+            notice_id?: string;
+            /** @enum {string} */
+            notice_status?: "queued" | "sent" | "failed" | "not sent";
+            notice_status_reason?: string;
         } & (unknown & unknown & unknown & unknown & unknown & unknown & unknown);
         BillingRunActionSearch: {
             ids?: string[];
@@ -48234,7 +48242,10 @@ export interface components {
                 /** @enum {string} */
                 kind?: "pass letter" | "fail letter" | "other";
                 /** @enum {string} */
-                status?: "queued" | "sent" | "failed";
+                status?: "queued" | "sent" | "failed" | "not sent";
+                status_reason?: string;
+                /** Format: date-time */
+                sent_date?: string;
                 email_address?: string;
                 subject?: string;
                 score?: number;
@@ -48318,7 +48329,10 @@ export interface components {
                 /** @enum {string} */
                 kind?: "pass letter" | "fail letter" | "other";
                 /** @enum {string} */
-                status?: "queued" | "sent" | "failed";
+                status?: "queued" | "sent" | "failed" | "not sent";
+                status_reason?: string;
+                /** Format: date-time */
+                sent_date?: string;
                 email_address?: string;
                 subject?: string;
                 score?: number;
