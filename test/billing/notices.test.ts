@@ -122,9 +122,9 @@ describe('the notice ids of billing runs are references', () => {
     // as a database written by an earlier release: the run holds the id, the reference index does not
     await asSystem(async () => {
       await t.store.db.deleteFrom('refs').where('source', '=', 'billingRuns').where('source_id', '=', run.id).execute();
-      await t.store.db.deleteFrom('accredit_migrations').where('id', '=', 7).execute();
+      await t.store.db.deleteFrom('accredit_migrations').where('id', '=', 8).execute();
     });
-    assert.ok((await migrate(t.store, tableSpecs())).includes('7-billing_run_notice_refs'));
+    assert.ok((await migrate(t.store, tableSpecs())).includes('8-billing_run_notice_refs'));
     const del = await send('DELETE', `/notices/acme/${n.id}`);
     assert.equal(del.statusCode, 409, del.body);
     assert.deepEqual(refsOf(del), [`billingRuns/${run.id}/drop_options.drop_notice_id`]);
