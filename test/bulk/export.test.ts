@@ -134,7 +134,7 @@ describe('external ids survive the round trip', () => {
     const first = await load(t, 'extsrc', 'creditTypes', rows.join('\n'), { auth: all });
     assert.equal(first.rows_written, 40);
     const csv = (await call('GET', '/exports/extsrc/creditTypes')).body;
-    assert.ok(csv.startsWith('name,description,unit,is_active,sys_external_id\n'), csv.slice(0, 80));
+    assert.ok(csv.startsWith('name,description,unit,is_active,parent_credit_type_id,sys_external_id\n'), csv.slice(0, 80));
     const a = await load(t, 'extdst', 'creditTypes', csv, { auth: all });
     const b = await load(t, 'extdst', 'creditTypes', csv, { auth: all });
     assert.deepEqual([a.rows_written, a.rows_unchanged, b.rows_written, b.rows_unchanged], [40, 0, 0, 40]);
