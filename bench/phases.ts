@@ -31,6 +31,11 @@ export interface BenchData {
 const MARK = '"@@certificate_name@@"';
 
 /** Reads what the phases need from the tenant's generated data (before any phase writes). */
+/** The placeholder of a create body's certificate number, and the next fresh number (above every seeded one). */
+const NUMBER = '@@number@@';
+let nextNumber = 50_000_000;
+const numbered = (body: string) => body.replaceAll(`"${NUMBER}"`, () => String(nextNumber++));
+
 export function prepareData(databaseUrl: string, tenant: string, programIds: string[], statusReasonIds: string[], certifications: number): Promise<BenchData> {
   return asSystem(() => prepareIn(databaseUrl, tenant, programIds, statusReasonIds, certifications));
 }
@@ -75,7 +80,8 @@ async function prepareIn(databaseUrl: string, tenant: string, programIds: string
     const reasonsByStatus = new Map<string, string[]>();
     const reasons = await store.db.selectFrom('status_reasons').select(['id', 'f_status']).where('tenant_id', '=', tenant).where('id', 'in', statusReasonIds).execute();
     for (const r of reasons) reasonsByStatus.set(r.f_status as string, [...(reasonsByStatus.get(r.f_status as string) ?? []), r.id as string]);
-    const body = (n: number) => certificationFields(rnd, 10_000_000 + n, programIds, reasonsByStatus);
+    // certificate numbers are unique per programme: each request gets fresh ones (NUMBER is replaced)
+    const body = (n: number) => ({ ...certificationFields(rnd, 10_000_000 + n, programIds, reasonsByStatus), number: NUMBER });
     const createBodies = Array.from({ length: 1000 }, (_, n) => JSON.stringify(body(n)));
     const batchBodies = Array.from({ length: 10 }, (_, b) =>
       JSON.stringify({ operations: Array.from({ length: 100 }, (_, k) => ({ operation: 'create', object: body(100_000 + b * 100 + k) })) }),
@@ -155,10 +161,10 @@ export function phases(d: BenchData, o: PhaseOptions): Record<PhaseName, LoadSpe
         body: JSON.stringify([{ op: 'replace', path: '/certificate_name', value: `patch ${i}` }]),
       }),
     },
-    create: { ...common, title: 'create', connections: o.connections, method: 'POST', headers: json, next: (i) => ({ path: `/certifications/${t}`, body: d.createBodies[i % d.createBodies.length] }) },
+    create: { ...common, title: 'create', connections: o.connections, method: 'POST', headers: json, next: (i) => ({ path: `/certifications/${t}`, body: numbered(d.createBodies[i % d.createBodies.length]!) }) },
     batch: {
       ...common, title: 'batch (100 creates)', connections: Math.min(8, o.connections), method: 'POST', headers: json,
-      next: (i) => ({ path: `/certifications/${t}/batch`, body: d.batchBodies[i % d.batchBodies.length] }),
+      next: (i) => ({ path: `/certifications/${t}/batch`, body: numbered(d.batchBodies[i % d.batchBodies.length]!) }),
     },
   };
 }
