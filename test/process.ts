@@ -36,9 +36,22 @@ export async function within<T>(p: Promise<T>, ms: number): Promise<T | undefine
   }
 }
 
+/**
+ * Polls fn until it answers something other than undefined (bounded: throws naming `what` after ms).
+ */
+export async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 30_000, every = 50): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(every);
+  }
+}
+
 /** An HS256 token the server accepts when it runs with JWT_SECRET=TEST_SECRET. */
-export const tokenFor = (tenant: string, sub = 'reliability') =>
-  new SignJWT({ tenants: [tenant], scope: 'certifications:write' })
+export const tokenFor = (tenant: string, sub = 'reliability', scope = 'certifications:write') =>
+  new SignJWT({ tenants: [tenant], scope })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(sub)
     .setIssuedAt()

@@ -4,10 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSmtpCapture } from '../mail/capture.js';
-import { SignJWT } from 'jose';
-import { freshDatabase, TEST_SECRET, type TestApp } from '../helpers.js';
+import { freshDatabase, type TestApp } from '../helpers.js';
 import { Factory } from '../factory.js';
-import { call as httpCall, freePort, killServer, sleep, startServer, type ServerProcess } from '../process.js';
+import { call as httpCall, freePort, killServer, sleep, startServer, tokenFor, until, type ServerProcess } from '../process.js';
 import { assertEndState, buildPopulation, expectedMails, type Call } from './population.js';
 
 /**
@@ -17,8 +16,7 @@ import { assertEndState, buildPopulation, expectedMails, type Call } from './pop
  */
 /** Population size: 2 x (120 certifications, 80 applications), about 450 actions per run. */
 const N = 2;
-const adminToken = (tenant: string) =>
-  new SignJWT({ tenants: [tenant], scope: 'certifications:admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('crash-test').setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(TEST_SECRET));
+const adminToken = (tenant: string) => tokenFor(tenant, 'crash-test', 'certifications:admin');
 
 function client(port: () => number, token: string) {
   const call: Call = async (method, url, body, status = 200) => {
@@ -36,15 +34,6 @@ function client(port: () => number, token: string) {
   return { call, factory: (tenant: string) => new Factory(t, token, tenant) };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number, every = 50): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(every);
-  }
-}
 
 test('a run killed mid-execution resumes to the end state of an uninterrupted run', { timeout: 240_000 }, async () => {
   const db = await freshDatabase();

@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { SignJWT } from 'jose';
 import { startSmtpCapture } from '../mail/capture.js';
-import { BACKEND, freshDatabase, PG_URL, TEST_SECRET, type TestApp } from '../helpers.js';
+import { BACKEND, freshDatabase, PG_URL, type TestApp } from '../helpers.js';
 import { Factory } from '../factory.js';
-import { call as httpCall, killServer, sleep, startServer, type ServerProcess } from '../process.js';
+import { call as httpCall, killServer, sleep, startServer, tokenFor, until, type ServerProcess } from '../process.js';
 import { assertEndState, buildPopulation, expectedMails, type Call } from './population.js';
 
 /**
@@ -16,18 +15,8 @@ import { assertEndState, buildPopulation, expectedMails, type Call } from './pop
  */
 const N = 1;
 const onPostgres = BACKEND === 'postgres';
-const token = () =>
-  new SignJWT({ tenants: ['acme'], scope: 'certifications:admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('three').setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(TEST_SECRET));
+const token = () => tokenFor('acme', 'three', 'certifications:admin');
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number, every = 50): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(every);
-  }
-}
 const pidOf = (owner: string) => Number(owner.split(':')[1]);
 
 test(`three processes: one scheduler leader, an execution handed over after SIGKILL, done once (${onPostgres ? 'postgres' : 'runs on PostgreSQL only'})`, { timeout: 300_000 }, async () => {

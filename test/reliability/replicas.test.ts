@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { BACKEND, REPLICA_URL, startApp } from '../helpers.js';
-import { sleep } from '../process.js';
+import { sleep, until } from '../process.js';
 
 /**
  * Reads from a real streaming replica (.ci/run makes one with pg_basebackup -R on port 5433):
@@ -14,15 +14,6 @@ import { sleep } from '../process.js';
 const configured = BACKEND === 'postgres' && !!REPLICA_URL;
 const CLUSTER = process.env.TEST_REPLICA_CLUSTER;
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 test(`reads go to a replica unless consistentRead or a newer consistency token says otherwise (${configured ? 'postgres + replica' : 'needs PostgreSQL and TEST_REPLICA_URL'})`, { timeout: 180_000 }, async () => {
   if (!configured) {

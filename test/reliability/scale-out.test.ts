@@ -1,21 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { SignJWT } from 'jose';
-import { BACKEND, freshDatabase, TEST_SECRET } from '../helpers.js';
-import { call, killServer, sleep, startServer, within, type ServerProcess } from '../process.js';
+import { BACKEND, freshDatabase } from '../helpers.js';
+import { call, killServer, sleep, startServer, tokenFor, until, within, type ServerProcess } from '../process.js';
 
 /**
  * Real processes on one database: `--role api | worker` split the work, and `--workers N` serves one
  * port from N processes (node:cluster), replacing one that dies and draining all on SIGTERM.
  */
-const admin = () =>
-  new SignJWT({ tenants: ['acme'], scope: 'certifications:admin' })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject('scale-out')
-    .setIssuedAt()
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(TEST_SECRET));
+const admin = () => tokenFor('acme', 'scale-out', 'certifications:admin');
 
 const children = (pid: number): number[] => {
   try {
@@ -24,15 +17,6 @@ const children = (pid: number): number[] => {
     return []; // pgrep exits 1 when there is none
   }
 };
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 test(`roles: an api process runs no background work, a worker process runs it and serves no API (${BACKEND})`, { timeout: 180_000 }, async () => {
   const db = await freshDatabase();
