@@ -39,13 +39,10 @@ export const courseRegProcesses = defineResource({
     }),
     confirmationEmail: emailMessage('subject first'),
   }),
-  notes: [
+  description: [
     'A registration process is the portal or console workflow used to register for a course; its type is always "register".',
     'restrict_courses limits the process to course_ids; available_to_training_providers opens it to training-provider admins; available_in_portal, display_order and display_in_portal_as drive the portal picker.',
     'form_id must name a form of the course-registrations family (prefix "certifications-course-registrations__").',
     'override_checkout_settings=true makes checkout_settings replace the default point-of-checkout settings; enable_confirmation_email sends confirmation_email once the registration is activated.',
-    'course_ids, contact_form_options, checkout_settings and confirmation_email are required in the reference; we require each only when its toggle is true.',
-    'confirmation_email sub-fields come from the API\'s shared e-mail object, not from this page. checkout_settings accepts properties after the visible cut as sent.',
-    'Exam Reg Processes has an eligible action; a course equivalent may exist but is not in the reference. Search body designed.',
   ],
 });

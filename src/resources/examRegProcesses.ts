@@ -69,13 +69,8 @@ export const examRegProcesses = defineResource({
     ),
     confirmationEmail: designed(emailMessage('subject first'), 'sub-fields not visible here; the API\'s shared e-mail object'),
   }),
-  notes: [
+  description: [
     'A process creates exam registrations: type "register" is a first sitting, "retest" a retake (the offering\'s retest_fee_id applies). restrict_exams + exam_ids limit it to some exams.',
     'form_id must name a form of the exam-registrations family (pattern ^certifications-exam-registrations__).',
-    'exam_ids, contact_form_options, checkout_settings and confirmation_email are required in the reference; we require each only when its toggle is true.',
-    'Sub-fields of contact_form_options, checkout_settings and confirmation_email are not visible here; we use the shapes of Course Reg Processes and the shared e-mail object. The reference describes checkout settings covering installment plans, default bank account, cancellation-fee product, card min/max amounts, card processing fees, saved cards, billing the organization or its parent, donations, e-checks, pay later, payroll deduction and split payments; names past the visible cut are accepted as sent.',
-    'The reference text of available_in_portal reads as the inverse of its name; its meaning is unverified.',
-    'GET /examRegProcesses/{tenantId}/eligible/{contactId}/{examId}: the processes a contact may use now for an exam (type register for a first attempt, retest after a failed or no-show one, none while a registration is open or after a pass), their last registration, and the active offerings with the fee that applies (retest_fee_id for a retest) and seats left. Designed answer: { contact_id, exam_id, eligible, type, reason, processes, offerings, last_registration }.',
-    'Search body designed.',
   ],
 });
