@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
 import { invalid, isAppError, type FieldError } from '../../../core/errors.js';
 import type { RequestContext } from '../../../core/context.js';
+import { inSavepoint } from '../../../store/savepoints.js';
 import type { Db } from '../../../store/store.js';
 import type { PatchOp } from '../patch.js';
 import { isPlainObject, type ServiceCore } from './core.js';
@@ -91,12 +91,8 @@ export class Batch {
   }
 
   /** One operation inside a savepoint: one that fails part-way (a hook after the insert) leaves nothing. */
-  private async inSavepoint(trx: Db, fn: () => Promise<BatchResult>): Promise<BatchResult> {
-    await sql`savepoint batch_op`.execute(trx);
-    const r = await fn();
-    await sql.raw(r.success ? 'release savepoint batch_op' : 'rollback to savepoint batch_op').execute(trx);
-    if (!r.success) await sql`release savepoint batch_op`.execute(trx);
-    return r;
+  private inSavepoint(trx: Db, fn: () => Promise<BatchResult>): Promise<BatchResult> {
+    return inSavepoint(trx, this.core.deps.store.dialect, 'batch_op', fn, (r) => r.success);
   }
 
   /**
@@ -127,14 +123,11 @@ export class Batch {
       return false;
     });
     if (!good.length) return results;
-    await sql`savepoint batch_creates`.execute(trx);
     try {
-      await writes.insertNew(trx, ctx, good);
-      await sql`release savepoint batch_creates`.execute(trx);
+      await inSavepoint(trx, this.core.deps.store.dialect, 'batch_creates', () => writes.insertNew(trx, ctx, good));
       for (const p of good) results[p.k] = { index: offset + p.k, operation: 'create', id: p.record.id, status: 201, success: true, object: p.record };
     } catch {
-      await sql`rollback to savepoint batch_creates`.execute(trx);
-      await sql`release savepoint batch_creates`.execute(trx);
+      // undone to the savepoint: each create again on its own, with the result it would get alone
       for (const p of good) results[p.k] = await this.inSavepoint(trx, () => this.one(trx, ctx, ops[p.k], offset + p.k));
     }
     return results;
