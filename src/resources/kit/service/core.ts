@@ -9,7 +9,9 @@ import { pageLimit } from '../paging.js';
 
 /**
  * What every part of a resource's service shares (reads, writes, patch, batch, references,
- * history): the definition, its table, the clock, and the small steps all of them take.
+ * history): the definition, its table, the clock, and the small steps all of them take. No SQL in
+ * the kit: `Db` is only a transaction handed on to store/ — RecordTable for the resource's generated
+ * table (hence Kysely<any>, see store.ts), refsIndex and historyStore for the fixed tables.
  */
 
 /** What reference checks need of another resource's service (a ResourceService is one). */
