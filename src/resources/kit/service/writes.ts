@@ -1,6 +1,7 @@
 import equal from 'fast-deep-equal';
 import { AppError, invalid, notFound } from '../../../core/errors.js';
 import { newId } from '../../../core/ids.js';
+import { valueAt } from '../../../core/values.js';
 import type { RequestContext } from '../../../core/context.js';
 import { UniqueClash, type StoredRecord } from '../../../store/records.js';
 import type { RefValue } from '../../../store/refs.js';
@@ -17,9 +18,6 @@ export interface NewRecord {
   refs: RefValue[];
   prefix: string;
 }
-
-const valueAt = (record: Record<string, unknown>, field: string): unknown =>
-  field.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined), record);
 
 /**
  * A resource's writes: create, update and delete. Each runs in a transaction (the caller's, or its
@@ -138,7 +136,7 @@ export class Writes {
     const unique = this.core.resource.table.unique;
     if (!unique || this.core.deps.store.dialect !== 'postgres') return;
     for (const u of unique) {
-      if (old && u.fields.every((f) => equal(valueAt(old, f), valueAt(next, f)))) continue;
+      if (old && u.fields.every((f) => equal(valueAt(old, f.split('.')), valueAt(next, f.split('.'))))) continue;
       if (await this.core.table.clashes(db, ctx.tenantId, u, next)) throw new UniqueClash(u, next, prefix);
     }
   }
