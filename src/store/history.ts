@@ -1,5 +1,6 @@
 import { newId } from '../core/ids.js';
-import { insertRows, type Db } from './store.js';
+import { insertRows } from './store.js';
+import type { ServerKysely } from './tables.js';
 
 export interface HistoryEntry {
   id: string;
@@ -12,17 +13,17 @@ export interface HistoryEntry {
 
 /** The change history of records (table `history`), newest first, keyset-paged by entry id. */
 export const historyStore = {
-  async append(db: Db, tenantId: string, resource: string, recordId: string, e: Omit<HistoryEntry, 'id'>): Promise<void> {
+  async append(db: ServerKysely, tenantId: string, resource: string, recordId: string, e: Omit<HistoryEntry, 'id'>): Promise<void> {
     await this.appendMany(db, tenantId, resource, [{ recordId, ...e }]);
   },
 
   /** Entries of many records at once (batches, bulk jobs): multi-row INSERTs. */
-  async appendMany(db: Db, tenantId: string, resource: string, entries: (Omit<HistoryEntry, 'id'> & { recordId: string })[]): Promise<void> {
+  async appendMany(db: ServerKysely, tenantId: string, resource: string, entries: (Omit<HistoryEntry, 'id'> & { recordId: string })[]): Promise<void> {
     const rows = entries.map((e) => ({ tenant_id: tenantId, resource, record_id: e.recordId, id: newId(), at: e.at, by_id: e.by_id, via: e.via, changes: JSON.stringify(e.changes) }));
     await insertRows(db, 'history', rows, 2000);
   },
 
-  async page(db: Db, tenantId: string, resource: string, recordId: string, before: string | undefined, limit: number): Promise<HistoryEntry[]> {
+  async page(db: ServerKysely, tenantId: string, resource: string, recordId: string, before: string | undefined, limit: number): Promise<HistoryEntry[]> {
     let q = db
       .selectFrom('history')
       .select(['id', 'at', 'by_id', 'via', 'changes'])
