@@ -1,6 +1,6 @@
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import type { FieldError } from '../../core/errors.js';
-import { columnName, type ColumnType, type IndexedColumn, type TableSpec, type UniqueIndex } from '../../store/records.js';
+import { columnName, EXTERNAL_ID_COLUMN, type ColumnType, type IndexedColumn, type TableSpec, type UniqueIndex } from '../../store/records.js';
 import type { RefValue } from '../../store/refs.js';
 import { bool, dateTime, int, isRequired, obj, ORDERED, str } from './fields.js';
 import { check } from './validation.js';
@@ -176,13 +176,8 @@ export const SYS_FIELDS: Record<string, TSchema> = {
     description: 'the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it',
   }),
 };
-/**
- * Every resource table gets an extracted, indexed column for sys_external_id (tenant_id,
- * f_sys_external_id, id): bulk loads match the rows of a re-run to existing records on it. Being an
- * extracted column, it is written with the record by every insert and update (the kit keeps sys_*
- * fields across updates), so it cannot drift from the record as a side table could.
- */
-export const EXTERNAL_ID_COLUMN: IndexedColumn = { name: columnName(['sys_external_id']), path: ['sys_external_id'], type: 'text', index: 'set' };
+/** The sys_external_id column every resource table gets (store/records.ts says why). */
+export { EXTERNAL_ID_COLUMN };
 export const isSysField = (name: string) => name.startsWith('sys_');
 
 export interface Resource {
