@@ -2,7 +2,7 @@ import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import type { FieldError } from '../../core/errors.js';
 import { columnName, EXTERNAL_ID_COLUMN, type ColumnType, type IndexedColumn, type TableSpec, type UniqueIndex } from '../../store/records.js';
 import type { RefValue } from '../../store/refs.js';
-import { bool, dateTime, int, isRequired, obj, ORDERED, str } from './fields.js';
+import { bool, dateTime, int, isRequired, obj, ORDERED, str, type FieldValues } from './fields.js';
 import { check } from './validation.js';
 
 /**
@@ -275,7 +275,14 @@ const omit = (o: Record<string, unknown>, keys: string[]) => {
 
 const RANGE_ITEM = Type.Union([Type.String({ maxLength: 40 }), Type.Null()]);
 
-export function defineResource(def: ResourceDefinition): Resource {
+/** A resource whose definition keeps the type of its fields (FieldValues<…> derives a record's type from it). */
+export interface TypedResource<F extends Record<string, TSchema>> extends Resource {
+  def: ResourceDefinition & { fields: F };
+}
+/** The fields of a record of a resource, typed from its definition's schemas (`Static`). */
+export type RecordOf<R> = R extends { def: { fields: infer F extends Record<string, TSchema> } } ? FieldValues<F> : never;
+
+export function defineResource<F extends Record<string, TSchema>>(def: ResourceDefinition & { fields: F }): TypedResource<F> {
   const where = `resource ${def.slug}`;
   for (const k of Object.keys(def.fields)) {
     if (k === 'id' || isSysField(k) || k === 'tenant_id') throw new Error(`${where}: field ${k} is reserved`);
