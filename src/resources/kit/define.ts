@@ -277,7 +277,7 @@ const RANGE_ITEM = Type.Union([Type.String({ maxLength: 40 }), Type.Null()]);
 
 /** A resource whose definition keeps the type of its fields (FieldValues<…> derives a record's type from it). */
 export interface TypedResource<F extends Record<string, TSchema>> extends Resource {
-  def: ResourceDefinition & { fields: F };
+  def: Omit<ResourceDefinition, 'fields'> & { fields: F };
 }
 /** The fields of a record of a resource, typed from its definition's schemas (`Static`). */
 export type RecordOf<R> = R extends { def: { fields: infer F extends Record<string, TSchema> } } ? FieldValues<F> : never;
