@@ -21,6 +21,41 @@ import { learning } from '../services/learning.js';
  *   settings were cut there too, so later properties are accepted as sent.
  * - The search body is not in the reference; ours is designed.
  */
+/** The fields of examRegProcesses, apart from the definition: the domain derives its types from them (FieldValues). */
+export const examRegProcessFields = {
+  name: req(str()),
+  display_in_portal_as: str(),
+  description: str(),
+  type: req(oneOf(['register', 'retest'])),
+  display_order: num(),
+  restrict_exams: bool(),
+  // Required in the reference; only meaningful when restrict_exams is true (conditionalRequired).
+  exam_ids: list(ref('exams'), { nonEmpty: true }),
+  show_contact_form: bool(),
+  // Required in the reference; only when show_contact_form is true (conditionalRequired).
+  contact_form_options: designed(
+    contactFormOptions(),
+    'sub-fields not visible here; the shape Course Reg Processes shows',
+  ),
+  available_to_training_providers: bool(),
+  form_id: ref('external:forms', { pattern: '^certifications-exam-registrations__.*' }),
+  is_active: bool(),
+  custom_field_values: customFieldValues({ plainId: true }),
+  available_in_portal: bool(),
+  override_checkout_settings: bool(),
+  // Required in the reference; only when override_checkout_settings is true (conditionalRequired).
+  checkout_settings: designed(
+    checkoutSettings({
+      creditCardMode: 'sample value "enabled" (Course Reg Processes)',
+      description: 'point-of-checkout settings; sub-fields not visible here, shape of Course Reg Processes (itself cut), later properties accepted as sent',
+    }),
+    'sub-fields not visible here; the shape Course Reg Processes shows',
+  ),
+  enable_confirmation_email: bool(),
+  // Required in the reference; only when enable_confirmation_email is true (conditionalRequired).
+  confirmation_email: designed(emailMessage('subject first'), 'sub-fields not visible here; the API\'s shared e-mail object'),
+};
+
 export const examRegProcesses = defineResource({
   actions: [
     {
@@ -52,39 +87,7 @@ export const examRegProcesses = defineResource({
   typeName: 'ExamRegProcess',
   table: 'exam_reg_processes',
   coverage: 'partial (reference: top level); object sub-fields from Course Reg Processes, toggle-bound requirements and search designed',
-  fields: {
-    name: req(str()),
-    display_in_portal_as: str(),
-    description: str(),
-    type: req(oneOf(['register', 'retest'])),
-    display_order: num(),
-    restrict_exams: bool(),
-    // Required in the reference; only meaningful when restrict_exams is true (conditionalRequired).
-    exam_ids: list(ref('exams'), { nonEmpty: true }),
-    show_contact_form: bool(),
-    // Required in the reference; only when show_contact_form is true (conditionalRequired).
-    contact_form_options: designed(
-      contactFormOptions(),
-      'sub-fields not visible here; the shape Course Reg Processes shows',
-    ),
-    available_to_training_providers: bool(),
-    form_id: ref('external:forms', { pattern: '^certifications-exam-registrations__.*' }),
-    is_active: bool(),
-    custom_field_values: customFieldValues({ plainId: true }),
-    available_in_portal: bool(),
-    override_checkout_settings: bool(),
-    // Required in the reference; only when override_checkout_settings is true (conditionalRequired).
-    checkout_settings: designed(
-      checkoutSettings({
-        creditCardMode: 'sample value "enabled" (Course Reg Processes)',
-        description: 'point-of-checkout settings; sub-fields not visible here, shape of Course Reg Processes (itself cut), later properties accepted as sent',
-      }),
-      'sub-fields not visible here; the shape Course Reg Processes shows',
-    ),
-    enable_confirmation_email: bool(),
-    // Required in the reference; only when enable_confirmation_email is true (conditionalRequired).
-    confirmation_email: designed(emailMessage('subject first'), 'sub-fields not visible here; the API\'s shared e-mail object'),
-  },
+  fields: examRegProcessFields,
   conditionalRequired: [
     { field: 'exam_ids', when: { restrict_exams: true } },
     { field: 'contact_form_options', when: { show_contact_form: true } },

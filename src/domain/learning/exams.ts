@@ -1,4 +1,8 @@
 import { transitionError, type Transitions } from './transitions.js';
+import type { RecordOf } from '../../resources/kit/define.js';
+import type { FieldValues } from '../../resources/kit/fields.js';
+import type { examRegistrations } from '../../resources/examRegistrations.js';
+import type { examRegProcessFields } from '../../resources/examRegProcesses.js';
 
 /**
  * Exam registrations: the status machine, the outcome of a score against the exam's passing score,
@@ -18,15 +22,8 @@ export const EXAM_REGISTRATION_NEXT: Transitions = {
 export const examRegistrationTransitionError = (old: { status?: unknown } | undefined, to: string | undefined) =>
   transitionError('exam registration', EXAM_REGISTRATION_NEXT, old, to, 'draft');
 
-export interface ExamRegistrationLike {
-  id: string;
-  status?: string;
-  score?: number;
-  exam_id?: string;
-  exam_offering_id?: string;
-  cancellation_date?: string;
-  date?: string;
-}
+/** An exam registration as these rules read it: the examRegistrations resource's fields, typed from its schema. */
+export type ExamRegistrationLike = Partial<RecordOf<typeof examRegistrations>> & { id: string };
 
 /** passed when score >= passing score, else failed. */
 export const scoreOutcome = (score: number, passingScore: number): 'passed' | 'failed' => (score >= passingScore ? 'passed' : 'failed');
@@ -78,14 +75,8 @@ export function letterFor(status: string | undefined, offering: LetterSource | u
 
 // ---- eligibility ------------------------------------------------------------------------------------
 
-export interface ExamRegProcessLike {
-  id: string;
-  type?: string;
-  is_active?: boolean;
-  restrict_exams?: boolean;
-  exam_ids?: string[];
-  display_order?: number;
-}
+/** An exam registration process as eligibility reads it (the examRegProcesses resource's fields). */
+export type ExamRegProcessLike = Partial<FieldValues<typeof examRegProcessFields>> & { id: string };
 
 export interface Eligibility {
   /** register (first attempt), retest (after a fail or a no show), or null (none may be used now). */
