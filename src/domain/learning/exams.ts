@@ -1,8 +1,6 @@
 import { transitionError, type Transitions } from './transitions.js';
 import type { RecordOf } from '../../resources/kit/define.js';
-import type { FieldValues } from '../../resources/kit/fields.js';
 import type { examRegistrations } from '../../resources/examRegistrations.js';
-import type { examRegProcessFields } from '../../resources/examRegProcesses.js';
 
 /**
  * Exam registrations: the status machine, the outcome of a score against the exam's passing score,
@@ -75,8 +73,19 @@ export function letterFor(status: string | undefined, offering: LetterSource | u
 
 // ---- eligibility ------------------------------------------------------------------------------------
 
-/** An exam registration process as eligibility reads it (the examRegProcesses resource's fields). */
-export type ExamRegProcessLike = Partial<FieldValues<typeof examRegProcessFields>> & { id: string };
+/**
+ * An exam registration process as eligibility reads it. Written out: the definition's fields come from
+ * registrationProcess() (resources/blocks.ts), shared with course reg processes, whose field names are
+ * computed and so not typed.
+ */
+export interface ExamRegProcessLike {
+  id: string;
+  type?: string;
+  is_active?: boolean;
+  restrict_exams?: boolean;
+  exam_ids?: string[];
+  display_order?: number;
+}
 
 export interface Eligibility {
   /** register (first attempt), retest (after a fail or a no show), or null (none may be used now). */
