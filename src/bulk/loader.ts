@@ -15,7 +15,7 @@ import type { StoredRecord } from '../store/records.js';
 import type { Db } from '../store/store.js';
 import { EXTERNAL_ID, EXTERNAL_ID_MAX, importPlan } from './columns.js';
 import { readCsvHeader, readFirstJsonLine, readRows, type Format, type Row } from './reader.js';
-import { byExternalId, loadStore, lockExternalIds, type Counts, type LoadRow } from './store.js';
+import { byExternalId, loadStore, lockExternalIds, type Counts, type LoadRow } from '../store/bulkLoads.js';
 
 /**
  * Bulk loads: an uploaded CSV or JSON Lines file becomes records of one resource, in the background.

@@ -1,17 +1,12 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { sql } from 'kysely';
 import type { HitCounter } from '../store/limits.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { AppError, invalid } from '../core/errors.js';
+import { AppError } from '../core/errors.js';
 import { ID_PATTERN } from '../core/ids.js';
 import type { RequestContext } from '../core/context.js';
 import type { AppServices } from '../resources/services.js';
-import { decodeKey, pageLimit, toPage } from '../resources/kit/paging.js';
-import { columnName, type StoredRecord } from '../store/records.js';
-import { DIRECTORY_FIELDS, entryOf, listingScope, listsNothing, parseCriteria, publishedFields, type Criterion, type DirectoryEntry, type DirectoryLike } from '../domain/registry/publishing.js';
-import { pickCertificate, verdict } from '../domain/registry/verification.js';
-import { effectiveStatus, standing } from '../domain/lifecycle/standing.js';
-import { effectiveStatusSql, standingSql } from '../store/standing.js';
+import { DIRECTORY_FIELDS } from '../domain/registry/publishing.js';
+import { PUBLIC_PAGE_DEFAULT, PUBLIC_PAGE_MAX, Registry } from '../services/registry.js';
 
 /**
  * The public registry: what anyone may ask without a token, and the same directory view with one.
@@ -28,10 +23,9 @@ import { effectiveStatusSql, standingSql } from '../store/standing.js';
  * The public routes have no auth hook; they are limited per client address (PUBLIC_RATE_LIMIT_PER_MINUTE,
  * default 60 a minute over both routes together; a 429 carries Retry-After), apart from the per-token
  * limit of the rest of the API. Their work runs in the tenant's scope like every :tenantId route
- * (app.ts wraps the handler); the request context they set names an anonymous actor.
+ * (app.ts wraps the handler); the request context they set names an anonymous actor. The work is
+ * services/registry.ts's.
  */
-export const PUBLIC_PAGE_DEFAULT = 20;
-export const PUBLIC_PAGE_MAX = 100;
 
 /** Fixed one-minute windows per client address, counted in the store shared by every process. */
 export class SharedLimiter {
@@ -52,129 +46,6 @@ const anonymous = (req: FastifyRequest, tenantId: string): RequestContext => ({
   requestId: String(req.id),
   clientIp: req.ip,
 });
-
-// ---- data access ------------------------------------------------------------------------------------
-
-export class Registry {
-  constructor(private readonly s: AppServices) {}
-
-  today() {
-    return this.s.clock.now().toISOString().slice(0, 10);
-  }
-
-  private get certs() {
-    return this.s.resource('certifications');
-  }
-
-  async directory(tenantId: string, id: string): Promise<DirectoryLike | undefined> {
-    return (await this.s.resource('directories').table.get(this.s.store.db, tenantId, id)) as DirectoryLike | undefined;
-  }
-
-  /** The text of a top-level field of the stored JSON (fields without an extracted column). */
-  private jsonText(field: string) {
-    return this.s.store.dialect === 'postgres' ? sql<string>`(data ->> ${field}::text)` : sql<string>`json_extract(data, ${`$.${field}`})`;
-  }
-
-  private condition(c: Criterion, today: string) {
-    // status and standing are today's (domain/lifecycle/standing.ts), as the records and verify show them
-    if (c.field === 'status') return sql<boolean>`${effectiveStatusSql(today)} = ${String(c.value)}`;
-    if (c.field === 'standing') return sql<boolean>`${standingSql(today)} = ${String(c.value)}`;
-    const column = this.certs.table.spec.columns.find((col) => col.path.length === 1 && col.path[0] === c.field);
-    const expr = column ? sql.ref(column.name) : this.jsonText(c.field);
-    if (c.kind === 'contains') {
-      const pattern = `%${String(c.value).toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
-      return sql<boolean>`lower(${expr}) like ${pattern} escape '\\'`;
-    }
-    if (c.kind === 'number') {
-      if (column?.type === 'num') return sql<boolean>`${expr} = ${c.value}`;
-      // a number inside the JSON, compared as its text (whole numbers only)
-      return sql<boolean>`${this.s.store.dialect === 'postgres' ? expr : sql`cast(${expr} as text)`} = ${String(c.value)}`;
-    }
-    return sql<boolean>`${expr} = ${String(c.value)}`;
-  }
-
-  private async programNames(tenantId: string, ids: string[]): Promise<Map<string, string | undefined>> {
-    const out = new Map<string, string | undefined>();
-    if (!ids.length) return out;
-    const rows = await this.s.store.db.selectFrom(this.s.resource('programs').table.spec.name).select(['id', 'data']).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
-    for (const r of rows) out.set(String(r.id), ((typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as { name?: string }).name);
-    return out;
-  }
-
-  /** A certification with today's status and standing (what the lifecycle says it is now). */
-  private asOfToday(rec: StoredRecord, today: string): StoredRecord {
-    const s = standing(rec, today);
-    return { ...rec, status: effectiveStatus(rec, today), ...(s ? { standing: s } : {}) } as StoredRecord;
-  }
-
-  /** One page of a directory's entries matching the query's criteria. */
-  async entries(tenantId: string, d: DirectoryLike, query: Record<string, unknown>) {
-    const { criteria, errors } = parseCriteria(query, d);
-    if (errors.length) throw invalid(errors, 'bad_request');
-    const limit = pageLimit(query.limit, PUBLIC_PAGE_DEFAULT, PUBLIC_PAGE_MAX);
-    const after = decodeKey(query.exclusiveStartKey as string | undefined);
-    const scope = listingScope(d);
-    if (listsNothing(scope)) return { Count: 0, Items: [] as DirectoryEntry[] };
-    const spec = this.certs.table.spec;
-    const today = this.today();
-    // Listed by today's status: an active certification past its grace end counts as inactive (it lapsed).
-    const stored = scope.statuses.includes('inactive') && !scope.statuses.includes('active') ? [...scope.statuses, 'active'] : scope.statuses;
-    let q = this.s.store.db
-      .selectFrom(spec.name)
-      .select(['id', 'data'])
-      .where('tenant_id', '=', tenantId)
-      .where(sql.ref(columnName(['status'])), 'in', stored)
-      .where(sql<string>`${effectiveStatusSql(today)}`, 'in', scope.statuses);
-    if (scope.programIds) q = q.where(sql.ref(columnName(['program_id'])), 'in', scope.programIds);
-    for (const c of criteria) q = q.where(() => this.condition(c, today));
-    if (after !== undefined) q = q.where('id', '>', after);
-    const rows = (await q.orderBy('id').limit(limit + 1).execute()).map((r) => ({
-      id: String(r.id),
-      rec: (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as StoredRecord,
-    }));
-    const { items, lastKey } = toPage(rows, limit);
-    const names = await this.programNames(tenantId, [...new Set(items.map((i) => String(i.rec.program_id)))]);
-    const published = publishedFields(d);
-    const Items = items.map((i) => entryOf(this.asOfToday(i.rec, today), published, names.get(String(i.rec.program_id))));
-    return { Count: Items.length, Items, ...(lastKey ? { LastEvaluatedKey: lastKey } : {}) };
-  }
-
-  /** Certificate `number` of programme `programId`, as an employer sees it today. */
-  async verify(tenantId: string, programId: string, number: number) {
-    const db = this.s.store.db;
-    const today = this.today();
-    const unknown = () => new AppError('not_found', `no certificate ${number} in programme ${programId}`, { details: { valid: false } });
-    const program = await this.s.resource('programs').table.get(db, tenantId, programId);
-    if (!program) throw unknown();
-    const rows = await db
-      .selectFrom(this.certs.table.spec.name)
-      .select('data')
-      .where('tenant_id', '=', tenantId)
-      .where(sql.ref(columnName(['program_id'])), '=', programId)
-      .where(sql.ref(columnName(['number'])), '=', number)
-      .orderBy('id')
-      .limit(100)
-      .execute();
-    const cert = pickCertificate(rows.map((r) => (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as StoredRecord), today);
-    if (!cert) throw unknown();
-    const v = verdict(cert, today);
-    const s = standing(cert, today);
-    const opt = (k: string) => (typeof cert[k] === 'string' ? { [k]: cert[k] as string } : {});
-    return {
-      valid: v.valid,
-      checked_on: today,
-      program: { id: programId, ...(typeof program.name === 'string' ? { name: program.name } : {}) },
-      number: cert.number as number,
-      holder: { name: String(cert.name ?? '') },
-      status: String(effectiveStatus(cert, today)),
-      ...(s ? { standing: s } : {}),
-      ...opt('certification_date'),
-      ...opt('expiration_date'),
-      in_grace_period: v.in_grace_period,
-      ...opt('grace_period_end_date'),
-    };
-  }
-}
 
 // ---- routes -----------------------------------------------------------------------------------------
 

@@ -1,15 +1,16 @@
-import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
+import type { Expression, RawBuilder, SqlBool } from 'kysely';
 import { invalid, type FieldError } from '../core/errors.js';
 import type { DialectName } from '../store/store.js';
+import { criteriaSql, sortSql, type Bound, type Condition, type CriteriaNode } from '../store/querySql.js';
 import { OPERATORS, type FieldSpec, type Operator, type QueryType } from './definitions.js';
 
 /**
- * The query compiler: criteria, sort and output fields of a saved query -> SQL over the resource's
- * table, built only with Kysely's `sql` template, so every value (and every JSON path) is a bound
- * parameter; the only names written into the SQL are the table's own columns, taken from the
- * definition, never from the request. What the request names is looked up in the query definition
- * first: an unknown field, operator or ill-typed value is a 400 naming where it is
- * (`criteria.all.1.value`).
+ * The query compiler: criteria, sort and output fields of a saved query, checked against the query
+ * definition -> a checked criteria tree and sort, which store/querySql.ts renders as SQL over the
+ * resource's table (every value and JSON path a bound parameter; the only names written into the SQL
+ * are the table's own columns, taken from the definition, never from the request). What the request
+ * names is looked up in the query definition first: an unknown field, operator or ill-typed value is
+ * a 400 naming where it is (`criteria.all.1.value`). Nothing here writes SQL.
  *
  * Criteria: `{ all?: Node[], any?: Node[] }`, a Node being such a group or a condition
  * `{ field, operator, value? }`. `all` is AND, `any` is OR, a group with both is (all) AND (any), and an
@@ -40,57 +41,7 @@ export interface SortField {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const TRUE = sql<SqlBool>`1 = 1`;
-
-// ---- field access ----------------------------------------------------------------------------------
-
-/** `$."a"."b"`: the SQLite JSON path of a field, bound as a parameter (keys quoted, so any key works). */
-const sqlitePath = (path: string[]) => '$.' + path.map((k) => `"${k.replace(/["\\]/g, (m) => `\\${m}`)}"`).join('.');
-/** `ARRAY[$1, $2]::text[]`: the PostgreSQL path of a field, each key a bound parameter. */
-const pgPath = (path: string[]) => sql`ARRAY[${sql.join(path.map((k) => sql`${k}`))}]::text[]`;
-/** A date-time as PostgreSQL may cast it (what the schema's date-time format accepts). */
-const PG_DATE_TIME_RE = '^\\d{4}-\\d{2}-\\d{2}[tT ]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([zZ]|[+-]\\d{2}(:?\\d{2})?)$';
-
-export interface Access {
-  /** The field's value, typed for comparisons (numbers, booleans; date-times as UTC ISO text). */
-  value: RawBuilder<unknown>;
-  /** The stored JSON of the field as text (arrays, objects), SQL NULL when absent. */
-  json: RawBuilder<unknown>;
-}
-
-/** SQL reading a field of the record: its column when there is one, else from the JSON of `data`. */
-export function access(table: string, f: FieldSpec, dialect: DialectName): Access {
-  const data = sql.ref(`${table}.data`);
-  if (f.column) {
-    const col = sql.ref(`${table}.${f.column.name}`);
-    return { value: col, json: col };
-  }
-  if (dialect === 'sqlite') {
-    const raw = sql`json_extract(${data}, ${sqlitePath(f.path)})`;
-    // json_extract gives numbers as numbers and booleans as 1 / 0 (compared with 1 / 0 below)
-    if (f.type === 'date-time' && !f.serverWritten) return { value: sql`strftime('%Y-%m-%dT%H:%M:%fZ', ${raw})`, json: raw };
-    return { value: raw, json: raw };
-  }
-  const text = sql`(${data} #>> ${pgPath(f.path)})`;
-  const typed = (jsonType: string, cast: RawBuilder<unknown>) =>
-    // a value of another JSON type reads as NULL instead of failing the whole query on a bad cast
-    sql`(case when jsonb_typeof(${data} #> ${pgPath(f.path)}) = ${jsonType} then ${cast} end)`;
-  switch (f.type) {
-    case 'number':
-    case 'integer':
-      return { value: typed('number', sql`${text}::double precision`), json: text };
-    case 'boolean':
-      return { value: typed('boolean', sql`${text}::boolean`), json: text };
-    case 'date-time':
-      if (f.serverWritten) return { value: text, json: text };
-      return {
-        value: sql`(case when ${text} ~ ${PG_DATE_TIME_RE} then to_char((${text}::timestamptz) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') end)`,
-        json: text,
-      };
-    default:
-      return { value: text, json: text };
-  }
-}
+const MATCH_ALL: CriteriaNode = { and: [] };
 
 // ---- values ----------------------------------------------------------------------------------------
 
@@ -104,15 +55,14 @@ function isCalendarDate(s: string): boolean {
 }
 
 /**
- * A checked value as the interval it stands for: [lo, hi] as stored / compared (lo = hi except for a
- * bare date given for a date-time field: the whole UTC day). A value that does not fit the field's
- * type throws a ValueError with the reason (its `cause`: the index inside an array value).
+ * A checked value as the interval it stands for: [lo, hi] as compared (lo = hi except for a bare date
+ * given for a date-time field: the whole UTC day). A value that does not fit the field's type throws
+ * a ValueError with the reason (its `cause`: the index inside an array value).
  */
-type Bound = { lo: unknown; hi: unknown };
 
 class ValueError extends Error {}
 
-function scalarValue(f: FieldSpec, type: FieldSpec['type'] | 'object', v: unknown, dialect: DialectName, checkEnum: boolean): Bound {
+function scalarValue(f: FieldSpec, type: FieldSpec['type'] | 'object', v: unknown, checkEnum: boolean): Bound {
   const one = (x: unknown): Bound => ({ lo: x, hi: x });
   switch (type) {
     case 'string': {
@@ -129,8 +79,7 @@ function scalarValue(f: FieldSpec, type: FieldSpec['type'] | 'object', v: unknow
       return one(v);
     case 'boolean':
       if (typeof v !== 'boolean') throw new ValueError('must be true or false');
-      // SQLite stores booleans (columns and json_extract alike) as 1 / 0
-      return one(dialect === 'sqlite' ? (v ? 1 : 0) : v);
+      return one(v);
     case 'date':
       if (typeof v !== 'string' || !isCalendarDate(v)) throw new ValueError('must be a date (YYYY-MM-DD)');
       return one(v);
@@ -151,31 +100,20 @@ function scalarValue(f: FieldSpec, type: FieldSpec['type'] | 'object', v: unknow
 
 interface State {
   qt: QueryType;
-  dialect: DialectName;
   errors: FieldError[];
   conditions: number;
 }
 
-const LIKE_ESCAPE = sql`escape '\\'`;
+/** A LIKE pattern, lower-case, `%` `_` `\` matched literally (escaped with `\`). */
 const likePattern = (s: string, prefix: boolean, suffix: boolean) =>
   `${prefix ? '%' : ''}${s.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}${suffix ? '%' : ''}`;
 
-function and(parts: RawBuilder<unknown>[]): RawBuilder<SqlBool> {
-  if (!parts.length) return TRUE;
-  if (parts.length === 1) return parts[0] as RawBuilder<SqlBool>;
-  return sql<SqlBool>`(${sql.join(parts, sql` and `)})`;
-}
-function or(parts: RawBuilder<unknown>[]): RawBuilder<SqlBool> {
-  if (parts.length === 1) return parts[0] as RawBuilder<SqlBool>;
-  return sql<SqlBool>`(${sql.join(parts, sql` or `)})`;
-}
-
-function group(st: State, node: Record<string, unknown>, at: string, depth: number): RawBuilder<SqlBool> | undefined {
+function group(st: State, node: Record<string, unknown>, at: string, depth: number): CriteriaNode | undefined {
   if (depth > MAX_DEPTH) {
     st.errors.push({ field: at, reason: `is nested more than ${MAX_DEPTH} groups deep` });
     return undefined;
   }
-  const parts: RawBuilder<unknown>[] = [];
+  const parts: CriteriaNode[] = [];
   for (const key of Object.keys(node)) {
     if (key !== 'all' && key !== 'any') st.errors.push({ field: `${at}.${key}`.replace(/^\./, ''), reason: 'is not a known member of a criteria group (all, any)' });
   }
@@ -187,17 +125,17 @@ function group(st: State, node: Record<string, unknown>, at: string, depth: numb
       st.errors.push({ field: where, reason: 'must be an array of conditions and groups' });
       continue;
     }
-    const compiled: RawBuilder<unknown>[] = [];
+    const compiled: CriteriaNode[] = [];
     list.forEach((item, i) => {
       const c = nodeOf(st, item, `${where}.${i}`, depth);
       if (c) compiled.push(c);
     });
-    if (compiled.length) parts.push(key === 'all' ? and(compiled) : or(compiled));
+    if (compiled.length) parts.push(key === 'all' ? { and: compiled } : { or: compiled });
   }
-  return and(parts);
+  return { and: parts };
 }
 
-function nodeOf(st: State, item: unknown, at: string, depth: number): RawBuilder<SqlBool> | undefined {
+function nodeOf(st: State, item: unknown, at: string, depth: number): CriteriaNode | undefined {
   if (!isObject(item)) {
     st.errors.push({ field: at, reason: 'must be a condition { field, operator, value } or a group { all | any }' });
     return undefined;
@@ -208,7 +146,7 @@ function nodeOf(st: State, item: unknown, at: string, depth: number): RawBuilder
   return undefined;
 }
 
-function condition(st: State, c: Record<string, unknown>, at: string): RawBuilder<SqlBool> | undefined {
+function condition(st: State, c: Record<string, unknown>, at: string): Condition | undefined {
   if (++st.conditions > MAX_CONDITIONS) {
     if (st.conditions === MAX_CONDITIONS + 1) st.errors.push({ field: at, reason: `is one condition too many (at most ${MAX_CONDITIONS} in a query)` });
     return undefined;
@@ -238,7 +176,7 @@ function condition(st: State, c: Record<string, unknown>, at: string): RawBuilde
     return undefined;
   }
   try {
-    return build(st, f, op as Operator, c);
+    return check(f, op as Operator, c);
   } catch (e) {
     if (!(e instanceof ValueError)) throw e;
     st.errors.push({ field: e.cause !== undefined ? `${at}.value.${String(e.cause)}` : `${at}.value`, reason: e.message });
@@ -246,11 +184,8 @@ function condition(st: State, c: Record<string, unknown>, at: string): RawBuilde
   }
 }
 
-function build(st: State, f: FieldSpec, op: Operator, c: Record<string, unknown>): RawBuilder<SqlBool> {
-  const { dialect } = st;
-  const table = st.qt.table.name;
-  const a = access(table, f, dialect);
-  const v = a.value;
+/** One condition, its value checked against the field: what store/querySql.ts renders. */
+function check(f: FieldSpec, op: Operator, c: Record<string, unknown>): Condition {
   const hasValue = Object.hasOwn(c, 'value');
   const value = c.value;
   if ((op === 'is_empty' || op === 'is_not_empty') && hasValue && value !== null) {
@@ -260,63 +195,48 @@ function build(st: State, f: FieldSpec, op: Operator, c: Record<string, unknown>
 
   const itemOf = (x: unknown, i?: number) => {
     try {
-      return scalarValue(f, f.type === 'array' ? (f.item_type ?? 'object') : f.type, x, dialect, true);
+      return scalarValue(f, f.type === 'array' ? (f.item_type ?? 'object') : f.type, x, true);
     } catch (e) {
       if (e instanceof ValueError && i !== undefined) throw new ValueError(e.message, { cause: i });
       throw e;
     }
   };
-  // strings order by code point on both back ends (PostgreSQL databases often sort by locale)
-  const textual = f.type === 'string' && dialect === 'postgres';
-  const ordered = (x: RawBuilder<unknown>) => (textual ? sql`${x} collate "C"` : x);
-  const eq = (b: Bound) => (b.lo === b.hi ? sql<SqlBool>`${v} = ${b.lo}` : sql<SqlBool>`(${v} >= ${b.lo} and ${v} <= ${b.hi})`);
-  const missingOr = (cond: RawBuilder<unknown>) => sql<SqlBool>`(${v} is null or not ${cond})`;
+  const field = f;
 
   if (f.type === 'array' || f.type === 'object') {
-    const empty = sql<SqlBool>`coalesce(${a.json}, '') in ('', '[]', '{}')`;
-    if (op === 'is_empty') return empty;
-    if (op === 'is_not_empty') return sql<SqlBool>`not ${empty}`;
+    if (op === 'is_empty' || op === 'is_not_empty') return { field, op };
     // contains / not_contains: the array has the value as one of its items (exact)
-    const item = itemOf(value).lo;
-    const has =
-      st.dialect === 'sqlite'
-        ? sql<SqlBool>`exists (select 1 from json_each(${sql.ref(`${table}.data`)}, ${sqlitePath(f.path)}) as item where item.value = ${item})`
-        : sql<SqlBool>`coalesce((${sql.ref(`${table}.data`)} #> ${pgPath(f.path)}) @> ${JSON.stringify([item])}::jsonb, false)`;
-    return op === 'contains' ? has : sql<SqlBool>`not ${has}`;
+    return { field, op: op === 'contains' ? 'has' : 'has_not', item: itemOf(value).lo };
   }
 
   switch (op) {
     case 'is_empty':
-      return f.type === 'string' ? sql<SqlBool>`coalesce(${v}, '') = ''` : sql<SqlBool>`${v} is null`;
     case 'is_not_empty':
-      return f.type === 'string' ? sql<SqlBool>`coalesce(${v}, '') <> ''` : sql<SqlBool>`${v} is not null`;
+      return { field, op };
     case 'equals':
-      return eq(itemOf(value));
     case 'not_equals':
-      return missingOr(eq(itemOf(value)));
+      return { field, op, value: itemOf(value) };
     case 'contains':
     case 'not_contains':
     case 'starts_with':
     case 'ends_with': {
       // free text: any string, even on an enum field (contains "act" on a status)
-      const s = scalarValue(f, 'string', value, dialect, false).lo as string;
-      const pattern = likePattern(s, op !== 'starts_with', op !== 'ends_with');
-      const like = sql<SqlBool>`lower(${v}) like ${pattern} ${LIKE_ESCAPE}`;
-      return op === 'not_contains' ? missingOr(like) : like;
+      const s = scalarValue(f, 'string', value, false).lo as string;
+      return { field, op: op === 'not_contains' ? 'not_like' : 'like', pattern: likePattern(s, op !== 'starts_with', op !== 'ends_with') };
     }
     case 'greater_than':
-      return sql<SqlBool>`${ordered(v)} > ${ordered(sql`${scalarValue(f, f.type, value, dialect, false).hi}`)}`;
+      return { field, op: '>', value: scalarValue(f, f.type, value, false).hi };
     case 'greater_than_or_equal':
-      return sql<SqlBool>`${ordered(v)} >= ${ordered(sql`${scalarValue(f, f.type, value, dialect, false).lo}`)}`;
+      return { field, op: '>=', value: scalarValue(f, f.type, value, false).lo };
     case 'less_than':
-      return sql<SqlBool>`${ordered(v)} < ${ordered(sql`${scalarValue(f, f.type, value, dialect, false).lo}`)}`;
+      return { field, op: '<', value: scalarValue(f, f.type, value, false).lo };
     case 'less_than_or_equal':
-      return sql<SqlBool>`${ordered(v)} <= ${ordered(sql`${scalarValue(f, f.type, value, dialect, false).hi}`)}`;
+      return { field, op: '<=', value: scalarValue(f, f.type, value, false).hi };
     case 'between': {
       if (!Array.isArray(value) || value.length !== 2) throw new ValueError('must be [from, to] (two values, both included)');
       const bound = (i: 0 | 1) => {
         try {
-          return scalarValue(f, f.type, value[i], dialect, false);
+          return scalarValue(f, f.type, value[i], false);
         } catch (e) {
           throw e instanceof ValueError ? new ValueError(e.message, { cause: i }) : e;
         }
@@ -326,23 +246,29 @@ function build(st: State, f: FieldSpec, op: Operator, c: Record<string, unknown>
       if (f.type !== 'string' && f.type !== 'boolean' && (from.lo as number | string) > (to.hi as number | string)) {
         throw new ValueError('must be [from, to] with from not after to');
       }
-      return sql<SqlBool>`(${ordered(v)} >= ${ordered(sql`${from.lo}`)} and ${ordered(v)} <= ${ordered(sql`${to.hi}`)})`;
+      return { field, op, from: from.lo, to: to.hi };
     }
     case 'in':
     case 'not_in': {
       if (!Array.isArray(value) || value.length === 0) throw new ValueError('must be a non-empty array of values');
       if (value.length > MAX_LIST) throw new ValueError(`must have at most ${MAX_LIST} values`);
-      const bounds = value.map((x, i) => itemOf(x, i));
-      const points = bounds.filter((b) => b.lo === b.hi).map((b) => b.lo);
-      const ranges = bounds.filter((b) => b.lo !== b.hi);
-      const parts: RawBuilder<unknown>[] = [];
-      if (points.length) parts.push(sql`${v} in (${sql.join(points.map((p) => sql`${p}`))})`);
-      for (const r of ranges) parts.push(eq(r));
-      const inList = or(parts);
-      return op === 'in' ? inList : missingOr(inList);
+      return { field, op, values: value.map((x, i) => itemOf(x, i)) };
     }
   }
   throw new ValueError(`cannot be compared`); // unreachable: every operator is handled above
+}
+
+/**
+ * Criteria -> a checked criteria tree. No criteria (undefined / null / {}) matches every record.
+ * Throws a 400 naming every problem found (at most 20).
+ */
+export function checkCriteria(qt: QueryType, criteria: unknown, at = 'criteria'): CriteriaNode {
+  if (criteria === undefined || criteria === null) return MATCH_ALL;
+  if (!isObject(criteria)) throw invalid([{ field: at, reason: 'must be an object { all?: [...], any?: [...] }' }]);
+  const st: State = { qt, errors: [], conditions: 0 };
+  const out = group(st, criteria, at, 1);
+  if (st.errors.length) throw invalid(st.errors.slice(0, 20));
+  return out ?? MATCH_ALL;
 }
 
 /**
@@ -351,12 +277,7 @@ function build(st: State, f: FieldSpec, op: Operator, c: Record<string, unknown>
  * every problem found (at most 20).
  */
 export function compileCriteria(qt: QueryType, criteria: unknown, dialect: DialectName, at = 'criteria'): Expression<SqlBool> {
-  if (criteria === undefined || criteria === null) return TRUE;
-  if (!isObject(criteria)) throw invalid([{ field: at, reason: 'must be an object { all?: [...], any?: [...] }' }]);
-  const st: State = { qt, dialect, errors: [], conditions: 0 };
-  const out = group(st, criteria, at, 1);
-  if (st.errors.length) throw invalid(st.errors.slice(0, 20));
-  return out ?? TRUE;
+  return criteriaSql(qt.table.name, checkCriteria(qt, criteria, at), dialect);
 }
 
 // ---- sort and output -------------------------------------------------------------------------------
@@ -396,17 +317,9 @@ export function checkSort(qt: QueryType, sortFields: unknown, at = 'sort_fields'
   return out;
 }
 
-/**
- * The ORDER BY items of a checked sort. Missing values come last in both directions (NULLS LAST is
- * explicit: PostgreSQL and SQLite disagree on where NULL sorts by default).
- */
+/** The ORDER BY items of a checked sort (store/querySql.ts). */
 export function compileSort(qt: QueryType, sort: SortField[], dialect: DialectName): RawBuilder<unknown>[] {
-  return sort.map(({ field, direction }) => {
-    const f = qt.fields.get(field)!;
-    let v = access(qt.table.name, f, dialect).value;
-    if (dialect === 'postgres' && f.type === 'string') v = sql`${v} collate "C"`;
-    return direction === 'desc' ? sql`${v} desc nulls last` : sql`${v} asc nulls last`;
-  });
+  return sortSql(qt.table.name, sort.map(({ field, direction }) => ({ field: qt.fields.get(field)!, direction })), dialect);
 }
 
 /** output_fields: names of fields (at most 200, each once); default: the definition's default output. */

@@ -7,8 +7,8 @@ import type { AppServices } from '../resources/services.js';
 import { checkOutputFields, checkSort, compileCriteria, compileSort, type SortField } from './compile.js';
 import { queryType, type FieldSpec, type QueryType } from './definitions.js';
 import { contentType, OUTPUT_FORMATS, render, type OutputFormat } from './render.js';
-import { countMatches, selectedRecords, type RowQuery } from './rows.js';
-import { Spool } from './spool.js';
+import { countMatches, selectedRecords, type RowQuery } from '../store/queryRows.js';
+import { Spool } from '../core/spool.js';
 
 /**
  * Query execution (issue #9): a saved query (criteria, output fields, sort, limit, offset) over one
@@ -19,7 +19,7 @@ import { Spool } from './spool.js';
  * - the execution reads the selected records once, renders them, and keeps only what it counted:
  *   row_count and size_bytes (the bytes of the rendered output), so a run holds no result in memory
  *   or storage; it is resumable like every execution (a run that resumes counts again);
- * - result reads the records again, in order, and streams the rendered output (spool.ts).
+ * - result reads the records again, in order, and streams the rendered output (core/spool.ts).
  * The rows are those of the download's moment: a record changed between the run and the download
  * shows its new values (and row_count / size_bytes describe the run's moment).
  */

@@ -27,6 +27,18 @@ async function parentCycleCheck(h: HookContext): Promise<void> {
  * Our choices: id and name as every reference list of this API; description, the unit the quantity
  * is counted in, and is_active are designed.
  */
+/** The fields of creditTypes, apart from the definition: the domain derives its types from them (FieldValues). */
+export const creditTypeFields = {
+  name: req(str()),
+  description: designed(str(), 'a reference list entry needs a longer explanation than its name'),
+  unit: designed(str({ description: 'what a quantity of 1 means, e.g. "hour", "CEU", "point"' }), 'the catalog describes a credit type as the unit and kind of credit; quantities need a unit to be read'),
+  is_active: designed(bool(), 'retire a type without deleting it; every other reference list of the API has the flag'),
+  parent_credit_type_id: designed(
+    ref('creditTypes', { description: 'the broader credit type this one is a sub-type of (e.g. "Medical errors" under "Nursing CE"); a credit total over the parent counts it' }),
+    'boards count topic hours toward a general total; sub-types let one total name the general type',
+  ),
+};
+
 export const creditTypes = defineResource({
   slug: 'creditTypes',
   name: 'Credit Types',
@@ -34,16 +46,7 @@ export const creditTypes = defineResource({
   typeName: 'CreditType',
   table: 'credit_types',
   coverage: 'none in the reference beyond name (assumed from the API-wide pattern); description, unit and is_active designed',
-  fields: {
-    name: req(str()),
-    description: designed(str(), 'a reference list entry needs a longer explanation than its name'),
-    unit: designed(str({ description: 'what a quantity of 1 means, e.g. "hour", "CEU", "point"' }), 'the catalog describes a credit type as the unit and kind of credit; quantities need a unit to be read'),
-    is_active: designed(bool(), 'retire a type without deleting it; every other reference list of the API has the flag'),
-    parent_credit_type_id: designed(
-      ref('creditTypes', { description: 'the broader credit type this one is a sub-type of (e.g. "Medical errors" under "Nursing CE"); a credit total over the parent counts it' }),
-      'boards count topic hours toward a general total; sub-types let one total name the general type',
-    ),
-  },
+  fields: creditTypeFields,
   // A credit type cannot be its own ancestor.
   hooks: { validate: (h) => parentCycleCheck(h) },
   search: {

@@ -24,6 +24,42 @@ import { learning } from '../services/learning.js';
 const CREDIT_ORIGINS = ['legacy system', 'course registration', 'certification activity', 'event registration'] as const;
 const CREDIT_STATUSES = ['draft', 'submitted', 'under review', 'verified', 'rejected', 'archived'] as const;
 
+/** The fields of credits, apart from the definition: the domain derives its types from them (FieldValues). */
+export const creditFields = {
+  type_id: req(ref('creditTypes')),
+  origin: req(oneOf(CREDIT_ORIGINS)),
+  number: num(),
+  // Required in the reference; only for origin "event registration" (conditionalRequired).
+  event_id: ref('external:events'),
+  // Required in the reference; only for origin "event registration" (conditionalRequired).
+  event_registration_id: ref('external:eventRegistrations'),
+  // Required in the reference; only for origin "certification activity" (conditionalRequired).
+  activity_id: ref('activities'),
+  // Required in the reference; only for origin "course registration" (conditionalRequired).
+  course_registration_id: ref('courseRegistrations'),
+  contact_id: req(ref('external:contacts')),
+  date: req(date()),
+  quantity: req(num({ min: 0.01 })),
+  usages: designed(
+    list(
+      obj({
+        application_id: ref('applications'),
+        certification_id: ref('certifications'),
+        quantity: req(num({ minimum: 0 })),
+        date: date(),
+      }),
+    ),
+    'an array of objects follows quantity in the reference, name not visible; the consumption that quantity_used sums',
+  ),
+  quantity_used: num({ min: 0 }),
+  quantity_available: num({ min: 0 }),
+  notes: str(),
+  self_reported: bool(),
+  status: oneOf(CREDIT_STATUSES),
+  expiration_date: designed(date(), 'no format in the reference; a calendar date like `date`'),
+  custom_field_values: customFieldValues({ plainId: true }),
+};
+
 export const credits = defineResource({
   // Review workflow and balance: quantity_available = quantity - quantity_used (= the sum of usages).
   beforeWrite: (old, next) => creditWriteError(old as never, next as never),
@@ -36,40 +72,7 @@ export const credits = defineResource({
   table: 'credits',
   idPattern: '^[\\w:|-]+$',
   coverage: 'partial (reference, through status); origin-bound requirements, usages, expiration_date format, search and lookups designed',
-  fields: {
-    type_id: req(ref('creditTypes')),
-    origin: req(oneOf(CREDIT_ORIGINS)),
-    number: num(),
-    // Required in the reference; only for origin "event registration" (conditionalRequired).
-    event_id: ref('external:events'),
-    // Required in the reference; only for origin "event registration" (conditionalRequired).
-    event_registration_id: ref('external:eventRegistrations'),
-    // Required in the reference; only for origin "certification activity" (conditionalRequired).
-    activity_id: ref('activities'),
-    // Required in the reference; only for origin "course registration" (conditionalRequired).
-    course_registration_id: ref('courseRegistrations'),
-    contact_id: req(ref('external:contacts')),
-    date: req(date()),
-    quantity: req(num({ min: 0.01 })),
-    usages: designed(
-      list(
-        obj({
-          application_id: ref('applications'),
-          certification_id: ref('certifications'),
-          quantity: req(num({ minimum: 0 })),
-          date: date(),
-        }),
-      ),
-      'an array of objects follows quantity in the reference, name not visible; the consumption that quantity_used sums',
-    ),
-    quantity_used: num({ min: 0 }),
-    quantity_available: num({ min: 0 }),
-    notes: str(),
-    self_reported: bool(),
-    status: oneOf(CREDIT_STATUSES),
-    expiration_date: designed(date(), 'no format in the reference; a calendar date like `date`'),
-    custom_field_values: customFieldValues({ plainId: true }),
-  },
+  fields: creditFields,
   conditionalRequired: [
     { field: 'course_registration_id', when: { origin: 'course registration' } },
     { field: 'activity_id', when: { origin: 'certification activity' } },

@@ -1,11 +1,9 @@
-import { sql } from 'kysely';
 import type { RequestContext } from '../core/context.js';
 import type { AppServices } from '../resources/services.js';
 import { APPLICATION_STATUSES, CERTIFICATION_STATUSES } from '../resources/blocks.js';
 import { BILLING_RUN_STATUSES } from '../resources/billingRuns.js';
-import { columnName } from '../store/records.js';
 import { AUDIT_STATUSES } from '../domain/lifecycle/audits.js';
-import { standingSql } from '../store/standing.js';
+import { countBy, programQueries, programRows, type ExpiringWindow, type StatisticsTables } from '../store/statistics.js';
 import { STANDINGS } from '../domain/lifecycle/standing.js';
 
 /**
@@ -78,6 +76,15 @@ export class Statistics {
     return this.s.resource(slug).table.spec.name;
   }
 
+  private tables(): StatisticsTables {
+    const t = (slug: string) => this.table(slug);
+    return { certifications: t('certifications'), applications: t('applications'), programs: t('programs'), billingRuns: t('billingRuns'), billingRunActions: t('billingRunActions') };
+  }
+
+  private static windows(today: string): ExpiringWindow[] {
+    return EXPIRING_WINDOWS.map((days) => ({ as: `e${days}`, until: addDays(today, days) }));
+  }
+
   /**
    * The queries behind `programs` (exposed for bench/statistics.ts, which shows their plans):
    * certifications per programme, status and standing today, over the (program_id, status,
@@ -86,40 +93,7 @@ export class Statistics {
    * (status, expiration_date, program_id) index; applications per programme and status.
    */
   queries(tenantId: string, today: string) {
-    const db = this.s.store.db;
-    const P = columnName(['program_id']);
-    const S = columnName(['status']);
-    const E = columnName(['expiration_date']);
-    const A = columnName(['audit', 'status']);
-    const last = addDays(today, EXPIRING_WINDOWS[EXPIRING_WINDOWS.length - 1]!);
-    const within = EXPIRING_WINDOWS.map((days) => sql<number>`sum(case when ${sql.ref(E)} <= ${addDays(today, days)} then 1 else 0 end)`.as(`e${days}`));
-    return {
-      certifications: db
-        .selectFrom(this.table('certifications'))
-        .select([sql.ref(P).as('program_id'), sql.ref(S).as('status'), standingSql(today).as('standing'), sql<number>`count(*)`.as('n')])
-        .where('tenant_id', '=', tenantId)
-        .groupBy([sql.ref(P), sql.ref(S), standingSql(today)]),
-      expiring: db
-        .selectFrom(this.table('certifications'))
-        .select([sql.ref(P).as('program_id'), ...within])
-        .where('tenant_id', '=', tenantId)
-        .where(sql.ref(S), '=', 'active')
-        .where(sql.ref(E), '>=', today)
-        .where(sql.ref(E), '<=', last)
-        .groupBy(P),
-      applications: db
-        .selectFrom(this.table('applications'))
-        .select([sql.ref(P).as('program_id'), sql.ref(S).as('status'), sql<number>`count(*)`.as('n')])
-        .where('tenant_id', '=', tenantId)
-        .groupBy([P, S]),
-      audits: db
-        .selectFrom(this.table('applications'))
-        .select([sql.ref(P).as('program_id'), sql.ref(A).as('status'), sql<number>`count(*)`.as('n')])
-        .where('tenant_id', '=', tenantId)
-        .where(sql.ref(A), 'is not', null)
-        .groupBy([P, A]),
-      programs: db.selectFrom(this.table('programs')).select(['id', 'data']).where('tenant_id', '=', tenantId),
-    };
+    return programQueries(this.s.store.db, this.tables(), tenantId, today, Statistics.windows(today));
   }
 
   /**
@@ -173,15 +147,14 @@ export class Statistics {
   /** Certifications, expiring certifications and applications, per programme and for the tenant. */
   private async computePrograms(ctx: RequestContext): Promise<Record<string, unknown>> {
     const now = this.s.clock.now();
-    const q = this.queries(ctx.tenantId, now.toISOString().slice(0, 10));
-    const [certRows, expiringRows, appRows, programRows, auditRows] = await Promise.all([q.certifications.execute(), q.expiring.execute(), q.applications.execute(), q.programs.execute(), q.audits.execute()]);
+    const today = now.toISOString().slice(0, 10);
+    const rows = await programRows(this.s.store.db, this.tables(), ctx.tenantId, today, Statistics.windows(today));
 
     const byProgram = new Map<string, ProgramFigures>();
     const names = new Map<string, string | undefined>();
-    for (const r of programRows) {
-      const data = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as { name?: string };
-      names.set(String(r.id), data.name);
-      byProgram.set(String(r.id), emptyFigures());
+    for (const p of rows.programs) {
+      names.set(p.id, p.name);
+      byProgram.set(p.id, emptyFigures());
     }
     const totals = emptyFigures();
     const figuresOf = (programId: unknown) => {
@@ -190,24 +163,24 @@ export class Statistics {
       if (!f) byProgram.set(id, (f = emptyFigures()));
       return f;
     };
-    for (const r of certRows) {
+    for (const r of rows.certifications) {
       for (const f of [figuresOf(r.program_id), totals]) {
         addTo(f.certifications, countKey(String(r.status ?? '')), Number(r.n));
         if (r.standing) addTo(f.standing, String(r.standing), Number(r.n));
       }
     }
-    for (const r of expiringRows) {
+    for (const r of rows.expiring) {
       for (const f of [figuresOf(r.program_id), totals]) {
-        for (const d of EXPIRING_WINDOWS) f.expiring[`next_${d}_days`]! += Number((r as Record<string, unknown>)[`e${d}`] ?? 0);
+        for (const d of EXPIRING_WINDOWS) f.expiring[`next_${d}_days`]! += Number(r[`e${d}`] ?? 0);
       }
     }
-    for (const r of appRows) {
+    for (const r of rows.applications) {
       const n = Number(r.n);
       // an application without a status is a draft (see the applications resource)
       const status = r.status === null || r.status === undefined ? 'draft' : String(r.status);
       for (const f of [figuresOf(r.program_id), totals]) addTo(f.applications, countKey(status), n);
     }
-    for (const r of auditRows) {
+    for (const r of rows.audits) {
       for (const f of [figuresOf(r.program_id), totals]) addTo(f.audits, countKey(String(r.status)), Number(r.n));
     }
 
@@ -221,13 +194,7 @@ export class Statistics {
   private async computeBilling(ctx: RequestContext): Promise<Record<string, unknown>> {
     const db = this.s.store.db;
     const now = this.s.clock.now();
-    const groupCount = (table: string, field: string) =>
-      db
-        .selectFrom(table)
-        .select([sql.ref(columnName([field])).as('value'), sql<number>`count(*)`.as('n')])
-        .where('tenant_id', '=', ctx.tenantId)
-        .groupBy(columnName([field]))
-        .execute();
+    const groupCount = (table: string, field: string) => countBy(db, table, ctx.tenantId, field);
     const actionsDef = this.s.resource('billingRunActions').resource.def.fields;
     const enumOf = (field: string) => ((actionsDef[field] as { enum?: string[] }).enum ?? []) as string[];
     const [runs, actionStatus, actionType] = await Promise.all([

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from './store.js';
 import { inSavepoint } from './savepoints.js';
+import type { ServerKysely } from './tables.js';
 import { UniqueClash, type RecordTable, type UniqueIndex } from './records.js';
 
 /**
@@ -9,7 +10,7 @@ import { UniqueClash, type RecordTable, type UniqueIndex } from './records.js';
  * takers are serialized; a rolled-back transaction gives its value back. So numbers are unique and
  * consecutive, even when many activations race.
  */
-export async function nextValue(db: Db, tenantId: string, name: string, start: number): Promise<number> {
+export async function nextValue(db: ServerKysely, tenantId: string, name: string, start: number): Promise<number> {
   const row = await db
     .insertInto('counters')
     .values({ tenant_id: tenantId, name, value: start })
@@ -52,7 +53,7 @@ export async function nextFreeValue(db: Db, tenantId: string, name: string, star
       and not exists (select 1 from ${t} b where ${where('b')} and ${sql.ref(`b.${last}`)} = ${a} + 1)
     order by ${a} limit 1`.execute(db);
   const free = Number(rows[0]!.free);
-  await db.updateTable('counters').set({ value: free }).where('tenant_id', '=', tenantId).where('name', '=', name).execute();
+  await (db as ServerKysely).updateTable('counters').set({ value: free }).where('tenant_id', '=', tenantId).where('name', '=', name).execute();
   return free;
 }
 

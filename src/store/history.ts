@@ -1,22 +1,6 @@
-import type { Kysely } from 'kysely';
 import { newId } from '../core/ids.js';
-import { insertRows, type Db } from './store.js';
-
-/** A row of `history` (migration 4): one change of a record's tracked fields. */
-export type HistoryRow = {
-  tenant_id: string;
-  /** the resource's slug */
-  resource: string;
-  record_id: string;
-  /** time-ordered (uuidv7): the page key */
-  id: string;
-  at: string;
-  by_id: string;
-  via: string;
-  /** JSON text on SQLite, jsonb (parsed by the driver) on PostgreSQL */
-  changes: string | HistoryEntry['changes'];
-};
-const typed = (db: Db) => db as Kysely<{ history: HistoryRow }>;
+import { insertRows } from './store.js';
+import type { ServerKysely } from './tables.js';
 
 export interface HistoryEntry {
   id: string;
@@ -29,18 +13,18 @@ export interface HistoryEntry {
 
 /** The change history of records (table `history`), newest first, keyset-paged by entry id. */
 export const historyStore = {
-  async append(db: Db, tenantId: string, resource: string, recordId: string, e: Omit<HistoryEntry, 'id'>): Promise<void> {
+  async append(db: ServerKysely, tenantId: string, resource: string, recordId: string, e: Omit<HistoryEntry, 'id'>): Promise<void> {
     await this.appendMany(db, tenantId, resource, [{ recordId, ...e }]);
   },
 
   /** Entries of many records at once (batches, bulk jobs): multi-row INSERTs. */
-  async appendMany(db: Db, tenantId: string, resource: string, entries: (Omit<HistoryEntry, 'id'> & { recordId: string })[]): Promise<void> {
-    const rows: HistoryRow[] = entries.map((e) => ({ tenant_id: tenantId, resource, record_id: e.recordId, id: newId(), at: e.at, by_id: e.by_id, via: e.via, changes: JSON.stringify(e.changes) }));
+  async appendMany(db: ServerKysely, tenantId: string, resource: string, entries: (Omit<HistoryEntry, 'id'> & { recordId: string })[]): Promise<void> {
+    const rows = entries.map((e) => ({ tenant_id: tenantId, resource, record_id: e.recordId, id: newId(), at: e.at, by_id: e.by_id, via: e.via, changes: JSON.stringify(e.changes) }));
     await insertRows(db, 'history', rows, 2000);
   },
 
-  async page(db: Db, tenantId: string, resource: string, recordId: string, before: string | undefined, limit: number): Promise<HistoryEntry[]> {
-    let q = typed(db)
+  async page(db: ServerKysely, tenantId: string, resource: string, recordId: string, before: string | undefined, limit: number): Promise<HistoryEntry[]> {
+    let q = db
       .selectFrom('history')
       .select(['id', 'at', 'by_id', 'via', 'changes'])
       .where('tenant_id', '=', tenantId)
@@ -48,6 +32,6 @@ export const historyStore = {
       .where('record_id', '=', recordId);
     if (before) q = q.where('id', '<', before);
     const rows = await q.orderBy('id', 'desc').limit(limit).execute();
-    return rows.map((r) => ({ ...r, changes: typeof r.changes === 'string' ? JSON.parse(r.changes) : r.changes }));
+    return rows.map((r) => ({ ...r, changes: typeof r.changes === 'string' ? JSON.parse(r.changes) : r.changes }) as HistoryEntry);
   },
 };

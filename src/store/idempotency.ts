@@ -1,15 +1,7 @@
-import type { Db } from './store.js';
+import type { IdempotencyKey, ServerKysely } from './tables.js';
 
 /** A stored Idempotency-Key: in flight while its first request runs, then its answer. */
-export interface IdempotencyRow {
-  fingerprint: string;
-  state: 'in_flight' | 'done';
-  created_at: string;
-  status: number | null;
-  content_type: string | null;
-  etag: string | null;
-  body: string | null;
-}
+export type IdempotencyRow = Omit<IdempotencyKey, 'tenant_id' | 'actor' | 'key'>;
 
 export interface KeyRef {
   tenantId: string;
@@ -17,12 +9,12 @@ export interface KeyRef {
   key: string;
 }
 
-const where = (db: Db, k: KeyRef) =>
+const where = (db: ServerKysely, k: KeyRef) =>
   db.deleteFrom('idempotency_keys').where('tenant_id', '=', k.tenantId).where('actor', '=', k.actor).where('key', '=', k.key);
 
 export const idempotencyStore = {
   /** Claims the key for this request; false when another request holds or held it. Never throws on a duplicate. */
-  async claim(db: Db, k: KeyRef, fingerprint: string, now: string): Promise<boolean> {
+  async claim(db: ServerKysely, k: KeyRef, fingerprint: string, now: string): Promise<boolean> {
     const res = await db
       .insertInto('idempotency_keys')
       .values({ tenant_id: k.tenantId, actor: k.actor, key: k.key, fingerprint, state: 'in_flight', created_at: now })
@@ -31,17 +23,17 @@ export const idempotencyStore = {
     return Number(res.numInsertedOrUpdatedRows ?? 0) === 1;
   },
 
-  async find(db: Db, k: KeyRef): Promise<IdempotencyRow | undefined> {
-    return (await db
+  async find(db: ServerKysely, k: KeyRef): Promise<IdempotencyRow | undefined> {
+    return db
       .selectFrom('idempotency_keys')
       .select(['fingerprint', 'state', 'created_at', 'status', 'content_type', 'etag', 'body'])
       .where('tenant_id', '=', k.tenantId)
       .where('actor', '=', k.actor)
       .where('key', '=', k.key)
-      .executeTakeFirst()) as IdempotencyRow | undefined;
+      .executeTakeFirst();
   },
 
-  async complete(db: Db, k: KeyRef, answer: { status: number; content_type?: string; etag?: string; body: string }): Promise<void> {
+  async complete(db: ServerKysely, k: KeyRef, answer: { status: number; content_type?: string; etag?: string; body: string }): Promise<void> {
     await db
       .updateTable('idempotency_keys')
       .set({ state: 'done', status: answer.status, content_type: answer.content_type ?? null, etag: answer.etag ?? null, body: answer.body })
@@ -52,13 +44,13 @@ export const idempotencyStore = {
   },
 
   /** Forgets a key (its request failed with a 5xx, or the key expired), so that it can be used again. */
-  async release(db: Db, k: KeyRef, createdAt?: string): Promise<void> {
+  async release(db: ServerKysely, k: KeyRef, createdAt?: string): Promise<void> {
     let q = where(db, k);
     if (createdAt) q = q.where('created_at', '=', createdAt);
     await q.execute();
   },
 
-  async purgeBefore(db: Db, before: string): Promise<number> {
+  async purgeBefore(db: ServerKysely, before: string): Promise<number> {
     const res = await db.deleteFrom('idempotency_keys').where('created_at', '<', before).executeTakeFirst();
     return Number(res.numDeletedRows);
   },

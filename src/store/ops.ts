@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Store } from './store.js';
+import type { Lease, ServerKysely } from './tables.js';
 import { asSystem } from './tenant-scope.js';
 
 /**
@@ -17,7 +18,7 @@ export interface Backlog {
 
 export async function readBacklog(store: Store, nowIso: string): Promise<Backlog> {
   return asSystem(async () => {
-    const db = store.db;
+    const db: ServerKysely = store.db;
     const exec = await db
       .selectFrom('executions')
       .select([
@@ -83,8 +84,9 @@ export async function readSweepResults(store: Store, sinceIso: string): Promise<
 }
 
 /** Leases (scheduler, …) whose holder is still within its time. */
-export async function readLeases(store: Store, nowIso: string): Promise<{ name: string; owner: string; until: string }[]> {
-  return asSystem(() => store.db.selectFrom('leases').select(['name', 'owner', 'until']).where('until', '>=', nowIso).execute());
+export async function readLeases(store: Store, nowIso: string): Promise<Lease[]> {
+  const db: ServerKysely = store.db;
+  return asSystem(() => db.selectFrom('leases').select(['name', 'owner', 'until']).where('until', '>=', nowIso).execute());
 }
 
 /** Readiness: the primary answers a trivial statement. */
@@ -94,6 +96,7 @@ export async function pingPrimary(store: Store): Promise<void> {
 
 /** The schema version: the highest numbered migration applied. */
 export async function readSchemaVersion(store: Store): Promise<number | undefined> {
-  const row = await asSystem(() => store.db.selectFrom('accredit_migrations').select(sql<number>`max(id)`.as('v')).executeTakeFirst());
+  const db: ServerKysely = store.db;
+  const row = await asSystem(() => db.selectFrom('accredit_migrations').select(sql<number>`max(id)`.as('v')).executeTakeFirst());
   return row?.v === null || row?.v === undefined ? undefined : Number(row.v);
 }

@@ -53,6 +53,14 @@ export type StoredRecord = Record<string, unknown> & { id: string; sys_version: 
 
 export const columnName = (path: string[]) => `f_${path.join('__')}`;
 
+/**
+ * Every resource table gets an extracted, indexed column for sys_external_id (tenant_id,
+ * f_sys_external_id, id): bulk loads match the rows of a re-run to existing records on it. Being an
+ * extracted column, it is written with the record by every insert and update (the kit keeps sys_*
+ * fields across updates), so it cannot drift from the record as a side table could.
+ */
+export const EXTERNAL_ID_COLUMN: IndexedColumn = { name: columnName(['sys_external_id']), path: ['sys_external_id'], type: 'text', index: 'set' };
+
 /** A value as it is stored in (and compared against) an extracted column; null when absent or unusable. */
 export function encodeColumn(value: unknown, type: ColumnType, dialect: DialectName): unknown {
   if (value === undefined || value === null) return null;

@@ -1,4 +1,6 @@
 import { transitionError, type Transitions } from './transitions.js';
+import type { FieldValues } from '../../resources/kit/fields.js';
+import type { courseRegistrationFields } from '../../resources/courseRegistrations.js';
 
 /**
  * Course registrations: their status machine, what a write implies (cancellation date <-> status
@@ -16,14 +18,8 @@ export const COURSE_REGISTRATION_NEXT: Transitions = {
 export const courseRegistrationTransitionError = (old: { status?: unknown } | undefined, to: string | undefined) =>
   transitionError('course registration', COURSE_REGISTRATION_NEXT, old, to, 'draft');
 
-export interface CourseRegistrationLike {
-  id?: string;
-  status?: string;
-  student_id?: string;
-  completion_percentage?: number;
-  completion_date?: string;
-  cancellation_date?: string;
-}
+/** A course registration as these rules read it: the courseRegistrations resource's fields, typed from its schema. */
+export type CourseRegistrationLike = Partial<FieldValues<typeof courseRegistrationFields>> & { id?: string };
 
 /**
  * The fields a write implies: a cancellation date means cancelled (and cancelling stamps the date);

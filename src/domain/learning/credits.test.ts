@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { creditBalanceError, creditTransitionError, creditWriteError, impliedCreditFields } from './credits.js';
+import { creditBalanceError, creditTransitionError, creditWriteError, impliedCreditFields, type CreditLike } from './credits.js';
 
 test('credit workflow: draft -> submitted -> under review -> verified | rejected; archived is final', () => {
-  const at = (status?: string, o: Record<string, unknown> = {}) => ({ status, quantity: 5, ...o });
+  // any text as the status, as a stored record may hold
+  const at = (status?: string, o: Record<string, unknown> = {}) => ({ status, quantity: 5, ...o }) as CreditLike;
   assert.equal(creditTransitionError(undefined, at('verified')), null, 'created verified (automatically_verify)');
   for (const [a, b] of [['draft', 'submitted'], ['submitted', 'under review'], ['under review', 'verified'], ['under review', 'rejected'], ['verified', 'archived'], ['rejected', 'archived'], ['draft', 'archived']]) {
     assert.equal(creditTransitionError(at(a), at(b)), null, `${a} -> ${b}`);
@@ -15,7 +16,7 @@ test('credit workflow: draft -> submitted -> under review -> verified | rejected
 });
 
 test('a credit in use cannot leave verified', () => {
-  const used = { status: 'verified', quantity: 5, quantity_used: 2, usages: [{ application_id: 'app-1', quantity: 2 }] };
+  const used: CreditLike = { status: 'verified', quantity: 5, quantity_used: 2, usages: [{ application_id: 'app-1', quantity: 2 }] };
   assert.match(creditTransitionError(used, { ...used, status: 'archived' })!, /used by application app-1 .* cannot become archived/);
   assert.equal(creditTransitionError({ ...used, quantity_used: 0, usages: [] }, { status: 'archived' }), null);
 });

@@ -1,4 +1,6 @@
 import { transitionError, type Transitions } from './transitions.js';
+import type { FieldValues } from '../../resources/kit/fields.js';
+import type { creditFields } from '../../resources/credits.js';
 
 /**
  * Credits: the review workflow (draft -> submitted -> under review -> verified | rejected; any
@@ -15,14 +17,8 @@ export const CREDIT_NEXT: Transitions = {
   archived: [],
 };
 
-export interface CreditLike {
-  id?: string;
-  status?: string;
-  quantity?: number;
-  quantity_used?: number;
-  quantity_available?: number;
-  usages?: { application_id?: string; quantity: number }[];
-}
+/** A credit as these rules read it: the credits resource's fields, typed from its schema. */
+export type CreditLike = Partial<FieldValues<typeof creditFields>> & { id?: string };
 
 const EPS = 1e-9;
 const round = (n: number) => Math.round(n * 1e9) / 1e9;

@@ -9,6 +9,7 @@ import {
   processUseError,
   scoreOutcome,
   type ExamRegProcessLike,
+  type ExamRegistrationLike,
 } from './exams.js';
 
 const NOW = '2026-05-01T12:00:00.000Z';
@@ -67,7 +68,7 @@ test('eligibility: register first, retest after a fail, none while open or after
     { id: 'p-other', type: 'register', restrict_exams: true, exam_ids: ['other-exam'] },
     { id: 'p-old', type: 'register', is_active: false },
   ];
-  const reg = (id: string, status?: string, exam_id = 'x') => ({ id, status, exam_id });
+  const reg = (id: string, status?: string, exam_id = 'x') => ({ id, status, exam_id }) as ExamRegistrationLike;
   const first = examEligibility('x', [], processes);
   assert.equal(first.type, 'register');
   assert.deepEqual(first.processes.map((p) => p.id), ['p-reg1', 'p-reg2']);

@@ -1,4 +1,6 @@
 import { transitionError, type Transitions } from './transitions.js';
+import type { RecordOf } from '../../resources/kit/define.js';
+import type { examRegistrations } from '../../resources/examRegistrations.js';
 
 /**
  * Exam registrations: the status machine, the outcome of a score against the exam's passing score,
@@ -18,15 +20,8 @@ export const EXAM_REGISTRATION_NEXT: Transitions = {
 export const examRegistrationTransitionError = (old: { status?: unknown } | undefined, to: string | undefined) =>
   transitionError('exam registration', EXAM_REGISTRATION_NEXT, old, to, 'draft');
 
-export interface ExamRegistrationLike {
-  id: string;
-  status?: string;
-  score?: number;
-  exam_id?: string;
-  exam_offering_id?: string;
-  cancellation_date?: string;
-  date?: string;
-}
+/** An exam registration as these rules read it: the examRegistrations resource's fields, typed from its schema. */
+export type ExamRegistrationLike = Partial<RecordOf<typeof examRegistrations>> & { id: string };
 
 /** passed when score >= passing score, else failed. */
 export const scoreOutcome = (score: number, passingScore: number): 'passed' | 'failed' => (score >= passingScore ? 'passed' : 'failed');
@@ -78,6 +73,11 @@ export function letterFor(status: string | undefined, offering: LetterSource | u
 
 // ---- eligibility ------------------------------------------------------------------------------------
 
+/**
+ * An exam registration process as eligibility reads it. Written out: the definition's fields come from
+ * registrationProcess() (resources/blocks.ts), shared with course reg processes, whose field names are
+ * computed and so not typed.
+ */
 export interface ExamRegProcessLike {
   id: string;
   type?: string;

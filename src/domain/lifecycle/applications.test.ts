@@ -27,14 +27,15 @@ const facts = (o: Partial<ApplicantFacts> = {}): ApplicantFacts => ({
   ...o,
 });
 /** A verified credit earned on 2024-01-01 unless overridden. */
-const credit = (id: string, type_id: string, quantity: number, o: Partial<CreditLike> = {}): CreditLike => ({
+// `status` takes any text (pending, Verified …): stored records and imports may hold what the schema refuses
+const credit = (id: string, type_id: string, quantity: number, o: Omit<Partial<CreditLike>, 'status'> & { status?: string } = {}) => ({
   id,
   type_id,
   quantity,
   status: 'verified',
   date: '2024-01-01',
   ...o,
-});
+}) as CreditLike;
 const needs = (...reqs: [string, number][]): ProcessLike => ({ credit_requirements: reqs.map(([credit_type_id, quantity]) => ({ credit_type_id, quantity })) });
 const creditReq = (ev: Evaluation, type: string) => {
   const r = ev.requirements.find((x): x is Extract<Requirement, { kind: 'credits' }> => x.kind === 'credits' && x.credit_type_id === type);

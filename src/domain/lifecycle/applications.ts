@@ -4,6 +4,8 @@
  * loads the facts, calls these, and writes the outcome in one transaction.
  */
 import { atLeast, availableFor, creditCounts, planCredits, type CreditLike, type CreditTotalLike, type CreditTypeLike, type TotalProgress } from './credits.js';
+import type { FieldValues } from '../../resources/kit/fields.js';
+import type { applicationProcessFields } from '../../resources/applicationProcesses.js';
 
 export { availableFor, creditCounts, planCredits, type CreditLike, type CreditPlan, type CreditTotalLike, type CreditTypeLike, type TotalProgress } from './credits.js';
 export type ApplicationStatus =
@@ -44,18 +46,8 @@ export function applicationTransitionError(from: string | undefined, to: string 
 
 // ---- requirements ---------------------------------------------------------------------------------
 
-export interface ProcessLike {
-  type?: string;
-  auto_approve?: boolean;
-  credit_requirements?: { credit_type_id: string; quantity: number }[];
-  /** Totals over several credit types (and their sub-types) with minimums that count toward them (credits.ts). */
-  credit_totals?: CreditTotalLike[];
-  required_course_ids?: string[];
-  required_exam_ids?: string[];
-  reference_process_id?: string;
-  required_reference_count?: number;
-  application_fee_id?: string;
-}
+/** An application process as these rules read it: the applicationProcesses resource's fields, typed from its schema. */
+export type ProcessLike = Partial<FieldValues<typeof applicationProcessFields>>;
 
 export interface ApplicantFacts {
   /** The applicant's credits (any status; only verified ones count). */

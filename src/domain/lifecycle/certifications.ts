@@ -3,6 +3,8 @@ import { addDays } from 'date-fns/addDays';
 import { format } from 'date-fns/format';
 import { parseISO } from 'date-fns/parseISO';
 import { DomainError, computeExpiration, selectOptions, type ExpirationRuleSetLike, type Facts } from './expiration.js';
+import type { RecordOf } from '../../resources/kit/define.js';
+import type { certifications } from '../../resources/certifications.js';
 
 /**
  * The rules of certifications: status changes, and what activating an application does to them
@@ -26,15 +28,8 @@ export function certificationTransitionError(from: string | undefined, to: strin
   return `a certification cannot go from ${from} to ${to} (from ${from}: ${allowed.join(', ')})`;
 }
 
-export interface CertificationLike {
-  id?: string;
-  status?: string;
-  program_id?: string;
-  expiration_date?: string;
-  contact_id?: string;
-  grandfathered?: boolean;
-  [k: string]: unknown;
-}
+/** A certification as these rules read it: the certifications resource's fields, typed from its schema. */
+export type CertificationLike = Partial<RecordOf<typeof certifications>> & { id?: string; [k: string]: unknown };
 
 const day = (d: string, n: number) => format(addDays(parseISO(d), n), 'yyyy-MM-dd');
 

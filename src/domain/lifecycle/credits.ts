@@ -1,3 +1,8 @@
+import type { FieldValues } from '../../resources/kit/fields.js';
+import type { applicationProcessFields } from '../../resources/applicationProcesses.js';
+import type { creditFields } from '../../resources/credits.js';
+import type { creditTypeFields } from '../../resources/creditTypes.js';
+
 /**
  * Which credits count toward an application's credit requirements, and which ones it consumes: plain
  * functions over plain data (no I/O, no clock). Two kinds of requirement:
@@ -18,38 +23,17 @@
  * quantity, and only as much as the step still needs. What one step took is gone for the next ones.
  */
 
-export interface CreditLike {
-  id: string;
-  type_id?: string;
-  quantity: number;
-  quantity_used?: number;
-  status?: string;
-  date?: string;
-  expiration_date?: string;
-  usages?: { application_id?: string; quantity: number; date?: string }[];
-}
+/** A credit as allocation reads it: the credits resource's fields (typed from its schema), with its id. */
+export type CreditLike = Partial<FieldValues<typeof creditFields>> & Pick<FieldValues<typeof creditFields>, 'quantity'> & { id: string };
+/** A credit type: its id and its parent (sub-types count toward their parent's totals). */
+export type CreditTypeLike = Partial<FieldValues<typeof creditTypeFields>> & { id: string };
 
-export interface CreditTypeLike {
-  id: string;
-  parent_credit_type_id?: string;
-}
-
-export interface CreditRequirementLike {
-  credit_type_id: string;
-  quantity: number;
-}
-
-export interface CreditMinimumLike {
-  credit_type_id: string;
-  quantity: number;
-}
-
-export interface CreditTotalLike {
-  name?: string;
-  credit_type_ids: string[];
-  quantity: number;
-  minimums?: CreditMinimumLike[];
-}
+type ProcessFields = FieldValues<typeof applicationProcessFields>;
+type Item<L> = NonNullable<L> extends readonly (infer T)[] ? T : never;
+/** The requirements of an application process, typed from its schema. */
+export type CreditRequirementLike = Item<ProcessFields['credit_requirements']>;
+export type CreditTotalLike = Item<ProcessFields['credit_totals']>;
+export type CreditMinimumLike = Item<CreditTotalLike['minimums']>;
 
 export interface CreditRules {
   credit_requirements?: CreditRequirementLike[];

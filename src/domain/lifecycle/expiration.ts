@@ -1,5 +1,7 @@
 // one module per function: the date-fns index loads ~250 modules at start-up
 import { addDays } from 'date-fns/addDays';
+import type { RecordOf } from '../../resources/kit/define.js';
+import type { expirationRuleSets } from '../../resources/expirationRuleSets.js';
 import { addMonths } from 'date-fns/addMonths';
 import { addWeeks } from 'date-fns/addWeeks';
 import { addYears } from 'date-fns/addYears';
@@ -32,70 +34,21 @@ export interface ExpirationResult {
 export type ConditionScalar = string | number | boolean;
 export type ConditionValue = ConditionScalar | ConditionScalar[];
 
-export interface ConditionLike {
-  fact?: string;
-  operator?: string;
-  path?: string;
-  value?: ConditionValue;
-  any?: unknown;
-  all?: unknown;
-}
-
-export interface ConditionTreeLike {
-  all?: ConditionLike[];
-  any?: ConditionLike[];
-}
-
-export interface CalendarExpirationOptionsLike {
-  start_of_calendar_year?: number;
-  sell_for_next_year_after?: string;
-  number_of_years?: number;
-}
-
-export interface FixedExpirationDateLike {
-  range_start?: string;
-  range_end?: string;
-  expiration_date?: string;
-}
-
-export type TermType = 'days' | 'weeks' | 'months' | 'quarters' | 'years';
-
-export interface AnniversaryExpirationOptionsLike {
-  sell_for_next_month_after?: number | null;
-  allow_mid_month_expirations?: boolean;
-  term_length?: number;
-  term_type?: TermType;
-  enable_fixed_expiration_dates?: boolean;
-  fixed_expiration_dates?: FixedExpirationDateLike[];
-}
-
-export interface ReinstatementOptionsLike {
-  reinstatement_period?: number;
-  give_renewal_pricing_during_reinstatement_period?: boolean;
-}
-
-export interface ExpirationOptionsLike {
-  expiration_type?: 'anniversary' | 'calendar';
-  calendar_expiration_options?: CalendarExpirationOptionsLike;
-  anniversary_expiration_options?: AnniversaryExpirationOptionsLike;
-  grace_period?: number;
-  allow_reinstatement?: boolean;
-  reinstatement_options?: ReinstatementOptionsLike;
-}
-
-export interface ExpirationRuleLike {
-  name?: string;
-  matching_conditions?: ConditionTreeLike;
-  is_enabled?: boolean;
-  expiration_options?: ExpirationOptionsLike;
-}
-
-export interface ExpirationRuleSetLike {
-  name: string;
-  rules?: ExpirationRuleLike[];
-  default_expiration_options: ExpirationOptionsLike;
-  is_active?: boolean;
-}
+/**
+ * The rule sets as these rules read them: the expirationRuleSets resource's fields and their parts,
+ * typed from its schema (a type-only import: no runtime dependency on the definitions).
+ */
+export type ExpirationRuleSetLike = RecordOf<typeof expirationRuleSets>;
+export type ExpirationRuleLike = Item<ExpirationRuleSetLike['rules']>;
+export type ExpirationOptionsLike = ExpirationRuleSetLike['default_expiration_options'];
+export type CalendarExpirationOptionsLike = NonNullable<ExpirationOptionsLike['calendar_expiration_options']>;
+export type AnniversaryExpirationOptionsLike = NonNullable<ExpirationOptionsLike['anniversary_expiration_options']>;
+export type FixedExpirationDateLike = Item<AnniversaryExpirationOptionsLike['fixed_expiration_dates']>;
+export type ReinstatementOptionsLike = NonNullable<ExpirationOptionsLike['reinstatement_options']>;
+export type ConditionTreeLike = NonNullable<ExpirationRuleLike['matching_conditions']>;
+export type ConditionLike = Item<ConditionTreeLike['all']>;
+export type TermType = NonNullable<AnniversaryExpirationOptionsLike['term_type']>;
+type Item<L> = NonNullable<L> extends readonly (infer T)[] ? T : never;
 
 /** Invalid rule set or input: `field` is a dotted path into the input, `reason` says what is wrong. */
 export class DomainError extends Error {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applicationWindowError, graceDays, renewalWindow, renewalWindowError } from './windows.js';
 import type { ExpirationOptionsLike, ExpirationRuleSetLike } from './expiration.js';
+import type { CertificationLike } from './certifications.js';
 
 const set = (options: ExpirationOptionsLike, rules: ExpirationRuleSetLike['rules'] = []): ExpirationRuleSetLike => ({ name: 'test set', rules, default_expiration_options: options });
 const yearly = (extra: ExpirationOptionsLike = {}): ExpirationOptionsLike => ({
@@ -12,7 +13,7 @@ const yearly = (extra: ExpirationOptionsLike = {}): ExpirationOptionsLike => ({
 /** grace 30 days, reinstatement 60 days after the grace end */
 const RS = set(yearly({ grace_period: 30, allow_reinstatement: true, reinstatement_options: { reinstatement_period: 60 } }));
 /** expires 2025-03-14; grace end 2025-04-13; reinstatement end 2025-06-12 */
-const CERT = { id: 'c1', status: 'active', expiration_date: '2025-03-14' };
+const CERT: CertificationLike = { id: 'c1', status: 'active', expiration_date: '2025-03-14' };
 
 test('graceDays: the rule set\'s grace period (the matching rule\'s), 0 without a rule set', () => {
   assert.equal(graceDays(RS, {}), 30);

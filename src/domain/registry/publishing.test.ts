@@ -70,7 +70,9 @@ test('listing scope: active certifications of every programme by default', () =>
 });
 
 test('listing scope: the directory names programmes and statuses (unknown statuses dropped)', () => {
-  assert.deepEqual(listingScope(dir({ program_ids: ['p1', 'p2', 'p1'], certification_statuses: ['active', 'inactive', 'bogus'] })), {
+  // 'bogus': a value the schema refuses, as a record stored before a schema change may hold
+  const statuses = ['active', 'inactive', 'bogus'] as DirectoryLike['certification_statuses'];
+  assert.deepEqual(listingScope(dir({ program_ids: ['p1', 'p2', 'p1'], certification_statuses: statuses })), {
     statuses: ['active', 'inactive'],
     programIds: ['p1', 'p2'],
   });

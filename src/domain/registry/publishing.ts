@@ -1,4 +1,6 @@
 import type { FieldError } from '../../core/errors.js';
+import type { RecordOf } from '../../resources/kit/define.js';
+import type { directories } from '../../resources/directories.js';
 
 /**
  * What a directory may publish and search: the rules of the public registry, as plain functions.
@@ -40,23 +42,8 @@ export const PAGING_PARAMS = ['limit', 'exclusiveStartKey'] as const;
 
 const CERTIFICATION_STATUSES = ['active', 'inactive', 'suspended', 'retired'];
 
-export interface DirectoryLike {
-  is_public?: boolean;
-  display_mode?: string;
-  searchable_fields?: { name?: string }[];
-  additional_fields?: string[];
-  program_ids?: string[];
-  certification_statuses?: string[];
-  enable_eligibility_criteria?: boolean;
-  eligibility_criteria?: {
-    certificants?: boolean;
-    certification_options?: { program_ids?: string[] };
-    enable_status_restriction?: boolean;
-    status_restrictions?: string[];
-    [k: string]: unknown;
-  };
-  [k: string]: unknown;
-}
+/** A directory as these rules read it: the directories resource's fields, typed from its schema. */
+export type DirectoryLike = Partial<RecordOf<typeof directories>>;
 
 const publishable = (name: unknown): name is string => typeof name === 'string' && Object.hasOwn(DIRECTORY_FIELDS, name);
 const unique = (xs: string[]) => [...new Set(xs)];

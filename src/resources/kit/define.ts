@@ -1,8 +1,8 @@
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import type { FieldError } from '../../core/errors.js';
-import { columnName, type ColumnType, type IndexedColumn, type TableSpec, type UniqueIndex } from '../../store/records.js';
+import { columnName, EXTERNAL_ID_COLUMN, type ColumnType, type IndexedColumn, type TableSpec, type UniqueIndex } from '../../store/records.js';
 import type { RefValue } from '../../store/refs.js';
-import { bool, dateTime, int, isRequired, obj, ORDERED, str } from './fields.js';
+import { bool, dateTime, int, isRequired, obj, ORDERED, str, type FieldValues } from './fields.js';
 import { check } from './validation.js';
 
 /**
@@ -180,13 +180,8 @@ export const SYS_FIELDS: Record<string, TSchema> = {
     description: 'the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it',
   }),
 };
-/**
- * Every resource table gets an extracted, indexed column for sys_external_id (tenant_id,
- * f_sys_external_id, id): bulk loads match the rows of a re-run to existing records on it. Being an
- * extracted column, it is written with the record by every insert and update (the kit keeps sys_*
- * fields across updates), so it cannot drift from the record as a side table could.
- */
-export const EXTERNAL_ID_COLUMN: IndexedColumn = { name: columnName(['sys_external_id']), path: ['sys_external_id'], type: 'text', index: 'set' };
+/** The sys_external_id column every resource table gets (store/records.ts says why). */
+export { EXTERNAL_ID_COLUMN };
 export const isSysField = (name: string) => name.startsWith('sys_');
 
 export interface Resource {
@@ -284,7 +279,14 @@ const omit = (o: Record<string, unknown>, keys: string[]) => {
 
 const RANGE_ITEM = Type.Union([Type.String({ maxLength: 40 }), Type.Null()]);
 
-export function defineResource(def: ResourceDefinition): Resource {
+/** A resource whose definition keeps the type of its fields (FieldValues<…> derives a record's type from it). */
+export interface TypedResource<F extends Record<string, TSchema>> extends Resource {
+  def: Omit<ResourceDefinition, 'fields'> & { fields: F };
+}
+/** The fields of a record of a resource, typed from its definition's schemas (`Static`). */
+export type RecordOf<R> = R extends { def: { fields: infer F extends Record<string, TSchema> } } ? FieldValues<F> : never;
+
+export function defineResource<F extends Record<string, TSchema>>(def: ResourceDefinition & { fields: F }): TypedResource<F> {
   const where = `resource ${def.slug}`;
   for (const k of Object.keys(def.fields)) {
     if (k === 'id' || isSysField(k) || k === 'tenant_id') throw new Error(`${where}: field ${k} is reserved`);

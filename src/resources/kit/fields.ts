@@ -1,4 +1,4 @@
-import { Type, type TSchema, type TObject, type TProperties } from '@sinclair/typebox';
+import { Type, type Static, type TArray, type TObject, type TOptional, type TProperties, type TSchema, type TString } from '@sinclair/typebox';
 
 /**
  * Field builders for resource definitions. They produce plain JSON Schema (TypeBox), so a definition
@@ -15,10 +15,21 @@ export const ORDERED = 'x-ordered';
 
 type Marked = TSchema & { [REQUIRED]?: true };
 
+/** The type-level twin of REQUIRED: obj() types a property marked so as required, the others as optional. */
+declare const REQUIRED_TYPE: unique symbol;
+export type Req<T extends TSchema> = T & { readonly [REQUIRED_TYPE]: true };
+/** The properties of obj(props) as TypeBox sees them: optional unless req(). */
+export type ObjProps<P extends Record<string, TSchema>> = { [K in keyof P]: P[K] extends { readonly [REQUIRED_TYPE]: true } ? P[K] : TOptional<P[K]> };
+/**
+ * The value type of a definition's `fields` (or an obj()'s props), derived from the schemas
+ * (`Static`): what a record of that resource holds. Enums are their literal unions.
+ */
+export type FieldValues<P extends Record<string, TSchema>> = Static<TObject<ObjProps<P>>>;
+
 /** Marks a property as required inside the `obj()` (or definition `fields`) that holds it. */
-export function req<T extends TSchema>(schema: T): T {
+export function req<T extends TSchema>(schema: T): Req<T> {
   (schema as Marked)[REQUIRED] = true;
-  return schema;
+  return schema as Req<T>;
 }
 export const isRequired = (s: TSchema) => (s as Marked)[REQUIRED] === true;
 
@@ -64,10 +75,11 @@ function bounded(opts: Bounds & Record<string, unknown>): Record<string, unknown
 }
 export const num = (opts: Bounds & Record<string, unknown> = {}) => Type.Number(bounded(opts));
 export const int = (opts: Bounds & Record<string, unknown> = {}) => Type.Integer(bounded(opts));
-export const oneOf = (values: readonly string[], opts: Record<string, unknown> = {}) =>
-  Type.String({ enum: [...values], ...opts });
+/** One of the given strings (typed as their union, a string schema with `enum`). */
+export const oneOf = <const V extends readonly string[]>(values: V, opts: Record<string, unknown> = {}) =>
+  Type.String({ enum: [...values], ...opts }) as TString & { static: V[number] };
 export const ref = (slug: string, opts: Record<string, unknown> = {}) => Type.String({ 'x-ref': slug, ...opts });
-export const list = (items: TSchema, opts: { nonEmpty?: boolean } & Record<string, unknown> = {}) => {
+export const list = <T extends TSchema>(items: T, opts: { nonEmpty?: boolean } & Record<string, unknown> = {}): TArray<T> => {
   const { nonEmpty, ...rest } = opts;
   return Type.Array(items, { ...(nonEmpty ? { minItems: 1 } : {}), ...rest });
 };
@@ -80,11 +92,11 @@ export const anyObject = (opts: Record<string, unknown> = {}) => Type.Object({},
  * end): dates, date-times (compared as instants) or numbers (a minimum and a maximum). Checked when both
  * are present, wherever the object is used (nested, in array items); the later field is named.
  */
-export function obj(props: Record<string, TSchema>, opts: { ordered?: [string, string][] } & Record<string, unknown> = {}): TObject {
+export function obj<P extends Record<string, TSchema>>(props: P, opts: { ordered?: [string, string][] } & Record<string, unknown> = {}): TObject<ObjProps<P>> {
   const { ordered, ...rest } = opts;
   const properties: TProperties = {};
   for (const [k, s] of Object.entries(props)) properties[k] = isRequired(s) ? s : Type.Optional(s);
-  const o = Type.Object(properties, { additionalProperties: false, ...rest });
+  const o = Type.Object(properties, { additionalProperties: false, ...rest }) as TObject<ObjProps<P>>;
   return ordered?.length ? withOrder(o, ordered) : o;
 }
 

@@ -1,34 +1,17 @@
 import { sql } from 'kysely';
 import type { FieldError } from '../core/errors.js';
-import type { Db, DialectName } from '../store/store.js';
-import { EXTERNAL_ID_COLUMN } from '../resources/kit/define.js';
-import type { StoredRecord } from '../store/records.js';
+import type { Db, DialectName } from './store.js';
+import { EXTERNAL_ID_COLUMN, type StoredRecord } from './records.js';
+import type { BulkLoad, ServerKysely } from './tables.js';
 
 /**
- * SQL of bulk loads (tables of migration 6): the load row with its counters, and its rejected rows.
+ * The bulk loads repository (tables of migration 6): the load row with its counters, and its rejected rows.
  * The counters move only by `advance`, which names the rows_read it expects: a chunk commits its
  * records, its rejected rows and its counters together, and a chunk that someone else already
  * committed (a worker that lost its lease) rolls back instead of writing twice.
  */
-export interface LoadRow {
-  tenant_id: string;
-  id: string;
-  resource: string;
-  format: 'csv' | 'jsonl';
-  status: 'queued' | 'running' | 'completed' | 'failed';
-  source_file: string;
-  file_name: string;
-  file_bytes: number;
-  execution_id: string | null;
-  rows_read: number;
-  rows_written: number;
-  rows_rejected: number;
-  rows_unchanged: number;
-  started_at: string;
-  finished_at: string | null;
-  error: string | null;
-  created_by: string;
-}
+/** A load row, its bigint file size read as a number. */
+export type LoadRow = Omit<BulkLoad, 'file_bytes'> & { file_bytes: number };
 
 export interface Counts {
   read: number;
@@ -39,9 +22,9 @@ export interface Counts {
 
 const num = (v: unknown) => Number(v ?? 0);
 
-function toLoad(r: Record<string, unknown>): LoadRow {
+function toLoad(r: BulkLoad): LoadRow {
   return {
-    ...(r as unknown as LoadRow),
+    ...r,
     file_bytes: num(r.file_bytes),
     rows_read: num(r.rows_read),
     rows_written: num(r.rows_written),
@@ -51,27 +34,27 @@ function toLoad(r: Record<string, unknown>): LoadRow {
 }
 
 export const loadStore = {
-  async insert(db: Db, row: LoadRow): Promise<void> {
+  async insert(db: ServerKysely, row: LoadRow): Promise<void> {
     await db.insertInto('bulk_loads').values(row).execute();
   },
 
-  async get(db: Db, tenantId: string, id: string): Promise<LoadRow | undefined> {
+  async get(db: ServerKysely, tenantId: string, id: string): Promise<LoadRow | undefined> {
     const r = await db.selectFrom('bulk_loads').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
     return r ? toLoad(r) : undefined;
   },
 
-  async remove(db: Db, tenantId: string, id: string): Promise<void> {
+  async remove(db: ServerKysely, tenantId: string, id: string): Promise<void> {
     await db.deleteFrom('bulk_loads').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
   },
 
-  async set(db: Db, tenantId: string, id: string, values: Partial<Pick<LoadRow, 'status' | 'execution_id' | 'finished_at' | 'error'>>, onlyIfStatus?: LoadRow['status']): Promise<void> {
+  async set(db: ServerKysely, tenantId: string, id: string, values: Partial<Pick<LoadRow, 'status' | 'execution_id' | 'finished_at' | 'error'>>, onlyIfStatus?: LoadRow['status']): Promise<void> {
     let q = db.updateTable('bulk_loads').set(values).where('tenant_id', '=', tenantId).where('id', '=', id);
     if (onlyIfStatus) q = q.where('status', '=', onlyIfStatus);
     await q.execute();
   },
 
   /** Adds a chunk's counts if rows_read is still `from`; false when it is not (the chunk was committed by another worker). */
-  async advance(db: Db, tenantId: string, id: string, from: number, c: Counts): Promise<boolean> {
+  async advance(db: ServerKysely, tenantId: string, id: string, from: number, c: Counts): Promise<boolean> {
     const res = await db
       .updateTable('bulk_loads')
       .set({
@@ -87,7 +70,7 @@ export const loadStore = {
     return Number(res.numUpdatedRows) === 1;
   },
 
-  async addErrors(db: Db, tenantId: string, loadId: string, rows: { no: number; errors: FieldError[] }[]): Promise<void> {
+  async addErrors(db: ServerKysely, tenantId: string, loadId: string, rows: { no: number; errors: FieldError[] }[]): Promise<void> {
     for (let i = 0; i < rows.length; i += 500) {
       const part = rows.slice(i, i + 500);
       await db
@@ -98,7 +81,7 @@ export const loadStore = {
   },
 
   /** Rejected rows in row order, after row `after`. */
-  async errors(db: Db, tenantId: string, loadId: string, after: number, limit: number): Promise<{ row: number; errors: FieldError[] }[]> {
+  async errors(db: ServerKysely, tenantId: string, loadId: string, after: number, limit: number): Promise<{ row: number; errors: FieldError[] }[]> {
     const rows = await db
       .selectFrom('bulk_load_errors')
       .select(['row_no', 'errors'])
@@ -112,7 +95,7 @@ export const loadStore = {
   },
 
   /** The rows up to `upTo` that were rejected (a resumed load rebuilds what the rows before it claimed). */
-  async rejectedUpTo(db: Db, tenantId: string, loadId: string, upTo: number): Promise<Set<number>> {
+  async rejectedUpTo(db: ServerKysely, tenantId: string, loadId: string, upTo: number): Promise<Set<number>> {
     const rows = await db
       .selectFrom('bulk_load_errors')
       .select('row_no')

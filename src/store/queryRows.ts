@@ -1,8 +1,8 @@
 import { yieldToIo } from '../core/yield.js';
 import readline from 'node:readline';
 import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
-import type { Db, DialectName } from '../store/store.js';
-import { Spool } from './spool.js';
+import type { Db, DialectName } from './store.js';
+import { Spool } from '../core/spool.js';
 
 /**
  * The records a query selects, read a batch at a time (never all at once).
