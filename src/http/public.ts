@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import { AppError, invalid } from '../core/errors.js';
 import { ID_PATTERN } from '../core/ids.js';
 import type { RequestContext } from '../core/context.js';
-import type { AppServices } from '../resources/services.js';
+import type { AppServices } from '../resources/kit/context.js';
 import { decodeKey, pageLimit, toPage } from '../resources/kit/paging.js';
 import { columnName, type StoredRecord } from '../store/records.js';
 import { DIRECTORY_FIELDS, entryOf, listingScope, listsNothing, parseCriteria, publishedFields, type Criterion, type DirectoryEntry, type DirectoryLike } from '../domain/registry/publishing.js';

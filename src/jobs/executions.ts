@@ -109,7 +109,9 @@ export class Executions {
     return this.store.db;
   }
 
+  /** The handler of one kind (jobs/registry.ts registers them all); a second one for a kind is refused. */
   register(resource: string, action: string, handler: JobHandler) {
+    if (this.handlers.has(`${resource}.${action}`)) throw new Error(`a second handler for executions of ${resource}.${action}`);
     this.handlers.set(`${resource}.${action}`, handler);
   }
 

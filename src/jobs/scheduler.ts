@@ -3,11 +3,10 @@ import os from 'node:os';
 import { sql } from 'kysely';
 import type { RequestContext } from '../core/context.js';
 import { AppError } from '../core/errors.js';
-import type { AppServices } from '../resources/services.js';
+import type { AppServices } from '../resources/kit/context.js';
 import { asSystem, asTenant } from '../store/tenant-scope.js';
 import type { StoredRecord } from '../store/records.js';
 import { nextRunDate, preprocessingDate, validateSchedule } from '../domain/billing/schedule.js';
-import { billing } from '../services/billing.js';
 
 /**
  * Recurring billing runs: on each tick the scheduler walks the active recurring runs of every tenant
@@ -117,15 +116,15 @@ export class Scheduler {
     try {
       if (!run) {
         if (!rec.template_id) return await fail('no template_id: a recurring billing run creates its runs from a billing template');
-        const created = await billing(this.s).createRunFromTemplate(ctx, String(rec.template_id), { run_date: runAt.toISOString() }, {
+        const created = await this.s.billing.createRunFromTemplate(ctx, String(rec.template_id), { run_date: runAt.toISOString() }, {
           recurring_billing_run_id: id,
           scheduled_preprocessing_date: preAt.toISOString(),
         });
-        await billing(this.s).startRefresh(ctx, created.id);
+        await this.s.billing.startRefresh(ctx, created.id);
         return;
       }
       if (run.status === 'ready for execution' && now >= runAt) {
-        await billing(this.s).startExecute(ctx, run.id);
+        await this.s.billing.startExecute(ctx, run.id);
         return;
       }
       if (run.status === 'completed' || run.status === 'error' || run.status === 'cancelled') {

@@ -2,13 +2,14 @@ import os from 'node:os';
 import type { RequestContext } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { yieldToIo } from '../core/yield.js';
-import type { AppServices } from '../resources/services.js';
+import type { AppServices } from '../resources/kit/context.js';
 import { asSystem, asTenant } from '../store/tenant-scope.js';
 import { countDueWork, dueApplicationIds, dueCertificationIds, tenantsWithDueWork, type SweepTables } from '../store/standing.js';
 import { EXPIRABLE_APPLICATION_STATUSES } from '../domain/billing/eligibility.js';
 import { nextRunDate } from '../domain/billing/schedule.js';
-import { Sweep, type LapseMemo } from '../services/sweep.js';
+import type { LapseMemo } from '../services/sweep.js';
 import type { ExecutionHandle, ExecutionView, JobContext } from './executions.js';
+import { EXECUTION_KINDS } from './kinds.js';
 
 /**
  * The lifecycle sweep: time moves the lifecycle with nothing to set up. At every occurrence of
@@ -24,9 +25,8 @@ import type { ExecutionHandle, ExecutionView, JobContext } from './executions.js
  * A tenant whose sweep is running, or whose sweep started at or after the occurrence, is not started
  * again; tenants with nothing due get no execution.
  */
-export const SWEEP_RESOURCE = 'lifecycle';
+export const { resource: SWEEP_RESOURCE, action: SWEEP_ACTION } = EXECUTION_KINDS.lifecycleSweep;
 export const SWEEP_RECORD = 'sweep';
-export const SWEEP_ACTION = 'sweep';
 const LEASE = 'lifecycle-sweep';
 /** Longest wait between two looks at the clock (a test may move it; the system clock may jump). */
 const MAX_WAIT_MS = 60_000;
@@ -47,7 +47,6 @@ export interface SweepOutput {
 
 export class LifecycleSweep {
   private readonly owner = `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
-  private readonly work: Sweep;
   private timer: NodeJS.Timeout | undefined;
   private next: Date | undefined;
   private ticking: Promise<ExecutionHandle[]> | undefined;
@@ -56,9 +55,7 @@ export class LifecycleSweep {
   constructor(
     private readonly s: AppServices,
     private readonly opts: { cron?: string; log?: { error(obj: unknown, msg?: string): void } },
-  ) {
-    this.work = new Sweep(s);
-  }
+  ) {}
 
   private get tables(): SweepTables {
     return {
@@ -69,11 +66,6 @@ export class LifecycleSweep {
   }
   private today() {
     return this.s.clock.now().toISOString().slice(0, 10);
-  }
-
-  /** Registers the execution handler (every process runs sweeps that are due, whoever started them). */
-  register() {
-    this.s.executions.register(SWEEP_RESOURCE, SWEEP_ACTION, (job) => this.run(job));
   }
 
   /** Starts the schedule (nothing when the cron is off): a sweep round at every occurrence. */
@@ -227,7 +219,7 @@ export class LifecycleSweep {
       'certifications',
       (after) => dueCertificationIds(db, t, ctx.tenantId, today, after, PAGE),
       async (id) => {
-        const r = await this.work.lapse(ctx, id, memo);
+        const r = await this.s.sweepWork.lapse(ctx, id, memo);
         if (r.lapsed) out.lapsed++;
         if (r.notice === 'queued') out.notices_queued++;
         else if (r.notice && out.notices_not_sent.length < 100) out.notices_not_sent.push({ certification_id: id, reason: r.notice });
@@ -237,7 +229,7 @@ export class LifecycleSweep {
       'applications',
       (after) => dueApplicationIds(db, t, ctx.tenantId, today, after, PAGE),
       async (id) => {
-        if (await this.work.expire(ctx, id)) out.expired++;
+        if (await this.s.sweepWork.expire(ctx, id)) out.expired++;
       },
     );
     await job.progress(done, Math.max(total, done));

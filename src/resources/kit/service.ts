@@ -13,6 +13,7 @@ import { isSysField } from './define.js';
 import { applyPatch, checkPatch, touchedFields, type PatchOp } from './patch.js';
 import { decodeKey, ifMatchAllows, pageLimit, parseProjection, preconditionFailed, project, toPage } from './paging.js';
 import { check } from './validation.js';
+import type { AppServices } from './context.js';
 
 export interface ServiceDeps {
   store: Store;
@@ -21,8 +22,13 @@ export interface ServiceDeps {
   pageSizeMax: number;
   /** Another resource's service (reference checks). */
   resolve(slug: string): ResourceService;
-  /** The app's services, handed to definition hooks. */
-  services?: () => unknown;
+  /** The app's services, handed to definition hooks, actions and built-ins (absent for a bare resource in a test). */
+  services?: () => AppServices;
+}
+
+function appServicesOf(deps: ServiceDeps): AppServices {
+  if (!deps.services) throw new Error('this ResourceService was built without the app services (ServiceDeps.services)');
+  return deps.services();
 }
 
 export interface PageQuery {
@@ -168,7 +174,7 @@ export class ResourceService {
 
   private async hook(which: 'validate' | 'after', db: Db, ctx: RequestContext, op: 'create' | 'update' | 'patch' | 'delete', old?: StoredRecord, next?: StoredRecord) {
     const fn = this.resource.def.hooks?.[which];
-    if (fn) await fn({ db, ctx, services: this.deps.services?.(), op, old, next });
+    if (fn) await fn({ db, ctx, services: appServicesOf(this.deps), op, old, next });
   }
 
   /** What changed in the tracked fields, as a history entry; undefined when nothing tracked changed. */
@@ -277,7 +283,7 @@ export class ResourceService {
     if (!builtIn?.list || q.exclusiveStartKey) return page;
     // built-in records lead the first page (they are few); paging keys stay those of stored records
     const projection = parseProjection(q.fields, this.resource.projectable, 'fields');
-    const extra = (await builtIn.list(this.deps.services?.(), ctx)).map((r) => JSON.stringify(project(r as StoredRecord, projection)));
+    const extra = (await builtIn.list(appServicesOf(this.deps), ctx)).map((r) => JSON.stringify(project(r as StoredRecord, projection)));
     if (!extra.length) return page;
     const m = /^\{"Count":(\d+),"Items":\[/.exec(page.text)!;
     const rest = page.text.slice(m[0].length);
@@ -287,12 +293,12 @@ export class ResourceService {
   private async isBuiltIn(ctx: RequestContext, id: string): Promise<boolean> {
     const builtIn = this.resource.def.builtIn;
     if (!builtIn) return false;
-    return builtIn.has ? builtIn.has(id) : (await builtIn.get(this.deps.services?.(), ctx, id)) !== undefined;
+    return builtIn.has ? builtIn.has(id) : (await builtIn.get(appServicesOf(this.deps), ctx, id)) !== undefined;
   }
 
   private async builtInRecord(ctx: RequestContext, id: string) {
     const builtIn = this.resource.def.builtIn;
-    return builtIn ? builtIn.get(this.deps.services?.(), ctx, id) : undefined;
+    return builtIn ? builtIn.get(appServicesOf(this.deps), ctx, id) : undefined;
   }
 
   lookup(ctx: RequestContext, lookup: LookupSpec, value: string, q: PageQuery): Promise<JsonText> {
