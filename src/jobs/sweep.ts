@@ -1,4 +1,3 @@
-import os from 'node:os';
 import type { RequestContext } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { yieldToIo } from '../core/yield.js';
@@ -46,7 +45,6 @@ export interface SweepOutput {
 }
 
 export class LifecycleSweep {
-  private readonly owner = `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
   private timer: NodeJS.Timeout | undefined;
   private next: Date | undefined;
   private ticking: Promise<ExecutionHandle[]> | undefined;
@@ -106,25 +104,13 @@ export class LifecycleSweep {
     this.timer = undefined;
     await this.checking?.catch(() => {});
     await this.ticking?.catch(() => {});
+    // another process may lead at once
+    await this.s.leases.release(LEASE).catch(() => {});
   }
 
   /** Takes or renews the sweep's lease; false when another process holds it. */
-  private async lease(): Promise<boolean> {
-    const now = this.s.clock.now();
-    const until = new Date(now.getTime() + 5 * 60_000).toISOString();
-    const db = this.s.store.db;
-    await db
-      .insertInto('leases')
-      .values({ name: LEASE, owner: this.owner, until })
-      .onConflict((oc) =>
-        oc
-          .column('name')
-          .doUpdateSet({ owner: this.owner, until })
-          .where((eb) => eb.or([eb('leases.owner', '=', this.owner), eb('leases.until', '<', now.toISOString())])),
-      )
-      .execute();
-    const row = await db.selectFrom('leases').select('owner').where('name', '=', LEASE).executeTakeFirst();
-    return row?.owner === this.owner;
+  private lease(): Promise<boolean> {
+    return this.s.leases.acquire(LEASE, 5 * 60_000);
   }
 
   /**

@@ -6,6 +6,7 @@ import type { AppServices } from '../resources/kit/context.js';
 import { RESOURCES } from '../resources/index.js';
 import { ResourceService } from '../resources/kit/service.js';
 import { Executions } from '../jobs/executions.js';
+import { Leases, leaseOwner } from '../jobs/lease.js';
 import { Scheduler } from '../jobs/scheduler.js';
 import { LifecycleSweep } from '../jobs/sweep.js';
 import { MailSender } from '../mail/sender.js';
@@ -43,6 +44,8 @@ declare module '../resources/kit/context.js' {
     readonly auditDraw: AuditDraw;
     /** The service of one resource of the registry (resources/index.ts); throws for an unknown slug. */
     resource(slug: string): ResourceService;
+    /** The leases of the background work: one owner id for the app, WORKER_LEASE_MS (jobs/lease.ts). */
+    readonly leases: Leases;
     /** Background executions: started by the services, run by the worker (jobs/executions.ts). */
     readonly executions: Executions;
     readonly lifecycle: Lifecycle;
@@ -82,6 +85,7 @@ class Services implements AppServices {
   readonly log: Log;
   readonly mailFrom: string;
   readonly auditDraw: AuditDraw;
+  readonly leases: Leases;
   readonly executions: Executions;
   readonly lifecycle: Lifecycle;
   readonly billing: Billing;
@@ -116,7 +120,8 @@ class Services implements AppServices {
       });
       this.resources.set(r.def.slug, service);
     }
-    this.executions = new Executions(store, clock, { pollMs: config.workerPollMs, leaseMs: config.workerLeaseMs, log });
+    this.leases = new Leases(store, clock, leaseOwner(), config.workerLeaseMs);
+    this.executions = new Executions(store, clock, this.leases, { pollMs: config.workerPollMs, log });
     this.lifecycle = new Lifecycle(this);
     this.billing = new Billing(this);
     this.audits = new Audits(this);
@@ -130,7 +135,7 @@ class Services implements AppServices {
     this.bulkLoads = new BulkLoads(this, { dataDir: config.dataDir, log });
     const transport = mailTransport ?? createMailTransport({ smtpUrl: config.mail.smtpUrl, dataDir: config.dataDir });
     // What the sender sent or gave up on is written back to the record the mail is about.
-    const sender = new MailSender({ store, transport, clock, log, pollMs: config.workerPollMs, onOutcome: this.notices.recordDelivery });
+    const sender = new MailSender({ store, transport, clock, log, leases: this.leases, pollMs: config.workerPollMs, onOutcome: this.notices.recordDelivery });
     this.mailer = { transport, sender };
   }
 
