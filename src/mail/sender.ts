@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Db, Store } from '../store/store.js';
 import { asSystem } from '../store/tenant-scope.js';
-import { claimOutboxRow, dueOutboxRows, markOutboxFailed, markOutboxSent, type DueOutboxRow } from '../store/outbox.js';
+import { claimOutboxRow, dueOutboxRows, markOutboxFailed, markOutboxSent, renewOutboxClaim, type DueOutboxRow } from '../store/outbox.js';
 import { inSavepoint } from '../store/savepoint.js';
 import { Leases, leaseOwner } from '../jobs/lease.js';
 import type { OutgoingMail } from './render.js';
@@ -206,10 +206,17 @@ export class MailSender {
     }
     if (!mail.to) return this.failed(tenantId, id, row.source, attempts, 'the message has no recipient', true);
     let messageId: string;
+    // the claim is renewed while the server takes its time: the lease (WORKER_LEASE_MS) may be short
+    const stopRenewing = this.leases.keep(
+      (until) => asSystem(() => renewOutboxClaim(this.store.db, tenantId, id, this.leases.owner, until)),
+      () => {},
+    );
     try {
       ({ messageId } = await this.transport.send(mail, messageIdFor(tenantId, id)));
     } catch (e) {
       return this.failed(tenantId, id, row.source, attempts, e instanceof Error ? e.message : String(e), false);
+    } finally {
+      stopRenewing();
     }
     // Sent. If this update fails (the database is gone) the row stays `sending` and is sent again once
     // its lease lapses: the at-least-once window. Whoever holds the row by now, it was sent: only a

@@ -106,3 +106,16 @@ export async function markOutboxFailed(db: Db, tenantId: string, id: string, own
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }
+
+/** Extends the claim `owner` holds on a row it is sending; false when it holds it no more. */
+export async function renewOutboxClaim(db: Db, tenantId: string, id: string, owner: string, until: string): Promise<boolean> {
+  const r = await outbox(db)
+    .updateTable('outbox')
+    .set({ lease_until: until })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('status', '=', 'sending')
+    .where('lease_owner', '=', owner)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}

@@ -26,9 +26,15 @@ export interface ServiceDeps {
   services?: () => AppServices;
 }
 
+/** What a bare service (a test's resource, built without the app) hands its hooks: an error once one is used. */
+const NO_SERVICES = new Proxy({} as AppServices, {
+  get: (_, name) => {
+    throw new Error(`this ResourceService was built without the app services (ServiceDeps.services), asked for ${String(name)}`);
+  },
+});
+
 function appServicesOf(deps: ServiceDeps): AppServices {
-  if (!deps.services) throw new Error('this ResourceService was built without the app services (ServiceDeps.services)');
-  return deps.services();
+  return deps.services ? deps.services() : NO_SERVICES;
 }
 
 export interface PageQuery {
