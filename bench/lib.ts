@@ -3,38 +3,21 @@
  * for them, sampling their memory, driving load with autocannon. Every wait is bounded and every child
  * is killed by its owner in `finally` (and, as a last resort, when this process exits).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { SignJWT } from 'jose';
+import { freePort, procStatusKb, signToken as sign, sleep, spawnNode, waitFor200, type Child as Process } from '../scripts/lib/processes.js';
+
+export { freePort, procStatusKb, sleep, waitFor200 };
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const WORK = process.env.BENCH_WORK_DIR ?? path.join(os.tmpdir(), 'accredit-bench');
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-
-export async function signToken(secret: string, tenant: string, scope = 'certifications:admin') {
-  return new SignJWT({ tenants: [tenant], scope })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject('bench')
-    .setIssuedAt()
-    .setJti('bench-token')
-    .setExpirationTime('6h')
-    .sign(new TextEncoder().encode(secret));
-}
+export const signToken = (secret: string, tenant: string, scope = 'certifications:admin') =>
+  sign(secret, { tenants: [tenant], sub: 'bench', scope, expiresIn: '6h', jti: 'bench-token' });
 
 /**
  * How the accredit server is started. 'bundle' (default): the current src/ bundled by
@@ -90,81 +73,14 @@ export function buildServer(mode: ServerMode, log: (s: string) => void): ServerC
   return { mode, args: [main] };
 }
 
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-export interface Child {
-  pid: number;
+export interface Child extends Process {
   port: number;
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. Idempotent. */
-  stop(graceMs?: number): Promise<void>;
 }
 
+/** A server child on 127.0.0.1:port with a minimal environment (PATH, HOME, NODE_ENV=production and `env`). */
 export function startChild(nodeArgs: string[], env: Record<string, string>, port: number, cwd = ROOT): Child {
-  const child = spawn(process.execPath, [...nodeArgs], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let out = '';
-  const keep = (b: Buffer) => {
-    out = (out + b.toString()).slice(-64 * 1024);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  return {
-    pid: child.pid!,
-    port,
-    child,
-    output: () => out,
-    exited,
-    async stop(graceMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-/** Polls GET url until a 200 (every `everyMs`), at most `timeoutMs`; returns the ms it took from `since`. */
-export async function waitFor200(url: string, child: Child, since: number, timeoutMs = 60_000, everyMs = 5): Promise<number> {
-  const deadline = since + timeoutMs;
-  while (performance.now() < deadline) {
-    if (child.child.exitCode !== null) throw new Error(`the server exited (${child.child.exitCode}) before answering ${url}:\n${child.output()}`);
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return performance.now() - since;
-    } catch {
-      /* not listening yet */
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`no 200 from ${url} within ${timeoutMs} ms:\n${child.output()}`);
-}
-
-/** Kilobytes of a /proc/<pid>/status field (VmRSS, VmHWM), or undefined when the process is gone. */
-export function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
+  const full = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...env, PORT: String(port), HOST: '127.0.0.1' };
+  return { ...spawnNode(nodeArgs, { env: full, cwd }), port };
 }
 
 /** Samples VmRSS every `everyMs`; peak() also folds in VmHWM (the kernel's own high-water mark). */

@@ -34,7 +34,7 @@ const MARK = '"@@certificate_name@@"';
 /** The placeholder of a create body's certificate number, and the next fresh number (above every seeded one). */
 const NUMBER = '@@number@@';
 let nextNumber = 50_000_000;
-const numbered = (body: string) => body.replaceAll(`"${NUMBER}"`, () => String(nextNumber++));
+export const numbered = (body: string) => body.replaceAll(`"${NUMBER}"`, () => String(nextNumber++));
 
 export function prepareData(databaseUrl: string, tenant: string, programIds: string[], statusReasonIds: string[], certifications: number): Promise<BenchData> {
   return asSystem(() => prepareIn(databaseUrl, tenant, programIds, statusReasonIds, certifications));

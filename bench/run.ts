@@ -21,6 +21,9 @@
  *   BENCH_ROUNDS        rounds of the ratio phases (default 3): B_hello, B_min, GET, PUT and PATCH run again after
  *                       the others, each ratio is the median of its per-round ratios (this VM moves identical
  *                       runs by ±10 %; alternating baseline and figure cancels most of the drift)
+ *   BENCH_REPLICA_URL   PostgreSQL only: a streaming replica of BENCH_DATABASE_URL's cluster (host, port and
+ *                       credentials are used, the database name is the bench's): the `replica` phase reads through it
+ *   BENCH_WORKERS       the larger --workers of the `workers` phase (default: the available cores)
  *   BENCH_JSON          also write the raw results there (default $TMPDIR/accredit-bench/last-run.json)
  */
 import crypto from 'node:crypto';
@@ -32,6 +35,7 @@ import pg from 'pg';
 import { describeTenant, generate } from './generate.js';
 import { PHASE_ORDER, phases, prepareData, type PhaseName } from './phases.js';
 import type { BillingBenchResult } from './billing.js';
+import { batchFloor, cores, loadWithCpu, readsServed, replicaUp, type CpuLoadResult, type FloorResult } from './scaleout.js';
 import { buildServer, serverMode, fmtInt, fmtMs, freePort, load, procStatusKb, ROOT, rssSampler, signToken, startChild, waitFor200, WORK, type Child, type LoadResult, type LoadSpec, type ServerCommand } from './lib.js';
 
 const env = process.env;
@@ -54,7 +58,7 @@ const dialect = databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres';
 const log = (s: string) => process.stderr.write(s + '\n');
 const secret = crypto.randomBytes(36).toString('base64url');
 const wanted = (p: string) => !cfg.only || cfg.only.has(p);
-const ALL_PHASES = ['hello', 'min', ...PHASE_ORDER, 'startup', 'billing'];
+const ALL_PHASES = ['hello', 'min', ...PHASE_ORDER, 'floor', 'workers', 'replica', 'startup', 'billing'];
 /** Anything besides the billing phase (which generates its own tenant in its own database). */
 const mainWanted = ALL_PHASES.some((p) => p !== 'billing' && wanted(p));
 
@@ -108,10 +112,10 @@ function serverEnv(port: number): Record<string, string> {
   };
 }
 
-async function startAccredit(cmd: ServerCommand, extraNodeArgs: string[] = []): Promise<{ child: Child; startupMs: number }> {
+async function startAccredit(cmd: ServerCommand, extraNodeArgs: string[] = [], extraEnv: Record<string, string> = {}): Promise<{ child: Child; startupMs: number }> {
   const port = await freePort();
   const t0 = performance.now();
-  const child = startChild([...extraNodeArgs, ...cmd.args, 'serve'], serverEnv(port), port);
+  const child = startChild([...extraNodeArgs, ...cmd.args, 'serve'], { ...serverEnv(port), ...extraEnv }, port);
   try {
     const startupMs = await waitFor200(`http://127.0.0.1:${port}/health`, child, t0, 120_000);
     return { child, startupMs };
@@ -189,6 +193,11 @@ const startups: number[] = [];
 let certCount = cfg.scale;
 const rssByPhase: Record<string, number> = {};
 let billing: BillingBenchResult | undefined;
+/** GET by id per --workers setting (1 and the cores), with CPU per request. */
+const workerRuns: { workers: number; r: CpuLoadResult }[] = [];
+let replicaRun: { r: CpuLoadResult; servedByReplica: number; lagMs?: number } | undefined;
+let replicaError: string | undefined;
+let floor: FloorResult | undefined;
 let billingError: string | undefined;
 
 function show(r: LoadResult, round = 1) {
@@ -219,7 +228,7 @@ async function main() {
   const table = render(load0, os.loadavg()[0]!);
   process.stdout.write(table + '\n');
   const jsonFile = env.BENCH_JSON ?? path.join(WORK, 'last-run.json');
-  fs.writeFileSync(jsonFile, JSON.stringify({ at: new Date().toISOString(), cfg, databaseUrl: databaseUrl.replace(/\/\/[^@]*@/, '//…@'), results, rounds, peakRssKb, rssByPhase, startups, billing: billing?.raw, billingError, table }, null, 2));
+  fs.writeFileSync(jsonFile, JSON.stringify({ at: new Date().toISOString(), cfg, databaseUrl: databaseUrl.replace(/\/\/[^@]*@/, '//…@'), results, rounds, peakRssKb, rssByPhase, startups, floor, workerRuns, replicaRun, billing: billing?.raw, billingError, table }, null, 2));
   log(`  raw results: ${jsonFile}`);
   if (billingError) throw new Error(`the billing phase failed (the table above shows the other figures): ${billingError}`);
 }
@@ -299,6 +308,8 @@ async function mainPhases() {
     await min?.stop();
   }
 
+  await scaleOutPhases(cmd, data, token);
+
   // Start-up on the existing (migrated, loaded) database: spawn -> first 200 on /health, 3 times.
   if (wanted('startup')) {
     await settle(); // the inserts' write-back would otherwise run during the starts
@@ -308,6 +319,58 @@ async function mainPhases() {
       await s.child.stop();
     }
     log(`  start-up: ${startups.map((ms) => `${ms.toFixed(0)} ms`).join(', ')}`);
+  }
+}
+
+/** The batch floor (no server), then GET by id with --workers 1 and N, and through a replica. */
+async function scaleOutPhases(cmd: ServerCommand, data: Awaited<ReturnType<typeof prepareData>>, token: string) {
+  if (wanted('floor')) {
+    await settle();
+    floor = await batchFloor(databaseUrl, data, cfg.duration);
+    log(`  batch floor (raw multi-row INSERTs, one transaction per 100): ${fmtInt(floor.recordsPerSecond)} records/s`);
+  }
+  const getSpec = (port: number): LoadSpec => ({
+    ...phases(data, { base: `http://127.0.0.1:${port}`, token, duration: cfg.duration, warmup: cfg.warmup, connections: cfg.connections, latencyConnections: cfg.latencyConnections }).get!,
+  });
+  const showCpu = (title: string, r: CpuLoadResult) =>
+    log(`  ${title.padEnd(26)} ${fmtInt(r.rps).padStart(7)} req/s  p99 ${fmtMs(r.p99)} ms  server CPU ${r.serverCpuMs.toFixed(3)} ms/req, load generator ${r.clientCpuMs.toFixed(3)} ms/req${r.non2xx + r.errors ? `, ${r.non2xx + r.errors} failed: ${r.sampleError}` : ''}`);
+  if (wanted('workers')) {
+    const many = num('BENCH_WORKERS', cores());
+    for (const n of [...new Set([1, many])]) {
+      await settle();
+      const { child } = await startAccredit(cmd, [], { WEB_CONCURRENCY: String(n) });
+      try {
+        // every worker must be listening before the load starts
+        for (let i = 0; i < 50 * n; i++) await fetch(`http://127.0.0.1:${child.port}/health/ready`).then((r) => r.arrayBuffer());
+        const r = await loadWithCpu(getSpec(child.port), child.pid, cfg.warmup);
+        workerRuns.push({ workers: n, r });
+        showCpu(`GET, --workers ${n}`, r);
+      } finally {
+        await child.stop();
+      }
+    }
+  }
+  if (wanted('replica') && dialect === 'postgres' && env.BENCH_REPLICA_URL) {
+    const replica = new URL(env.BENCH_REPLICA_URL);
+    replica.pathname = new URL(databaseUrl).pathname;
+    const metricsToken = crypto.randomBytes(24).toString('base64url');
+    await settle();
+    const { child } = await startAccredit(cmd, [], { DATABASE_REPLICA_URLS: replica.toString(), METRICS_TOKEN: metricsToken, REPLICA_MAX_LAG_MS: '5000' });
+    try {
+      const lag = await replicaUp(child);
+      const before = await readsServed(child, metricsToken);
+      const r = await loadWithCpu(getSpec(child.port), child.pid, cfg.warmup);
+      const after = await readsServed(child, metricsToken);
+      const reads = after.primary + after.replicas - before.primary - before.replicas;
+      replicaRun = { r, servedByReplica: reads ? (after.replicas - before.replicas) / reads : 0, lagMs: lag.lag_ms };
+      showCpu('GET through a replica', r);
+      log(`    reads served by the replica: ${(replicaRun.servedByReplica * 100).toFixed(1)} %`);
+    } catch (e) {
+      replicaError = e instanceof Error ? e.message : String(e);
+      log(`  replica phase failed: ${replicaError}`);
+    } finally {
+      await child.stop();
+    }
   }
 }
 
@@ -368,6 +431,26 @@ function render(load0: number, load1: number): string {
   rows.push([`create (${C} conn)`, perf(R.create, 'records/s'), '', '', '', '–']);
   const xb = ratio(R.batch ? R.batch.rps * 100 : undefined, R.create?.rps);
   rows.push([`batch of 100 creates (${R.batch?.connections ?? 8} conn)`, perf(R.batch, 'records/s', 100), R.create ? `create ${fmtInt(R.create.rps)} records/s` : 'create', fmtRatio(xb), '≥ 20×', met(xb === undefined ? undefined : xb >= 20, R.batch)]);
+  const xf = ratio(R.batch ? R.batch.rps * 100 : undefined, floor?.recordsPerSecond);
+  rows.push([
+    'batch of 100 creates vs raw-SQL floor (the same records by multi-row INSERTs, one transaction per 100, one connection)',
+    R.batch ? `${fmtInt(R.batch.rps * 100)} records/s` : 'not run', floor ? `floor ${fmtInt(floor.recordsPerSecond)} records/s` : 'not run', fmtRatio(xf), '≥ 0.5×',
+    met(xf === undefined ? undefined : xf >= 0.5, R.batch),
+  ]);
+  const cpu = (r: CpuLoadResult) => `${perf(r)} · server CPU ${r.serverCpuMs.toFixed(3)} ms/req · load generator ${r.clientCpuMs.toFixed(3)} ms/req`;
+  const one = workerRuns.find((w) => w.workers === 1);
+  for (const w of workerRuns) {
+    rows.push([`GET by id, serve --workers ${w.workers} (${C} conn)`, cpu(w.r), w.workers === 1 ? '' : '--workers 1', w.workers === 1 ? '' : fmtRatio(ratio(w.r.rps, one?.r.rps)), '', '–']);
+  }
+  if (replicaRun) {
+    rows.push([
+      `GET by id through a streaming replica (--workers 1, ${C} conn)`,
+      `${cpu(replicaRun.r)} · ${(replicaRun.servedByReplica * 100).toFixed(0)} % served by the replica (lag at start ${replicaRun.lagMs ?? '?'} ms)`,
+      one ? '--workers 1 on the primary' : '', fmtRatio(ratio(replicaRun.r.rps, one?.r.rps)), '', '–',
+    ]);
+  } else if (dialect === 'postgres') {
+    rows.push(['GET by id through a streaming replica', replicaError ? `**failed**: ${replicaError.slice(0, 200)}` : 'not run (BENCH_REPLICA_URL unset)', '', '', '', '–']);
+  }
   rows.push([`list page, limit ${100} (${C} conn)`, perf(R.list), '', '', '', '–']);
   rows.push([`search program + status + expiration (${C} conn)`, perf(R.search), '', '', '', '–']);
   rows.push([`lookup /program/{id} (${C} conn)`, perf(R.lookup), '', '', '', '–']);

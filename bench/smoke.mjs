@@ -31,10 +31,15 @@ for (const p of ['hello', 'min', 'get', 'put', 'patch']) {
   if (rs.length !== last.cfg.rounds) fail(`phase ${p}: ${rs.length} rounds of ${last.cfg.rounds}`);
   if (rs.some((x) => !(x.ok > 0) || x.non2xx || x.errors)) fail(`phase ${p}: a round with failures`);
 }
+// the scale-out figures: the raw-SQL floor, GET with --workers 1 and N (N = cores, 2 here), only 2xx
+if (!(last.floor?.records > 0)) fail('the batch floor wrote no records');
+const workers = last.workerRuns ?? [];
+if (!workers.some((w) => w.workers === 1) || (os.availableParallelism() > 1 && workers.length !== 2)) fail(`--workers runs: ${JSON.stringify(workers.map((w) => w.workers))}`);
+for (const w of workers) if (!(w.r.ok > 0) || w.r.non2xx || w.r.errors || !(w.r.serverCpuMs > 0)) fail(`--workers ${w.workers}: ${w.r.ok} ok, ${w.r.non2xx} non-2xx, ${w.r.errors} errors, ${w.r.serverCpuMs} ms CPU/req`);
 const rows = r.stdout.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| figure'));
 const bad = rows.filter((l) => /not run|\*\*failed|not measured/.test(l));
 if (bad.length) fail(`rows without a figure:\n${bad.join('\n')}`);
-for (const figure of ['B_hello', 'B_min', 'GET by id vs B_min', 'PATCH', 'batch of 100 creates', 'keyset page 1', 'peak RSS', 'start-up', 'billing run: refresh + execute']) {
+for (const figure of ['B_hello', 'B_min', 'GET by id vs B_min', 'PATCH', 'batch of 100 creates', 'raw-SQL floor', 'serve --workers 1', 'keyset page 1', 'peak RSS', 'start-up', 'billing run: refresh + execute']) {
   if (!rows.some((l) => l.includes(figure))) fail(`no row for ${figure}`);
 }
 // every ratio row names its same-run baseline and has a ratio

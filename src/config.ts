@@ -36,6 +36,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** Longest time one SQL statement may run on PostgreSQL (ms). */
   statementTimeoutMs: number;
+  /** SQLITE_BUSY_TIMEOUT_MS: how long a SQLite write waits for another process's write lock. */
+  sqliteBusyTimeoutMs: number;
   jwt: {
     secret?: string;
     jwksUrl?: string;
@@ -199,6 +201,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicRateLimitPerMinute: int(env, 'PUBLIC_RATE_LIMIT_PER_MINUTE', 60, 0, 10_000_000),
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
     statementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
+    sqliteBusyTimeoutMs: int(env, 'SQLITE_BUSY_TIMEOUT_MS', 5000, 10, 60_000),
     jwt: {
       secret,
       jwksUrl,

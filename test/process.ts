@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { SignJWT } from 'jose';
+import { freePort, procStatusKb, signToken, sleep, spawnNode, waitFor200, type Child } from '../scripts/lib/processes.js';
 import { TEST_SECRET } from './helpers.js';
+
+export { freePort, sleep };
 
 /**
  * The real server as a child process (`node --import tsx src/main.ts serve`), for the reliability and
@@ -13,18 +13,6 @@ import { TEST_SECRET } from './helpers.js';
  * Every wait here is bounded; callers kill the child in `finally` (kill() is idempotent).
  */
 const MAIN = path.resolve('src/main.ts');
-
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The promise's value, or `undefined` after ms (the timer is cleared, so nothing lingers). */
 export async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
@@ -51,23 +39,10 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined> | 
 
 /** An HS256 token the server accepts when it runs with JWT_SECRET=TEST_SECRET. */
 export const tokenFor = (tenant: string, sub = 'reliability', scope = 'certifications:write') =>
-  new SignJWT({ tenants: [tenant], scope })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(sub)
-    .setIssuedAt()
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode(TEST_SECRET));
+  signToken(TEST_SECRET, { tenants: [tenant], sub, scope, expiresIn: '1h' });
 
-export interface ServerProcess {
-  child: ChildProcess;
-  pid: number;
+export interface ServerProcess extends Child {
   port: number;
-  /** The last 256 KB of stdout + stderr (for failure messages). */
-  output(): string;
-  /** Resolves when the process has exited: its exit code, or the signal that ended it. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Sends a signal if the process still runs (safe to call twice, and in finally). */
-  kill(signal?: NodeJS.Signals): void;
 }
 
 export interface StartOptions {
@@ -90,62 +65,22 @@ export async function startServer(o: StartOptions): Promise<ServerProcess> {
   const port = o.port ?? (await freePort());
   const dataDir = o.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-proc-'));
   const entry = o.script ? [...(o.nodeArgs ?? []), o.script] : ['--import', 'tsx', ...(o.nodeArgs ?? []), MAIN];
-  const child = spawn(process.execPath, [...entry, 'serve'], {
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      DATABASE_URL: o.databaseUrl,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      JWT_SECRET: TEST_SECRET,
-      LOG_LEVEL: o.logLevel ?? 'warn',
-      // no lifecycle sweep at the top of the hour in the middle of a test that counts drops
-      LIFECYCLE_SWEEP_CRON: '0',
-      ...o.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const keep = (s: string) => {
-    out += s;
-    if (out.length > 512 * 1024) out = out.slice(-256 * 1024);
+  const env = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    DATABASE_URL: o.databaseUrl,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    JWT_SECRET: TEST_SECRET,
+    LOG_LEVEL: o.logLevel ?? 'warn',
+    // no lifecycle sweep at the top of the hour in the middle of a test that counts drops
+    LIFECYCLE_SWEEP_CRON: '0',
+    ...o.env,
   };
-  for (const stream of [child.stdout!, child.stderr!]) {
-    let partial = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (d: string) => {
-      keep(d);
-      if (!o.onLine) return;
-      const lines = (partial + d).split('\n');
-      partial = lines.pop()!;
-      for (const l of lines) o.onLine(l);
-    });
-  }
-  // 'close' rather than 'exit': it comes after the output pipes are drained, so every line is read.
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal })),
-  );
-  let done = false;
-  void exited.then(() => (done = true));
-  const proc: ServerProcess = {
-    child,
-    pid: child.pid!,
-    port,
-    output: () => out.slice(-256 * 1024),
-    exited,
-    kill(signal = 'SIGKILL') {
-      if (!done && child.exitCode === null && child.signalCode === null) child.kill(signal);
-    },
-  };
-  const deadline = Date.now() + (o.readyTimeoutMs ?? 60_000);
+  const proc: ServerProcess = { ...spawnNode([...entry, 'serve'], { env, onLine: o.onLine }), port };
   try {
-    while (true) {
-      if (done) throw new Error(`the server exited before it was ready:\n${out.slice(-4000)}`);
-      if (Date.now() > deadline) throw new Error(`the server was not ready in time:\n${out.slice(-4000)}`);
-      const r = await call(port, 'GET', '/health', undefined, {}, 1000);
-      if (r.status === 200) return proc;
-      await sleep(100);
-    }
+    await waitFor200(`http://127.0.0.1:${port}/health`, proc, performance.now(), o.readyTimeoutMs ?? 60_000, 100);
+    return proc;
   } catch (e) {
     proc.kill('SIGKILL');
     throw e;
@@ -249,10 +184,6 @@ export function treeRssBytes(pid: number): number | undefined {
 
 /** VmRSS of a process in bytes, or undefined once it is gone. */
 export function rssBytes(pid: number): number | undefined {
-  try {
-    const m = /VmRSS:\s+(\d+)\s+kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
+  const kb = procStatusKb(pid, 'VmRSS');
+  return kb === undefined ? undefined : kb * 1024;
 }

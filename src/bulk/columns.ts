@@ -276,15 +276,6 @@ export function readRecord(plan: ImportPlan, cells: string[]): { value: Record<s
   return { value, errors };
 }
 
-export function valueAt(record: Record<string, unknown>, path: string[]): unknown {
-  let v: unknown = record;
-  for (const k of path) {
-    if (v === null || typeof v !== 'object' || Array.isArray(v) || !Object.hasOwn(v, k)) return undefined;
-    v = (v as Record<string, unknown>)[k];
-  }
-  return v;
-}
-
 /** A value -> its cell (the reverse of readCell: reading the cell gives the value back). */
 export function writeCell(v: unknown, kind: CellKind): string {
   if (v === undefined || v === null) return '';

@@ -5,7 +5,8 @@ import { parseProjection, project } from '../resources/kit/paging.js';
 import type { RecordTable, StoredRecord } from '../store/records.js';
 import type { Db } from '../store/store.js';
 import { asTenant } from '../store/tenant-scope.js';
-import { EXTERNAL_ID, defaultColumns, selectColumns, valueAt, writeCell, type Column } from './columns.js';
+import { EXTERNAL_ID, defaultColumns, selectColumns, writeCell, type Column } from './columns.js';
+import { valueAt } from '../core/values.js';
 import type { Format } from './reader.js';
 
 /**

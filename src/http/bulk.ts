@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { AppError, invalid } from '../core/errors.js';
 import { ID_PATTERN } from '../core/ids.js';
-import { SERVICE_VALIDATED } from '../resources/kit/routes.js';
+import { errorResponses, SERVICE_VALIDATED } from '../resources/kit/routes.js';
 import type { AppServices } from '../resources/kit/context.js';
 import type { Resource } from '../resources/kit/define.js';
 import type { LoadView } from '../bulk/loader.js';
@@ -76,7 +76,6 @@ const loadView = Type.Object({
   finished_at: Type.Optional(Type.String({ format: 'date-time' })),
   error: Type.Optional(Type.String({ description: 'why a failed load failed (rows rejected one by one are in /errors, not here)' })),
 });
-const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, { $ref: 'Error#' }]));
 const SOURCE_FILE_RE = /^[^\u0000-\u001f\u007f]{1,255}$/;
 
 function keyOf(row: number) {

@@ -86,6 +86,15 @@ export function installErrorHandler(app: FastifyInstance) {
       reply.header('retry-after', '1');
       return reply.code(503).send(body(503, 'unavailable', 'the database did not answer in time; retry', rid));
     }
+    // SQLite allows one writer at a time: another process (a second `--workers` process, the CLI)
+    // held the write lock beyond SQLITE_BUSY_TIMEOUT_MS. Nothing was written; the client retries.
+    if (typeof err.code === 'string' && (err.code.startsWith('SQLITE_BUSY') || err.code.startsWith('SQLITE_LOCKED'))) {
+      req.log.warn({ err }, 'SQLite write lock busy');
+      reply.header('retry-after', '1');
+      return reply
+        .code(429)
+        .send(body(429, 'too_many_requests', 'the database is busy with other writes (SQLite takes one writer at a time); nothing was written, retry', rid));
+    }
     req.log.error({ err }, 'unexpected error');
     return reply.code(500).send(body(500, 'internal', `internal error; quote request id ${rid} when reporting it`, rid));
   });

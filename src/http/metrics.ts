@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import client from 'prom-client';
 import type { Clock } from '../core/clock.js';
 import { observeQueries, type Store } from '../store/store.js';
-import { pingPrimary, readBacklog, readLeases } from '../store/ops.js';
+import { pingPrimary, readBacklog, readLeases, readSweepResults } from '../store/ops.js';
 
 /**
  * Prometheus metrics (prom-client) and the split health checks.
@@ -90,6 +90,51 @@ export async function installMetrics(app: FastifyInstance, opts: MetricsOptions)
     async collect() {
       this.reset();
       for (const l of await readLeases(store, clock.now().toISOString())) this.set({ lease: l.name, owner: l.owner }, 1);
+    },
+  });
+  // Sweep results over the last 24 hours, read from the executions (whichever process ran them); gauges,
+  // not counters, so every API process reports the same figure and a restart does not reset it.
+  const DAY_MS = 86_400_000;
+  let sweeps: { at: number; value: Promise<Awaited<ReturnType<typeof readSweepResults>>> } | undefined;
+  const sweepResults = () => {
+    // one read per scrape, shared by the three gauges
+    const now = Date.now();
+    if (!sweeps || now - sweeps.at > 1000) sweeps = { at: now, value: readSweepResults(store, new Date(clock.now().getTime() - DAY_MS).toISOString()) };
+    return sweeps.value;
+  };
+  new client.Gauge({
+    name: 'accredit_lifecycle_sweeps_24h',
+    help: 'Lifecycle sweeps (one per tenant with work due) that ended in the last 24 hours, by final status',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      const r = await sweepResults();
+      this.reset();
+      for (const status of ['SUCCEEDED', 'FAILED', 'ABORTED']) this.set({ status }, r.runs.get(status) ?? 0);
+    },
+  });
+  new client.Gauge({
+    name: 'accredit_lifecycle_sweep_changes_24h',
+    help: 'What the lifecycle sweeps of the last 24 hours did: certifications lapsed, applications expired, notices queued or not sent, changes that failed',
+    labelNames: ['result'] as const,
+    registers: [registry],
+    async collect() {
+      const r = await sweepResults();
+      this.set({ result: 'lapsed' }, r.lapsed);
+      this.set({ result: 'expired' }, r.expired);
+      this.set({ result: 'notices_queued' }, r.noticesQueued);
+      this.set({ result: 'notices_not_sent' }, r.noticesNotSent);
+      this.set({ result: 'errors' }, r.errors);
+    },
+  });
+  new client.Gauge({
+    name: 'accredit_lifecycle_sweep_last_end_seconds',
+    help: 'When the last lifecycle sweep ended (Unix time; absent when none ended in the last 24 hours)',
+    registers: [registry],
+    async collect() {
+      const r = await sweepResults();
+      this.reset();
+      if (r.lastEnded) this.set(Date.parse(r.lastEnded) / 1000);
     },
   });
   if (store.replicas) {

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
+import { RESOURCES } from '../resources/index.js';
 
 /**
  * OpenAPI 3.1 generated from the route schemas (the same TypeBox schemas that validate and
@@ -20,6 +21,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string) {
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
+    transformObject: (d) => ('openapiObject' in d ? { ...d.openapiObject, tags: tagsOf(d.openapiObject as OpenApiDoc) } : d.swaggerObject),
   });
   // /docs and everything under it: @fastify/swagger-ui in an instance of its own, built on the first
   // request and answering through inject. Loading it (with @fastify/static) at start-up cost every
@@ -39,6 +41,16 @@ export async function registerOpenApi(app: FastifyInstance, version: string) {
   app.get('/docs', { schema: { hide: true } }, forward);
   app.get('/docs/*', { schema: { hide: true } }, forward);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
+
+type OpenApiDoc = { paths?: Record<string, Record<string, { tags?: string[] }>> };
+const TAG_DESCRIPTIONS = new Map(RESOURCES.flatMap((r) => (r.def.description ? [[r.def.name, r.def.description.join('\n\n')] as const] : [])));
+
+/** Every tag in the order the operations first name it (the order /docs shows), with its resource's description. */
+function tagsOf(doc: OpenApiDoc) {
+  const names = new Set<string>();
+  for (const ops of Object.values(doc.paths ?? {})) for (const op of Object.values(ops)) for (const t of op.tags ?? []) names.add(t);
+  return [...names].map((name) => (TAG_DESCRIPTIONS.has(name) ? { name, description: TAG_DESCRIPTIONS.get(name)! } : { name }));
 }
 
 /** Set again by the server that sends the forwarded answer. */

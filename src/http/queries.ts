@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { ID_PATTERN } from '../core/ids.js';
 import type { AppServices } from '../resources/kit/context.js';
-import { SERVICE_VALIDATED } from '../resources/kit/routes.js';
+import { errorResponses, SERVICE_VALIDATED } from '../resources/kit/routes.js';
 import { OPERATORS } from '../queries/definitions.js';
 import { MAX_LIMIT, type QueryService } from '../queries/service.js';
 
@@ -14,8 +14,6 @@ import { MAX_LIMIT, type QueryService } from '../queries/service.js';
  * queryType is the id of a query definition (GET /queryDefinitions/{tenantId}), i.e. a resource slug.
  * Run needs the write scope (it starts work), describe and result the read scope.
  */
-const errorRef = { $ref: 'Error#' };
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, errorRef]));
 const tenantId = Type.String({ pattern: ID_PATTERN });
 const queryId = Type.String({ pattern: '^[0-9a-fA-F-]{1,64}$', description: 'the id run answered' });
 const status = Type.Union([Type.Literal('RUNNING'), Type.Literal('SUCCEEDED'), Type.Literal('FAILED')]);
@@ -89,7 +87,7 @@ export function registerQueryRoutes(app: FastifyInstance, services: AppServices,
         outputFormat: Type.String({ enum: ['json', 'csv'] }),
       }),
       body: runBody,
-      response: { 202: runResponse, ...errors(400, 401, 403, 404, 413) },
+      response: { 202: runResponse, ...errorResponses(400, 401, 403, 404, 413) },
     },
     handler: async (req, reply) => {
       const { queryType, outputFormat } = req.params as { queryType: string; outputFormat: string };
@@ -106,7 +104,7 @@ export function registerQueryRoutes(app: FastifyInstance, services: AppServices,
       security,
       summary: 'Status, row count and size of a query run, and where to get its result',
       params: Type.Object({ tenantId, id: queryId }),
-      response: { 200: describeResponse, ...errors(400, 401, 403, 404) },
+      response: { 200: describeResponse, ...errorResponses(400, 401, 403, 404) },
     },
     handler: (req) => queries.describe(req.ctx, (req.params as { id: string }).id),
   });
@@ -120,7 +118,7 @@ export function registerQueryRoutes(app: FastifyInstance, services: AppServices,
       description: '409 while the run is RUNNING or when it FAILED. The rows are read when downloaded, in the query order.',
       params: Type.Object({ tenantId, id: queryId }),
       produces: ['application/json', 'text/csv'],
-      response: errors(400, 401, 403, 404, 409),
+      response: errorResponses(400, 401, 403, 404, 409),
     },
     handler: async (req, reply) => {
       const r = await queries.result(req.ctx, (req.params as { id: string }).id);

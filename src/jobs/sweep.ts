@@ -40,8 +40,12 @@ export interface SweepOutput {
   notices_queued: number;
   /** Expiration notices not sent, with why (at most 100 listed). */
   notices_not_sent: { certification_id: string; reason: string }[];
+  /** How many notices were not sent (the list above stops at 100). */
+  notices_not_sent_count: number;
   /** Changes that failed (a locked record, …), with the error (at most 100 listed); the others went on. */
   errors: { resource: string; id: string; error: string }[];
+  /** How many changes failed (the list above stops at 100). */
+  error_count: number;
 }
 
 export class LifecycleSweep {
@@ -175,11 +179,12 @@ export class LifecycleSweep {
     const db = this.s.store.db;
     const t = this.tables;
     const today = this.today();
-    const out: SweepOutput = { lapsed: 0, expired: 0, notices_queued: 0, notices_not_sent: [], errors: [] };
+    const out: SweepOutput = { lapsed: 0, expired: 0, notices_queued: 0, notices_not_sent: [], notices_not_sent_count: 0, errors: [], error_count: 0 };
     const memo: LapseMemo = {};
     const total = await countDueWork(db, t, ctx.tenantId, today);
     let done = 0;
     const fail = (resource: string, id: string, e: unknown) => {
+      out.error_count++;
       if (out.errors.length < 100) out.errors.push({ resource, id, error: e instanceof Error ? e.message : String(e) });
     };
     const pass = async (resource: string, next: (after: string | undefined) => Promise<string[]>, one: (id: string) => Promise<void>) => {
@@ -208,7 +213,10 @@ export class LifecycleSweep {
         const r = await this.s.sweepWork.lapse(ctx, id, memo);
         if (r.lapsed) out.lapsed++;
         if (r.notice === 'queued') out.notices_queued++;
-        else if (r.notice && out.notices_not_sent.length < 100) out.notices_not_sent.push({ certification_id: id, reason: r.notice });
+        else if (r.notice) {
+          out.notices_not_sent_count++;
+          if (out.notices_not_sent.length < 100) out.notices_not_sent.push({ certification_id: id, reason: r.notice });
+        }
       },
     );
     await pass(

@@ -1,4 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
+import { valueAt } from '../core/values.js';
 
 /**
  * Query output, rendered incrementally: batches of records in, text chunks out (one per batch), so
@@ -18,15 +19,6 @@ export const OUTPUT_FORMATS: OutputFormat[] = ['json', 'csv'];
 export interface OutputField {
   name: string;
   path: string[];
-}
-
-export function valueAt(record: Record<string, unknown>, path: string[]): unknown {
-  let v: unknown = record;
-  for (const k of path) {
-    if (v === null || typeof v !== 'object' || Array.isArray(v) || !Object.hasOwn(v, k)) return undefined;
-    v = (v as Record<string, unknown>)[k];
-  }
-  return v;
 }
 
 const scalarText = (v: unknown): string =>

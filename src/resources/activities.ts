@@ -81,14 +81,12 @@ export const activities = defineResource({
     { segment: 'contact', field: 'contact_id', summary: 'List the activities a contact reported' },
     { segment: 'activityType', field: 'type_id', summary: 'List the activities of one activity type' },
   ],
-  notes: [
+  description: [
     'Status runs draft -> under review -> verified or processed; verified/processed activities feed credits.',
-    "credit_calculator_variables holds the member's inputs to the activity type's calculator (activityTypes.credit_calculator_options); total_number_of_credits is the summed result, credits[] the result per credit type.",
-    'process_id pointing at activityRegProcesses is inferred from the tag name.',
+    'credit_calculator_variables holds the member\'s inputs to the activity type\'s calculator (activityTypes.credit_calculator_options); total_number_of_credits is the summed result, credits[] the result per credit type.',
     'generateApplication returns the owner\'s activities in this shape, so activities feed application credit requirements.',
-    'The reference labels canEdit\'s {id} as a contact id; it is the activity id.',
     'GET /activities/{tenantId}/canEdit/{id} answers { can_edit, reason, editable_until?, activity }: a draft is editable; one under review when its type allows editing in the portal and the editing window (activity_editing_options: forever, or a date relative to the activity date) is open; verified or processed never.',
-    'Rules (src/domain/learning): status draft -> under review -> verified -> processed (under review may go back to draft). When the type has formulas and credit_calculator_variables is sent (or the activity becomes verified), credits[] and total_number_of_credits are computed by the type\'s calculator (a missing or non-numeric variable is a 400 naming credit_calculator_variables.<name>). Becoming verified creates one verified credit per credit type (origin certification activity, activity_id).',
-    'date and processed_date stay free strings (no format in the reference), so they are not range-searchable.',
+    'Rules: status draft -> under review -> verified -> processed (under review may go back to draft). When the type has formulas and credit_calculator_variables is sent (or the activity becomes verified), credits[] and total_number_of_credits are computed by the type\'s calculator (a missing or non-numeric variable is a 400 naming credit_calculator_variables.<name>). Becoming verified creates one verified credit per credit type (origin certification activity, activity_id).',
+    'date and processed_date stay free strings, so they are not range-searchable.',
   ],
 });

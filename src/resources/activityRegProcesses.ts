@@ -38,9 +38,7 @@ export const activityRegProcesses = defineResource({
     is_active: search.anyOf('is_active'),
     display_in_portal: search.anyOf('display_in_portal'),
   },
-  notes: [
-    'The reference shows only the tag name; the slug is inferred with the API\'s camelCase convention.',
+  description: [
     'Activities point here through process_id (the process an activity was reported through).',
-    'Designed: accepted activity types and programs as id lists (empty = no restriction), a reporting form, a proof-upload flag and auto_verify (skip staff review).',
   ],
 });

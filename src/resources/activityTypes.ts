@@ -70,11 +70,9 @@ export const activityTypes = defineResource({
     is_active: search.anyOf('is_active'),
     allow_editing_in_portal: search.anyOf('allow_editing_in_portal'),
   },
-  notes: [
-    'The server generates the id on create and rejects a body that carries one (API-wide rule).',
+  description: [
+    'The server generates the id on create and rejects a body that carries one.',
     'The credit calculator: members fill in the variables, each formula turns them into credits of one credit type (activities.credit_calculator_variables holds the inputs).',
-    'Portal editing of an activity is allowed forever or until a date relative to a reference date (number, unit, before/after/on, anchor); the relative-date object is the one billing templates use.',
     'relative_date is needed only when until is "relative date"; kept optional because conditional rules apply to top-level fields only.',
-    'Designed: name (required), description, is_active, display_in_portal, variables[].name.',
   ],
 });

@@ -53,10 +53,7 @@ export const appReferenceProcesses = defineResource({
   lookups: [
     { segment: 'appReferenceType', field: 'reference_type_id', summary: 'List the reference processes of one reference type' },
   ],
-  notes: [
-    'The reference shows only the tag name; the slug is inferred from it.',
-    'Designed after the Awards API reference processes (application_notice_email, contact_form_options, display_in_portal(_as), enable_* e-mail flags), plus name, description, is_active, reference_type_id and minimum_references.',
+  description: [
     'E-mails use the API\'s shared e-mail shape (from, from_name, reply_to, cc, bcc, subject, body); each is required when its enable_* flag is true.',
-    'Application references (applicationReferences.process_id) point here.',
   ],
 });

@@ -24,8 +24,4 @@ export const appReferenceTypes = defineResource({
     name: search.contains('name'),
     is_active: search.anyOf('is_active'),
   },
-  notes: [
-    'The reference shows only the tag name; the slug is inferred from it.',
-    'Used by applicationReferences.type_id and appReferenceProcesses.reference_type_id (both designed).',
-  ],
 });

@@ -34,10 +34,7 @@ export const appStatusReasons = defineResource({
     status: search.anyOf('status'),
     is_active: search.anyOf('is_active'),
   },
-  notes: [
-    'The reference shows only the tag name; the slug is inferred from it.',
-    'Referenced by applicationNotices.applicable_status_reason_ids, by the status_reason_ids of the application_* option blocks of billing runs and templates, and by applications.status_reason_id (designed).',
+  description: [
     'Distinct from Status Reasons, which explain a certification\'s status.',
-    'Rhythm\'s support docs pair a status reason with sending a notice; application_notice_id records that pairing.',
   ],
 });

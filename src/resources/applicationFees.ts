@@ -69,12 +69,8 @@ export const applicationFees = defineResource({
     publish_to_portal: search.anyOf('publish_to_portal'),
   },
   lookups: [{ segment: 'program', field: 'program_id', summary: 'List the application fees of a program' }],
-  notes: [
-    'Reference: the list route and the first two fields (allow_customer_to_choose_installment_plan, bulk_pricing_rules, required and non-empty). Create exists per its docs page id.',
-    'The product base after them is carried over from the sibling Fees schema (the catalog says application fees very likely share it) and marked designed.',
+  description: [
     'bulk_pricing_rules, purchasing_eligibility_criteria and bundled_products are required only when enable_bulk_pricing / enable_purchasing_eligibility / enable_bundled_products is true; enable_bulk_pricing itself is taken from Course Fees.',
-    'bulk_pricing_rules items were not visible: designed as quantity tiers (minimum_quantity required, optional maximum_quantity, price required, member_price).',
-    'program_id is designed (application processes refer to their fee; the fee knows its program for listing).',
     'price applies to everyone, member_price to active members; foreign_currency_prices override the amounts per currency.',
   ],
 });

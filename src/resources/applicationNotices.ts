@@ -47,12 +47,8 @@ export const applicationNotices = defineResource({
     restrict_to_certain_programs: search.anyOf('restrict_to_certain_programs'),
     restrict_to_certain_statuses: search.anyOf('restrict_to_certain_statuses'),
   },
-  notes: [
+  description: [
     'Each restriction (programs, statuses, status reasons) applies only when its restrict_to_certain_* flag is true.',
-    'restricted_program_ids is required only when restrict_to_certain_programs is true (the reference flags it always required; send [] otherwise there).',
-    'applicable_statuses lists the application lifecycle as the reference enumerates it (no withdrawn or expired).',
-    'The e-mail property name `email` is inferred; subject and body are required.',
-    'Referenced by billing runs and templates (application_notice_id, application reminders\' reminder_notice_id) and by appStatusReasons.application_notice_id (designed).',
-    'The slug is inferred from the tag name; only the create operation was visible.',
+    'restricted_program_ids is required only when restrict_to_certain_programs is true.',
   ],
 });

@@ -118,12 +118,8 @@ export const applicationProcesses = defineResource({
     display_in_portal: search.anyOf('display_in_portal'),
   },
   lookups: [{ segment: 'program', field: 'program_id', summary: 'List the application processes of a program' }],
-  notes: [
-    'Reference: list, get and the lookup GET /applicationProcesses/{tenantId}/program/{program_id}; fields allow_applicants_to_update_in_portal, applicant_update_options, application_confirmation_email_options, program_id.',
-    'applicant_update_options is required only when allow_applicants_to_update_in_portal is true; application_confirmation_email_options only when enable_application_confirmation_email (designed) is true.',
-    'The reference describes, without showing names, an expiration rule set for the application\'s expiration, the application form, auto-approval, availability to training providers, three application-notice references, installment-plan choice, a default bank account, a cancellation-fee product, min/max credit-card amounts, credit-card acceptance and card processing-fee handling: all designed under our names.',
-    'Requirements (credits per type, courses, exams, references, fee) are designed after the domain description.',
-    'credit_totals[] (designed): a total over credit types and their sub-types with minimums that count toward it; each credit hour is counted once (docs/learning.md gives the allocation order). Minimums adding up to more than the total are a 400.',
-    'Actions that start from a process (applications generateApplication) are served by the domain issue.',
+  description: [
+    'applicant_update_options is required only when allow_applicants_to_update_in_portal is true; application_confirmation_email_options only when enable_application_confirmation_email is true.',
+    'credit_totals[]: a total over credit types and their sub-types with minimums that count toward it; each credit hour is counted once (docs/learning.md gives the allocation order). Minimums adding up to more than the total are a 400.',
   ],
 });

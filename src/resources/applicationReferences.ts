@@ -56,10 +56,4 @@ export const applicationReferences = defineResource({
     { segment: 'application', field: 'application_id', summary: 'List the references of an application' },
     { segment: 'contact', field: 'contact_id', summary: 'List the references a referee gave' },
   ],
-  notes: [
-    'Only application_id is evidenced by the reference (its name inferred from the Awards API); required here since a reference belongs to an application.',
-    'The reference page opens with the create body and no list-all route, like Billing Runs; the standard list is served anyway.',
-    'Designed after the Awards API references: referee contact and organization, status pending | completed | declined, completion date, notes, denormalized referee fields and custom fields; plus process_id, type_id and request_date.',
-    'The slug is inferred from the tag name.',
-  ],
 });

@@ -25,7 +25,8 @@ import { AUDIT_STATUSES } from '../domain/lifecycle/audits.js';
  * - Fields after exam_fail_letter_sent_date were not visible; we designed status, status_reason_id,
  *   expiration_date, submitted_date, the applicant's name and state, exam registrations and the order.
  * - The reference's composite lookup programApplicant/{programId}/{ownerType}/{ownerId} takes three
- *   path parameters, which a lookup cannot express; see notes.
+ *   path parameters, which a lookup cannot express (search with program_id and contact_id or
+ *   organization_id instead).
  */
 const applicant = "denormalized copy of the applicant's contact data";
 
@@ -209,14 +210,10 @@ export const applications = defineResource({
       handler: (s, ctx, { params }) => s.lifecycle.activate(ctx, params.id!),
     },
   ],
-  notes: [
-    'type: certification (first time), renewal, reinstatement or transfer; target_program_id is required only for transfers, organization_id only when owner_type is organization (both flagged always required by the reference).',
-    'Status is not visible in the reference; its values come from applicationNotices.applicable_statuses plus withdrawn and expired from the domain. Approved applications are activated by billing runs (certification_id, activation_date filled); expired ones by the expire step.',
+  description: [
+    'type: certification (first time), renewal, reinstatement or transfer; target_program_id is required only for transfers, organization_id only when owner_type is organization.',
     'credits[] are credit records applied per credit type; exclusive = the quantity is consumed from that credit\'s balance. course_offering_ids count toward course requirements.',
-    'Review fields (review_status, round_id, bucket_id, average_score, pending_console_review, submission_space_id, override_bucket_assignment) mirror Rhythm\'s shared review engine; bucket_id is required as in the reference\'s stored schema.',
-    'city, country, email_address (reference) and name, first_name, last_name, state (designed) are copies of the applicant\'s contact data.',
+    'city, country, email_address and name, first_name, last_name, state are copies of the applicant\'s contact data.',
     'embed_membership_application: the generated order embeds a full membership application.',
-    'Lookup GET /applications/{tenantId}/programApplicant/{programId}/{ownerType}/{ownerId} (field program_applicant_id) has three path parameters and cannot be declared as a one-field lookup; it needs the kit or the domain issue. Until then: search with program_id + contact_id/organization_id.',
-    'Actions generateApplication (POST .../generateApplication/{processId}/{ownerType}/{ownerId}) and generateOrder (POST .../generateOrder) are served by the domain issue.',
   ],
 });

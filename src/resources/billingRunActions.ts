@@ -110,13 +110,10 @@ export const billingRunActions = defineResource({
     { segment: 'application', field: 'application_id', summary: 'List the billing run actions on an application' },
     { segment: 'trainingProvider', field: 'training_provider_id', summary: 'List the billing run actions on a training provider' },
   ],
-  notes: [
+  description: [
     'The seven types map one-to-one onto the billing run jobs (send_renewal_reminders, activate_applications, perform_drops, bill_training_providers, send_application_reminders, expire_applications, forecast_renewals).',
-    'candidate_service + candidate_id identify the record acted on; certification_id is required for renewal reminders, drops and forecasts, application_id for activations, application reminders and expirations, training_provider_id for billing (all three are flagged always required by the reference).',
+    'candidate_service + candidate_id identify the record acted on; certification_id is required for renewal reminders, drops and forecasts, application_id for activations, application reminders and expirations, training_provider_id for billing.',
     'A refresh sets outcome_of_last_refresh (added, removed, no change) and last_refresh_date.',
-    'The reference calls name "the name of the membership" (copied from another API); it is the candidate\'s display name.',
-    'The billingRun lookup follows the sibling Membership API (GET /billingRunActions/{tenantId}/billingRun/{billing_run_id}); the slug is inferred from the tag name.',
-    'Designed: contact_id, expiration_date, reminder_id, order_id, invoice_id, notice_id, notice_status, notice_status_reason.',
     'A reminder whose notice is not sent (switched off, limited to other programmes, no address, …) ends excluded with notice_status not sent and the reason; a drop, activation or expiry is done and its notice_status says why no e-mail went out.',
   ],
 });

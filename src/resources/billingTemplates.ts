@@ -159,13 +159,12 @@ export const billingTemplates = defineResource({
     send_application_reminders: search.anyOf('send_application_reminders'),
     expire_applications: search.anyOf('expire_applications'),
   },
-  notes: [
+  description: [
     'Same seven jobs and option blocks as Billing Runs, minus the run-only fields; a run created from a template resolves each relative expiration window against its run date.',
-    'A relative date is { position before|after|on, number, unit_of_time, relative_to }; position and relative_to are required, number and unit_of_time left optional (not visible).',
+    'A relative date is { position before|after|on, number, unit_of_time, relative_to }; position and relative_to are required, number and unit_of_time left optional.',
     'Each *_restriction (none, include, exclude) applies to its *_ids list; restrict_status_reasons / restrict_application_types gate status_reason_ids / application_types.',
-    'status_reason_ids: Status Reasons in the renewal reminder, drop and forecast blocks, App Status Reasons in the application blocks (an inference: the reference reuses one description).',
+    'status_reason_ids: Status Reasons in the renewal reminder, drop and forecast blocks, App Status Reasons in the application blocks.',
     'reminders[].id must stay stable per reminder so that already-sent reminders are not repeated.',
-    'Each *_options block is required only when its job flag is true (the reference flags them always required).',
-    'Reference operations: list, create, get; the standard update, patch, delete, search and batch are served too.',
+    'Each *_options block is required only when its job flag is true.',
   ],
 });

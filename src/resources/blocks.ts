@@ -1,5 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import type { ActionSpec } from './kit/define.js';
+import { search, type ActionSpec, type ResourceDefinition } from './kit/define.js';
 import { anyObject, BOUNDS, bool, dateTime, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 
 /**
@@ -317,6 +317,60 @@ export const checkoutSettings = (doc: { creditCardMode: string; description: str
 
 /** The contact form a reg process may show: courseRegProcesses, examRegProcesses. */
 export const contactFormOptions = () => obj({ contact_form_id: str(), html: str() });
+
+/**
+ * What Course and Exam Reg Processes share: a portal or console path for registering, limited by a
+ * toggle to some items (`restrict`: the toggle and the id list), with a registration form, an
+ * optional contact form, checkout settings that replace the defaults and a confirmation e-mail. The
+ * reference marks the item list, contact_form_options, checkout_settings and confirmation_email
+ * required although each belongs to a toggle: each is required only when its toggle is on. `form`
+ * holds the resource's fields between contact_form_options and is_active, in its order (which is
+ * also the serialization order).
+ */
+export function registrationProcess(o: {
+  types: readonly string[];
+  restrict: { toggle: string; ids: string; list: TSchema };
+  contactFormOptions: TSchema;
+  form: Record<string, TSchema>;
+  checkoutSettings: TSchema;
+  confirmationEmail: TSchema;
+}): Pick<ResourceDefinition, 'fields' | 'conditionalRequired' | 'search'> {
+  return {
+    fields: {
+      name: req(str()),
+      display_in_portal_as: str(),
+      description: str(),
+      type: req(oneOf(o.types)),
+      display_order: num(),
+      [o.restrict.toggle]: bool(),
+      [o.restrict.ids]: o.restrict.list,
+      show_contact_form: bool(),
+      contact_form_options: o.contactFormOptions,
+      ...o.form,
+      is_active: bool(),
+      custom_field_values: customFieldValues({ plainId: true }),
+      available_in_portal: bool(),
+      override_checkout_settings: bool(),
+      checkout_settings: o.checkoutSettings,
+      enable_confirmation_email: bool(),
+      confirmation_email: o.confirmationEmail,
+    },
+    conditionalRequired: [
+      { field: o.restrict.ids, when: { [o.restrict.toggle]: true } },
+      { field: 'contact_form_options', when: { show_contact_form: true } },
+      { field: 'checkout_settings', when: { override_checkout_settings: true } },
+      { field: 'confirmation_email', when: { enable_confirmation_email: true } },
+    ],
+    search: {
+      ids: search.ids(),
+      name: search.contains('name'),
+      type: search.anyOf('type'),
+      is_active: search.anyOf('is_active'),
+      available_in_portal: search.anyOf('available_in_portal'),
+      available_to_training_providers: search.anyOf('available_to_training_providers'),
+    },
+  };
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Billing runs and templates

@@ -166,18 +166,14 @@ export const certifications = defineResource({
       },
     },
   ],
-  notes: [
-    'Owned by a contact or an organization (owner_type); contact_id is required by the reference in both cases, organization_id is required when owner_type is organization.',
+  description: [
     'customer_id copies the owner id for reporting: the contact id for contact-owned, the organization id for organization-owned certifications.',
-    'number is the certificate number (a number in the reference), taken from the program\'s next-number counter when a certification is activated: numbers are per program.',
+    'number is the certificate number, taken from the program\'s next-number counter when a certification is activated: numbers are per program.',
     'A number is unique within its program: a create, update, patch, batch operation or bulk-load row that would give a second certification of the program the same number is a 409 naming number and the program; activation and transfer skip numbers already taken (set by hand or loaded).',
     'grandfathered: renewed along with the holder\'s other certification when the program says so.',
     'forecasted_renewal_amount is filled by renewal-forecasting billing runs; issuing_ / renewal_training_provider_id name the providers that issued and renew it.',
     'Statuses active, inactive, suspended, retired, each explained by a status reason (Status Reasons).',
-    'Designed from the reference\'s unnamed descriptions: status_reason_id, termination_date, last_termination_date, last_application_id, last_reminder_sent_date, certificate_name; from the domain: expiration_date, renewal_date.',
-    'Id pattern: the reference\'s ^[\\w-|:]+$ (word characters, -, |, :) is written ^[\\w:|-]+$, the same set, because the former is an invalid class in unicode regexes.',
-    'certification_date has no format in the reference and stays a free string (not range-searchable).',
-    'standing (read-only, computed on every read, never stored): current, in_grace, lapsed_reinstatable or lapsed today, from status and the term dates (domain/lifecycle/standing.ts); the public verify, directory search and statistics use the same definition.',
+    'standing (read-only, computed on every read, never stored): current, in_grace, lapsed_reinstatable or lapsed today, from status and the term dates; the public verify, directory search and statistics use the same definition.',
     'The lifecycle sweep makes an active certification past the end of its grace period inactive (history via lifecycle) with its programme\'s lapse_status_reason_id, and sends the programme\'s lapse notice once (lapse_notice_sent_date).',
   ],
 });

@@ -78,9 +78,7 @@ export const coupons = defineResource({
     discount_method: search.anyOf('discount_method'),
     end_date: search.range('end_date'),
   },
-  notes: [
-    'Only the slug and the list route were visible for this API; the catalog\'s fields (name, code_generation_html, discount_method, discount_product_id, maximum_discount, is_active, custom_field_values) are shared by the coupons of sibling Rhythm APIs and unconfirmed here.',
+  description: [
     'discount_method: a separate discount line item booked to discount_product_id, or inline on the discounted line; maximum_discount caps the total discount.',
-    'Designed: code, description, validity window, usage cap, and one apply_to_* switch with its discount block per kind of fee (application, course, exam, other), each block required when its switch is on.',
   ],
 });

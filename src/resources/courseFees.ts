@@ -91,13 +91,10 @@ export const courseFees = defineResource({
     publish_to_portal: search.anyOf('publish_to_portal'),
   },
   lookups: [{ segment: 'course', field: 'course_id', summary: 'List the fees of a course' }],
-  notes: [
+  description: [
     'A course fee is a sellable product tied to one course; type is the constant product-type discriminator certifications-course-fees.',
     'Course offerings point at their fee through fee_id: the fee chosen on the offering is what a course registration order charges.',
     'price applies to everyone, member_price to active members; foreign_currency_prices override the amounts per currency.',
     'Required only when switched on: product_confirmation_email_options, purchase_limits, bulk_pricing_rules, purchasing_eligibility_criteria, bundled_products (each by its enable_* flag).',
-    'purchasing_eligibility_criteria onward is the sibling Fees product base as the catalog carried it over; refs on member types, member packages and installment plans are taken from Fees.',
-    'Designed: the inner shapes of product_confirmation_email_options, purchase_limits and bulk pricing rules, and the names task_generation_rules / document_entitlements for the two unnamed arrays.',
-    'A public online-store route like examFees\' may exist but was not seen.',
   ],
 });

@@ -42,11 +42,8 @@ export const courseInstructors = defineResource({
     is_active: search.anyOf('is_active'),
   },
   lookups: [{ segment: 'trainingProvider', field: 'training_provider_id', summary: 'List the instructors of a training provider' }],
-  notes: [
+  description: [
     'An instructor belongs to one training provider; courses[] lists the courses they may teach, each approval bounded by valid_from / valid_until.',
-    'There is no contact or name field: in the reference the id most likely doubles as the instructor\'s contact id. Our create generates ids, so such an id cannot be chosen by the client; to be settled with the owner of the kit.',
-    'contract_uri is a link to a file (reference format "file", kept as a plain string); pay_rate is the contracted rate.',
-    'The reference describes the collection read as a lookup by tenant: served as the standard list GET /courseInstructors/{tenantId}.',
-    'Search body not in the reference: designed as ids, training_provider_id and is_active.',
+    'contract_uri is a link to a file; pay_rate is the contracted rate.',
   ],
 });

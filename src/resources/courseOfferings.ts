@@ -103,14 +103,8 @@ export const courseOfferings = defineResource({
     { segment: 'trainingProvider', field: 'training_provider_id', summary: 'List the offerings of a training provider' },
     { segment: 'trainingLocation', field: 'training_location_id', summary: 'List the offerings held at a training location' },
   ],
-  notes: [
+  description: [
     'An offering is one scheduled run of a course, at a training location or an address, with instructor(s), capacity (enable_capacity + capacity_options), a fee (fee_id) and a portal sale window (sell_from / sell_until).',
     'Credits: by default the course\'s own credit-assignment rules apply; override_credit_assignment=true replaces them with credits_to_assign. A completed registration then yields credits with origin "course registration".',
-    'Values seen in samples only (full enums not visible, so kept as free strings): type "in person", timezone_mode "local", logic_operator "and", customer_type "contact", member_statuses "active".',
-    'address.country is an ISO 3166-1 alpha-2 enum in the reference; checked here by the pattern ^[A-Z]{2}$.',
-    'eligibility_requirements: the reference is cut at member_options; we use the fuller shared shape seen on Directories and accept properties after age_restrictions as sent. age_restrictions sub-fields are designed.',
-    'The reference shows no list-all route (use lookups or search); the standard GET /courseOfferings/{tenantId} is served too.',
-    'GET /courseOfferings/{tenantId}/instructor/{instructor_id} is from the reference; the event lookup is served here as an authenticated /event/{event_id}. The public, unauthenticated listing of an event\'s offerings (listOfferingsByEventIdPublic, path inferred /public/event/{event_id}) is served by the domain issue.',
-    'Search body and the course, training provider and training location lookups are designed.',
   ],
 });

@@ -1,6 +1,6 @@
-import { defineResource, search } from './kit/define.js';
-import { bool, list, num, oneOf, ref, req, str } from './kit/fields.js';
-import { checkoutSettings, contactFormOptions, customFieldValues, emailMessage } from './blocks.js';
+import { defineResource } from './kit/define.js';
+import { bool, list, ref, str } from './kit/fields.js';
+import { checkoutSettings, contactFormOptions, emailMessage, registrationProcess } from './blocks.js';
 
 /**
  * Course Reg Processes: a configured path (portal or staff console) for registering for courses: which
@@ -11,8 +11,8 @@ import { checkoutSettings, contactFormOptions, customFieldValues, emailMessage }
  * Our choices where the reference is ambiguous:
  * - course_ids, contact_form_options, checkout_settings and confirmation_email are marked required in
  *   the reference although each belongs to a toggle; each is required only when its toggle is on
- *   (conditionalRequired below): restrict_courses, show_contact_form, override_checkout_settings,
- *   enable_confirmation_email.
+ *   (registrationProcess in blocks.ts): restrict_courses, show_contact_form,
+ *   override_checkout_settings, enable_confirmation_email.
  * - checkout_settings keeps the fields seen and accepts the cut-off rest as sent (installment plan
  *   choice, card processing-fee handling, saved-card restriction, donation options, names not seen).
  * - confirmation_email takes the API's shared e-mail shape (subject and body required).
@@ -25,54 +25,24 @@ export const courseRegProcesses = defineResource({
   typeName: 'CourseRegProcess',
   table: 'course_reg_processes',
   coverage: 'partial (reference: all top-level fields, checkout_settings cut); toggle-bound requirements and search designed',
-  fields: {
-    name: req(str()),
-    display_in_portal_as: str(),
-    description: str(),
-    type: req(oneOf(['register'])),
-    display_order: num(),
-    restrict_courses: bool(),
-    // Required in the reference; only meaningful when restrict_courses is true (conditionalRequired).
-    course_ids: list(ref('courses')),
-    show_contact_form: bool(),
-    // Required in the reference; only when show_contact_form is true (conditionalRequired).
-    contact_form_options: contactFormOptions(),
-    form_id: str({ pattern: '^certifications-course-registrations__.*' }),
-    available_to_training_providers: bool(),
-    is_active: bool(),
-    custom_field_values: customFieldValues({ plainId: true }),
-    available_in_portal: bool(),
-    override_checkout_settings: bool(),
-    // Required in the reference; only when override_checkout_settings is true (conditionalRequired).
-    checkout_settings: checkoutSettings({
+  ...registrationProcess({
+    types: ['register'],
+    restrict: { toggle: 'restrict_courses', ids: 'course_ids', list: list(ref('courses')) },
+    contactFormOptions: contactFormOptions(),
+    form: {
+      form_id: str({ pattern: '^certifications-course-registrations__.*' }),
+      available_to_training_providers: bool(),
+    },
+    checkoutSettings: checkoutSettings({
       creditCardMode: 'sample value "enabled"',
       description: 'point-of-checkout settings; the reference is cut after credit_card_minimum_range_end, so later properties are accepted as sent',
     }),
-    enable_confirmation_email: bool(),
-    // Required in the reference; only when enable_confirmation_email is true (conditionalRequired).
-    confirmation_email: emailMessage('subject first'),
-  },
-  conditionalRequired: [
-    { field: 'course_ids', when: { restrict_courses: true } },
-    { field: 'contact_form_options', when: { show_contact_form: true } },
-    { field: 'checkout_settings', when: { override_checkout_settings: true } },
-    { field: 'confirmation_email', when: { enable_confirmation_email: true } },
-  ],
-  search: {
-    ids: search.ids(),
-    name: search.contains('name'),
-    type: search.anyOf('type'),
-    is_active: search.anyOf('is_active'),
-    available_in_portal: search.anyOf('available_in_portal'),
-    available_to_training_providers: search.anyOf('available_to_training_providers'),
-  },
-  notes: [
+    confirmationEmail: emailMessage('subject first'),
+  }),
+  description: [
     'A registration process is the portal or console workflow used to register for a course; its type is always "register".',
     'restrict_courses limits the process to course_ids; available_to_training_providers opens it to training-provider admins; available_in_portal, display_order and display_in_portal_as drive the portal picker.',
     'form_id must name a form of the course-registrations family (prefix "certifications-course-registrations__").',
     'override_checkout_settings=true makes checkout_settings replace the default point-of-checkout settings; enable_confirmation_email sends confirmation_email once the registration is activated.',
-    'course_ids, contact_form_options, checkout_settings and confirmation_email are required in the reference; we require each only when its toggle is true.',
-    'confirmation_email sub-fields come from the API\'s shared e-mail object, not from this page. checkout_settings accepts properties after the visible cut as sent.',
-    'Exam Reg Processes has an eligible action; a course equivalent may exist but is not in the reference. Search body designed.',
   ],
 });

@@ -90,14 +90,13 @@ export const courseRegistrations = defineResource({
     { segment: 'application', field: 'application_id', summary: 'List the course registrations tied to an application' },
     { segment: 'trainingProvider', field: 'training_provider_id', summary: 'List the registrations of a training provider' },
   ],
-  notes: [
+  description: [
     'A registration links a student (contact) to one course offering and its course; it is normally created by an order, and the order_* fields mirror the order and its line item (balance due, amount paid, status).',
     'first_name, last_name, name, email_address, city, state, country and job_title are copies of the student\'s contact data.',
     'exam_offering_ids books exams taken with the course; the resulting exam registrations point back through course_registration_id.',
     'application_id ties the registration to a certification application (courses as requirements); event_registration_id to a conference registration when the offering belongs to an event.',
     'A completed registration (status completed, or completion_percentage reaching 100, which sets it) yields credits with origin "course registration" (credits.course_registration_id), from the offering\'s credits_to_assign when overridden, else the course\'s: one per credit type, verified when automatically_verify, else submitted; never twice. Cancelling it afterwards archives them (409 when an application uses one).',
-    'Rules (src/domain/learning): status draft -> registered -> completed | no show, cancelled from any but cancelled (final); a cancellation_date means cancelled. An offering with enable_capacity holds at most capacity_options.capacity registrations that are not cancelled (409 "is full", counted under a lock); a registration created outside the offering\'s sell_from / sell_until is a 409 saying so.',
+    'Rules: status draft -> registered -> completed | no show, cancelled from any but cancelled (final); a cancellation_date means cancelled. An offering with enable_capacity holds at most capacity_options.capacity registrations that are not cancelled (409 "is full", counted under a lock); a registration created outside the offering\'s sell_from / sell_until is a 409 saying so.',
     'The id pattern also allows ":".',
-    'Designed: status (cancelled, completed, draft, no show, registered), completion_date, process_id, training_provider_id, notes, the search body and every lookup. course_date, date, arrival_date and departure_date have no format in the reference and stay plain strings, so they are not range-searchable.',
   ],
 });

@@ -27,8 +27,4 @@ export const courseTypes = defineResource({
     name: search.contains('name'),
     is_active: search.anyOf('is_active'),
   },
-  notes: [
-    'No Course Types page exists in the reference: the slug, the standard operations and the id/name fields follow the API-wide pattern and the course_type_id references of courses and course offerings.',
-    'description and is_active are designed; name is required as for every reference list.',
-  ],
 });

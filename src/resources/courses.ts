@@ -43,9 +43,7 @@ export const courses = defineResource({
     is_active: search.anyOf('is_active'),
   },
   lookups: [{ segment: 'courseType', field: 'course_type_id', summary: 'List the courses of a course type' }],
-  notes: [
-    'No Courses page exists in the reference: the slug, the standard operations and the id/name fields follow the API-wide pattern and the course_id references of offerings, fees, instructors and registrations.',
+  description: [
     'Offerings can override "the credit assignment rules for this course": a course therefore carries default credits_to_assign (credit type, quantity, automatically_verify), used for credits when a registration in an offering without override completes.',
-    'Every field but name is designed and optional.',
   ],
 });

@@ -52,9 +52,7 @@ export const creditTypes = defineResource({
     is_active: search.anyOf('is_active'),
     parent_credit_type_id: search.anyOf('parent_credit_type_id'),
   },
-  notes: [
-    'No Credit Types page exists in the reference: the slug, the standard operations and the id/name fields follow the API-wide pattern and the references from credits (type_id) and course offerings (credits_to_assign[].credit_type_id).',
-    'description, unit and is_active are designed; name is required as for every reference list.',
-    'parent_credit_type_id (designed) makes a credit type a sub-type of another; application processes\' credit_totals count a type with its sub-types. A parent chain that comes back to the type itself is a 400.',
+  description: [
+    'parent_credit_type_id makes a credit type a sub-type of another; application processes\' credit_totals count a type with its sub-types. A parent chain that comes back to the type itself is a 400.',
   ],
 });

@@ -93,12 +93,10 @@ export const credits = defineResource({
     { segment: 'courseRegistration', field: 'course_registration_id', summary: 'List the credits earned by a course registration' },
     { segment: 'activity', field: 'activity_id', summary: 'List the credits earned by an activity' },
   ],
-  notes: [
+  description: [
     'origin says where a credit came from: course registration (course_registration_id), certification activity (activity_id), event registration (event_id + event_registration_id) or legacy system (none of them).',
-    'The four source ids are required in the reference; we require only the one(s) matching origin.',
     'quantity must be at least 0.01. quantity_used / quantity_available track consumption when credits are applied toward requirements (e.g. renewal applications). Every write keeps quantity_used = the sum of usages[].quantity (when usages are sent) and quantity_available = quantity - quantity_used: fields left out are derived, inconsistent ones are a 409.',
     'Status workflow (enforced on change; a credit may be created in any status): draft -> submitted -> under review -> verified | rejected (under review may go back to submitted, submitted to draft), any status -> archived (final). A verified credit in use (quantity_used > 0) cannot leave verified. self_reported marks credits entered by the holder; offering credit rules can create credits already verified (automatically_verify).',
     'Credits can expire (expiration_date), after which they no longer count.',
-    'Designed: usages[] (the unnamed array of the reference), the date format of expiration_date, the search body and the lookups. The foreign key to the credit type is named type_id in the reference (not credit_type_id).',
   ],
 });

@@ -88,14 +88,11 @@ export const directories = defineResource({
     is_public: search.anyOf('is_public'),
     display_mode: search.anyOf('display_mode'),
   },
-  notes: [
+  description: [
     'A directory is a portal search page over certification records; display_mode "search" shows criteria first, "list" shows results at once.',
     'searchable_fields (non-empty) are the criteria inputs (field name, label, group); additional_fields are extra result columns.',
     'is_public=true opens it to anonymous users; otherwise enable_eligibility_criteria + eligibility_criteria restrict who may view it (members by type, package or status, section, chapter and committee members, certificants of given programmes, status, organization and age restrictions).',
     'Rendering: custom_search_results_template, directory_entry_mode + custom_directory_entry_template. Radius search: distance from a postal-code field with fixed radius choices. enable_query_filter + query_filter_rules restrict which records appear (else a default filter); enable_messaging lets users contact listed people.',
-    'The five toggle-bound objects/templates are required in the reference; we require each only when its toggle is on (for the entry template: directory_entry_mode "custom").',
-    'Same schema as the Membership API\'s Directories. The public directory-search endpoint is not in the reference; ours is designed (below).',
-    'Designed: age_restrictions sub-fields, the open tail of eligibility_criteria, the free-form query_filter_rules, the search body, program_ids and certification_statuses.',
     'Served: a directory lists certifications (holder data is copied onto each one): those of program_ids (default every programme) in certification_statuses (default active). A directory with is_public is searched without a token at GET /public/directories/{tenantId}/{id}/search?<criterion>=<value>; any directory with a token (read scope) at GET /directories/{tenantId}/{id}/entries. A directory that is not public is a 404 on the public route.',
     'Criteria are the searchable_fields names (strings: case-insensitive contains; number: exact whole number; status, program_id and dates: exact). Entries show the certificate number and programme plus the searchable and additional fields, and nothing else; only registry fields can be published (name, first_name, last_name, certificate_name, job_title, city, state, country, email_address, number, program_id, status, standing, certification_date, expiration_date, renewal_date), other names are ignored. status and standing are those of today: a certification past the end of its grace period is listed and shown as inactive (lapsed) even before the lifecycle sweep has written it. An e-mail address appears only when email_address is listed.',
     'display_mode "search" (the default) needs at least one criterion; "list" lists every entry, paged.',

@@ -57,10 +57,7 @@ export const examFees = defineResource({
     publish_to_portal: search.anyOf('publish_to_portal'),
   },
   lookups: [{ segment: 'exam', field: 'exam_id', summary: 'List the fees of an exam' }],
-  notes: [
+  description: [
     'An exam fee is what an exam registration\'s order charges: the offering\'s fee_id for a first attempt, retest_fee_id for a retake.',
-    'member_price applies to active members, price otherwise; enable_special_prices turns on alternative pricing whose fields are not visible (special_prices is designed).',
-    'POST /examFees/{tenantId}/public/onlineStore (getFeesForOnlineStore: public, body exam_ids + exam_restriction include|exclude|none, answers exams, fees and offerings) is served by the domain issue.',
-    'Only exam_id, name, price, member_price and enable_special_prices are from the reference; every other field follows the product base of Course Fees (designed, unconfirmed), as do the search body and the exam lookup.',
   ],
 });

@@ -50,9 +50,7 @@ export const examNotices = defineResource({
     is_active: search.anyOf('is_active'),
     restrict_to_certain_exams: search.anyOf('restrict_to_certain_exams'),
   },
-  notes: [
-    'No Exam Notices page exists in the reference. Exam offerings point pass_letter_id / fail_letter_id at exam notices (overriding the exam\'s letters); exam registrations keep a notices[] log.',
-    'The whole schema is designed after Application Notices: name, restrictions by exam and by exam registration status (cancelled, draft, failed, no show, passed, registered) each behind its toggle, the shared e-mail object, is_active, custom fields.',
+  description: [
     'Unlike Application Notices (where the restricted list is required even when off), the restricted lists are required only when their toggle is on.',
   ],
 });

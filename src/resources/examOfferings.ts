@@ -83,14 +83,10 @@ export const examOfferings = defineResource({
     { segment: 'courseOffering', field: 'course_offering_id', summary: 'List the exam offerings of a course offering' },
     { segment: 'testingFacility', field: 'testing_facility_id', summary: 'List the offerings held at a testing facility' },
   ],
-  notes: [
-    'An offering is one sitting of an exam, live or remote proctor. location picks the place: "testing facility" -> testing_facility_id, "training location" -> training_location_id, "none" -> neither; the reference marks both ids required, we require each only for its location.',
+  description: [
     'fee_id is charged for a first attempt, retest_fee_id for a retake (exam reg process type register / retest).',
     'pass_letter_id / fail_letter_id are exam notices sent after scoring; they take precedence over the exam\'s letters.',
-    'date, registration_time, start_time and end_time are plain strings in the reference (no format); date is therefore not range-searchable.',
     'address: only city and country were visible here; we use the shared address of Course Offerings, country checked as an ISO 3166-1 alpha-2 code.',
-    'GET /examOfferings/{tenantId}/portal/{contact_id}/describeForExam/{exam_id} (the offerings of an exam as seen by a contact) is served by the domain issue; GET /examOfferings/{tenantId}/exam/{exam_id} is served here as a plain lookup.',
     'The online-store answer of Exam Fees lists offerings with these same fields.',
-    'Designed: eligibility_requirements, enable_capacity + capacity_options, custom_field_values, the search body (the search route is in the reference, its body is not) and the lookups.',
   ],
 });

@@ -99,15 +99,12 @@ export const examRegistrations = defineResource({
     { segment: 'examOffering', field: 'exam_offering_id', summary: 'List the registrations of an exam offering (the sitting\'s roster)' },
     { segment: 'application', field: 'application_id', summary: 'List the exam registrations tied to an application' },
   ],
-  notes: [
+  description: [
     'One record per student per exam attempt: student_id sits exam_id in the offering exam_offering_id.',
-    'Lifecycle: draft (not checked out) -> registered -> passed | failed | no show; cancelled goes with cancellation_date. Transition rules are not in the reference: ours are in src/domain/learning/exams.ts.',
     'score holds the result; the outcome letter is the offering\'s pass/fail letter, else the exam\'s. notices[] logs the notices sent.',
     'order_id / order_line_item_id tie the registration to its checkout order; the fee is the offering\'s fee_id for a first attempt, retest_fee_id for a retake.',
-    'process_id is the exam reg process (register or retest) that created it; course_registration_id links it to a course registration (lookup in the reference).',
+    'process_id is the exam reg process (register or retest) that created it; course_registration_id links it to a course registration.',
     'location / testing_facility_id / training_location_id mirror the offering\'s place; contact fields are copies of the student\'s.',
-    'The id pattern also allows ":". date and exam_date have no format in the reference and stay plain strings (not range-searchable).',
-    'Designed: notices[].exam_notice_id, kind, status (queued, sent, failed, not sent), status_reason, sent_date, email_address, subject and score (other notice properties accepted as sent), organization_id, order_number, order_status, the search body and every lookup but courseRegistration.',
-    'Rules (src/domain/learning/exams.ts): a score, when the exam has a passing_score, sets passed (score >= passing_score) or failed; no show and cancelled are set explicitly and take no score; a cancellation_date means cancelled. Status: draft -> registered -> passed | failed | no show | cancelled; passed <-> failed by re-scoring. An offering with enable_capacity holds at most capacity_options.capacity registrations that are not cancelled (409 "is full"). Reaching passed / failed queues the offering\'s letter (else the exam\'s) in notices[] with status "queued". A registration created with process_id must use a process the contact is eligible for (see examRegProcesses eligible).',
+    'Rules: a score, when the exam has a passing_score, sets passed (score >= passing_score) or failed; no show and cancelled are set explicitly and take no score; a cancellation_date means cancelled. Status: draft -> registered -> passed | failed | no show | cancelled; passed <-> failed by re-scoring. An offering with enable_capacity holds at most capacity_options.capacity registrations that are not cancelled (409 "is full"). Reaching passed / failed queues the offering\'s letter (else the exam\'s) in notices[] with status "queued". A registration created with process_id must use a process the contact is eligible for (see examRegProcesses eligible).',
   ],
 });

@@ -30,10 +30,7 @@ export const examSites = defineResource({
     'address.state': search.anyOf('address.state'),
     'address.country': search.anyOf('address.country'),
   },
-  notes: [
-    'A small reference record: a named place with an address where exams are held.',
-    'Only address.city and address.country were visible; the other sub-fields follow the shared address of Course Offerings. country is an ISO 3166-1 alpha-2 enum in the reference, checked here by pattern.',
+  description: [
     'No field seen elsewhere points at exam sites: offerings and registrations use testing_facility_id / training_location_id.',
-    'Search body designed (name, is_active, address city / state / country).',
   ],
 });

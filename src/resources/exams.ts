@@ -39,9 +39,7 @@ export const exams = defineResource({
     name: search.contains('name'),
     is_active: search.anyOf('is_active'),
   },
-  notes: [
-    'No Exams page exists in the reference; name, description, display_in_portal_as and universal_shopping_cart_image_uri come from the exam items of POST /examFees/{tenantId}/public/onlineStore. name is required by us.',
-    'Exam notices sent after scoring: the offering\'s pass/fail letter when set, else the exam\'s (pass_letter_id / fail_letter_id, designed).',
-    'Designed: pass_letter_id, fail_letter_id, passing_score, program_ids, is_active, custom_field_values and the search body.',
+  description: [
+    'Exam notices sent after scoring: the offering\'s pass/fail letter when set, else the exam\'s.',
   ],
 });

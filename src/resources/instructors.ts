@@ -59,8 +59,7 @@ export const instructors = defineResource({
     { segment: 'contact', field: 'contact_id', summary: 'List the instructor records of a contact' },
     { segment: 'trainingProvider', field: 'training_provider_id', summary: 'List the instructors of a training provider' },
   ],
-  notes: [
-    'No Instructors page exists in the reference; every field here is designed.',
+  description: [
     'Distinct from Course Instructors (training_provider_id, courses[{course_id, valid_from, valid_until}], contract_uri, pay_rate): course offerings point instructor_id / additional_instructor_ids at Course Instructors, not here.',
     'contact_id is required: an instructor is a person; name and email_address are display copies of the contact data.',
     'courses[] lists the courses the instructor is approved to teach, each approval bounded by optional valid_from / valid_until dates.',

@@ -55,9 +55,8 @@ export const invoices = defineResource({
     { segment: 'trainingProvider', field: 'training_provider_id', summary: 'List the invoices of a training provider' },
     { segment: 'billingRun', field: 'billing_run_id', summary: 'List the invoices a billing run produced' },
   ],
-  notes: [
-    'Designed resource (not in the catalog): the invoices billing runs produce for training providers (bill_training_providers).',
+  description: [
     'Each line bills one course or exam registration once (a registration is never billed twice, whatever the run).',
-    'Only admin tokens may change an invoice (adminOnlyWrites); billing runs create them.',
+    'Only admin tokens may change an invoice; billing runs create them.',
   ],
 });

@@ -35,8 +35,4 @@ export const licenseTypes = defineResource({
     jurisdiction: search.contains('jurisdiction'),
     is_active: search.anyOf('is_active'),
   },
-  notes: [
-    'No License Types page exists in the reference and no known field references a license type; every field here is designed.',
-    'A reference list: name (required), code, description, issuing authority, jurisdiction, display order and an active flag.',
-  ],
 });

@@ -55,11 +55,10 @@ export const notices = defineResource({
     restrict_to_certain_programs: search.anyOf('restrict_to_certain_programs'),
     subject: search.contains('email.subject'),
   },
-  notes: [
-    'No Notices page exists in the reference; the schema is designed after Application Notices (name, program / status / status reason restrictions, required email block, is_active, custom fields).',
+  description: [
     'Billing runs point here for renewal reminders (reminder_notice_id) and drops (drop_notice_id); application notices are a separate resource (applicationNotices).',
     'applicable_statuses are certification statuses (active, inactive, suspended, retired) and applicable_status_reason_ids point at statusReasons, since these notices concern certifications.',
     'restricted_program_ids, applicable_statuses and applicable_status_reason_ids are required (non-empty) only when their restrict_to_certain_* switch is true.',
-    'email: subject and body are required; from, from_name, reply_to, cc and bcc are optional. Sending goes through the notices outbox of the domain layer.',
+    'email: subject and body are required; from, from_name, reply_to, cc and bcc are optional. Sending goes through the notices outbox.',
   ],
 });

@@ -65,10 +65,9 @@ export const profiles = defineResource({
     last_activity_date: search.range('last_activity_date'),
   },
   lookups: [{ segment: 'contact', field: 'contact_id', summary: 'Get the profile of a contact' }],
-  notes: [
-    'No Profiles page exists in the reference and no known field references a profile; every field here is designed.',
+  description: [
     'One profile per contact (contact_id required); the name, e-mail, job title and location fields are display copies of the contact data.',
-    'certifications[], active_certification_count, total_credits, available_credits and last_activity_date summarise Certifications and Credits for display; the domain layer refreshes them and they never override those records.',
+    'certifications[], active_certification_count, total_credits, available_credits and last_activity_date summarise Certifications and Credits for display; the server refreshes them and they never override those records.',
     'bio and publish_to_directory are the certificant\'s own choices for public directories.',
   ],
 });

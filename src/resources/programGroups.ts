@@ -34,8 +34,7 @@ export const programGroups = defineResource({
     display_in_portal: search.anyOf('display_in_portal'),
     is_active: search.anyOf('is_active'),
   },
-  notes: [
-    'No Program Groups page exists in the reference; every field here is designed.',
-    'A programme joins a group through programs.program_group_id (designed); list a group\'s programmes with the programs lookup by programGroup.',
+  description: [
+    'A programme joins a group through programs.program_group_id; list a group\'s programmes with the programs lookup by programGroup.',
   ],
 });

@@ -34,8 +34,7 @@ export const projectTypes = defineResource({
     is_active: search.anyOf('is_active'),
   },
   lookups: [{ segment: 'creditType', field: 'default_credit_type_id', summary: 'List the project types that default to a credit type' }],
-  notes: [
-    'No Project Types page exists in the reference; its purpose (a category for credit-earning projects or activities) is our reading, and every field is designed.',
+  description: [
     'default_credit_type_id is optional; it only suggests the credit type of new projects.',
   ],
 });

@@ -51,14 +51,11 @@ export const queryDefinitions = defineResource({
     primary_table: search.anyOf('primary_table'),
     perform_custom_resolution_logic: search.anyOf('perform_custom_resolution_logic'),
   },
-  notes: [
-    'Describes queryable resources: what a saved query over this app can select, filter and sort on. Saved queries, favourites and delivery schedules live in Rhythm\'s Platform API, not here.',
+  description: [
     'Field list from the System API\'s query-type description (GET /queries/{tenantId}/public/description/{queryType}): id, name, description, primary_table, context, perform_custom_resolution_logic, common_table_expressions, services, fields, default_output_fields, default_sort_fields.',
     'perform_custom_resolution_logic: the owning microservice post-processes the query before it is resolved.',
     'Built in: one definition per resource (id = the resource slug, e.g. certifications), generated from the resource definitions; get and list serve them (first on the first page), and a write to one is a 409. Fields are dotted paths with a type (string, number, integer, boolean, date, date-time, array, object), a label, and enum / item_type where they apply.',
     'Operators by field type: string: equals, not_equals, contains, not_contains, starts_with, ends_with, greater_than(_or_equal), less_than(_or_equal), between, in, not_in, is_empty, is_not_empty; number, integer, date, date-time: the same without the text ones; boolean: equals, not_equals, in, not_in, is_empty, is_not_empty; array: contains, not_contains (an item), is_empty, is_not_empty; object and arrays of objects: is_empty, is_not_empty.',
     'Queries are executed asynchronously, as in the System API: POST /queries/{tenantId}/run/{queryType}/{json|csv} starts one, GET /queries/{tenantId}/describe/{id} tells its status, row count and size, GET /queries/{tenantId}/result/{id} streams the rows. Output formats here: json and csv (the System API also has excel, excelUnformatted).',
-    'The reference shows only list and get; create, update, patch, delete, search and batch are served as for every resource (whether the real API has them is unknown). Stored definitions are listed after the built-in ones but are not runnable.',
-    'The item types of services, default_output_fields and default_sort_fields are not described; we take them as strings (names / field paths), the doubtful part of this schema.',
   ],
 });

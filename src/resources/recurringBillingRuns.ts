@@ -51,11 +51,8 @@ export const recurringBillingRuns = defineResource({
     next_run_date: search.range('next_run_date'),
   },
   lookups: [{ segment: 'billingTemplate', field: 'template_id', summary: 'List the recurring runs made from a billing template' }],
-  notes: [
+  description: [
     'Each tick creates a billing run from the template, sets scheduled_preprocessing_date = scheduled_run_date minus pre_processing_lead_time business days, and records recurring_billing_run_id and template_id on the new run (GET /billingRuns/{tenantId}/recurringBillingRun/{id} lists them).',
-    'schedule format is not documented; a cron-style expression is likely (Rhythm ships a cron editor); human_readable_schedule is its display text.',
     'last_run_date, last_error, last_error_date and errors_since_last_run are scheduler bookkeeping; is_active pauses the schedule.',
-    'Fields come from the Collect API\'s recurring billing run (same tag and path); template_id and next_run_date are designed, and template_id is optional (a tick without a template records last_error).',
-    'Search body designed (the reference shows none).',
   ],
 });

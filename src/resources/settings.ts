@@ -59,11 +59,9 @@ export const settings = defineResource({
     ids: search.ids(),
     business_unit_id: search.anyOf('business_unit_id'),
   },
-  notes: [
+  description: [
     'One record per tenant (a singleton): the real API reads and patches it at /settings/{tenantId} without an id; we serve it as a singleton: its id is the tenant id, a second create is a 409, and GET/PUT/PATCH /settings/{tenantId} read and change it (the id routes work too).',
-    'The first 14 fields (business_unit_id .. special_instructions) are from the Certifications reference; allow_customer_to_choose_installment_plan and the three *_options objects come from the Awards settings schema, which begins identically.',
     'bill_my_organization_options: the billing address and PO number of the "bill my organization" form can each be hidden, optional or required; bill_my_parent_organization_options (no sub-fields visible) takes the same shape.',
     'checkout_donation_options is required only when enable_donations_at_checkout is true; donation_denominations are read as suggested amounts (numbers).',
-    'Later fields of the schema (likely installment and pay-later options) were not visible and are not defined.',
   ],
 });

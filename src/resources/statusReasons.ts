@@ -35,10 +35,9 @@ export const statusReasons = defineResource({
     status: search.anyOf('status'),
     is_active: search.anyOf('is_active'),
   },
-  notes: [
+  description: [
     'Explains why a certification is in its status (active, inactive, suspended, retired); certifications carry the reason id next to status.',
     'Billing runs filter candidates on them (restrict_status_reasons + status_reason_ids in every options block).',
-    'The schema is designed: name (required), status (optional; without it the reason fits any status), description, display order, is_active.',
     'Application status reasons are a separate resource (appStatusReasons).',
   ],
 });

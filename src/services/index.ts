@@ -14,7 +14,7 @@ import { createMailTransport, type MailTransport } from '../mail/transport.js';
 import { BulkLoads } from '../bulk/loader.js';
 import { QueryService } from '../queries/service.js';
 import { Audits, type AuditDraw } from './audits.js';
-import { Billing } from './billing.js';
+import { Billing } from './billing/index.js';
 import { Learning } from './learning.js';
 import { Lifecycle } from './lifecycle.js';
 import { Notices } from './notices.js';

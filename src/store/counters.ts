@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from './store.js';
+import { inSavepoint } from './savepoints.js';
 import { UniqueClash, type RecordTable, type UniqueIndex } from './records.js';
 
 /**
@@ -67,15 +68,11 @@ export async function withFreeValue<T>(db: Db, tenantId: string, name: string, s
   for (let attempt = 1; ; attempt++) {
     const value = await nextFreeValue(db, tenantId, name, start, held);
     if (!pg) return write(value);
-    await sql`savepoint free_value`.execute(db);
     try {
-      const out = await write(value);
-      await sql`release savepoint free_value`.execute(db);
-      return out;
+      return await inSavepoint(db, 'postgres', 'free_value', () => write(value));
     } catch (e) {
+      // undone to the savepoint: the next free value
       if (!(e instanceof UniqueClash) || e.index.name !== held.index.name || attempt >= 10) throw e;
-      await sql`rollback to savepoint free_value`.execute(db);
-      await sql`release savepoint free_value`.execute(db);
     }
   }
 }

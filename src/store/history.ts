@@ -1,5 +1,22 @@
+import type { Kysely } from 'kysely';
 import { newId } from '../core/ids.js';
 import { insertRows, type Db } from './store.js';
+
+/** A row of `history` (migration 4): one change of a record's tracked fields. */
+export type HistoryRow = {
+  tenant_id: string;
+  /** the resource's slug */
+  resource: string;
+  record_id: string;
+  /** time-ordered (uuidv7): the page key */
+  id: string;
+  at: string;
+  by_id: string;
+  via: string;
+  /** JSON text on SQLite, jsonb (parsed by the driver) on PostgreSQL */
+  changes: string | HistoryEntry['changes'];
+};
+const typed = (db: Db) => db as Kysely<{ history: HistoryRow }>;
 
 export interface HistoryEntry {
   id: string;
@@ -18,12 +35,12 @@ export const historyStore = {
 
   /** Entries of many records at once (batches, bulk jobs): multi-row INSERTs. */
   async appendMany(db: Db, tenantId: string, resource: string, entries: (Omit<HistoryEntry, 'id'> & { recordId: string })[]): Promise<void> {
-    const rows = entries.map((e) => ({ tenant_id: tenantId, resource, record_id: e.recordId, id: newId(), at: e.at, by_id: e.by_id, via: e.via, changes: JSON.stringify(e.changes) }));
+    const rows: HistoryRow[] = entries.map((e) => ({ tenant_id: tenantId, resource, record_id: e.recordId, id: newId(), at: e.at, by_id: e.by_id, via: e.via, changes: JSON.stringify(e.changes) }));
     await insertRows(db, 'history', rows, 2000);
   },
 
   async page(db: Db, tenantId: string, resource: string, recordId: string, before: string | undefined, limit: number): Promise<HistoryEntry[]> {
-    let q = db
+    let q = typed(db)
       .selectFrom('history')
       .select(['id', 'at', 'by_id', 'via', 'changes'])
       .where('tenant_id', '=', tenantId)
@@ -31,6 +48,6 @@ export const historyStore = {
       .where('record_id', '=', recordId);
     if (before) q = q.where('id', '<', before);
     const rows = await q.orderBy('id', 'desc').limit(limit).execute();
-    return rows.map((r) => ({ ...r, changes: typeof r.changes === 'string' ? JSON.parse(r.changes) : r.changes }) as HistoryEntry);
+    return rows.map((r) => ({ ...r, changes: typeof r.changes === 'string' ? JSON.parse(r.changes) : r.changes }));
   },
 };

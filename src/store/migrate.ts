@@ -259,6 +259,14 @@ const MIGRATIONS: Migration[] = [
         await db.insertInto('refs').values(refs.slice(i, i + 500)).onConflict((oc) => oc.doNothing()).execute();
       }
     },
+  },  {
+    id: 9,
+    name: 'executions_kind_idx',
+    async up(db) {
+      // The sweep metrics read the sweeps that ended in the last day across all tenants: by kind and
+      // end, not a scan of every execution ever run.
+      await db.schema.createIndex('executions_kind_idx').ifNotExists().on('executions').columns(['resource', 'action', 'stop_date']).execute();
+    },
   },
 ];
 

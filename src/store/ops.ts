@@ -42,6 +42,46 @@ export async function readBacklog(store: Store, nowIso: string): Promise<Backlog
   });
 }
 
+/** What the lifecycle sweeps that ended since `sinceIso` did, over all tenants (for the metrics). */
+export interface SweepResults {
+  /** sweeps by final status (SUCCEEDED, FAILED, ABORTED) */
+  runs: Map<string, number>;
+  lapsed: number;
+  expired: number;
+  noticesQueued: number;
+  noticesNotSent: number;
+  errors: number;
+  /** when the last sweep ended (ISO), if any did */
+  lastEnded?: string;
+}
+
+export async function readSweepResults(store: Store, sinceIso: string): Promise<SweepResults> {
+  const rows = await asSystem(() =>
+    store.db
+      .selectFrom('executions')
+      .select(['status', 'stop_date', 'output'])
+      .where('resource', '=', 'lifecycle')
+      .where('action', '=', 'sweep')
+      .where('stop_date', '>=', sinceIso)
+      .execute(),
+  );
+  const out: SweepResults = { runs: new Map(), lapsed: 0, expired: 0, noticesQueued: 0, noticesNotSent: 0, errors: 0 };
+  const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  for (const r of rows) {
+    out.runs.set(String(r.status), (out.runs.get(String(r.status)) ?? 0) + 1);
+    if (!out.lastEnded || r.stop_date > out.lastEnded) out.lastEnded = r.stop_date;
+    const o = (typeof r.output === 'string' ? JSON.parse(r.output) : r.output) as Record<string, unknown> | null;
+    if (!o) continue;
+    out.lapsed += count(o.lapsed);
+    out.expired += count(o.expired);
+    out.noticesQueued += count(o.notices_queued);
+    // the lists stop at 100 entries; the counts say how many there were (sweeps before the counts: the lists)
+    out.noticesNotSent += count(o.notices_not_sent_count) || (Array.isArray(o.notices_not_sent) ? o.notices_not_sent.length : 0);
+    out.errors += count(o.error_count) || (Array.isArray(o.errors) ? o.errors.length : 0);
+  }
+  return out;
+}
+
 /** Leases (scheduler, …) whose holder is still within its time. */
 export async function readLeases(store: Store, nowIso: string): Promise<{ name: string; owner: string; until: string }[]> {
   return asSystem(() => store.db.selectFrom('leases').select(['name', 'owner', 'until']).where('until', '>=', nowIso).execute());

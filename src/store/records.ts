@@ -1,5 +1,6 @@
 import { sql, type AliasedRawBuilder } from 'kysely';
 import { AppError } from '../core/errors.js';
+import { valueAt } from '../core/values.js';
 import { insertRows, sqliteStatements, sqliteTxWriter, type Db, type DialectName } from './store.js';
 
 /**
@@ -70,15 +71,6 @@ export function encodeColumn(value: unknown, type: ColumnType, dialect: DialectN
     default:
       return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
   }
-}
-
-function valueAt(record: Record<string, unknown>, path: string[]): unknown {
-  let v: unknown = record;
-  for (const k of path) {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
-    v = (v as Record<string, unknown>)[k];
-  }
-  return v;
 }
 
 function columnValues(spec: TableSpec, record: Record<string, unknown>, dialect: DialectName) {

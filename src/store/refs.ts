@@ -1,4 +1,17 @@
+import type { Kysely } from 'kysely';
 import { insertRows, type Db } from './store.js';
+
+/** A row of `refs` (migration 2): the record `source`/`source_id` names `target`/`target_id` in `field`. */
+export type RefRow = {
+  tenant_id: string;
+  target: string;
+  target_id: string;
+  source: string;
+  source_id: string;
+  /** dotted path of the referring field */
+  field: string;
+};
+const typed = (db: Db) => db as Kysely<{ refs: RefRow }>;
 
 /** One reference held by a record: its field (dotted path) names a record of another resource. */
 export interface RefValue {
@@ -25,7 +38,7 @@ export const refsIndex = {
 
   /** The index rows of new records, one row per distinct (target, id, field) of each; multi-row INSERTs. */
   async insertMany(db: Db, tenantId: string, source: string, items: { id: string; refs: RefValue[] }[]): Promise<void> {
-    const rows = [];
+    const rows: RefRow[] = [];
     for (const { id, refs } of items) {
       const seen = new Set<string>();
       for (const r of refs) {
@@ -39,11 +52,11 @@ export const refsIndex = {
   },
 
   async clear(db: Db, tenantId: string, source: string, sourceId: string): Promise<void> {
-    await db.deleteFrom('refs').where('tenant_id', '=', tenantId).where('source', '=', source).where('source_id', '=', sourceId).execute();
+    await typed(db).deleteFrom('refs').where('tenant_id', '=', tenantId).where('source', '=', source).where('source_id', '=', sourceId).execute();
   },
 
   referrers(db: Db, tenantId: string, target: string, targetId: string, limit = 20): Promise<Referrer[]> {
-    return db
+    return typed(db)
       .selectFrom('refs')
       .select(['source', 'source_id', 'field'])
       .where('tenant_id', '=', tenantId)
@@ -52,6 +65,6 @@ export const refsIndex = {
       .orderBy('source')
       .orderBy('source_id')
       .limit(limit)
-      .execute() as Promise<Referrer[]>;
+      .execute();
   },
 };

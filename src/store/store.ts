@@ -55,6 +55,12 @@ export interface StoreOptions {
   pgPoolMax?: number;
   /** PostgreSQL statement timeout in ms (bounded work per query). */
   statementTimeoutMs?: number;
+  /**
+   * SQLite: how long a write waits for another process's write lock (several `--workers`, the CLI
+   * beside a server) before giving up with SQLITE_BUSY, which the API answers as a 429 with
+   * Retry-After. The wait blocks that process, so it stays short.
+   */
+  sqliteBusyTimeoutMs?: number;
   /** PostgreSQL streaming replicas for reads that allow them (see replicas.ts). */
   replicaUrls?: string[];
   /** A replica further behind than this is not read (ms). */
@@ -127,7 +133,7 @@ export async function insertRows(db: Db, table: string, rows: Record<string, unk
   }
 }
 
-function openSqlite(file: string): Store {
+function openSqlite(file: string, busyTimeoutMs = 5000): Store {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const raw = new Database(file);
   // WAL lets readers run beside the writer. synchronous=NORMAL in WAL mode is durable against a crash
@@ -135,7 +141,7 @@ function openSqlite(file: string): Store {
   // OS crash or power loss can lose the last transactions. FULL would fsync on every commit.
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = NORMAL');
-  raw.pragma('busy_timeout = 5000');
+  raw.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
   raw.pragma('foreign_keys = ON');
   const cached = withStatementCache(raw);
   const writer = { prepare: cached.prepare as unknown as Statements, writer: true };
@@ -148,7 +154,7 @@ function openSqlite(file: string): Store {
     raw.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     checkpointer = startCheckpointer(file);
     const reader = new Database(file);
-    reader.pragma('busy_timeout = 5000');
+    reader.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
     reader.pragma('query_only = 1');
     const readerCache = withStatementCache(reader);
     read = new Kysely<any>({ dialect: new SqliteDialect({ database: readerCache }), log });
@@ -341,7 +347,7 @@ function perTransaction(client: ScopedClient, query: Query, statementTimeoutMs?:
 }
 
 export async function openStore(databaseUrl: string, opts: StoreOptions = {}): Promise<Store> {
-  if (databaseUrl.startsWith('sqlite:')) return openSqlite(databaseUrl.slice('sqlite:'.length));
+  if (databaseUrl.startsWith('sqlite:')) return openSqlite(databaseUrl.slice('sqlite:'.length), opts.sqliteBusyTimeoutMs);
   return openPostgres(databaseUrl, opts);
 }
 
@@ -350,7 +356,16 @@ export async function openStore(databaseUrl: string, opts: StoreOptions = {}): P
  * pooler the migration runs on the direct URL first (its advisory lock is a session lock).
  */
 export async function openMigrated(
-  c: { databaseUrl: string; databaseDirectUrl?: string; databasePoolMode: PoolMode; pgPoolMax: number; statementTimeoutMs: number; databaseReplicaUrls?: string[]; replicaMaxLagMs?: number },
+  c: {
+    databaseUrl: string;
+    databaseDirectUrl?: string;
+    databasePoolMode: PoolMode;
+    pgPoolMax: number;
+    statementTimeoutMs: number;
+    sqliteBusyTimeoutMs?: number;
+    databaseReplicaUrls?: string[];
+    replicaMaxLagMs?: number;
+  },
   run: (store: Store) => Promise<unknown>,
 ): Promise<Store> {
   if (c.databasePoolMode === 'transaction' && c.databaseDirectUrl) {
@@ -364,6 +379,7 @@ export async function openMigrated(
   const store = await openStore(c.databaseUrl, {
     pgPoolMax: c.pgPoolMax,
     statementTimeoutMs: c.statementTimeoutMs,
+    sqliteBusyTimeoutMs: c.sqliteBusyTimeoutMs,
     poolMode: c.databasePoolMode,
     replicaUrls: c.databaseReplicaUrls,
     replicaMaxLagMs: c.replicaMaxLagMs,

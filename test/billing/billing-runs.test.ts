@@ -1,8 +1,8 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSmtpCapture, type CapturedMail } from '../mail/capture.js';
-import { startApp, type TestApp } from '../helpers.js';
-import { Factory } from '../factory.js';
+import { startMailApp, type CapturedMail, type MailApp } from '../mail/capture.js';
+import type { TestApp } from '../helpers.js';
+import type { Factory } from '../factory.js';
 import type { Clock } from '../../src/core/clock.js';
 import { asSystem } from '../../src/store/tenant-scope.js';
 import { type Call, type Population, addDays, assertEndState, buildPopulation, executionEnded, expectedCounts, expectedMails, injectCall, listAll } from './population.js';
@@ -18,26 +18,19 @@ let now = new Date(`${TODAY}T09:00:00Z`);
 const clock: Clock = { now: () => now };
 let t: TestApp;
 let f: Factory;
-let smtp: Awaited<ReturnType<typeof startSmtpCapture>>;
+let m: MailApp;
 let mails: CapturedMail[] = [];
 
 const call = injectCall(() => t);
 const finished = (handle: { executionArn: string }) => executionEnded(call, handle);
-const drain = async () => {
-  await t.app.services.mailer!.sender.drain();
-  await new Promise((r) => setTimeout(r, 50)); // the SMTP server's onData callback
-};
+const drain = () => m.drain();
 
 before(async () => {
-  smtp = await startSmtpCapture();
-  mails = smtp.mails;
-  t = await startApp({ clock, env: { SMTP_URL: smtp.url, WORKER_POLL_MS: '50', SCHEDULER_POLL_MS: '0' } });
-  f = new Factory(t, t.admin);
+  m = await startMailApp({ clock });
+  ({ t, f } = m);
+  mails = m.smtp.mails;
 });
-after(async () => {
-  await t.close();
-  await smtp.close();
-});
+after(() => m?.close());
 
 describe('a renewal cycle: refresh, execute, again', () => {
   let p: Population;

@@ -1,8 +1,8 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSmtpCapture, type CapturedMail } from '../mail/capture.js';
-import { minimalRun, startApp, type TestApp } from '../helpers.js';
-import { Factory } from '../factory.js';
+import { startMailApp, type CapturedMail, type MailApp } from '../mail/capture.js';
+import { minimalRun, type TestApp } from '../helpers.js';
+import type { Factory } from '../factory.js';
 import type { Clock } from '../../src/core/clock.js';
 import { asSystem } from '../../src/store/tenant-scope.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -20,31 +20,24 @@ const now = new Date(`${TODAY}T09:00:00Z`);
 const clock: Clock = { now: () => now };
 let t: TestApp;
 let f: Factory;
-let smtp: Awaited<ReturnType<typeof startSmtpCapture>>;
+let m: MailApp;
 let mails: CapturedMail[] = [];
 type R = Record<string, any>;
 
 const call = injectCall(() => t);
 const send = (method: string, url: string, payload?: unknown) => t.call({ method: method as any, url, payload: payload as any, auth: t.admin });
 const finished = (handle: { executionArn: string }) => executionEnded(call, handle);
-const drain = async () => {
-  await t.app.services.mailer!.sender.drain();
-  await new Promise((r) => setTimeout(r, 50)); // the SMTP server's onData callback
-};
+const drain = () => m.drain();
 const notice = (name: string, extra: R = {}) => f.create('notices', { name, email: { subject: `${name}: certificate {{number}}`, body: '<p>Dear {{name}}</p>' }, ...extra });
 const window = { expiration_date_range_start: addDays(TODAY, 20), expiration_date_range_end: addDays(TODAY, 40) };
 const refsOf = (res: { json(): any }) => (res.json().referenced_by as R[]).map((r) => `${r.resource}/${r.id}/${r.field}`).sort();
 
 before(async () => {
-  smtp = await startSmtpCapture();
-  mails = smtp.mails;
-  t = await startApp({ clock, env: { SMTP_URL: smtp.url, WORKER_POLL_MS: '50', SCHEDULER_POLL_MS: '0' } });
-  f = new Factory(t, t.admin);
+  m = await startMailApp({ clock });
+  ({ t, f } = m);
+  mails = m.smtp.mails;
 });
-after(async () => {
-  await t.close();
-  await smtp.close();
-});
+after(() => m?.close());
 
 describe('the notice ids of billing runs are references', () => {
   test('a missing notice is a 400 naming the field, on create, PUT, PATCH and batch', async () => {

@@ -15,7 +15,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('artifacts');
 
 test('/docs shows the Billing Runs operations in Chromium', { timeout: 180_000 }, async () => {
-  assert.ok(fs.existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
+  assert.ok(fs.existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM} (npm test installs Debian's chromium when it can: scripts/lib/chromium.mjs)`);
   const db = await freshDatabase();
   let server: ServerProcess | undefined;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox'] });

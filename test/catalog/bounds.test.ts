@@ -9,7 +9,7 @@ import { allErrors, load } from '../bulk/util.js';
  * quantities >= 0, coordinates, the expiration options the calculator reads), a bound that applies only
  * to a percentage discount, and ordered pairs (start on or before end, minimum <= maximum). Each refusal
  * is a 400 naming the field and the reason (422 for a PATCH whose result breaks it); OpenAPI carries the
- * bounds. The fuzz suite (test/reliability/fuzz.test.ts) generates the same refusals for every bound.
+ * bounds. The fuzz suite (test/fuzz/bounds.test.ts) generates the same refusals for every bound.
  */
 let t: TestApp;
 let f: Factory;

@@ -149,3 +149,17 @@ test('/openapi.json lists every operation of all 51 catalog resources (and our i
     assert.ok(doc.components.schemas[r.def.typeName], `${r.def.typeName} component`);
   }
 });
+
+test("/openapi.json describes a resource on its tag (the definition's description), every tag once, in the operations' order", async () => {
+  const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+  const tags = doc.tags as { name: string; description?: string }[];
+  const named: string[] = [];
+  for (const ops of Object.values(doc.paths) as Record<string, { tags?: string[] }>[]) for (const op of Object.values(ops)) for (const n of op.tags ?? []) if (!named.includes(n)) named.push(n);
+  assert.deepEqual(tags.map((x) => x.name), named);
+  const described = RESOURCES.filter((r) => r.def.description?.length);
+  assert.ok(described.length >= 40, `resources with a description: ${described.length}`);
+  for (const r of RESOURCES) {
+    const tag = tags.find((x) => x.name === r.def.name);
+    assert.equal(tag?.description, r.def.description?.join('\n\n'), r.def.slug);
+  }
+});

@@ -1,23 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import { freshDatabase } from '../helpers.js';
+import { startServer } from '../process.js';
 
 const MAIN = path.resolve('src/main.ts');
 const run = (args: string[], env: Record<string, string>) =>
   spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 test('a bad setting stops start-up with a message that names it (exit 2)', () => {
   for (const [env, name] of [
@@ -48,39 +40,24 @@ test('token prints a JWT for the tenant; --help and unknown commands', () => {
 test('serve: migrates, logs a ready token, answers /health, drains on SIGTERM and exits 0', async () => {
   const db = await freshDatabase();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-serve-'));
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
-    env: { ...process.env, DATA_DIR: dir, DATABASE_URL: db.url, PORT: String(port), JWT_SECRET: '', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // no JWT_SECRET: the server makes one and logs a token once it is ready
+  const server = await startServer({ databaseUrl: db.url, dataDir: dir, logLevel: 'info', env: { JWT_SECRET: '' } });
   try {
-    const base = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 300; i++) {
-      try {
-        if ((await fetch(`${base}/health`)).ok) break;
-      } catch {
-        /* not yet listening */
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const token = /"token":"([^"]+)"/.exec(out)?.[1];
-    assert.ok(token, `a ready token is logged: ${out.slice(0, 2000)}`);
+    const base = `http://127.0.0.1:${server.port}`;
+    const token = /"token":"([^"]+)"/.exec(server.output())?.[1];
+    assert.ok(token, `a ready token is logged: ${server.output().slice(0, 2000)}`);
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const created = await fetch(`${base}/billingRuns/demo`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'r', status: 'draft' }) });
     assert.equal(created.status, 201);
     // In-flight requests finish after SIGTERM.
     const inflight = Array.from({ length: 20 }, () => fetch(`${base}/billingRuns/demo`, { headers: auth }).then((r) => r.status));
-    child.kill('SIGTERM');
+    server.kill('SIGTERM');
     const statuses = await Promise.all(inflight.map((p) => p.catch(() => 0)));
     assert.ok(statuses.every((s) => s === 200 || s === 0), `no 5xx while draining: ${statuses}`);
-    assert.equal(await exited, 0);
-    assert.ok(!/Bearer ey/.test(out), 'the Authorization header is never logged');
+    assert.equal((await server.exited).code, 0);
+    assert.ok(!/Bearer ey/.test(server.output()), 'the Authorization header is never logged');
   } finally {
-    child.kill('SIGKILL');
+    server.kill('SIGKILL');
     await db.drop();
   }
 });

@@ -56,8 +56,9 @@ const cert = async (key: string, program: R, over: R) => {
 };
 const term = (exp: string, grace: string, reinstatement?: string) => ({ expiration_date: exp, grace_period_end_date: grace, ...(reinstatement ? { reinstatement_end_date: reinstatement } : {}) });
 
+const METRICS_TOKEN = 'metrics-token-0123456789';
 before(async () => {
-  t = await startApp({ clock, env: { LIFECYCLE_SWEEP_CRON: '0 * * * *', WORKER_POLL_MS: '50', PUBLIC_RATE_LIMIT_PER_MINUTE: '0' } });
+  t = await startApp({ clock, env: { LIFECYCLE_SWEEP_CRON: '0 * * * *', WORKER_POLL_MS: '50', PUBLIC_RATE_LIMIT_PER_MINUTE: '0', METRICS_TOKEN } });
   f = new Factory(t, t.admin);
   ruleSet = await call('POST', '/expirationRuleSets/acme', {
     name: 'One year',
@@ -250,6 +251,8 @@ describe('the lifecycle sweep', () => {
     assert.match(run.output.notices_not_sent.find((n: R) => n.certification_id === certs.noGrace!.id).reason, /switched off/);
     assert.match(run.output.notices_not_sent.find((n: R) => n.certification_id === certs.noAddress!.id).reason, /no address/);
     assert.deepEqual(run.output.errors, []);
+    assert.equal(run.output.notices_not_sent_count, 2);
+    assert.equal(run.output.error_count, 0);
 
     for (const key of ['reinstatable', 'lapsed', 'noAddress']) {
       const rec = await call('GET', `/certifications/acme/${certs[key]!.id}`);
@@ -287,10 +290,26 @@ describe('the lifecycle sweep', () => {
     await assertAgree('after the sweep');
   });
 
+  test('/metrics reports what the sweeps of the last 24 hours did, from the executions', async () => {
+    const text = (await t.call({ method: 'GET', url: '/metrics', auth: METRICS_TOKEN })).body;
+    const value = (series: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    };
+    assert.equal(value('accredit_lifecycle_sweeps_24h{status="SUCCEEDED"}'), 1);
+    assert.equal(value('accredit_lifecycle_sweeps_24h{status="FAILED"}'), 0);
+    assert.equal(value('accredit_lifecycle_sweep_changes_24h{result="lapsed"}'), 4);
+    assert.equal(value('accredit_lifecycle_sweep_changes_24h{result="expired"}'), 1);
+    assert.equal(value('accredit_lifecycle_sweep_changes_24h{result="notices_queued"}'), 2);
+    assert.equal(value('accredit_lifecycle_sweep_changes_24h{result="notices_not_sent"}'), 2);
+    assert.equal(value('accredit_lifecycle_sweep_changes_24h{result="errors"}'), 0);
+    assert.equal(value('accredit_lifecycle_sweep_last_end_seconds'), Date.parse('2026-03-11T11:00:02Z') / 1000);
+  });
+
   test('the same occurrence again, or a sweep with nothing due, changes nothing and sends nothing', async () => {
     assert.deepEqual(await sweepOf(t.app).round(new Date('2026-03-11T11:00:00Z')), [], 'nothing is due any more');
     const again = await runSweep(t.app);
-    assert.deepEqual(again, { lapsed: 0, expired: 0, notices_queued: 0, notices_not_sent: [], errors: [] });
+    assert.deepEqual(again, { lapsed: 0, expired: 0, notices_queued: 0, notices_not_sent: [], notices_not_sent_count: 0, errors: [], error_count: 0 });
     assert.equal((await outbox(certs.lapsed!.id)).length, 1);
     assert.equal((await lifecycleEntries(certs.lapsed!.id)).length, 1);
   });

@@ -1,8 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSmtpCapture, type CapturedMail } from './capture.js';
-import { startApp, type TestApp } from '../helpers.js';
-import { Factory } from '../factory.js';
+import { startMailApp, type CapturedMail, type MailApp } from './capture.js';
+import type { TestApp } from '../helpers.js';
+import type { Factory } from '../factory.js';
 import type { Clock } from '../../src/core/clock.js';
 
 /**
@@ -15,7 +15,7 @@ let now = new Date('2026-04-01T10:00:00.000Z');
 const clock: Clock = { now: () => now };
 let t: TestApp;
 let f: Factory;
-let smtp: Awaited<ReturnType<typeof startSmtpCapture>>;
+let m: MailApp;
 let mails: CapturedMail[] = [];
 type R = Record<string, any>;
 
@@ -25,21 +25,14 @@ const call = async (method: string, url: string, payload?: unknown, status = 200
   assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
   return res.json();
 };
-const drain = async () => {
-  await t.app.services.mailer!.sender.drain();
-  await new Promise((r) => setTimeout(r, 50)); // the SMTP server's onData callback
-};
+const drain = () => m.drain();
 
 before(async () => {
-  smtp = await startSmtpCapture({ refuse: (address) => address.startsWith('bounce') });
-  mails = smtp.mails;
-  t = await startApp({ clock, env: { SMTP_URL: smtp.url, WORKER_POLL_MS: '50', SCHEDULER_POLL_MS: '0' } });
-  f = new Factory(t, t.admin);
+  m = await startMailApp({ clock, refuse: (address) => address.startsWith('bounce') });
+  ({ t, f } = m);
+  mails = m.smtp.mails;
 });
-after(async () => {
-  await t.close();
-  await smtp.close();
-});
+after(() => m?.close());
 
 let n = 0;
 /** An exam (passing score 70) with its pass letter, and a sitting of it. */

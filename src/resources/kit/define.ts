@@ -155,7 +155,11 @@ export interface ResourceDefinition {
    * ignored in request bodies (a record read and sent back is accepted), projectable with `fields=`.
    */
   derived?: { fields: Record<string, TSchema>; compute(record: Record<string, unknown>, today: string): Record<string, unknown> };
-  notes?: string[];
+  /**
+   * What an API user should know about the resource beyond its schema, one paragraph an entry: the
+   * description of its tag in the OpenAPI document (shown above its operations in /docs).
+   */
+  description?: string[];
 }
 
 /** Server-managed audit fields, common to every record; clients never set them. */

@@ -23,7 +23,8 @@ const exclusiveStartKey = Type.String({ maxLength: 512, description: 'LastEvalua
 const fields = Type.String({ maxLength: 4000, description: 'comma-separated fields to return (dotted paths allowed); id is always returned' });
 const pageQuery = Type.Object({ fields: Type.Optional(fields), exclusiveStartKey: Type.Optional(exclusiveStartKey), limit: Type.Optional(limit) });
 
-const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ref('Error')]));
+/** Route responses for these statuses, each the shared Error schema. */
+export const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ref('Error')]));
 
 /** Schemas shared by all resources (registered once): errors, patch operations, batch envelopes. */
 export function sharedSchemas(): TSchema[] {

@@ -1,0 +1,19 @@
+import type { Clock } from '../../core/clock.js';
+import type { Executions } from '../../jobs/executions.js';
+import type { ResourceService } from '../../resources/kit/service.js';
+import type { Store } from '../../store/store.js';
+import type { Lifecycle } from '../lifecycle.js';
+
+/** What billing runs need from the rest of the server, and nothing more. */
+export interface BillingDeps {
+  store: Store;
+  clock: Clock;
+  /** Where refresh and execute run (background executions). */
+  executions: Pick<Executions, 'register' | 'start'>;
+  /** Activations and expiries go through the application lifecycle, as they would from the API. */
+  lifecycle: Pick<Lifecycle, 'activate' | 'expire' | 'requirements'>;
+  /** Every resource's service (runs, actions and the records they are about). */
+  resource(slug: string): ResourceService;
+  /** The From of notices that name no sender (config MAIL_FROM). */
+  mailFrom?: string;
+}

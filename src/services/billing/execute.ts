@@ -1,0 +1,54 @@
+import { yieldToIo } from '../../core/yield.js';
+import type { JobContext } from '../../jobs/executions.js';
+import { runActions } from '../../store/billing.js';
+import { CHUNK, performChunk } from './chunks.js';
+import { newLookups } from './lookups.js';
+import type { BillingRecords } from './records.js';
+
+/**
+ * Performs the run's pending actions, a chunk at a time: one transaction per chunk (one commit, and
+ * on PostgreSQL one fsync, per chunk instead of per action), each action inside its own savepoint,
+ * so that an action that fails is rolled back alone and marked `error` in the same transaction
+ * while the others of the chunk are kept. A crash loses at most the chunk in progress: its actions
+ * are still pending and the next attempt performs them. Between chunks: cancellation, progress and
+ * a turn of the event loop.
+ */
+export async function execute(records: BillingRecords, job: JobContext) {
+  const { ctx } = job;
+  const { store } = records.deps;
+  const run = await records.mustRun(store.db, ctx, job.recordId);
+  if (run.status !== 'running') await records.setRun(ctx, run.id, { status: 'running', run_date: records.now() });
+  const stats = await records.statistics(ctx, run.id);
+  const total = stats.reduce((n, s) => n + s.total - s.excluded, 0);
+  let done = stats.reduce((n, s) => n + s.successful + s.error, 0);
+  let errors = 0;
+  const table = records.actions.table;
+  const lookups = newLookups();
+  const stopping = () => new Error('stopping: the execution resumes where it stopped');
+  let after: string | undefined;
+  for (;;) {
+    // a run cancelled meanwhile stops here; its remaining actions stay pending
+    if ((await records.mustRun(store.db, ctx, run.id)).status === 'cancelled') return { performed: done, errors, cancelled: true };
+    if (job.stopping) throw stopping();
+    const page = await runActions.pending(store.db, table, ctx.tenantId, run.id, after, CHUNK);
+    if (!page.length) break;
+    const chunk = await performChunk(records, job, run, page.map((a) => a.id), lookups);
+    done += chunk.handled;
+    errors += chunk.errors;
+    await job.progress(done, total);
+    if (chunk.stopped) throw stopping();
+    // a chunk cut short (its time budget) goes on from its last action; a short page was the last
+    if (chunk.handled === page.length && page.length < CHUNK) break;
+    after = page[chunk.handled - 1]!.id;
+    await yieldToIo();
+  }
+  await job.progress(done, total);
+  const final = await records.statistics(ctx, run.id);
+  const failed = final.reduce((n, s) => n + s.error, 0);
+  await records.setRun(ctx, run.id, {
+    status: failed ? 'error' : 'completed',
+    statistics: final,
+    ...(failed ? { error: `${failed} action(s) ended in error; see their error_message` } : { error: undefined, error_stack: undefined }),
+  });
+  return { performed: done, errors };
+}

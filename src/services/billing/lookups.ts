@@ -1,0 +1,54 @@
+import type { RequestContext } from '../../core/context.js';
+import type { StoredRecord } from '../../store/records.js';
+import type { Db } from '../../store/store.js';
+import type { BillingRecords } from './records.js';
+
+/**
+ * What an execution looks up again and again: the renewal fee per programme and the drop reason
+ * (once per execution), programmes and notice templates (once per chunk transaction), and the
+ * certifications of the chunk's certification actions (read and locked together when it starts).
+ */
+export interface Lookups {
+  fees: Map<string, number | undefined>;
+  dropReason?: { id: string | undefined };
+  /** By `${slug}/${id}`, for the current chunk. */
+  records: Map<string, StoredRecord | undefined>;
+  /**
+   * By id, as read at the chunk's start: each taken once (a second action on the same certification
+   * reads it again, after the first one's change), and all dropped as soon as an action that may
+   * change other certifications (an activation) runs.
+   */
+  certifications: Map<string, StoredRecord>;
+}
+export const newLookups = (): Lookups => ({ fees: new Map(), records: new Map(), certifications: new Map() });
+
+/**
+ * The programme's renewal fee: the price of the fee of its (active) renewal application process.
+ * Looked up once per programme and execution: an execution asks it once per certification.
+ */
+export async function renewalFee(records: BillingRecords, db: Db, ctx: RequestContext, lookups: Lookups, programId: string): Promise<number | undefined> {
+  if (lookups.fees.has(programId)) return lookups.fees.get(programId);
+  const fee = await lookUpRenewalFee(records, db, ctx, programId);
+  lookups.fees.set(programId, fee);
+  return fee;
+}
+
+async function lookUpRenewalFee(records: BillingRecords, db: Db, ctx: RequestContext, programId: string): Promise<number | undefined> {
+  const processes = await records.all(db, ctx.tenantId, 'applicationProcesses', [{ column: 'f_program_id', op: 'in', values: [programId] }]);
+  const renewal = processes.filter((p) => p.type === 'renewal' && p.is_active !== false && p.application_fee_id).sort((x, y) => x.id.localeCompare(y.id))[0];
+  if (!renewal) return undefined;
+  const fee = await records.deps.resource('applicationFees').table.get(db, ctx.tenantId, String(renewal.application_fee_id));
+  return typeof fee?.price === 'number' ? fee.price : undefined;
+}
+
+/** The status reason a drop records: the first status reason (by name) that explains "inactive" (once per execution). */
+export async function dropReason(records: BillingRecords, db: Db, ctx: RequestContext, lookups: Lookups): Promise<string | undefined> {
+  if (!lookups.dropReason) lookups.dropReason = { id: await lookUpDropReason(records, db, ctx) };
+  return lookups.dropReason.id;
+}
+
+async function lookUpDropReason(records: BillingRecords, db: Db, ctx: RequestContext): Promise<string | undefined> {
+  const reasons = (await records.all(db, ctx.tenantId, 'statusReasons', [])).filter((r) => r.status === 'inactive' && r.is_active !== false);
+  reasons.sort((x, y) => String(x.name).localeCompare(String(y.name)));
+  return reasons[0]?.id;
+}
