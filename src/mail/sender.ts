@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { Db, Store } from '../store/store.js';
 import { asSystem } from '../store/tenant-scope.js';
 import { claimOutboxRow, dueOutboxRows, markOutboxFailed, markOutboxSent, renewOutboxClaim, type DueOutboxRow } from '../store/outbox.js';
-import { inSavepoint } from '../store/savepoint.js';
+import { inSavepoint } from '../store/savepoints.js';
 import { Leases, leaseOwner } from '../jobs/lease.js';
 import type { OutgoingMail } from './render.js';
 import { messageIdFor, type MailTransport } from './transport.js';
@@ -189,8 +189,9 @@ export class MailSender {
     }
     await this.store.transaction(async (trx) => {
       if (!(await mark(trx))) return;
-      const e = await inSavepoint(trx, 'delivery_record', () => onOutcome(trx, tenantId, row, outcome));
-      if (e !== undefined) {
+      try {
+        await inSavepoint(trx, this.store.dialect, 'delivery_record', () => onOutcome(trx, tenantId, row, outcome));
+      } catch (e) {
         this.log?.warn({ tenant_id: tenantId, outbox_id: row.id, source: row.source, err: e instanceof Error ? e.message : String(e) }, 'mail delivery not recorded on its record');
       }
     });
