@@ -28,7 +28,7 @@ import { migrate } from '../src/store/migrate.js';
 import { openStore, type Store } from '../src/store/store.js';
 import { RESOURCES, tableSpecs } from '../src/resources/index.js';
 import { APPLICATION_STATUSES, APPLICATION_TYPES } from '../src/resources/blocks.js';
-import { BILLING_RUN_STATUSES } from '../src/resources/billingRuns.js';
+import { BILLING_RUN_STATUSES } from '../src/domain/billing/runs.js';
 import { REUSE_FACTOR, REUSE_FROM_ROWS, Statistics } from '../src/services/statistics.js';
 import { asTenant } from '../src/store/tenant-scope.js';
 import type { StoredRecord } from '../src/store/records.js';
@@ -143,7 +143,7 @@ async function main() {
       const token = await verifier.sign!({ sub: 'bench', tenants: [TENANT], scope: 'certifications:read' });
       const headers = { authorization: `Bearer ${token}` };
       const certId = String((await asSystem(() => store.db.selectFrom('certifications').select('id').where('tenant_id', '=', TENANT).orderBy('id').offset(Math.floor(SCALE / 2)).limit(1).executeTakeFirstOrThrow())).id);
-      const stats = Statistics.of(app.services);
+      const stats = app.services.statistics;
       const ctx = { tenantId: TENANT, actor: { sub: 'bench', tenants: [TENANT], scopes: new Set<string>() }, requestId: 'bench' };
       const http = (url: string) => async () => {
         const res = await app.inject({ method: 'GET', url, headers });
@@ -183,7 +183,7 @@ async function main() {
       out.push('');
       out.push('Query plans of the `programs` figures:');
       out.push('');
-      const q = Statistics.of(app.services).queries(TENANT, new Date().toISOString().slice(0, 10));
+      const q = app.services.statistics.queries(TENANT, new Date().toISOString().slice(0, 10));
       for (const [name, query] of [['certifications', q.certifications], ['expiring', q.expiring], ['applications', q.applications]] as const) {
         const c = query.compile();
         const plan =

@@ -2,12 +2,12 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import cors from '@fastify/cors';
 import crypto from 'node:crypto';
 import type { Config } from './config.js';
+import type { ServiceParts } from './services/index.js';
 import type { Clock } from './core/clock.js';
 import { systemClock } from './core/clock.js';
 import type { Store } from './store/store.js';
 import { asTenant } from './store/tenant-scope.js';
 import { AppError } from './core/errors.js';
-import { Executions } from './jobs/executions.js';
 import { authHook, type Verifier } from './http/auth.js';
 import { frameworkErrors, installErrorHandler } from './http/errors.js';
 import { installJsonParser } from './http/body.js';
@@ -15,20 +15,14 @@ import { installIdempotency } from './http/idempotency.js';
 import { installRateLimit } from './http/limits.js';
 import { registerOpenApi } from './http/openapi.js';
 import { RESOURCES } from './resources/index.js';
-import { ResourceService } from './resources/kit/service.js';
 import { registerResource, resourceSchemas, sharedSchemas } from './resources/kit/routes.js';
 import { installCompilers } from './http/compilers.js';
-import type { AppServices } from './resources/services.js';
-import { Lifecycle } from './services/lifecycle.js';
-import { Billing } from './services/billing.js';
-import { Scheduler } from './jobs/scheduler.js';
-import { LifecycleSweep } from './jobs/sweep.js';
+import { composeServices, type AppServices } from './services/index.js';
+import { registerJobs } from './jobs/registry.js';
 import { registerExecutionRoutes } from './http/executions.js';
 import { registerPublicRoutes } from './http/public.js';
 import { registerQueryRoutes } from './http/queries.js';
 import { registerBulkRoutes } from './http/bulk.js';
-import { createMailer } from './mail/index.js';
-import { recordDelivery } from './services/notices.js';
 import { installHealth, installMetrics } from './http/metrics.js';
 import { readSchemaVersion } from './store/ops.js';
 import { openHitCounter } from './store/limits.js';
@@ -44,7 +38,9 @@ export interface AppDeps {
   /** false: no background worker, mail sender or scheduler (tools that only need the routes). */
   background?: boolean;
   /** Tests only: a seeded CE audit draw instead of crypto.randomInt (refused outside the test runner). */
-  auditDraw?: import('./services/audits.js').AuditDraw;
+  auditDraw?: ServiceParts['auditDraw'];
+  /** Tests only: a mail transport of their own (default: SMTP_URL's server, else .eml files). */
+  mailTransport?: ServiceParts['mailTransport'];
 }
 
 declare module 'fastify' {
@@ -149,42 +145,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     named.set(String(s.$id), s as Record<string, unknown>);
   }
   installCompilers(app, named);
-  const services = new Map<string, ResourceService>();
-  const appServices = {
-    store,
-    clock,
-    executions: new Executions(store, clock, { pollMs: config.workerPollMs, leaseMs: config.workerLeaseMs, log: app.log }),
-    mailFrom: config.mail.from,
-    resource(slug) {
-      const s = services.get(slug);
-      if (!s) throw new Error(`no resource ${slug}`);
-      return s;
-    },
-  } as AppServices;
-  appServices.lifecycle = new Lifecycle(appServices);
-  if (deps.auditDraw) {
-    // never in production: only `node --test` (NODE_TEST_CONTEXT) or NODE_ENV=test may pin the audit draw
-    if (!process.env.NODE_TEST_CONTEXT && process.env.NODE_ENV !== 'test') throw new Error('auditDraw is a test-only dependency');
-    appServices.auditDraw = deps.auditDraw;
-  }
-  Billing.of(appServices).register();
-  appServices.sweep = new LifecycleSweep(appServices, { cron: config.lifecycleSweepCron, log: app.log });
-  appServices.sweep.register();
-  app.decorate('services', appServices);
+  const services = composeServices({ store, config, clock, log: app.log, auditDraw: deps.auditDraw, mailTransport: deps.mailTransport });
+  // every handler registered (also where no worker runs: an api process records RUNNING executions)
+  const jobs = registerJobs(services);
+  app.decorate('services', services);
   const auth = authHook(verifier);
-  for (const r of RESOURCES) {
-    const service = new ResourceService(r, { store, clock, pageSizeDefault: config.pageSizeDefault, pageSizeMax: config.pageSizeMax, resolve: appServices.resource, services: () => appServices });
-    services.set(r.def.slug, service);
-    registerResource(app, r, service, auth, appServices);
-  }
+  for (const r of RESOURCES) registerResource(app, r, services.resource(r.def.slug), auth, services);
 
-  // Every reference must name a served resource: a typo in a definition stops start-up.
-  for (const r of RESOURCES) for (const f of r.refFields) appServices.resource(f.target);
-
-  registerExecutionRoutes(app, appServices.executions, auth);
-  registerQueryRoutes(app, appServices, auth);
-  registerPublicRoutes(app, appServices, auth, { perMinute: config.publicRateLimitPerMinute, counter });
-  await registerBulkRoutes(app, appServices, auth, { dataDir: config.dataDir, pageSizeMax: config.pageSizeMax });
+  registerExecutionRoutes(app, services.executions, auth);
+  registerQueryRoutes(app, services, auth);
+  registerPublicRoutes(app, services, auth, { perMinute: config.publicRateLimitPerMinute, counter });
+  await registerBulkRoutes(app, services, auth, { pageSizeMax: config.pageSizeMax });
 
   if (store.writePosition) {
     // With replicas, a successful write answers the primary's WAL position after it: sent back as
@@ -202,13 +173,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
 
-  // Background work starts once the app is ready and stops (handing its work back) when it closes.
-  const mailer = createMailer(config, store, clock, app.log);
-  // What the mailer sent or gave up on is written back to the record the mail is about.
-  mailer.sender.onOutcome = recordDelivery(appServices);
-  const scheduler = new Scheduler(appServices, { pollMs: config.schedulerPollMs, log: app.log });
-  appServices.mailer = mailer;
-  appServices.scheduler = scheduler;
+  // Background work (jobs/registry.ts) starts once the app is ready and stops (handing its work back) when it closes.
   if (config.role === 'worker') {
     // a worker process is not an API server: it answers health and metrics (for its supervisor) only
     app.addHook('onRequest', async (req) => {
@@ -218,20 +183,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
   if (deps.background !== false && config.role !== 'api') {
-    app.addHook('onReady', async () => {
-      appServices.executions.startWorker();
-      mailer.sender.start();
-      scheduler.start();
-      appServices.sweep!.start();
-    });
+    app.addHook('onReady', async () => jobs.start());
   }
-  app.addHook('onClose', async () => {
-    await scheduler.stop();
-    await appServices.sweep!.stop();
-    await appServices.executions.stop();
-    await mailer.sender.stop();
-    mailer.transport.close();
-  });
+  app.addHook('onClose', () => jobs.stop());
 
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok', store: store.dialect }));
   installHealth(app, store, release, () => readSchemaVersion(store));

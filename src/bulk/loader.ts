@@ -7,10 +7,11 @@ import { AppError, isAppError, notFound, type FieldError } from '../core/errors.
 import type { RequestContext } from '../core/context.js';
 import { newId } from '../core/ids.js';
 import type { JobContext } from '../jobs/executions.js';
+import { EXECUTION_KINDS } from '../jobs/kinds.js';
 import { RESOURCES } from '../resources/index.js';
 import { isSysField, type Resource } from '../resources/kit/define.js';
 import type { ResourceService, SysStamp } from '../resources/kit/service.js';
-import type { AppServices } from '../resources/services.js';
+import type { AppServices } from '../resources/kit/context.js';
 import type { StoredRecord } from '../store/records.js';
 import type { Db } from '../store/store.js';
 import { EXTERNAL_ID, EXTERNAL_ID_MAX, importPlan } from './columns.js';
@@ -124,10 +125,6 @@ export class BulkLoads {
     return this.s.store.db;
   }
 
-  register() {
-    this.s.executions.register('bulkLoads', 'load', (job) => this.run(job));
-  }
-
   /** The resource a load may write: 404 for none, 400 for one whose records are not created by clients. */
   loadable(slug: string): Resource {
     const r = BY_SLUG.get(slug);
@@ -193,7 +190,7 @@ export class BulkLoads {
     };
     await loadStore.insert(this.db, row);
     try {
-      const handle = await this.s.executions.start(ctx, 'bulkLoads', row.id, 'load');
+      const handle = await this.s.executions.start(ctx, EXECUTION_KINDS.bulkLoad.resource, row.id, EXECUTION_KINDS.bulkLoad.action);
       const executionId = handle.executionArn.slice(handle.executionArn.lastIndexOf(':') + 1);
       await loadStore.set(this.db, ctx.tenantId, row.id, { execution_id: executionId });
       row.execution_id = executionId;
@@ -248,7 +245,8 @@ export class BulkLoads {
 
   // ---- the background work ---------------------------------------------------------------------
 
-  private async run(job: JobContext): Promise<unknown> {
+  /** The execution handler (jobs/registry.ts): loads the file, resuming after what is committed. */
+  async run(job: JobContext): Promise<unknown> {
     const tenantId = job.ctx.tenantId;
     const load = await loadStore.get(this.db, tenantId, job.recordId);
     if (!load) throw new Error(`bulk load ${job.recordId} not found`);

@@ -6,9 +6,9 @@ import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fast
 import { AppError, invalid } from '../core/errors.js';
 import { ID_PATTERN } from '../core/ids.js';
 import { errorResponses, SERVICE_VALIDATED } from '../resources/kit/routes.js';
-import type { AppServices } from '../resources/services.js';
+import type { AppServices } from '../resources/kit/context.js';
 import type { Resource } from '../resources/kit/define.js';
-import { BulkLoads, type LoadView } from '../bulk/loader.js';
+import type { LoadView } from '../bulk/loader.js';
 import { exportChunks, exportPlan } from '../bulk/export.js';
 import type { Format } from '../bulk/reader.js';
 import { BULK_LOAD_MAX_BYTES, receiveFile, type ReceivedFile } from '../bulk/upload.js';
@@ -23,7 +23,6 @@ import { BULK_LOAD_MAX_BYTES, receiveFile, type ReceivedFile } from '../bulk/upl
  * (bounded by BULK_LOAD_MAX_BYTES, not BODY_LIMIT), and the JSON parser of the API does not apply.
  */
 export interface BulkRouteOptions {
-  dataDir: string;
   /** Largest upload (default BULK_LOAD_MAX_BYTES, 1 GiB). */
   maxBytes?: number;
   /** Largest page of /errors (default 1000). */
@@ -123,8 +122,7 @@ function sourceFileOf(req: FastifyRequest, format: Format): string {
 }
 
 export function registerBulkRoutes(app: FastifyInstance, services: AppServices, auth: onRequestHookHandler, opts: BulkRouteOptions) {
-  const loads = new BulkLoads(services, { dataDir: opts.dataDir, log: app.log });
-  loads.register();
+  const loads = services.bulkLoads;
   const maxBytes = opts.maxBytes ?? BULK_LOAD_MAX_BYTES;
   const pageSizeMax = opts.pageSizeMax ?? 1000;
   const security = [{ bearerAuth: [] }];

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import { AppError } from '../core/errors.js';
 import { ID_PATTERN } from '../core/ids.js';
 import type { RequestContext } from '../core/context.js';
-import type { AppServices } from '../resources/services.js';
+import type { AppServices } from '../resources/kit/context.js';
 import { DIRECTORY_FIELDS } from '../domain/registry/publishing.js';
 import { PUBLIC_PAGE_DEFAULT, PUBLIC_PAGE_MAX, Registry } from '../services/registry.js';
 

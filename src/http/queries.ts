@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { ID_PATTERN } from '../core/ids.js';
-import type { AppServices } from '../resources/services.js';
+import type { AppServices } from '../resources/kit/context.js';
 import { errorResponses, SERVICE_VALIDATED } from '../resources/kit/routes.js';
 import { OPERATORS } from '../queries/definitions.js';
-import { MAX_LIMIT, QueryService } from '../queries/service.js';
+import { MAX_LIMIT, type QueryService } from '../queries/service.js';
 
 /**
  * Query execution routes (issue #9), after the System API's asynchronous queries:
@@ -68,8 +68,7 @@ const describeResponse = Type.Object({
 });
 
 export function registerQueryRoutes(app: FastifyInstance, services: AppServices, auth: onRequestHookHandler): QueryService {
-  const queries = new QueryService(services);
-  queries.register();
+  const queries = services.queries;
   const tags = ['Queries'];
   const security = [{ bearerAuth: [] }];
   const common = (scope: 'read' | 'write') => ({ onRequest: auth, config: { scope } });

@@ -1,10 +1,26 @@
 import { EventEmitter } from 'node:events';
-import os from 'node:os';
 import type { Store } from '../store/store.js';
 import type { RequestContext } from '../core/context.js';
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
 import { asSystem, asTenant } from '../store/tenant-scope.js';
+import {
+  anyUnclaimedExecution,
+  claimExecution,
+  dueExecutions,
+  executionsOf,
+  getExecution,
+  insertExecution,
+  releaseExecutions,
+  renewExecution,
+  runningExecution,
+  updateHeldExecution,
+  type ExecutionRow,
+  type ExecutionStatus,
+} from '../store/executions.js';
+import type { Leases } from './lease.js';
+
+export type { ExecutionRow, ExecutionStatus };
 
 /**
  * Long work (a billing run's refresh and execution) answers at once with an execution handle and
@@ -19,28 +35,6 @@ export interface ExecutionHandle {
   executionArn: string;
   start_date: string;
   notification_channel: string;
-}
-
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED';
-
-export interface ExecutionRow {
-  tenant_id: string;
-  id: string;
-  resource: string;
-  record_id: string;
-  action: string;
-  status: ExecutionStatus;
-  start_date: string;
-  stop_date: string | null;
-  started_by: string | null;
-  output: unknown;
-  progress_done: number | null;
-  progress_total: number | null;
-  error: string | null;
-  params: string | null;
-  lease_owner: string | null;
-  lease_until: string | null;
-  updated_at: string | null;
 }
 
 export interface JobContext {
@@ -78,8 +72,6 @@ export const executionIdOf = (arnOrId: string) => arnOrId.slice(arnOrId.lastInde
 export interface ExecutionOptions {
   /** How often an idle worker looks for executions whose lease lapsed (ms). */
   pollMs?: number;
-  /** How long a claim lasts without renewal (ms); a crashed worker's executions resume after this. */
-  leaseMs?: number;
   log?: { error(obj: unknown, msg?: string): void };
 }
 
@@ -87,29 +79,34 @@ export class Executions {
   /** 'progress' and 'end' events: { tenantId, id, view }. */
   readonly events = new EventEmitter();
   private readonly handlers = new Map<string, JobHandler>();
-  private readonly owner = `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
   private readonly running = new Map<string, { stopping: boolean; done: Promise<void> }>();
   private timer: NodeJS.Timeout | undefined;
   private active = false;
   private polling: Promise<void> | undefined;
   private readonly pollMs: number;
-  private readonly leaseMs: number;
 
+  /** `leases`: the app's owner id and lease term (WORKER_LEASE_MS); a crashed worker's executions resume after it. */
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    private readonly leases: Leases,
     private readonly opts: ExecutionOptions = {},
   ) {
     this.pollMs = opts.pollMs ?? 5000;
-    this.leaseMs = opts.leaseMs ?? 30_000;
     this.events.setMaxListeners(0);
+  }
+
+  private get owner() {
+    return this.leases.owner;
   }
 
   private get db() {
     return this.store.db;
   }
 
+  /** The handler of one kind (jobs/registry.ts registers them all); a second one for a kind is refused. */
   register(resource: string, action: string, handler: JobHandler) {
+    if (this.handlers.has(`${resource}.${action}`)) throw new Error(`a second handler for executions of ${resource}.${action}`);
     this.handlers.set(`${resource}.${action}`, handler);
   }
 
@@ -118,38 +115,28 @@ export class Executions {
    * second start while one runs is a 409 naming the running one.
    */
   async start(ctx: RequestContext, resource: string, recordId: string, action: string, params: Record<string, unknown> = {}): Promise<ExecutionHandle> {
-    const running = await this.db
-      .selectFrom('executions')
-      .select(['id', 'action'])
-      .where('tenant_id', '=', ctx.tenantId)
-      .where('resource', '=', resource)
-      .where('record_id', '=', recordId)
-      .where('status', '=', 'RUNNING')
-      .executeTakeFirst();
+    const running = await runningExecution(this.db, ctx.tenantId, resource, recordId);
     if (running) {
       throw new AppError('conflict', `a ${running.action} of this record is still running (${executionArn(ctx.tenantId, resource, String(running.action), String(running.id))}); wait for it to end`);
     }
     const id = crypto.randomUUID();
     const now = this.clock.now().toISOString();
     const known = this.handlers.has(`${resource}.${action}`);
-    await this.db
-      .insertInto('executions')
-      .values({
-        tenant_id: ctx.tenantId,
-        id,
-        resource,
-        record_id: recordId,
-        action,
-        status: known ? 'RUNNING' : 'SUCCEEDED',
-        start_date: now,
-        stop_date: known ? null : now,
-        started_by: ctx.actor.sub,
-        params: JSON.stringify(params),
-        progress_done: 0,
-        progress_total: 0,
-        updated_at: now,
-      })
-      .execute();
+    await insertExecution(this.db, {
+      tenant_id: ctx.tenantId,
+      id,
+      resource,
+      record_id: recordId,
+      action,
+      status: known ? 'RUNNING' : 'SUCCEEDED',
+      start_date: now,
+      stop_date: known ? null : now,
+      started_by: ctx.actor.sub,
+      params: JSON.stringify(params),
+      progress_done: 0,
+      progress_total: 0,
+      updated_at: now,
+    });
     if (known) this.poke();
     return {
       executionArn: executionArn(ctx.tenantId, resource, action, id),
@@ -158,38 +145,17 @@ export class Executions {
     };
   }
 
-  async get(tenantId: string, arnOrId: string): Promise<ExecutionRow | undefined> {
-    return (await this.db
-      .selectFrom('executions')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', executionIdOf(arnOrId))
-      .executeTakeFirst()) as ExecutionRow | undefined;
+  get(tenantId: string, arnOrId: string): Promise<ExecutionRow | undefined> {
+    return getExecution(this.db, tenantId, executionIdOf(arnOrId));
   }
 
   list(tenantId: string, resource: string, recordId: string): Promise<ExecutionRow[]> {
-    return this.db
-      .selectFrom('executions')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('resource', '=', resource)
-      .where('record_id', '=', recordId)
-      .orderBy('start_date')
-      .execute() as Promise<ExecutionRow[]>;
+    return executionsOf(this.db, tenantId, resource, recordId);
   }
 
   /** The latest executions of a record, newest first. */
   recent(tenantId: string, resource: string, recordId: string, limit: number): Promise<ExecutionRow[]> {
-    return this.db
-      .selectFrom('executions')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('resource', '=', resource)
-      .where('record_id', '=', recordId)
-      .orderBy('start_date', 'desc')
-      .orderBy('id', 'desc')
-      .limit(limit)
-      .execute() as Promise<ExecutionRow[]>;
+    return executionsOf(this.db, tenantId, resource, recordId, limit);
   }
 
   view(row: ExecutionRow): ExecutionView {
@@ -245,58 +211,26 @@ export class Executions {
 
   private async claimAndRun() {
     const now = this.clock.now().toISOString();
-    const due = await asSystem(() =>
-      this.db
-        .selectFrom('executions')
-        .select(['tenant_id', 'id'])
-        .where('status', '=', 'RUNNING')
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-        .orderBy('start_date')
-        .limit(20)
-        .execute(),
-    );
+    const due = await asSystem(() => dueExecutions(this.db, now, 20));
     for (const d of due) {
       const key = `${d.tenant_id}/${d.id}`;
       if (this.running.has(key) || !this.active) continue;
-      const claimed = await asSystem(() =>
-        this.db
-          .updateTable('executions')
-          .set({ lease_owner: this.owner, lease_until: this.leaseEnd() })
-          .where('tenant_id', '=', d.tenant_id)
-          .where('id', '=', d.id)
-          .where('status', '=', 'RUNNING')
-          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-          .executeTakeFirst(),
-      );
-      if (Number(claimed.numUpdatedRows) !== 1) continue;
+      const claimed = await asSystem(() => claimExecution(this.db, d.tenant_id, d.id, this.owner, this.leases.until(), now));
+      if (!claimed) continue;
       const state = { stopping: false, done: Promise.resolve() };
       state.done = asTenant(String(d.tenant_id), () => this.run(String(d.tenant_id), String(d.id), state)).finally(() => this.running.delete(key));
       this.running.set(key, state);
     }
   }
 
-  private leaseEnd() {
-    return new Date(this.clock.now().getTime() + this.leaseMs).toISOString();
-  }
-
   private async run(tenantId: string, id: string, state: { stopping: boolean }) {
     const row = await this.get(tenantId, id);
     if (!row || row.status !== 'RUNNING') return;
     const handler = this.handlers.get(`${row.resource}.${row.action}`);
-    const renew = setInterval(() => {
-      void asTenant(tenantId, async () => {
-        const r = await this.db
-          .updateTable('executions')
-          .set({ lease_until: this.leaseEnd() })
-          .where('tenant_id', '=', tenantId)
-          .where('id', '=', id)
-          .where('lease_owner', '=', this.owner)
-          .where('status', '=', 'RUNNING')
-          .executeTakeFirst();
-        if (Number(r.numUpdatedRows) !== 1) state.stopping = true; // another worker took it over
-      }).catch(() => {});
-    }, Math.max(50, Math.floor(this.leaseMs / 3)));
-    renew.unref?.();
+    const stopRenewing = this.leases.keep(
+      (until) => asTenant(tenantId, () => renewExecution(this.db, tenantId, id, this.owner, until)),
+      () => (state.stopping = true), // another worker took it over
+    );
     const job: JobContext = {
       ctx: {
         tenantId,
@@ -307,13 +241,7 @@ export class Executions {
       recordId: row.record_id,
       params: row.params ? JSON.parse(row.params) : {},
       progress: async (done, total) => {
-        await this.db
-          .updateTable('executions')
-          .set({ progress_done: done, progress_total: total, updated_at: this.clock.now().toISOString() })
-          .where('tenant_id', '=', tenantId)
-          .where('id', '=', id)
-          .where('lease_owner', '=', this.owner)
-          .execute();
+        await updateHeldExecution(this.db, tenantId, id, this.owner, { progress_done: done, progress_total: total, updated_at: this.clock.now().toISOString() });
         this.emit(tenantId, id, 'progress');
       },
       get stopping() {
@@ -331,16 +259,17 @@ export class Executions {
       error = e instanceof Error ? e.message : String(e);
       this.opts.log?.error({ err: e, execution: id }, 'execution failed');
     } finally {
-      clearInterval(renew);
+      stopRenewing();
     }
     if (state.stopping) return; // left for whoever holds the lease now (or for the next start)
-    await this.db
-      .updateTable('executions')
-      .set({ status, stop_date: this.clock.now().toISOString(), output: output === null || output === undefined ? null : JSON.stringify(output), error, lease_until: null, updated_at: this.clock.now().toISOString() })
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .where('lease_owner', '=', this.owner)
-      .execute();
+    await updateHeldExecution(this.db, tenantId, id, this.owner, {
+      status,
+      stop_date: this.clock.now().toISOString(),
+      output: output === null || output === undefined ? null : JSON.stringify(output),
+      error,
+      lease_until: null,
+      updated_at: this.clock.now().toISOString(),
+    });
     this.emit(tenantId, id, 'end');
   }
 
@@ -354,7 +283,7 @@ export class Executions {
     for (;;) {
       await this.polling;
       await Promise.all([...this.running.values()].map((r) => r.done));
-      const pending = await asSystem(() => this.db.selectFrom('executions').select('id').where('status', '=', 'RUNNING').where('lease_owner', 'is', null).executeTakeFirst());
+      const pending = await asSystem(() => anyUnclaimedExecution(this.db));
       if (!this.running.size && !pending) return;
       if (Date.now() > until) throw new Error('executions still running');
       if (pending) await this.poll();
@@ -372,8 +301,6 @@ export class Executions {
     for (const r of this.running.values()) r.stopping = true;
     await this.polling;
     await Promise.all([...this.running.values()].map((r) => r.done));
-    await asSystem(() =>
-      this.db.updateTable('executions').set({ lease_until: null, lease_owner: null }).where('status', '=', 'RUNNING').where('lease_owner', '=', this.owner).execute(),
-    ).catch(() => {});
+    await asSystem(() => releaseExecutions(this.db, this.owner)).catch(() => {});
   }
 }

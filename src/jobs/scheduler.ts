@@ -1,13 +1,11 @@
 import { fieldsOf } from '../resources/kit/service.js';
-import os from 'node:os';
-import { sql } from 'kysely';
 import type { RequestContext } from '../core/context.js';
 import { AppError } from '../core/errors.js';
-import type { AppServices } from '../resources/services.js';
+import type { AppServices } from '../resources/kit/context.js';
 import { asSystem, asTenant } from '../store/tenant-scope.js';
+import { everyRecordId } from '../store/schedule.js';
 import type { StoredRecord } from '../store/records.js';
 import { nextRunDate, preprocessingDate, validateSchedule } from '../domain/billing/schedule.js';
-import { billing } from '../services/billing.js';
 
 /**
  * Recurring billing runs: on each tick the scheduler walks the active recurring runs of every tenant
@@ -21,9 +19,9 @@ import { billing } from '../services/billing.js';
  * Every step is idempotent, so a tick that dies half-way is finished by the next one.
  */
 type Rec = Record<string, any>;
+const LEASE = 'scheduler';
 
 export class Scheduler {
-  private readonly owner = `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
 
@@ -48,25 +46,13 @@ export class Scheduler {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.ticking;
+    // another process may lead at once
+    await this.s.leases.release(LEASE).catch(() => {});
   }
 
   /** Takes or renews the scheduler lease; false when another process holds it. */
-  private async lease(): Promise<boolean> {
-    const now = this.s.clock.now();
-    const until = new Date(now.getTime() + Math.max(3 * this.opts.pollMs, 60_000)).toISOString();
-    const db = this.s.store.db;
-    await db
-      .insertInto('leases')
-      .values({ name: 'scheduler', owner: this.owner, until })
-      .onConflict((oc) =>
-        oc
-          .column('name')
-          .doUpdateSet({ owner: this.owner, until })
-          .where((eb) => eb.or([eb('leases.owner', '=', this.owner), eb('leases.until', '<', now.toISOString())])),
-      )
-      .execute();
-    const row = await db.selectFrom('leases').select('owner').where('name', '=', 'scheduler').executeTakeFirst();
-    return row?.owner === this.owner;
+  private lease(): Promise<boolean> {
+    return this.s.leases.acquire(LEASE, Math.max(3 * this.opts.pollMs, 60_000));
   }
 
   /** One round over every tenant's recurring billing runs. */
@@ -75,7 +61,7 @@ export class Scheduler {
     this.ticking = asSystem(async () => {
       if (!(await this.lease())) return;
       const table = this.s.resource('recurringBillingRuns').resource.table.name;
-      const { rows } = await sql<{ tenant_id: string; id: string }>`select tenant_id, id from ${sql.table(table)} order by tenant_id, id`.execute(this.s.store.db);
+      const rows = await everyRecordId(this.s.store.db, table);
       for (const r of rows) {
         await asTenant(r.tenant_id, () => this.one(r.tenant_id, r.id)).catch((e) => this.opts.log?.error({ err: e, recurring: r.id }, 'recurring billing run failed'));
       }
@@ -117,15 +103,15 @@ export class Scheduler {
     try {
       if (!run) {
         if (!rec.template_id) return await fail('no template_id: a recurring billing run creates its runs from a billing template');
-        const created = await billing(this.s).createRunFromTemplate(ctx, String(rec.template_id), { run_date: runAt.toISOString() }, {
+        const created = await this.s.billing.createRunFromTemplate(ctx, String(rec.template_id), { run_date: runAt.toISOString() }, {
           recurring_billing_run_id: id,
           scheduled_preprocessing_date: preAt.toISOString(),
         });
-        await billing(this.s).startRefresh(ctx, created.id);
+        await this.s.billing.startRefresh(ctx, created.id);
         return;
       }
       if (run.status === 'ready for execution' && now >= runAt) {
-        await billing(this.s).startExecute(ctx, run.id);
+        await this.s.billing.startExecute(ctx, run.id);
         return;
       }
       if (run.status === 'completed' || run.status === 'error' || run.status === 'cancelled') {

@@ -1,14 +1,14 @@
-import os from 'node:os';
 import type { RequestContext } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { yieldToIo } from '../core/yield.js';
-import type { AppServices } from '../resources/services.js';
+import type { AppServices } from '../resources/kit/context.js';
 import { asSystem, asTenant } from '../store/tenant-scope.js';
 import { countDueWork, dueApplicationIds, dueCertificationIds, tenantsWithDueWork, type SweepTables } from '../store/standing.js';
 import { EXPIRABLE_APPLICATION_STATUSES } from '../domain/billing/eligibility.js';
 import { nextRunDate } from '../domain/billing/schedule.js';
-import { Sweep, type LapseMemo } from '../services/sweep.js';
+import type { LapseMemo } from '../services/sweep.js';
 import type { ExecutionHandle, ExecutionView, JobContext } from './executions.js';
+import { EXECUTION_KINDS } from './kinds.js';
 
 /**
  * The lifecycle sweep: time moves the lifecycle with nothing to set up. At every occurrence of
@@ -24,9 +24,8 @@ import type { ExecutionHandle, ExecutionView, JobContext } from './executions.js
  * A tenant whose sweep is running, or whose sweep started at or after the occurrence, is not started
  * again; tenants with nothing due get no execution.
  */
-export const SWEEP_RESOURCE = 'lifecycle';
+export const { resource: SWEEP_RESOURCE, action: SWEEP_ACTION } = EXECUTION_KINDS.lifecycleSweep;
 export const SWEEP_RECORD = 'sweep';
-export const SWEEP_ACTION = 'sweep';
 const LEASE = 'lifecycle-sweep';
 /** Longest wait between two looks at the clock (a test may move it; the system clock may jump). */
 const MAX_WAIT_MS = 60_000;
@@ -50,8 +49,6 @@ export interface SweepOutput {
 }
 
 export class LifecycleSweep {
-  private readonly owner = `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
-  private readonly work: Sweep;
   private timer: NodeJS.Timeout | undefined;
   private next: Date | undefined;
   private ticking: Promise<ExecutionHandle[]> | undefined;
@@ -60,9 +57,7 @@ export class LifecycleSweep {
   constructor(
     private readonly s: AppServices,
     private readonly opts: { cron?: string; log?: { error(obj: unknown, msg?: string): void } },
-  ) {
-    this.work = new Sweep(s);
-  }
+  ) {}
 
   private get tables(): SweepTables {
     return {
@@ -73,11 +68,6 @@ export class LifecycleSweep {
   }
   private today() {
     return this.s.clock.now().toISOString().slice(0, 10);
-  }
-
-  /** Registers the execution handler (every process runs sweeps that are due, whoever started them). */
-  register() {
-    this.s.executions.register(SWEEP_RESOURCE, SWEEP_ACTION, (job) => this.run(job));
   }
 
   /** Starts the schedule (nothing when the cron is off): a sweep round at every occurrence. */
@@ -118,25 +108,13 @@ export class LifecycleSweep {
     this.timer = undefined;
     await this.checking?.catch(() => {});
     await this.ticking?.catch(() => {});
+    // another process may lead at once
+    await this.s.leases.release(LEASE).catch(() => {});
   }
 
   /** Takes or renews the sweep's lease; false when another process holds it. */
-  private async lease(): Promise<boolean> {
-    const now = this.s.clock.now();
-    const until = new Date(now.getTime() + 5 * 60_000).toISOString();
-    const db = this.s.store.db;
-    await db
-      .insertInto('leases')
-      .values({ name: LEASE, owner: this.owner, until })
-      .onConflict((oc) =>
-        oc
-          .column('name')
-          .doUpdateSet({ owner: this.owner, until })
-          .where((eb) => eb.or([eb('leases.owner', '=', this.owner), eb('leases.until', '<', now.toISOString())])),
-      )
-      .execute();
-    const row = await db.selectFrom('leases').select('owner').where('name', '=', LEASE).executeTakeFirst();
-    return row?.owner === this.owner;
+  private lease(): Promise<boolean> {
+    return this.s.leases.acquire(LEASE, 5 * 60_000);
   }
 
   /**
@@ -232,7 +210,7 @@ export class LifecycleSweep {
       'certifications',
       (after) => dueCertificationIds(db, t, ctx.tenantId, today, after, PAGE),
       async (id) => {
-        const r = await this.work.lapse(ctx, id, memo);
+        const r = await this.s.sweepWork.lapse(ctx, id, memo);
         if (r.lapsed) out.lapsed++;
         if (r.notice === 'queued') out.notices_queued++;
         else if (r.notice) {
@@ -245,7 +223,7 @@ export class LifecycleSweep {
       'applications',
       (after) => dueApplicationIds(db, t, ctx.tenantId, today, after, PAGE),
       async (id) => {
-        if (await this.work.expire(ctx, id)) out.expired++;
+        if (await this.s.sweepWork.expire(ctx, id)) out.expired++;
       },
     );
     await job.progress(done, Math.max(total, done));

@@ -1,4 +1,5 @@
 import type { Db } from '../store/store.js';
+import { insertOutboxRow, outboxRowsOf, type OutboxRow, type OutboxStatus } from '../store/outbox.js';
 import type { OutgoingMail } from './render.js';
 
 /**
@@ -6,62 +7,19 @@ import type { OutgoingMail } from './render.js';
  * later by the MailSender (sender.ts). The row's id is a key the caller derives from what the mail is
  * about (`billingRunActions/<actionId>`, `applicationNotices/<notice>/<application>/<status>/<version>`),
  * so a decision taken twice (a retried job, a replayed hook) queues the mail once: a second insert of
- * the same key does nothing.
- *
- * Statuses: queued -> sending (leased by one sender) -> sent, or -> retry (back-off) -> … -> failed.
+ * the same key does nothing. The table, its statuses and its queries: store/outbox.ts.
  */
-export type OutboxStatus = 'queued' | 'sending' | 'sent' | 'retry' | 'failed';
-
-export interface OutboxRow {
-  tenant_id: string;
-  id: string;
-  source: string;
-  to_address: string;
-  message: string;
-  status: OutboxStatus;
-  attempts: number;
-  next_attempt_at: string;
-  created_at: string;
-  sent_at: string | null;
-  message_id: string | null;
-  last_error: string | null;
-  lease_owner: string | null;
-  lease_until: string | null;
-}
+export type { OutboxRow, OutboxStatus };
 
 /** Queues a mail under `key`; false when that key is already queued (or sent): not an error. */
-export async function enqueueMail(db: Db, tenantId: string, key: string, mail: OutgoingMail, source: string, now: Date): Promise<boolean> {
+export function enqueueMail(db: Db, tenantId: string, key: string, mail: OutgoingMail, source: string, now: Date): Promise<boolean> {
   const at = now.toISOString();
-  const inserted = await db
-    .insertInto('outbox')
-    .values({
-      tenant_id: tenantId,
-      id: key,
-      source,
-      to_address: mail.to,
-      message: JSON.stringify(mail),
-      status: 'queued',
-      attempts: 0,
-      next_attempt_at: at,
-      created_at: at,
-    })
-    .onConflict((oc) => oc.columns(['tenant_id', 'id']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  return inserted !== undefined;
+  return insertOutboxRow(db, { tenant_id: tenantId, id: key, source, to_address: mail.to, message: JSON.stringify(mail), next_attempt_at: at, created_at: at });
 }
 
 /** The rows queued by one source (e.g. `applications/<id>`), oldest first. */
-export async function outboxFor(db: Db, tenantId: string, source: string): Promise<OutboxRow[]> {
-  const rows = await db
-    .selectFrom('outbox')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .where('source', '=', source)
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
-  return rows.map((r) => ({ ...r, attempts: Number(r.attempts) }) as OutboxRow);
+export function outboxFor(db: Db, tenantId: string, source: string): Promise<OutboxRow[]> {
+  return outboxRowsOf(db, tenantId, source);
 }
 
 /** A row as the API shows it: no lease internals, the subject read from the stored message. */

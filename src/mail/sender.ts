@@ -1,10 +1,9 @@
-import crypto from 'node:crypto';
-import os from 'node:os';
 import type { Clock } from '../core/clock.js';
-import { CompiledQuery } from 'kysely';
 import type { Db, Store } from '../store/store.js';
 import { asSystem } from '../store/tenant-scope.js';
-import type { OutboxStatus } from './outbox.js';
+import { claimOutboxRow, dueOutboxRows, markOutboxFailed, markOutboxSent, renewOutboxClaim, type DueOutboxRow } from '../store/outbox.js';
+import { inSavepoint } from '../store/savepoints.js';
+import { Leases, leaseOwner } from '../jobs/lease.js';
 import type { OutgoingMail } from './render.js';
 import { messageIdFor, type MailTransport } from './transport.js';
 
@@ -29,8 +28,12 @@ export interface MailSenderOptions {
   transport: Pick<MailTransport, 'send'>;
   clock: Clock;
   log?: { warn: LogFn; info: LogFn };
-  /** Names this process in the leases it takes (default: host, pid and a random suffix). */
+  /** The app's leases (owner id, WORKER_LEASE_MS). Default: a lease of `leaseMs` for `owner`. */
+  leases?: Leases;
+  /** Without `leases`: names this sender in the rows it claims (default: this process's id, jobs/lease.ts). */
   owner?: string;
+  /** Without `leases`: how long a claim lasts (default 60 s). */
+  leaseMs?: number;
   /** How often an idle sender looks for due mail (ms). */
   pollMs?: number;
   /** Tries before a mail is given up as failed. */
@@ -43,9 +46,6 @@ export interface MailSenderOptions {
 
 const LEASE_MS = 60_000;
 const MAX_BACKOFF_S = 3600;
-const SAVEPOINT = CompiledQuery.raw('savepoint delivery_record');
-const ROLLBACK = CompiledQuery.raw('rollback to savepoint delivery_record');
-const RELEASE = CompiledQuery.raw('release savepoint delivery_record');
 
 /**
  * Sends the outbox (outbox.ts), across tenants, from any number of processes at once.
@@ -60,7 +60,7 @@ const RELEASE = CompiledQuery.raw('release savepoint delivery_record');
  *
  * Delivery is at least once, not exactly once: a process that dies (or loses its database) after the
  * SMTP server accepted a message but before the row is marked sent leaves it `sending`; when its lease
- * lapses (60 s) another sender sends it again. The Message-ID is derived from the row (messageIdFor),
+ * lapses (WORKER_LEASE_MS) another sender sends it again. The Message-ID is derived from the row (messageIdFor),
  * the same on every attempt, so a receiver can recognise and drop the second copy.
  */
 export class MailSender {
@@ -68,7 +68,7 @@ export class MailSender {
   private readonly transport: Pick<MailTransport, 'send'>;
   private readonly clock: Clock;
   private readonly log?: MailSenderOptions['log'];
-  readonly owner: string;
+  private readonly leases: Leases;
   private readonly pollMs: number;
   private readonly maxAttempts: number;
   private readonly batch: number;
@@ -87,7 +87,7 @@ export class MailSender {
     this.transport = o.transport;
     this.clock = o.clock;
     this.log = o.log;
-    this.owner = o.owner ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
+    this.leases = o.leases ?? new Leases(o.store, o.clock, o.owner ?? leaseOwner(), o.leaseMs ?? LEASE_MS);
     this.pollMs = o.pollMs ?? 5000;
     this.maxAttempts = o.maxAttempts ?? 8;
     this.batch = o.batch ?? 50;
@@ -157,20 +157,8 @@ export class MailSender {
   }
 
   private async round(): Promise<{ claimed: number; sent: number }> {
-    const db = this.store.db;
     const now = this.clock.now().toISOString();
-    const due = await db
-      .selectFrom('outbox')
-      .select(['tenant_id', 'id', 'status', 'lease_owner', 'lease_until'])
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('status', 'in', ['queued', 'retry']), eb('next_attempt_at', '<=', now)]),
-          eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)]),
-        ]),
-      )
-      .orderBy('next_attempt_at')
-      .limit(this.batch)
-      .execute();
+    const due = await dueOutboxRows(this.store.db, now, this.batch);
     let claimed = 0;
     let sent = 0;
     for (const row of due) {
@@ -183,21 +171,8 @@ export class MailSender {
   }
 
   /** Takes the row if it is still as read; undefined when another sender was first. */
-  private async claim(row: { tenant_id: string; id: string; status: OutboxStatus; lease_owner: string | null; lease_until: string | null }) {
-    const now = this.clock.now();
-    const at = now.toISOString();
-    let q = this.store.db
-      .updateTable('outbox')
-      .set({ status: 'sending', lease_owner: this.owner, lease_until: new Date(now.getTime() + LEASE_MS).toISOString() })
-      .where('tenant_id', '=', row.tenant_id)
-      .where('id', '=', row.id)
-      .where('status', '=', row.status);
-    q =
-      row.status === 'sending'
-        ? q.where('lease_owner', row.lease_owner === null ? 'is' : '=', row.lease_owner).where('lease_until', '=', row.lease_until).where('lease_until', '<', at)
-        : q.where('next_attempt_at', '<=', at); // still due (not failed and rescheduled meanwhile)
-    const got = await q.returning(['message', 'attempts', 'source']).executeTakeFirst();
-    return got ? { message: String(got.message), attempts: Number(got.attempts), source: String(got.source) } : undefined;
+  private claim(row: DueOutboxRow) {
+    return claimOutboxRow(this.store.db, row, this.leases.owner, this.leases.until(), this.clock.now().toISOString());
   }
 
   /**
@@ -214,13 +189,9 @@ export class MailSender {
     }
     await this.store.transaction(async (trx) => {
       if (!(await mark(trx))) return;
-      await trx.executeQuery(SAVEPOINT);
       try {
-        await onOutcome(trx, tenantId, row, outcome);
-        await trx.executeQuery(RELEASE);
+        await inSavepoint(trx, this.store.dialect, 'delivery_record', () => onOutcome(trx, tenantId, row, outcome));
       } catch (e) {
-        await trx.executeQuery(ROLLBACK);
-        await trx.executeQuery(RELEASE);
         this.log?.warn({ tenant_id: tenantId, outbox_id: row.id, source: row.source, err: e instanceof Error ? e.message : String(e) }, 'mail delivery not recorded on its record');
       }
     });
@@ -236,25 +207,23 @@ export class MailSender {
     }
     if (!mail.to) return this.failed(tenantId, id, row.source, attempts, 'the message has no recipient', true);
     let messageId: string;
+    // the claim is renewed while the server takes its time: the lease (WORKER_LEASE_MS) may be short
+    const stopRenewing = this.leases.keep(
+      (until) => asSystem(() => renewOutboxClaim(this.store.db, tenantId, id, this.leases.owner, until)),
+      () => {},
+    );
     try {
       ({ messageId } = await this.transport.send(mail, messageIdFor(tenantId, id)));
     } catch (e) {
       return this.failed(tenantId, id, row.source, attempts, e instanceof Error ? e.message : String(e), false);
+    } finally {
+      stopRenewing();
     }
     // Sent. If this update fails (the database is gone) the row stays `sending` and is sent again once
     // its lease lapses: the at-least-once window. Whoever holds the row by now, it was sent: only a
     // row already marked sent is left alone.
     const at = this.clock.now().toISOString();
-    await this.record(tenantId, { id, source: row.source }, { status: 'sent', at }, async (db) => {
-      const r = await db
-        .updateTable('outbox')
-        .set({ status: 'sent', attempts, sent_at: at, message_id: messageId, last_error: null, lease_owner: null, lease_until: null })
-        .where('tenant_id', '=', tenantId)
-        .where('id', '=', id)
-        .where('status', '<>', 'sent')
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
-    });
+    await this.record(tenantId, { id, source: row.source }, { status: 'sent', at }, (db) => markOutboxSent(db, tenantId, id, attempts, at, messageId));
     this.log?.info({ tenant_id: tenantId, outbox_id: id, message_id: messageId }, 'mail sent');
     return true;
   }
@@ -266,24 +235,8 @@ export class MailSender {
     const now = this.clock.now();
     const backoff = Math.min(2 ** attempts, MAX_BACKOFF_S) * 1000;
     // Only while this sender still holds the row: a sender that took over a lapsed lease decides.
-    const mark = async (db: Db) => {
-      const r = await db
-        .updateTable('outbox')
-        .set({
-          status: failed ? 'failed' : 'retry',
-          attempts,
-          last_error: error,
-          next_attempt_at: new Date(now.getTime() + backoff).toISOString(),
-          lease_owner: null,
-          lease_until: null,
-        })
-        .where('tenant_id', '=', tenantId)
-        .where('id', '=', id)
-        .where('status', '=', 'sending')
-        .where('lease_owner', '=', this.owner)
-        .executeTakeFirst();
-      return Number(r.numUpdatedRows) > 0;
-    };
+    const mark = (db: Db) =>
+      markOutboxFailed(db, tenantId, id, this.leases.owner, { status: failed ? 'failed' : 'retry', attempts, error, next: new Date(now.getTime() + backoff).toISOString() });
     // A retry is not an outcome yet: the record keeps `queued` until the message is sent or given up.
     if (failed) await this.record(tenantId, { id, source }, { status: 'failed', at: now.toISOString(), error }, mark);
     else await mark(this.store.db);

@@ -3,9 +3,10 @@ import { AppError, invalid, isAppError, notFound } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { RequestContext } from '../core/context.js';
 import { executionIdOf, type ExecutionRow, type JobContext } from '../jobs/executions.js';
-import type { AppServices } from '../resources/services.js';
+import { EXECUTION_KINDS } from '../jobs/kinds.js';
+import type { AppServices } from '../resources/kit/context.js';
 import { checkOutputFields, checkSort, compileCriteria, compileSort, type SortField } from './compile.js';
-import { queryType, type FieldSpec, type QueryType } from './definitions.js';
+import { queryDefinition, queryDefinitionList, queryType, type FieldSpec, type QueryDefinition, type QueryType } from './definitions.js';
 import { contentType, OUTPUT_FORMATS, render, type OutputFormat } from './render.js';
 import { countMatches, selectedRecords, type RowQuery } from '../store/queryRows.js';
 import { Spool } from '../core/spool.js';
@@ -26,8 +27,7 @@ import { Spool } from '../core/spool.js';
 export const MAX_LIMIT = 1_000_000;
 const MAX_NAME = 200;
 const BODY_KEYS = ['criteria', 'output_fields', 'sort_fields', 'limit', 'offset', 'name'];
-const RESOURCE = 'queries';
-const ACTION = 'run';
+const { resource: RESOURCE, action: ACTION } = EXECUTION_KINDS.queryRun;
 
 /** What a run stores as its execution's params: the checked, normalized query. */
 export interface QueryParams {
@@ -93,9 +93,14 @@ export class QueryService {
     return this.services.store;
   }
 
-  /** Registers the execution handler (once per app). */
-  register() {
-    this.services.executions.register(RESOURCE, ACTION, (job) => this.execute(job));
+  /** The built-in query definition `id` (a resource slug): the queryDefinitions resource serves these. */
+  definition(id: string): QueryDefinition | undefined {
+    return queryDefinition(id);
+  }
+
+  /** Every built-in query definition, one per resource. */
+  definitions(): QueryDefinition[] {
+    return queryDefinitionList();
   }
 
   /** Checks a run request and normalizes it; throws the 400 (or 404 for an unknown query type). */
@@ -231,7 +236,8 @@ export class QueryService {
   }
 
   /** The run: one pass over the selected records, counting rows and rendered bytes. */
-  private async execute(job: JobContext): Promise<{ row_count: number; size_bytes: number }> {
+  /** The execution handler (jobs/registry.ts): runs the query and counts its rows and bytes. */
+  async execute(job: JobContext): Promise<{ row_count: number; size_bytes: number }> {
     const { db, dialect } = this.store;
     const p = this.prepare(job.ctx.tenantId, job.params as unknown as QueryParams);
     const matches = await countMatches(db, p.rows);

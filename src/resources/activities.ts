@@ -3,7 +3,6 @@ import { anyObject, list, num, obj, oneOf, ref, req, str } from './kit/fields.js
 import { Type } from '@sinclair/typebox';
 import { customFieldValues } from './blocks.js';
 import { activityTransitionError } from '../domain/learning/activities.js';
-import { learning } from '../services/learning.js';
 
 /**
  * Activities: a continuing-education activity a contact reports (a conference, an article, volunteer
@@ -23,9 +22,9 @@ export const activities = defineResource({
   beforeWrite: (old, next) => activityTransitionError(old, next.status as string | undefined),
   hooks: {
     // the type's calculator turns credit_calculator_variables into credits[] and total_number_of_credits
-    validate: (h) => learning(h.services).activityValidate(h),
+    validate: (h) => h.services.learning.activityValidate(h),
     // verifying creates the credits (origin "certification activity")
-    after: (h) => learning(h.services).activityAfter(h),
+    after: (h) => h.services.learning.activityAfter(h),
   },
   actions: [
     {
@@ -38,7 +37,7 @@ export const activities = defineResource({
         { can_edit: Type.Boolean(), reason: Type.String(), editable_until: Type.Optional(Type.String()), activity: Type.Object({}, { additionalProperties: true }) },
         { additionalProperties: true },
       ),
-      handler: (s, ctx, { params }) => learning(s).canEdit(ctx, params.id!),
+      handler: (s, ctx, { params }) => s.learning.canEdit(ctx, params.id!),
     },
   ],
   slug: 'activities',

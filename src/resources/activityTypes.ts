@@ -1,7 +1,6 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { RELATIVE_TO } from './blocks.js';
-import { learning } from '../services/learning.js';
 
 /**
  * Activity Types: a kind of self-reported activity (conference, publication, volunteering) and its
@@ -26,7 +25,7 @@ const relativeDate = obj({
 
 export const activityTypes = defineResource({
   // Formulas must parse, use only the calculator's variables, one per credit type (400 naming the formula).
-  hooks: { validate: (h) => learning(h.services).activityTypeValidate(h) },
+  hooks: { validate: (h) => h.services.learning.activityTypeValidate(h) },
   slug: 'activityTypes',
   name: 'Activity Types',
   singular: 'activity type',

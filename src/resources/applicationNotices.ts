@@ -1,7 +1,6 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, list, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues, emailMessage } from './blocks.js';
-import { noticeTemplateValidate } from '../services/notices.js';
 
 /**
  * Application Notices: an e-mail template sent to applicants (by staff, on events and by billing runs:
@@ -20,7 +19,7 @@ const NOTICE_STATUSES = ['draft', 'missing requirements', 'pending approval', 'r
 
 export const applicationNotices = defineResource({
   // A template that does not render is refused (400 naming email.subject / email.body).
-  hooks: { validate: noticeTemplateValidate },
+  hooks: { validate: (h) => h.services.notices.templateValidate(h) },
   slug: 'applicationNotices',
   name: 'Application Notices',
   singular: 'application notice',

@@ -1,13 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import { applicationTransitionError } from '../domain/lifecycle/applications.js';
 import type { RequestContext } from '../core/context.js';
-import type { ActionRequest } from './kit/define.js';
-import type { AppServices } from './services.js';
+import type { ActionRequest, ActionSpec } from './kit/define.js';
 import { defineResource, search } from './kit/define.js';
 import { bool, date, dateTime, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { APPLICATION_STATUSES, APPLICATION_TYPES, customFieldValues } from './blocks.js';
-import { applicationStatusNotices } from '../services/notices.js';
-import { applicationAuditRules, auditsOf } from '../services/audits.js';
 import { AUDIT_STATUSES } from '../domain/lifecycle/audits.js';
 
 /**
@@ -38,7 +35,7 @@ export const applications = defineResource({
   beforeWrite: (old, next) => applicationTransitionError(old?.status as string | undefined, next.status as string | undefined),
   // A status change queues the application notices that list the new status (in the write's transaction).
   // The audit record is written only by submit and the audit route; approval waits for a selected audit to pass.
-  hooks: { validate: (h) => applicationAuditRules(h), after: (h) => applicationStatusNotices(h) },
+  hooks: { validate: (h) => h.services.audits.applicationRules(h), after: (h) => h.services.notices.applicationStatusChanged(h) },
   // Statistics count applications per programme and status, and audits per programme and status (GET /statistics/{tenantId}/programs): index-only scans.
   indexes: [['program_id', 'status'], ['program_id', 'audit.status']],
   slug: 'applications',
@@ -164,7 +161,7 @@ export const applications = defineResource({
       description: 'The body may add application fields (contact_id for an organization owner, certification_id for a renewal, target_program_id for a transfer, applicant names …).',
       status: 201,
       response: { $ref: 'Application#' } as any,
-      handler: (s: AppServices, ctx, { params, body }) => s.lifecycle.generate(ctx, params.processId!, params.ownerType!, params.ownerId!, body),
+      handler: (s, ctx, { params, body }) => s.lifecycle.generate(ctx, params.processId!, params.ownerType!, params.ownerId!, body),
     },
     {
       name: 'requirements',
@@ -177,9 +174,9 @@ export const applications = defineResource({
         met: Type.Boolean(),
         requirements: Type.Array(Type.Object({}, { additionalProperties: true })),
       }),
-      handler: (s: AppServices, ctx, { params }) => s.lifecycle.requirements(ctx, params.id!),
+      handler: (s, ctx, { params }) => s.lifecycle.requirements(ctx, params.id!),
     },
-    ...(['submit', 'approve', 'reject', 'withdraw'] as const).map((name) => ({
+    ...(['submit', 'approve', 'reject', 'withdraw'] as const).map((name): ActionSpec => ({
       name,
       method: 'POST' as const,
       path: `${name}/:id`,
@@ -188,7 +185,7 @@ export const applications = defineResource({
           ? 'Submit: missing requirements, or pending approval (approved when the process approves automatically); consumes the credits it needs'
           : `${name[0]!.toUpperCase()}${name.slice(1)} the application (a 409 says why when the lifecycle forbids it)`,
       response: { $ref: 'Application#' } as any,
-      handler: (s: AppServices, ctx: RequestContext, { params, body }: ActionRequest) =>
+      handler: (s, ctx: RequestContext, { params, body }: ActionRequest) =>
         name === 'submit'
           ? s.lifecycle.submit(ctx, params.id!)
           : s.lifecycle.decide(ctx, params.id!, name === 'approve' ? 'approved' : name === 'reject' ? 'rejected' : 'withdrawn', body),
@@ -202,7 +199,7 @@ export const applications = defineResource({
         'Body: `{ "status": "submitted" | "passed" | "failed", "reason": "…", "status_reason_id": "…" }`; `reason` is required for failed (it becomes the outcome_reason and the decision notes). ' +
         'The audit moves requested -> submitted -> passed | failed while the application is pending approval. A passed audit lets the application be approved (at once when its process approves automatically); a failed one rejects it.',
       response: { $ref: 'Application#' } as any,
-      handler: (s: AppServices, ctx, { params, body }) => auditsOf(s).record(ctx, params.id!, body),
+      handler: (s, ctx, { params, body }) => s.audits.record(ctx, params.id!, body),
     },
     {
       name: 'activate',
@@ -210,7 +207,7 @@ export const applications = defineResource({
       path: 'activate/:id',
       summary: 'Activate an approved application: a new certification, a renewal, a reinstatement or a transfer',
       response: Type.Object({ application: { $ref: 'Application#' } as any, certification: { $ref: 'Certification#' } as any }),
-      handler: (s: AppServices, ctx, { params }) => s.lifecycle.activate(ctx, params.id!),
+      handler: (s, ctx, { params }) => s.lifecycle.activate(ctx, params.id!),
     },
   ],
   description: [

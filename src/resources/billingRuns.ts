@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { AppServices } from './services.js';
-import { billing } from '../services/billing.js';
+import { BILLING_RUN_JOBS, BILLING_RUN_STATUSES } from '../domain/billing/runs.js';
 import { defineResource, search } from './kit/define.js';
 import { bool, date, dateTime, list, num, obj, oneOf, ref, req, str, withOrder } from './kit/fields.js';
 import { restriction, statusReasonFilter } from './blocks.js';
@@ -62,29 +61,6 @@ const statistic = obj({
   error: num({ min: 0 }),
 });
 
-export const BILLING_RUN_STATUSES = [
-  'cancelled',
-  'completed',
-  'draft',
-  'error',
-  'preprocessing',
-  'ready for execution',
-  'running',
-  'scheduled',
-  'scheduled for execution',
-  'timed out',
-] as const;
-
-/** Each job's flag and its options block. */
-export const BILLING_RUN_JOBS = {
-  activate_applications: 'application_activation_options',
-  expire_applications: 'application_expiration_options',
-  send_application_reminders: 'application_reminder_options',
-  send_renewal_reminders: 'renewal_reminder_options',
-  forecast_renewals: 'renewal_forecasting_options',
-  perform_drops: 'drop_options',
-  bill_training_providers: 'training_provider_billing_options',
-} as const;
 
 const executionHandle = Type.Object({
   executionArn: Type.String(),
@@ -194,7 +170,7 @@ export const billingRuns = defineResource({
       description:
         'Computes the candidates of every job switched on and stores them as billingRunActions (pending, outcome_of_last_refresh added / removed / no change). Refreshing again never duplicates an action and never resets a performed one. Status: preprocessing, then ready for execution. Watch it at GET /executions/{tenantId}/{executionArn}.',
       response: executionHandle,
-      handler: (services: AppServices, ctx, { params }) => billing(services).startRefresh(ctx, params.id!),
+      handler: (s, ctx, { params }) => s.billing.startRefresh(ctx, params.id!),
     },
     {
       name: 'execute',
@@ -204,7 +180,7 @@ export const billingRuns = defineResource({
       description:
         'Each pending action is performed with its e-mail queued and its status set in one transaction; a failing action ends in error with its message and the run goes on. Status: running, then completed (or error when some action failed). A run interrupted by a crash resumes where it stopped: no action is performed twice.',
       response: executionHandle,
-      handler: (services: AppServices, ctx, { params }) => billing(services).startExecute(ctx, params.id!),
+      handler: (s, ctx, { params }) => s.billing.startExecute(ctx, params.id!),
     },
   ],
 });

@@ -1,7 +1,5 @@
 import { Type } from '@sinclair/typebox';
 import { defineResource, search } from './kit/define.js';
-import type { AppServices } from './services.js';
-import { billing } from '../services/billing.js';
 import { bool, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { APPLICATION_TYPES, RELATIVE_TO, restriction, statusReasonFilter } from './blocks.js';
 
@@ -83,7 +81,7 @@ export const billingTemplates = defineResource({
       description:
         'Every relative date of the template (position before / after / on, number, unit, relative to the beginning or end of the week / month / quarter / year or the reference date) is resolved against run_date to an absolute date; the run keeps template_id and scheduled_run_date. A relative date that cannot be resolved is a 422 naming it.',
       response: { $ref: 'BillingRun#' } as never,
-      handler: (services: AppServices, ctx, { params, body }) => billing(services).createRunFromTemplate(ctx, params.id!, body),
+      handler: (s, ctx, { params, body }) => s.billing.createRunFromTemplate(ctx, params.id!, body),
     },
   ],
   slug: 'billingTemplates',

@@ -1,5 +1,5 @@
-import type { TSchema } from '@sinclair/typebox';
-import { search, type ResourceDefinition } from './kit/define.js';
+import { Type, type TSchema } from '@sinclair/typebox';
+import { search, type ActionSpec, type ResourceDefinition } from './kit/define.js';
 import { anyObject, BOUNDS, bool, dateTime, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 
 /**
@@ -383,3 +383,25 @@ export const statusReasonFilter = (slug: 'statusReasons' | 'appStatusReasons') =
   restrict_status_reasons: bool(),
   status_reason_ids: list(ref(slug), { nonEmpty: true }),
 });
+
+/** `GET /<offerings>/{tenantId}/seats/{id}`: capacity, taken (not cancelled), left, open for registration now. */
+export function seatsAction(slug: 'courseOfferings' | 'examOfferings', label: string): ActionSpec {
+  return {
+    name: 'seats',
+    method: 'GET',
+    path: 'seats/:id',
+    summary: `Seats of the ${label}: capacity, taken (registrations not cancelled), left, and whether it takes registrations now`,
+    response: Type.Object(
+      {
+        id: Type.String(),
+        taken: Type.Integer(),
+        capacity: Type.Optional(Type.Number()),
+        seats_left: Type.Optional(Type.Integer()),
+        open_for_registration: Type.Boolean(),
+        reason: Type.Optional(Type.String()),
+      },
+      { additionalProperties: false },
+    ),
+    handler: (s, ctx, { params }) => s.learning.seats(ctx, slug, params.id!),
+  };
+}

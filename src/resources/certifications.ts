@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
 import { certificationTransitionError } from '../domain/lifecycle/certifications.js';
-import type { AppServices } from './services.js';
 import { defineResource, search } from './kit/define.js';
 import { bool, BOUNDS, date, designed, num, oneOf, ref, req, str } from './kit/fields.js';
 import { CERTIFICATION_STATUSES } from './blocks.js';
@@ -152,7 +151,7 @@ export const certifications = defineResource({
       description:
         'The sweep the server runs on its own at every LIFECYCLE_SWEEP_CRON occurrence (hourly by default): every active certification past the end of its grace period becomes inactive with its programme\'s lapse_status_reason_id (history via lifecycle; the programme\'s lapse_notice_id sent once), every open application past its expiration date expires (credits given back). One transaction per change; a change is never made twice. 409 while a sweep of the tenant runs. Watch it at GET /executions/{tenantId}/{executionArn}.',
       response: sweepHandle,
-      handler: (services: AppServices, ctx) => services.sweep!.startNow(ctx),
+      handler: (s, ctx) => s.sweep.startNow(ctx),
     },
     {
       name: 'lifecycleSweeps',
@@ -161,8 +160,8 @@ export const certifications = defineResource({
       summary: "The tenant's lifecycle sweeps (executions), newest first (the last 50)",
       description: 'Each sweep with its status, progress and, once ended, what it changed: certifications lapsed, applications expired, expiration notices queued or why not sent, and the changes that failed.',
       response: Type.Object({ Count: Type.Integer(), Items: Type.Array(sweepView) }),
-      handler: async (services: AppServices, ctx) => {
-        const Items = await services.sweep!.list(ctx);
+      handler: async (s, ctx) => {
+        const Items = await s.sweep.list(ctx);
         return { Count: Items.length, Items };
       },
     },

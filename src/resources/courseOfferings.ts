@@ -1,7 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { learning, seatsAction } from '../services/learning.js';
 import { bool, dateTime, designed, list, num, obj, ref, str } from './kit/fields.js';
-import { address, creditToAssign, customFieldValues, eligibilityCriteria } from './blocks.js';
+import { address, creditToAssign, customFieldValues, eligibilityCriteria, seatsAction } from './blocks.js';
 
 /**
  * Course Offerings: one scheduled run of a course: type and dates (with a time zone), a training
@@ -25,7 +24,7 @@ export const courseOfferings = defineResource({
   actions: [seatsAction('courseOfferings', 'course offering')],
   hooks: {
     // a training provider's offering names only the programmes it is linked to (trainingProvPrograms)
-    validate: (h) => learning(h.services).courseOfferingValidate(h),
+    validate: (h) => h.services.learning.courseOfferingValidate(h),
   },
   slug: 'courseOfferings',
   name: 'Course Offerings',

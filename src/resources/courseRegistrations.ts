@@ -2,7 +2,6 @@ import { defineResource, search } from './kit/define.js';
 import { BOUNDS, date, dateTime, designed, list, num, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues, ORDER_STATUSES, studentCopies } from './blocks.js';
 import { courseRegistrationWriteError } from '../domain/learning/courses.js';
-import { learning } from '../services/learning.js';
 
 /**
  * Course Registrations: one student (a contact) in one course offering, usually created by a commerce
@@ -62,9 +61,9 @@ export const courseRegistrations = defineResource({
   beforeWrite: (old, next) => courseRegistrationWriteError(old as never, next as never),
   hooks: {
     // seats (locked count), sale window, implied status / dates, credits in use before un-completing
-    validate: (h) => learning(h.services).courseRegistrationValidate(h),
+    validate: (h) => h.services.learning.courseRegistrationValidate(h),
     // completion creates the credits once; cancelling a completed registration archives them
-    after: (h) => learning(h.services).courseRegistrationAfter(h),
+    after: (h) => h.services.learning.courseRegistrationAfter(h),
   },
   slug: 'courseRegistrations',
   name: 'Course Registrations',

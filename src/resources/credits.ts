@@ -2,7 +2,6 @@ import { defineResource, search } from './kit/define.js';
 import { bool, date, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues } from './blocks.js';
 import { creditWriteError } from '../domain/learning/credits.js';
-import { learning } from '../services/learning.js';
 
 /**
  * Credits: a quantity of one credit type that a contact earned on a date, from a course registration,
@@ -64,7 +63,7 @@ export const credits = defineResource({
   // Review workflow and balance: quantity_available = quantity - quantity_used (= the sum of usages).
   beforeWrite: (old, next) => creditWriteError(old as never, next as never),
   // Balance fields left out of a write are derived.
-  hooks: { validate: (h) => learning(h.services).creditValidate(h) },
+  hooks: { validate: (h) => h.services.learning.creditValidate(h) },
   slug: 'credits',
   name: 'Credits',
   singular: 'credit',

@@ -1,7 +1,6 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, designed, list, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues, emailMessage, EXAM_REGISTRATION_STATUSES } from './blocks.js';
-import { noticeTemplateValidate } from '../services/notices.js';
 
 /**
  * Exam Notices: e-mail templates sent to exam registrants: the pass and fail letters that exams and
@@ -17,7 +16,7 @@ import { noticeTemplateValidate } from '../services/notices.js';
  */
 export const examNotices = defineResource({
   // A template that does not render is refused (400 naming email.subject / email.body).
-  hooks: { validate: noticeTemplateValidate },
+  hooks: { validate: (h) => h.services.notices.templateValidate(h) },
   slug: 'examNotices',
   name: 'Exam Notices',
   singular: 'exam notice',

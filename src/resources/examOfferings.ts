@@ -1,7 +1,6 @@
 import { defineResource, search } from './kit/define.js';
-import { seatsAction } from '../services/learning.js';
 import { bool, designed, num, obj, oneOf, ref, req, str } from './kit/fields.js';
-import { address, customFieldValues, eligibilityCriteria, EXAM_LOCATIONS } from './blocks.js';
+import { address, customFieldValues, eligibilityCriteria, EXAM_LOCATIONS, seatsAction } from './blocks.js';
 
 /**
  * Exam Offerings: one scheduled sitting of an exam, live or remotely proctored, at a testing

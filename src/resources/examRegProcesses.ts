@@ -2,7 +2,6 @@ import { defineResource } from './kit/define.js';
 import { bool, designed, list, ref } from './kit/fields.js';
 import { Type } from '@sinclair/typebox';
 import { checkoutSettings, contactFormOptions, emailMessage, registrationProcess } from './blocks.js';
-import { learning } from '../services/learning.js';
 
 /**
  * Exam Reg Processes: a configured path (portal or staff console) for creating exam registrations:
@@ -43,7 +42,7 @@ export const examRegProcesses = defineResource({
         },
         { additionalProperties: true },
       ),
-      handler: (s, ctx, { params }) => learning(s).eligible(ctx, params.contactId!, params.examId!),
+      handler: (s, ctx, { params }) => s.learning.eligible(ctx, params.contactId!, params.examId!),
     },
   ],
   slug: 'examRegProcesses',

@@ -1,8 +1,6 @@
 import { defineResource, search } from './kit/define.js';
 import { dateTime, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues, EXAM_LOCATIONS, EXAM_REGISTRATION_STATUSES, ORDER_STATUSES, studentCopies } from './blocks.js';
-import { learning } from '../services/learning.js';
-import { examLetterQueued } from '../services/notices.js';
 
 /**
  * Exam Registrations: one student's attempt at one exam in one scheduled sitting (exam offering):
@@ -22,9 +20,9 @@ import { examLetterQueued } from '../services/notices.js';
 export const examRegistrations = defineResource({
   hooks: {
     // score -> passed / failed, status lifecycle, seats (locked count), process eligibility, letter queued in notices[]
-    validate: (h) => learning(h.services).examRegistrationValidate(h),
+    validate: (h) => h.services.learning.examRegistrationValidate(h),
     // a letter queued in notices[] goes to the outbox
-    after: (h) => examLetterQueued(h),
+    after: (h) => h.services.notices.examLetterQueued(h),
   },
   slug: 'examRegistrations',
   name: 'Exam Registrations',

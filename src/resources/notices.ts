@@ -1,7 +1,6 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, designed, list, oneOf, ref, req, str } from './kit/fields.js';
 import { CERTIFICATION_STATUSES, customFieldValues, emailMessage } from './blocks.js';
-import { noticeTemplateValidate } from '../services/notices.js';
 
 /**
  * Notices: e-mail templates about certifications (renewal reminders, drop notices, status changes),
@@ -20,7 +19,7 @@ const why = 'not in the reference; mirrors Application Notices';
 
 export const notices = defineResource({
   // A template that does not render is refused (400 naming email.subject / email.body).
-  hooks: { validate: noticeTemplateValidate },
+  hooks: { validate: (h) => h.services.notices.templateValidate(h) },
   slug: 'notices',
   name: 'Notices',
   singular: 'notice',

@@ -1,7 +1,6 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, designed, int, num, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues } from './blocks.js';
-import { programValidate } from '../services/sweep.js';
 
 /**
  * Programs: a certification programme (e.g. "Registered Nurse"), the credential definition that
@@ -20,7 +19,7 @@ import { programValidate } from '../services/sweep.js';
  *   names were cut off.
  */
 export const programs = defineResource({
-  hooks: { validate: programValidate },
+  hooks: { validate: (h) => h.services.sweepWork.programValidate(h) },
   slug: 'programs',
   name: 'Programs',
   singular: 'program',

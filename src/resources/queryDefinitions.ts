@@ -39,11 +39,11 @@ export const queryDefinitions = defineResource({
     default_output_fields: designed(list(str()), 'items not described; read as field paths'),
     default_sort_fields: designed(list(str()), 'items not described; read as field paths'),
   },
-  // The registry's definitions, one per resource. Imported on first use: definitions.ts reads the
-  // registry (resources/index.ts), which imports this file, so a static import would be a cycle.
+  // The registry's definitions, one per resource, from the query service (src/queries/definitions.ts
+  // reads the registry, which lists this file: the service, above both, hands them over).
   builtIn: {
-    get: async (_services, _ctx, id) => (await import('../queries/definitions.js')).queryDefinition(id),
-    list: async () => (await import('../queries/definitions.js')).queryDefinitionList(),
+    get: async (s, _ctx, id) => s.queries.definition(id),
+    list: async (s) => s.queries.definitions(),
   },
   search: {
     ids: search.ids(),

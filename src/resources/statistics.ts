@@ -2,9 +2,9 @@ import type { TSchema } from '@sinclair/typebox';
 import { defineResource, search } from './kit/define.js';
 import { date, dateTime, designed, int, list, obj, ref, str } from './kit/fields.js';
 import { APPLICATION_STATUSES, CERTIFICATION_STATUSES } from './blocks.js';
-import { BILLING_RUN_STATUSES } from './billingRuns.js';
+import { BILLING_RUN_STATUSES } from '../domain/billing/runs.js';
 import { billingRunActions } from './billingRunActions.js';
-import { countKey, statisticsBuiltIn } from '../services/statistics.js';
+import { STATISTICS_IDS, countKey } from '../domain/statistics.js';
 import { AUDIT_STATUSES } from '../domain/lifecycle/audits.js';
 import { STANDINGS } from '../domain/lifecycle/standing.js';
 
@@ -91,7 +91,12 @@ export const statistics = defineResource({
   },
   lookups: [{ segment: 'program', field: 'program_id', summary: 'Read the statistics of a programme' }],
   // GET /statistics/{tenantId}/programs and /billing: computed on each read; writes to them are a 409.
-  builtIn: statisticsBuiltIn,
+  builtIn: {
+    // whether an id is computed, without computing it (a write asks inside its transaction)
+    has: (id) => (STATISTICS_IDS as readonly string[]).includes(id),
+    get: (s, ctx, id) => s.statistics.get(ctx, id),
+    list: (s, ctx) => s.statistics.list(ctx),
+  },
   description: [
     'GET /statistics/{tenantId}/programs: certifications by status, active certifications expiring in the next 30/60/90 days (expiration_date from today to today + N, inclusive, by the server clock in UTC) and applications by status, for the tenant (top level) and per programme (`programs`, every programme of the tenant sorted by name, zeros included).',
     'GET /statistics/{tenantId}/billing: billing runs by status (billing_runs) and billing run actions by status and by type (billing_run_actions); status and type values are the keys, spaces written as underscores.',

@@ -1,8 +1,7 @@
-import { randomInt } from 'node:crypto';
 import { AppError, invalid } from '../core/errors.js';
 import type { RequestContext } from '../core/context.js';
 import type { HookContext } from '../resources/kit/define.js';
-import type { AppServices } from '../resources/services.js';
+import type { AppServices } from '../resources/kit/context.js';
 import type { StoredRecord } from '../store/records.js';
 import type { Db } from '../store/store.js';
 import { TemplateError } from '../mail/render.js';
@@ -31,8 +30,8 @@ import { checkApplicationWindow } from './windows.js';
  *   route write `audit` (and bulk loads, which carry history, and admin tokens, which repair data),
  *   and no application selected for an audit becomes approved before its audit passed.
  *
- * The draw comes from crypto.randomInt; tests pin it through AppDeps.auditDraw, which buildApp
- * accepts only under the test runner (see app.ts): no configuration can set it.
+ * The draw comes from crypto.randomInt; tests pin it through AppDeps.auditDraw, which composeServices
+ * (services/index.ts) accepts only under the test runner: no configuration can set it.
  */
 type Rec = Record<string, any>;
 export type AuditDraw = (range: number) => number;
@@ -67,23 +66,21 @@ export async function applicationAuditRules(h: HookContext): Promise<void> {
     const why = auditApprovalError(next.audit as AuditLike | undefined);
     if (why) throw new AppError('conflict', `application ${next.id} cannot be approved: ${why} (POST /applications/${h.ctx.tenantId}/audit/${next.id})`);
     // a renewal or reinstatement is approved only inside its window, whichever route approves it
-    await checkApplicationWindow(h.services as AppServices, h.db, h.ctx, next, (h.services as AppServices).clock.now().toISOString().slice(0, 10));
+    await checkApplicationWindow(h.services, h.db, h.ctx, next, h.services.clock.now().toISOString().slice(0, 10));
   }
 }
-
-const instances = new WeakMap<AppServices, Audits>();
-export const auditsOf = (s: AppServices): Audits => {
-  let a = instances.get(s);
-  if (!a) instances.set(s, (a = new Audits(s)));
-  return a;
-};
 
 export class Audits {
   constructor(private readonly s: AppServices) {}
 
+  /** The write hook of applications (applicationAuditRules). */
+  applicationRules(h: HookContext): Promise<void> {
+    return applicationAuditRules(h);
+  }
+
   /** One draw in [0, DRAW_RANGE): crypto.randomInt, or the test runner's pinned draw. */
   private draw(): number {
-    const d = (this.s.auditDraw ?? randomInt)(DRAW_RANGE);
+    const d = this.s.auditDraw(DRAW_RANGE);
     if (!Number.isInteger(d) || d < 0 || d >= DRAW_RANGE) throw new Error(`audit draw out of range: ${d}`);
     return d;
   }

@@ -1,9 +1,8 @@
 import { fieldsOf } from '../resources/kit/service.js';
-import { Type } from '@sinclair/typebox';
 import { AppError, invalid, notFound } from '../core/errors.js';
 import type { RequestContext } from '../core/context.js';
 import type { HookContext } from '../resources/kit/define.js';
-import type { AppServices } from '../resources/services.js';
+import type { AppServices } from '../resources/kit/context.js';
 import type { StoredRecord } from '../store/records.js';
 import { nextValue } from '../store/counters.js';
 import type { Db } from '../store/store.js';
@@ -47,16 +46,7 @@ const ALL = 100_000;
 /** YYYY-MM-DD naming a real day (the credits' `date` format). */
 const isCalendarDay = (d: string) => /^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d);
 
-const instances = new WeakMap<object, Learning>();
-
 export class Learning {
-  /** One instance per app (hooks and actions receive the app's services). */
-  static of(s: AppServices): Learning {
-    let l = instances.get(s);
-    if (!l) instances.set(s, (l = new Learning(s)));
-    return l;
-  }
-
   constructor(private readonly s: AppServices) {}
 
   private now() {
@@ -373,29 +363,4 @@ export class Learning {
     const type = await this.get(db, ctx, 'activityTypes', activity.type_id);
     return { ...canEditActivity(activity as Rec, type as ActivityTypeEditing | undefined, this.now().slice(0, 10)), activity };
   }
-}
-
-/** The hooks and actions of the resource definitions reach the service through this. */
-export const learning = (s: unknown) => Learning.of(s as AppServices);
-
-/** `GET /<offerings>/{tenantId}/seats/{id}`: capacity, taken (not cancelled), left, open for registration now. */
-export function seatsAction(slug: 'courseOfferings' | 'examOfferings', label: string) {
-  return {
-    name: 'seats',
-    method: 'GET' as const,
-    path: 'seats/:id',
-    summary: `Seats of the ${label}: capacity, taken (registrations not cancelled), left, and whether it takes registrations now`,
-    response: Type.Object(
-      {
-        id: Type.String(),
-        taken: Type.Integer(),
-        capacity: Type.Optional(Type.Number()),
-        seats_left: Type.Optional(Type.Integer()),
-        open_for_registration: Type.Boolean(),
-        reason: Type.Optional(Type.String()),
-      },
-      { additionalProperties: false },
-    ),
-    handler: (s: unknown, ctx: RequestContext, { params }: { params: Record<string, string> }) => learning(s).seats(ctx, slug, params.id!),
-  };
 }

@@ -4,8 +4,7 @@ import type { RequestContext } from '../core/context.js';
 import { withFreeValue } from '../store/counters.js';
 import type { Db } from '../store/store.js';
 import type { StoredRecord } from '../store/records.js';
-import type { AppServices } from '../resources/services.js';
-import { learning } from './learning.js';
+import type { AppServices } from '../resources/kit/context.js';
 import { countsToward } from '../domain/learning/providers.js';
 import {
   OPEN_STATUSES,
@@ -23,7 +22,6 @@ import { creditTypesUsed } from '../domain/lifecycle/credits.js';
 import { ownerCopy, reinstatementError, term } from '../domain/lifecycle/certifications.js';
 import { DomainError, type ExpirationRuleSetLike } from '../domain/lifecycle/expiration.js';
 import { checkApplicationWindow } from './windows.js';
-import { auditsOf } from './audits.js';
 
 /**
  * The application lifecycle over the store: load the facts, ask the rules in domain/lifecycle, write
@@ -117,7 +115,7 @@ export class Lifecycle {
     if (providers.length || credits.some((c) => (c as Rec).course_registration_id)) {
       const regs = credits.some((c) => (c as Rec).course_registration_id) && !courses.length ? await this.byColumn(db, ctx, 'courseRegistrations', 'student_id', contact) : courses;
       const all = [...regs, ...exams];
-      const links = await learning(this.s).providerLinks(db, ctx, all.map((r) => r.training_provider_id).filter((p): p is string => typeof p === 'string'));
+      const links = await this.s.learning.providerLinks(db, ctx, all.map((r) => r.training_provider_id).filter((p): p is string => typeof p === 'string'));
       outOfScope = new Set(all.filter((r) => !countsToward(r.training_provider_id as string | undefined, programId, links)).map((r) => r.id));
       credits = credits.filter((c) => !outOfScope.has(String((c as Rec).course_registration_id)));
     }
@@ -173,7 +171,7 @@ export class Lifecycle {
         else applied = await this.spendCredits(db, ctx, app, facts, plan);
       }
       // a CE audit draw when the process sets an audit rate: a selected application waits for its audit
-      const drawn = await auditsOf(this.s).atSubmit(db, ctx, app, process as Rec, status);
+      const drawn = await this.s.audits.atSubmit(db, ctx, app, process as Rec, status);
       status = drawn.status;
       const changes: Rec = { status, submitted_date: this.s.clock.now().toISOString(), ...(applied ? { credits: applied } : {}), ...(drawn.audit ? { audit: drawn.audit } : {}) };
       if (status === 'approved') {

@@ -2,10 +2,10 @@ import { invalid } from '../core/errors.js';
 import type { RequestContext } from '../core/context.js';
 import type { HookContext } from '../resources/kit/define.js';
 import { fieldsOf } from '../resources/kit/service.js';
-import type { AppServices } from '../resources/services.js';
+import type { AppServices } from '../resources/kit/context.js';
 import type { Db } from '../store/store.js';
 import { enqueueMail } from '../mail/outbox.js';
-import type { DeliveryOutcome } from '../mail/sender.js';
+import type { DeliveryOutcome, DeliveryRecorder } from '../mail/sender.js';
 import { renderMessage, TemplateError, templateProblems, type EmailTemplate } from '../mail/render.js';
 import { noticeDecision, type NoticeFacts, type NotSentReason } from '../domain/notices/decision.js';
 
@@ -116,7 +116,6 @@ export async function queueNotice(
   return (await enqueueMail(db, tenantId, key, mail, source, now)) ? 'queued' : 'duplicate';
 }
 
-const servicesOf = (h: HookContext) => h.services as AppServices;
 const fromOf = (s: AppServices) => s.mailFrom || DEFAULT_MAIL_FROM;
 
 /**
@@ -142,7 +141,7 @@ export async function applicationStatusNotices(h: HookContext): Promise<void> {
   if (h.op === 'delete' || !app) return;
   const status = app.status;
   if (typeof status !== 'string' || h.old?.status === status) return;
-  const s = servicesOf(h);
+  const s = h.services;
   const tenantId = h.ctx.tenantId;
   const facts: NoticeFacts = { programIds: [app.program_id], status: { status, status_reason_id: app.status_reason_id }, address: app.email_address };
   const notices = (await s.resource('applicationNotices').table.page(h.db, tenantId, [], undefined, ALL)).filter(
@@ -176,7 +175,7 @@ export async function decideExamLetters(h: HookContext): Promise<void> {
   const before = new Set(old.map(entryKey));
   // letters queued before under the same outbox key: the outbox would not queue it again
   const queuedBefore = new Set(old.filter((e) => e && typeof e.exam_notice_id === 'string' && e.status !== 'not sent').map((e) => examLetterKey(reg.id, e)));
-  const s = servicesOf(h);
+  const s = h.services;
   const out: unknown[] = [];
   for (const e of reg.notices as unknown[]) {
     const entry = e as Rec;
@@ -210,7 +209,7 @@ export async function examLetterQueued(h: HookContext): Promise<void> {
     (e) => e && e.status === 'queued' && typeof e.exam_notice_id === 'string' && !before.has(entryKey(e)),
   );
   if (!added.length) return;
-  const s = servicesOf(h);
+  const s = h.services;
   const tenantId = h.ctx.tenantId;
   const exam = typeof reg.exam_id === 'string' ? await s.resource('exams').table.get(h.db, tenantId, reg.exam_id) : undefined;
   const programIds = exam?.program_ids as string[] | undefined;
@@ -287,4 +286,32 @@ export function noticeApplies(notice: Rec, facts: { program_id?: unknown; status
     ...(typeof facts.status === 'string' ? { status: { status: facts.status, status_reason_id: typeof facts.status_reason_id === 'string' ? facts.status_reason_id : null } } : {}),
     address: 'checked when queued',
   }).send;
+}
+
+/**
+ * The app's `notices` service: the notice hooks the definitions call (through their services, so a
+ * definition never imports this layer) and the mailer's write-back of outcomes.
+ */
+export class Notices {
+  /** The MailSender's onOutcome (recordDelivery over these services). */
+  readonly recordDelivery: DeliveryRecorder;
+
+  constructor(s: AppServices) {
+    this.recordDelivery = recordDelivery(s);
+  }
+
+  /** applicationNotices, examNotices and notices, before a write: the template renders. */
+  templateValidate(h: HookContext): Promise<void> {
+    return noticeTemplateValidate(h);
+  }
+
+  /** applications, after a write: the application notices of a status change are queued. */
+  applicationStatusChanged(h: HookContext): Promise<void> {
+    return applicationStatusNotices(h);
+  }
+
+  /** examRegistrations, after a write: the letters decided by its validate hook are queued. */
+  examLetterQueued(h: HookContext): Promise<void> {
+    return examLetterQueued(h);
+  }
 }

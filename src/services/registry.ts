@@ -1,5 +1,5 @@
 import { AppError, invalid } from '../core/errors.js';
-import type { AppServices } from '../resources/services.js';
+import type { AppServices } from '../resources/kit/context.js';
 import { decodeKey, pageLimit, toPage } from '../resources/kit/paging.js';
 import type { StoredRecord } from '../store/records.js';
 import { certificationsByNumber, directoryCertifications, programNames } from '../store/registry.js';

@@ -1,10 +1,11 @@
 import type { RequestContext } from '../core/context.js';
-import type { AppServices } from '../resources/services.js';
+import type { AppServices } from '../resources/kit/context.js';
 import { APPLICATION_STATUSES, CERTIFICATION_STATUSES } from '../resources/blocks.js';
-import { BILLING_RUN_STATUSES } from '../resources/billingRuns.js';
+import { BILLING_RUN_STATUSES } from '../domain/billing/runs.js';
 import { AUDIT_STATUSES } from '../domain/lifecycle/audits.js';
 import { countBy, programQueries, programRows, type ExpiringWindow, type StatisticsTables } from '../store/statistics.js';
 import { STANDINGS } from '../domain/lifecycle/standing.js';
+import { STATISTICS_IDS, countKey } from '../domain/statistics.js';
 
 /**
  * The statistics the server computes (GET /statistics/{tenantId}/programs and …/billing), served as
@@ -19,15 +20,11 @@ import { STANDINGS } from '../domain/lifecycle/standing.js';
  * figures share one computation, and slow ones are reused for a short while (Statistics.shared), so
  * that dashboards cannot keep the database busy with them. `as_of` says when they were computed.
  */
-export const STATISTICS_IDS = ['programs', 'billing'] as const;
 export const EXPIRING_WINDOWS = [30, 60, 90] as const;
 /** Figures over REUSE_FROM_ROWS records or more are reused for REUSE_FACTOR times their computing time (at most REUSE_MAX_MS); see Statistics.shared. */
 export const REUSE_FROM_ROWS = 100_000;
 export const REUSE_FACTOR = 20;
 export const REUSE_MAX_MS = 60_000;
-
-/** `missing requirements` -> `missing_requirements`: the keys of the count blocks. */
-export const countKey = (status: string) => status.replace(/[^a-z0-9]+/gi, '_').toLowerCase();
 
 type Counts = Record<string, number>;
 const zeros = (values: readonly string[]): Counts => Object.fromEntries([['total', 0], ...values.map((v) => [countKey(v), 0])]);
@@ -64,13 +61,7 @@ function addTo(target: Counts, key: string, n: number) {
 }
 
 export class Statistics {
-  private constructor(private readonly s: AppServices) {}
-  private static readonly instances = new WeakMap<AppServices, Statistics>();
-  static of(s: AppServices): Statistics {
-    let st = Statistics.instances.get(s);
-    if (!st) Statistics.instances.set(s, (st = new Statistics(s)));
-    return st;
-  }
+  constructor(private readonly s: AppServices) {}
 
   private table(slug: string) {
     return this.s.resource(slug).table.spec.name;
@@ -220,22 +211,16 @@ export class Statistics {
       billing_run_actions: { total: actionTotal, by_status: actionsByStatus, by_type: actionsByType },
     };
   }
-}
 
-/**
- * The `builtIn` block of the statistics resource. `has` answers "is this id computed?" without
- * touching the database: a write must not compute the figures inside its transaction (on SQLite that
- * query would wait for the connection the transaction holds).
- */
-export const statisticsBuiltIn = {
-  has: (id: string): boolean => (STATISTICS_IDS as readonly string[]).includes(id),
-  async get(services: AppServices, ctx: RequestContext, id: string): Promise<Record<string, unknown> | undefined> {
-    if (id === 'programs') return Statistics.of(services).programs(ctx);
-    if (id === 'billing') return Statistics.of(services).billing(ctx);
+  /** A built-in record of the statistics resource by id (resources/statistics.ts); undefined for others. */
+  async get(ctx: RequestContext, id: string): Promise<Record<string, unknown> | undefined> {
+    if (id === 'programs') return this.programs(ctx);
+    if (id === 'billing') return this.billing(ctx);
     return undefined;
-  },
-  async list(services: AppServices, ctx: RequestContext): Promise<Record<string, unknown>[]> {
-    const st = Statistics.of(services);
-    return [await st.programs(ctx), await st.billing(ctx)];
-  },
-};
+  }
+
+  /** Every built-in record, first on the list's first page. */
+  async list(ctx: RequestContext): Promise<Record<string, unknown>[]> {
+    return [await this.programs(ctx), await this.billing(ctx)];
+  }
+}

@@ -2,7 +2,7 @@ import { fieldsOf } from '../resources/kit/service.js';
 import { invalid } from '../core/errors.js';
 import type { RequestContext } from '../core/context.js';
 import type { HookContext } from '../resources/kit/define.js';
-import type { AppServices } from '../resources/services.js';
+import type { AppServices } from '../resources/kit/context.js';
 import type { Db } from '../store/store.js';
 import { TemplateError } from '../mail/render.js';
 import { DEFAULT_MAIL_FROM, noticeApplies, noticeVars, queueNotice } from './notices.js';
@@ -93,6 +93,11 @@ export class Sweep {
     }
   }
 
+  /** The write hook of programs (programValidate). */
+  programValidate(h: HookContext): Promise<void> {
+    return programValidate(h);
+  }
+
   /** Expires application `id` when it is open and past its expiration date; true when it did. */
   expire(ctx: RequestContext, id: string): Promise<boolean> {
     return this.s.store.transaction(async (db) => {
@@ -108,7 +113,7 @@ export class Sweep {
 export async function programValidate(h: HookContext): Promise<void> {
   const id = h.next?.lapse_status_reason_id;
   if (h.op === 'delete' || typeof id !== 'string' || id === h.old?.lapse_status_reason_id) return;
-  const reason = await (h.services as AppServices).resource('statusReasons').table.get(h.db, h.ctx.tenantId, id);
+  const reason = await h.services.resource('statusReasons').table.get(h.db, h.ctx.tenantId, id);
   if (reason && typeof reason.status === 'string' && reason.status !== 'inactive') {
     throw invalid([{ field: 'lapse_status_reason_id', reason: `names a status reason for ${reason.status}; a lapse makes a certification inactive, so the reason must be for inactive (or for any status)` }]);
   }

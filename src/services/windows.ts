@@ -1,6 +1,6 @@
 import { AppError } from '../core/errors.js';
 import type { RequestContext } from '../core/context.js';
-import type { AppServices } from '../resources/services.js';
+import type { AppServices } from '../resources/kit/context.js';
 import type { Db } from '../store/store.js';
 import { DomainError, type ExpirationRuleSetLike } from '../domain/lifecycle/expiration.js';
 import { applicationWindowError } from '../domain/lifecycle/windows.js';

@@ -5,11 +5,11 @@ import type pg from 'pg';
 import { currentTenant, enableTenantScopes } from './tenant-scope.js';
 import { startCheckpointer, WRITER_AUTOCHECKPOINT_PAGES, type Checkpointer } from './checkpointer.js';
 import { Replicas, type ReadPreference } from './replicas.js';
+import type { Db } from './db.js';
 import { Kysely, PostgresDialect, sql, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 
 export type DialectName = 'sqlite' | 'postgres';
-/** Records and rows are dynamic (tables come from resource definitions), so the Kysely schema is open. */
-export type Db = Kysely<any>;
+export type { Db };
 
 /**
  * The storage port: one Kysely instance over SQLite or PostgreSQL. Everything that speaks SQL lives

@@ -4,6 +4,7 @@ import { columnName, EXTERNAL_ID_COLUMN, type ColumnType, type IndexedColumn, ty
 import type { RefValue } from '../../store/refs.js';
 import { bool, dateTime, int, isRequired, obj, ORDERED, str, type FieldValues } from './fields.js';
 import { check } from './validation.js';
+import type { AppServices } from './context.js';
 
 /**
  * defineResource(): one declarative definition per resource -> everything the generic machinery
@@ -52,8 +53,8 @@ export interface ConditionalRequired {
 export interface HookContext {
   db: import('../../store/store.js').Db;
   ctx: import('../../core/context.js').RequestContext;
-  /** The app's services (AppServices; typed loosely here to keep the kit free of the registry). */
-  services: any;
+  /** The app's services (see ./context.ts). */
+  services: AppServices;
   op: 'create' | 'update' | 'patch' | 'delete';
   /** The stored record before the write (absent on create). */
   old?: Record<string, any>;
@@ -73,7 +74,7 @@ export interface ActionRequest {
 }
 
 /** A route beyond the standard set (`POST /billingRuns/{tenantId}/refresh/{id}`). */
-export interface ActionSpec<S = unknown> {
+export interface ActionSpec<S = AppServices> {
   name: string;
   method: 'GET' | 'POST';
   /** Path after `/slug/{tenantId}/`, with `:params`. */
@@ -119,8 +120,8 @@ export interface ResourceDefinition {
    * one is a 409. Receives the app's services, like hooks.
    */
   builtIn?: {
-    get(services: any, ctx: import('../../core/context.js').RequestContext, id: string): Promise<Record<string, unknown> | undefined>;
-    list?(services: any, ctx: import('../../core/context.js').RequestContext): Promise<Record<string, unknown>[]>;
+    get(services: AppServices, ctx: import('../../core/context.js').RequestContext, id: string): Promise<Record<string, unknown> | undefined>;
+    list?(services: AppServices, ctx: import('../../core/context.js').RequestContext): Promise<Record<string, unknown>[]>;
     /** Whether `id` is a built-in record, without computing it: a write asks inside its transaction (on SQLite a query outside it would wait for the transaction's own connection). */
     has?(id: string): boolean;
   };
@@ -147,7 +148,7 @@ export interface ResourceDefinition {
    * without one of the fields is not constrained.
    */
   indexes?: (string[] | UniqueIndexSpec)[];
-  actions?: ActionSpec<any>[];
+  actions?: ActionSpec[];
   /**
    * Read-only fields computed from the stored record and the day (YYYY-MM-DD, the app clock's) on
    * every answer of the API (get, list, search, lookup, and the record a write returns); never stored,

@@ -2,6 +2,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, onRequestHookHandler } from 'fastify';
 import { ID_PATTERN } from '../../core/ids.js';
 import type { Resource } from './define.js';
+import type { AppServices } from './context.js';
 import { PatchOperationSchema } from './patch.js';
 import { etag } from './paging.js';
 import { BATCH_MAX, JsonText, type ResourceService } from './service.js';
@@ -59,7 +60,7 @@ export function resourceSchemas(r: Resource): TSchema[] {
   ] as TSchema[];
 }
 
-export function registerResource(app: FastifyInstance, r: Resource, service: ResourceService, auth: onRequestHookHandler, services: unknown) {
+export function registerResource(app: FastifyInstance, r: Resource, service: ResourceService, auth: onRequestHookHandler, services: AppServices) {
   const { slug, typeName: t, name } = r.def;
   const recordId = Type.String({ pattern: r.idPattern });
   const recordParams = Type.Object({ tenantId: idParam, id: recordId });

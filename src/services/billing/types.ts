@@ -1,5 +1,5 @@
 import type { StoredRecord } from '../../store/records.js';
-import { BILLING_RUN_JOBS } from '../../resources/billingRuns.js';
+import { BILLING_RUN_JOBS } from '../../domain/billing/runs.js';
 
 /** A record of any resource, as billing reads its fields. */
 export type Rec = Record<string, any>;

@@ -6,6 +6,7 @@ import type { Db, Store } from '../../../store/store.js';
 import type { Resource } from '../define.js';
 import { isSysField } from '../define.js';
 import { pageLimit } from '../paging.js';
+import type { AppServices } from '../context.js';
 
 /**
  * What every part of a resource's service shares (reads, writes, patch, batch, references,
@@ -27,9 +28,16 @@ export interface ServiceDeps {
   pageSizeMax: number;
   /** Another resource's service (reference checks: its table and its name). */
   resolve(slug: string): ReferenceTarget;
-  /** The app's services, handed to definition hooks. */
-  services?: () => unknown;
+  /** The app's services, handed to definition hooks, actions and built-ins (absent for a bare resource in a test). */
+  services?: () => AppServices;
 }
+
+/** What a bare service (a test's resource, built without the app) hands its hooks: an error once one is used. */
+const NO_SERVICES = new Proxy({} as AppServices, {
+  get: (_, name) => {
+    throw new Error(`this ResourceService was built without the app services (ServiceDeps.services), asked for ${String(name)}`);
+  },
+});
 
 export interface PageQuery {
   fields?: string;
@@ -85,8 +93,8 @@ export class ServiceCore {
   }
 
   /** The app's services, for definition hooks and built-in records. */
-  services() {
-    return this.deps.services?.();
+  services(): AppServices {
+    return this.deps.services ? this.deps.services() : NO_SERVICES;
   }
 
   today() {
