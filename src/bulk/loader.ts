@@ -155,6 +155,10 @@ export class BulkLoads {
     if (format === 'csv') {
       const header = await readCsvHeader(file);
       if (!header) throw new AppError('bad_request', 'the file has no header row', { errors: [{ field: '(body)', reason: 'has no CSV header row' }] });
+      if (!Array.isArray(header)) {
+        const reason = `has a header row that cannot be read: ${header.skipped}`;
+        throw new AppError('bad_request', `the file ${reason}`, { errors: [{ field: '(body)', reason }] });
+      }
       const plan = importPlan(resource, header);
       if (plan.problems.length) {
         const first = plan.problems[0]!;

@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import { parse as parseCsv, type CsvError } from 'csv-parse';
 import type { FieldError } from '../core/errors.js';
 import { checkJsonValue } from '../http/body.js';
+import { utf8Problem } from '../core/utf8.js';
 import type { Resource } from '../resources/kit/define.js';
 import { importPlan, readRecord, type ImportPlan } from './columns.js';
+import { CsvGuard } from './csv-guard.js';
 
 /**
  * The rows of an uploaded file, streamed (never the whole file in memory): CSV through csv-parse,
@@ -21,7 +23,9 @@ export interface Row {
 /** Longest CSV record or JSON line (a runaway quote must not read a whole file into one field). */
 export const MAX_ROW_BYTES = 4 * 1024 * 1024;
 
+/** csv-parse behind a CsvGuard (see csv-guard.ts): feed the file to `input`, read the records from `parser`. */
 function csvParser() {
+  const guard = new CsvGuard(MAX_ROW_BYTES);
   const parser = parseCsv({
     bom: true,
     relax_column_count: true,
@@ -35,22 +39,34 @@ function csvParser() {
       return undefined;
     },
   });
-  return parser;
+  guard.pipe(parser);
+  guard.on('error', (e) => parser.destroy(e));
+  return { input: guard, parser, problem: (rec: string[]) => guard.problem(rec) };
 }
 
-type CsvItem = string[] | { skipped: string };
+/** The records of a CSV file; those the guard refused are `{ skipped }`, with its reason. */
+async function* csvItems(input: fs.ReadStream, csv: ReturnType<typeof csvParser>): AsyncGenerator<CsvItem> {
+  input.pipe(csv.input);
+  for await (const rec of csv.parser as AsyncIterable<CsvItem>) {
+    const why = Array.isArray(rec) ? csv.problem(rec) : undefined;
+    yield why ? { skipped: why, own: true } : rec;
+  }
+}
 
-/** The CSV header (first record) of a file, reading no further than it. */
-export async function readCsvHeader(file: string): Promise<string[] | undefined> {
+/** A record, or one that cannot be read: `own` when the reason is ours (else csv-parse's message). */
+type CsvItem = string[] | { skipped: string; own?: boolean };
+
+/** The CSV header (first record) of a file, or why it cannot be read, reading no further than it. */
+export async function readCsvHeader(file: string): Promise<string[] | { skipped: string } | undefined> {
   const input = fs.createReadStream(file);
-  const parser = csvParser();
-  input.pipe(parser);
+  const csv = csvParser();
   try {
-    for await (const rec of parser as AsyncIterable<CsvItem>) if (Array.isArray(rec)) return rec;
+    for await (const rec of csvItems(input, csv)) return Array.isArray(rec) ? rec : { skipped: rec.skipped };
     return undefined;
   } finally {
     input.destroy();
-    parser.destroy();
+    csv.input.destroy();
+    csv.parser.destroy();
   }
 }
 
@@ -59,7 +75,7 @@ export async function readFirstJsonLine(file: string): Promise<Record<string, un
   const input = fs.createReadStream(file);
   try {
     for await (const line of lines(input)) {
-      if ('tooLong' in line) return undefined;
+      if (!('text' in line)) return undefined;
       if (line.text.trim() === '') continue;
       try {
         const v = parseJsonLine(line.text) as Record<string, unknown> | null;
@@ -74,20 +90,27 @@ export async function readFirstJsonLine(file: string): Promise<Record<string, un
   }
 }
 
-/** Lines of a byte stream (LF or CRLF), each bounded by MAX_ROW_BYTES. */
-async function* lines(input: AsyncIterable<Buffer>): AsyncGenerator<{ text: string } | { tooLong: true }> {
+type Line = { text: string; line: number } | { tooLong: true; line: number } | { notUtf8: string; line: number };
+
+/** Lines of a byte stream (LF or CRLF), each bounded by MAX_ROW_BYTES and checked to be UTF-8; `line` counts from 1. */
+async function* lines(input: AsyncIterable<Buffer>): AsyncGenerator<Line> {
   let parts: Buffer[] = [];
   let size = 0;
   let skipping = false;
-  const take = () => {
+  let line = 1;
+  let first = true;
+  const take = (): Line => {
     const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     parts = [];
     size = 0;
+    const bad = utf8Problem(buf);
+    if (bad) return { notUtf8: bad.reason, line };
     let text = buf.toString('utf8');
     if (text.endsWith('\r')) text = text.slice(0, -1);
-    return text;
+    if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a BOM is accepted and dropped
+    first = false;
+    return { text, line };
   };
-  let first = true;
   for await (const chunk of input) {
     let start = 0;
     for (;;) {
@@ -98,7 +121,8 @@ async function* lines(input: AsyncIterable<Buffer>): AsyncGenerator<{ text: stri
           skipping = true;
           parts = [];
           size = 0;
-          yield { tooLong: true };
+          first = false;
+          yield { tooLong: true, line };
         } else if (end > start) {
           parts.push(chunk.subarray(start, end));
           size += end - start;
@@ -106,22 +130,12 @@ async function* lines(input: AsyncIterable<Buffer>): AsyncGenerator<{ text: stri
       }
       if (nl === -1) break;
       if (skipping) skipping = false;
-      else {
-        let text = take();
-        if (first) {
-          if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-          first = false;
-        }
-        yield { text };
-      }
+      else yield take();
       start = nl + 1;
+      line++;
     }
   }
-  if (!skipping && size > 0) {
-    let text = take();
-    if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    yield { text };
-  }
+  if (!skipping && size > 0) yield take();
 }
 
 function checked(value: Record<string, unknown>, errors: FieldError[]): Row['errors'] {
@@ -159,12 +173,11 @@ export function readRows(file: string, format: Format, resource: Resource): RowS
 }
 
 async function* csvRows(input: fs.ReadStream, resource: Resource): AsyncGenerator<Row> {
-  const parser = csvParser();
-  input.pipe(parser);
+  const csv = csvParser();
   let plan: ImportPlan | undefined;
   let no = 0;
   try {
-    for await (const rec of parser as AsyncIterable<CsvItem>) {
+    for await (const rec of csvItems(input, csv)) {
       if (!plan) {
         if (!Array.isArray(rec)) throw new Error(`the header row cannot be read as CSV: ${rec.skipped}`);
         plan = importPlan(resource, rec);
@@ -173,14 +186,15 @@ async function* csvRows(input: fs.ReadStream, resource: Resource): AsyncGenerato
       }
       no++;
       if (!Array.isArray(rec)) {
-        yield { no, errors: [{ field: '(row)', reason: `cannot be read as CSV (${rec.skipped})` }] };
+        yield { no, errors: [{ field: '(row)', reason: rec.own ? rec.skipped : `cannot be read as CSV (${rec.skipped})` }] };
         continue;
       }
       const { value, errors } = readRecord(plan, rec);
       yield { no, value, errors: checked(value, errors) };
     }
   } finally {
-    parser.destroy();
+    csv.input.destroy();
+    csv.parser.destroy();
   }
 }
 
@@ -190,6 +204,11 @@ async function* jsonRows(input: fs.ReadStream): AsyncGenerator<Row> {
     if ('tooLong' in line) {
       no++;
       yield { no, errors: [{ field: '(row)', reason: `is longer than ${MAX_ROW_BYTES} bytes` }] };
+      continue;
+    }
+    if ('notUtf8' in line) {
+      no++;
+      yield { no, errors: [{ field: '(row)', reason: `${line.notUtf8} on line ${line.line} of the file: save the file as UTF-8` }] };
       continue;
     }
     if (line.text.trim() === '') continue;

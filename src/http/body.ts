@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { invalid } from '../core/errors.js';
+import { utf8Problem } from '../core/utf8.js';
 
 /**
  * JSON bodies (application/json and application/json-patch+json; anything else is a 415), parsed
  * with Fastify's prototype-poisoning protection, then walked once (iteratively) to refuse what no
  * record needs and what would hurt later: nesting deeper than MAX_DEPTH (recursive validators and
  * serializers), NUL characters and unpaired surrogates (PostgreSQL text cannot hold them).
+ * The bytes must be UTF-8 (RFC 8259): anything else is a 400, never text with U+FFFD in it.
  * An empty body is "no body" (actions such as refresh take none).
  */
 export const MAX_DEPTH = 32;
@@ -39,9 +41,12 @@ export function checkJsonValue(root: unknown): { field: string; reason: string }
 export function installJsonParser(app: FastifyInstance) {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/json', 'application/json-patch+json'], { parseAs: 'string' }, (req, body, done) => {
-    if (body === '' || (Buffer.isBuffer(body) && body.length === 0)) return done(null, undefined);
-    parseJson(req, body as string, (err: Error | null, value?: unknown) => {
+  app.addContentTypeParser(['application/json', 'application/json-patch+json'], { parseAs: 'buffer' }, (req, body, done) => {
+    const buf = body as Buffer;
+    if (buf.length === 0) return done(null, undefined);
+    const bad = utf8Problem(buf);
+    if (bad) return done(invalid([{ field: '(body)', reason: bad.reason }], 'bad_request'));
+    parseJson(req, buf.toString('utf8'), (err: Error | null, value?: unknown) => {
       if (err) return done(err);
       const problem = checkJsonValue(value);
       if (problem) return done(invalid([problem], 'bad_request'));
