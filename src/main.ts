@@ -2,7 +2,7 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { loadConfig, ConfigError, type Config } from './config.js';
+import { loadConfig, ConfigError, SCOPES, type Config } from './config.js';
 import { openMigrated } from './store/store.js';
 import { migrate } from './store/migrate.js';
 import { tableSpecs } from './resources/index.js';
@@ -115,13 +115,20 @@ function program(): Command {
     });
 
   p.command('token')
-    .description('print a JWT signed with the configured secret')
+    .description("print a JWT signed with the server's secret (JWT_SECRET, or the one serve created in DATA_DIR)")
     .option('--tenant <id...>', 'tenant(s) the token may access ("*" = all)', ['demo'])
     .option('--sub <id>', 'subject (the user id recorded on changes)', 'admin')
-    .option('--scope <scope>', 'certifications:read | certifications:write | certifications:admin')
+    .addOption(new Option('--scope <scope>', 'the scope (default: JWT_DEFAULT_SCOPE)').choices([...SCOPES]))
     .option('--expires <span>', 'lifetime, e.g. 1h, 30d', '24h')
     .action(async (o: { tenant: string[]; sub: string; scope?: string; expires: string }) => {
-      const verifier = createVerifier(config());
+      const c = config();
+      let verifier;
+      try {
+        verifier = createVerifier(c, { createSecret: false });
+      } catch (e) {
+        if (e instanceof ConfigError) fail(e.message, EXIT.usage);
+        throw e;
+      }
       if (!verifier.sign) fail('JWT_JWKS_URL is set: tokens come from your identity provider, not from accredit', EXIT.usage);
       const token = await verifier.sign({ sub: o.sub, tenants: o.tenant.includes('*') ? '*' : o.tenant, scope: o.scope, expiresIn: o.expires });
       process.stdout.write(token + '\n');

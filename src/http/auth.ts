@@ -5,8 +5,7 @@ import { SignJWT, createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTP
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.js';
 import type { Actor, RequestContext } from '../core/context.js';
-import type { Config } from '../config.js';
-import { SCOPES } from '../config.js';
+import { ConfigError, SCOPES, type Config } from '../config.js';
 
 /**
  * Bearer JWT verification with jose: HS256 with JWT_SECRET, or RS256/ES256 from a JWKS URL (keys are
@@ -75,7 +74,17 @@ class TokenCache {
   }
 }
 
-export function createVerifier(config: Config): Verifier {
+/**
+ * `createSecret: false` (the token command): without JWT_SECRET the secret must already be in DATA_DIR,
+ * where `serve` created it; a token signed with a new secret of its own would fit no server.
+ */
+export function createVerifier(config: Config, opts: { createSecret?: boolean } = {}): Verifier {
+  if (opts.createSecret === false && !config.jwt.secret && !config.jwt.jwksUrl && !fs.existsSync(path.join(config.dataDir, SECRET_FILE))) {
+    throw new ConfigError(
+      'JWT_SECRET',
+      `not set, and there is no ${path.join(config.dataDir, SECRET_FILE)}: set JWT_SECRET as the server has it, or DATA_DIR to the data folder of the server (where serve created its secret)`,
+    );
+  }
   const verifier = createUncachedVerifier(config);
   const cache = new TokenCache();
   return {

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { jwtVerify } from 'jose';
 import { freshDatabase } from '../helpers.js';
 import { startServer } from '../process.js';
 
@@ -25,14 +26,41 @@ test('a bad setting stops start-up with a message that names it (exit 2)', () =>
   }
 });
 
-test('token prints a JWT for the tenant; --help and unknown commands', () => {
+test("token: signs with the server's secret (JWT_SECRET or DATA_DIR's), never a new one; scopes are checked; --help and unknown commands", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-cli-'));
-  const r = run(['token', '--tenant', 'acme', '--sub', 'me'], { DATA_DIR: dir, JWT_SECRET: '' });
-  assert.equal(r.status, 0, r.stderr);
-  const payload = JSON.parse(Buffer.from(r.stdout.trim().split('.')[1]!, 'base64url').toString());
-  assert.deepEqual(payload.tenants, ['acme']);
-  assert.equal(payload.sub, 'me');
-  assert.ok(fs.existsSync(path.join(dir, 'jwt-secret')), 'the secret is created in the data folder');
+  try {
+    // no JWT_SECRET and no secret in DATA_DIR: it says so and creates nothing, wherever it runs
+    const cwd = path.join(dir, 'elsewhere');
+    fs.mkdirSync(cwd);
+    const none = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), MAIN, 'token', '--tenant', 'acme'], {
+      cwd,
+      env: { ...process.env, JWT_SECRET: '', DATA_DIR: '', JWT_JWKS_URL: '' },
+      encoding: 'utf8',
+    });
+    assert.equal(none.status, 2, none.stderr);
+    assert.match(none.stderr, /JWT_SECRET/);
+    assert.ok(none.stderr.includes(path.join(cwd, 'data', 'jwt-secret')), none.stderr);
+    assert.equal(none.stdout, '');
+    assert.ok(!fs.existsSync(path.join(cwd, 'data')), 'no ./data folder is created');
+
+    // the secret serve created in DATA_DIR: the token verifies with it
+    const secret = 'a-secret-that-serve-created-0123456789abcdef';
+    fs.writeFileSync(path.join(dir, 'jwt-secret'), secret + '\n');
+    const r = run(['token', '--tenant', 'acme', '--sub', 'me', '--scope', 'certifications:read'], { DATA_DIR: dir, JWT_SECRET: '' });
+    assert.equal(r.status, 0, r.stderr);
+    const { payload } = await jwtVerify(r.stdout.trim(), new TextEncoder().encode(secret));
+    assert.deepEqual(payload.tenants, ['acme']);
+    assert.equal(payload.sub, 'me');
+    assert.equal(payload.scope, 'certifications:read');
+
+    // an unknown scope: exit 2 naming the valid ones, no token
+    const bogus = run(['token', '--scope', 'bogus'], { DATA_DIR: dir, JWT_SECRET: '' });
+    assert.equal(bogus.status, 2, bogus.stderr);
+    assert.match(bogus.stderr, /certifications:read, certifications:write, certifications:admin/);
+    assert.equal(bogus.stdout, '');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
   assert.equal(run(['--help'], {}).status, 0);
   assert.equal(run(['frobnicate'], {}).status, 2);
 });
