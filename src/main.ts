@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, ConfigError, SCOPES, type Config } from './config.js';
 import { openMigrated } from './store/store.js';
 import { migrate } from './store/migrate.js';
@@ -78,7 +78,7 @@ const targetOptions = (c: Command) =>
     .addOption(new Option('--url <url>', 'a running server (default: work directly on DATABASE_URL)').env('ACCREDIT_URL'))
     .addOption(new Option('--token <jwt>', 'bearer token for --url (a token with write scope for the tenant)').env('ACCREDIT_TOKEN'))
     .option('--tenant <id>', 'the tenant', 'demo')
-    .option('--no-progress', 'no progress bar on stderr');
+    .option('--no-progress', 'no progress on stderr (a bar on a terminal, else a line now and then)');
 
 const target = (o: { url?: string; token?: string; tenant: string }): Target =>
   o.url ? { kind: 'remote', url: o.url.replace(/\/$/, ''), token: o.token, tenant: o.tenant } : { kind: 'direct', config: config(), tenant: o.tenant };
@@ -140,9 +140,18 @@ function program(): Command {
       .description('load a CSV or JSON Lines file into a resource (valid rows are written, rejected rows listed)')
       .argument('<resource>', 'resource path, e.g. certifications')
       .argument('<file>', 'a .csv, .jsonl or .ndjson file')
-      .addOption(new Option('--format <format>', 'file format (default: from the file name)').choices(['csv', 'jsonl'])),
+      .addOption(new Option('--format <format>', 'file format (default: from the file name)').choices(['csv', 'jsonl']))
+      .addOption(
+        new Option('--progress-interval <seconds>', 'when stderr is not a terminal: seconds between progress lines')
+          .default(10)
+          .argParser((v) => {
+            const n = Number(v);
+            if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number of seconds above 0');
+            return n;
+          }),
+      ),
   ).action(async (resource: string, file: string, o) => {
-    const code = await importCommand(target(o), resource, file, { format: o.format, progress: o.progress });
+    const code = await importCommand(target(o), resource, file, { format: o.format, progress: o.progress, progressIntervalS: o.progressInterval });
     process.exitCode = code;
   });
 

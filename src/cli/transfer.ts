@@ -101,8 +101,31 @@ function bar(enabled: boolean, label: string, total?: number) {
   return b;
 }
 
+/**
+ * Progress as lines on stderr (rows read of the file's, written, rejected, rows per second since the
+ * start), at most one per `everyMs`, and one when the load ends.
+ */
+function progressLines(label: string, total: number, everyMs: number) {
+  const start = Date.now();
+  let last = start;
+  return (load: { rows_read?: number; rows_written?: number; rows_rejected?: number; status?: string }, ended: boolean) => {
+    const now = Date.now();
+    if (!ended && now - last < everyMs) return;
+    last = now;
+    const read = Number(load.rows_read ?? 0);
+    const rate = Math.round(read / Math.max(0.001, (now - start) / 1000));
+    const pct = total ? ` (${Math.min(100, Math.floor((read / total) * 100))}%)` : '';
+    process.stderr.write(`${label}: ${read}/${total} rows read${pct}, ${load.rows_written ?? 0} written, ${load.rows_rejected ?? 0} rejected, ${rate} rows/s, ${load.status}\n`);
+  };
+}
+
 /** accredit import <resource> <file>: exit 0 (all written), 3 (some rows rejected), 1 / 2 (failed). */
-export async function importCommand(t: Target, resource: string, file: string, o: { format?: 'csv' | 'jsonl'; progress: boolean }): Promise<number> {
+export async function importCommand(
+  t: Target,
+  resource: string,
+  file: string,
+  o: { format?: 'csv' | 'jsonl'; progress: boolean; progressIntervalS?: number },
+): Promise<number> {
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new CliError(`no such file: ${file}`, EXIT.usage);
   const format = o.format ?? (/\.(jsonl|ndjson)$/i.test(file) ? 'jsonl' : /\.csv$/i.test(file) ? 'csv' : undefined);
   if (!format) throw new CliError('cannot tell the format from the file name: pass --format csv or --format jsonl', EXIT.usage);
@@ -121,11 +144,15 @@ export async function importCommand(t: Target, resource: string, file: string, o
       'upload',
     );
     const progress = bar(o.progress, `import ${resource}`, total);
+    // not on a terminal (CI, a pipe, a log file): a line now and then instead of a bar, so the run shows life
+    const lines = o.progress && !progress ? progressLines(`import ${resource}`, total, (o.progressIntervalS ?? 10) * 1000) : undefined;
     let load = started;
     for (;;) {
       load = await answer(await fetch(`${c.url}/bulkLoads/${encodeURIComponent(c.tenant)}/${started.id}`, { headers: headers(c) }), 'progress');
       progress?.update(Math.min(total, Number(load.rows_read ?? 0)), { extra: `${load.rows_written ?? 0} written, ${load.rows_rejected ?? 0} rejected` });
-      if (load.status === 'completed' || load.status === 'failed') break;
+      const ended = load.status === 'completed' || load.status === 'failed';
+      lines?.(load, ended);
+      if (ended) break;
       await new Promise((r) => setTimeout(r, 250));
     }
     progress?.stop();

@@ -77,3 +77,27 @@ test('import and export from the command line: direct on the database, then agai
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('import on a pipe (no terminal) prints progress lines: rows, rate, rejects, and the end', { timeout: 300_000 }, async () => {
+  const db = await freshDatabase();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-cli-progress-'));
+  try {
+    const N = 2000;
+    const csv = path.join(dir, 'types.csv');
+    const rows = Array.from({ length: N }, (_, i) => (i % 100 === 99 ? ',hour,true' : `Type ${i},hour,true`));
+    fs.writeFileSync(csv, `name,unit,is_active\n${rows.join('\n')}\n`);
+    const r = await run(['import', 'creditTypes', csv, '--tenant', 'acme', '--progress-interval', '0.05'], { DATABASE_URL: db.url, DATA_DIR: dir, JWT_SECRET: TEST_SECRET });
+    assert.equal(r.status, 3, r.stderr);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('import creditTypes: '));
+    assert.ok(lines.length >= 1, r.stderr);
+    for (const l of lines) assert.match(l, new RegExp(`^import creditTypes: \\d+/${N} rows read \\(\\d+%\\), \\d+ written, \\d+ rejected, \\d+ rows/s, \\w+$`));
+    assert.match(lines.at(-1)!, new RegExp(`^import creditTypes: ${N}/${N} rows read \\(100%\\), ${N - 20} written, 20 rejected, \\d+ rows/s, completed$`));
+    // --no-progress: none
+    const quiet = await run(['import', 'creditTypes', csv, '--tenant', 'quiet', '--no-progress'], { DATABASE_URL: db.url, DATA_DIR: dir, JWT_SECRET: TEST_SECRET });
+    assert.equal(quiet.status, 3, quiet.stderr);
+    assert.ok(!quiet.stderr.includes('import creditTypes: '), quiet.stderr);
+  } finally {
+    await db.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
