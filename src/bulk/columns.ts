@@ -200,6 +200,18 @@ function schemaAt(r: Resource, path: string[]): S | undefined {
 
 // ---- cells ---------------------------------------------------------------------------------------
 
+/**
+ * CSV injection (OWASP): a spreadsheet runs a cell that begins with `=`, `+`, `-`, `@`, a tab or a
+ * carriage return as a formula. Text cells that begin so are written with a single quote in front,
+ * which a spreadsheet shows as text; so that an export still loads back exactly, text already
+ * beginning with quotes before such a character gets one more, and a load takes one off. Numbers of
+ * number fields are written as numbers (-5), lists that would begin so as JSON text (["-a"]).
+ */
+const FORMULA = /^'*[=+\-@\t\r]/;
+const ESCAPED_FORMULA = /^'+[=+\-@\t\r]/;
+export const escapeFormula = (text: string) => (FORMULA.test(text) ? `'${text}` : text);
+const unescapeFormula = (cell: string) => (ESCAPED_FORMULA.test(cell) ? cell.slice(1) : cell);
+
 const NUMBER_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 function scalar(cell: string, kind: ScalarKind): unknown {
@@ -228,7 +240,9 @@ function parseJson(cell: string): { ok: true; value: unknown } | { ok: false } {
 }
 
 /** A non-empty cell -> its value, or why it cannot be read. */
-export function readCell(cell: string, kind: CellKind): { value: unknown } | { error: string } {
+export function readCell(raw: string, kind: CellKind): { value: unknown } | { error: string } {
+  // JSON text never begins with a quote: only text cells (and lists of scalars) can be escaped
+  const cell = kind === 'json' || kind === 'any' ? raw : unescapeFormula(raw);
   if (typeof kind === 'object') {
     if (cell.startsWith('[')) {
       const j = parseJson(cell);
@@ -282,13 +296,13 @@ export function writeCell(v: unknown, kind: CellKind): string {
   if (typeof kind === 'object') {
     if (Array.isArray(v) && v.length > 0 && v.every((x) => x !== null && ['string', 'number', 'boolean'].includes(typeof x))) {
       const joined = v.map(String).join(';');
-      const plain = joined !== '' && !joined.startsWith('[') && v.every((x) => typeof x !== 'string' || !x.includes(';'));
+      const plain = joined !== '' && !joined.startsWith('[') && !FORMULA.test(joined) && v.every((x) => typeof x !== 'string' || !x.includes(';'));
       if (plain && isDeepEqualList(readCell(joined, kind), v)) return joined;
     }
     return JSON.stringify(v);
   }
   if (kind === 'json' || kind === 'any') return JSON.stringify(v);
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') return escapeFormula(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return JSON.stringify(v);
 }

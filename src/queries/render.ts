@@ -8,7 +8,8 @@ import { valueAt } from '../core/values.js';
  *
  * - csv: a header row of the output field names, then one row per record (csv-stringify quoting); a
  *   missing value is an empty cell, booleans are true / false, an array is its items joined with `;`
- *   (object items as JSON), an object is its JSON.
+ *   (object items as JSON), an object is its JSON; text beginning with = + - @ tab or CR gets a `'`
+ *   in front (see csvCell). JSON output is exact.
  * - json: `{"Items":[{…},…],"Count":n}`, each item keyed by the output field names (dotted names
  *   kept flat, as the CSV columns), a missing value being null. Count comes last because it is known
  *   only at the end; it is valid JSON wherever it sits.
@@ -24,10 +25,17 @@ export interface OutputField {
 const scalarText = (v: unknown): string =>
   v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
 
-/** One CSV cell (before quoting). */
+/** Spreadsheets run a cell beginning with one of these as a formula (CSV injection). */
+const FORMULA = /^[=+\-@\t\r]/;
+
+/**
+ * One CSV cell (before quoting). Text that a spreadsheet would run as a formula gets a single quote
+ * in front (OWASP's advice against CSV injection); a number stays a number (-5), being no formula.
+ */
 export function csvCell(v: unknown): string {
-  if (Array.isArray(v)) return v.map(scalarText).join(';');
-  return scalarText(v);
+  if (typeof v === 'number') return String(v);
+  const text = Array.isArray(v) ? v.map(scalarText).join(';') : scalarText(v);
+  return FORMULA.test(text) ? `'${text}` : text;
 }
 
 export function contentType(format: OutputFormat): string {

@@ -61,3 +61,26 @@ test('every resource has an export header that a load takes back', () => {
     assert.deepEqual(plan.columns.map((c) => c?.name), header, r.def.slug);
   }
 });
+
+test('CSV injection: no text or list cell begins as a formula would (= + - @ tab CR); numbers stay numbers', () => {
+  const formula = /^[=+\-@\t\r]/;
+  const risky = fc.tuple(fc.constantFrom('', "'", "''"), fc.constantFrom('=', '+', '-', '@', '\t', '\r'), text).map(([q, c, s]) => q + c + s);
+  fc.assert(
+    fc.property(risky, (v) => {
+      const cell = writeCell(v, 'string');
+      assert.doesNotMatch(cell, formula);
+      assert.equal(cell, `'${v}`);
+      assert.deepEqual(readCell(cell, 'string'), { value: v });
+      const list = writeCell([v, 'b'], { list: 'string' });
+      assert.doesNotMatch(list, formula);
+      assert.deepEqual(readCell(list, { list: 'string' }), { value: [v, 'b'] });
+    }),
+    { numRuns: 300 },
+  );
+  assert.equal(writeCell(-5, 'number'), '-5');
+  assert.equal(writeCell(-5, 'any'), '-5');
+  assert.equal(writeCell([-1, 2], { list: 'number' }), '[-1,2]');
+  assert.equal(writeCell('a-b', 'string'), 'a-b');
+  // a load reads the escaped form back, and takes the number of an escaped number cell
+  assert.deepEqual(readCell("'-5", 'number'), { value: -5 });
+});
