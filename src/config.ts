@@ -44,6 +44,10 @@ export interface Config {
     issuer?: string;
     audience?: string;
     defaultScope: string;
+    /** JWT_ALLOW_NO_EXP: accept tokens without `exp` (off by default: such a token would be a key forever). */
+    allowNoExp: boolean;
+    /** JWT_MAX_AGE in seconds (0 = no cap): the longest life of a token, counted from its `iat`. */
+    maxAgeS: number;
   };
   corsOrigins: string[] | '*';
   mail: {
@@ -138,6 +142,42 @@ function sweepCron(env: Env): string | undefined {
   return raw;
 }
 
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+const UNIT_NAMES: Record<string, string> = { sec: 's', secs: 's', second: 's', seconds: 's', min: 'm', mins: 'm', minute: 'm', minutes: 'm', hr: 'h', hrs: 'h', hour: 'h', hours: 'h', day: 'd', days: 'd', week: 'w', weeks: 'w' };
+
+/** `90`, `15m`, `24h`, `30d`, `2 weeks` -> seconds; undefined when it is not such a span. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(text);
+  if (!m) return undefined;
+  const unit = m[2]!.toLowerCase();
+  const per = unit === '' ? 1 : UNIT_SECONDS[unit] ?? UNIT_SECONDS[UNIT_NAMES[unit] ?? ''];
+  return per === undefined ? undefined : Number(m[1]) * per;
+}
+
+/** Seconds as the shortest exact span: 86400 -> 24h (hours up to a day's multiple read best). */
+export function formatDuration(s: number): string {
+  if (s % 86_400 === 0 && s >= 7 * 86_400) return `${s / 86_400}d`;
+  if (s % 3600 === 0) return `${s / 3600}h`;
+  if (s % 60 === 0) return `${s / 60}m`;
+  return `${s}s`;
+}
+
+function duration(env: Env, name: string, dflt: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return dflt;
+  const s = parseDuration(raw);
+  if (s === undefined) throw new ConfigError(name, `expected a span such as 24h, 30m, 7d or a number of seconds (0 = no cap), got "${raw}"`);
+  return s;
+}
+
+function bool(env: Env, name: string, dflt: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return dflt;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `expected true or false, got "${env[name]}"`);
+}
+
 export const SCOPES = ['certifications:read', 'certifications:write', 'certifications:admin'] as const;
 
 export function loadConfig(env: Env = process.env): Config {
@@ -208,6 +248,8 @@ export function loadConfig(env: Env = process.env): Config {
       issuer: env.JWT_ISSUER || undefined,
       audience: env.JWT_AUDIENCE || undefined,
       defaultScope,
+      allowNoExp: bool(env, 'JWT_ALLOW_NO_EXP', false),
+      maxAgeS: duration(env, 'JWT_MAX_AGE', 86_400),
     },
     corsOrigins: !cors || cors === '*' ? '*' : cors.split(',').map((s) => s.trim()).filter(Boolean),
     mail: {

@@ -6,7 +6,7 @@ import { loadConfig, ConfigError, SCOPES, type Config } from './config.js';
 import { openMigrated } from './store/store.js';
 import { migrate } from './store/migrate.js';
 import { tableSpecs } from './resources/index.js';
-import { createVerifier } from './http/auth.js';
+import { createVerifier, TokenLifetimeError } from './http/auth.js';
 import { buildApp } from './app.js';
 import { isSupervisor, supervise } from './supervisor.js';
 import { CliError, EXIT, exportCommand, importCommand, type Target } from './cli/transfer.js';
@@ -45,7 +45,8 @@ async function serve(config: Config) {
   const verifier = createVerifier(config);
   const app = await buildApp({ config, store, verifier, version: VERSION });
   if (verifier.mode === 'generated-secret' && verifier.sign && !process.env.ACCREDIT_WORKER_INDEX?.match(/^[1-9]/)) {
-    const token = await verifier.sign({ sub: 'demo-admin', tenants: ['demo'], scope: 'certifications:admin', expiresIn: '30d' });
+    // as long as JWT_MAX_AGE allows (24h by default): the log prints a new one at every start
+    const token = await verifier.sign({ sub: 'demo-admin', tenants: ['demo'], scope: 'certifications:admin' });
     app.log.warn(
       { token },
       `No JWT_SECRET or JWT_JWKS_URL: using the secret in ${config.dataDir}/jwt-secret (development mode). ` +
@@ -119,8 +120,8 @@ function program(): Command {
     .option('--tenant <id...>', 'tenant(s) the token may access ("*" = all)', ['demo'])
     .option('--sub <id>', 'subject (the user id recorded on changes)', 'admin')
     .addOption(new Option('--scope <scope>', 'the scope (default: JWT_DEFAULT_SCOPE)').choices([...SCOPES]))
-    .option('--expires <span>', 'lifetime, e.g. 1h, 30d', '24h')
-    .action(async (o: { tenant: string[]; sub: string; scope?: string; expires: string }) => {
+    .option('--expires <span>', 'lifetime, e.g. 30m, 1h, 7d (default 24h, or JWT_MAX_AGE if shorter; never beyond it)')
+    .action(async (o: { tenant: string[]; sub: string; scope?: string; expires?: string }) => {
       const c = config();
       let verifier;
       try {
@@ -130,7 +131,13 @@ function program(): Command {
         throw e;
       }
       if (!verifier.sign) fail('JWT_JWKS_URL is set: tokens come from your identity provider, not from accredit', EXIT.usage);
-      const token = await verifier.sign({ sub: o.sub, tenants: o.tenant.includes('*') ? '*' : o.tenant, scope: o.scope, expiresIn: o.expires });
+      let token: string;
+      try {
+        token = await verifier.sign({ sub: o.sub, tenants: o.tenant.includes('*') ? '*' : o.tenant, scope: o.scope, expiresIn: o.expires });
+      } catch (e) {
+        if (e instanceof TokenLifetimeError) fail(e.message, EXIT.usage);
+        throw e;
+      }
       process.stdout.write(token + '\n');
     });
 

@@ -50,7 +50,7 @@ async function connect(t: Target): Promise<Connection> {
   const app = await buildApp({ config, store, verifier, logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address() as { port: number };
-  const token = await verifier.sign({ sub: 'cli', tenants: [t.tenant], scope: 'certifications:admin', expiresIn: '12h' });
+  const token = await verifier.sign({ sub: 'cli', tenants: [t.tenant], scope: 'certifications:admin' }); // 24h, or JWT_MAX_AGE if shorter
   return {
     url: `http://127.0.0.1:${address.port}`,
     token,

@@ -5,7 +5,7 @@ import { SignJWT, createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTP
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.js';
 import type { Actor, RequestContext } from '../core/context.js';
-import { ConfigError, SCOPES, type Config } from '../config.js';
+import { ConfigError, SCOPES, formatDuration, parseDuration, type Config } from '../config.js';
 
 /**
  * Bearer JWT verification with jose: HS256 with JWT_SECRET, or RS256/ES256 from a JWKS URL (keys are
@@ -15,7 +15,10 @@ import { ConfigError, SCOPES, type Config } from '../config.js';
 export interface Verifier {
   mode: 'secret' | 'jwks' | 'generated-secret';
   verify(token: string): Promise<Actor>;
-  /** Signs a token (not available with JWKS: the private key lives with the identity provider). */
+  /**
+   * Signs a token (not available with JWKS: the private key lives with the identity provider), with
+   * iat and exp; `expiresIn` (e.g. 1h) beyond JWT_MAX_AGE throws a TokenLifetimeError.
+   */
   sign?(claims: { sub: string; tenants: string[] | '*'; scope?: string; expiresIn?: string }): Promise<string>;
 }
 
@@ -53,7 +56,7 @@ function toActor(p: JWTPayload, defaultScope: string): Actor {
 }
 
 /**
- * Verified tokens, remembered by their whole text until min(exp, 60 s) from now: a client sends the
+ * Verified tokens, remembered by their whole text until min(the end of their validity, 60 s) from now: a client sends the
  * same token on every request, and signature checking was a third of a GET's CPU. Bounded in size.
  */
 class TokenCache {
@@ -68,9 +71,10 @@ class TokenCache {
     }
     return hit.actor;
   }
-  set(token: string, actor: Actor, exp: number | undefined, now: number) {
+  /** `until`: when the token stops being valid (ms), if it does. */
+  set(token: string, actor: Actor, until: number | undefined, now: number) {
     if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
-    this.map.set(token, { actor, until: Math.min(now + 60_000, exp !== undefined ? exp * 1000 : now + 60_000) });
+    this.map.set(token, { actor, until: Math.min(now + 60_000, until ?? now + 60_000) });
   }
 }
 
@@ -93,20 +97,58 @@ export function createVerifier(config: Config, opts: { createSecret?: boolean } 
       const now = Date.now();
       const hit = cache.get(token, now);
       if (hit) return hit;
-      const { actor, exp } = await verifier.verifyWithExp(token);
-      cache.set(token, actor, exp, now);
+      const { actor, until } = await verifier.verifyWithExp(token);
+      cache.set(token, actor, until, now);
       return actor;
     },
   };
 }
 
-function createUncachedVerifier(config: Config): Omit<Verifier, 'verify'> & { verifyWithExp(token: string): Promise<{ actor: Actor; exp?: number }> } {
+/**
+ * A token's life, beyond what jose checks (signature, exp, nbf, iss, aud): it must carry `exp` (unless
+ * JWT_ALLOW_NO_EXP), and JWT_MAX_AGE caps it counted from `iat` (issued longer ago, or made to live
+ * longer than that, is refused); a token without `iat` may not expire further than JWT_MAX_AGE from
+ * now. Returns when it stops being valid (ms), or throws a 401 that says why.
+ */
+export function checkLifetime(p: JWTPayload, jwt: Config['jwt'], nowMs: number): number | undefined {
+  const now = Math.floor(nowMs / 1000);
+  const cap = jwt.maxAgeS;
+  const span = formatDuration(cap);
+  const refuse = (why: string) => new AppError('unauthorized', why);
+  if (p.exp === undefined && !jwt.allowNoExp) throw refuse('the token has no expiry (exp): tokens must expire (the server accepts tokens without exp only with JWT_ALLOW_NO_EXP=true)');
+  let until = p.exp !== undefined ? p.exp * 1000 : undefined;
+  if (cap > 0) {
+    if (typeof p.iat === 'number') {
+      if (p.exp !== undefined && p.exp - p.iat > cap) throw refuse(`the token is made to live longer (exp - iat) than this server allows (JWT_MAX_AGE ${span})`);
+      if (now - p.iat > cap) throw refuse(`the token was issued more than ${span} ago (JWT_MAX_AGE): get a new one`);
+      until = Math.min(until ?? Infinity, (p.iat + cap) * 1000);
+    } else if (p.exp !== undefined && p.exp - now > cap) {
+      throw refuse(`the token has no issue time (iat) and expires more than ${span} from now (JWT_MAX_AGE)`);
+    }
+  }
+  return until;
+}
+
+/** The lifetime of a token this server signs: `expiresIn` (a span such as 1h), at most JWT_MAX_AGE; 24h (or the cap) by default. */
+export function signedLifetime(jwt: Config['jwt'], expiresIn: string | undefined): number {
+  const cap = jwt.maxAgeS;
+  if (expiresIn === undefined) return cap > 0 ? Math.min(86_400, cap) : 86_400;
+  const s = parseDuration(expiresIn);
+  if (s === undefined || s <= 0) throw new TokenLifetimeError(`--expires: expected a span such as 1h, 30m or 7d, got "${expiresIn}"`);
+  if (cap > 0 && s > cap) throw new TokenLifetimeError(`--expires ${expiresIn} is longer than the server accepts (JWT_MAX_AGE ${formatDuration(cap)})`);
+  return s;
+}
+
+export class TokenLifetimeError extends Error {}
+
+function createUncachedVerifier(config: Config): Omit<Verifier, 'verify'> & { verifyWithExp(token: string): Promise<{ actor: Actor; until?: number }> } {
   const { jwt } = config;
   const opts = { issuer: jwt.issuer, audience: jwt.audience };
   const verifyWith = async (fn: () => Promise<{ payload: JWTPayload }>) => {
     try {
       const { payload } = await fn();
-      return { actor: toActor(payload, jwt.defaultScope), exp: payload.exp };
+      const until = checkLifetime(payload, jwt, Date.now());
+      return { actor: toActor(payload, jwt.defaultScope), until };
     } catch (e) {
       if (e instanceof AppError) throw e;
       const why = e instanceof joseErrors.JWTExpired ? 'the token has expired' : 'the token is not valid';
@@ -125,13 +167,15 @@ function createUncachedVerifier(config: Config): Omit<Verifier, 'verify'> & { ve
   return {
     mode: generated ? 'generated-secret' : 'secret',
     verifyWithExp: (token) => verifyWith(() => jwtVerify(token, key, { ...opts, algorithms: ['HS256'] })),
-    async sign({ sub, tenants, scope, expiresIn = '24h' }) {
+    async sign({ sub, tenants, scope, expiresIn }) {
+      const life = signedLifetime(jwt, expiresIn);
+      const iat = Math.floor(Date.now() / 1000);
       let t = new SignJWT({ tenants, ...(scope ? { scope } : {}) })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(sub)
-        .setIssuedAt()
+        .setIssuedAt(iat)
         .setJti(crypto.randomUUID())
-        .setExpirationTime(expiresIn);
+        .setExpirationTime(iat + life);
       if (jwt.issuer) t = t.setIssuer(jwt.issuer);
       if (jwt.audience) t = t.setAudience(jwt.audience);
       return t.sign(key);
