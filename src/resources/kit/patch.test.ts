@@ -36,3 +36,24 @@ test('a failed operation leaves the original as it was and names the operation',
   });
   assert.deepEqual(doc, record());
 });
+
+test('test operations get the RFC 6901 pointer checks of the others: canonical, in-bounds indexes, no "-"', () => {
+  const doc = record();
+  for (const [path, reason] of [
+    ['/tags/00', /"00" is not an index of the array/],
+    ['/tags/01', /"01" is not an index of the array/],
+    ['/tags/+1', /"\+1" is not an index of the array/],
+    ['/tags/2', /index 2 is out of bounds/],
+    ['/tags/-', /"-" may only end the path of an add/],
+    ['/address/lines/1e0', /not an index/],
+  ] as const) {
+    assert.throws(
+      () => applyPatch(doc, [{ op: 'test', path, value: 'x' }]),
+      (e: any) => e.status === 400 && e.errors?.[0]?.field === '0.path' && reason.test(e.errors[0].reason),
+      path,
+    );
+  }
+  assert.deepEqual(applyPatch(doc, [{ op: 'test', path: '/tags/0', value: 'x' }]).tags, ['x', 'y']);
+  assert.throws(() => applyPatch(doc, [{ op: 'test', path: '/tags/1', value: 'x' }]), (e: any) => e.status === 409);
+  assert.throws(() => applyPatch(doc, [{ op: 'test', path: '/missing', value: 1 }]), (e: any) => e.status === 409);
+});

@@ -125,6 +125,9 @@ export function applyPatch<T extends object>(doc: T, ops: PatchOp[], prefix = ''
         o.op === 'add' ? ['path', pointerError(out, o.path, false, true)]
         : o.op === 'remove' || o.op === 'replace' ? ['path', pointerError(out, o.path, true, false)]
         : o.op === 'move' || o.op === 'copy' ? (pointerError(out, o.from ?? '', true, false) ? ['from', pointerError(out, o.from ?? '', true, false)] : ['path', pointerError(out, o.path, false, true)])
+        // test: the same pointer rules (canonical, in-bounds indexes; no "-"); a missing last member
+        // is left to the library, which answers it as a failed test (409)
+        : o.op === 'test' ? ['path', pointerError(out, o.path, false, false)]
         : ['path', null];
       if (bad[1]) throw invalid([{ field: `${at}.${bad[0]}`, reason: bad[1] }], 'bad_request');
       out = jsonpatch.applyOperation(out, o as jsonpatch.Operation, true, true, true, i).newDocument;
