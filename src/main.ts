@@ -5,6 +5,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { loadConfig, ConfigError, SCOPES, type Config } from './config.js';
 import { openMigrated } from './store/store.js';
 import { migrate } from './store/migrate.js';
+import { logCheckpointerTo } from './store/checkpointer.js';
 import { tableSpecs } from './resources/index.js';
 import { createVerifier, TokenLifetimeError } from './http/auth.js';
 import { buildApp } from './app.js';
@@ -44,6 +45,7 @@ async function serve(config: Config) {
   const store = await openMigrated(config, (s) => migrate(s, tableSpecs()));
   const verifier = createVerifier(config);
   const app = await buildApp({ config, store, verifier, version: VERSION });
+  logCheckpointerTo((level, obj, msg) => app.log[level](obj, msg));
   if (verifier.mode === 'generated-secret' && verifier.sign && !process.env.ACCREDIT_WORKER_INDEX?.match(/^[1-9]/)) {
     // as long as JWT_MAX_AGE allows (24h by default): the log prints a new one at every start
     const token = await verifier.sign({ sub: 'demo-admin', tenants: ['demo'], scope: 'certifications:admin' });

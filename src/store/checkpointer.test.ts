@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { openStore } from './store.js';
+import { logCheckpointerTo, startCheckpointer } from './checkpointer.js';
 
 /**
  * The WAL is copied into the database file by the checkpointer thread, not by commits: after ~8 MB of
@@ -33,6 +34,40 @@ test('a worker thread checkpoints the WAL into the database file; close() waits 
     assert.ok(size >= before + 7_000_000, `the database file holds the pages (${before} -> ${size} bytes)`);
   } finally {
     await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a checkpoint that fails is logged with its file and error, not swallowed; so is a thread that cannot start', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-checkpoint-fail-'));
+  const seen: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
+  logCheckpointerTo((level, obj, msg) => seen.push({ level, obj, msg }));
+  const notADb = path.join(dir, 'not-a-db');
+  fs.writeFileSync(notADb, 'plain text, not a SQLite database '.repeat(10));
+  const failing = startCheckpointer(notADb, 20, 0);
+  try {
+    for (let waited = 0; !seen.length && waited < 20_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(seen.length >= 1, true, 'a failure is reported');
+    assert.equal(seen[0]!.level, 'error');
+    assert.equal(seen[0]!.obj.file, notADb);
+    assert.equal(seen[0]!.obj.code, 'SQLITE_NOTADB');
+    assert.equal(seen[0]!.obj.failures, 1);
+    assert.match(seen[0]!.msg, /WAL checkpoint of .*not-a-db failed \(1 in a row\); the writer checkpoints itself/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(seen.length, 1, 'failures in a row are reported once (then once a minute)');
+  } finally {
+    await failing.stop();
+  }
+  seen.length = 0;
+  const unopenable = startCheckpointer(path.join(dir, 'no', 'such', 'dir', 'x.db'), 20, 0);
+  try {
+    for (let waited = 0; !seen.length && waited < 20_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(seen[0]?.level, 'error');
+    assert.match(seen[0]!.msg, /checkpointer thread of .*x\.db stopped/);
+    assert.ok(seen[0]!.obj.err, 'the error is named');
+  } finally {
+    await unopenable.stop();
+    logCheckpointerTo(undefined);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
