@@ -36,7 +36,7 @@ const counts = (v: any) => [v.status, v.rows_read, v.rows_written, v.rows_reject
 test('CSV: a row that is not UTF-8 is rejected naming its line; the others load exactly; a BOM is dropped', async () => {
   const body = Buffer.concat([BOM, Buffer.from('name,unit,is_active\nZoë hours,hour,true\n'), latin1('Zo\xeb points,point,true\n'), Buffer.from('Ünits,unit,false\n')]);
   const { view, errors, records } = await loadBytes('utf8csv', body, 'text/csv');
-  assert.deepEqual(counts(view), ['completed', 3, 2, 1]);
+  assert.deepEqual(counts(view), ['completed', 3, 2, 1], JSON.stringify({ view, errors }));
   assert.equal(errors.length, 1);
   assert.equal(errors[0]!.row, 2);
   assert.equal(errors[0]!.errors[0]!.field, '(row)');
@@ -53,7 +53,7 @@ test('JSON Lines: a line that is not UTF-8 is rejected naming its line; a BOM is
     Buffer.from('{"name":"Ünits","unit":"unit"}\n'),
   ]);
   const { view, errors, records } = await loadBytes('utf8jsonl', body, 'application/x-ndjson');
-  assert.deepEqual(counts(view), ['completed', 3, 2, 1]);
+  assert.deepEqual(counts(view), ['completed', 3, 2, 1], JSON.stringify({ view, errors }));
   assert.equal(errors[0]!.row, 2);
   assert.match(errors[0]!.errors[0]!.reason, /not valid UTF-8 \(byte 0xEB at offset 11\) on line 3 of the file/);
   assert.deepEqual(records.map((r) => r.name).sort(), ['Zoë hours', 'Ünits']);
@@ -71,7 +71,7 @@ test('CSV: one record beyond the size limit is one row, rejected once; the rows 
   const huge = `"${'x'.repeat(MAX_ROW_BYTES / 2)}\n${'y'.repeat(MAX_ROW_BYTES / 2)}"`;
   const body = Buffer.from(`name,unit,is_active\nBefore,hour,true\n${huge},hour,true\nAfter,hour,true\nLast,unit,false\n`);
   const { view, errors, records } = await loadBytes('toolong', body, 'text/csv');
-  assert.deepEqual(counts(view), ['completed', 4, 3, 1]);
+  assert.deepEqual(counts(view), ['completed', 4, 3, 1], JSON.stringify({ view, errors }));
   assert.deepEqual(
     errors.map((e) => [e.row, e.errors.length]),
     [[2, 1]],
@@ -83,7 +83,7 @@ test('CSV: one record beyond the size limit is one row, rejected once; the rows 
 test('CSV: a quote never closed names the line where it opened', async () => {
   const body = Buffer.from('name,unit,is_active\nA,hour,true\nB,"hour,true\nC,hour,true\nD,hour,true\n');
   const { view, errors, records } = await loadBytes('quote', body, 'text/csv');
-  assert.deepEqual(counts(view), ['completed', 2, 1, 1]);
+  assert.deepEqual(counts(view), ['completed', 2, 1, 1], JSON.stringify({ view, errors }));
   assert.equal(errors[0]!.row, 2);
   assert.match(errors[0]!.errors[0]!.reason, /a quote opened on line 3 that is never closed/);
   assert.deepEqual(records.map((r) => r.name), ['A']);
