@@ -252,10 +252,10 @@ export async function runBillingBench(opts: BillingBenchOptions): Promise<Billin
 }
 
 async function main() {
-  const log = (s: string) => process.stderr.write(s + '\n');
+  const log = (s: string) => process.stderr.write(`${s}\n`);
   const { rows } = await runBillingBench({ databaseUrl: process.env.BENCH_DATABASE_URL || undefined, scale: Number(process.env.BENCH_BILLING_SCALE ?? 100_000), log });
   const table = [BILLING_TABLE_HEAD, BILLING_TABLE_HEAD.map(() => '---'), ...rows];
-  process.stdout.write(table.map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n');
+  process.stdout.write(`${table.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

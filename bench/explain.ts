@@ -28,13 +28,13 @@ const scale = Number(process.env.BENCH_SCALE ?? 200_000);
 const databaseUrl = process.env.BENCH_DATABASE_URL || `sqlite:${path.join(WORK, `bench-${scale}.db`)}`;
 const tenant = 'bench';
 const sqlite = databaseUrl.startsWith('sqlite:');
-const out = (s = '') => process.stdout.write(s + '\n');
+const out = (s = '') => process.stdout.write(`${s}\n`);
 
 class Rollback extends Error {}
 
 async function main() {
   const g = await describeTenant(databaseUrl, tenant);
-  if (!g || !g.certifications) throw new Error(`no generated tenant in ${databaseUrl}: run npm run bench (or bench/generate.ts) first`);
+  if (!g?.certifications) throw new Error(`no generated tenant in ${databaseUrl}: run npm run bench (or bench/generate.ts) first`);
   const data = await prepareData(databaseUrl, tenant, g.programIds, g.statusReasonIds, Math.min(scale, g.certifications));
 
   const captured: CompiledQuery[] = [];
@@ -108,8 +108,8 @@ async function main() {
       const params = q.parameters as unknown[];
       const isRead = /^\s*select/i.test(q.sql);
       out('```sql');
-      out(q.sql.length > 600 ? q.sql.slice(0, 600) + ' …' : q.sql);
-      out(`-- parameters: ${JSON.stringify(params.map((p) => (typeof p === 'string' && p.length > 60 ? p.slice(0, 60) + '…' : p)))}`);
+      out(q.sql.length > 600 ? `${q.sql.slice(0, 600)} …` : q.sql);
+      out(`-- parameters: ${JSON.stringify(params.map((p) => (typeof p === 'string' && p.length > 60 ? `${p.slice(0, 60)}…` : p)))}`);
       if (raw) {
         for (const r of raw.prepare(`explain query plan ${q.sql}`).all(...(params as any[])) as { detail: string }[]) out(`-- plan: ${r.detail}`);
         if (isRead) {

@@ -341,7 +341,7 @@ async function cli() {
     certifications: Number(values.certifications),
     programs: Number(values.programs),
     seed: Number(values.seed),
-    log: (l) => process.stderr.write(l + '\n'),
+    log: (l) => process.stderr.write(`${l}\n`),
   });
   process.stdout.write(
     `${g.certifications.toLocaleString('en-US')} certifications, ${g.programIds.length} programs, ${g.statusReasonIds.length} status reasons for tenant ${g.tenant} in ${g.seconds.toFixed(1)} s\n`,

@@ -42,7 +42,7 @@ function where(url: string): string {
   const nm = u.lastIndexOf('/node_modules/');
   if (nm >= 0) return u.slice(nm + '/node_modules/'.length);
   const dist = u.indexOf('/build/dist/');
-  if (dist >= 0) return 'src/' + u.slice(dist + '/build/dist/'.length).replace(/\.js$/, '.ts');
+  if (dist >= 0) return `src/${u.slice(dist + '/build/dist/'.length).replace(/\.js$/, '.ts')}`;
   const src = u.indexOf('/src/');
   if (src >= 0) return u.slice(src + 1);
   if (u.startsWith('node:')) return u;
@@ -102,13 +102,13 @@ export function summarise(file: string, top = 25, skipMs = 0): string {
 
 async function main(argv: string[]) {
   if (argv[0] === '--summarise') {
-    for (const f of argv.slice(1)) process.stdout.write(summarise(f) + '\n\n');
+    for (const f of argv.slice(1)) process.stdout.write(`${summarise(f)}\n\n`);
     return;
   }
   const wantedPhases = argv.filter((a) => !a.startsWith('-')) as (PhaseName | 'startup' | 'min')[];
   for (const p of wantedPhases) if (p !== 'startup' && p !== 'min' && !PHASE_ORDER.includes(p)) throw new Error(`unknown phase ${p} (startup, min or one of ${PHASE_ORDER.join(', ')})`);
   if (!wantedPhases.length) throw new Error(`name the phases to profile: startup ${PHASE_ORDER.join(' ')}`);
-  const log = (s: string) => process.stderr.write(s + '\n');
+  const log = (s: string) => process.stderr.write(`${s}\n`);
   const scale = Number(process.env.BENCH_SCALE ?? 200_000);
   const databaseUrl = process.env.BENCH_DATABASE_URL || `sqlite:${path.join(WORK, `bench-${scale}.db`)}`;
   const tenant = 'bench';

@@ -55,7 +55,7 @@ const cfg = {
 };
 const databaseUrl = env.BENCH_DATABASE_URL || `sqlite:${path.join(WORK, `bench-${cfg.scale}.db`)}`;
 const dialect = databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres';
-const log = (s: string) => process.stderr.write(s + '\n');
+const log = (s: string) => process.stderr.write(`${s}\n`);
 const secret = crypto.randomBytes(36).toString('base64url');
 const wanted = (p: string) => !cfg.only || cfg.only.has(p);
 const ALL_PHASES = ['hello', 'min', ...PHASE_ORDER, 'floor', 'workers', 'replica', 'startup', 'billing'];
@@ -226,7 +226,7 @@ async function main() {
   }
 
   const table = render(load0, os.loadavg()[0]!);
-  process.stdout.write(table + '\n');
+  process.stdout.write(`${table}\n`);
   const jsonFile = env.BENCH_JSON ?? path.join(WORK, 'last-run.json');
   fs.writeFileSync(jsonFile, JSON.stringify({ at: new Date().toISOString(), cfg, databaseUrl: databaseUrl.replace(/\/\/[^@]*@/, '//…@'), results, rounds, peakRssKb, rssByPhase, startups, floor, workerRuns, replicaRun, billing: billing?.raw, billingError, table }, null, 2));
   log(`  raw results: ${jsonFile}`);

@@ -38,4 +38,4 @@ const rows = marks.map(([label, t]) => {
   prev = t;
   return r;
 });
-process.stdout.write(JSON.stringify({ processUptimeAtStartMs: t0, rows, totalMs: prev - t0 }) + '\n');
+process.stdout.write(`${JSON.stringify({ processUptimeAtStartMs: t0, rows, totalMs: prev - t0 })}\n`);

@@ -29,7 +29,7 @@ import { openStore, type Store } from '../src/store/store.js';
 import { RESOURCES, tableSpecs } from '../src/resources/index.js';
 import { APPLICATION_STATUSES, APPLICATION_TYPES } from '../src/resources/blocks.js';
 import { BILLING_RUN_STATUSES } from '../src/domain/billing/runs.js';
-import { REUSE_FACTOR, REUSE_FROM_ROWS, Statistics } from '../src/services/statistics.js';
+import { REUSE_FACTOR, REUSE_FROM_ROWS, } from '../src/services/statistics.js';
 import { asTenant } from '../src/store/tenant-scope.js';
 import type { StoredRecord } from '../src/store/records.js';
 
@@ -40,7 +40,7 @@ const TENANT = 'stats';
 const WORK = env.BENCH_WORK_DIR ?? path.join(os.tmpdir(), 'accredit-bench');
 const databaseUrl = env.BENCH_DATABASE_URL || `sqlite:${path.join(WORK, `stats-${SCALE}.db`)}`;
 const dialect = databaseUrl.startsWith('sqlite:') ? 'sqlite' : 'postgres';
-const log = (s: string) => process.stderr.write(s + '\n');
+const log = (s: string) => process.stderr.write(`${s}\n`);
 const resource = (slug: string) => RESOURCES.find((r) => r.def.slug === slug)!;
 
 async function freshDatabase() {
@@ -124,7 +124,8 @@ const ms = (x: number) => x.toFixed(x < 10 ? 2 : 1);
 async function main() {
   const t0 = performance.now();
   const reuse = env.STATS_REUSE === '1' && dialect === 'sqlite' && fs.existsSync(databaseUrl.slice('sqlite:'.length));
-  const g = reuse ? undefined : (await freshDatabase(), await generate({ databaseUrl, tenant: TENANT, certifications: SCALE, log }));
+  if (!reuse) await freshDatabase();
+  const g = reuse ? undefined : await generate({ databaseUrl, tenant: TENANT, certifications: SCALE, log });
   const store = await openStore(databaseUrl, { pgPoolMax: 10 });
   try {
     await asSystem(async () => {
@@ -192,7 +193,7 @@ async function main() {
             : (await asSystem(() => sql.raw<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${inline(c.sql, c.parameters)}`).execute(store.db))).rows.map((r) => r['QUERY PLAN']);
         out.push(`- ${name}: \`${plan.join(' / ').replace(/\s+/g, ' ')}\``);
       }
-      process.stdout.write(out.join('\n') + '\n');
+      process.stdout.write(`${out.join('\n')}\n`);
     } finally {
       await app.close();
     }

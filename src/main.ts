@@ -125,7 +125,7 @@ function program(): Command {
     .option('--expires <span>', 'lifetime, e.g. 30m, 1h, 7d (default 24h, or JWT_MAX_AGE if shorter; never beyond it)')
     .action(async (o: { tenant: string[]; sub: string; scope?: string; expires?: string }) => {
       const c = config();
-      let verifier;
+      let verifier: ReturnType<typeof createVerifier>;
       try {
         verifier = createVerifier(c, { createSecret: false });
       } catch (e) {
@@ -140,7 +140,7 @@ function program(): Command {
         if (e instanceof TokenLifetimeError) fail(e.message, EXIT.usage);
         throw e;
       }
-      process.stdout.write(token + '\n');
+      process.stdout.write(`${token}\n`);
     });
 
   targetOptions(

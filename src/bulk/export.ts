@@ -59,7 +59,7 @@ export async function* exportChunks(db: Db, table: RecordTable, tenantId: string
     if (plan.format === 'csv') {
       yield stringify(page.map((rec) => plan.columns.map((c) => writeCell(valueAt(rec, c.path), c.kind))));
     } else {
-      yield page.map((rec) => jsonLine(plan, rec)).join('\n') + '\n';
+      yield `${page.map((rec) => jsonLine(plan, rec)).join('\n')}\n`;
     }
     if (page.length < pageSize) return;
     after = page[page.length - 1]!.id;

@@ -9,7 +9,7 @@ import { newId } from '../core/ids.js';
 import type { JobContext } from '../jobs/executions.js';
 import { EXECUTION_KINDS } from '../jobs/kinds.js';
 import { RESOURCES } from '../resources/index.js';
-import { isSysField, type Resource } from '../resources/kit/define.js';
+import type { Resource } from '../resources/kit/define.js';
 import type { ResourceService, SysStamp } from '../resources/kit/service.js';
 import type { AppServices } from '../resources/kit/context.js';
 import type { StoredRecord } from '../store/records.js';

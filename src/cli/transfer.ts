@@ -156,7 +156,7 @@ export async function importCommand(
       await new Promise((r) => setTimeout(r, 250));
     }
     progress?.stop();
-    process.stdout.write(JSON.stringify(load) + '\n');
+    process.stdout.write(`${JSON.stringify(load)}\n`);
     if (load.status === 'failed') throw new CliError(`load ${load.id} failed: ${load.error ?? 'unknown error'}`);
     if (Number(load.rows_rejected) > 0) {
       const errors = await answer(await fetch(`${c.url}/bulkLoads/${encodeURIComponent(c.tenant)}/${started.id}/errors?limit=20`, { headers: headers(c) }), 'errors');

@@ -66,6 +66,7 @@ test('destroying the reader stops the fill (the source is returned)', async () =
 test('a failure before any output rejects ready(); after some, it errors the reader', async () => {
   const early = await Spool.open();
   void early.fill(
+    // biome-ignore lint/correctness/useYield: a query that fails before its first row
     (async function* (): AsyncGenerator<string> {
       throw new Error('no such column');
     })(),

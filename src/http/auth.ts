@@ -30,7 +30,7 @@ export function dataDirSecret(dataDir: string): { secret: string; created: boole
   if (fs.existsSync(file)) return { secret: fs.readFileSync(file, 'utf8').trim(), created: false };
   fs.mkdirSync(dataDir, { recursive: true });
   const secret = crypto.randomBytes(48).toString('base64url');
-  fs.writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  fs.writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
   return { secret, created: true };
 }
 

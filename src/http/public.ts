@@ -146,7 +146,7 @@ export function registerPublicRoutes(app: FastifyInstance, services: AppServices
     handler: async (req) => {
       const { id } = req.params as { id: string };
       const d = await registry.directory(req.ctx.tenantId, id);
-      if (!d || d.is_public !== true) throw notFound(id);
+      if (d?.is_public !== true) throw notFound(id);
       return registry.entries(req.ctx.tenantId, d, req.query as Record<string, unknown>);
     },
   });

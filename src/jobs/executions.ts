@@ -225,7 +225,7 @@ export class Executions {
 
   private async run(tenantId: string, id: string, state: { stopping: boolean }) {
     const row = await this.get(tenantId, id);
-    if (!row || row.status !== 'RUNNING') return;
+    if (row?.status !== 'RUNNING') return;
     const handler = this.handlers.get(`${row.resource}.${row.action}`);
     const stopRenewing = this.leases.keep(
       (until) => asTenant(tenantId, () => renewExecution(this.db, tenantId, id, this.owner, until)),

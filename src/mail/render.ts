@@ -166,7 +166,7 @@ function sender(t: EmailTemplate, dflt: string): string {
   return `"${name.replace(/["\\\r\n]/g, '')}" <${address}>`;
 }
 
-const optional = (v: string | undefined) => (v && v.trim() ? v.trim() : undefined);
+const optional = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
 
 /**
  * Renders a notice's e-mail for one recipient. Throws TemplateError when the subject or body does not

@@ -6,7 +6,7 @@ import { invalid } from '../core/errors.js';
 /** Walks up the parents of the credit type being written; reaching the type itself is a cycle (400). */
 async function parentCycleCheck(h: HookContext): Promise<void> {
   const next = h.next;
-  if (!next || !next.parent_credit_type_id) return;
+  if (!next?.parent_credit_type_id) return;
   const table = h.services.resource('creditTypes').table;
   const seen = new Set<string>();
   for (let id: string | undefined = String(next.parent_credit_type_id); id; ) {

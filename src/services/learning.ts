@@ -309,7 +309,7 @@ export class Learning {
     const next = h.next!;
     const type = await this.get(h.db, h.ctx, 'activityTypes', next.type_id);
     const options = (type?.credit_calculator_options ?? {}) as CalculatorOptions;
-    const hasFormulas = (options.formulas ?? []).some((f) => f.formula && f.formula.trim());
+    const hasFormulas = (options.formulas ?? []).some((f) => f.formula?.trim());
     if (hasFormulas && (next.credit_calculator_variables !== undefined || becomesVerified(h.old, next))) {
       try {
         Object.assign(next, calculateCredits(options, (next.credit_calculator_variables ?? {}) as Rec));

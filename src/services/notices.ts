@@ -269,7 +269,7 @@ export function recordDelivery(s: AppServices) {
     } else if (slug === 'billingRunActions') {
       const service = s.resource(slug);
       const action = await service.table.get(db, tenantId, id, { forUpdate: true });
-      if (!action || action.notice_status !== 'queued') return;
+      if (action?.notice_status !== 'queued') return;
       const { notice_status_reason: _r, ...fields } = fieldsOf(action);
       await service.updateRead(ctx, action, { ...fields, notice_status: outcome.status, ...(failure !== undefined ? { notice_status_reason: failure } : {}) }, db);
     }

@@ -5,7 +5,7 @@ import { BILLING_RUN_STATUSES } from '../domain/billing/runs.js';
 import { AUDIT_STATUSES } from '../domain/lifecycle/audits.js';
 import { countBy, programQueries, programRows, type ExpiringWindow, type StatisticsTables } from '../store/statistics.js';
 import { STANDINGS } from '../domain/lifecycle/standing.js';
-import { STATISTICS_IDS, countKey } from '../domain/statistics.js';
+import { type STATISTICS_IDS, countKey } from '../domain/statistics.js';
 
 /**
  * The statistics the server computes (GET /statistics/{tenantId}/programs and …/billing), served as

@@ -48,7 +48,7 @@ parentPort.on('message', () => {
 export type CheckpointerLog = (level: 'error' | 'info', obj: Record<string, unknown>, msg: string) => void;
 
 /** Until the app's log is given (serve), reports go to stderr as JSON lines. */
-const toStderr: CheckpointerLog = (level, obj, msg) => process.stderr.write(JSON.stringify({ level, time: Date.now(), msg, ...obj }) + '\n');
+const toStderr: CheckpointerLog = (level, obj, msg) => process.stderr.write(`${JSON.stringify({ level, time: Date.now(), msg, ...obj })}\n`);
 let report: CheckpointerLog = toStderr;
 /** Sends checkpointer failures to `log` (undefined: back to stderr). */
 export function logCheckpointerTo(log: CheckpointerLog | undefined) {

@@ -289,7 +289,7 @@ async function existingColumns(db: Db, dialect: DialectName, table: string): Pro
 /** SQL that extracts a field from the stored JSON, for back-filling a newly added column. */
 function extractSql(dialect: DialectName, path: string[], type: ColumnType) {
   if (dialect === 'sqlite') {
-    const p = '$.' + path.map((k) => `"${k}"`).join('.');
+    const p = `$.${path.map((k) => `"${k}"`).join('.')}`;
     return sql`json_extract(data, ${p})`;
   }
   const text = sql`data #>> ${sql.lit(`{${path.join(',')}}`)}`;

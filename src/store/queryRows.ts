@@ -131,11 +131,11 @@ async function* sortedIds(db: Db, q: RowQuery): AsyncGenerator<string> {
     if (/[\r\n]/.test(id)) throw new Error(`record id ${JSON.stringify(id)} cannot be spooled`);
     lines.push(id);
     if (lines.length >= 10 * SLICE_ROWS) {
-      yield lines.join('\n') + '\n';
+      yield `${lines.join('\n')}\n`;
       lines = [];
     }
   }
-  if (lines.length) yield lines.join('\n') + '\n';
+  if (lines.length) yield `${lines.join('\n')}\n`;
 }
 
 async function fetchByIds(db: Db, q: RowQuery, ids: string[]): Promise<Record<string, unknown>[]> {

@@ -57,7 +57,7 @@ const FALSE = sql<SqlBool>`1 = 0`;
 const LIKE_ESCAPE = sql`escape '\\'`;
 
 /** `$."a"."b"`: the SQLite JSON path of a field, bound as a parameter (keys quoted, so any key works). */
-const sqlitePath = (path: string[]) => '$.' + path.map((k) => `"${k.replace(/["\\]/g, (m) => `\\${m}`)}"`).join('.');
+const sqlitePath = (path: string[]) => `$.${path.map((k) => `"${k.replace(/["\\]/g, (m) => `\\${m}`)}"`).join('.')}`;
 /** `ARRAY[$1, $2]::text[]`: the PostgreSQL path of a field, each key a bound parameter. */
 const pgPath = (path: string[]) => sql`ARRAY[${sql.join(path.map((k) => sql`${k}`))}]::text[]`;
 /** A date-time as PostgreSQL may cast it (what the schema's date-time format accepts). */

@@ -5,7 +5,7 @@ import type { TestApp } from '../helpers.js';
 import type { Factory } from '../factory.js';
 import type { Clock } from '../../src/core/clock.js';
 import { asSystem } from '../../src/store/tenant-scope.js';
-import { type Call, type Population, addDays, assertEndState, buildPopulation, executionEnded, expectedCounts, expectedMails, injectCall, listAll } from './population.js';
+import { type Population, addDays, assertEndState, buildPopulation, executionEnded, expectedCounts, expectedMails, injectCall, listAll } from './population.js';
 
 /**
  * Billing runs end to end through HTTP, with a real SMTP server on loopback capturing the mail:

@@ -4,7 +4,7 @@ import { startApp, type TestApp } from '../helpers.js';
 import { Factory } from '../factory.js';
 import type { Clock } from '../../src/core/clock.js';
 import { asSystem } from '../../src/store/tenant-scope.js';
-import { type Call, addDays, executionEnded, injectCall, listAll } from './population.js';
+import { addDays, executionEnded, injectCall, listAll } from './population.js';
 
 /**
  * An execution performs its actions in chunks, one transaction each, every action in a savepoint.

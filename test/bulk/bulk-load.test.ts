@@ -93,7 +93,7 @@ function couponsFile(rename?: (i: number) => string | undefined) {
     lines.push(cells.map(cell).join(','));
     if (error) errors.push({ row: i, errors: [error] });
   }
-  return { csv: lines.join('\r\n') + '\r\n', errors };
+  return { csv: `${lines.join('\r\n')}\r\n`, errors };
 }
 
 describe(`a ${N.toLocaleString('en')}-row CSV with 1% bad rows`, () => {

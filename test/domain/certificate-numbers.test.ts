@@ -17,7 +17,7 @@ import { asSystem, asTenant } from '../../src/store/tenant-scope.js';
  */
 let t: TestApp;
 let f: Factory;
-let now = new Date('2026-01-15T10:00:00Z');
+const now = new Date('2026-01-15T10:00:00Z');
 const clock: Clock = { now: () => now };
 type R = Record<string, any>;
 

@@ -45,7 +45,7 @@ test("token: signs with the server's secret (JWT_SECRET or DATA_DIR's), never a 
 
     // the secret serve created in DATA_DIR: the token verifies with it
     const secret = 'a-secret-that-serve-created-0123456789abcdef';
-    fs.writeFileSync(path.join(dir, 'jwt-secret'), secret + '\n');
+    fs.writeFileSync(path.join(dir, 'jwt-secret'), `${secret}\n`);
     const r = run(['token', '--tenant', 'acme', '--sub', 'me', '--scope', 'certifications:read'], { DATA_DIR: dir, JWT_SECRET: '' });
     assert.equal(r.status, 0, r.stderr);
     const { payload } = await jwtVerify(r.stdout.trim(), new TextEncoder().encode(secret));

@@ -70,8 +70,8 @@ describe('list', () => {
   test('a bad paging key or limit is a 400 naming it', async () => {
     for (const [qs, field] of [
       ['exclusiveStartKey=garbage!!', 'exclusiveStartKey'],
-      ['exclusiveStartKey=' + Buffer.from('{"id":"a b"}').toString('base64url'), 'exclusiveStartKey'],
-      ['exclusiveStartKey=' + Buffer.from('not json').toString('base64url'), 'exclusiveStartKey'],
+      [`exclusiveStartKey=${Buffer.from('{"id":"a b"}').toString('base64url')}`, 'exclusiveStartKey'],
+      [`exclusiveStartKey=${Buffer.from('not json').toString('base64url')}`, 'exclusiveStartKey'],
       ['limit=0', 'limit'],
       ['limit=abc', 'limit'],
       ['limit=1000000', 'limit'],

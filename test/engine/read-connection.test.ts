@@ -41,7 +41,8 @@ test('a GET during an open write transaction answers at once with the committed 
     }),
   );
   await wrote;
-  let during, page;
+  let during: Awaited<ReturnType<typeof t.call>>;
+  let page: Awaited<ReturnType<typeof t.call>>;
   try {
     during = await within(3000, t.call({ method: 'GET', url: `/billingRuns/acme/${run.id}` }));
     page = await within(3000, t.call({ method: 'POST', url: '/billingRuns/acme/search', payload: { name: 'after' } }));

@@ -311,8 +311,9 @@ export async function check<T>(seed: number, runs: number, arb: fc.Arbitrary<T>,
         touched.clear();
         try {
           await predicate(v);
-        } catch (e) {
+        } catch (caught) {
           failed = true;
+          let e = caught;
           if (!(e instanceof StateChanged)) {
             for (const slug of [...touched]) {
               const changed = await changedSince(fx(slug), { method: 'GET', url: '(the request above)' });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { check, errorBody, type Fx, fx, SLUGS, rejected, type Req, send, show, useFuzzApp } from './harness.js';
 import { anyJson } from './generators.js';
-import { type S } from './schema.js';
+import type { S } from './schema.js';
 
 /** Bad input never hurts (see harness.ts): Bad query parameters: paging keys, limits, projections. */
 useFuzzApp();

@@ -2,7 +2,7 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { awayFromMinuteEnd, startApp, type TestApp } from '../helpers.js';
 import type { Clock } from '../../src/core/clock.js';
-import { type Call, addDays, injectCall } from '../billing/population.js';
+import { addDays, injectCall } from '../billing/population.js';
 
 /**
  * The public registry without a token: directory search shows only a public directory's published

@@ -35,7 +35,7 @@ const snapshotB = async () => {
   return out;
 };
 
-function fill(url: string, tenant: string, slug: string, id: string): string {
+function fill(url: string, tenant: string, _slug: string, id: string): string {
   return url
     .replace(':tenantId', tenant)
     .replace(':id', encodeURIComponent(id))

@@ -1,8 +1,8 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { BACKEND, startApp, type TestApp } from '../helpers.js';
+import { startApp, type TestApp } from '../helpers.js';
 import type { Clock } from '../../src/core/clock.js';
-import { type Call, addDays, injectCall, listAll } from '../billing/population.js';
+import { addDays, injectCall, listAll } from '../billing/population.js';
 
 /**
  * GET /statistics/{tenantId}/programs and /billing against counts the test computes itself from the
@@ -212,7 +212,10 @@ describe('GET /statistics/{tenantId}/billing', () => {
 
     const runs = await listAll(call, '/billingRuns/acme');
     const actions = await listAll(call, '/billingRunActions/acme');
-    const tally = (xs: any[], f: string) => xs.reduce<Counts>((m, x) => ((m[key(x[f])] = (m[key(x[f])] ?? 0) + 1), m), {});
+    const tally = (xs: any[], f: string) => xs.reduce<Counts>((m, x) => {
+        m[key(x[f])] = (m[key(x[f])] ?? 0) + 1;
+        return m;
+      }, {});
     const nonZero = (c: Record<string, number>) => Object.fromEntries(Object.entries(c).filter(([, v]) => v > 0));
 
     const s = await call('GET', '/statistics/acme/billing');

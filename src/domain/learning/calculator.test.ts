@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CalculatorError, calculateCredits, calculatorProblems, parseFormula, variableName, type CalculatorOptions } from './calculator.js';
+import { type CalculatorError, calculateCredits, calculatorProblems, parseFormula, variableName, type CalculatorOptions } from './calculator.js';
 
 const calc = (formulas: [string, string][], variables = ['semester_hours', 'pages']): CalculatorOptions => ({
   variables: variables.map((name) => ({ label: name.replace('_', ' '), name })),

@@ -3,7 +3,7 @@
  * and which requirements of an application process an applicant meets. No I/O: the lifecycle service
  * loads the facts, calls these, and writes the outcome in one transaction.
  */
-import { atLeast, availableFor, creditCounts, planCredits, type CreditLike, type CreditTotalLike, type CreditTypeLike, type TotalProgress } from './credits.js';
+import { atLeast, availableFor, creditCounts, planCredits, type CreditLike, type CreditTypeLike, type TotalProgress } from './credits.js';
 import type { FieldValues } from '../../resources/kit/fields.js';
 import type { applicationProcessFields } from '../../resources/applicationProcesses.js';
 

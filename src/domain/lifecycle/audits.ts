@@ -72,7 +72,7 @@ const NEXT: Record<AuditStatus, AuditOutcome[]> = {
 /** Why the audit cannot move to `to`, or null (requested -> submitted -> passed | failed). */
 export function auditTransitionError(audit: AuditLike | undefined, to: string): string | null {
   if (!(AUDIT_OUTCOMES as readonly string[]).includes(to)) return `an audit outcome is one of ${AUDIT_OUTCOMES.join(', ')}`;
-  if (!audit || audit.selected !== true) return 'the application was not selected for an audit';
+  if (audit?.selected !== true) return 'the application was not selected for an audit';
   const from = (audit.status ?? 'requested') as AuditStatus;
   const allowed = Object.hasOwn(NEXT, from) ? NEXT[from] : undefined;
   if (!allowed) return `unknown audit status "${from}"`;
@@ -83,7 +83,7 @@ export function auditTransitionError(audit: AuditLike | undefined, to: string): 
 
 /** Why an application may not be approved because of its audit, or null. */
 export function auditApprovalError(audit: AuditLike | undefined): string | null {
-  if (!audit || audit.selected !== true || audit.status === 'passed') return null;
+  if (audit?.selected !== true || audit.status === 'passed') return null;
   const due = audit.documents_due_date ? ` (documents due ${audit.documents_due_date})` : '';
   return `the application was selected for a CE audit, which is ${audit.status ?? 'requested'}${due}; it can be approved once the audit passed`;
 }

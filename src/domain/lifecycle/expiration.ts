@@ -85,7 +85,6 @@ type Operator = (typeof OPERATORS)[number];
 const NEGATIVE: ReadonlySet<Operator> = new Set(['notEqual', 'notIn', 'doesNotContain']);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isScalar = (v: unknown): v is ConditionScalar => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 
 /**
  * Evaluates a json-rules-engine style tree. Decisions:

@@ -6,5 +6,5 @@
  * importing the layer above them: dependencies point one way (services -> kit/definitions), and
  * go-to-definition on `h.services.billing` ends at the Billing class.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- members are merged in by src/services/index.ts
+// biome-ignore lint/suspicious/noEmptyInterface: an interface, not a type, so that src/services/index.ts can merge its members in
 export interface AppServices {}

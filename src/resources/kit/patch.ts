@@ -17,8 +17,8 @@ export const PatchDocumentSchema = Type.Array(PatchOperationSchema, { minItems: 
 
 export type PatchOp = { op: string; path: string; from?: string; value?: unknown };
 
-const unescape = (seg: string) => seg.replace(/~1/g, '/').replace(/~0/g, '~');
-const segments = (pointer: string) => pointer.split('/').slice(1).map(unescape);
+const unescapeSegment = (seg: string) => seg.replace(/~1/g, '/').replace(/~0/g, '~');
+const segments = (pointer: string) => pointer.split('/').slice(1).map(unescapeSegment);
 const firstSegment = (pointer: string) => segments(pointer)[0] ?? '';
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 

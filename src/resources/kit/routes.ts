@@ -5,7 +5,7 @@ import type { Resource } from './define.js';
 import type { AppServices } from './context.js';
 import { PatchOperationSchema } from './patch.js';
 import { etag } from './paging.js';
-import { BATCH_MAX, JsonText, type ResourceService } from './service.js';
+import { BATCH_MAX, type JsonText, type ResourceService } from './service.js';
 
 /**
  * Turns a resource into its routes: list, create, search, batch, get, update, patch, delete, one per

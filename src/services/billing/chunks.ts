@@ -80,7 +80,7 @@ export async function performChunk(records: BillingRecords, job: JobContext, run
         if (handled > 0 && performance.now() - started > budget) break;
         handled++;
         const a = actions.get(id);
-        if (!a || a.status !== 'pending') continue; // performed by an earlier (crashed) attempt or another worker
+        if (a?.status !== 'pending') continue; // performed by an earlier (crashed) attempt or another worker
         if (!(await performInSavepoint(records, trx, savepoint, actx, run, a, lookups))) errors++;
         if (handled % 10 === 0) await yieldToIo();
       }
@@ -129,7 +129,7 @@ async function performOne(records: BillingRecords, ctx: RequestContext, run: Sto
       lookups.records = new Map();
       lookups.certifications = new Map();
       const a = await actions.table.get(db, ctx.tenantId, actionId, { forUpdate: true });
-      if (!a || a.status !== 'pending') return; // performed by an earlier (crashed) attempt or another worker
+      if (a?.status !== 'pending') return; // performed by an earlier (crashed) attempt or another worker
       const outcome = await perform(records, db, actx, run, a, lookups);
       await actions.updateRead(actx, a, { ...fieldsOf(a), ...(outcome.changes ?? {}), status: outcome.status }, db);
     });
@@ -137,7 +137,7 @@ async function performOne(records: BillingRecords, ctx: RequestContext, run: Sto
   } catch (e) {
     await store.transaction(async (db) => {
       const a = await actions.table.get(db, ctx.tenantId, actionId, { forUpdate: true });
-      if (!a || a.status !== 'pending') return;
+      if (a?.status !== 'pending') return;
       await actions.update(actx, a.id, errorFields(a, e), undefined, db);
     });
     return false;

@@ -10,7 +10,7 @@ export const dropCertification: ActionHandler = {
   async perform(x) {
     const { action: a, today } = x;
     const cert = await x.lockedCertification(a.certification_id);
-    if (!cert || cert.status !== 'active') return { status: 'no longer eligible' };
+    if (cert?.status !== 'active') return { status: 'no longer eligible' };
     if (day(cert.expiration_date) !== a.expiration_date) return { status: 'expiration date changed' };
     if (!certificationDroppable(cert, today)) return { status: 'no longer eligible' };
     const reason = await dropReason(x.records, x.db, x.ctx, x.lookups);

@@ -10,7 +10,7 @@ export const forecastRenewal: ActionHandler = {
   async perform(x) {
     const { action: a } = x;
     const cert = await x.lockedCertification(a.certification_id);
-    if (!cert || cert.status !== 'active') return { status: 'no longer eligible' };
+    if (cert?.status !== 'active') return { status: 'no longer eligible' };
     if (day(cert.expiration_date) !== a.expiration_date) return { status: 'expiration date changed' };
     const amount = await renewalFee(x.records, x.db, x.ctx, x.lookups, String(cert.program_id));
     if (amount === undefined) throw new AppError('conflict', `programme ${cert.program_id} has no renewal fee (an active renewal application process with an application_fee_id)`);

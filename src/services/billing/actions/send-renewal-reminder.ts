@@ -8,7 +8,7 @@ export const sendRenewalReminder: ActionHandler = {
   async perform(x) {
     const { action: a } = x;
     const cert = await x.lockedCertification(a.certification_id);
-    if (!cert || cert.status !== 'active') return { status: 'no longer eligible' };
+    if (cert?.status !== 'active') return { status: 'no longer eligible' };
     if (day(cert.expiration_date) !== a.expiration_date) return { status: 'expiration date changed' };
     const reminder = reminderOf(x.opts('send_renewal_reminders'), a.reminder_id);
     if (!reminder) return { status: 'excluded' };
