@@ -100,7 +100,8 @@ async function freshDatabase(url: string | undefined, scale: number): Promise<st
     return url;
   }
   const name = decodeURIComponent(new URL(url).pathname.slice(1));
-  if (!/bench/i.test(name)) throw new Error(`billing bench: the database "${name}" is dropped and created, so its name must contain "bench"`);
+  if (!/bench/i.test(name))
+    throw new Error(`billing bench: the database "${name}" is dropped and created, so its name must contain "bench"`);
   const ident = `"${name.replace(/"/g, '""')}"`;
   const admin = new pg.Client({ connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString() });
   await admin.connect();
@@ -132,7 +133,14 @@ export async function runBillingBench(opts: BillingBenchOptions): Promise<Billin
   let actions: number, performed: number, refreshS: number, executeS: number, baselineS: number;
   let ids: { id: string; f_program_id: unknown }[];
   try {
-    const config = loadConfig({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir, JWT_SECRET: 'b'.repeat(40), LOG_LEVEL: 'silent', SCHEDULER_POLL_MS: '0', WORKER_POLL_MS: '50' });
+    const config = loadConfig({
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: dataDir,
+      JWT_SECRET: 'b'.repeat(40),
+      LOG_LEVEL: 'silent',
+      SCHEDULER_POLL_MS: '0',
+      WORKER_POLL_MS: '50',
+    });
     await migrate(store, tableSpecs());
     const verifier = createVerifier(config);
     const app = await buildApp({ config, store, verifier, logger: false });
@@ -142,14 +150,29 @@ export async function runBillingBench(opts: BillingBenchOptions): Promise<Billin
       await app.ready();
       const token = await verifier.sign!({ sub: 'bench', tenants: [TENANT], scope: 'certifications:admin' });
       const call = async (method: string, url: string, body?: unknown) => {
-        const res = await app.inject({ method: method as 'GET', url, payload: body as object, headers: { authorization: `Bearer ${token}` } });
+        const res = await app.inject({
+          method: method as 'GET',
+          url,
+          payload: body as object,
+          headers: { authorization: `Bearer ${token}` },
+        });
         if (res.statusCode >= 300) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
         return res.json();
       };
       for (const [i, programId] of gen.programIds.entries()) {
         const price = 100 + 10 * i;
-        const fee = await call('POST', `/applicationFees/${TENANT}`, { name: `Renewal ${i}`, price, business_unit_id: 'bu', program_id: programId });
-        await call('POST', `/applicationProcesses/${TENANT}`, { name: `Renewal ${i}`, type: 'renewal', program_id: programId, application_fee_id: fee.id });
+        const fee = await call('POST', `/applicationFees/${TENANT}`, {
+          name: `Renewal ${i}`,
+          price,
+          business_unit_id: 'bu',
+          program_id: programId,
+        });
+        await call('POST', `/applicationProcesses/${TENANT}`, {
+          name: `Renewal ${i}`,
+          type: 'renewal',
+          program_id: programId,
+          application_fee_id: fee.id,
+        });
         fees.set(programId, price);
       }
       const run = await call('POST', `/billingRuns/${TENANT}`, {
@@ -183,13 +206,22 @@ export async function runBillingBench(opts: BillingBenchOptions): Promise<Billin
 
     // the baseline: the same certifications, the raw SQL each action needs, one transaction per action
     ids = await asTenant(TENANT, () =>
-      store.db.selectFrom('certifications').select(['id', 'f_program_id']).where('tenant_id', '=', TENANT).where('f_status', '=', 'active').orderBy('id').execute(),
+      store.db
+        .selectFrom('certifications')
+        .select(['id', 'f_program_id'])
+        .where('tenant_id', '=', TENANT)
+        .where('f_status', '=', 'active')
+        .orderBy('id')
+        .execute(),
     );
     await asSystem(async () => {
       await sql`drop table if exists bench_baseline_actions`.execute(store.db);
       await sql`create table bench_baseline_actions (id text primary key, status text not null)`.execute(store.db);
       for (let i = 0; i < ids.length; i += 500) {
-        await store.db.insertInto('bench_baseline_actions').values(ids.slice(i, i + 500).map((r) => ({ id: r.id, status: 'pending' }))).execute();
+        await store.db
+          .insertInto('bench_baseline_actions')
+          .values(ids.slice(i, i + 500).map((r) => ({ id: r.id, status: 'pending' })))
+          .execute();
       }
     });
     const json = (d: unknown) => (typeof d === 'string' ? JSON.parse(d) : d) as Record<string, unknown>;
@@ -197,9 +229,19 @@ export async function runBillingBench(opts: BillingBenchOptions): Promise<Billin
     await asTenant(TENANT, async () => {
       for (const [n, r] of ids.entries()) {
         await store.transaction(async (trx: Db) => {
-          const row = await trx.selectFrom('certifications').select(['data', 'sys_version']).where('tenant_id', '=', TENANT).where('id', '=', r.id).executeTakeFirstOrThrow();
+          const row = await trx
+            .selectFrom('certifications')
+            .select(['data', 'sys_version'])
+            .where('tenant_id', '=', TENANT)
+            .where('id', '=', r.id)
+            .executeTakeFirstOrThrow();
           const data = { ...json(row.data), forecasted_renewal_amount: fees.get(String(r.f_program_id)) ?? 0 };
-          await trx.updateTable('certifications').set({ data: JSON.stringify(data), sys_version: Number(row.sys_version) + 1 }).where('tenant_id', '=', TENANT).where('id', '=', r.id).execute();
+          await trx
+            .updateTable('certifications')
+            .set({ data: JSON.stringify(data), sys_version: Number(row.sys_version) + 1 })
+            .where('tenant_id', '=', TENANT)
+            .where('id', '=', r.id)
+            .execute();
           await trx.updateTable('bench_baseline_actions').set({ status: 'completed' }).where('id', '=', r.id).execute();
         });
         if (n % 500 === 0) await new Promise((res) => setImmediate(res));
@@ -223,7 +265,14 @@ export async function runBillingBench(opts: BillingBenchOptions): Promise<Billin
   const dbLabel = dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL';
   const fastEnough = secondsPer100kActions <= BILLING_TARGET_SECONDS;
   const rows: string[][] = [
-    ['billing setup', `${dbLabel} (own database), ${int(SCALE)} certifications, ${int(actions)} forecast actions; nproc ${os.cpus().length}, load avg ${loadAvg.toFixed(1)}`, '', '', '', ''],
+    [
+      'billing setup',
+      `${dbLabel} (own database), ${int(SCALE)} certifications, ${int(actions)} forecast actions; nproc ${os.cpus().length}, load avg ${loadAvg.toFixed(1)}`,
+      '',
+      '',
+      '',
+      '',
+    ],
     ['billing refresh', `${int(actions)} actions in ${refreshS.toFixed(1)} s (${int(actions / refreshS)} actions/s)`, '', '', '', '–'],
     ['billing execute', `${int(performed)} actions in ${executeS.toFixed(1)} s (${int(performed / executeS)} actions/s)`, '', '', '', '–'],
     [
@@ -237,7 +286,8 @@ export async function runBillingBench(opts: BillingBenchOptions): Promise<Billin
     [
       `billing run of ${int(BILLING_TARGET_ACTIONS)} actions on SQLite in well under a minute`,
       `${secondsPer100kActions.toFixed(1)} s${projected ? ` (projected at the rate measured on ${int(actions)} actions)` : ` (at the rate measured on ${int(actions)} actions)`}`,
-      '', '',
+      '',
+      '',
       dialect === 'sqlite' ? `≤ ${BILLING_TARGET_SECONDS} s` : '(SQLite only)',
       dialect !== 'sqlite' ? '–' : `${fastEnough ? 'yes' : '**no**'}${projected ? ' (projected)' : ''}`,
     ],
@@ -245,15 +295,33 @@ export async function runBillingBench(opts: BillingBenchOptions): Promise<Billin
   return {
     rows,
     raw: {
-      dialect, database: hideCredentials(databaseUrl), scale: SCALE, actions, performed, generateS: gen.seconds, refreshS, executeS, totalS,
-      baselineActions: ids.length, baselineS, actionsPerS, baselineActionsPerS, ratio: x, secondsPer100kActions, loadAvg,
+      dialect,
+      database: hideCredentials(databaseUrl),
+      scale: SCALE,
+      actions,
+      performed,
+      generateS: gen.seconds,
+      refreshS,
+      executeS,
+      totalS,
+      baselineActions: ids.length,
+      baselineS,
+      actionsPerS,
+      baselineActionsPerS,
+      ratio: x,
+      secondsPer100kActions,
+      loadAvg,
     },
   };
 }
 
 async function main() {
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  const { rows } = await runBillingBench({ databaseUrl: process.env.BENCH_DATABASE_URL || undefined, scale: Number(process.env.BENCH_BILLING_SCALE ?? 100_000), log });
+  const { rows } = await runBillingBench({
+    databaseUrl: process.env.BENCH_DATABASE_URL || undefined,
+    scale: Number(process.env.BENCH_BILLING_SCALE ?? 100_000),
+    log,
+  });
   const table = [BILLING_TABLE_HEAD, BILLING_TABLE_HEAD.map(() => '---'), ...rows];
   process.stdout.write(`${table.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`);
 }

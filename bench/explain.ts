@@ -51,20 +51,39 @@ async function main() {
       if (capture && e.level === 'query') captured.push(e.query);
     },
   });
-  const store: Store = { dialect: sqlite ? 'sqlite' : 'postgres', db, read: db, reading: (_p, fn) => fn(db), description: 'explain', transaction: (fn) => db.transaction().execute(fn), close: () => db.destroy() };
+  const store: Store = {
+    dialect: sqlite ? 'sqlite' : 'postgres',
+    db,
+    read: db,
+    reading: (_p, fn) => fn(db),
+    description: 'explain',
+    transaction: (fn) => db.transaction().execute(fn),
+    close: () => db.destroy(),
+  };
   const certR = RESOURCES.find((r) => r.def.slug === 'certifications')!;
   const services = new Map<string, ResourceService>();
   const resolve = (slug: string): ResourceService => {
     let s = services.get(slug);
     if (!s) {
-      s = new ResourceService(RESOURCES.find((r) => r.def.slug === slug)!, { store, clock: systemClock, pageSizeDefault: PAGE_LIMIT, pageSizeMax: 1000, resolve });
+      s = new ResourceService(RESOURCES.find((r) => r.def.slug === slug)!, {
+        store,
+        clock: systemClock,
+        pageSizeDefault: PAGE_LIMIT,
+        pageSizeMax: 1000,
+        resolve,
+      });
       services.set(slug, s);
     }
     return s;
   };
   const service = resolve('certifications');
   const table = new RecordTable(certR.table, store.dialect);
-  const ctx: RequestContext = { tenantId: tenant, actor: { sub: 'bench', tenants: [tenant], scopes: new Set(['certifications:admin', 'certifications:write', 'certifications:read']) }, requestId: 'explain', clientIp: '127.0.0.1' };
+  const ctx: RequestContext = {
+    tenantId: tenant,
+    actor: { sub: 'bench', tenants: [tenant], scopes: new Set(['certifications:admin', 'certifications:write', 'certifications:read']) },
+    requestId: 'explain',
+    clientIp: '127.0.0.1',
+  };
 
   const program = data.programIds[0]!;
   const deepId = data.deepKey ? decodeKey(data.deepKey) : undefined;
@@ -72,8 +91,21 @@ async function main() {
     ['GET by id', () => table.get(db, tenant, data.readIds[0]!)],
     ['list page 1', () => table.pageText(db, tenant, [], undefined, PAGE_LIMIT + 1)],
     [`list page ${data.deepPage}`, () => table.pageText(db, tenant, [], deepId, PAGE_LIMIT + 1)],
-    ['lookup /program/{id}', () => table.pageText(db, tenant, [{ column: 'f_program_id', op: 'in', values: [program] }], undefined, PAGE_LIMIT + 1)],
-    ['search program + status + expiration', () => table.pageText(db, tenant, service.searchFilters({ program_id: [program], status: ['active'], expiration_date: SEARCH_WINDOW }), undefined, PAGE_LIMIT + 1)],
+    [
+      'lookup /program/{id}',
+      () => table.pageText(db, tenant, [{ column: 'f_program_id', op: 'in', values: [program] }], undefined, PAGE_LIMIT + 1),
+    ],
+    [
+      'search program + status + expiration',
+      () =>
+        table.pageText(
+          db,
+          tenant,
+          service.searchFilters({ program_id: [program], status: ['active'], expiration_date: SEARCH_WINDOW }),
+          undefined,
+          PAGE_LIMIT + 1,
+        ),
+    ],
     [
       'PATCH (every statement, rolled back)',
       () =>
@@ -89,10 +121,14 @@ async function main() {
     ],
   ];
 
-  out(`# Query plans — ${sqlite ? 'SQLite' : 'PostgreSQL'}, ${g.certifications.toLocaleString('en-US')} certifications in tenant ${tenant}`);
+  out(
+    `# Query plans — ${sqlite ? 'SQLite' : 'PostgreSQL'}, ${g.certifications.toLocaleString('en-US')} certifications in tenant ${tenant}`,
+  );
   if (raw) {
     const pragma = (p: string) => JSON.stringify(raw.pragma(p, { simple: true }));
-    out(`\npage_size ${pragma('page_size')}, cache_size ${pragma('cache_size')}, mmap_size ${pragma('mmap_size')}, pages ${pragma('page_count')}, sqlite ${(raw.prepare('select sqlite_version() v').get() as { v: string }).v}; sqlite_stat1 ${raw.prepare("select count(*) n from sqlite_master where name = 'sqlite_stat1'").get() ? ((raw.prepare("select count(*) n from sqlite_master where name = 'sqlite_stat1'").get() as { n: number }).n ? 'present' : 'absent (never ANALYZEd)') : ''}`);
+    out(
+      `\npage_size ${pragma('page_size')}, cache_size ${pragma('cache_size')}, mmap_size ${pragma('mmap_size')}, pages ${pragma('page_count')}, sqlite ${(raw.prepare('select sqlite_version() v').get() as { v: string }).v}; sqlite_stat1 ${raw.prepare("select count(*) n from sqlite_master where name = 'sqlite_stat1'").get() ? ((raw.prepare("select count(*) n from sqlite_master where name = 'sqlite_stat1'").get() as { n: number }).n ? 'present' : 'absent (never ANALYZEd)') : ''}`,
+    );
   }
   for (const [title, run] of cases) {
     captured.length = 0;
@@ -111,7 +147,8 @@ async function main() {
       out(q.sql.length > 600 ? `${q.sql.slice(0, 600)} …` : q.sql);
       out(`-- parameters: ${JSON.stringify(params.map((p) => (typeof p === 'string' && p.length > 60 ? `${p.slice(0, 60)}…` : p)))}`);
       if (raw) {
-        for (const r of raw.prepare(`explain query plan ${q.sql}`).all(...(params as any[])) as { detail: string }[]) out(`-- plan: ${r.detail}`);
+        for (const r of raw.prepare(`explain query plan ${q.sql}`).all(...(params as any[])) as { detail: string }[])
+          out(`-- plan: ${r.detail}`);
         if (isRead) {
           const stmt = raw.prepare(q.sql);
           const times: number[] = [];

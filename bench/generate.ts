@@ -49,16 +49,87 @@ const pick = <T>(rnd: Rng, xs: readonly T[]): T => xs[Math.floor(rnd() * xs.leng
 const DAY = 86_400_000;
 const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-const FIRST = ['Ada', 'Ben', 'Chloe', 'David', 'Emma', 'Farid', 'Grace', 'Hugo', 'Ines', 'Jamal', 'Keiko', 'Liam', 'Maya', 'Noah', 'Olga', 'Pablo', 'Quinn', 'Rosa', 'Sami', 'Tara', 'Uma', 'Victor', 'Wen', 'Yusuf', 'Zoe'];
-const LAST = ['Smith', 'Garcia', 'Nguyen', 'Okafor', 'Müller', 'Rossi', 'Kowalski', 'Tanaka', 'Dubois', 'Silva', 'Johansson', 'Haddad', 'Kim', 'Patel', 'Novak', 'Brown', 'Lopez', 'Ivanova', 'Mensah', 'Cohen'];
+const FIRST = [
+  'Ada',
+  'Ben',
+  'Chloe',
+  'David',
+  'Emma',
+  'Farid',
+  'Grace',
+  'Hugo',
+  'Ines',
+  'Jamal',
+  'Keiko',
+  'Liam',
+  'Maya',
+  'Noah',
+  'Olga',
+  'Pablo',
+  'Quinn',
+  'Rosa',
+  'Sami',
+  'Tara',
+  'Uma',
+  'Victor',
+  'Wen',
+  'Yusuf',
+  'Zoe',
+];
+const LAST = [
+  'Smith',
+  'Garcia',
+  'Nguyen',
+  'Okafor',
+  'Müller',
+  'Rossi',
+  'Kowalski',
+  'Tanaka',
+  'Dubois',
+  'Silva',
+  'Johansson',
+  'Haddad',
+  'Kim',
+  'Patel',
+  'Novak',
+  'Brown',
+  'Lopez',
+  'Ivanova',
+  'Mensah',
+  'Cohen',
+];
 const PLACES: [string, string, string][] = [
-  ['Boston', 'MA', 'US'], ['Austin', 'TX', 'US'], ['Denver', 'CO', 'US'], ['Seattle', 'WA', 'US'], ['Toronto', 'ON', 'CA'],
-  ['Chicago', 'IL', 'US'], ['Miami', 'FL', 'US'], ['Portland', 'OR', 'US'], ['Vancouver', 'BC', 'CA'], ['Phoenix', 'AZ', 'US'],
+  ['Boston', 'MA', 'US'],
+  ['Austin', 'TX', 'US'],
+  ['Denver', 'CO', 'US'],
+  ['Seattle', 'WA', 'US'],
+  ['Toronto', 'ON', 'CA'],
+  ['Chicago', 'IL', 'US'],
+  ['Miami', 'FL', 'US'],
+  ['Portland', 'OR', 'US'],
+  ['Vancouver', 'BC', 'CA'],
+  ['Phoenix', 'AZ', 'US'],
 ];
 const JOBS = ['Registered Nurse', 'Nurse Practitioner', 'Clinical Educator', 'Charge Nurse', 'Case Manager', undefined];
-const PROGRAMS = ['Registered Nurse', 'Critical Care', 'Pediatric', 'Oncology', 'Emergency', 'Gerontology', 'Neonatal', 'Perioperative', 'Cardiac', 'Informatics'];
+const PROGRAMS = [
+  'Registered Nurse',
+  'Critical Care',
+  'Pediatric',
+  'Oncology',
+  'Emergency',
+  'Gerontology',
+  'Neonatal',
+  'Perioperative',
+  'Cardiac',
+  'Informatics',
+];
 /** Status mix: mostly active, as in a live registry. */
-const STATUS_WEIGHTS: [string, number][] = [['active', 0.7], ['inactive', 0.15], ['suspended', 0.05], ['retired', 0.1]];
+const STATUS_WEIGHTS: [string, number][] = [
+  ['active', 0.7],
+  ['inactive', 0.15],
+  ['suspended', 0.05],
+  ['retired', 0.1],
+];
 
 /** Expiration dates are spread uniformly over these years (so a one-quarter window holds ~1/44 of them). */
 export const EXPIRATION_FROM = Date.UTC(2020, 0, 1);
@@ -103,7 +174,12 @@ function valueAt(record: Record<string, unknown>, p: string[]): unknown {
 
 /** The row RecordTable.insert writes for a record (same columns, same encodings). */
 export function rowOf(spec: TableSpec, dialect: Store['dialect'], tenantId: string, record: StoredRecord): Record<string, unknown> {
-  const row: Record<string, unknown> = { tenant_id: tenantId, id: record.id, sys_version: record.sys_version, data: JSON.stringify(record) };
+  const row: Record<string, unknown> = {
+    tenant_id: tenantId,
+    id: record.id,
+    sys_version: record.sys_version,
+    data: JSON.stringify(record),
+  };
   for (const c of spec.columns) row[c.name] = encodeColumn(valueAt(record, c.path), c.type, dialect);
   return row;
 }
@@ -128,7 +204,12 @@ function check(r: Resource, fields: Record<string, unknown>, what: string) {
 }
 
 /** The client-owned fields of certification number n (a valid create body). */
-export function certificationFields(rnd: Rng, n: number, programIds: string[], reasonsByStatus: Map<string, string[]>): Record<string, unknown> {
+export function certificationFields(
+  rnd: Rng,
+  n: number,
+  programIds: string[],
+  reasonsByStatus: Map<string, string[]>,
+): Record<string, unknown> {
   const first = pick(rnd, FIRST);
   const last = pick(rnd, LAST);
   const [city, state, country] = pick(rnd, PLACES);
@@ -241,7 +322,8 @@ async function generateIn(opts: GenerateOptions): Promise<Generated> {
     // Bulk load: drop the certification table's f_* indexes and let migrate() (syncTable) create them
     // again afterwards: a sorted build instead of random inserts into eight B-trees. Same indexes.
     const before = await indexNames(store, spec.name);
-    for (const c of spec.columns) for (const suffix of ['idx', 'set']) await store.db.schema.dropIndex(`${spec.name}_${c.name}_${suffix}`).ifExists().execute();
+    for (const c of spec.columns)
+      for (const suffix of ['idx', 'set']) await store.db.schema.dropIndex(`${spec.name}_${c.name}_${suffix}`).ifExists().execute();
     let written = 0;
     let lastLog = performance.now();
     while (written < opts.certifications) {
@@ -257,7 +339,14 @@ async function generateIn(opts: GenerateOptions): Promise<Generated> {
             rows.push(rowOf(spec, dialect, opts.tenant, rec));
             // As refsIndex.replace does for a new record: one row per distinct (target, id, field).
             for (const r of certR.collectRefs(fields)) {
-              refRows.push({ tenant_id: opts.tenant, target: r.target, target_id: r.id, source: certR.def.slug, source_id: rec.id, field: r.field });
+              refRows.push({
+                tenant_id: opts.tenant,
+                target: r.target,
+                target_id: r.id,
+                source: certR.def.slug,
+                source_id: rec.id,
+                field: r.field,
+              });
             }
           }
           await trx.insertInto(spec.name).values(rows).execute();
@@ -274,7 +363,8 @@ async function generateIn(opts: GenerateOptions): Promise<Generated> {
     // syncTable, not migrate(): migrate may skip the resource tables when their specs are unchanged.
     await syncTable(store.db, dialect, spec);
     const after = await indexNames(store, spec.name);
-    if (after.join() !== before.join()) throw new Error(`indexes of ${spec.name} differ after the load: ${before.join()} -> ${after.join()}`);
+    if (after.join() !== before.join())
+      throw new Error(`indexes of ${spec.name} differ after the load: ${before.join()} -> ${after.join()}`);
     // Planner statistics: PostgreSQL's autovacuum would gather them on any live database; SQLite's
     // are left as the server leaves them (it never runs ANALYZE), see bench/README.md.
     if (dialect === 'postgres') await sql`analyze`.execute(store.db);
@@ -288,7 +378,9 @@ async function indexNames(store: Store, table: string): Promise<string[]> {
   const q =
     store.dialect === 'sqlite'
       ? sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = ${table} order by name`
-      : sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = current_schema() and tablename = ${table} order by indexname`;
+      : sql<{
+          name: string;
+        }>`select indexname as name from pg_indexes where schemaname = current_schema() and tablename = ${table} order by indexname`;
   return (await q.execute(store.db)).rows.map((r) => r.name);
 }
 
@@ -301,9 +393,22 @@ async function describeIn(databaseUrl: string, tenant: string) {
   const store = await openStore(databaseUrl);
   try {
     const count = async (table: string) =>
-      Number((await store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('tenant_id', '=', tenant).executeTakeFirst())?.n ?? 0);
-    const ids = async (table: string) => (await store.db.selectFrom(table).select('id').where('tenant_id', '=', tenant).orderBy('id').execute()).map((r) => r.id as string);
-    return { certifications: await count('certifications'), programIds: await ids('programs'), statusReasonIds: await ids('status_reasons') };
+      Number(
+        (
+          await store.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('tenant_id', '=', tenant)
+            .executeTakeFirst()
+        )?.n ?? 0,
+      );
+    const ids = async (table: string) =>
+      (await store.db.selectFrom(table).select('id').where('tenant_id', '=', tenant).orderBy('id').execute()).map((r) => r.id as string);
+    return {
+      certifications: await count('certifications'),
+      programIds: await ids('programs'),
+      statusReasonIds: await ids('status_reasons'),
+    };
   } catch {
     return undefined;
   } finally {

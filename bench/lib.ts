@@ -9,7 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { freePort, procStatusKb, signToken as sign, sleep, spawnNode, waitFor200, type Child as Process } from '../scripts/lib/processes.js';
+import {
+  freePort,
+  procStatusKb,
+  signToken as sign,
+  sleep,
+  spawnNode,
+  waitFor200,
+  type Child as Process,
+} from '../scripts/lib/processes.js';
 
 export { freePort, procStatusKb, sleep, waitFor200 };
 
@@ -58,14 +66,21 @@ export function buildServer(mode: ServerMode, log: (s: string) => void): ServerC
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(out, { recursive: true });
   const t0 = performance.now();
-  const tsc = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', path.join(out, 'dist')], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
+  const tsc = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', path.join(out, 'dist')],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 180_000,
+    },
+  );
   const main = path.join(out, 'dist/main.js');
   if (!fs.existsSync(main)) throw new Error(`tsc produced no ${main}: ${tsc.stdout}${tsc.stderr}`);
-  if (tsc.status !== 0) log(`  warning: tsc reported errors (src/ is being edited?); running what it emitted:\n${(tsc.stdout + tsc.stderr).split('\n').slice(0, 5).join('\n')}`);
+  if (tsc.status !== 0)
+    log(
+      `  warning: tsc reported errors (src/ is being edited?); running what it emitted:\n${(tsc.stdout + tsc.stderr).split('\n').slice(0, 5).join('\n')}`,
+    );
   // main.js reads ../package.json; packages resolve through a link to the repository's node_modules.
   fs.copyFileSync(path.join(ROOT, 'package.json'), path.join(out, 'package.json'));
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(out, 'node_modules'), 'dir');
@@ -79,7 +94,14 @@ export interface Child extends Process {
 
 /** A server child on 127.0.0.1:port with a minimal environment (PATH, HOME, NODE_ENV=production and `env`). */
 export function startChild(nodeArgs: string[], env: Record<string, string>, port: number, cwd = ROOT): Child {
-  const full = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...env, PORT: String(port), HOST: '127.0.0.1' };
+  const full = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    NODE_ENV: 'production',
+    ...env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+  };
   return { ...spawnNode(nodeArgs, { env: full, cwd }), port };
 }
 
@@ -136,9 +158,15 @@ export interface LoadResult {
   sampleError?: string;
 }
 
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN);
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
 
-async function cannon(spec: LoadSpec, seconds: number | undefined, amount: number | undefined, counter: { i: number }): Promise<LoadResult> {
+async function cannon(
+  spec: LoadSpec,
+  seconds: number | undefined,
+  amount: number | undefined,
+  counter: { i: number },
+): Promise<LoadResult> {
   const latencies: number[] = [];
   let ok = 0;
   let non2xx = 0;
@@ -190,11 +218,16 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
   const counter = { i: 0 };
   const warm = spec.warmupSeconds ?? 2;
   if (warm > 0) await cannon({ ...spec, maxSeconds: warm + 10 }, warm, undefined, counter);
-  const r = await cannon(spec, spec.amount ? undefined : spec.duration ?? 8, spec.amount, counter);
+  const r = await cannon(spec, spec.amount ? undefined : (spec.duration ?? 8), spec.amount, counter);
   if (r.non2xx || r.errors) {
     const probe = spec.next(counter.i++);
     try {
-      const res = await fetch(spec.url + probe.path, { method: spec.method ?? 'GET', headers: spec.headers, body: probe.body, signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(spec.url + probe.path, {
+        method: spec.method ?? 'GET',
+        headers: spec.headers,
+        body: probe.body,
+        signal: AbortSignal.timeout(10_000),
+      });
       r.sampleError = `${res.status} ${(await res.text()).slice(0, 300)}`;
     } catch (e) {
       r.sampleError = String(e);

@@ -36,11 +36,23 @@ const NUMBER = '@@number@@';
 let nextNumber = 50_000_000;
 export const numbered = (body: string) => body.replaceAll(`"${NUMBER}"`, () => String(nextNumber++));
 
-export function prepareData(databaseUrl: string, tenant: string, programIds: string[], statusReasonIds: string[], certifications: number): Promise<BenchData> {
+export function prepareData(
+  databaseUrl: string,
+  tenant: string,
+  programIds: string[],
+  statusReasonIds: string[],
+  certifications: number,
+): Promise<BenchData> {
   return asSystem(() => prepareIn(databaseUrl, tenant, programIds, statusReasonIds, certifications));
 }
 
-async function prepareIn(databaseUrl: string, tenant: string, programIds: string[], statusReasonIds: string[], certifications: number): Promise<BenchData> {
+async function prepareIn(
+  databaseUrl: string,
+  tenant: string,
+  programIds: string[],
+  statusReasonIds: string[],
+  certifications: number,
+): Promise<BenchData> {
   const store = await openStore(databaseUrl);
   try {
     // A spread sample of existing certifications, by certificate number (1..N, indexed).
@@ -78,8 +90,14 @@ async function prepareIn(databaseUrl: string, tenant: string, programIds: string
     const patchIds = rows.slice(2 * third).map((r) => r.id);
 
     const reasonsByStatus = new Map<string, string[]>();
-    const reasons = await store.db.selectFrom('status_reasons').select(['id', 'f_status']).where('tenant_id', '=', tenant).where('id', 'in', statusReasonIds).execute();
-    for (const r of reasons) reasonsByStatus.set(r.f_status as string, [...(reasonsByStatus.get(r.f_status as string) ?? []), r.id as string]);
+    const reasons = await store.db
+      .selectFrom('status_reasons')
+      .select(['id', 'f_status'])
+      .where('tenant_id', '=', tenant)
+      .where('id', 'in', statusReasonIds)
+      .execute();
+    for (const r of reasons)
+      reasonsByStatus.set(r.f_status as string, [...(reasonsByStatus.get(r.f_status as string) ?? []), r.id as string]);
     // certificate numbers are unique per programme: each request gets fresh ones (NUMBER is replaced)
     const body = (n: number) => ({ ...certificationFields(rnd, 10_000_000 + n, programIds, reasonsByStatus), number: NUMBER });
     const createBodies = Array.from({ length: 1000 }, (_, n) => JSON.stringify(body(n)));
@@ -118,52 +136,113 @@ export interface PhaseOptions {
 }
 
 export type PhaseName =
-  | 'get' | 'list' | 'search' | 'lookup' | 'searchLatency' | 'lookupLatency' | 'page1' | 'pageDeep'
-  | 'put' | 'patch' | 'create' | 'batch';
+  | 'get'
+  | 'list'
+  | 'search'
+  | 'lookup'
+  | 'searchLatency'
+  | 'lookupLatency'
+  | 'page1'
+  | 'pageDeep'
+  | 'put'
+  | 'patch'
+  | 'create'
+  | 'batch';
 
 /** The phases in the order run.ts runs them: reads on the pristine data first, then writes. */
-export const PHASE_ORDER: PhaseName[] = ['get', 'list', 'search', 'lookup', 'searchLatency', 'lookupLatency', 'page1', 'pageDeep', 'put', 'patch', 'create', 'batch'];
+export const PHASE_ORDER: PhaseName[] = [
+  'get',
+  'list',
+  'search',
+  'lookup',
+  'searchLatency',
+  'lookupLatency',
+  'page1',
+  'pageDeep',
+  'put',
+  'patch',
+  'create',
+  'batch',
+];
 
 export function phases(d: BenchData, o: PhaseOptions): Record<PhaseName, LoadSpec> {
   const t = encodeURIComponent(d.tenant);
   const auth = { authorization: `Bearer ${o.token}` };
   const json = { ...auth, 'content-type': 'application/json' };
   const common = { url: o.base, duration: o.duration, warmupSeconds: o.warmup };
-  const searchBody = (i: number) => JSON.stringify({ program_id: [d.programIds[i % d.programIds.length]], status: ['active'], expiration_date: SEARCH_WINDOW });
+  const searchBody = (i: number) =>
+    JSON.stringify({ program_id: [d.programIds[i % d.programIds.length]], status: ['active'], expiration_date: SEARCH_WINDOW });
   const search = (i: number) => ({ path: `/certifications/${t}/search`, body: searchBody(i) });
   const lookup = (i: number) => ({ path: `/certifications/${t}/program/${d.programIds[i % d.programIds.length]}` });
   return {
     get: {
-      ...common, title: 'GET by id', connections: o.connections, headers: auth,
+      ...common,
+      title: 'GET by id',
+      connections: o.connections,
+      headers: auth,
       next: (i) => ({ path: `/certifications/${t}/${d.readIds[i % d.readIds.length]}?fields=${GET_FIELDS}` }),
     },
-    list: { ...common, title: 'list page', connections: o.connections, headers: auth, next: () => ({ path: `/certifications/${t}?limit=${PAGE_LIMIT}` }) },
+    list: {
+      ...common,
+      title: 'list page',
+      connections: o.connections,
+      headers: auth,
+      next: () => ({ path: `/certifications/${t}?limit=${PAGE_LIMIT}` }),
+    },
     search: { ...common, title: 'search', connections: o.connections, method: 'POST', headers: json, next: search },
     lookup: { ...common, title: 'lookup', connections: o.connections, headers: auth, next: lookup },
     searchLatency: { ...common, title: 'search latency', connections: o.latencyConnections, method: 'POST', headers: json, next: search },
     lookupLatency: { ...common, title: 'lookup latency', connections: o.latencyConnections, headers: auth, next: lookup },
-    page1: { ...common, title: 'page 1', connections: o.latencyConnections, headers: auth, next: () => ({ path: `/certifications/${t}?limit=${PAGE_LIMIT}` }) },
+    page1: {
+      ...common,
+      title: 'page 1',
+      connections: o.latencyConnections,
+      headers: auth,
+      next: () => ({ path: `/certifications/${t}?limit=${PAGE_LIMIT}` }),
+    },
     pageDeep: {
-      ...common, title: `page ${d.deepPage}`, connections: o.latencyConnections, headers: auth,
+      ...common,
+      title: `page ${d.deepPage}`,
+      connections: o.latencyConnections,
+      headers: auth,
       next: () => ({ path: `/certifications/${t}?limit=${PAGE_LIMIT}${d.deepKey ? `&exclusiveStartKey=${d.deepKey}` : ''}` }),
     },
     put: {
-      ...common, title: 'PUT', connections: o.connections, method: 'PUT', headers: json,
+      ...common,
+      title: 'PUT',
+      connections: o.connections,
+      method: 'PUT',
+      headers: json,
       next: (i) => {
         const p = d.put[i % d.put.length]!;
         return { path: `/certifications/${t}/${p.id}`, body: p.template.replace(MARK, JSON.stringify(`put ${i}`)) };
       },
     },
     patch: {
-      ...common, title: 'PATCH', connections: o.connections, method: 'PATCH', headers: json,
+      ...common,
+      title: 'PATCH',
+      connections: o.connections,
+      method: 'PATCH',
+      headers: json,
       next: (i) => ({
         path: `/certifications/${t}/${d.patchIds[i % d.patchIds.length]}`,
         body: JSON.stringify([{ op: 'replace', path: '/certificate_name', value: `patch ${i}` }]),
       }),
     },
-    create: { ...common, title: 'create', connections: o.connections, method: 'POST', headers: json, next: (i) => ({ path: `/certifications/${t}`, body: numbered(d.createBodies[i % d.createBodies.length]!) }) },
+    create: {
+      ...common,
+      title: 'create',
+      connections: o.connections,
+      method: 'POST',
+      headers: json,
+      next: (i) => ({ path: `/certifications/${t}`, body: numbered(d.createBodies[i % d.createBodies.length]!) }),
+    },
     batch: {
-      ...common, title: 'batch (100 creates)', connections: Math.min(8, o.connections), method: 'POST', headers: json,
+      ...common,
+      title: 'batch (100 creates)',
+      connections: Math.min(8, o.connections),
+      method: 'POST',
+      headers: json,
       next: (i) => ({ path: `/certifications/${t}/batch`, body: numbered(d.batchBodies[i % d.batchBodies.length]!) }),
     },
   };

@@ -91,11 +91,17 @@ export function summarise(file: string, top = 25, skipMs = 0): string {
     '',
     '| self time | share | function — location |',
     '|---:|---:|---|',
-    ...[...fns].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, us]) => `| ${(us / 1000).toFixed(0)} ms | ${pct(us)} | ${k.replace(/\|/g, '\\|')} |`),
+    ...[...fns]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([k, us]) => `| ${(us / 1000).toFixed(0)} ms | ${pct(us)} | ${k.replace(/\|/g, '\\|')} |`),
     '',
     '| self time | share | module |',
     '|---:|---:|---|',
-    ...[...mods].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([k, us]) => `| ${(us / 1000).toFixed(0)} ms | ${pct(us)} | ${k} |`),
+    ...[...mods]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 20)
+      .map(([k, us]) => `| ${(us / 1000).toFixed(0)} ms | ${pct(us)} | ${k} |`),
   ];
   return lines.join('\n');
 }
@@ -106,7 +112,9 @@ async function main(argv: string[]) {
     return;
   }
   const wantedPhases = argv.filter((a) => !a.startsWith('-')) as (PhaseName | 'startup' | 'min')[];
-  for (const p of wantedPhases) if (p !== 'startup' && p !== 'min' && !PHASE_ORDER.includes(p)) throw new Error(`unknown phase ${p} (startup, min or one of ${PHASE_ORDER.join(', ')})`);
+  for (const p of wantedPhases)
+    if (p !== 'startup' && p !== 'min' && !PHASE_ORDER.includes(p))
+      throw new Error(`unknown phase ${p} (startup, min or one of ${PHASE_ORDER.join(', ')})`);
   if (!wantedPhases.length) throw new Error(`name the phases to profile: startup ${PHASE_ORDER.join(' ')}`);
   const log = (s: string) => process.stderr.write(`${s}\n`);
   const scale = Number(process.env.BENCH_SCALE ?? 200_000);
@@ -130,30 +138,50 @@ async function main(argv: string[]) {
     const port = await freePort();
     // `min`: the B_min baseline server under the same load as `get`, to compare where its time goes
     const serverArgs = phase === 'min' ? ['--import', 'tsx', path.join(ROOT, 'bench/servers/min.ts')] : [...cmd.args, 'serve'];
-    const child = startChild(['--cpu-prof', `--cpu-prof-dir=${dir}`, ...serverArgs], {
-      DATABASE_URL: databaseUrl, DATA_DIR: path.join(WORK, 'data'), JWT_SECRET: secret, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0',
-    }, port);
+    const child = startChild(
+      ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...serverArgs],
+      {
+        DATABASE_URL: databaseUrl,
+        DATA_DIR: path.join(WORK, 'data'),
+        JWT_SECRET: secret,
+        LOG_LEVEL: 'warn',
+        RATE_LIMIT_PER_MINUTE: '0',
+      },
+      port,
+    );
     let startupMs = 0;
     try {
       const t0 = performance.now();
-      if (phase === 'min') startupMs = await waitFor200(`http://127.0.0.1:${port}/certifications/${tenant}/${data.readIds[0]}`, child, t0, 120_000);
+      if (phase === 'min')
+        startupMs = await waitFor200(`http://127.0.0.1:${port}/certifications/${tenant}/${data.readIds[0]}`, child, t0, 120_000);
       else startupMs = await waitFor200(`http://127.0.0.1:${port}/health`, child, t0, 120_000);
       if (phase === 'startup') {
         log(`  start-up to 200 on /health: ${startupMs.toFixed(0)} ms under the profiler`);
       } else {
         const spec = phases(data, {
-          base: `http://127.0.0.1:${port}`, token, duration: Number(process.env.BENCH_DURATION ?? 10), warmup: 1,
-          connections: Number(process.env.BENCH_CONNECTIONS ?? 64), latencyConnections: Number(process.env.BENCH_LATENCY_CONNECTIONS ?? 4),
+          base: `http://127.0.0.1:${port}`,
+          token,
+          duration: Number(process.env.BENCH_DURATION ?? 10),
+          warmup: 1,
+          connections: Number(process.env.BENCH_CONNECTIONS ?? 64),
+          latencyConnections: Number(process.env.BENCH_LATENCY_CONNECTIONS ?? 4),
         })[phase === 'min' ? 'get' : phase];
         const r = await load(spec);
-        log(`  ${phase}: ${fmtInt(r.rps)} req/s under the profiler, p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms${r.non2xx ? `, ${r.non2xx} non-2xx: ${r.sampleError}` : ''}`);
+        log(
+          `  ${phase}: ${fmtInt(r.rps)} req/s under the profiler, p50 ${fmtMs(r.p50)} ms, p99 ${fmtMs(r.p99)} ms${r.non2xx ? `, ${r.non2xx} non-2xx: ${r.sampleError}` : ''}`,
+        );
       }
     } finally {
       await child.stop(30_000);
     }
-    const file = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f))[0];
+    const file = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => path.join(dir, f))[0];
     if (!file) throw new Error(`no profile written in ${dir}`);
-    process.stdout.write(`## ${phase} (${os.cpus().length} cores, node ${process.version})\n\n${phase === 'startup' ? summarise(file, 30) : summarise(file, 25, startupMs + 200)}\n\n`);
+    process.stdout.write(
+      `## ${phase} (${os.cpus().length} cores, node ${process.version})\n\n${phase === 'startup' ? summarise(file, 30) : summarise(file, 25, startupMs + 200)}\n\n`,
+    );
   }
 }
 

@@ -79,7 +79,9 @@ export async function replicaUp(child: Child, timeoutMs = 60_000): Promise<{ lag
   const deadline = performance.now() + timeoutMs;
   await waitFor200(`http://127.0.0.1:${child.port}/health/ready`, child, performance.now(), timeoutMs);
   for (;;) {
-    const body = (await (await fetch(`http://127.0.0.1:${child.port}/health/ready`)).json()) as { replicas?: { up: boolean; lag_ms?: number }[] };
+    const body = (await (await fetch(`http://127.0.0.1:${child.port}/health/ready`)).json()) as {
+      replicas?: { up: boolean; lag_ms?: number }[];
+    };
     const r = body.replicas?.[0];
     if (r?.up) return r;
     if (performance.now() > deadline) throw new Error(`the replica is not up after ${timeoutMs} ms: ${JSON.stringify(body)}`);
@@ -123,7 +125,14 @@ export function batchFloor(databaseUrl: string, d: BenchData, seconds: number): 
           } as StoredRecord;
           rows.push(rowOf(spec, store.dialect, d.tenant, rec));
           for (const r of certifications.collectRefs(op.object)) {
-            refs.push({ tenant_id: d.tenant, target: r.target, target_id: r.id, source: 'certifications', source_id: rec.id, field: r.field });
+            refs.push({
+              tenant_id: d.tenant,
+              target: r.target,
+              target_id: r.id,
+              source: 'certifications',
+              source_id: rec.id,
+              field: r.field,
+            });
           }
         }
         await trx.insertInto(spec.name).values(rows).execute();

@@ -10,7 +10,15 @@ import path from 'node:path';
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-bench-smoke-'));
 const r = spawnSync('npm', ['run', '--silent', 'bench'], {
   encoding: 'utf8',
-  env: { ...process.env, BENCH_WORK_DIR: work, BENCH_SCALE: '2000', BENCH_BILLING_SCALE: '500', BENCH_DURATION: '1', BENCH_WARMUP: '0', BENCH_DATABASE_URL: '' },
+  env: {
+    ...process.env,
+    BENCH_WORK_DIR: work,
+    BENCH_SCALE: '2000',
+    BENCH_BILLING_SCALE: '500',
+    BENCH_DURATION: '1',
+    BENCH_WARMUP: '0',
+    BENCH_DATABASE_URL: '',
+  },
   timeout: 10 * 60_000,
 });
 const fail = (why) => {
@@ -19,7 +27,22 @@ const fail = (why) => {
 };
 if (r.status !== 0) fail(`npm run bench exited with ${r.status ?? r.signal}`);
 const last = JSON.parse(fs.readFileSync(path.join(work, 'last-run.json'), 'utf8'));
-const phases = ['hello', 'min', 'get', 'list', 'search', 'lookup', 'searchLatency', 'lookupLatency', 'page1', 'pageDeep', 'put', 'patch', 'create', 'batch'];
+const phases = [
+  'hello',
+  'min',
+  'get',
+  'list',
+  'search',
+  'lookup',
+  'searchLatency',
+  'lookupLatency',
+  'page1',
+  'pageDeep',
+  'put',
+  'patch',
+  'create',
+  'batch',
+];
 for (const p of phases) {
   const res = last.results[p];
   if (!res) fail(`phase ${p} did not run`);
@@ -34,12 +57,27 @@ for (const p of ['hello', 'min', 'get', 'put', 'patch']) {
 // the scale-out figures: the raw-SQL floor, GET with --workers 1 and N (N = cores, 2 here), only 2xx
 if (!(last.floor?.records > 0)) fail('the batch floor wrote no records');
 const workers = last.workerRuns ?? [];
-if (!workers.some((w) => w.workers === 1) || (os.availableParallelism() > 1 && workers.length !== 2)) fail(`--workers runs: ${JSON.stringify(workers.map((w) => w.workers))}`);
-for (const w of workers) if (!(w.r.ok > 0) || w.r.non2xx || w.r.errors || !(w.r.serverCpuMs > 0)) fail(`--workers ${w.workers}: ${w.r.ok} ok, ${w.r.non2xx} non-2xx, ${w.r.errors} errors, ${w.r.serverCpuMs} ms CPU/req`);
+if (!workers.some((w) => w.workers === 1) || (os.availableParallelism() > 1 && workers.length !== 2))
+  fail(`--workers runs: ${JSON.stringify(workers.map((w) => w.workers))}`);
+for (const w of workers)
+  if (!(w.r.ok > 0) || w.r.non2xx || w.r.errors || !(w.r.serverCpuMs > 0))
+    fail(`--workers ${w.workers}: ${w.r.ok} ok, ${w.r.non2xx} non-2xx, ${w.r.errors} errors, ${w.r.serverCpuMs} ms CPU/req`);
 const rows = r.stdout.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| figure'));
 const bad = rows.filter((l) => /not run|\*\*failed|not measured/.test(l));
 if (bad.length) fail(`rows without a figure:\n${bad.join('\n')}`);
-for (const figure of ['B_hello', 'B_min', 'GET by id vs B_min', 'PATCH', 'batch of 100 creates', 'raw-SQL floor', 'serve --workers 1', 'keyset page 1', 'peak RSS', 'start-up', 'billing run: refresh + execute']) {
+for (const figure of [
+  'B_hello',
+  'B_min',
+  'GET by id vs B_min',
+  'PATCH',
+  'batch of 100 creates',
+  'raw-SQL floor',
+  'serve --workers 1',
+  'keyset page 1',
+  'peak RSS',
+  'start-up',
+  'billing run: refresh + execute',
+]) {
   if (!rows.some((l) => l.includes(figure))) fail(`no row for ${figure}`);
 }
 // every ratio row names its same-run baseline and has a ratio

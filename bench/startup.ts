@@ -17,7 +17,8 @@ import { ROOT, WORK } from './lib.js';
 async function main() {
   const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, dist: { type: 'boolean' } } });
   const distDir = values.dist ? path.join(ROOT, 'dist') : path.join(WORK, 'build/dist');
-  if (!fs.existsSync(path.join(distDir, 'main.js'))) throw new Error(`no compiled server in ${distDir}: run npm run bench once (or npm run build and pass --dist)`);
+  if (!fs.existsSync(path.join(distDir, 'main.js')))
+    throw new Error(`no compiled server in ${distDir}: run npm run bench once (or npm run build and pass --dist)`);
   const scale = Number(process.env.BENCH_SCALE ?? 200_000);
   const databaseUrl = process.env.BENCH_DATABASE_URL || `sqlite:${path.join(WORK, `bench-${scale}.db`)}`;
   const runs: { processUptimeAtStartMs: number; rows: { label: string; ms: number }[]; totalMs: number }[] = [];
@@ -27,7 +28,14 @@ async function main() {
       cwd: ROOT,
       encoding: 'utf8',
       timeout: 120_000,
-      env: { ...process.env, DATABASE_URL: databaseUrl, JWT_SECRET: 'x'.repeat(40), LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', DATA_DIR: path.join(WORK, 'data') },
+      env: {
+        ...process.env,
+        DATABASE_URL: databaseUrl,
+        JWT_SECRET: 'x'.repeat(40),
+        LOG_LEVEL: 'warn',
+        RATE_LIMIT_PER_MINUTE: '0',
+        DATA_DIR: path.join(WORK, 'data'),
+      },
     });
     if (r.status !== 0) throw new Error(`start-up probe failed: ${r.stdout}${r.stderr}`);
     const line = r.stdout.trim().split('\n').at(-1)!;
@@ -36,8 +44,12 @@ async function main() {
   }
   const labels = runs[0]!.rows.map((r) => r.label);
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  process.stdout.write(`| step (median of ${runs.length}, ${databaseUrl.startsWith('sqlite:') ? 'SQLite' : 'PostgreSQL'}) | ms |\n|---|---:|\n`);
-  process.stdout.write(`| node boot until the probe's first line (process uptime) | ${med(runs.map((r) => r.processUptimeAtStartMs)).toFixed(0)} |\n`);
+  process.stdout.write(
+    `| step (median of ${runs.length}, ${databaseUrl.startsWith('sqlite:') ? 'SQLite' : 'PostgreSQL'}) | ms |\n|---|---:|\n`,
+  );
+  process.stdout.write(
+    `| node boot until the probe's first line (process uptime) | ${med(runs.map((r) => r.processUptimeAtStartMs)).toFixed(0)} |\n`,
+  );
   for (const l of labels) process.stdout.write(`| ${l} | ${med(runs.map((r) => r.rows.find((x) => x.label === l)!.ms)).toFixed(0)} |\n`);
   process.stdout.write(`| total after boot | ${med(runs.map((r) => r.totalMs)).toFixed(0)} |\n`);
 }

@@ -29,7 +29,7 @@ import { openStore, type Store } from '../src/store/store.js';
 import { RESOURCES, tableSpecs } from '../src/resources/index.js';
 import { APPLICATION_STATUSES, APPLICATION_TYPES } from '../src/resources/blocks.js';
 import { BILLING_RUN_STATUSES } from '../src/domain/billing/runs.js';
-import { REUSE_FACTOR, REUSE_FROM_ROWS, } from '../src/services/statistics.js';
+import { REUSE_FACTOR, REUSE_FROM_ROWS } from '../src/services/statistics.js';
 import { asTenant } from '../src/store/tenant-scope.js';
 import type { StoredRecord } from '../src/store/records.js';
 
@@ -52,7 +52,8 @@ async function freshDatabase() {
   }
   const u = new URL(databaseUrl);
   const name = decodeURIComponent(u.pathname.slice(1));
-  if (!/bench/i.test(name)) throw new Error(`BENCH_DATABASE_URL names database "${name}": it is dropped and created, so its name must contain "bench"`);
+  if (!/bench/i.test(name))
+    throw new Error(`BENCH_DATABASE_URL names database "${name}": it is dropped and created, so its name must contain "bench"`);
   u.pathname = '/postgres';
   const client = new pg.Client({ connectionString: u.toString() });
   await client.connect();
@@ -69,7 +70,8 @@ async function addWorkflowRecords(store: Store, programIds: string[]) {
   const rnd = prng(7);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
   let ms = Date.UTC(2025, 0, 1);
-  const record = (fields: Record<string, unknown>): StoredRecord => ({ id: uuidv7At(ms++, rnd), ...fields, sys_version: 1, sys_locked: false }) as StoredRecord;
+  const record = (fields: Record<string, unknown>): StoredRecord =>
+    ({ id: uuidv7At(ms++, rnd), ...fields, sys_version: 1, sys_locked: false }) as StoredRecord;
   const write = async (slug: string, count: number, fields: (i: number) => Record<string, unknown>) => {
     const r = resource(slug);
     for (let done = 0; done < count; ) {
@@ -89,7 +91,8 @@ async function addWorkflowRecords(store: Store, programIds: string[]) {
   };
   const runIds: string[] = [];
   await write('billingRuns', 20, (i) => ({ name: `Run ${i}`, status: pick(BILLING_RUN_STATUSES) }));
-  for (const r of await store.db.selectFrom('billing_runs').select('id').where('tenant_id', '=', TENANT).execute()) runIds.push(String(r.id));
+  for (const r of await store.db.selectFrom('billing_runs').select('id').where('tenant_id', '=', TENANT).execute())
+    runIds.push(String(r.id));
   await write('applications', Math.floor(SCALE / 2), (i) => ({
     owner_type: 'contact',
     contact_id: `contact-${i}`,
@@ -132,18 +135,40 @@ async function main() {
       await migrate(store, tableSpecs());
       if (g) await addWorkflowRecords(store, g.programIds);
     });
-    if (g) log(`  data: ${SCALE.toLocaleString('en-US')} certifications, ${Math.floor(SCALE / 2).toLocaleString('en-US')} applications, ${Math.floor(SCALE / 4).toLocaleString('en-US')} billing run actions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    if (g)
+      log(
+        `  data: ${SCALE.toLocaleString('en-US')} certifications, ${Math.floor(SCALE / 2).toLocaleString('en-US')} applications, ${Math.floor(SCALE / 4).toLocaleString('en-US')} billing run actions in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
     else log(`  reusing ${databaseUrl} (STATS_REUSE=1)`);
 
     const secret = crypto.randomBytes(36).toString('base64url');
-    const config = loadConfig({ DATABASE_URL: databaseUrl, DATA_DIR: path.join(WORK, 'data'), JWT_SECRET: secret, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0' });
+    const config = loadConfig({
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: path.join(WORK, 'data'),
+      JWT_SECRET: secret,
+      LOG_LEVEL: 'silent',
+      RATE_LIMIT_PER_MINUTE: '0',
+    });
     const verifier = createVerifier(config);
     const app = await buildApp({ config, store, verifier, logger: false, background: false });
     await app.ready();
     try {
       const token = await verifier.sign!({ sub: 'bench', tenants: [TENANT], scope: 'certifications:read' });
       const headers = { authorization: `Bearer ${token}` };
-      const certId = String((await asSystem(() => store.db.selectFrom('certifications').select('id').where('tenant_id', '=', TENANT).orderBy('id').offset(Math.floor(SCALE / 2)).limit(1).executeTakeFirstOrThrow())).id);
+      const certId = String(
+        (
+          await asSystem(() =>
+            store.db
+              .selectFrom('certifications')
+              .select('id')
+              .where('tenant_id', '=', TENANT)
+              .orderBy('id')
+              .offset(Math.floor(SCALE / 2))
+              .limit(1)
+              .executeTakeFirstOrThrow(),
+          )
+        ).id,
+      );
       const stats = app.services.statistics;
       const ctx = { tenantId: TENANT, actor: { sub: 'bench', tenants: [TENANT], scopes: new Set<string>() }, requestId: 'bench' };
       const http = (url: string) => async () => {
@@ -168,29 +193,46 @@ async function main() {
       for (let i = 0; i < ITERATIONS; i++) for (const [k, f] of figures.entries()) times[k]!.push(await once(f.run));
 
       const programs = (await app.inject({ method: 'GET', url: `/statistics/${TENANT}/programs`, headers })).json();
-      if (programs.certifications.total !== SCALE) throw new Error(`programs counted ${programs.certifications.total} certifications, not ${SCALE}`);
+      if (programs.certifications.total !== SCALE)
+        throw new Error(`programs counted ${programs.certifications.total} certifications, not ${SCALE}`);
       const base = percentile(times[0]!, 50);
       const out: string[] = [];
-      out.push(`### Statistics cost (${dialect}, ${SCALE.toLocaleString('en-US')} certifications, ${ITERATIONS} sequential requests each, in process)`);
+      out.push(
+        `### Statistics cost (${dialect}, ${SCALE.toLocaleString('en-US')} certifications, ${ITERATIONS} sequential requests each, in process)`,
+      );
       out.push('');
-      out.push(`"As served" reuses figures over ${REUSE_FROM_ROWS.toLocaleString('en-US')} records or more for ${REUSE_FACTOR}× their computing time; "computed afresh" is the work of one computation.`);
+      out.push(
+        `"As served" reuses figures over ${REUSE_FROM_ROWS.toLocaleString('en-US')} records or more for ${REUSE_FACTOR}× their computing time; "computed afresh" is the work of one computation.`,
+      );
       out.push('');
       out.push('| request | p50 ms | p95 ms | mean ms | p50 / baseline |');
       out.push('|---|---|---|---|---|');
       for (const [k, f] of figures.entries()) {
         const xs = times[k]!;
-        out.push(`| ${f.name} | ${ms(percentile(xs, 50))} | ${ms(percentile(xs, 95))} | ${ms(mean(xs))} | ${(percentile(xs, 50) / base).toFixed(1)}× |`);
+        out.push(
+          `| ${f.name} | ${ms(percentile(xs, 50))} | ${ms(percentile(xs, 95))} | ${ms(mean(xs))} | ${(percentile(xs, 50) / base).toFixed(1)}× |`,
+        );
       }
       out.push('');
       out.push('Query plans of the `programs` figures:');
       out.push('');
       const q = app.services.statistics.queries(TENANT, new Date().toISOString().slice(0, 10));
-      for (const [name, query] of [['certifications', q.certifications], ['expiring', q.expiring], ['applications', q.applications]] as const) {
+      for (const [name, query] of [
+        ['certifications', q.certifications],
+        ['expiring', q.expiring],
+        ['applications', q.applications],
+      ] as const) {
         const c = query.compile();
         const plan =
           dialect === 'sqlite'
-            ? (await asSystem(() => sql.raw<{ detail: string }>(`explain query plan ${inline(c.sql, c.parameters)}`).execute(store.db))).rows.map((r) => r.detail)
-            : (await asSystem(() => sql.raw<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${inline(c.sql, c.parameters)}`).execute(store.db))).rows.map((r) => r['QUERY PLAN']);
+            ? (
+                await asSystem(() => sql.raw<{ detail: string }>(`explain query plan ${inline(c.sql, c.parameters)}`).execute(store.db))
+              ).rows.map((r) => r.detail)
+            : (
+                await asSystem(() =>
+                  sql.raw<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${inline(c.sql, c.parameters)}`).execute(store.db),
+                )
+              ).rows.map((r) => r['QUERY PLAN']);
         out.push(`- ${name}: \`${plan.join(' / ').replace(/\s+/g, ' ')}\``);
       }
       process.stdout.write(`${out.join('\n')}\n`);
@@ -209,7 +251,9 @@ const asTenantScope = <T>(fn: () => T): T => asTenant(TENANT, fn);
 function inline(text: string, params: readonly unknown[]): string {
   const lit = (v: unknown) => (typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`);
   let n = 0;
-  return dialect === 'sqlite' ? text.replace(/\?/g, () => lit(params[n++])) : text.replace(/\$(\d+)/g, (_, i) => lit(params[Number(i) - 1]));
+  return dialect === 'sqlite'
+    ? text.replace(/\?/g, () => lit(params[n++]))
+    : text.replace(/\$(\d+)/g, (_, i) => lit(params[Number(i) - 1]));
 }
 
 main().catch((e) => {

@@ -119,7 +119,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandler(app);
   const release = deps.version ?? '0.1.0';
   if (config.metrics.port !== undefined || config.metrics.token) {
-    const metrics = await installMetrics(app, { port: config.metrics.port, host: config.host, token: config.metrics.token, store, clock, release });
+    const metrics = await installMetrics(app, {
+      port: config.metrics.port,
+      host: config.host,
+      token: config.metrics.token,
+      store,
+      clock,
+      release,
+    });
     app.decorate('metricsServer', metrics.server);
   }
   // request counters shared by every process on the database (the per-token and public limits)
@@ -132,7 +139,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cors, {
     origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key', 'X-Request-Id', 'X-Api-Key', 'X-Amz-Date', 'X-Amz-Security-Token'],
+    allowedHeaders: [
+      'Authorization',
+      'Content-Type',
+      'If-Match',
+      'Idempotency-Key',
+      'X-Request-Id',
+      'X-Api-Key',
+      'X-Amz-Date',
+      'X-Amz-Security-Token',
+    ],
     exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After', 'Location', 'X-Consistency-Token'],
     maxAge: 600,
   });
@@ -179,7 +195,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addHook('onRequest', async (req) => {
       const p = req.url.split('?')[0]!;
       if (p === '/health' || p.startsWith('/health/') || p === '/metrics') return;
-      throw new AppError('misdirected', 'this process runs background work only (ACCREDIT_ROLE=worker): send API requests to an api or all process');
+      throw new AppError(
+        'misdirected',
+        'this process runs background work only (ACCREDIT_ROLE=worker): send API requests to an api or all process',
+      );
     });
   }
   if (deps.background !== false && config.role !== 'api') {

@@ -138,19 +138,40 @@ function sweepCron(env: Env): string | undefined {
   if (raw === undefined || raw === '') return '0 * * * *';
   if (raw === '0') return undefined;
   const bad = validateSchedule(raw);
-  if (bad) throw new ConfigError('LIFECYCLE_SWEEP_CRON', `expected a cron schedule such as "0 * * * *" (hourly) or 0 to turn the sweep off: ${bad}`);
+  if (bad)
+    throw new ConfigError(
+      'LIFECYCLE_SWEEP_CRON',
+      `expected a cron schedule such as "0 * * * *" (hourly) or 0 to turn the sweep off: ${bad}`,
+    );
   return raw;
 }
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
-const UNIT_NAMES: Record<string, string> = { sec: 's', secs: 's', second: 's', seconds: 's', min: 'm', mins: 'm', minute: 'm', minutes: 'm', hr: 'h', hrs: 'h', hour: 'h', hours: 'h', day: 'd', days: 'd', week: 'w', weeks: 'w' };
+const UNIT_NAMES: Record<string, string> = {
+  sec: 's',
+  secs: 's',
+  second: 's',
+  seconds: 's',
+  min: 'm',
+  mins: 'm',
+  minute: 'm',
+  minutes: 'm',
+  hr: 'h',
+  hrs: 'h',
+  hour: 'h',
+  hours: 'h',
+  day: 'd',
+  days: 'd',
+  week: 'w',
+  weeks: 'w',
+};
 
 /** `90`, `15m`, `24h`, `30d`, `2 weeks` -> seconds; undefined when it is not such a span. */
 export function parseDuration(text: string): number | undefined {
   const m = /^\s*(\d+)\s*([a-z]*)\s*$/i.exec(text);
   if (!m) return undefined;
   const unit = m[2]!.toLowerCase();
-  const per = unit === '' ? 1 : UNIT_SECONDS[unit] ?? UNIT_SECONDS[UNIT_NAMES[unit] ?? ''];
+  const per = unit === '' ? 1 : (UNIT_SECONDS[unit] ?? UNIT_SECONDS[UNIT_NAMES[unit] ?? '']);
   return per === undefined ? undefined : Number(m[1]) * per;
 }
 
@@ -166,7 +187,8 @@ function duration(env: Env, name: string, dflt: number): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return dflt;
   const s = parseDuration(raw);
-  if (s === undefined) throw new ConfigError(name, `expected a span such as 24h, 30m, 7d or a number of seconds (0 = no cap), got "${raw}"`);
+  if (s === undefined)
+    throw new ConfigError(name, `expected a span such as 24h, 30m, 7d or a number of seconds (0 = no cap), got "${raw}"`);
   return s;
 }
 
@@ -196,17 +218,26 @@ export function loadConfig(env: Env = process.env): Config {
   const databasePoolMode = oneOf<'session' | 'transaction'>(env, 'DATABASE_POOL_MODE', 'session', ['session', 'transaction']);
   const databaseDirectUrl = url(env, 'DATABASE_DIRECT_URL', ['postgres:', 'postgresql:']);
   if (databasePoolMode === 'transaction') {
-    if (!databaseUrl.startsWith('postgres')) throw new ConfigError('DATABASE_POOL_MODE', 'transaction applies to a PostgreSQL DATABASE_URL only');
-    if (!databaseDirectUrl) throw new ConfigError('DATABASE_DIRECT_URL', 'required with DATABASE_POOL_MODE=transaction: migrations hold a session lock, which a transaction pooler cannot keep');
+    if (!databaseUrl.startsWith('postgres'))
+      throw new ConfigError('DATABASE_POOL_MODE', 'transaction applies to a PostgreSQL DATABASE_URL only');
+    if (!databaseDirectUrl)
+      throw new ConfigError(
+        'DATABASE_DIRECT_URL',
+        'required with DATABASE_POOL_MODE=transaction: migrations hold a session lock, which a transaction pooler cannot keep',
+      );
   }
 
   const role = oneOf<'all' | 'api' | 'worker'>(env, 'ACCREDIT_ROLE', 'all', ['all', 'api', 'worker']);
   const rawWorkers = env.WEB_CONCURRENCY?.trim();
   const workers = rawWorkers === 'auto' ? os.availableParallelism() : int(env, 'WEB_CONCURRENCY', 1, 1, 256);
 
-  const databaseReplicaUrls = (env.DATABASE_REPLICA_URLS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const databaseReplicaUrls = (env.DATABASE_REPLICA_URLS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const r of databaseReplicaUrls) url({ DATABASE_REPLICA_URLS: r }, 'DATABASE_REPLICA_URLS', ['postgres:', 'postgresql:']);
-  if (databaseReplicaUrls.length && !databaseUrl.startsWith('postgres')) throw new ConfigError('DATABASE_REPLICA_URLS', 'replicas apply to a PostgreSQL DATABASE_URL only');
+  if (databaseReplicaUrls.length && !databaseUrl.startsWith('postgres'))
+    throw new ConfigError('DATABASE_REPLICA_URLS', 'replicas apply to a PostgreSQL DATABASE_URL only');
 
   const host = env.HOST || '127.0.0.1';
   const secret = env.JWT_SECRET || undefined;
@@ -251,7 +282,13 @@ export function loadConfig(env: Env = process.env): Config {
       allowNoExp: bool(env, 'JWT_ALLOW_NO_EXP', false),
       maxAgeS: duration(env, 'JWT_MAX_AGE', 86_400),
     },
-    corsOrigins: !cors || cors === '*' ? '*' : cors.split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins:
+      !cors || cors === '*'
+        ? '*'
+        : cors
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
     mail: {
       smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
       from: env.MAIL_FROM || 'accredit <no-reply@localhost>',

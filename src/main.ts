@@ -84,19 +84,30 @@ const targetOptions = (c: Command) =>
     .option('--no-progress', 'no progress on stderr (a bar on a terminal, else a line now and then)');
 
 const target = (o: { url?: string; token?: string; tenant: string }): Target =>
-  o.url ? { kind: 'remote', url: o.url.replace(/\/$/, ''), token: o.token, tenant: o.tenant } : { kind: 'direct', config: config(), tenant: o.tenant };
+  o.url
+    ? { kind: 'remote', url: o.url.replace(/\/$/, ''), token: o.token, tenant: o.tenant }
+    : { kind: 'direct', config: config(), tenant: o.tenant };
 
 function program(): Command {
   const p = new Command('accredit')
     .description(`accredit ${VERSION}: certification-management server (Rhythm Certifications API)`)
     .version(VERSION)
     .showHelpAfterError()
-    .addHelpText('after', '\nConfiguration comes from the environment (see docs/configuration.md): DATABASE_URL, DATA_DIR, PORT, HOST, JWT_SECRET, …\nExit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 import finished with rejected rows.');
+    .addHelpText(
+      'after',
+      '\nConfiguration comes from the environment (see docs/configuration.md): DATABASE_URL, DATA_DIR, PORT, HOST, JWT_SECRET, …\nExit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 import finished with rejected rows.',
+    );
 
   p.command('serve')
     .description('migrate the database, then serve HTTP on HOST:PORT (and run the background work)')
-    .addOption(new Option('--role <role>', 'api: HTTP only; worker: background work only; all: both').choices(['all', 'api', 'worker']).env('ACCREDIT_ROLE'))
-    .addOption(new Option('--workers <n>', 'HTTP worker processes sharing the port (a number, or auto = available cores)').env('WEB_CONCURRENCY'))
+    .addOption(
+      new Option('--role <role>', 'api: HTTP only; worker: background work only; all: both')
+        .choices(['all', 'api', 'worker'])
+        .env('ACCREDIT_ROLE'),
+    )
+    .addOption(
+      new Option('--workers <n>', 'HTTP worker processes sharing the port (a number, or auto = available cores)').env('WEB_CONCURRENCY'),
+    )
     .action((o: { role?: string; workers?: string }) => {
       // the options override the environment (loadConfig validates both the same way); a cluster
       // worker takes its role from the supervisor's environment, not from the repeated arguments
@@ -160,7 +171,11 @@ function program(): Command {
           }),
       ),
   ).action(async (resource: string, file: string, o) => {
-    const code = await importCommand(target(o), resource, file, { format: o.format, progress: o.progress, progressIntervalS: o.progressInterval });
+    const code = await importCommand(target(o), resource, file, {
+      format: o.format,
+      progress: o.progress,
+      progressIntervalS: o.progressInterval,
+    });
     process.exitCode = code;
   });
 

@@ -10,7 +10,9 @@ import type { TestApp } from './helpers.js';
  */
 type S = Record<string, any>;
 // randexp is CommonJS; its typings describe the ES default export.
-const RandExp = ((RandExpModule as any).default ?? RandExpModule) as new (p: string) => { max: number; randInt: (a: number, b: number) => number; gen(): string };
+const RandExp = ((RandExpModule as any).default ?? RandExpModule) as new (
+  p: string,
+) => { max: number; randInt: (a: number, b: number) => number; gen(): string };
 export const bySlug = new Map(RESOURCES.map((r) => [r.def.slug, r]));
 
 export function sampleScalar(s: S, seed = 0): unknown {

@@ -102,7 +102,9 @@ function replicaOf(direct: string, replica: string): string {
   return u.toString();
 }
 
-export async function startApp(opts: { clock?: Clock; env?: Record<string, string>; replicas?: string[]; auditDraw?: (range: number) => number } = {}): Promise<TestApp> {
+export async function startApp(
+  opts: { clock?: Clock; env?: Record<string, string>; replicas?: string[]; auditDraw?: (range: number) => number } = {},
+): Promise<TestApp> {
   const db = await freshDatabase();
   // each app its own data folder (the .eml files of its mail, when no SMTP_URL), removed on close
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-test-data-'));

@@ -30,12 +30,22 @@ if (url.startsWith('sqlite:')) {
 } else {
   const pool = new pg.Pool({ connectionString: url, max: Number(process.env.PG_POOL_MAX ?? 10) });
   app.get<{ Params: { tenantId: string; id: string } }>('/certifications/:tenantId/:id', async (req, reply) => {
-    const { rows } = await pool.query('select data from certifications where tenant_id = $1 and id = $2', [req.params.tenantId, req.params.id]);
+    const { rows } = await pool.query('select data from certifications where tenant_id = $1 and id = $2', [
+      req.params.tenantId,
+      req.params.id,
+    ]);
     if (!rows.length) return reply.code(404).send({ statusCode: 404 });
     return rows[0].data; // jsonb arrives parsed; Fastify stringifies it
   });
   close = () => pool.end();
 }
 
-process.on('SIGTERM', () => void app.close().then(close).then(() => process.exit(0)));
+process.on(
+  'SIGTERM',
+  () =>
+    void app
+      .close()
+      .then(close)
+      .then(() => process.exit(0)),
+);
 await app.listen({ port: Number(process.env.PORT ?? 3002), host: '127.0.0.1' });

@@ -32,11 +32,17 @@ export const onPath = (name, env) =>
 export function chromiumPlan({ env = process.env, root = process.getuid?.() === 0, target = env.CHROMIUM_PATH ?? DEFAULT_CHROMIUM } = {}) {
   if (executable(target)) return { action: 'ok', target };
   if (env.CHROMIUM_PATH) {
-    return { action: 'stop', target, message: `CHROMIUM_PATH is ${target}, which is not an executable. Point it at a Chromium binary, or unset it and run: apt-get install -y chromium` };
+    return {
+      action: 'stop',
+      target,
+      message: `CHROMIUM_PATH is ${target}, which is not an executable. Point it at a Chromium binary, or unset it and run: apt-get install -y chromium`,
+    };
   }
   const aptGet = onPath('apt-get', env);
   if (aptGet && root) return { action: 'install', target, aptGet };
-  const command = aptGet ? 'sudo apt-get install -y chromium' : 'CHROMIUM_PATH=/path/to/chromium npm test (no apt-get here: install Chromium with your package manager)';
+  const command = aptGet
+    ? 'sudo apt-get install -y chromium'
+    : 'CHROMIUM_PATH=/path/to/chromium npm test (no apt-get here: install Chromium with your package manager)';
   return { action: 'stop', target, message: `The browser tests need Chromium at ${target}. Run: ${command}` };
 }
 
@@ -47,9 +53,10 @@ export function ensureChromium(opts = {}, log = (s) => process.stdout.write(s)) 
   if (plan.action === 'stop') return plan.message;
   log("Chromium is missing: installing Debian's chromium (apt-get) for the browser tests\n");
   const env = { ...(opts.env ?? process.env), DEBIAN_FRONTEND: 'noninteractive' };
-  const ok = [['update', '-qq'], ['install', '-y', '-qq', 'chromium']].every(
-    (args) => spawnSync(plan.aptGet, args, { stdio: ['ignore', 'ignore', 'inherit'], env }).status === 0,
-  );
+  const ok = [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', 'chromium'],
+  ].every((args) => spawnSync(plan.aptGet, args, { stdio: ['ignore', 'ignore', 'inherit'], env }).status === 0);
   if (ok && executable(plan.target)) return undefined;
   return `Installing chromium failed. Run: apt-get update && apt-get install -y chromium`;
 }

@@ -25,7 +25,10 @@ export const freePort = () =>
 
 /** An HS256 token for the tenants, as the server checks them with JWT_SECRET=secret. */
 export function signToken(secret: string, o: { tenants: string[]; sub: string; scope: string; expiresIn: string; jti?: string }) {
-  const jwt = new SignJWT({ tenants: o.tenants, scope: o.scope }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(o.sub).setIssuedAt();
+  const jwt = new SignJWT({ tenants: o.tenants, scope: o.scope })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(o.sub)
+    .setIssuedAt();
   if (o.jti) jwt.setJti(o.jti);
   return jwt.setExpirationTime(o.expiresIn).sign(new TextEncoder().encode(secret));
 }
@@ -112,7 +115,13 @@ function statusOf(url: string, timeoutMs: number): Promise<number> {
  * Polls GET url until a 200 (every `everyMs`), at most `timeoutMs` from `since`; returns the ms it
  * took from `since`. Throws, with the child's output, when the child ends first or time runs out.
  */
-export async function waitFor200(url: string, child: Pick<Child, 'hasExited' | 'output'>, since = performance.now(), timeoutMs = 60_000, everyMs = 5): Promise<number> {
+export async function waitFor200(
+  url: string,
+  child: Pick<Child, 'hasExited' | 'output'>,
+  since = performance.now(),
+  timeoutMs = 60_000,
+  everyMs = 5,
+): Promise<number> {
   const deadline = since + timeoutMs;
   while (performance.now() < deadline) {
     if (child.hasExited()) throw new Error(`the server exited before answering ${url}:\n${child.output().slice(-4000)}`);

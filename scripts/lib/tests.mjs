@@ -23,9 +23,13 @@ export const backendName = () => (process.env.TEST_DATABASE_URL ? 'PostgreSQL' :
 
 /** Runs the files, `concurrency` at a time; returns the exit status. */
 export function runTests(files, concurrency) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files], {
-    stdio: 'inherit',
-    env: process.env,
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files],
+    {
+      stdio: 'inherit',
+      env: process.env,
+    },
+  );
   return r.status ?? 1;
 }

@@ -110,7 +110,10 @@ export class CsvGuard extends Transform {
     if (reason) {
       const n = this.markers++;
       this.reasons.set(n, reason);
-      this.out.push(Buffer.from(`${this.marker}${n}`), delimiter ?? Buffer.from(this.rd === 'crlf' ? '\r\n' : this.rd === 'cr' ? '\r' : '\n'));
+      this.out.push(
+        Buffer.from(`${this.marker}${n}`),
+        delimiter ?? Buffer.from(this.rd === 'crlf' ? '\r\n' : this.rd === 'cr' ? '\r' : '\n'),
+      );
     }
     this.parts = [];
     this.size = 0;

@@ -18,9 +18,7 @@ import type { Format } from './reader.js';
  */
 export const EXPORT_PAGE = 1000;
 
-export type ExportPlan =
-  | { format: 'csv'; columns: Column[] }
-  | { format: 'jsonl'; paths?: string[][]; withId: boolean; keys: string[] };
+export type ExportPlan = { format: 'csv'; columns: Column[] } | { format: 'jsonl'; paths?: string[][]; withId: boolean; keys: string[] };
 
 export function exportPlan(r: Resource, format: Format, fields: string | undefined): ExportPlan {
   const named = fields !== undefined && fields.trim() !== '';
@@ -49,7 +47,13 @@ function jsonLine(plan: Extract<ExportPlan, { format: 'jsonl' }>, rec: StoredRec
 }
 
 /** The export as text chunks: the header (CSV), then one chunk per page of records. */
-export async function* exportChunks(db: Db, table: RecordTable, tenantId: string, plan: ExportPlan, pageSize = EXPORT_PAGE): AsyncGenerator<string> {
+export async function* exportChunks(
+  db: Db,
+  table: RecordTable,
+  tenantId: string,
+  plan: ExportPlan,
+  pageSize = EXPORT_PAGE,
+): AsyncGenerator<string> {
   if (plan.format === 'csv') yield stringify([plan.columns.map((c) => c.name)]);
   let after: string | undefined;
   for (;;) {

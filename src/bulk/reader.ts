@@ -181,7 +181,10 @@ async function* csvRows(input: fs.ReadStream, resource: Resource): AsyncGenerato
       if (!plan) {
         if (!Array.isArray(rec)) throw new Error(`the header row cannot be read as CSV: ${rec.skipped}`);
         plan = importPlan(resource, rec);
-        if (plan.problems.length) throw new Error(`the header row does not fit ${resource.def.slug}: ${plan.problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`);
+        if (plan.problems.length)
+          throw new Error(
+            `the header row does not fit ${resource.def.slug}: ${plan.problems.map((p) => `${p.field}: ${p.reason}`).join('; ')}`,
+          );
         continue;
       }
       no++;

@@ -45,7 +45,10 @@ async function connect(t: Target): Promise<Connection> {
   const verifier = createVerifier(config);
   if (!verifier.sign) {
     await store.close();
-    throw new CliError('JWT_JWKS_URL is set, so this process cannot sign its own token: use --url and --token with a running server', EXIT.usage);
+    throw new CliError(
+      'JWT_JWKS_URL is set, so this process cannot sign its own token: use --url and --token with a running server',
+      EXIT.usage,
+    );
   }
   const app = await buildApp({ config, store, verifier, logger: false });
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -62,7 +65,10 @@ async function connect(t: Target): Promise<Connection> {
   };
 }
 
-const headers = (c: Connection, extra: Record<string, string> = {}) => ({ ...(c.token ? { authorization: `Bearer ${c.token}` } : {}), ...extra });
+const headers = (c: Connection, extra: Record<string, string> = {}) => ({
+  ...(c.token ? { authorization: `Bearer ${c.token}` } : {}),
+  ...extra,
+});
 
 async function answer(res: Response, what: string) {
   const text = await res.text();
@@ -76,7 +82,10 @@ async function answer(res: Response, what: string) {
     const message = body?.message ?? (typeof body === 'string' ? body : res.statusText);
     // the request itself was wrong (unknown resource, bad file, bad field): the caller's usage
     const code = res.status === 400 || res.status === 404 || res.status === 413 || res.status === 422 ? EXIT.usage : EXIT.failure;
-    throw new CliError(`${what}: ${res.status} ${message}${body?.errors ? ` (${body.errors.map((e: any) => `${e.field}: ${e.reason}`).join('; ')})` : ''}`, code);
+    throw new CliError(
+      `${what}: ${res.status} ${message}${body?.errors ? ` (${body.errors.map((e: any) => `${e.field}: ${e.reason}`).join('; ')})` : ''}`,
+      code,
+    );
   }
   return body;
 }
@@ -94,7 +103,11 @@ async function countLines(file: string): Promise<number> {
 function bar(enabled: boolean, label: string, total?: number) {
   if (!enabled || !process.stderr.isTTY) return undefined;
   const b = new cliProgress.SingleBar(
-    { stream: process.stderr, format: total ? `${label} [{bar}] {percentage}% | {value}/{total} rows | {extra}` : `${label} {value} records`, hideCursor: true },
+    {
+      stream: process.stderr,
+      format: total ? `${label} [{bar}] {percentage}% | {value}/{total} rows | {extra}` : `${label} {value} records`,
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   b.start(total ?? 0, 0, { extra: '' });
@@ -115,7 +128,9 @@ function progressLines(label: string, total: number, everyMs: number) {
     const read = Number(load.rows_read ?? 0);
     const rate = Math.round(read / Math.max(0.001, (now - start) / 1000));
     const pct = total ? ` (${Math.min(100, Math.floor((read / total) * 100))}%)` : '';
-    process.stderr.write(`${label}: ${read}/${total} rows read${pct}, ${load.rows_written ?? 0} written, ${load.rows_rejected ?? 0} rejected, ${rate} rows/s, ${load.status}\n`);
+    process.stderr.write(
+      `${label}: ${read}/${total} rows read${pct}, ${load.rows_written ?? 0} written, ${load.rows_rejected ?? 0} rejected, ${rate} rows/s, ${load.status}\n`,
+    );
   };
 }
 
@@ -148,8 +163,13 @@ export async function importCommand(
     const lines = o.progress && !progress ? progressLines(`import ${resource}`, total, (o.progressIntervalS ?? 10) * 1000) : undefined;
     let load = started;
     for (;;) {
-      load = await answer(await fetch(`${c.url}/bulkLoads/${encodeURIComponent(c.tenant)}/${started.id}`, { headers: headers(c) }), 'progress');
-      progress?.update(Math.min(total, Number(load.rows_read ?? 0)), { extra: `${load.rows_written ?? 0} written, ${load.rows_rejected ?? 0} rejected` });
+      load = await answer(
+        await fetch(`${c.url}/bulkLoads/${encodeURIComponent(c.tenant)}/${started.id}`, { headers: headers(c) }),
+        'progress',
+      );
+      progress?.update(Math.min(total, Number(load.rows_read ?? 0)), {
+        extra: `${load.rows_written ?? 0} written, ${load.rows_rejected ?? 0} rejected`,
+      });
       const ended = load.status === 'completed' || load.status === 'failed';
       lines?.(load, ended);
       if (ended) break;
@@ -159,9 +179,14 @@ export async function importCommand(
     process.stdout.write(`${JSON.stringify(load)}\n`);
     if (load.status === 'failed') throw new CliError(`load ${load.id} failed: ${load.error ?? 'unknown error'}`);
     if (Number(load.rows_rejected) > 0) {
-      const errors = await answer(await fetch(`${c.url}/bulkLoads/${encodeURIComponent(c.tenant)}/${started.id}/errors?limit=20`, { headers: headers(c) }), 'errors');
-      for (const e of errors.Items ?? []) process.stderr.write(`row ${e.row}: ${(e.errors ?? []).map((x: any) => `${x.field}: ${x.reason}`).join('; ')}\n`);
-      if (load.rows_rejected > (errors.Items ?? []).length) process.stderr.write(`… ${load.rows_rejected} rejected rows in all: GET /bulkLoads/${c.tenant}/${load.id}/errors\n`);
+      const errors = await answer(
+        await fetch(`${c.url}/bulkLoads/${encodeURIComponent(c.tenant)}/${started.id}/errors?limit=20`, { headers: headers(c) }),
+        'errors',
+      );
+      for (const e of errors.Items ?? [])
+        process.stderr.write(`row ${e.row}: ${(e.errors ?? []).map((x: any) => `${x.field}: ${x.reason}`).join('; ')}\n`);
+      if (load.rows_rejected > (errors.Items ?? []).length)
+        process.stderr.write(`… ${load.rows_rejected} rejected rows in all: GET /bulkLoads/${c.tenant}/${load.id}/errors\n`);
       return EXIT.rejected;
     }
     return EXIT.ok;
@@ -171,11 +196,17 @@ export async function importCommand(
 }
 
 /** accredit export <resource>: streams the export to a file or standard output. */
-export async function exportCommand(t: Target, resource: string, o: { format: 'csv' | 'jsonl'; fields?: string; out?: string; progress: boolean }) {
+export async function exportCommand(
+  t: Target,
+  resource: string,
+  o: { format: 'csv' | 'jsonl'; fields?: string; out?: string; progress: boolean },
+) {
   const c = await connect(t);
   try {
     const q = new URLSearchParams({ format: o.format, ...(o.fields ? { fields: o.fields } : {}) });
-    const res = await fetch(`${c.url}/exports/${encodeURIComponent(c.tenant)}/${encodeURIComponent(resource)}?${q}`, { headers: headers(c) });
+    const res = await fetch(`${c.url}/exports/${encodeURIComponent(c.tenant)}/${encodeURIComponent(resource)}?${q}`, {
+      headers: headers(c),
+    });
     if (!res.ok || !res.body) await answer(res, 'export');
     const progress = bar(o.progress, `export ${resource}`);
     let records = o.format === 'csv' ? -1 : 0; // the CSV header is not a record

@@ -115,11 +115,15 @@ export function checkLifetime(p: JWTPayload, jwt: Config['jwt'], nowMs: number):
   const cap = jwt.maxAgeS;
   const span = formatDuration(cap);
   const refuse = (why: string) => new AppError('unauthorized', why);
-  if (p.exp === undefined && !jwt.allowNoExp) throw refuse('the token has no expiry (exp): tokens must expire (the server accepts tokens without exp only with JWT_ALLOW_NO_EXP=true)');
+  if (p.exp === undefined && !jwt.allowNoExp)
+    throw refuse(
+      'the token has no expiry (exp): tokens must expire (the server accepts tokens without exp only with JWT_ALLOW_NO_EXP=true)',
+    );
   let until = p.exp !== undefined ? p.exp * 1000 : undefined;
   if (cap > 0) {
     if (typeof p.iat === 'number') {
-      if (p.exp !== undefined && p.exp - p.iat > cap) throw refuse(`the token is made to live longer (exp - iat) than this server allows (JWT_MAX_AGE ${span})`);
+      if (p.exp !== undefined && p.exp - p.iat > cap)
+        throw refuse(`the token is made to live longer (exp - iat) than this server allows (JWT_MAX_AGE ${span})`);
       if (now - p.iat > cap) throw refuse(`the token was issued more than ${span} ago (JWT_MAX_AGE): get a new one`);
       until = Math.min(until ?? Infinity, (p.iat + cap) * 1000);
     } else if (p.exp !== undefined && p.exp - now > cap) {
@@ -135,13 +139,16 @@ export function signedLifetime(jwt: Config['jwt'], expiresIn: string | undefined
   if (expiresIn === undefined) return cap > 0 ? Math.min(86_400, cap) : 86_400;
   const s = parseDuration(expiresIn);
   if (s === undefined || s <= 0) throw new TokenLifetimeError(`--expires: expected a span such as 1h, 30m or 7d, got "${expiresIn}"`);
-  if (cap > 0 && s > cap) throw new TokenLifetimeError(`--expires ${expiresIn} is longer than the server accepts (JWT_MAX_AGE ${formatDuration(cap)})`);
+  if (cap > 0 && s > cap)
+    throw new TokenLifetimeError(`--expires ${expiresIn} is longer than the server accepts (JWT_MAX_AGE ${formatDuration(cap)})`);
   return s;
 }
 
 export class TokenLifetimeError extends Error {}
 
-function createUncachedVerifier(config: Config): Omit<Verifier, 'verify'> & { verifyWithExp(token: string): Promise<{ actor: Actor; until?: number }> } {
+function createUncachedVerifier(
+  config: Config,
+): Omit<Verifier, 'verify'> & { verifyWithExp(token: string): Promise<{ actor: Actor; until?: number }> } {
   const { jwt } = config;
   const opts = { issuer: jwt.issuer, audience: jwt.audience };
   const verifyWith = async (fn: () => Promise<{ payload: JWTPayload }>) => {
@@ -223,7 +230,10 @@ export function authHook(verifier: Verifier) {
     // consistency token from an earlier write for a replica at least that far along
     if (req.method === 'GET' || req.routeOptions.url?.endsWith('/search')) {
       const token = req.headers['x-consistency-token'];
-      req.ctx.read = { consistent: (req.query as { consistentRead?: string } | undefined)?.consistentRead === 'true', ...(typeof token === 'string' && token ? { after: token } : {}) };
+      req.ctx.read = {
+        consistent: (req.query as { consistentRead?: string } | undefined)?.consistentRead === 'true',
+        ...(typeof token === 'string' && token ? { after: token } : {}),
+      };
     }
   };
 }

@@ -17,7 +17,11 @@ export function checkJsonValue(root: unknown): { field: string; reason: string }
   const stack: [unknown, number, string][] = [[root, 0, '']];
   const at = (path: string, k: string) => (path ? `${path}.${k}` : k);
   const badString = (s: string) =>
-    s.includes('\u0000') ? 'contains a NUL character' : !(s as string & { isWellFormed(): boolean }).isWellFormed() ? 'contains an unpaired UTF-16 surrogate' : null;
+    s.includes('\u0000')
+      ? 'contains a NUL character'
+      : !(s as string & { isWellFormed(): boolean }).isWellFormed()
+        ? 'contains an unpaired UTF-16 surrogate'
+        : null;
   while (stack.length) {
     const [v, depth, path] = stack.pop()!;
     if (typeof v === 'string') {

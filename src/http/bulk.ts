@@ -83,7 +83,11 @@ function keyOf(row: number) {
 }
 function rowOfKey(key: string | undefined): number {
   if (key === undefined || key === '') return 0;
-  const bad = () => invalid([{ field: 'exclusiveStartKey', reason: 'is not a key this server issued (use LastEvaluatedKey as it was returned)' }], 'bad_request');
+  const bad = () =>
+    invalid(
+      [{ field: 'exclusiveStartKey', reason: 'is not a key this server issued (use LastEvaluatedKey as it was returned)' }],
+      'bad_request',
+    );
   if (key.length > 128 || !/^[A-Za-z0-9_-]+$/.test(key)) throw bad();
   try {
     const row = (JSON.parse(Buffer.from(key, 'base64url').toString('utf8')) as { row?: unknown }).row;
@@ -100,10 +104,16 @@ function formatOf(req: FastifyRequest): Format {
     if (!FORMATS.includes(q)) throw invalid([{ field: 'format', reason: 'must be one of: "csv", "jsonl"' }], 'bad_request');
     return q as Format;
   }
-  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
   const f = FORMAT_OF_TYPE[type];
   if (!f) {
-    throw new AppError('unsupported_media_type', `send the file as text/csv or application/x-ndjson (JSON Lines), or name its format with ?format=csv|jsonl (got ${type || 'no Content-Type'})`);
+    throw new AppError(
+      'unsupported_media_type',
+      `send the file as text/csv or application/x-ndjson (JSON Lines), or name its format with ?format=csv|jsonl (got ${type || 'no Content-Type'})`,
+    );
   }
   return f;
 }
@@ -112,7 +122,8 @@ function formatOf(req: FastifyRequest): Format {
 function sourceFileOf(req: FastifyRequest, format: Format): string {
   const q = (req.query as { source_file?: string }).source_file;
   if (q !== undefined) {
-    if (!SOURCE_FILE_RE.test(q)) throw invalid([{ field: 'source_file', reason: 'must be 1 to 255 characters, without control characters' }], 'bad_request');
+    if (!SOURCE_FILE_RE.test(q))
+      throw invalid([{ field: 'source_file', reason: 'must be 1 to 255 characters, without control characters' }], 'bad_request');
     return q;
   }
   const cd = req.headers['content-disposition'];
@@ -166,7 +177,9 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
         params: Type.Object({ tenantId: idParam, resource: slugParam }),
         querystring: Type.Object({
           format: Type.Optional(Type.String({ enum: FORMATS, description: 'default: from the Content-Type' })),
-          source_file: Type.Optional(Type.String({ maxLength: 255, description: 'the name of the file, stamped on every record as sys_bulk_load_source_file' })),
+          source_file: Type.Optional(
+            Type.String({ maxLength: 255, description: 'the name of the file, stamped on every record as sys_bulk_load_source_file' }),
+          ),
         }),
         body: Object.assign(Type.String({ description: 'the file (CSV or JSON Lines)' }), { [SERVICE_VALIDATED]: true }),
         response: { 202: accepted, ...errorResponses(400, 401, 403, 404, 413, 415) },
@@ -175,7 +188,9 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
         const body = req.body;
         const p = pending.get(req);
         if (!(body instanceof UploadBody) || !p) {
-          throw new AppError('bad_request', 'the body is empty: send the file to load', { errors: [{ field: '(body)', reason: 'is empty' }] });
+          throw new AppError('bad_request', 'the body is empty: send the file to load', {
+            errors: [{ field: '(body)', reason: 'is empty' }],
+          });
         }
         const view: LoadView = await loads.accept(req.ctx, p.resource, p.format, p.sourceFile, body.file);
         body.claimed = true;
@@ -212,7 +227,12 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
         }),
         response: {
           200: Type.Object({
-            Items: Type.Array(Type.Object({ row: Type.Integer({ description: 'data row number, from 1 (the CSV header is not a row)' }), errors: Type.Array(fieldError) })),
+            Items: Type.Array(
+              Type.Object({
+                row: Type.Integer({ description: 'data row number, from 1 (the CSV header is not a row)' }),
+                errors: Type.Array(fieldError),
+              }),
+            ),
             LastEvaluatedKey: Type.Optional(Type.String()),
           }),
           ...errorResponses(400, 401, 403, 404),
@@ -221,7 +241,8 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
       handler: async (req) => {
         const q = req.query as { limit?: string; exclusiveStartKey?: string };
         const limit = q.limit === undefined ? 100 : Number(q.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > pageSizeMax) throw invalid([{ field: 'limit', reason: `must be a whole number from 1 to ${pageSizeMax}` }], 'bad_request');
+        if (!Number.isInteger(limit) || limit < 1 || limit > pageSizeMax)
+          throw invalid([{ field: 'limit', reason: `must be a whole number from 1 to ${pageSizeMax}` }], 'bad_request');
         const page = await loads.errors(req.ctx.tenantId, (req.params as { id: string }).id, rowOfKey(q.exclusiveStartKey), limit);
         return { Items: page.items, ...(page.last !== undefined ? { LastEvaluatedKey: keyOf(page.last) } : {}) };
       },
@@ -241,7 +262,12 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
         params: Type.Object({ tenantId: idParam, resource: slugParam }),
         querystring: Type.Object({
           format: Type.Optional(Type.String({ enum: FORMATS, description: 'default csv' })),
-          fields: Type.Optional(Type.String({ maxLength: 8000, description: 'comma-separated fields (dotted paths allowed); default: every field and sys_external_id' })),
+          fields: Type.Optional(
+            Type.String({
+              maxLength: 8000,
+              description: 'comma-separated fields (dotted paths allowed); default: every field and sys_external_id',
+            }),
+          ),
         }),
       },
       handler: async (req, reply) => {

@@ -27,7 +27,15 @@ const PHRASE: Record<number, string> = {
 };
 
 function body(status: number, code: string, message: string, requestId: string, errors?: FieldError[], details?: Record<string, unknown>) {
-  return { statusCode: status, error: PHRASE[status] ?? 'Error', code, message, ...(errors?.length ? { errors } : {}), ...details, requestId };
+  return {
+    statusCode: status,
+    error: PHRASE[status] ?? 'Error',
+    code,
+    message,
+    ...(errors?.length ? { errors } : {}),
+    ...details,
+    requestId,
+  };
 }
 
 /** Fastify's own client errors (parsing, limits, content types) by code. */
@@ -69,11 +77,15 @@ export function installErrorHandler(app: FastifyInstance) {
     if (known) {
       const status = STATUS[known.kind];
       const message = known.message ?? err.message;
-      return reply.code(status).send(body(status, known.kind, message, rid, known.field ? [{ field: known.field, reason: message }] : undefined));
+      return reply
+        .code(status)
+        .send(body(status, known.kind, message, rid, known.field ? [{ field: known.field, reason: message }] : undefined));
     }
     // Malformed JSON surfaces as a SyntaxError with statusCode 400 from the parser.
     if (err instanceof SyntaxError || (err as any).statusCode === 400) {
-      return reply.code(400).send(body(400, 'bad_request', 'the body is not valid JSON', rid, [{ field: '(body)', reason: 'is not valid JSON' }]));
+      return reply
+        .code(400)
+        .send(body(400, 'bad_request', 'the body is not valid JSON', rid, [{ field: '(body)', reason: 'is not valid JSON' }]));
     }
     const sc = (err as any).statusCode;
     if (typeof sc === 'number' && sc >= 400 && sc < 500) {
@@ -81,7 +93,12 @@ export function installErrorHandler(app: FastifyInstance) {
       return reply.code(sc).send(body(sc, 'bad_request', err.message, rid, [{ field, reason: err.message }]));
     }
     // The database is slow or away: a temporary condition, worth a retry.
-    if (err.code === '57014' || err.code === 'ECONNREFUSED' || err.code === '57P01' || /timeout exceeded when trying to connect/.test(err.message)) {
+    if (
+      err.code === '57014' ||
+      err.code === 'ECONNREFUSED' ||
+      err.code === '57P01' ||
+      /timeout exceeded when trying to connect/.test(err.message)
+    ) {
       req.log.error({ err }, 'database unavailable');
       reply.header('retry-after', '1');
       return reply.code(503).send(body(503, 'unavailable', 'the database did not answer in time; retry', rid));
@@ -93,7 +110,14 @@ export function installErrorHandler(app: FastifyInstance) {
       reply.header('retry-after', '1');
       return reply
         .code(429)
-        .send(body(429, 'too_many_requests', 'the database is busy with other writes (SQLite takes one writer at a time); nothing was written, retry', rid));
+        .send(
+          body(
+            429,
+            'too_many_requests',
+            'the database is busy with other writes (SQLite takes one writer at a time); nothing was written, retry',
+            rid,
+          ),
+        );
     }
     req.log.error({ err }, 'unexpected error');
     return reply.code(500).send(body(500, 'internal', `internal error; quote request id ${rid} when reporting it`, rid));

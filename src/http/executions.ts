@@ -25,7 +25,10 @@ const ExecutionView = Type.Object(
   },
   { title: 'Execution' },
 );
-const params = Type.Object({ tenantId: Type.String({ pattern: ID_PATTERN }), executionArn: Type.String({ pattern: '^[\\w:|.-]{1,300}$' }) });
+const params = Type.Object({
+  tenantId: Type.String({ pattern: ID_PATTERN }),
+  executionArn: Type.String({ pattern: '^[\\w:|.-]{1,300}$' }),
+});
 
 export function registerExecutionRoutes(app: FastifyInstance, executions: Executions, auth: onRequestHookHandler, pollMs = 500) {
   const common = { onRequest: auth, config: { scope: 'read' as const } };
@@ -39,7 +42,13 @@ export function registerExecutionRoutes(app: FastifyInstance, executions: Execut
 
   app.get('/executions/:tenantId/:executionArn', {
     ...common,
-    schema: { tags, security, summary: 'Status and progress of a background execution (billing run refresh / execute)', params, response: { 200: ExecutionView } },
+    schema: {
+      tags,
+      security,
+      summary: 'Status and progress of a background execution (billing run refresh / execute)',
+      params,
+      response: { 200: ExecutionView },
+    },
     handler: async (req) => {
       const { executionArn } = req.params as { executionArn: string };
       return load(req.ctx.tenantId, executionArn);

@@ -25,7 +25,10 @@ declare module 'fastify' {
 }
 
 const fingerprint = (req: FastifyRequest) =>
-  crypto.createHash('sha256').update(`${req.method} ${req.url}\n${req.body === undefined ? '' : JSON.stringify(req.body)}`).digest('base64url');
+  crypto
+    .createHash('sha256')
+    .update(`${req.method} ${req.url}\n${req.body === undefined ? '' : JSON.stringify(req.body)}`)
+    .digest('base64url');
 
 export function installIdempotency(app: FastifyInstance, store: Store, clock: Clock) {
   const db = store.db;
@@ -60,7 +63,9 @@ export function installIdempotency(app: FastifyInstance, store: Store, clock: Cl
         continue;
       }
       if (row.state === 'in_flight') {
-        throw new AppError('conflict', 'a request with this Idempotency-Key is still in progress; retry later', { headers: { 'retry-after': '1' } });
+        throw new AppError('conflict', 'a request with this Idempotency-Key is still in progress; retry later', {
+          headers: { 'retry-after': '1' },
+        });
       }
       if (row.fingerprint !== fp) {
         throw new AppError('unprocessable', 'this Idempotency-Key was used with another request; use a new key for a new request', {
@@ -82,19 +87,24 @@ export function installIdempotency(app: FastifyInstance, store: Store, clock: Cl
     if (reply.statusCode >= 500) {
       await asTenant(ref.tenantId, () => idempotencyStore.release(db, ref, ref.createdAt));
     } else {
-      await asTenant(ref.tenantId, () => idempotencyStore.complete(db, ref, {
-        status: reply.statusCode,
-        content_type: String(reply.getHeader('content-type') ?? ''),
-        etag: reply.getHeader('etag') as string | undefined,
-        body: typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : JSON.stringify(payload ?? ''),
-      }));
+      await asTenant(ref.tenantId, () =>
+        idempotencyStore.complete(db, ref, {
+          status: reply.statusCode,
+          content_type: String(reply.getHeader('content-type') ?? ''),
+          etag: reply.getHeader('etag') as string | undefined,
+          body: typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : JSON.stringify(payload ?? ''),
+        }),
+      );
     }
     return payload;
   };
 
   // Only POSTs take a key: the hooks go on those routes alone instead of on every request.
   // (first, as a global hook would run)
-  const withHook = <T>(given: T | T[] | undefined, hook: T): T[] => [hook, ...(given === undefined ? [] : Array.isArray(given) ? given : [given])];
+  const withHook = <T>(given: T | T[] | undefined, hook: T): T[] => [
+    hook,
+    ...(given === undefined ? [] : Array.isArray(given) ? given : [given]),
+  ];
   app.addHook('onRoute', (r) => {
     const methods = Array.isArray(r.method) ? r.method : [r.method];
     if (!methods.includes('POST')) return;
@@ -103,9 +113,14 @@ export function installIdempotency(app: FastifyInstance, store: Store, clock: Cl
   });
 
   // Expired keys are purged in the background (the lookup above also ignores them).
-  const timer = setInterval(() => {
-    asSystem(() => idempotencyStore.purgeBefore(db, new Date(clock.now().getTime() - KEY_TTL_MS).toISOString())).catch((err) => app.log.warn({ err }, 'idempotency purge failed'));
-  }, 10 * 60 * 1000);
+  const timer = setInterval(
+    () => {
+      asSystem(() => idempotencyStore.purgeBefore(db, new Date(clock.now().getTime() - KEY_TTL_MS).toISOString())).catch((err) =>
+        app.log.warn({ err }, 'idempotency purge failed'),
+      );
+    },
+    10 * 60 * 1000,
+  );
   timer.unref();
   app.addHook('onClose', async () => clearInterval(timer));
 }

@@ -5,7 +5,12 @@ import { AppError } from '../core/errors.js';
 import type { HitCounter } from '../store/limits.js';
 
 // the plugin passes the window as a third argument, which its type declarations leave out
-type Incr = (key: string, cb: (err: Error | null, res?: { current: number; ttl: number }) => void, timeWindow?: number, max?: number) => void;
+type Incr = (
+  key: string,
+  cb: (err: Error | null, res?: { current: number; ttl: number }) => void,
+  timeWindow?: number,
+  max?: number,
+) => void;
 
 /** @fastify/rate-limit's store interface over the shared counters. */
 function sharedStore(counter: HitCounter) {

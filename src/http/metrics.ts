@@ -99,7 +99,8 @@ export async function installMetrics(app: FastifyInstance, opts: MetricsOptions)
   const sweepResults = () => {
     // one read per scrape, shared by the three gauges
     const now = Date.now();
-    if (!sweeps || now - sweeps.at > 1000) sweeps = { at: now, value: readSweepResults(store, new Date(clock.now().getTime() - DAY_MS).toISOString()) };
+    if (!sweeps || now - sweeps.at > 1000)
+      sweeps = { at: now, value: readSweepResults(store, new Date(clock.now().getTime() - DAY_MS).toISOString()) };
     return sweeps.value;
   };
   new client.Gauge({
@@ -178,9 +179,18 @@ export async function installMetrics(app: FastifyInstance, opts: MetricsOptions)
   if (opts.token) {
     const want = crypto.createHash('sha256').update(`Bearer ${opts.token}`).digest();
     app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
-      const got = crypto.createHash('sha256').update(String(req.headers.authorization ?? '')).digest();
+      const got = crypto
+        .createHash('sha256')
+        .update(String(req.headers.authorization ?? ''))
+        .digest();
       if (!crypto.timingSafeEqual(want, got)) {
-        return reply.code(401).send({ statusCode: 401, error: 'Unauthorized', code: 'unauthorized', message: 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>', requestId: req.id });
+        return reply.code(401).send({
+          statusCode: 401,
+          error: 'Unauthorized',
+          code: 'unauthorized',
+          message: 'GET /metrics needs Authorization: Bearer <METRICS_TOKEN>',
+          requestId: req.id,
+        });
       }
       const m = await scrape();
       return reply.type(m.type).send(m.body);
@@ -227,7 +237,9 @@ export function installHealth(app: FastifyInstance, store: Store, release: strin
       ]);
     } catch (e) {
       req.log.warn({ err: e }, 'readiness: the primary database does not answer');
-      return reply.code(503).send({ status: 'unavailable', release, primary: { ok: false, error: 'the primary database does not answer' } });
+      return reply
+        .code(503)
+        .send({ status: 'unavailable', release, primary: { ok: false, error: 'the primary database does not answer' } });
     }
     const replicas = store.replicas?.states.map((s) => ({ name: s.name, up: s.up, ...(s.up ? { lag_ms: Math.round(s.lagMs) } : {}) }));
     return {

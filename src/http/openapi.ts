@@ -27,10 +27,11 @@ export async function registerOpenApi(app: FastifyInstance, version: string) {
   // request and answering through inject. Loading it (with @fastify/static) at start-up cost every
   // start 65 ms for a page few requests ever ask for.
   let docs: Promise<FastifyInstance> | undefined;
-  const docsApp = () => (docs ??= buildDocsApp(app).catch((e) => {
-    docs = undefined;
-    throw e;
-  }));
+  const docsApp = () =>
+    (docs ??= buildDocsApp(app).catch((e) => {
+      docs = undefined;
+      throw e;
+    }));
   const forward = async (req: FastifyRequest, reply: FastifyReply) => {
     const res = await (await docsApp()).inject({ method: 'GET', url: req.url, headers: req.headers });
     // a file the UI does not have: the API's own 404, not the instance's default body
@@ -44,7 +45,9 @@ export async function registerOpenApi(app: FastifyInstance, version: string) {
 }
 
 type OpenApiDoc = { paths?: Record<string, Record<string, { tags?: string[] }>> };
-const TAG_DESCRIPTIONS = new Map(RESOURCES.flatMap((r) => (r.def.description ? [[r.def.name, r.def.description.join('\n\n')] as const] : [])));
+const TAG_DESCRIPTIONS = new Map(
+  RESOURCES.flatMap((r) => (r.def.description ? [[r.def.name, r.def.description.join('\n\n')] as const] : [])),
+);
 
 /** Every tag in the order the operations first name it (the order /docs shows), with its resource's description. */
 function tagsOf(doc: OpenApiDoc) {
@@ -60,7 +63,11 @@ async function buildDocsApp(app: FastifyInstance): Promise<FastifyInstance> {
   const { default: swaggerUi } = await import('@fastify/swagger-ui');
   const docs = Fastify({ logger: false, exposeHeadRoutes: false });
   // swagger-ui needs @fastify/swagger on its instance: the main app's document stands in for it
-  await docs.register(fp(async (f) => void f.decorate('swagger', ((opts?: { yaml?: boolean }) => app.swagger(opts as never)) as never), { name: '@fastify/swagger' }));
+  await docs.register(
+    fp(async (f) => void f.decorate('swagger', ((opts?: { yaml?: boolean }) => app.swagger(opts as never)) as never), {
+      name: '@fastify/swagger',
+    }),
+  );
   // ~500 operations: tags start collapsed (rendering them all expanded takes a browser minutes), the
   // filter box finds a tag by name, and deep links (/docs#/Billing%20Runs) open one directly
   await docs.register(swaggerUi, {

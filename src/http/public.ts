@@ -36,7 +36,11 @@ export class SharedLimiter {
   ) {}
   async take(key: string, now = Date.now()): Promise<{ allowed: boolean; remaining: number; retryAfterS: number }> {
     const w = await this.counter.hit(`p:${key}`, this.windowMs, this.max, now);
-    return { allowed: w.count <= this.max, remaining: Math.max(0, this.max - w.count), retryAfterS: Math.max(1, Math.ceil((w.resetAt - now) / 1000)) };
+    return {
+      allowed: w.count <= this.max,
+      remaining: Math.max(0, this.max - w.count),
+      retryAfterS: Math.max(1, Math.ceil((w.resetAt - now) / 1000)),
+    };
   }
 }
 
@@ -66,7 +70,9 @@ const entrySchema = Type.Object(
 const entriesPage = Type.Object({ Count: Type.Integer(), Items: Type.Array(entrySchema), LastEvaluatedKey: Type.Optional(Type.String()) });
 const entriesQuery = Type.Object(
   {
-    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$', description: `page size (default ${PUBLIC_PAGE_DEFAULT}, at most ${PUBLIC_PAGE_MAX})` })),
+    limit: Type.Optional(
+      Type.String({ pattern: '^[0-9]{1,6}$', description: `page size (default ${PUBLIC_PAGE_DEFAULT}, at most ${PUBLIC_PAGE_MAX})` }),
+    ),
     exclusiveStartKey: Type.Optional(Type.String({ maxLength: 512, description: 'LastEvaluatedKey of the previous page' })),
   },
   { additionalProperties: Type.String({ maxLength: 200, description: 'a searchable field of the directory and the value looked for' }) },
@@ -78,11 +84,15 @@ const verification = Type.Object(
     program: Type.Object({ id: Type.String(), name: Type.Optional(Type.String()) }),
     number: Type.Number(),
     holder: Type.Object({ name: Type.String() }),
-    status: Type.String({ description: "today's status: inactive once it is past the end of its grace period (lapsed), even before the lifecycle sweep has written it" }),
+    status: Type.String({
+      description:
+        "today's status: inactive once it is past the end of its grace period (lapsed), even before the lifecycle sweep has written it",
+    }),
     standing: Type.Optional(
       Type.String({
         enum: ['current', 'in_grace', 'lapsed_reinstatable', 'lapsed'],
-        description: "the certification's standing today, as its record shows it (absent when suspended or retired); valid = current or in_grace",
+        description:
+          "the certification's standing today, as its record shows it (absent when suspended or retired); valid = current or in_grace",
       }),
     ),
     certification_date: Type.Optional(Type.String()),
@@ -121,9 +131,13 @@ export function registerPublicRoutes(app: FastifyInstance, services: AppServices
       const r = await limiter.take(req.ip);
       reply.header('x-ratelimit-limit', String(limiter.max)).header('x-ratelimit-remaining', String(r.remaining));
       if (!r.allowed) {
-        throw new AppError('too_many_requests', `the public registry allows ${limiter.max} requests a minute per client address; retry in ${r.retryAfterS} s`, {
-          headers: { 'retry-after': String(r.retryAfterS) },
-        });
+        throw new AppError(
+          'too_many_requests',
+          `the public registry allows ${limiter.max} requests a minute per client address; retry in ${r.retryAfterS} s`,
+          {
+            headers: { 'retry-after': String(r.retryAfterS) },
+          },
+        );
       }
     }
     req.ctx = anonymous(req, (req.params as { tenantId?: string }).tenantId ?? '');
@@ -138,7 +152,7 @@ export function registerPublicRoutes(app: FastifyInstance, services: AppServices
       security: [],
       summary: 'Search a public directory (no token)',
       description:
-        'Query parameters are the directory\'s searchable field names (strings: case-insensitive contains; number: exact; status, program_id and dates: exact), plus limit and exclusiveStartKey. Entries show the certificate number and programme and the directory\'s published fields only. A directory that is not public is a 404. Limited per client address (429 with Retry-After).',
+        "Query parameters are the directory's searchable field names (strings: case-insensitive contains; number: exact; status, program_id and dates: exact), plus limit and exclusiveStartKey. Entries show the certificate number and programme and the directory's published fields only. A directory that is not public is a 404. Limited per client address (429 with Retry-After).",
       params: Type.Object({ tenantId, id: directoryId }),
       querystring: entriesQuery,
       response: { 200: entriesPage, 400: ErrorRef, 404: ErrorRef, 429: ErrorRef },
@@ -158,8 +172,12 @@ export function registerPublicRoutes(app: FastifyInstance, services: AppServices
       security: [],
       summary: 'Is certificate number N of a programme valid today? (no token)',
       description:
-        'The holder\'s name, the status, the certification and expiration dates and whether the certification is in its grace period. valid: active and today is on or before the grace period end (or the expiration date). An unknown number or programme is a 404 with valid: false. Limited per client address (429 with Retry-After).',
-      params: Type.Object({ tenantId, programId, number: Type.String({ pattern: '^[0-9]{1,15}$', description: 'the certificate number' }) }),
+        "The holder's name, the status, the certification and expiration dates and whether the certification is in its grace period. valid: active and today is on or before the grace period end (or the expiration date). An unknown number or programme is a 404 with valid: false. Limited per client address (429 with Retry-After).",
+      params: Type.Object({
+        tenantId,
+        programId,
+        number: Type.String({ pattern: '^[0-9]{1,15}$', description: 'the certificate number' }),
+      }),
       response: { 200: verification, 400: ErrorRef, 404: verifyNotFound, 429: ErrorRef },
     },
     handler: async (req) => {
@@ -174,7 +192,7 @@ export function registerPublicRoutes(app: FastifyInstance, services: AppServices
     schema: {
       tags: ['Directories'],
       security: [{ bearerAuth: [] }],
-      summary: 'Search a directory\'s entries (public or not), its eligibility criteria applied',
+      summary: "Search a directory's entries (public or not), its eligibility criteria applied",
       description:
         'As GET /public/directories/{tenantId}/{id}/search, for any directory of the tenant, with a token. With enable_eligibility_criteria, certificants + certification_options.program_ids and enable_status_restriction + status_restrictions narrow the entries; criteria about members, committees, organizations and age are not evaluated.',
       params: Type.Object({ tenantId, id: directoryId }),

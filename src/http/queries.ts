@@ -32,7 +32,9 @@ const sortField = Type.Union([
 const runBody = Type.Object(
   {
     criteria: Type.Optional(criteria),
-    output_fields: Type.Optional(Type.Array(Type.String(), { minItems: 1, maxItems: 200, description: "default: the definition's default_output_fields" })),
+    output_fields: Type.Optional(
+      Type.Array(Type.String(), { minItems: 1, maxItems: 200, description: "default: the definition's default_output_fields" }),
+    ),
     sort_fields: Type.Optional(Type.Array(sortField, { maxItems: 10, description: 'default: id; id always ends the order' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: MAX_LIMIT })),
     offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),

@@ -65,7 +65,8 @@ export interface ExecutionView {
 }
 
 const PREFIX = 'arn:accredit:states';
-export const executionArn = (tenantId: string, resource: string, action: string, id: string) => `${PREFIX}:${tenantId}:execution:${resource}-${action}:${id}`;
+export const executionArn = (tenantId: string, resource: string, action: string, id: string) =>
+  `${PREFIX}:${tenantId}:execution:${resource}-${action}:${id}`;
 /** The execution id inside an ARN (or the id itself). */
 export const executionIdOf = (arnOrId: string) => arnOrId.slice(arnOrId.lastIndexOf(':') + 1);
 
@@ -114,10 +115,19 @@ export class Executions {
    * Records a new RUNNING execution and wakes the worker. One execution per record at a time: a
    * second start while one runs is a 409 naming the running one.
    */
-  async start(ctx: RequestContext, resource: string, recordId: string, action: string, params: Record<string, unknown> = {}): Promise<ExecutionHandle> {
+  async start(
+    ctx: RequestContext,
+    resource: string,
+    recordId: string,
+    action: string,
+    params: Record<string, unknown> = {},
+  ): Promise<ExecutionHandle> {
     const running = await runningExecution(this.db, ctx.tenantId, resource, recordId);
     if (running) {
-      throw new AppError('conflict', `a ${running.action} of this record is still running (${executionArn(ctx.tenantId, resource, String(running.action), String(running.id))}); wait for it to end`);
+      throw new AppError(
+        'conflict',
+        `a ${running.action} of this record is still running (${executionArn(ctx.tenantId, resource, String(running.action), String(running.id))}); wait for it to end`,
+      );
     }
     const id = crypto.randomUUID();
     const now = this.clock.now().toISOString();
@@ -218,7 +228,9 @@ export class Executions {
       const claimed = await asSystem(() => claimExecution(this.db, d.tenant_id, d.id, this.owner, this.leases.until(), now));
       if (!claimed) continue;
       const state = { stopping: false, done: Promise.resolve() };
-      state.done = asTenant(String(d.tenant_id), () => this.run(String(d.tenant_id), String(d.id), state)).finally(() => this.running.delete(key));
+      state.done = asTenant(String(d.tenant_id), () => this.run(String(d.tenant_id), String(d.id), state)).finally(() =>
+        this.running.delete(key),
+      );
       this.running.set(key, state);
     }
   }
@@ -234,14 +246,22 @@ export class Executions {
     const job: JobContext = {
       ctx: {
         tenantId,
-        actor: { sub: row.started_by ?? 'system', tenants: [tenantId], scopes: new Set(['certifications:admin', 'certifications:write', 'certifications:read']) },
+        actor: {
+          sub: row.started_by ?? 'system',
+          tenants: [tenantId],
+          scopes: new Set(['certifications:admin', 'certifications:write', 'certifications:read']),
+        },
         requestId: id,
       },
       executionId: id,
       recordId: row.record_id,
       params: row.params ? JSON.parse(row.params) : {},
       progress: async (done, total) => {
-        await updateHeldExecution(this.db, tenantId, id, this.owner, { progress_done: done, progress_total: total, updated_at: this.clock.now().toISOString() });
+        await updateHeldExecution(this.db, tenantId, id, this.owner, {
+          progress_done: done,
+          progress_total: total,
+          updated_at: this.clock.now().toISOString(),
+        });
         this.emit(tenantId, id, 'progress');
       },
       get stopping() {

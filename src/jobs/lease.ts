@@ -57,13 +57,16 @@ export class Leases {
    * answered function is called; lost() once another owner took the row over.
    */
   keep(renew: (until: string) => Promise<boolean>, lost: () => void): () => void {
-    const timer = setInterval(() => {
-      renew(this.until())
-        .then((held) => {
-          if (!held) lost();
-        })
-        .catch(() => {});
-    }, Math.max(50, Math.floor(this.ms / 3)));
+    const timer = setInterval(
+      () => {
+        renew(this.until())
+          .then((held) => {
+            if (!held) lost();
+          })
+          .catch(() => {});
+      },
+      Math.max(50, Math.floor(this.ms / 3)),
+    );
     timer.unref?.();
     return () => clearInterval(timer);
   }

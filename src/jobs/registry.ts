@@ -49,7 +49,10 @@ const LOOPS: { name: string; loop: (s: AppServices) => Loop }[] = [
 ];
 
 /** Throws, naming them, when a kind has no handler or more than one. */
-export function checkHandlers(kinds: readonly { resource: string; action: string }[], handled: readonly { resource: string; action: string }[]): void {
+export function checkHandlers(
+  kinds: readonly { resource: string; action: string }[],
+  handled: readonly { resource: string; action: string }[],
+): void {
   const names = handled.map(kindName);
   const twice = [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
   if (twice.length) throw new Error(`background jobs: more than one handler for ${twice.join(', ')} (jobs/registry.ts)`);
@@ -69,7 +72,10 @@ export interface BackgroundWork {
  * stop. Throws, naming them, when a kind has no handler or two.
  */
 export function registerJobs(s: AppServices): BackgroundWork {
-  checkHandlers(Object.values(EXECUTION_KINDS), EXECUTIONS.map((e) => e.kind));
+  checkHandlers(
+    Object.values(EXECUTION_KINDS),
+    EXECUTIONS.map((e) => e.kind),
+  );
   for (const e of EXECUTIONS) s.executions.register(e.kind.resource, e.kind.action, e.handler(s));
   const loops = LOOPS.map((l) => l.loop(s));
   return {

@@ -63,7 +63,9 @@ export class Scheduler {
       const table = this.s.resource('recurringBillingRuns').resource.table.name;
       const rows = await everyRecordId(this.s.store.db, table);
       for (const r of rows) {
-        await asTenant(r.tenant_id, () => this.one(r.tenant_id, r.id)).catch((e) => this.opts.log?.error({ err: e, recurring: r.id }, 'recurring billing run failed'));
+        await asTenant(r.tenant_id, () => this.one(r.tenant_id, r.id)).catch((e) =>
+          this.opts.log?.error({ err: e, recurring: r.id }, 'recurring billing run failed'),
+        );
       }
     }).finally(() => (this.ticking = undefined));
     return this.ticking;
@@ -72,7 +74,11 @@ export class Scheduler {
   private async one(tenantId: string, id: string) {
     const ctx: RequestContext = {
       tenantId,
-      actor: { sub: 'scheduler', tenants: [tenantId], scopes: new Set(['certifications:admin', 'certifications:write', 'certifications:read']) },
+      actor: {
+        sub: 'scheduler',
+        tenants: [tenantId],
+        scopes: new Set(['certifications:admin', 'certifications:write', 'certifications:read']),
+      },
       requestId: `scheduler-${crypto.randomUUID()}`,
       via: 'recurring billing run',
     };
@@ -81,7 +87,11 @@ export class Scheduler {
     if (!rec || rec.is_active === false) return;
     const save = (changes: Rec) => recurring.update(ctx, id, { ...fieldsOf(rec), ...changes }, undefined);
     const fail = (message: string) =>
-      save({ last_error: message, last_error_date: this.s.clock.now().toISOString(), errors_since_last_run: Number(rec.errors_since_last_run ?? 0) + 1 });
+      save({
+        last_error: message,
+        last_error_date: this.s.clock.now().toISOString(),
+        errors_since_last_run: Number(rec.errors_since_last_run ?? 0) + 1,
+      });
 
     const bad = validateSchedule(String(rec.schedule));
     if (bad) {
@@ -98,15 +108,24 @@ export class Scheduler {
     const preAt = preprocessingDate(runAt, Number(rec.pre_processing_lead_time ?? 0));
     if (now < preAt) return;
 
-    const runs = await this.s.resource('billingRuns').table.page(this.s.store.db, tenantId, [{ column: 'f_recurring_billing_run_id', op: 'in', values: [id] }], undefined, 10_000);
-    const run = runs.find((r) => r.scheduled_run_date && new Date(String(r.scheduled_run_date)).getTime() === runAt.getTime()) as StoredRecord | undefined;
+    const runs = await this.s
+      .resource('billingRuns')
+      .table.page(this.s.store.db, tenantId, [{ column: 'f_recurring_billing_run_id', op: 'in', values: [id] }], undefined, 10_000);
+    const run = runs.find((r) => r.scheduled_run_date && new Date(String(r.scheduled_run_date)).getTime() === runAt.getTime()) as
+      | StoredRecord
+      | undefined;
     try {
       if (!run) {
         if (!rec.template_id) return await fail('no template_id: a recurring billing run creates its runs from a billing template');
-        const created = await this.s.billing.createRunFromTemplate(ctx, String(rec.template_id), { run_date: runAt.toISOString() }, {
-          recurring_billing_run_id: id,
-          scheduled_preprocessing_date: preAt.toISOString(),
-        });
+        const created = await this.s.billing.createRunFromTemplate(
+          ctx,
+          String(rec.template_id),
+          { run_date: runAt.toISOString() },
+          {
+            recurring_billing_run_id: id,
+            scheduled_preprocessing_date: preAt.toISOString(),
+          },
+        );
         await this.s.billing.startRefresh(ctx, created.id);
         return;
       }

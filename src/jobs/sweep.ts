@@ -147,7 +147,11 @@ export class LifecycleSweep {
     if (last && (last.status === 'RUNNING' || last.start_date >= since)) return undefined;
     const ctx: RequestContext = {
       tenantId,
-      actor: { sub: 'lifecycle sweep', tenants: [tenantId], scopes: new Set(['certifications:admin', 'certifications:write', 'certifications:read']) },
+      actor: {
+        sub: 'lifecycle sweep',
+        tenants: [tenantId],
+        scopes: new Set(['certifications:admin', 'certifications:write', 'certifications:read']),
+      },
       requestId: `sweep-${crypto.randomUUID()}`,
       via: 'lifecycle',
     };
@@ -179,7 +183,15 @@ export class LifecycleSweep {
     const db = this.s.store.db;
     const t = this.tables;
     const today = this.today();
-    const out: SweepOutput = { lapsed: 0, expired: 0, notices_queued: 0, notices_not_sent: [], notices_not_sent_count: 0, errors: [], error_count: 0 };
+    const out: SweepOutput = {
+      lapsed: 0,
+      expired: 0,
+      notices_queued: 0,
+      notices_not_sent: [],
+      notices_not_sent_count: 0,
+      errors: [],
+      error_count: 0,
+    };
     const memo: LapseMemo = {};
     const total = await countDueWork(db, t, ctx.tenantId, today);
     let done = 0;

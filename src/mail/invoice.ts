@@ -17,7 +17,9 @@ function escapeHtml(s: string) {
  * {{invoice_number}}, {{amount}} (the total) and {{organization_name}} (the provider's name).
  */
 export function invoiceEmail(lines: InvoiceMailLine[]): { email: EmailTemplate } {
-  const rows = lines.map((l) => `<tr><td>${escapeHtml(l.description)}</td><td>${l.fee_type.replace('_', ' ')}</td><td>${l.amount.toFixed(2)}</td></tr>`).join('');
+  const rows = lines
+    .map((l) => `<tr><td>${escapeHtml(l.description)}</td><td>${l.fee_type.replace('_', ' ')}</td><td>${l.amount.toFixed(2)}</td></tr>`)
+    .join('');
   return {
     email: {
       subject: 'Invoice {{invoice_number}} from your certification body',

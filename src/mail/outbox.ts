@@ -14,7 +14,15 @@ export type { OutboxRow, OutboxStatus };
 /** Queues a mail under `key`; false when that key is already queued (or sent): not an error. */
 export function enqueueMail(db: Db, tenantId: string, key: string, mail: OutgoingMail, source: string, now: Date): Promise<boolean> {
   const at = now.toISOString();
-  return insertOutboxRow(db, { tenant_id: tenantId, id: key, source, to_address: mail.to, message: JSON.stringify(mail), next_attempt_at: at, created_at: at });
+  return insertOutboxRow(db, {
+    tenant_id: tenantId,
+    id: key,
+    source,
+    to_address: mail.to,
+    message: JSON.stringify(mail),
+    next_attempt_at: at,
+    created_at: at,
+  });
 }
 
 /** The rows queued by one source (e.g. `applications/<id>`), oldest first. */

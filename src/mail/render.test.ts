@@ -6,7 +6,10 @@ const from = 'accredit <no-reply@example.org>';
 
 test('placeholders take their values; missing ones render empty', () => {
   const m = renderMessage(
-    { subject: 'Your {{program_name}} certificate {{number}}', body: '<p>Dear {{name}},</p><p>it expires on {{expiration_date}}{{grace_period_end_date}}.</p>' },
+    {
+      subject: 'Your {{program_name}} certificate {{number}}',
+      body: '<p>Dear {{name}},</p><p>it expires on {{expiration_date}}{{grace_period_end_date}}.</p>',
+    },
     { name: 'Ada Lovelace', program_name: 'Registered Nurse', number: 1000, expiration_date: '2027-01-14' },
     { from, to: 'ada@example.org' },
   );
@@ -42,7 +45,15 @@ test('a body without tags is plain text: line breaks become <br> in the HTML par
 
 test('sender, reply-to, cc and bcc come from the template; from_name names the default address', () => {
   const full = renderMessage(
-    { subject: 's', body: 'b', from: 'board@example.org', from_name: 'The "Board"', reply_to: 'help@example.org', cc: 'cc@example.org', bcc: ' ' },
+    {
+      subject: 's',
+      body: 'b',
+      from: 'board@example.org',
+      from_name: 'The "Board"',
+      reply_to: 'help@example.org',
+      cc: 'cc@example.org',
+      bcc: ' ',
+    },
     {},
     { from },
   );
@@ -55,7 +66,11 @@ test('sender, reply-to, cc and bcc come from the template; from_name names the d
 });
 
 test('helpers work: #if, #each', () => {
-  const m = renderMessage({ subject: '{{#if score}}Score {{score}}{{else}}No score{{/if}}', body: '{{#each items}}<li>{{this}}</li>{{/each}}' }, { score: 85, items: ['a', 'b'] }, { from });
+  const m = renderMessage(
+    { subject: '{{#if score}}Score {{score}}{{else}}No score{{/if}}', body: '{{#each items}}<li>{{this}}</li>{{/each}}' },
+    { score: 85, items: ['a', 'b'] },
+    { from },
+  );
   assert.equal(m.subject, 'Score 85');
   assert.equal(m.html, '<li>a</li><li>b</li>');
   assert.equal(m.text, '- a\n- b');
@@ -70,7 +85,10 @@ test('templates that do not compile or render: reasons per field', () => {
   assert.doesNotMatch(syntax[0]!.reason, /\n/);
 
   const both = templateProblems({ subject: '{{#if}}x{{/if}}', body: '{{> header}}' });
-  assert.deepEqual(both.map((p) => p.field), ['email.subject', 'email.body']);
+  assert.deepEqual(
+    both.map((p) => p.field),
+    ['email.subject', 'email.body'],
+  );
   assert.match(both[0]!.reason, /#if requires exactly one argument/);
   assert.match(both[1]!.reason, /partial header could not be found/);
   assert.match(templateProblems({ subject: '{{shout name}}', body: 'b' })[0]!.reason, /Missing helper: "shout"/);

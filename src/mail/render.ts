@@ -172,12 +172,24 @@ const optional = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
  * Renders a notice's e-mail for one recipient. Throws TemplateError when the subject or body does not
  * render. A body without any tag is taken as plain text: its line breaks become <br> in the HTML part.
  */
-export function renderMessage(template: EmailTemplate, vars: Record<string, unknown>, defaults: { from: string; to?: string }): OutgoingMail {
-  const subject = render('email.subject', template.subject, vars, true).replace(/\s*[\r\n]+\s*/g, ' ').trim();
+export function renderMessage(
+  template: EmailTemplate,
+  vars: Record<string, unknown>,
+  defaults: { from: string; to?: string },
+): OutgoingMail {
+  const subject = render('email.subject', template.subject, vars, true)
+    .replace(/\s*[\r\n]+\s*/g, ' ')
+    .trim();
   const body = render('email.body', template.body, vars, false);
   const plain = !HAS_TAG.test(template.body);
   const html = plain ? body.replace(/\r?\n/g, '<br>\n') : body;
-  const mail: OutgoingMail = { to: defaults.to ?? '', from: sender(template, defaults.from), subject, html, text: plain ? decode(body).trim() : htmlToText(body) };
+  const mail: OutgoingMail = {
+    to: defaults.to ?? '',
+    from: sender(template, defaults.from),
+    subject,
+    html,
+    text: plain ? decode(body).trim() : htmlToText(body),
+  };
   const replyTo = optional(template.reply_to);
   const cc = optional(template.cc);
   const bcc = optional(template.bcc);

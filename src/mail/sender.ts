@@ -181,7 +181,12 @@ export class MailSender {
    * savepoint: should it fail (the record is locked, a rule refuses it), the outcome of the row is
    * still recorded (a sent message must never be sent again for it) and the failure is logged.
    */
-  private async record(tenantId: string, row: { id: string; source: string }, outcome: DeliveryOutcome, mark: (db: Db) => Promise<boolean>): Promise<void> {
+  private async record(
+    tenantId: string,
+    row: { id: string; source: string },
+    outcome: DeliveryOutcome,
+    mark: (db: Db) => Promise<boolean>,
+  ): Promise<void> {
     const onOutcome = this.onOutcome;
     if (!onOutcome) {
       await mark(this.store.db);
@@ -192,7 +197,10 @@ export class MailSender {
       try {
         await inSavepoint(trx, this.store.dialect, 'delivery_record', () => onOutcome(trx, tenantId, row, outcome));
       } catch (e) {
-        this.log?.warn({ tenant_id: tenantId, outbox_id: row.id, source: row.source, err: e instanceof Error ? e.message : String(e) }, 'mail delivery not recorded on its record');
+        this.log?.warn(
+          { tenant_id: tenantId, outbox_id: row.id, source: row.source, err: e instanceof Error ? e.message : String(e) },
+          'mail delivery not recorded on its record',
+        );
       }
     });
   }
@@ -223,7 +231,9 @@ export class MailSender {
     // its lease lapses: the at-least-once window. Whoever holds the row by now, it was sent: only a
     // row already marked sent is left alone.
     const at = this.clock.now().toISOString();
-    await this.record(tenantId, { id, source: row.source }, { status: 'sent', at }, (db) => markOutboxSent(db, tenantId, id, attempts, at, messageId));
+    await this.record(tenantId, { id, source: row.source }, { status: 'sent', at }, (db) =>
+      markOutboxSent(db, tenantId, id, attempts, at, messageId),
+    );
     this.log?.info({ tenant_id: tenantId, outbox_id: id, message_id: messageId }, 'mail sent');
     return true;
   }
@@ -236,11 +246,19 @@ export class MailSender {
     const backoff = Math.min(2 ** attempts, MAX_BACKOFF_S) * 1000;
     // Only while this sender still holds the row: a sender that took over a lapsed lease decides.
     const mark = (db: Db) =>
-      markOutboxFailed(db, tenantId, id, this.leases.owner, { status: failed ? 'failed' : 'retry', attempts, error, next: new Date(now.getTime() + backoff).toISOString() });
+      markOutboxFailed(db, tenantId, id, this.leases.owner, {
+        status: failed ? 'failed' : 'retry',
+        attempts,
+        error,
+        next: new Date(now.getTime() + backoff).toISOString(),
+      });
     // A retry is not an outcome yet: the record keeps `queued` until the message is sent or given up.
     if (failed) await this.record(tenantId, { id, source }, { status: 'failed', at: now.toISOString(), error }, mark);
     else await mark(this.store.db);
-    this.log?.warn({ tenant_id: tenantId, outbox_id: id, attempts, error }, failed ? 'mail failed; giving up' : 'mail not sent; will retry');
+    this.log?.warn(
+      { tenant_id: tenantId, outbox_id: id, attempts, error },
+      failed ? 'mail failed; giving up' : 'mail not sent; will retry',
+    );
     return false;
   }
 }

@@ -44,7 +44,12 @@ export function createMailTransport(config: { smtpUrl?: string; dataDir: string 
   if (config.smtpUrl) {
     // Timeouts well inside the sender's 60 s lease, so that a hung server does not outlive the lease
     // (another sender would then take the row over and send it a second time).
-    const smtp = nodemailer.createTransport({ url: config.smtpUrl, connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 30_000 });
+    const smtp = nodemailer.createTransport({
+      url: config.smtpUrl,
+      connectionTimeout: 15_000,
+      greetingTimeout: 15_000,
+      socketTimeout: 30_000,
+    });
     const u = new URL(config.smtpUrl);
     return {
       describe: `${u.protocol}//${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.host}`,

@@ -1,7 +1,16 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'csv-parse/sync';
-import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
+import {
+  DummyDriver,
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+} from 'kysely';
 import { defineResource, search, type Resource } from '../resources/kit/define.js';
 import { anyObject, bool, date, dateTime, int, list, num, obj, oneOf, str } from '../resources/kit/fields.js';
 import { RESOURCES } from '../resources/index.js';
@@ -39,7 +48,12 @@ const fields = {
   extra: anyObject(),
 };
 const indexed = defineResource({
-  slug: 'qIndexed', name: 'Q Indexed', singular: 'q indexed', typeName: 'QIndexed', table: 'q_indexed', coverage: 'test',
+  slug: 'qIndexed',
+  name: 'Q Indexed',
+  singular: 'q indexed',
+  typeName: 'QIndexed',
+  table: 'q_indexed',
+  coverage: 'test',
   fields,
   search: {
     ids: search.ids(),
@@ -52,17 +66,74 @@ const indexed = defineResource({
     city: search.anyOf('address.city'),
   },
 });
-const plain = defineResource({ slug: 'qPlain', name: 'Q Plain', singular: 'q plain', typeName: 'QPlain', table: 'q_plain', coverage: 'test', fields, search: { ids: search.ids() } });
+const plain = defineResource({
+  slug: 'qPlain',
+  name: 'Q Plain',
+  singular: 'q plain',
+  typeName: 'QPlain',
+  table: 'q_plain',
+  coverage: 'test',
+  fields,
+  search: { ids: search.ids() },
+});
 
 const INJECTED = "O'Brien'; drop table q_plain; --";
 const RECORDS: Record<string, unknown>[] = [
-  { key: 'a', name: 'Alpha', status: 'active', amount: 10, count: 1, flag: true, day: '2025-01-10', at: '2025-01-10T10:00:00Z', tags: ['x', 'y'], scores: [1, 2], address: { city: 'Paris', zip: '75001', geo: { lat: 48.8 } }, lines: [{ n: '1' }], extra: { k: 1 } },
-  { key: 'b', name: 'beta', status: 'inactive', amount: 20.5, count: 2, flag: false, day: '2025-02-01', at: '2025-02-01T00:30:00+02:00', tags: [], scores: [3], address: { city: 'paris' }, lines: [], extra: {} },
-  { key: 'c', name: INJECTED, status: 'active', amount: -5, count: 3, day: '2024-12-31', at: '2024-12-31T23:59:59.999Z', tags: ['y'], address: { city: 'Lyon', zip: '69001' } },
+  {
+    key: 'a',
+    name: 'Alpha',
+    status: 'active',
+    amount: 10,
+    count: 1,
+    flag: true,
+    day: '2025-01-10',
+    at: '2025-01-10T10:00:00Z',
+    tags: ['x', 'y'],
+    scores: [1, 2],
+    address: { city: 'Paris', zip: '75001', geo: { lat: 48.8 } },
+    lines: [{ n: '1' }],
+    extra: { k: 1 },
+  },
+  {
+    key: 'b',
+    name: 'beta',
+    status: 'inactive',
+    amount: 20.5,
+    count: 2,
+    flag: false,
+    day: '2025-02-01',
+    at: '2025-02-01T00:30:00+02:00',
+    tags: [],
+    scores: [3],
+    address: { city: 'paris' },
+    lines: [],
+    extra: {},
+  },
+  {
+    key: 'c',
+    name: INJECTED,
+    status: 'active',
+    amount: -5,
+    count: 3,
+    day: '2024-12-31',
+    at: '2024-12-31T23:59:59.999Z',
+    tags: ['y'],
+    address: { city: 'Lyon', zip: '69001' },
+  },
   { key: 'd', name: '100% _sure_', status: 'retired', amount: 0, flag: true, tags: ['x'], at: '2025-01-10T23:59:59Z' },
   { key: 'e', name: 'back\\slash', count: 5, day: '2025-01-10' },
   { key: 'f' },
-  { key: 'g', name: '', status: 'inactive', amount: 1e6, count: 10, flag: false, at: '2025-01-11T00:00:00.000Z', tags: ['z', 'x'], address: { geo: { lat: -1 } } },
+  {
+    key: 'g',
+    name: '',
+    status: 'inactive',
+    amount: 1e6,
+    count: 10,
+    flag: false,
+    at: '2025-01-11T00:00:00.000Z',
+    tags: ['z', 'x'],
+    address: { geo: { lat: -1 } },
+  },
   { key: 'h', name: 'Ünïcode é', amount: 10, count: 1 },
 ];
 const ALL = RECORDS.map((r) => r.key as string);
@@ -87,7 +158,8 @@ before(async () => {
       await syncTable(b.store.db, b.store.dialect, r.table);
       const table = new RecordTable(r.table, b.store.dialect);
       await asTenant('t1', async () => {
-        for (const rec of RECORDS) await table.insert(b.store.db, 't1', { id: newId(), ...rec, sys_version: 1, sys_created_at: '2025-01-01T00:00:00.000Z' });
+        for (const rec of RECORDS)
+          await table.insert(b.store.db, 't1', { id: newId(), ...rec, sys_version: 1, sys_created_at: '2025-01-01T00:00:00.000Z' });
       });
     }
   }
@@ -101,14 +173,32 @@ after(async () => {
 
 /** Kysely instances that only compile (no database), to look at the SQL text of each dialect. */
 const compilers = {
-  sqlite: new Kysely<any>({ dialect: { createAdapter: () => new SqliteAdapter(), createDriver: () => new DummyDriver(), createIntrospector: (db) => new SqliteIntrospector(db), createQueryCompiler: () => new SqliteQueryCompiler() } }),
-  postgres: new Kysely<any>({ dialect: { createAdapter: () => new PostgresAdapter(), createDriver: () => new DummyDriver(), createIntrospector: (db) => new PostgresIntrospector(db), createQueryCompiler: () => new PostgresQueryCompiler() } }),
+  sqlite: new Kysely<any>({
+    dialect: {
+      createAdapter: () => new SqliteAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) => new SqliteIntrospector(db),
+      createQueryCompiler: () => new SqliteQueryCompiler(),
+    },
+  }),
+  postgres: new Kysely<any>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) => new PostgresIntrospector(db),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+  }),
 };
 const types = new Map<Resource, QueryType>([indexed, plain].map((r) => [r, queryTypeOf(r)]));
 
 async function keys(b: Backend, r: Resource, criteria: unknown, sort?: unknown): Promise<string[]> {
   const qt = types.get(r)!;
-  let q = b.store.db.selectFrom(qt.table.name).select('data').where('tenant_id', '=', 't1').where(compileCriteria(qt, criteria, b.store.dialect));
+  let q = b.store.db
+    .selectFrom(qt.table.name)
+    .select('data')
+    .where('tenant_id', '=', 't1')
+    .where(compileCriteria(qt, criteria, b.store.dialect));
   for (const o of compileSort(qt, checkSort(qt, sort), b.store.dialect)) q = q.orderBy(o);
   const rows = await asTenant('t1', () => q.execute());
   return rows.map((row) => (typeof row.data === 'string' ? JSON.parse(row.data) : row.data).key);
@@ -160,12 +250,24 @@ const CASES: [string, unknown, string[]][] = [
   ['date equals', all(c('day', 'equals', '2025-01-10')), ['a', 'e']],
   ['date-time equals a bare date: that UTC day', all(c('at', 'equals', '2025-01-10')), ['a', 'd']],
   ['date-time greater_than a bare date: after that day', all(c('at', 'greater_than', '2025-01-10')), ['b', 'g']],
-  ['date-time greater_than_or_equal a bare date: from its start', all(c('at', 'greater_than_or_equal', '2025-01-10')), ['a', 'b', 'd', 'g']],
+  [
+    'date-time greater_than_or_equal a bare date: from its start',
+    all(c('at', 'greater_than_or_equal', '2025-01-10')),
+    ['a', 'b', 'd', 'g'],
+  ],
   ['date-time less_than a bare date', all(c('at', 'less_than', '2025-01-01')), ['c']],
   ['date-time less_than_or_equal a bare date: to its end', all(c('at', 'less_than_or_equal', '2025-01-10')), ['a', 'c', 'd']],
   ['date-time compared as instants (offset stored)', all(c('at', 'equals', '2025-01-31T22:30:00Z')), ['b']],
   ['date-time compared as instants (offset given)', all(c('at', 'equals', '2025-02-01T00:30:00+02:00')), ['b']],
-  ['date-time offsets in every form the schema accepts', any(c('at', 'equals', '2025-02-01T00:30:00+0200'), c('at', 'equals', '2025-01-10t12:00:00+02'), c('at', 'equals', '2025-01-10 10:00:00z')), ['a', 'b']],
+  [
+    'date-time offsets in every form the schema accepts',
+    any(
+      c('at', 'equals', '2025-02-01T00:30:00+0200'),
+      c('at', 'equals', '2025-01-10t12:00:00+02'),
+      c('at', 'equals', '2025-01-10 10:00:00z'),
+    ),
+    ['a', 'b'],
+  ],
   ['date-time between', all(c('at', 'between', ['2025-01-10T10:00:00Z', '2025-01-11'])), ['a', 'd', 'g']],
   ['date-time in, dates and instants mixed', all(c('at', 'in', ['2024-12-31', '2025-01-11T00:00:00Z'])), ['c', 'g']],
   ['date-time not_equals', all(c('at', 'not_equals', '2025-01-10')), ['b', 'c', 'e', 'f', 'g', 'h']],
@@ -189,8 +291,16 @@ const CASES: [string, unknown, string[]][] = [
   ['all of: AND', all(c('status', 'equals', 'active'), c('flag', 'equals', true)), ['a']],
   ['any of: OR', any(c('status', 'equals', 'retired'), c('amount', 'less_than', 0)), ['c', 'd']],
   ['nested any inside all', all(c('status', 'equals', 'active'), any(c('amount', 'less_than', 0), c('tags', 'contains', 'x'))), ['a', 'c']],
-  ['nested all inside any', any(all(c('status', 'equals', 'inactive'), c('flag', 'equals', false)), c('name', 'equals', 'Alpha')), ['a', 'b', 'g']],
-  ['a group with all and any: (all) AND (any)', { all: [c('flag', 'is_not_empty')], any: [c('amount', 'equals', 0), c('amount', 'equals', 20.5)] }, ['b', 'd']],
+  [
+    'nested all inside any',
+    any(all(c('status', 'equals', 'inactive'), c('flag', 'equals', false)), c('name', 'equals', 'Alpha')),
+    ['a', 'b', 'g'],
+  ],
+  [
+    'a group with all and any: (all) AND (any)',
+    { all: [c('flag', 'is_not_empty')], any: [c('amount', 'equals', 0), c('amount', 'equals', 20.5)] },
+    ['b', 'd'],
+  ],
   ['no criteria', undefined, ALL],
   ['empty criteria', {}, ALL],
   ['empty all', all(), ALL],
@@ -209,7 +319,10 @@ for (const [title, criteria, expected] of CASES) {
 }
 
 test('the cases run on every configured back end', () => {
-  assert.deepEqual(backends.map((b) => b.name), PG_URL ? ['sqlite', 'postgres'] : ['sqlite']);
+  assert.deepEqual(
+    backends.map((b) => b.name),
+    PG_URL ? ['sqlite', 'postgres'] : ['sqlite'],
+  );
 });
 
 test('the table an injected value names is still there', async () => {
@@ -225,8 +338,14 @@ describe('sort', () => {
     [['name'], ['g', 'd', 'a', 'c', 'e', 'b', 'h', 'f']],
     [['-name'], ['h', 'b', 'e', 'c', 'a', 'd', 'g', 'f']],
     [['at'], ['c', 'a', 'd', 'g', 'b', 'e', 'f', 'h']],
-    [['status', '-count'], ['c', 'a', 'g', 'b', 'd', 'e', 'h', 'f']],
-    [['flag', 'address.city'], ['b', 'g', 'a', 'd', 'c', 'e', 'f', 'h']],
+    [
+      ['status', '-count'],
+      ['c', 'a', 'g', 'b', 'd', 'e', 'h', 'f'],
+    ],
+    [
+      ['flag', 'address.city'],
+      ['b', 'g', 'a', 'd', 'c', 'e', 'f', 'h'],
+    ],
   ];
   for (const [sort, expected] of SORTS) {
     test(`sort_fields ${JSON.stringify(sort)}: missing values last, then id`, async () => {
@@ -237,8 +356,14 @@ describe('sort', () => {
   }
   test('id always ends the order', () => {
     const qt = types.get(plain)!;
-    assert.deepEqual(checkSort(qt, ['-amount']), [{ field: 'amount', direction: 'desc' }, { field: 'id', direction: 'asc' }]);
-    assert.deepEqual(checkSort(qt, ['-id', 'name']), [{ field: 'id', direction: 'desc' }, { field: 'name', direction: 'asc' }]);
+    assert.deepEqual(checkSort(qt, ['-amount']), [
+      { field: 'amount', direction: 'desc' },
+      { field: 'id', direction: 'asc' },
+    ]);
+    assert.deepEqual(checkSort(qt, ['-id', 'name']), [
+      { field: 'id', direction: 'desc' },
+      { field: 'name', direction: 'asc' },
+    ]);
   });
 });
 
@@ -275,7 +400,17 @@ describe('refused criteria (400 naming the field)', () => {
     ['between with a bad bound', all(c('day', 'between', ['2025-01-01', 'soon'])), ['criteria.all.0.value.1']],
     ['in needs an array', all(c('amount', 'in', 1)), ['criteria.all.0.value']],
     ['in needs values', all(c('amount', 'in', [])), ['criteria.all.0.value']],
-    ['in has at most 1000 values', all(c('amount', 'in', Array.from({ length: 1001 }, (_, i) => i))), ['criteria.all.0.value']],
+    [
+      'in has at most 1000 values',
+      all(
+        c(
+          'amount',
+          'in',
+          Array.from({ length: 1001 }, (_, i) => i),
+        ),
+      ),
+      ['criteria.all.0.value'],
+    ],
     ['is_empty takes no value', all(c('name', 'is_empty', 'x')), ['criteria.all.0.value']],
     ['a missing value', all(c('name', 'equals')), ['criteria.all.0.value']],
     ['array item of the wrong type', all(c('tags', 'contains', 5)), ['criteria.all.0.value']],
@@ -285,18 +420,35 @@ describe('refused criteria (400 naming the field)', () => {
     ['a node that is neither', all({ nope: 1 }), ['criteria.all.0']],
     ['all must be an array', { all: c('name', 'equals', 'x') }, ['criteria.all']],
     ['criteria must be an object', [c('name', 'equals', 'x')], ['criteria']],
-    ['errors deep in the tree are named by their path', any(c('name', 'is_empty'), all(c('amount', 'equals', 'ten'))), ['criteria.any.1.all.0.value']],
-    ['every error is named', all(c('nope', 'equals', 1), c('name', 'bogus', 1), c('amount', 'equals', 'x')), ['criteria.all.0.field', 'criteria.all.1.operator', 'criteria.all.2.value']],
+    [
+      'errors deep in the tree are named by their path',
+      any(c('name', 'is_empty'), all(c('amount', 'equals', 'ten'))),
+      ['criteria.any.1.all.0.value'],
+    ],
+    [
+      'every error is named',
+      all(c('nope', 'equals', 1), c('name', 'bogus', 1), c('amount', 'equals', 'x')),
+      ['criteria.all.0.field', 'criteria.all.1.operator', 'criteria.all.2.value'],
+    ],
     // injection attempts in names: never in the SQL, refused as unknown
     ['field name with quotes', all(c('name"; drop table q_plain; --', 'equals', 'x')), ['criteria.all.0.field']],
     ['field name closing a JSON path', all(c('$.a") or 1=1', 'equals', 'x')), ['criteria.all.0.field']],
     ['field name with SQL', all(c("name') or 1=1 --", 'equals', 'x')), ['criteria.all.0.field']],
-    ['prototype names are not fields', all(c('__proto__', 'equals', 'x'), c('constructor', 'equals', 'x'), c('toString', 'is_empty')), ['criteria.all.0.field', 'criteria.all.1.field', 'criteria.all.2.field']],
+    [
+      'prototype names are not fields',
+      all(c('__proto__', 'equals', 'x'), c('constructor', 'equals', 'x'), c('toString', 'is_empty')),
+      ['criteria.all.0.field', 'criteria.all.1.field', 'criteria.all.2.field'],
+    ],
     ['operator with SQL', all(c('name', "= 'x' or 1=1 --", 'x')), ['criteria.all.0.operator']],
     ['operator that is a prototype name', all(c('name', 'constructor', 'x')), ['criteria.all.0.operator']],
   ];
   for (const [title, criteria, expected] of REFUSED) {
-    test(title, () => assert.deepEqual(refused(() => compileCriteria(qt, criteria, 'sqlite')), expected));
+    test(title, () =>
+      assert.deepEqual(
+        refused(() => compileCriteria(qt, criteria, 'sqlite')),
+        expected,
+      ),
+    );
   }
 
   test(`nesting deeper than ${MAX_DEPTH} groups`, () => {
@@ -308,29 +460,64 @@ describe('refused criteria (400 naming the field)', () => {
   test(`more than ${MAX_CONDITIONS} conditions`, () => {
     const many = (n: number) => any(...Array.from({ length: n }, (_, i) => c('amount', 'equals', i)));
     compileCriteria(qt, many(MAX_CONDITIONS), 'sqlite');
-    assert.deepEqual(refused(() => compileCriteria(qt, many(MAX_CONDITIONS + 1), 'sqlite')), [`criteria.any.${MAX_CONDITIONS}`]);
+    assert.deepEqual(
+      refused(() => compileCriteria(qt, many(MAX_CONDITIONS + 1), 'sqlite')),
+      [`criteria.any.${MAX_CONDITIONS}`],
+    );
   });
 
   test('sort fields', () => {
-    assert.deepEqual(refused(() => checkSort(qt, ['name; drop table q_plain'])), ['sort_fields.0']);
-    assert.deepEqual(refused(() => checkSort(qt, [{ field: 'name', direction: 'asc; drop table q_plain' }])), ['sort_fields.0.direction']);
-    assert.deepEqual(refused(() => checkSort(qt, ['tags', 'extra'])), ['sort_fields.0', 'sort_fields.1']);
-    assert.deepEqual(refused(() => checkSort(qt, ['name', '-name'])), ['sort_fields.1']);
-    assert.deepEqual(refused(() => checkSort(qt, 'name')), ['sort_fields']);
+    assert.deepEqual(
+      refused(() => checkSort(qt, ['name; drop table q_plain'])),
+      ['sort_fields.0'],
+    );
+    assert.deepEqual(
+      refused(() => checkSort(qt, [{ field: 'name', direction: 'asc; drop table q_plain' }])),
+      ['sort_fields.0.direction'],
+    );
+    assert.deepEqual(
+      refused(() => checkSort(qt, ['tags', 'extra'])),
+      ['sort_fields.0', 'sort_fields.1'],
+    );
+    assert.deepEqual(
+      refused(() => checkSort(qt, ['name', '-name'])),
+      ['sort_fields.1'],
+    );
+    assert.deepEqual(
+      refused(() => checkSort(qt, 'name')),
+      ['sort_fields'],
+    );
   });
 
   test('output fields', () => {
-    assert.deepEqual(checkOutputFields(qt, ['name', 'address.city', 'tags']).map((f) => f.name), ['name', 'address.city', 'tags']);
-    assert.deepEqual(refused(() => checkOutputFields(qt, ['name', 'nope', 'name'])), ['output_fields.1', 'output_fields.2']);
-    assert.deepEqual(refused(() => checkOutputFields(qt, [])), ['output_fields']);
-    assert.deepEqual(checkOutputFields(qt, undefined).map((f) => f.name), qt.definition.default_output_fields);
+    assert.deepEqual(
+      checkOutputFields(qt, ['name', 'address.city', 'tags']).map((f) => f.name),
+      ['name', 'address.city', 'tags'],
+    );
+    assert.deepEqual(
+      refused(() => checkOutputFields(qt, ['name', 'nope', 'name'])),
+      ['output_fields.1', 'output_fields.2'],
+    );
+    assert.deepEqual(
+      refused(() => checkOutputFields(qt, [])),
+      ['output_fields'],
+    );
+    assert.deepEqual(
+      checkOutputFields(qt, undefined).map((f) => f.name),
+      qt.definition.default_output_fields,
+    );
   });
 });
 
 test('no value and no path is ever part of the SQL text: all are bound parameters', () => {
   const markers = ['m4rk3r-str', 'm4rk3r-contains', 'm4rk3r-in', 'm4rk3r-enum', "m4rk3r'quote", 'm4rk3r%like_'];
   const criteria = any(
-    all(c('name', 'equals', markers[0]), c('name', 'contains', markers[1]), c('name', 'starts_with', markers[4]), c('name', 'ends_with', markers[5])),
+    all(
+      c('name', 'equals', markers[0]),
+      c('name', 'contains', markers[1]),
+      c('name', 'starts_with', markers[4]),
+      c('name', 'ends_with', markers[5]),
+    ),
     c('name', 'in', [markers[2]]),
     c('tags', 'contains', markers[3]),
     c('address.city', 'between', ['m4rk3r-from', 'm4rk3r-to']),
@@ -342,7 +529,11 @@ test('no value and no path is ever part of the SQL text: all are bound parameter
   for (const dialect of ['sqlite', 'postgres'] as const) {
     for (const r of [indexed, plain]) {
       const qt = types.get(r)!;
-      const compiled = compilers[dialect].selectFrom(qt.table.name).select('id').where(compileCriteria(qt, criteria, dialect)).compile();
+      const compiled = compilers[dialect]
+        .selectFrom(qt.table.name)
+        .select('id')
+        .where(compileCriteria(qt, criteria, dialect))
+        .compile();
       for (const m of [...markers, 'm4rk3r-from', 'm4rk3r-to', '424242', '171717', '2031', 'geo', 'tags']) {
         assert.ok(!compiled.sql.includes(m), `${dialect} ${r.def.table}: ${m} appears in ${compiled.sql}`);
       }
@@ -355,7 +546,11 @@ test('no value and no path is ever part of the SQL text: all are bound parameter
 test('a field is read from its extracted column when the table has one, else from the JSON', () => {
   const sqlOf = (r: Resource, dialect: 'sqlite' | 'postgres') => {
     const qt = types.get(r)!;
-    return compilers[dialect].selectFrom(qt.table.name).select('id').where(compileCriteria(qt, all(c('address.city', 'equals', 'Paris')), dialect)).compile();
+    return compilers[dialect]
+      .selectFrom(qt.table.name)
+      .select('id')
+      .where(compileCriteria(qt, all(c('address.city', 'equals', 'Paris')), dialect))
+      .compile();
   };
   assert.match(sqlOf(indexed, 'sqlite').sql, /"q_indexed"\."f_address__city" = \?/);
   assert.match(sqlOf(plain, 'sqlite').sql, /json_extract\("q_plain"\."data", \?\) = \?/);
@@ -368,8 +563,44 @@ describe('query definitions', () => {
     const qt = types.get(indexed)!;
     const byName = new Map(qt.definition.fields.map((f) => [f.name, f]));
     assert.deepEqual(
-      ['id', 'name', 'status', 'amount', 'count', 'flag', 'day', 'at', 'tags', 'scores', 'address.city', 'address.geo.lat', 'lines', 'extra', 'sys_created_at', 'sys_version', 'sys_last_security_context'].map((n) => byName.get(n)?.type),
-      ['string', 'string', 'string', 'number', 'integer', 'boolean', 'date', 'date-time', 'array', 'array', 'string', 'number', 'array', 'object', 'date-time', 'integer', 'object'],
+      [
+        'id',
+        'name',
+        'status',
+        'amount',
+        'count',
+        'flag',
+        'day',
+        'at',
+        'tags',
+        'scores',
+        'address.city',
+        'address.geo.lat',
+        'lines',
+        'extra',
+        'sys_created_at',
+        'sys_version',
+        'sys_last_security_context',
+      ].map((n) => byName.get(n)?.type),
+      [
+        'string',
+        'string',
+        'string',
+        'number',
+        'integer',
+        'boolean',
+        'date',
+        'date-time',
+        'array',
+        'array',
+        'string',
+        'number',
+        'array',
+        'object',
+        'date-time',
+        'integer',
+        'object',
+      ],
     );
     assert.deepEqual(byName.get('status')!.enum, ['active', 'inactive', 'retired']);
     assert.equal(byName.get('tags')!.item_type, 'string');
@@ -388,7 +619,10 @@ describe('query definitions', () => {
 
   test('the registry: one definition per resource, ids and field names unique, defaults are fields', () => {
     const list = queryDefinitionList();
-    assert.deepEqual(list.map((d) => d.id), RESOURCES.map((r) => r.def.slug));
+    assert.deepEqual(
+      list.map((d) => d.id),
+      RESOURCES.map((r) => r.def.slug),
+    );
     for (const d of list) {
       const names = d.fields.map((f) => f.name);
       assert.equal(new Set(names).size, names.length, d.id);
@@ -425,7 +659,16 @@ describe('rendering', () => {
 
   test('json: Items keyed by output field names, missing values null, Count last', async () => {
     const body = JSON.parse(await text('json'));
-    assert.deepEqual(body.Items[1], { id: '2', name: null, tags: null, lines: null, flag: null, extra: null, n: null, 'address.city': null });
+    assert.deepEqual(body.Items[1], {
+      id: '2',
+      name: null,
+      tags: null,
+      lines: null,
+      flag: null,
+      extra: null,
+      n: null,
+      'address.city': null,
+    });
     assert.deepEqual(body.Items[0].tags, ['x', 'y']);
     assert.equal(body.Count, 2);
   });
@@ -443,6 +686,9 @@ describe('rendering', () => {
     const chunks: string[] = [];
     for await (const ch of render(many(), [{ name: 'id', path: ['id'] }], 'json')) chunks.push(ch);
     assert.ok(chunks.length > 2);
-    assert.deepEqual(JSON.parse(chunks.join('')).Items.map((r: { id: string }) => Number(r.id)), Array.from({ length: 1234 }, (_, i) => i));
+    assert.deepEqual(
+      JSON.parse(chunks.join('')).Items.map((r: { id: string }) => Number(r.id)),
+      Array.from({ length: 1234 }, (_, i) => i),
+    );
   });
 });

@@ -68,7 +68,8 @@ function scalarValue(f: FieldSpec, type: FieldSpec['type'] | 'object', v: unknow
     case 'string': {
       if (typeof v !== 'string') throw new ValueError('must be a string');
       if (v.length > MAX_STRING) throw new ValueError(`must be at most ${MAX_STRING} characters`);
-      if (checkEnum && f.enum && !f.enum.includes(v)) throw new ValueError(`must be one of: ${f.enum.map((e) => JSON.stringify(e)).join(', ')}`);
+      if (checkEnum && f.enum && !f.enum.includes(v))
+        throw new ValueError(`must be one of: ${f.enum.map((e) => JSON.stringify(e)).join(', ')}`);
       return one(v);
     }
     case 'number':
@@ -86,9 +87,16 @@ function scalarValue(f: FieldSpec, type: FieldSpec['type'] | 'object', v: unknow
     case 'date-time': {
       if (typeof v === 'string' && isCalendarDate(v)) return { lo: `${v}T00:00:00.000Z`, hi: `${v}T23:59:59.999Z` };
       // the forms the schema's date-time format accepts, written as Date.parse reads them
-      const iso = typeof v === 'string' && DATE_TIME_RE.test(v) ? v.toUpperCase().replace(' ', 'T').replace(/([+-]\d{2})(\d{2})?$/, (_m, h: string, m?: string) => `${h}:${m ?? '00'}`) : '';
+      const iso =
+        typeof v === 'string' && DATE_TIME_RE.test(v)
+          ? v
+              .toUpperCase()
+              .replace(' ', 'T')
+              .replace(/([+-]\d{2})(\d{2})?$/, (_m, h: string, m?: string) => `${h}:${m ?? '00'}`)
+          : '';
       const t = iso ? Date.parse(iso) : NaN;
-      if (Number.isNaN(t)) throw new ValueError('must be a date-time with a time zone (2025-03-01T12:00:00Z) or a date (YYYY-MM-DD: that whole UTC day)');
+      if (Number.isNaN(t))
+        throw new ValueError('must be a date-time with a time zone (2025-03-01T12:00:00Z) or a date (YYYY-MM-DD: that whole UTC day)');
       return one(new Date(t).toISOString());
     }
     default:
@@ -115,7 +123,8 @@ function group(st: State, node: Record<string, unknown>, at: string, depth: numb
   }
   const parts: CriteriaNode[] = [];
   for (const key of Object.keys(node)) {
-    if (key !== 'all' && key !== 'any') st.errors.push({ field: `${at}.${key}`.replace(/^\./, ''), reason: 'is not a known member of a criteria group (all, any)' });
+    if (key !== 'all' && key !== 'any')
+      st.errors.push({ field: `${at}.${key}`.replace(/^\./, ''), reason: 'is not a known member of a criteria group (all, any)' });
   }
   for (const key of ['all', 'any'] as const) {
     const list = node[key];
@@ -148,7 +157,8 @@ function nodeOf(st: State, item: unknown, at: string, depth: number): CriteriaNo
 
 function condition(st: State, c: Record<string, unknown>, at: string): Condition | undefined {
   if (++st.conditions > MAX_CONDITIONS) {
-    if (st.conditions === MAX_CONDITIONS + 1) st.errors.push({ field: at, reason: `is one condition too many (at most ${MAX_CONDITIONS} in a query)` });
+    if (st.conditions === MAX_CONDITIONS + 1)
+      st.errors.push({ field: at, reason: `is one condition too many (at most ${MAX_CONDITIONS} in a query)` });
     return undefined;
   }
   const extra = Object.keys(c).find((k) => k !== 'field' && k !== 'operator' && k !== 'value');
@@ -162,17 +172,26 @@ function condition(st: State, c: Record<string, unknown>, at: string): Condition
   if (!f) {
     st.errors.push({
       field: `${at}.field`,
-      reason: typeof name === 'string' ? `names no field of ${qt.definition.id} (see GET /queryDefinitions/{tenantId}/${qt.definition.id})` : 'is required (a field name)',
+      reason:
+        typeof name === 'string'
+          ? `names no field of ${qt.definition.id} (see GET /queryDefinitions/{tenantId}/${qt.definition.id})`
+          : 'is required (a field name)',
     });
     return undefined;
   }
   const op = c.operator;
   if (typeof op !== 'string' || !(OPERATORS as readonly string[]).includes(op)) {
-    st.errors.push({ field: `${at}.operator`, reason: typeof op === 'string' ? `is not an operator (one of: ${OPERATORS.join(', ')})` : 'is required (an operator)' });
+    st.errors.push({
+      field: `${at}.operator`,
+      reason: typeof op === 'string' ? `is not an operator (one of: ${OPERATORS.join(', ')})` : 'is required (an operator)',
+    });
     return undefined;
   }
   if (!f.operators.includes(op as Operator)) {
-    st.errors.push({ field: `${at}.operator`, reason: `does not apply to ${f.name} (a${f.type === 'array' || f.type === 'object' || f.type === 'integer' ? 'n' : ''} ${f.type}${f.item_type ? ` of ${f.item_type}` : ''}; use one of: ${f.operators.join(', ')})` });
+    st.errors.push({
+      field: `${at}.operator`,
+      reason: `does not apply to ${f.name} (a${f.type === 'array' || f.type === 'object' || f.type === 'integer' ? 'n' : ''} ${f.type}${f.item_type ? ` of ${f.item_type}` : ''}; use one of: ${f.operators.join(', ')})`,
+    });
     return undefined;
   }
   try {
@@ -289,7 +308,8 @@ export function compileCriteria(qt: QueryType, criteria: unknown, dialect: Diale
  */
 export function checkSort(qt: QueryType, sortFields: unknown, at = 'sort_fields'): SortField[] {
   const raw = sortFields === undefined || sortFields === null ? qt.definition.default_sort_fields : sortFields;
-  if (!Array.isArray(raw)) throw invalid([{ field: at, reason: 'must be an array of field names ("name", "-name") or { field, direction }' }]);
+  if (!Array.isArray(raw))
+    throw invalid([{ field: at, reason: 'must be an array of field names ("name", "-name") or { field, direction }' }]);
   if (raw.length > MAX_SORT_FIELDS) throw invalid([{ field: at, reason: `must have at most ${MAX_SORT_FIELDS} fields` }]);
   const out: SortField[] = [];
   const errors: FieldError[] = [];
@@ -306,9 +326,18 @@ export function checkSort(qt: QueryType, sortFields: unknown, at = 'sort_fields'
       direction = s.direction ?? 'asc';
     } else return errors.push({ field: `${at}.${i}`, reason: 'must be a field name ("name", "-name") or { field, direction }' });
     const f = typeof field === 'string' ? qt.fields.get(field) : undefined;
-    if (!f) return errors.push({ field: `${at}.${i}`, reason: typeof field === 'string' ? `names no field of ${qt.definition.id}` : 'must name a field' });
-    if (!f.sortable) return errors.push({ field: `${at}.${i}`, reason: `${f.name} is ${f.type === 'array' ? 'an array' : 'an object'}: it cannot be sorted on` });
-    if (direction !== 'asc' && direction !== 'desc') return errors.push({ field: `${at}.${i}.direction`, reason: 'must be "asc" or "desc"' });
+    if (!f)
+      return errors.push({
+        field: `${at}.${i}`,
+        reason: typeof field === 'string' ? `names no field of ${qt.definition.id}` : 'must name a field',
+      });
+    if (!f.sortable)
+      return errors.push({
+        field: `${at}.${i}`,
+        reason: `${f.name} is ${f.type === 'array' ? 'an array' : 'an object'}: it cannot be sorted on`,
+      });
+    if (direction !== 'asc' && direction !== 'desc')
+      return errors.push({ field: `${at}.${i}.direction`, reason: 'must be "asc" or "desc"' });
     if (out.some((o) => o.field === f.name)) return errors.push({ field: `${at}.${i}`, reason: `sorts on ${f.name} twice` });
     out.push({ field: f.name, direction });
   });
@@ -319,7 +348,11 @@ export function checkSort(qt: QueryType, sortFields: unknown, at = 'sort_fields'
 
 /** The ORDER BY items of a checked sort (store/querySql.ts). */
 export function compileSort(qt: QueryType, sort: SortField[], dialect: DialectName): RawBuilder<unknown>[] {
-  return sortSql(qt.table.name, sort.map(({ field, direction }) => ({ field: qt.fields.get(field)!, direction })), dialect);
+  return sortSql(
+    qt.table.name,
+    sort.map(({ field, direction }) => ({ field: qt.fields.get(field)!, direction })),
+    dialect,
+  );
 }
 
 /** output_fields: names of fields (at most 200, each once); default: the definition's default output. */
@@ -331,7 +364,11 @@ export function checkOutputFields(qt: QueryType, outputFields: unknown, at = 'ou
   const out: FieldSpec[] = [];
   raw.forEach((name, i) => {
     const f = typeof name === 'string' ? qt.fields.get(name) : undefined;
-    if (!f) errors.push({ field: `${at}.${i}`, reason: typeof name === 'string' ? `names no field of ${qt.definition.id}` : 'must be a field name' });
+    if (!f)
+      errors.push({
+        field: `${at}.${i}`,
+        reason: typeof name === 'string' ? `names no field of ${qt.definition.id}` : 'must be a field name',
+      });
     else if (out.includes(f)) errors.push({ field: `${at}.${i}`, reason: `names ${f.name} twice` });
     else out.push(f);
   });

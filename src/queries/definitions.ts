@@ -117,7 +117,11 @@ const SYS_LABELS: Record<string, string> = {
 
 function humanize(key: string): string {
   if (SYS_LABELS[key]) return SYS_LABELS[key]!;
-  const words = key.replace(/^sys_/, '').split('_').filter(Boolean).map((w) => (w === 'id' ? 'ID' : w === 'ids' ? 'IDs' : w));
+  const words = key
+    .replace(/^sys_/, '')
+    .split('_')
+    .filter(Boolean)
+    .map((w) => (w === 'id' ? 'ID' : w === 'ids' ? 'IDs' : w));
   if (!words.length) return key;
   const first = words[0]!;
   words[0] = first === 'ID' || first === 'IDs' ? first : first.charAt(0).toUpperCase() + first.slice(1);
@@ -157,7 +161,13 @@ function scalarType(s: TSchema): Exclude<QueryFieldType, 'array' | 'object'> | u
 const enumOf = (s: TSchema): string[] | undefined =>
   Array.isArray(s.enum) && s.enum.every((v: unknown) => typeof v === 'string') ? [...(s.enum as string[])] : undefined;
 
-function walk(props: Record<string, TSchema>, prefix: string[], labels: string[], out: FieldSpec[], columns: Map<string, { name: string; type: ColumnType }>) {
+function walk(
+  props: Record<string, TSchema>,
+  prefix: string[],
+  labels: string[],
+  out: FieldSpec[],
+  columns: Map<string, { name: string; type: ColumnType }>,
+) {
   for (const [key, raw] of Object.entries(props)) {
     if (key === '__proto__') continue;
     const s = resolve(raw);
@@ -188,7 +198,14 @@ function walk(props: Record<string, TSchema>, prefix: string[], labels: string[]
         // dates inside arrays are matched as the strings they are
         const itemType: ItemType = itemScalar === 'date' || itemScalar === 'date-time' ? 'string' : itemScalar;
         const e = itemType === 'string' ? enumOf(items) : undefined;
-        out.push({ ...base, type: 'array', item_type: itemType, ...(e ? { enum: e } : {}), operators: OPERATORS_BY_TYPE.array, sortable: false });
+        out.push({
+          ...base,
+          type: 'array',
+          item_type: itemType,
+          ...(e ? { enum: e } : {}),
+          operators: OPERATORS_BY_TYPE.array,
+          sortable: false,
+        });
       } else {
         out.push({ ...base, type: 'array', item_type: 'object', operators: ARRAY_OF_OBJECTS_OPERATORS, sortable: false });
       }
@@ -210,7 +227,11 @@ export function queryTypeOf(resource: Resource): QueryType {
 
   const topScalars = specs.filter((f) => f.path.length === 1 && f.name !== 'id' && !f.serverWritten && f.sortable);
   const required = new Set<string>(resource.inputSchema.required ?? []);
-  const defaults = ['id', ...topScalars.filter((f) => required.has(f.name)).map((f) => f.name), ...topScalars.filter((f) => !required.has(f.name)).map((f) => f.name)].slice(0, DEFAULT_OUTPUT_MAX);
+  const defaults = [
+    'id',
+    ...topScalars.filter((f) => required.has(f.name)).map((f) => f.name),
+    ...topScalars.filter((f) => !required.has(f.name)).map((f) => f.name),
+  ].slice(0, DEFAULT_OUTPUT_MAX);
 
   const published: QueryField[] = specs.map(({ path: _p, column: _c, serverWritten: _s, operators: _o, ...f }) => f);
   return {

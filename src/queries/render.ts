@@ -22,8 +22,7 @@ export interface OutputField {
   path: string[];
 }
 
-const scalarText = (v: unknown): string =>
-  v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+const scalarText = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
 /** Spreadsheets run a cell beginning with one of these as a formula (CSV injection). */
 const FORMULA = /^[=+\-@\t\r]/;
@@ -43,7 +42,11 @@ export function contentType(format: OutputFormat): string {
 }
 
 /** Renders batches of records (one chunk of text per batch, the header or opening first). */
-export async function* render(batches: AsyncIterable<Record<string, unknown>[]>, fields: OutputField[], format: OutputFormat): AsyncGenerator<string> {
+export async function* render(
+  batches: AsyncIterable<Record<string, unknown>[]>,
+  fields: OutputField[],
+  format: OutputFormat,
+): AsyncGenerator<string> {
   if (format === 'csv') {
     yield stringify([fields.map((f) => f.name)]);
     for await (const batch of batches) {

@@ -111,20 +111,23 @@ export class QueryService {
       throw invalid([{ field: 'outputFormat', reason: `must be one of: ${OUTPUT_FORMATS.join(', ')}` }]);
     }
     const b = body === undefined || body === null ? {} : body;
-    if (!isObject(b)) throw invalid([{ field: '(body)', reason: 'must be an object { criteria, output_fields, sort_fields, limit, offset, name }' }]);
+    if (!isObject(b))
+      throw invalid([{ field: '(body)', reason: 'must be an object { criteria, output_fields, sort_fields, limit, offset, name }' }]);
     const extra = Object.keys(b).find((k) => !BODY_KEYS.includes(k));
     if (extra !== undefined) throw invalid([{ field: extra, reason: `is not a known field (${BODY_KEYS.join(', ')})` }]);
     const int = (key: 'limit' | 'offset', dflt: number, min: number, max: number) => {
       const v = b[key];
       if (v === undefined || v === null) return dflt;
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw invalid([{ field: key, reason: `must be an integer from ${min} to ${max}` }]);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+        throw invalid([{ field: key, reason: `must be an integer from ${min} to ${max}` }]);
       return v;
     };
     const limit = int('limit', MAX_LIMIT, 1, MAX_LIMIT);
     const offset = int('offset', 0, 0, Number.MAX_SAFE_INTEGER);
     let name = `${qt.definition.name} query`;
     if (b.name !== undefined && b.name !== null) {
-      if (typeof b.name !== 'string' || !b.name.trim() || b.name.length > MAX_NAME) throw invalid([{ field: 'name', reason: `must be a non-empty string of at most ${MAX_NAME} characters` }]);
+      if (typeof b.name !== 'string' || !b.name.trim() || b.name.length > MAX_NAME)
+        throw invalid([{ field: 'name', reason: `must be a non-empty string of at most ${MAX_NAME} characters` }]);
       name = b.name.trim();
     }
     // compiled here only to check it (the dialect does not change what is valid)
@@ -213,8 +216,13 @@ export class QueryService {
    */
   async result(ctx: RequestContext, id: string): Promise<QueryResult> {
     const { row, params } = await this.load(ctx, id);
-    if (row.status === 'RUNNING') throw new AppError('conflict', `query ${id} is still running; poll GET ${urls(ctx.tenantId, id).describe_url} until its status is SUCCEEDED`);
-    if (row.status === 'FAILED') throw new AppError('conflict', `query ${id} failed (${row.error ?? 'no reason recorded'}); it has no result: run it again`);
+    if (row.status === 'RUNNING')
+      throw new AppError(
+        'conflict',
+        `query ${id} is still running; poll GET ${urls(ctx.tenantId, id).describe_url} until its status is SUCCEEDED`,
+      );
+    if (row.status === 'FAILED')
+      throw new AppError('conflict', `query ${id} failed (${row.error ?? 'no reason recorded'}); it has no result: run it again`);
     let prepared: Prepared;
     try {
       prepared = this.prepare(ctx.tenantId, params);
@@ -231,8 +239,17 @@ export class QueryService {
       await spool.close();
       throw e;
     }
-    const safe = params.name.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 100) || params.queryType;
-    return { format: params.outputFormat, contentType: contentType(params.outputFormat), filename: `${safe}.${params.outputFormat}`, stream: spool.reader() };
+    const safe =
+      params.name
+        .replace(/[^\w.-]+/g, '_')
+        .replace(/^_+|_+$/g, '')
+        .slice(0, 100) || params.queryType;
+    return {
+      format: params.outputFormat,
+      contentType: contentType(params.outputFormat),
+      filename: `${safe}.${params.outputFormat}`,
+      stream: spool.reader(),
+    };
   }
 
   /** The run: one pass over the selected records, counting rows and rendered bytes. */

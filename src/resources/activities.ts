@@ -32,9 +32,15 @@ export const activities = defineResource({
       method: 'GET',
       path: 'canEdit/:id',
       summary: 'Whether the person who reported the activity may still edit it, and why',
-      description: 'A draft always; an activity under review when its type allows editing in the portal and the editing window (forever, or until a date relative to the activity date) is open; a verified or processed one never.',
+      description:
+        'A draft always; an activity under review when its type allows editing in the portal and the editing window (forever, or until a date relative to the activity date) is open; a verified or processed one never.',
       response: Type.Object(
-        { can_edit: Type.Boolean(), reason: Type.String(), editable_until: Type.Optional(Type.String()), activity: Type.Object({}, { additionalProperties: true }) },
+        {
+          can_edit: Type.Boolean(),
+          reason: Type.String(),
+          editable_until: Type.Optional(Type.String()),
+          activity: Type.Object({}, { additionalProperties: true }),
+        },
         { additionalProperties: true },
       ),
       handler: (s, ctx, { params }) => s.learning.canEdit(ctx, params.id!),
@@ -83,10 +89,10 @@ export const activities = defineResource({
   ],
   description: [
     'Status runs draft -> under review -> verified or processed; verified/processed activities feed credits.',
-    'credit_calculator_variables holds the member\'s inputs to the activity type\'s calculator (activityTypes.credit_calculator_options); total_number_of_credits is the summed result, credits[] the result per credit type.',
-    'generateApplication returns the owner\'s activities in this shape, so activities feed application credit requirements.',
+    "credit_calculator_variables holds the member's inputs to the activity type's calculator (activityTypes.credit_calculator_options); total_number_of_credits is the summed result, credits[] the result per credit type.",
+    "generateApplication returns the owner's activities in this shape, so activities feed application credit requirements.",
     'GET /activities/{tenantId}/canEdit/{id} answers { can_edit, reason, editable_until?, activity }: a draft is editable; one under review when its type allows editing in the portal and the editing window (activity_editing_options: forever, or a date relative to the activity date) is open; verified or processed never.',
-    'Rules: status draft -> under review -> verified -> processed (under review may go back to draft). When the type has formulas and credit_calculator_variables is sent (or the activity becomes verified), credits[] and total_number_of_credits are computed by the type\'s calculator (a missing or non-numeric variable is a 400 naming credit_calculator_variables.<name>). Becoming verified creates one verified credit per credit type (origin certification activity, activity_id).',
+    "Rules: status draft -> under review -> verified -> processed (under review may go back to draft). When the type has formulas and credit_calculator_variables is sent (or the activity becomes verified), credits[] and total_number_of_credits are computed by the type's calculator (a missing or non-numeric variable is a 400 naming credit_calculator_variables.<name>). Becoming verified creates one verified credit per credit type (origin certification activity, activity_id).",
     'date and processed_date stay free strings, so they are not range-searchable.',
   ],
 });

@@ -27,10 +27,7 @@ export const activityRegProcesses = defineResource({
     program_ids: designed(list(ref('programs')), 'the programs whose holders may report through it; empty = any'),
     form_id: designed(ref('external:forms'), 'the form a member fills in to report an activity'),
     require_file_upload: designed(bool(), 'activities carry file_upload_uri (proof of attendance)'),
-    auto_verify: designed(
-      bool(),
-      'activities reported through it are verified at once instead of going under review',
-    ),
+    auto_verify: designed(bool(), 'activities reported through it are verified at once instead of going under review'),
   },
   search: {
     ids: search.ids(),
@@ -38,7 +35,5 @@ export const activityRegProcesses = defineResource({
     is_active: search.anyOf('is_active'),
     display_in_portal: search.anyOf('display_in_portal'),
   },
-  description: [
-    'Activities point here through process_id (the process an activity was reported through).',
-  ],
+  description: ['Activities point here through process_id (the process an activity was reported through).'],
 });

@@ -31,7 +31,8 @@ export const activityTypes = defineResource({
   singular: 'activity type',
   typeName: 'ActivityType',
   table: 'activity_types',
-  coverage: 'partial (reference, through credit_calculator_options); name, description, is_active, display_in_portal and variables[].name designed',
+  coverage:
+    'partial (reference, through credit_calculator_options); name, description, is_active, display_in_portal and variables[].name designed',
   fields: {
     name: designed(req(str()), 'a reference list entry is picked by name; not visible in the reference'),
     description: designed(str(), 'shown to members choosing a type'),

@@ -50,10 +50,8 @@ export const appReferenceProcesses = defineResource({
     is_active: search.anyOf('is_active'),
     reference_type_id: search.anyOf('reference_type_id'),
   },
-  lookups: [
-    { segment: 'appReferenceType', field: 'reference_type_id', summary: 'List the reference processes of one reference type' },
-  ],
+  lookups: [{ segment: 'appReferenceType', field: 'reference_type_id', summary: 'List the reference processes of one reference type' }],
   description: [
-    'E-mails use the API\'s shared e-mail shape (from, from_name, reply_to, cc, bcc, subject, body); each is required when its enable_* flag is true.',
+    "E-mails use the API's shared e-mail shape (from, from_name, reply_to, cc, bcc, subject, body); each is required when its enable_* flag is true.",
   ],
 });

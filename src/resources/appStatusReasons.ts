@@ -34,7 +34,5 @@ export const appStatusReasons = defineResource({
     status: search.anyOf('status'),
     is_active: search.anyOf('is_active'),
   },
-  description: [
-    'Distinct from Status Reasons, which explain a certification\'s status.',
-  ],
+  description: ["Distinct from Status Reasons, which explain a certification's status."],
 });

@@ -1,6 +1,14 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, BOUNDS, designed, list, num, oneOf, ref, req, str } from './kit/fields.js';
-import { bulkPricingRule, bundledProduct, customFieldValues, foreignCurrencyPrice, installmentPlanOption, portalOptions, purchasingEligibilityCriteria } from './blocks.js';
+import {
+  bulkPricingRule,
+  bundledProduct,
+  customFieldValues,
+  foreignCurrencyPrice,
+  installmentPlanOption,
+  portalOptions,
+  purchasingEligibilityCriteria,
+} from './blocks.js';
 
 /**
  * Application Fees: the product charged when an application is submitted (price, member price,
@@ -35,9 +43,12 @@ export const applicationFees = defineResource({
   table: 'application_fees',
   coverage: 'partial (reference: 2 fields); product base designed from the sibling Fees schema, program_id designed',
   fields: {
-    type: designed(oneOf(['certifications-application-fees']), 'product-type constant, as certifications-fees / certifications-course-fees'),
+    type: designed(
+      oneOf(['certifications-application-fees']),
+      'product-type constant, as certifications-fees / certifications-course-fees',
+    ),
     name: designed(req(str()), base),
-    program_id: designed(ref('programs'), "the program whose applications this fee is charged for"),
+    program_id: designed(ref('programs'), 'the program whose applications this fee is charged for'),
     business_unit_id: designed(req(ref('external:businessUnits')), base),
     price: designed(req(num(BOUNDS.money)), base),
     member_price: designed(num(BOUNDS.money), base),

@@ -44,12 +44,17 @@ export const applicationProcessFields = {
     list(
       obj({
         name: str({ description: 'how the board calls it, e.g. "Contact hours"' }),
-        credit_type_ids: req(list(ref('creditTypes'), { nonEmpty: true, description: 'the credit types that count toward the total, each with its sub-types (parent_credit_type_id); the minimums\' types count too' })),
-        quantity: req(num({ minimum: 0, description: 'the total needed' })),
-        minimums: list(
-          obj({ credit_type_id: req(ref('creditTypes')), quantity: req(num({ minimum: 0 })) }),
-          { description: 'at least this much of a credit type (with its sub-types), counted toward the total; together at most the total' },
+        credit_type_ids: req(
+          list(ref('creditTypes'), {
+            nonEmpty: true,
+            description:
+              "the credit types that count toward the total, each with its sub-types (parent_credit_type_id); the minimums' types count too",
+          }),
         ),
+        quantity: req(num({ minimum: 0, description: 'the total needed' })),
+        minimums: list(obj({ credit_type_id: req(ref('creditTypes')), quantity: req(num({ minimum: 0 })) }), {
+          description: 'at least this much of a credit type (with its sub-types), counted toward the total; together at most the total',
+        }),
       }),
     ),
     'boards require a total over several credit types of which minimums of some topics ("24 hours, of which 2 h medical errors"); credit_requirements can only say a quantity per type',
@@ -62,11 +67,22 @@ export const applicationProcessFields = {
 
   // Random CE audits (docs/programmes.md).
   audit_rate: designed(
-    num({ minimum: 0, maximum: 100, description: 'percentage (0-100, to 0.01) of submitted applications drawn at random for a CE audit; a selected application is approved only once its audit passed' }),
+    num({
+      minimum: 0,
+      maximum: 100,
+      description:
+        'percentage (0-100, to 0.01) of submitted applications drawn at random for a CE audit; a selected application is approved only once its audit passed',
+    }),
     'boards audit a share of renewals (issue 17)',
   ),
-  audit_documents_due_days: designed(int({ minimum: 1, maximum: 3650, description: 'days after the draw by which the audit documents are due (default 30)' }), 'the audit record\'s documents due date'),
-  audit_notice_id: designed(ref('applicationNotices'), 'the notice sent to an applicant selected for an audit ({{documents_due_date}} is available to its template)'),
+  audit_documents_due_days: designed(
+    int({ minimum: 1, maximum: 3650, description: 'days after the draw by which the audit documents are due (default 30)' }),
+    "the audit record's documents due date",
+  ),
+  audit_notice_id: designed(
+    ref('applicationNotices'),
+    'the notice sent to an applicant selected for an audit ({{documents_due_date}} is available to its template)',
+  ),
 
   // Portal updates.
   allow_applicants_to_update_in_portal: bool(),

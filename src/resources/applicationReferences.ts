@@ -14,7 +14,7 @@ import { customFieldValues } from './blocks.js';
  * - Referee details (name, e-mail, city…) are copies for display and search, as on certifications.
  * - The reference page shows no list-all route; the standard one is served too.
  */
-const referee = 'denormalized copy of the referee\'s contact data (Awards analog)';
+const referee = "denormalized copy of the referee's contact data (Awards analog)";
 
 export const applicationReferences = defineResource({
   slug: 'applicationReferences',
@@ -41,7 +41,7 @@ export const applicationReferences = defineResource({
     state: designed(str(), referee),
     country: designed(str(), referee),
     notes: designed(str(), 'staff notes (Awards analog)'),
-    custom_field_values: designed(customFieldValues(), 'the referee\'s answers (Awards analog)'),
+    custom_field_values: designed(customFieldValues(), "the referee's answers (Awards analog)"),
   },
   ordered: [['request_date', 'completion_date']],
   search: {

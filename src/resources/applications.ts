@@ -37,7 +37,10 @@ export const applications = defineResource({
   // The audit record is written only by submit and the audit route; approval waits for a selected audit to pass.
   hooks: { validate: (h) => h.services.audits.applicationRules(h), after: (h) => h.services.notices.applicationStatusChanged(h) },
   // Statistics count applications per programme and status, and audits per programme and status (GET /statistics/{tenantId}/programs): index-only scans.
-  indexes: [['program_id', 'status'], ['program_id', 'audit.status']],
+  indexes: [
+    ['program_id', 'status'],
+    ['program_id', 'audit.status'],
+  ],
   slug: 'applications',
   name: 'Applications',
   singular: 'application',
@@ -57,10 +60,13 @@ export const applications = defineResource({
     date: req(str({ description: 'application date (no format in the reference)' })),
     training_provider_id: ref('trainingProviders'),
 
-    status: designed(oneOf(APPLICATION_STATUSES), 'lifecycle status (name not visible; values from applicationNotices and the domain); absent = draft'),
+    status: designed(
+      oneOf(APPLICATION_STATUSES),
+      'lifecycle status (name not visible; values from applicationNotices and the domain); absent = draft',
+    ),
     status_reason_id: designed(ref('appStatusReasons'), 'why the application is in its status'),
     submitted_date: designed(dateTime(), 'when the applicant submitted it'),
-    expiration_date: designed(date(), 'computed by the process\'s expiration rule set; billing runs expire applications by it'),
+    expiration_date: designed(date(), "computed by the process's expiration rule set; billing runs expire applications by it"),
     activation_date: str(),
     fee_paid_date: designed(dateTime(), 'when the application fee was paid (the fee requirement of its process)'),
     decision_notes: designed(str(), 'why it was approved or rejected (the approve and reject actions)'),
@@ -69,19 +75,28 @@ export const applications = defineResource({
       obj(
         {
           rate: req(num({ minimum: 0, maximum: 100, description: "the process's audit_rate at the draw (percent)" })),
-          draw: req(int({ minimum: 0, maximum: 9999, description: 'the cryptographically random draw in [0, 10000); selected when draw < rate x 100' })),
+          draw: req(
+            int({
+              minimum: 0,
+              maximum: 9999,
+              description: 'the cryptographically random draw in [0, 10000); selected when draw < rate x 100',
+            }),
+          ),
           selected: req(bool()),
           drawn_at: req(dateTime()),
           status: req(oneOf(AUDIT_STATUSES, { description: 'not selected, or requested -> submitted -> passed | failed' })),
           requested_at: dateTime(),
           documents_due_date: date(),
-          submitted_at: dateTime({ description: 'when the applicant\'s documents were received' }),
+          submitted_at: dateTime({ description: "when the applicant's documents were received" }),
           decided_at: dateTime(),
           decided_by_id: str(),
           outcome_reason: str(),
           notice: str({ description: 'what became of the audit notice: queued, or not sent and why' }),
         },
-        { description: 'the CE audit draw of a process with an audit_rate (at submit) and, when selected, the audit; written only by submit and POST /applications/{tenantId}/audit/{id}' },
+        {
+          description:
+            'the CE audit draw of a process with an audit_rate (at submit) and, when selected, the audit; written only by submit and POST /applications/{tenantId}/audit/{id}',
+        },
       ),
       'random CE audits (issue 17)',
     ),
@@ -158,7 +173,8 @@ export const applications = defineResource({
       method: 'POST',
       path: 'generateApplication/:processId/:ownerType/:ownerId',
       summary: 'Start a draft application from an application process for a contact or an organization',
-      description: 'The body may add application fields (contact_id for an organization owner, certification_id for a renewal, target_program_id for a transfer, applicant names …).',
+      description:
+        'The body may add application fields (contact_id for an organization owner, certification_id for a renewal, target_program_id for a transfer, applicant names …).',
       status: 201,
       response: { $ref: 'Application#' } as any,
       handler: (s, ctx, { params, body }) => s.lifecycle.generate(ctx, params.processId!, params.ownerType!, params.ownerId!, body),
@@ -176,25 +192,28 @@ export const applications = defineResource({
       }),
       handler: (s, ctx, { params }) => s.lifecycle.requirements(ctx, params.id!),
     },
-    ...(['submit', 'approve', 'reject', 'withdraw'] as const).map((name): ActionSpec => ({
-      name,
-      method: 'POST' as const,
-      path: `${name}/:id`,
-      summary:
-        name === 'submit'
-          ? 'Submit: missing requirements, or pending approval (approved when the process approves automatically); consumes the credits it needs'
-          : `${name[0]!.toUpperCase()}${name.slice(1)} the application (a 409 says why when the lifecycle forbids it)`,
-      response: { $ref: 'Application#' } as any,
-      handler: (s, ctx: RequestContext, { params, body }: ActionRequest) =>
-        name === 'submit'
-          ? s.lifecycle.submit(ctx, params.id!)
-          : s.lifecycle.decide(ctx, params.id!, name === 'approve' ? 'approved' : name === 'reject' ? 'rejected' : 'withdrawn', body),
-    })),
+    ...(['submit', 'approve', 'reject', 'withdraw'] as const).map(
+      (name): ActionSpec => ({
+        name,
+        method: 'POST' as const,
+        path: `${name}/:id`,
+        summary:
+          name === 'submit'
+            ? 'Submit: missing requirements, or pending approval (approved when the process approves automatically); consumes the credits it needs'
+            : `${name[0]!.toUpperCase()}${name.slice(1)} the application (a 409 says why when the lifecycle forbids it)`,
+        response: { $ref: 'Application#' } as any,
+        handler: (s, ctx: RequestContext, { params, body }: ActionRequest) =>
+          name === 'submit'
+            ? s.lifecycle.submit(ctx, params.id!)
+            : s.lifecycle.decide(ctx, params.id!, name === 'approve' ? 'approved' : name === 'reject' ? 'rejected' : 'withdrawn', body),
+      }),
+    ),
     {
       name: 'audit',
       method: 'POST',
       path: 'audit/:id',
-      summary: 'Record the CE audit of an application selected at submit: documents submitted, audit passed, or audit failed (rejects it and gives its credits back)',
+      summary:
+        'Record the CE audit of an application selected at submit: documents submitted, audit passed, or audit failed (rejects it and gives its credits back)',
       description:
         'Body: `{ "status": "submitted" | "passed" | "failed", "reason": "…", "status_reason_id": "…" }`; `reason` is required for failed (it becomes the outcome_reason and the decision notes). ' +
         'The audit moves requested -> submitted -> passed | failed while the application is pending approval. A passed audit lets the application be approved (at once when its process approves automatically); a failed one rejects it.',
@@ -212,8 +231,8 @@ export const applications = defineResource({
   ],
   description: [
     'type: certification (first time), renewal, reinstatement or transfer; target_program_id is required only for transfers, organization_id only when owner_type is organization.',
-    'credits[] are credit records applied per credit type; exclusive = the quantity is consumed from that credit\'s balance. course_offering_ids count toward course requirements.',
-    'city, country, email_address and name, first_name, last_name, state are copies of the applicant\'s contact data.',
+    "credits[] are credit records applied per credit type; exclusive = the quantity is consumed from that credit's balance. course_offering_ids count toward course requirements.",
+    "city, country, email_address and name, first_name, last_name, state are copies of the applicant's contact data.",
     'embed_membership_application: the generated order embeds a full membership application.',
   ],
 });

@@ -78,15 +78,15 @@ export const billingRunActions = defineResource({
     reminder_id: designed(num(), 'the reminders[].id of the run this reminder action sends (reminders are never repeated)'),
     order_id: designed(ref('external:orders'), 'the order an activation or renewal produced'),
     invoice_id: designed(ref('external:invoices'), 'the invoice billing a training provider produced'),
-    notice_id: designed(str(), 'the notice the action was to send (its run\'s reminder, drop or application notice); kept as it was, not a reference'),
+    notice_id: designed(
+      str(),
+      "the notice the action was to send (its run's reminder, drop or application notice); kept as it was, not a reference",
+    ),
     notice_status: designed(
       oneOf(['queued', 'sent', 'failed', 'not sent']),
-      'what became of the action\'s e-mail: queued in the outbox, then sent or failed (written back by the mailer); not sent with notice_status_reason',
+      "what became of the action's e-mail: queued in the outbox, then sent or failed (written back by the mailer); not sent with notice_status_reason",
     ),
-    notice_status_reason: designed(
-      str(),
-      `why the e-mail was not sent (${NOT_SENT_REASONS.join(', ')}) or the mail error of a failed one`,
-    ),
+    notice_status_reason: designed(str(), `why the e-mail was not sent (${NOT_SENT_REASONS.join(', ')}) or the mail error of a failed one`),
   },
   // execution pages through a run's pending actions in id order: (run, status, id) serves it directly
   indexes: [['billing_run_id', 'status']],

@@ -61,7 +61,6 @@ const statistic = obj({
   error: num({ min: 0 }),
 });
 
-
 const executionHandle = Type.Object({
   executionArn: Type.String(),
   start_date: Type.String({ format: 'date-time' }),
@@ -101,13 +100,16 @@ export const billingRuns = defineResource({
       ...statusReasonFilter('statusReasons'),
     }),
     expire_applications: bool(),
-    application_expiration_options: obj({
-      application_notice_id: ref('applicationNotices'),
-      ...applicationTypes,
-      ...expirationWindow(),
-      ...programAndProvider,
-      ...statusReasonFilter('statusReasons'),
-    }, { ordered: WINDOW }),
+    application_expiration_options: obj(
+      {
+        application_notice_id: ref('applicationNotices'),
+        ...applicationTypes,
+        ...expirationWindow(),
+        ...programAndProvider,
+        ...statusReasonFilter('statusReasons'),
+      },
+      { ordered: WINDOW },
+    ),
     send_application_reminders: bool(),
     application_reminder_options: obj({
       ...applicationTypes,
@@ -123,26 +125,35 @@ export const billingRuns = defineResource({
       reminders: req(list(reminder('notices'), { nonEmpty: true })),
     }),
     forecast_renewals: bool(),
-    renewal_forecasting_options: obj({
-      ...expirationWindow(),
-      ...programAndProvider,
-      ...statusReasonFilter('statusReasons'),
-    }, { ordered: WINDOW }),
+    renewal_forecasting_options: obj(
+      {
+        ...expirationWindow(),
+        ...programAndProvider,
+        ...statusReasonFilter('statusReasons'),
+      },
+      { ordered: WINDOW },
+    ),
     perform_drops: bool(),
-    drop_options: obj({
-      drop_notice_id: ref('notices'),
-      ...expirationWindow(),
-      ...programAndProvider,
-      ...statusReasonFilter('statusReasons'),
-    }, { ordered: WINDOW }),
+    drop_options: obj(
+      {
+        drop_notice_id: ref('notices'),
+        ...expirationWindow(),
+        ...programAndProvider,
+        ...statusReasonFilter('statusReasons'),
+      },
+      { ordered: WINDOW },
+    ),
     bill_training_providers: bool(),
-    training_provider_billing_options: obj({
-      email_invoices_to_training_providers: bool(),
-      ...expirationWindow(),
-      invoice_template_id: req(ref('external:invoiceTemplates')),
-      payment_terms_id: req(ref('external:paymentTerms')),
-      ...programAndProvider,
-    }, { ordered: WINDOW }),
+    training_provider_billing_options: obj(
+      {
+        email_invoices_to_training_providers: bool(),
+        ...expirationWindow(),
+        invoice_template_id: req(ref('external:invoiceTemplates')),
+        payment_terms_id: req(ref('external:paymentTerms')),
+        ...programAndProvider,
+      },
+      { ordered: WINDOW },
+    ),
   },
   conditionalRequired: Object.entries(BILLING_RUN_JOBS).map(([flag, field]) => ({ field, when: { [flag]: true } })),
   // a recurring run's pre-processing is scheduled lead-time business days before its run
@@ -166,7 +177,7 @@ export const billingRuns = defineResource({
       name: 'refresh',
       method: 'POST',
       path: 'refresh/:id',
-      summary: 'Recompute the run\'s candidate actions (asynchronous; answers an execution handle)',
+      summary: "Recompute the run's candidate actions (asynchronous; answers an execution handle)",
       description:
         'Computes the candidates of every job switched on and stores them as billingRunActions (pending, outcome_of_last_refresh added / removed / no change). Refreshing again never duplicates an action and never resets a performed one. Status: preprocessing, then ready for execution. Watch it at GET /executions/{tenantId}/{executionArn}.',
       response: executionHandle,
@@ -176,7 +187,7 @@ export const billingRuns = defineResource({
       name: 'execute',
       method: 'POST',
       path: 'execute/:id',
-      summary: 'Perform the run\'s pending actions (asynchronous; answers an execution handle)',
+      summary: "Perform the run's pending actions (asynchronous; answers an execution handle)",
       description:
         'Each pending action is performed with its e-mail queued and its status set in one transaction; a failing action ends in error with its message and the run goes on. Status: running, then completed (or error when some action failed). A run interrupted by a crash resumes where it stopped: no action is performed twice.',
       response: executionHandle,

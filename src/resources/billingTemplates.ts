@@ -1,4 +1,3 @@
-
 import { defineResource, search } from './kit/define.js';
 import { bool, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { APPLICATION_TYPES, RELATIVE_TO, restriction, statusReasonFilter } from './blocks.js';

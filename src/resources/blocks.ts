@@ -133,7 +133,10 @@ export const eligibilityCriteria = (doc: {
 }) => {
   const ids = () => list(str());
   const described = (description?: string) => (description ? { description } : {});
-  const ageRestrictions = obj({ minimum_age: num({ min: 0 }), maximum_age: num({ min: 0 }) }, { ordered: [['minimum_age', 'maximum_age']] });
+  const ageRestrictions = obj(
+    { minimum_age: num({ min: 0 }), maximum_age: num({ min: 0 }) },
+    { ordered: [['minimum_age', 'maximum_age']] },
+  );
   return obj(
     {
       logic_operator: str({ description: doc.logicOperator }),
@@ -201,27 +204,30 @@ export const purchasingEligibilityCriteria = (
   doc: { customerType: string; memberStatus?: string } = { customerType: 'e.g. contact (the full enum was not visible)' },
 ) => {
   const ids = (slug?: string) => list(slug ? ref(slug) : str());
-  return obj({
-    customer_type: str({ description: doc.customerType }),
-    members: bool(),
-    non_members: bool(),
-    member_options: obj({
-      member_type_ids: ids('external:memberTypes'),
-      member_package_ids: ids('external:memberPackages'),
-      member_statuses: list(str(doc.memberStatus ? { description: doc.memberStatus } : {})),
-      member_status_reason_ids: ids(),
-      section_members: bool(),
-      section_member_options: obj({ section_ids: ids(), section_type_ids: ids() }),
-      chapter_members: bool(),
-      chapter_member_options: obj({ chapter_ids: ids(), chapter_type_ids: ids() }),
-    }),
-    committee_members: bool(),
-    committee_member_options: obj({ committee_ids: ids(), committee_type_ids: ids(), committee_position_ids: ids() }),
-    certificants: bool(),
-    certification_options: obj({ program_ids: ids('programs') }),
-    minimum_age: num({ min: 0 }),
-    maximum_age: num({ min: 0 }),
-  }, { ordered: [['minimum_age', 'maximum_age']] });
+  return obj(
+    {
+      customer_type: str({ description: doc.customerType }),
+      members: bool(),
+      non_members: bool(),
+      member_options: obj({
+        member_type_ids: ids('external:memberTypes'),
+        member_package_ids: ids('external:memberPackages'),
+        member_statuses: list(str(doc.memberStatus ? { description: doc.memberStatus } : {})),
+        member_status_reason_ids: ids(),
+        section_members: bool(),
+        section_member_options: obj({ section_ids: ids(), section_type_ids: ids() }),
+        chapter_members: bool(),
+        chapter_member_options: obj({ chapter_ids: ids(), chapter_type_ids: ids() }),
+      }),
+      committee_members: bool(),
+      committee_member_options: obj({ committee_ids: ids(), committee_type_ids: ids(), committee_position_ids: ids() }),
+      certificants: bool(),
+      certification_options: obj({ program_ids: ids('programs') }),
+      minimum_age: num({ min: 0 }),
+      maximum_age: num({ min: 0 }),
+    },
+    { ordered: [['minimum_age', 'maximum_age']] },
+  );
 };
 
 /** An installment plan the buyer may choose: fees, applicationFees, courseFees. */
@@ -264,7 +270,8 @@ export const bulkPricingRule = () =>
   );
 
 /** The portal sale window (with publish_to_portal): fees, applicationFees, courseFees, examFees. */
-export const portalOptions = () => obj({ available_from: dateTime(), available_until: dateTime() }, { ordered: [['available_from', 'available_until']] });
+export const portalOptions = () =>
+  obj({ available_from: dateTime(), available_until: dateTime() }, { ordered: [['available_from', 'available_until']] });
 
 // ---------------------------------------------------------------------------------------------------
 // Checkout and registration processes
@@ -311,7 +318,11 @@ export const checkoutSettings = (doc: { creditCardMode: string; description: str
       credit_card_minimum_range_start: num(BOUNDS.money),
       credit_card_minimum_range_end: num(BOUNDS.money),
     },
-    { additionalProperties: true, description: doc.description, ordered: [['credit_card_minimum_range_start', 'credit_card_minimum_range_end']] },
+    {
+      additionalProperties: true,
+      description: doc.description,
+      ordered: [['credit_card_minimum_range_start', 'credit_card_minimum_range_end']],
+    },
   );
 };
 

@@ -1,6 +1,15 @@
 import { defineResource, search } from './kit/define.js';
 import { anyObject, bool, BOUNDS, designed, int, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
-import { bulkPricingRule, bundledProduct, customFieldValues, emailMessage, foreignCurrencyPrice, installmentPlanOption, portalOptions, purchasingEligibilityCriteria } from './blocks.js';
+import {
+  bulkPricingRule,
+  bundledProduct,
+  customFieldValues,
+  emailMessage,
+  foreignCurrencyPrice,
+  installmentPlanOption,
+  portalOptions,
+  purchasingEligibilityCriteria,
+} from './blocks.js';
 
 /**
  * Course Fees: the product a course registration is charged (a "miscellaneous product" tied to one
@@ -35,7 +44,8 @@ export const courseFees = defineResource({
   typeName: 'CourseFee',
   table: 'course_fees',
   idPattern: '^[\\w:|-]+$',
-  coverage: 'partial (reference, product base partly from the sibling Fees schema); nested shapes of the e-mail, purchase limits, bulk pricing and the two unnamed arrays designed',
+  coverage:
+    'partial (reference, product base partly from the sibling Fees schema); nested shapes of the e-mail, purchase limits, bulk pricing and the two unnamed arrays designed',
   fields: {
     course_id: req(ref('courses')),
     type: oneOf(['certifications-course-fees']),

@@ -24,11 +24,14 @@ export const courseInstructors = defineResource({
   fields: {
     training_provider_id: req(ref('trainingProviders')),
     courses: list(
-      obj({
-        course_id: ref('courses'),
-        valid_from: date(),
-        valid_until: date(),
-      }, { ordered: [['valid_from', 'valid_until']] }),
+      obj(
+        {
+          course_id: ref('courses'),
+          valid_from: date(),
+          valid_until: date(),
+        },
+        { ordered: [['valid_from', 'valid_until']] },
+      ),
     ),
     contract_uri: str({ description: 'link to the contract file (format "file" in the reference)' }),
     pay_rate: num(BOUNDS.money),

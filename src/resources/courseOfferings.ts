@@ -70,7 +70,8 @@ export const courseOfferings = defineResource({
     address: address({ checkCountry: true }),
     enable_eligibility_requirements: bool(),
     eligibility_requirements: eligibilityCriteria({
-      description: 'shared Rhythm eligibility criteria; the reference is cut after age_restrictions, so later properties are accepted as sent',
+      description:
+        'shared Rhythm eligibility criteria; the reference is cut after age_restrictions, so later properties are accepted as sent',
       logicOperator: 'how the criteria combine; sample value "and"',
       customerType: 'sample value "contact"',
       memberStatuses: 'sample value "active"',

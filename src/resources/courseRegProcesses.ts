@@ -35,7 +35,8 @@ export const courseRegProcesses = defineResource({
     },
     checkoutSettings: checkoutSettings({
       creditCardMode: 'sample value "enabled"',
-      description: 'point-of-checkout settings; the reference is cut after credit_card_minimum_range_end, so later properties are accepted as sent',
+      description:
+        'point-of-checkout settings; the reference is cut after credit_card_minimum_range_end, so later properties are accepted as sent',
     }),
     confirmationEmail: emailMessage('subject first'),
   }),

@@ -49,10 +49,16 @@ export const courseRegistrationFields = {
   completion_percentage: num(BOUNDS.percent),
   exam_offering_ids: list(ref('examOfferings')),
   custom_field_values: customFieldValues({ plainId: true }),
-  status: designed(oneOf(COURSE_REGISTRATION_STATUSES), 'not visible (sorts after last_name); the registration lifecycle, after Exam Registrations'),
+  status: designed(
+    oneOf(COURSE_REGISTRATION_STATUSES),
+    'not visible (sorts after last_name); the registration lifecycle, after Exam Registrations',
+  ),
   completion_date: designed(date(), 'when the course was completed; the date the earned credits carry'),
   process_id: designed(ref('courseRegProcesses'), 'the reg process that created it, as process_id on Exam Registrations'),
-  training_provider_id: designed(ref('trainingProviders'), 'the provider involved, as on Exam Registrations; training providers register their students'),
+  training_provider_id: designed(
+    ref('trainingProviders'),
+    'the provider involved, as on Exam Registrations; training providers register their students',
+  ),
   notes: designed(str(), 'staff notes, as on Exam Registrations'),
 };
 
@@ -72,7 +78,8 @@ export const courseRegistrations = defineResource({
   table: 'course_registrations',
   // The reference writes ^[\w-|:]+$; same characters, reordered: a class escape before '-' is invalid in a unicode regex (ajv).
   idPattern: '^[\\w:|-]+$',
-  coverage: 'partial (reference, through last_name alphabetically); status, completion_date, process, training provider, notes and search designed',
+  coverage:
+    'partial (reference, through last_name alphabetically); status, completion_date, process, training provider, notes and search designed',
   fields: courseRegistrationFields,
   search: {
     ids: search.ids(),
@@ -95,7 +102,7 @@ export const courseRegistrations = defineResource({
   ],
   description: [
     'A registration links a student (contact) to one course offering and its course; it is normally created by an order, and the order_* fields mirror the order and its line item (balance due, amount paid, status).',
-    'first_name, last_name, name, email_address, city, state, country and job_title are copies of the student\'s contact data.',
+    "first_name, last_name, name, email_address, city, state, country and job_title are copies of the student's contact data.",
     'exam_offering_ids books exams taken with the course; the resulting exam registrations point back through course_registration_id.',
     'application_id ties the registration to a certification application (courses as requirements); event_registration_id to a conference registration when the offering belongs to an event.',
     'A completed registration (status completed, or completion_percentage reaching 100, which sets it) yields credits with origin "course registration" (credits.course_registration_id), from the offering\'s credits_to_assign when overridden, else the course\'s: one per credit type, verified when automatically_verify, else submitted; never twice. Cancelling it afterwards archives them (409 when an application uses one).',

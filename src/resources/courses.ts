@@ -21,7 +21,8 @@ export const courses = defineResource({
   singular: 'course',
   typeName: 'Course',
   table: 'courses',
-  coverage: 'none in the reference beyond name (assumed); type, programmes, default credit rules, portal text, is_active and custom fields designed',
+  coverage:
+    'none in the reference beyond name (assumed); type, programmes, default credit rules, portal text, is_active and custom fields designed',
   fields: {
     name: req(str()),
     course_type_id: designed(ref('courseTypes'), 'offerings carry course_type_id; the course is where the classification belongs'),
@@ -31,7 +32,7 @@ export const courses = defineResource({
     description: designed(str(), 'as on course offerings and exams'),
     credits_to_assign: designed(
       list(creditToAssign('the credit created for a completed registration starts verified')),
-      'the default credit-assignment rules an offering overrides with override_credit_assignment; same shape as the offering\'s',
+      "the default credit-assignment rules an offering overrides with override_credit_assignment; same shape as the offering's",
     ),
     is_active: designed(bool(), 'retire a course without deleting its history'),
     custom_field_values: designed(customFieldValues({ plainId: true }), 'every record of the API carries custom field values'),

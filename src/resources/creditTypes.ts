@@ -10,7 +10,13 @@ async function parentCycleCheck(h: HookContext): Promise<void> {
   const table = h.services.resource('creditTypes').table;
   const seen = new Set<string>();
   for (let id: string | undefined = String(next.parent_credit_type_id); id; ) {
-    if (id === next.id) throw invalid([{ field: 'parent_credit_type_id', reason: `credit type ${next.id} would be its own ancestor (through ${[...seen, id].join(' -> ')})` }]);
+    if (id === next.id)
+      throw invalid([
+        {
+          field: 'parent_credit_type_id',
+          reason: `credit type ${next.id} would be its own ancestor (through ${[...seen, id].join(' -> ')})`,
+        },
+      ]);
     if (seen.has(id)) return; // an older cycle above, not through this type
     seen.add(id);
     const parent: Record<string, unknown> | undefined = await table.get(h.db, h.ctx.tenantId, id);
@@ -31,10 +37,16 @@ async function parentCycleCheck(h: HookContext): Promise<void> {
 export const creditTypeFields = {
   name: req(str()),
   description: designed(str(), 'a reference list entry needs a longer explanation than its name'),
-  unit: designed(str({ description: 'what a quantity of 1 means, e.g. "hour", "CEU", "point"' }), 'the catalog describes a credit type as the unit and kind of credit; quantities need a unit to be read'),
+  unit: designed(
+    str({ description: 'what a quantity of 1 means, e.g. "hour", "CEU", "point"' }),
+    'the catalog describes a credit type as the unit and kind of credit; quantities need a unit to be read',
+  ),
   is_active: designed(bool(), 'retire a type without deleting it; every other reference list of the API has the flag'),
   parent_credit_type_id: designed(
-    ref('creditTypes', { description: 'the broader credit type this one is a sub-type of (e.g. "Medical errors" under "Nursing CE"); a credit total over the parent counts it' }),
+    ref('creditTypes', {
+      description:
+        'the broader credit type this one is a sub-type of (e.g. "Medical errors" under "Nursing CE"); a credit total over the parent counts it',
+    }),
     'boards count topic hours toward a general total; sub-types let one total name the general type',
   ),
 };
@@ -56,6 +68,6 @@ export const creditTypes = defineResource({
     parent_credit_type_id: search.anyOf('parent_credit_type_id'),
   },
   description: [
-    'parent_credit_type_id makes a credit type a sub-type of another; application processes\' credit_totals count a type with its sub-types. A parent chain that comes back to the type itself is a 400.',
+    "parent_credit_type_id makes a credit type a sub-type of another; application processes' credit_totals count a type with its sub-types. A parent chain that comes back to the type itself is a 400.",
   ],
 });

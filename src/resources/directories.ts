@@ -58,7 +58,8 @@ export const directories = defineResource({
     enable_eligibility_criteria: bool(),
     // Required in the reference; only when enable_eligibility_criteria is true (conditionalRequired).
     eligibility_criteria: eligibilityCriteria({
-      description: 'shared Rhythm eligibility criteria; the reference is cut inside age_restrictions, so later properties are accepted as sent',
+      description:
+        'shared Rhythm eligibility criteria; the reference is cut inside age_restrictions, so later properties are accepted as sent',
       logicOperator: 'how the criteria combine; sample value "and"',
       ageRestrictions: 'sub-fields cut in the reference; the sibling fee schemas carry minimum_age / maximum_age',
     }),

@@ -29,13 +29,16 @@ export const examFees = defineResource({
     enable_special_prices: bool(),
     special_prices: designed(
       list(
-        obj({
-          name: str(),
-          price: req(num(BOUNDS.money)),
-          member_price: num(BOUNDS.money),
-          available_from: dateTime(),
-          available_until: dateTime(),
-        }, { ordered: [['available_from', 'available_until']] }),
+        obj(
+          {
+            name: str(),
+            price: req(num(BOUNDS.money)),
+            member_price: num(BOUNDS.money),
+            available_from: dateTime(),
+            available_until: dateTime(),
+          },
+          { ordered: [['available_from', 'available_until']] },
+        ),
       ),
       'what enable_special_prices turns on (not visible): prices valid in a window, e.g. early bird',
     ),
@@ -58,6 +61,6 @@ export const examFees = defineResource({
   },
   lookups: [{ segment: 'exam', field: 'exam_id', summary: 'List the fees of an exam' }],
   description: [
-    'An exam fee is what an exam registration\'s order charges: the offering\'s fee_id for a first attempt, retest_fee_id for a retake.',
+    "An exam fee is what an exam registration's order charges: the offering's fee_id for a first attempt, retest_fee_id for a retake.",
   ],
 });

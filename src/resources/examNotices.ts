@@ -34,9 +34,7 @@ export const examNotices = defineResource({
       list(oneOf(EXAM_REGISTRATION_STATUSES), { nonEmpty: true }),
       'the exam registration statuses the notice is sent for, as applicable_statuses on Application Notices',
     ),
-    email: req(
-      designed(emailMessage(), 'the API\'s shared e-mail object, as on Application Notices'),
-    ),
+    email: req(designed(emailMessage(), "the API's shared e-mail object, as on Application Notices")),
     is_active: designed(bool(), 'as on Application Notices'),
     custom_field_values: designed(customFieldValues({ plainId: true }), 'every record of the API carries custom field values'),
   },

@@ -28,7 +28,8 @@ export const examOfferings = defineResource({
   singular: 'exam offering',
   typeName: 'ExamOffering',
   table: 'exam_offerings',
-  coverage: 'partial (reference, through enable_eligibility_requirements); location-bound requirements, eligibility, capacity, custom fields, search and lookups but exam designed',
+  coverage:
+    'partial (reference, through enable_eligibility_requirements); location-bound requirements, eligibility, capacity, custom fields, search and lookups but exam designed',
   fields: {
     type: req(oneOf(['live', 'remote proctor'])),
     name: req(str()),
@@ -85,7 +86,7 @@ export const examOfferings = defineResource({
   ],
   description: [
     'fee_id is charged for a first attempt, retest_fee_id for a retake (exam reg process type register / retest).',
-    'pass_letter_id / fail_letter_id are exam notices sent after scoring; they take precedence over the exam\'s letters.',
+    "pass_letter_id / fail_letter_id are exam notices sent after scoring; they take precedence over the exam's letters.",
     'address: only city and country were visible here; we use the shared address of Course Offerings, country checked as an ISO 3166-1 alpha-2 code.',
     'The online-store answer of Exam Fees lists offerings with these same fields.',
   ],

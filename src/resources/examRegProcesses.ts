@@ -62,11 +62,12 @@ export const examRegProcesses = defineResource({
     checkoutSettings: designed(
       checkoutSettings({
         creditCardMode: 'sample value "enabled" (Course Reg Processes)',
-        description: 'point-of-checkout settings; sub-fields not visible here, shape of Course Reg Processes (itself cut), later properties accepted as sent',
+        description:
+          'point-of-checkout settings; sub-fields not visible here, shape of Course Reg Processes (itself cut), later properties accepted as sent',
       }),
       'sub-fields not visible here; the shape Course Reg Processes shows',
     ),
-    confirmationEmail: designed(emailMessage('subject first'), 'sub-fields not visible here; the API\'s shared e-mail object'),
+    confirmationEmail: designed(emailMessage('subject first'), "sub-fields not visible here; the API's shared e-mail object"),
   }),
   description: [
     'A process creates exam registrations: type "register" is a first sitting, "retest" a retake (the offering\'s retest_fee_id applies). restrict_exams + exam_ids limit it to some exams.',

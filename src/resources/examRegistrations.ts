@@ -31,7 +31,8 @@ export const examRegistrations = defineResource({
   table: 'exam_registrations',
   // The reference writes ^[\w-|:]+$; same characters, reordered: a class escape before '-' is invalid in a unicode regex (ajv).
   idPattern: '^[\\w:|-]+$',
-  coverage: 'partial (reference, through notices.date); notice item detail, organization and order copies, search and most lookups designed',
+  coverage:
+    'partial (reference, through notices.date); notice item detail, organization and order copies, search and most lookups designed',
   fields: {
     number: num(),
     ...studentCopies(),
@@ -57,7 +58,10 @@ export const examRegistrations = defineResource({
         {
           date: str(),
           exam_notice_id: designed(ref('examNotices'), 'the notice sent (e.g. the pass or fail letter); not visible'),
-          kind: designed(oneOf(['pass letter', 'fail letter', 'other']), 'why the notice was queued: the outcome letter of a scored sitting'),
+          kind: designed(
+            oneOf(['pass letter', 'fail letter', 'other']),
+            'why the notice was queued: the outcome letter of a scored sitting',
+          ),
           status: designed(
             oneOf(['queued', 'sent', 'failed', 'not sent']),
             'queued when the outcome is recorded; the mailer then marks it sent or failed; not sent (never queued) with status_reason',
@@ -67,8 +71,8 @@ export const examRegistrations = defineResource({
             'why a letter was not sent (not sent: notice inactive, notice limited to other exams or statuses, no address, template does not render) or the mail error of a failed one',
           ),
           sent_date: designed(dateTime(), 'when the mailer handed the letter to the mail server'),
-          email_address: designed(str(), 'where it goes: the registration\'s email_address when it was queued'),
-          subject: designed(str(), 'the notice\'s e-mail subject when it was queued'),
+          email_address: designed(str(), "where it goes: the registration's email_address when it was queued"),
+          subject: designed(str(), "the notice's e-mail subject when it was queued"),
           score: designed(num({ min: 0 }), 'the score the letter reports'),
         },
         { additionalProperties: true, description: 'a notice sent to the registrant; only date is visible in the reference' },
@@ -77,7 +81,10 @@ export const examRegistrations = defineResource({
     order_id: ref('external:orders'),
     order_line_item_id: str(),
     custom_field_values: customFieldValues({ plainId: true }),
-    organization_id: designed(ref('external:organizations'), 'as on Course Registrations: the student\'s organization, for bill-my-organization orders'),
+    organization_id: designed(
+      ref('external:organizations'),
+      "as on Course Registrations: the student's organization, for bill-my-organization orders",
+    ),
     order_number: designed(num(), 'as on Course Registrations'),
     order_status: designed(oneOf(ORDER_STATUSES), 'as on Course Registrations'),
   },
@@ -93,18 +100,22 @@ export const examRegistrations = defineResource({
     cancellation_date: search.range('cancellation_date'),
   },
   lookups: [
-    { segment: 'courseRegistration', field: 'course_registration_id', summary: 'List the exam registrations booked with a course registration' },
+    {
+      segment: 'courseRegistration',
+      field: 'course_registration_id',
+      summary: 'List the exam registrations booked with a course registration',
+    },
     { segment: 'student', field: 'student_id', summary: 'List the exam registrations of a student (contact)' },
     { segment: 'exam', field: 'exam_id', summary: 'List the registrations for an exam' },
-    { segment: 'examOffering', field: 'exam_offering_id', summary: 'List the registrations of an exam offering (the sitting\'s roster)' },
+    { segment: 'examOffering', field: 'exam_offering_id', summary: "List the registrations of an exam offering (the sitting's roster)" },
     { segment: 'application', field: 'application_id', summary: 'List the exam registrations tied to an application' },
   ],
   description: [
     'One record per student per exam attempt: student_id sits exam_id in the offering exam_offering_id.',
-    'score holds the result; the outcome letter is the offering\'s pass/fail letter, else the exam\'s. notices[] logs the notices sent.',
-    'order_id / order_line_item_id tie the registration to its checkout order; the fee is the offering\'s fee_id for a first attempt, retest_fee_id for a retake.',
+    "score holds the result; the outcome letter is the offering's pass/fail letter, else the exam's. notices[] logs the notices sent.",
+    "order_id / order_line_item_id tie the registration to its checkout order; the fee is the offering's fee_id for a first attempt, retest_fee_id for a retake.",
     'process_id is the exam reg process (register or retest) that created it; course_registration_id links it to a course registration.',
-    'location / testing_facility_id / training_location_id mirror the offering\'s place; contact fields are copies of the student\'s.',
+    "location / testing_facility_id / training_location_id mirror the offering's place; contact fields are copies of the student's.",
     'Rules: a score, when the exam has a passing_score, sets passed (score >= passing_score) or failed; no show and cancelled are set explicitly and take no score; a cancellation_date means cancelled. Status: draft -> registered -> passed | failed | no show | cancelled; passed <-> failed by re-scoring. An offering with enable_capacity holds at most capacity_options.capacity registrations that are not cancelled (409 "is full"). Reaching passed / failed queues the offering\'s letter (else the exam\'s) in notices[] with status "queued". A registration created with process_id must use a process the contact is eligible for (see examRegProcesses eligible).',
   ],
 });

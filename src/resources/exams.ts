@@ -21,7 +21,8 @@ export const exams = defineResource({
   singular: 'exam',
   typeName: 'Exam',
   table: 'exams',
-  coverage: 'not found in the reference: 5 fields seen in the online-store answer; letters, passing score, programmes, is_active and custom fields designed',
+  coverage:
+    'not found in the reference: 5 fields seen in the online-store answer; letters, passing score, programmes, is_active and custom fields designed',
   fields: {
     name: req(str()),
     description: str(),
@@ -39,7 +40,5 @@ export const exams = defineResource({
     name: search.contains('name'),
     is_active: search.anyOf('is_active'),
   },
-  description: [
-    'Exam notices sent after scoring: the offering\'s pass/fail letter when set, else the exam\'s.',
-  ],
+  description: ["Exam notices sent after scoring: the offering's pass/fail letter when set, else the exam's."],
 });

@@ -1,6 +1,13 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, BOUNDS, designed, list, num, oneOf, ref, req, str } from './kit/fields.js';
-import { bundledProduct, customFieldValues, foreignCurrencyPrice, installmentPlanOption, portalOptions, purchasingEligibilityCriteria } from './blocks.js';
+import {
+  bundledProduct,
+  customFieldValues,
+  foreignCurrencyPrice,
+  installmentPlanOption,
+  portalOptions,
+  purchasingEligibilityCriteria,
+} from './blocks.js';
 
 /**
  * Fees: a generic certification "miscellaneous product" sold through Rhythm commerce (price for
@@ -44,7 +51,10 @@ export const fees = defineResource({
     installment_plan_options: list(installmentPlanOption(), { nonEmpty: true }),
     foreign_currency_prices: list(
       foreignCurrencyPrice(
-        designed(str({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. AED' }), 'enum only partly visible; held to the ISO 4217 shape'),
+        designed(
+          str({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. AED' }),
+          'enum only partly visible; held to the ISO 4217 shape',
+        ),
       ),
     ),
     is_active: bool(),

@@ -34,11 +34,14 @@ export const instructors = defineResource({
     bio: designed(str(), 'biography shown with course offerings in the portal'),
     courses: designed(
       list(
-        obj({
-          course_id: req(ref('courses')),
-          valid_from: date(),
-          valid_until: date(),
-        }, { ordered: [['valid_from', 'valid_until']] }),
+        obj(
+          {
+            course_id: req(ref('courses')),
+            valid_from: date(),
+            valid_until: date(),
+          },
+          { ordered: [['valid_from', 'valid_until']] },
+        ),
       ),
       'courses the instructor is approved to teach, as in Course Instructors',
     ),

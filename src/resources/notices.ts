@@ -32,13 +32,16 @@ export const notices = defineResource({
     restrict_to_certain_programs: designed(bool(), why),
     restricted_program_ids: designed(list(ref('programs'), { nonEmpty: true }), why),
     restrict_to_certain_statuses: designed(bool(), why),
-    applicable_statuses: designed(list(oneOf(CERTIFICATION_STATUSES), { nonEmpty: true }), 'certification statuses the notice may be sent for'),
-    restrict_to_certain_status_reasons: designed(bool(), why),
-    applicable_status_reason_ids: designed(list(ref('statusReasons'), { nonEmpty: true }), 'certification status reasons the notice may be sent for'),
-    email: designed(
-      req(emailMessage()),
-      'the e-mail template; shared e-mail shape of the API',
+    applicable_statuses: designed(
+      list(oneOf(CERTIFICATION_STATUSES), { nonEmpty: true }),
+      'certification statuses the notice may be sent for',
     ),
+    restrict_to_certain_status_reasons: designed(bool(), why),
+    applicable_status_reason_ids: designed(
+      list(ref('statusReasons'), { nonEmpty: true }),
+      'certification status reasons the notice may be sent for',
+    ),
+    email: designed(req(emailMessage()), 'the e-mail template; shared e-mail shape of the API'),
     is_active: designed(bool(), why),
     custom_field_values: designed(customFieldValues(), why),
   },

@@ -68,6 +68,6 @@ export const profiles = defineResource({
   description: [
     'One profile per contact (contact_id required); the name, e-mail, job title and location fields are display copies of the contact data.',
     'certifications[], active_certification_count, total_credits, available_credits and last_activity_date summarise Certifications and Credits for display; the server refreshes them and they never override those records.',
-    'bio and publish_to_directory are the certificant\'s own choices for public directories.',
+    "bio and publish_to_directory are the certificant's own choices for public directories.",
   ],
 });

@@ -35,6 +35,6 @@ export const programGroups = defineResource({
     is_active: search.anyOf('is_active'),
   },
   description: [
-    'A programme joins a group through programs.program_group_id; list a group\'s programmes with the programs lookup by programGroup.',
+    "A programme joins a group through programs.program_group_id; list a group's programmes with the programs lookup by programGroup.",
   ],
 });

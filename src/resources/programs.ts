@@ -25,7 +25,8 @@ export const programs = defineResource({
   singular: 'program',
   typeName: 'Program',
   table: 'programs',
-  coverage: 'partial (reference: application_360_screen_id .. enable_custom_application_portal_template); name, numbering, renewal, rule-set and group fields designed',
+  coverage:
+    'partial (reference: application_360_screen_id .. enable_custom_application_portal_template); name, numbering, renewal, rule-set and group fields designed',
   fields: {
     name: designed(req(str()), 'cut off in the reference; every programme has a display name'),
     abbreviation: designed(str(), 'short credential letters printed after a name (e.g. RN)'),
@@ -40,13 +41,20 @@ export const programs = defineResource({
     custom_application_portal_template: str(),
     custom_field_values: customFieldValues(),
     customer_type: oneOf(['both', 'contact', 'organization']),
-    default_reinstatement_period: num({ min: 0, description: 'how long after lapse a certification may be reinstated (unit not stated by the reference)' }),
+    default_reinstatement_period: num({
+      min: 0,
+      description: 'how long after lapse a certification may be reinstated (unit not stated by the reference)',
+    }),
     description: str(),
     display_in_portal: bool(),
     display_order: num(),
     enable_custom_application_portal_template: bool(),
     default_renewal_period: designed(
-      num({ min: 0, description: 'days before expiration from which a renewal may be applied for (the renewal window closes at the end of grace); unset: no opening limit' }),
+      num({
+        min: 0,
+        description:
+          'days before expiration from which a renewal may be applied for (the renewal window closes at the end of grace); unset: no opening limit',
+      }),
       'README: programmes carry renewal and reinstatement periods; only the latter was visible',
     ),
     expiration_rule_set_id: designed(ref('expirationRuleSets'), 'README: a programme names the rule set that computes expiry dates'),
@@ -57,11 +65,16 @@ export const programs = defineResource({
     ),
     program_group_id: designed(ref('programGroups'), 'reference coverage note: Program Groups suggest this link'),
     lapse_status_reason_id: designed(
-      ref('statusReasons', { description: 'the status reason a certification of this programme gets when it lapses on its own (past the end of its grace period); a reason for the status inactive (or for any status)' }),
-      'issue: the lifecycle sweep records a programme\'s lapse status reason',
+      ref('statusReasons', {
+        description:
+          'the status reason a certification of this programme gets when it lapses on its own (past the end of its grace period); a reason for the status inactive (or for any status)',
+      }),
+      "issue: the lifecycle sweep records a programme's lapse status reason",
     ),
     lapse_notice_id: designed(
-      ref('notices', { description: 'the notice (expiration notice) sent once to the holder when a certification of this programme lapses on its own' }),
+      ref('notices', {
+        description: 'the notice (expiration notice) sent once to the holder when a certification of this programme lapses on its own',
+      }),
       'issue: an optional expiration notice per programme',
     ),
     renew_grandfathered_certifications: designed(
@@ -94,7 +107,7 @@ export const programs = defineResource({
     'custom_application_portal_template is required only when enable_custom_application_portal_template is true.',
     'The *_page_layout_id / *_360_screen_id fields pick the default console layouts for applications and certifications of the programme; they point at console configuration outside this API.',
     'next_certification_number: the number the next activated certification receives; activation consumes and increments it, so certificate numbers are per programme.',
-    'renew_grandfathered_certifications: when a certification of this programme is renewed, the holder\'s certifications flagged grandfathered are renewed too.',
+    "renew_grandfathered_certifications: when a certification of this programme is renewed, the holder's certifications flagged grandfathered are renewed too.",
     'display_in_portal, display_order and description drive the portal listing; program_group_id groups programmes for display and reporting.',
     'lapse_status_reason_id and lapse_notice_id: what the lifecycle sweep records and sends when a certification lapses on its own; without a reason the sweep uses the tenant\'s status reason for lapses (a reason for inactive named like "Lapsed" or "Expired", else the first reason for inactive by name).',
   ],

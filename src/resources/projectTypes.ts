@@ -34,7 +34,5 @@ export const projectTypes = defineResource({
     is_active: search.anyOf('is_active'),
   },
   lookups: [{ segment: 'creditType', field: 'default_credit_type_id', summary: 'List the project types that default to a credit type' }],
-  description: [
-    'default_credit_type_id is optional; it only suggests the credit type of new projects.',
-  ],
+  description: ['default_credit_type_id is optional; it only suggests the credit type of new projects.'],
 });

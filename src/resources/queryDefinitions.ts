@@ -52,7 +52,7 @@ export const queryDefinitions = defineResource({
     perform_custom_resolution_logic: search.anyOf('perform_custom_resolution_logic'),
   },
   description: [
-    'Field list from the System API\'s query-type description (GET /queries/{tenantId}/public/description/{queryType}): id, name, description, primary_table, context, perform_custom_resolution_logic, common_table_expressions, services, fields, default_output_fields, default_sort_fields.',
+    "Field list from the System API's query-type description (GET /queries/{tenantId}/public/description/{queryType}): id, name, description, primary_table, context, perform_custom_resolution_logic, common_table_expressions, services, fields, default_output_fields, default_sort_fields.",
     'perform_custom_resolution_logic: the owning microservice post-processes the query before it is resolved.',
     'Built in: one definition per resource (id = the resource slug, e.g. certifications), generated from the resource definitions; get and list serve them (first on the first page), and a write to one is a 409. Fields are dotted paths with a type (string, number, integer, boolean, date, date-time, array, object), a label, and enum / item_type where they apply.',
     'Operators by field type: string: equals, not_equals, contains, not_contains, starts_with, ends_with, greater_than(_or_equal), less_than(_or_equal), between, in, not_in, is_empty, is_not_empty; number, integer, date, date-time: the same without the text ones; boolean: equals, not_equals, in, not_in, is_empty, is_not_empty; array: contains, not_contains (an item), is_empty, is_not_empty; object and arrays of objects: is_empty, is_not_empty.',

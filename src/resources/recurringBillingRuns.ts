@@ -31,9 +31,15 @@ export const recurringBillingRuns = defineResource({
   coverage: 'partial (reference, via the Collect twin); template_id, next_run_date and date formats designed',
   fields: {
     name: req(str()),
-    schedule: req(str({ description: 'when runs happen: a 5-field cron expression in UTC (minute hour day-of-month month day-of-week, e.g. "0 6 1 * *" = 06:00 on the 1st), a macro such as @monthly, or an AWS-style cron(0 6 1 * ? *)', examples: ['0 6 1 * *'] })),
+    schedule: req(
+      str({
+        description:
+          'when runs happen: a 5-field cron expression in UTC (minute hour day-of-month month day-of-week, e.g. "0 6 1 * *" = 06:00 on the 1st), a macro such as @monthly, or an AWS-style cron(0 6 1 * ? *)',
+        examples: ['0 6 1 * *'],
+      }),
+    ),
     human_readable_schedule: str({ description: 'display text of schedule' }),
-    pre_processing_lead_time: req(num({ minimum: 0, description: 'business days between a run\'s pre-processing and its run date' })),
+    pre_processing_lead_time: req(num({ minimum: 0, description: "business days between a run's pre-processing and its run date" })),
     is_active: bool({ description: 'false pauses the schedule' }),
     last_run_date: designed(dateTime(), 'plain string in the reference; date-time like billing run dates'),
     last_error: str(),

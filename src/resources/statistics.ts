@@ -31,7 +31,8 @@ const byValue = (values: readonly string[]) => obj(Object.fromEntries(values.map
 const enumOf = (s: TSchema) => ((s as { enum?: string[] }).enum ?? []) as string[];
 const certificationCounts = () => counts(CERTIFICATION_STATUSES);
 const standingCounts = () => counts(STANDINGS);
-const STANDING_WHY = 'certifications by standing today (current, in_grace, lapsed_reinstatable, lapsed; total = those with a standing, i.e. not suspended or retired): the definition the records, verify and the directory use';
+const STANDING_WHY =
+  'certifications by standing today (current, in_grace, lapsed_reinstatable, lapsed; total = those with a standing, i.e. not suspended or retired): the definition the records, verify and the directory use';
 const applicationCounts = () => counts(APPLICATION_STATUSES);
 const auditCounts = () => counts(AUDIT_STATUSES);
 const AUDITS_WHAT = 'CE audit draws by status: total = applications drawn; not_selected, requested, submitted, passed, failed';
@@ -56,7 +57,10 @@ export const statistics = defineResource({
     certifications: designed(certificationCounts(), 'certifications by status'),
     standing: designed(standingCounts(), STANDING_WHY),
     applications: designed(applicationCounts(), 'applications by status (an application without a status counts as draft)'),
-    expiring: designed(expiringCounts(), 'active certifications whose expiration_date is from today to today + 30 / 60 / 90 days (renewal planning)'),
+    expiring: designed(
+      expiringCounts(),
+      'active certifications whose expiration_date is from today to today + 30 / 60 / 90 days (renewal planning)',
+    ),
     audits: designed(auditCounts(), AUDITS_WHAT),
     programs: designed(
       list(
@@ -72,9 +76,16 @@ export const statistics = defineResource({
       ),
       'the `programs` statistic: the same figures per programme (every programme of the tenant, by name)',
     ),
-    billing_runs: designed(obj({ total: count(), by_status: byValue(BILLING_RUN_STATUSES) }), 'the `billing` statistic: billing runs by status'),
+    billing_runs: designed(
+      obj({ total: count(), by_status: byValue(BILLING_RUN_STATUSES) }),
+      'the `billing` statistic: billing runs by status',
+    ),
     billing_run_actions: designed(
-      obj({ total: count(), by_status: byValue(enumOf(billingRunActions.def.fields.status!)), by_type: byValue(enumOf(billingRunActions.def.fields.type!)) }),
+      obj({
+        total: count(),
+        by_status: byValue(enumOf(billingRunActions.def.fields.status!)),
+        by_type: byValue(enumOf(billingRunActions.def.fields.type!)),
+      }),
       'the `billing` statistic: billing run actions by status and by type',
     ),
     period_start: designed(date(), 'first day of the period the new_* counts cover'),

@@ -47,7 +47,7 @@ export const trainingProvPrograms = defineResource({
   ],
   description: [
     'Join record between a training provider and a programme carrying what the association charges the provider: certification_fee (new certification), renewal_fee, reinstatement_fee, course_fee (course registration), live_exam_fee, remote_proctor_exam_fee, retest_fee; all optional.',
-    'The fees feed the billing runs\' training-provider invoicing job (training_provider_billing_options).',
+    "The fees feed the billing runs' training-provider invoicing job (training_provider_billing_options).",
     'Fees must not be negative.',
   ],
 });

@@ -26,7 +26,7 @@ export const trainingProviders = defineResource({
       ref('external:organizations'),
       'the reference makes the provider id equal to its organization id; our ids are server-generated',
     ),
-    email_address: designed(str(), 'where billing runs e-mail the provider\'s invoices (email_invoices_to_training_providers)'),
+    email_address: designed(str(), "where billing runs e-mail the provider's invoices (email_invoices_to_training_providers)"),
     contact_id: ref('external:contacts'),
     name: req(str()),
     territories: list(
@@ -54,8 +54,8 @@ export const trainingProviders = defineResource({
     { segment: 'contact', field: 'contact_id', summary: 'List the training providers whose billing contact is this contact' },
   ],
   description: [
-    'contact_id is the provider\'s billing contact (external).',
-    'billing_exempt turns off training-provider invoicing for this provider (billing runs\' bill_training_providers job).',
+    "contact_id is the provider's billing contact (external).",
+    "billing_exempt turns off training-provider invoicing for this provider (billing runs' bill_training_providers job).",
     'territories lists where the provider operates.',
     'contract_uri is a link to an uploaded contract (OpenAPI format "file", kept as a plain string).',
   ],

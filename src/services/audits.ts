@@ -58,13 +58,21 @@ export async function applicationAuditRules(h: HookContext): Promise<void> {
   if (h.op === 'delete' || !next) return;
   const repair = h.ctx.actor?.scopes?.has('certifications:admin') === true; // data repair, recorded in sys_last_security_context
   if (canonical(h.old?.audit) !== canonical(next.audit) && !AUDIT_WRITERS.has(String(h.ctx.via)) && !repair) {
-    throw new AppError('conflict', 'audit is written by submit (the draw) and POST /applications/{tenantId}/audit/{id} (the outcome); send it unchanged (only an admin token may correct it)', {
-      errors: [{ field: 'audit', reason: 'cannot be written directly' }],
-    });
+    throw new AppError(
+      'conflict',
+      'audit is written by submit (the draw) and POST /applications/{tenantId}/audit/{id} (the outcome); send it unchanged (only an admin token may correct it)',
+      {
+        errors: [{ field: 'audit', reason: 'cannot be written directly' }],
+      },
+    );
   }
   if (next.status === 'approved' && h.old?.status !== 'approved') {
     const why = auditApprovalError(next.audit as AuditLike | undefined);
-    if (why) throw new AppError('conflict', `application ${next.id} cannot be approved: ${why} (POST /applications/${h.ctx.tenantId}/audit/${next.id})`);
+    if (why)
+      throw new AppError(
+        'conflict',
+        `application ${next.id} cannot be approved: ${why} (POST /applications/${h.ctx.tenantId}/audit/${next.id})`,
+      );
     // a renewal or reinstatement is approved only inside its window, whichever route approves it
     await checkApplicationWindow(h.services, h.db, h.ctx, next, h.services.clock.now().toISOString().slice(0, 10));
   }
@@ -111,10 +119,21 @@ export class Audits {
     if (!noticeApplies(notice, { program_id: app.program_id, status: app.status, status_reason_id: app.status_reason_id })) {
       return 'not sent: the audit notice is inactive or restricted to other programmes or statuses';
     }
-    const program = typeof app.program_id === 'string' ? await this.s.resource('programs').table.get(db, ctx.tenantId, app.program_id) : undefined;
+    const program =
+      typeof app.program_id === 'string' ? await this.s.resource('programs').table.get(db, ctx.tenantId, app.program_id) : undefined;
     const vars = noticeVars({ application: app, program, extra: { documents_due_date: audit.documents_due_date, audit_rate: audit.rate } });
     try {
-      const out = await queueNotice(db, ctx.tenantId, `applicationNotices/${notice.id}/${app.id}/audit`, notice, app.email_address, vars, `applications/${app.id}`, this.s.clock.now(), this.s.mailFrom || DEFAULT_MAIL_FROM);
+      const out = await queueNotice(
+        db,
+        ctx.tenantId,
+        `applicationNotices/${notice.id}/${app.id}/audit`,
+        notice,
+        app.email_address,
+        vars,
+        `applications/${app.id}`,
+        this.s.clock.now(),
+        this.s.mailFrom || DEFAULT_MAIL_FROM,
+      );
       return out === 'no address' ? 'not sent: no address' : 'queued';
     } catch (e) {
       if (e instanceof TemplateError) return `not sent: ${e.message}`;
@@ -130,9 +149,11 @@ export class Audits {
     }
     const to = b.status as AuditOutcome;
     const reason = typeof b.reason === 'string' && b.reason.trim() ? b.reason.trim() : undefined;
-    if (b.reason !== undefined && typeof b.reason !== 'string') throw invalid([{ field: 'reason', reason: 'must be a string' }], 'bad_request');
+    if (b.reason !== undefined && typeof b.reason !== 'string')
+      throw invalid([{ field: 'reason', reason: 'must be a string' }], 'bad_request');
     if (to === 'failed' && !reason) throw invalid([{ field: 'reason', reason: 'is required when the audit failed' }], 'bad_request');
-    if (b.status_reason_id !== undefined && typeof b.status_reason_id !== 'string') throw invalid([{ field: 'status_reason_id', reason: 'must be a string' }], 'bad_request');
+    if (b.status_reason_id !== undefined && typeof b.status_reason_id !== 'string')
+      throw invalid([{ field: 'status_reason_id', reason: 'must be a string' }], 'bad_request');
     const life = this.s.lifecycle;
     return this.s.store.transaction(async (db) => {
       const apps = this.s.resource('applications');
@@ -141,7 +162,10 @@ export class Audits {
       const why = auditTransitionError(app.audit as AuditLike | undefined, to);
       if (why) throw new AppError('conflict', `application ${id}: ${why}`);
       if (app.status !== 'pending approval') {
-        throw new AppError('conflict', `application ${id}: an audit is recorded while the application is pending approval; this one is ${app.status ?? 'draft'}`);
+        throw new AppError(
+          'conflict',
+          `application ${id}: an audit is recorded while the application is pending approval; this one is ${app.status ?? 'draft'}`,
+        );
       }
       const now = this.s.clock.now().toISOString();
       const audit: Rec = {

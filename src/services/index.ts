@@ -70,7 +70,10 @@ declare module '../resources/kit/context.js' {
 /** What composeServices builds from. Tests pass their own clock, audit draw or mail transport here. */
 export interface ServiceParts {
   store: Store;
-  config: Pick<Config, 'dataDir' | 'mail' | 'pageSizeDefault' | 'pageSizeMax' | 'workerPollMs' | 'workerLeaseMs' | 'schedulerPollMs' | 'lifecycleSweepCron'>;
+  config: Pick<
+    Config,
+    'dataDir' | 'mail' | 'pageSizeDefault' | 'pageSizeMax' | 'workerPollMs' | 'workerLeaseMs' | 'schedulerPollMs' | 'lifecycleSweepCron'
+  >;
   clock: Clock;
   log: Log;
   /** Default: SMTP_URL's server, else .eml files under <dataDir>/mail. */
@@ -135,7 +138,15 @@ class Services implements AppServices {
     this.bulkLoads = new BulkLoads(this, { dataDir: config.dataDir, log });
     const transport = mailTransport ?? createMailTransport({ smtpUrl: config.mail.smtpUrl, dataDir: config.dataDir });
     // What the sender sent or gave up on is written back to the record the mail is about.
-    const sender = new MailSender({ store, transport, clock, log, leases: this.leases, pollMs: config.workerPollMs, onOutcome: this.notices.recordDelivery });
+    const sender = new MailSender({
+      store,
+      transport,
+      clock,
+      log,
+      leases: this.leases,
+      pollMs: config.workerPollMs,
+      onOutcome: this.notices.recordDelivery,
+    });
     this.mailer = { transport, sender };
   }
 
@@ -152,7 +163,8 @@ class Services implements AppServices {
  */
 export function composeServices(parts: ServiceParts): AppServices {
   // never in production: only `node --test` (NODE_TEST_CONTEXT) or NODE_ENV=test may pin the audit draw
-  if (parts.auditDraw && !process.env.NODE_TEST_CONTEXT && process.env.NODE_ENV !== 'test') throw new Error('auditDraw is a test-only dependency');
+  if (parts.auditDraw && !process.env.NODE_TEST_CONTEXT && process.env.NODE_ENV !== 'test')
+    throw new Error('auditDraw is a test-only dependency');
   const services = new Services(parts);
   // Every reference must name a served resource: a typo in a definition stops start-up.
   for (const r of RESOURCES) for (const f of r.refFields) services.resource(f.target);

@@ -8,12 +8,7 @@ import { nextValue } from '../store/counters.js';
 import type { Db } from '../store/store.js';
 import { becomesVerified, canEditActivity, type ActivityTypeEditing } from '../domain/learning/activities.js';
 import { CalculatorError, calculateCredits, calculatorProblems, type CalculatorOptions } from '../domain/learning/calculator.js';
-import {
-  completionChange,
-  completionCredits,
-  creditRules,
-  impliedCourseRegistrationFields,
-} from '../domain/learning/courses.js';
+import { completionChange, completionCredits, creditRules, impliedCourseRegistrationFields } from '../domain/learning/courses.js';
 import { impliedCreditFields } from '../domain/learning/credits.js';
 import {
   ExamRuleError,
@@ -26,7 +21,13 @@ import {
   type ExamRegistrationLike,
 } from '../domain/learning/exams.js';
 import { decideExamLetters } from './notices.js';
-import { offeringMatchProblem, offeringProgramProblems, providerPrograms, registrationProvider, type FieldProblem } from '../domain/learning/providers.js';
+import {
+  offeringMatchProblem,
+  offeringProgramProblems,
+  providerPrograms,
+  registrationProvider,
+  type FieldProblem,
+} from '../domain/learning/providers.js';
 import { capacityOf, holdsSeat, saleWindowError, seatError, seatsLeft, type OfferingLike } from '../domain/learning/seats.js';
 
 /**
@@ -44,7 +45,8 @@ type Rec = Record<string, any>;
 const conflict = (message: string) => new AppError('conflict', message);
 const ALL = 100_000;
 /** YYYY-MM-DD naming a real day (the credits' `date` format). */
-const isCalendarDay = (d: string) => /^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d);
+const isCalendarDay = (d: string) =>
+  /^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d);
 
 export class Learning {
   constructor(private readonly s: AppServices) {}
@@ -86,7 +88,9 @@ export class Learning {
       if (why) throw conflict(why);
     }
     if (seatsLeft(offering, 0) === undefined) return;
-    const taken = (await this.byColumn(h.db, h.ctx, regSlug, offeringField, offeringId)).filter((r) => r.id !== next.id && holdsSeat(r)).length;
+    const taken = (await this.byColumn(h.db, h.ctx, regSlug, offeringField, offeringId)).filter(
+      (r) => r.id !== next.id && holdsSeat(r),
+    ).length;
     const why = seatError(offering, taken, what);
     if (why) throw conflict(why);
   }
@@ -96,7 +100,8 @@ export class Learning {
     const db = this.s.store.db;
     const offering = await this.get(db, ctx, offeringSlug, id);
     if (!offering) throw notFound(this.s.resource(offeringSlug).label, id);
-    const [regSlug, field] = offeringSlug === 'courseOfferings' ? ['courseRegistrations', 'course_offering_id'] : ['examRegistrations', 'exam_offering_id'];
+    const [regSlug, field] =
+      offeringSlug === 'courseOfferings' ? ['courseRegistrations', 'course_offering_id'] : ['examRegistrations', 'exam_offering_id'];
     const taken = (await this.byColumn(db, ctx, regSlug, field, id)).filter(holdsSeat).length;
     const left = seatsLeft(offering as OfferingLike, taken);
     const sale = offeringSlug === 'courseOfferings' ? saleWindowError(offering as OfferingLike, this.now()) : null;
@@ -113,7 +118,15 @@ export class Learning {
   async providerLinks(db: Db, ctx: RequestContext, providers: string[]) {
     const ids = [...new Set(providers)];
     if (!ids.length) return providerPrograms([]);
-    return providerPrograms(await this.table('trainingProvPrograms').page(db, ctx.tenantId, [{ column: 'f_training_provider_id', op: 'in', values: ids }], undefined, ALL));
+    return providerPrograms(
+      await this.table('trainingProvPrograms').page(
+        db,
+        ctx.tenantId,
+        [{ column: 'f_training_provider_id', op: 'in', values: ids }],
+        undefined,
+        ALL,
+      ),
+    );
   }
 
   /**
@@ -123,7 +136,13 @@ export class Learning {
    */
   private async checkOffering(h: HookContext, offeringSlug: string, offeringField: string, subjectField: string, what: string) {
     const next = h.next!;
-    if (h.old && h.old[offeringField] === next[offeringField] && h.old[subjectField] === next[subjectField] && h.old.training_provider_id === next.training_provider_id) return;
+    if (
+      h.old &&
+      h.old[offeringField] === next[offeringField] &&
+      h.old[subjectField] === next[subjectField] &&
+      h.old.training_provider_id === next.training_provider_id
+    )
+      return;
     const offering = await this.get(h.db, h.ctx, offeringSlug, next[offeringField]);
     if (!offering) return; // the reference check names it
     const problems: FieldProblem[] = [];
@@ -140,7 +159,12 @@ export class Learning {
     if (h.op === 'delete') return;
     const next = h.next!;
     if (!next.training_provider_id) return;
-    if (h.old && h.old.training_provider_id === next.training_provider_id && JSON.stringify(h.old.program_ids) === JSON.stringify(next.program_ids)) return;
+    if (
+      h.old &&
+      h.old.training_provider_id === next.training_provider_id &&
+      JSON.stringify(h.old.program_ids) === JSON.stringify(next.program_ids)
+    )
+      return;
     const problems = offeringProgramProblems(next, await this.providerLinks(h.db, h.ctx, [next.training_provider_id]));
     if (problems.length) throw invalid(problems);
   }
@@ -158,7 +182,9 @@ export class Learning {
       // Its credits will be archived (after the write): refuse now if an application uses one.
       for (const c of await this.byColumn(h.db, h.ctx, 'credits', 'course_registration_id', next.id)) {
         if (c.status !== 'archived' && Number(c.quantity_used ?? 0) > 0) {
-          throw conflict(`course registration ${next.id} cannot become ${next.status}: its credit ${c.id} is used by an application (quantity_used ${c.quantity_used}); withdraw or reject the application first`);
+          throw conflict(
+            `course registration ${next.id} cannot become ${next.status}: its credit ${c.id} is used by an application (quantity_used ${c.quantity_used}); withdraw or reject the application first`,
+          );
         }
       }
     }
@@ -182,8 +208,16 @@ export class Learning {
     }
     const offering = await this.get(h.db, h.ctx, 'courseOfferings', next.course_offering_id);
     if (!offering) return;
-    const course = await this.get(h.db, h.ctx, 'courses', offering.override_credit_assignment === true ? undefined : (offering.course_id ?? next.course_id));
-    const drafts = completionCredits(creditRules(offering as Rec, course as Rec | undefined), existing.map((c) => String(c.type_id)));
+    const course = await this.get(
+      h.db,
+      h.ctx,
+      'courses',
+      offering.override_credit_assignment === true ? undefined : (offering.course_id ?? next.course_id),
+    );
+    const drafts = completionCredits(
+      creditRules(offering as Rec, course as Rec | undefined),
+      existing.map((c) => String(c.type_id)),
+    );
     const date = String(next.completion_date ?? this.now().slice(0, 10));
     for (const d of drafts) {
       await credits.create(
@@ -213,7 +247,15 @@ export class Learning {
     await this.checkOffering(h, 'examOfferings', 'exam_offering_id', 'exam_id', 'exam offering');
     const exam = await this.get(h.db, h.ctx, 'exams', next.exam_id);
     try {
-      Object.assign(next, impliedExamRegistrationFields(h.old as Partial<ExamRegistrationLike> | undefined, next, exam?.passing_score as number | undefined, this.now()));
+      Object.assign(
+        next,
+        impliedExamRegistrationFields(
+          h.old as Partial<ExamRegistrationLike> | undefined,
+          next,
+          exam?.passing_score as number | undefined,
+          this.now(),
+        ),
+      );
     } catch (e) {
       if (e instanceof ExamRuleError) throw conflict(e.message);
       throw e;
@@ -272,10 +314,19 @@ export class Learning {
     if (e.type) {
       for (const o of await this.byColumn(db, ctx, 'examOfferings', 'exam_id', examId)) {
         if (o.is_active === false) continue;
-        const taken = seatsLeft(o as OfferingLike, 0) === undefined ? 0 : (await this.byColumn(db, ctx, 'examRegistrations', 'exam_offering_id', o.id)).filter(holdsSeat).length;
+        const taken =
+          seatsLeft(o as OfferingLike, 0) === undefined
+            ? 0
+            : (await this.byColumn(db, ctx, 'examRegistrations', 'exam_offering_id', o.id)).filter(holdsSeat).length;
         const left = seatsLeft(o as OfferingLike, taken);
         const fee = e.type === 'retest' ? (o.retest_fee_id ?? o.fee_id) : o.fee_id;
-        offerings.push({ exam_offering_id: o.id, name: o.name, date: o.date, ...(fee ? { fee_id: fee } : {}), ...(left !== undefined ? { seats_left: left } : {}) });
+        offerings.push({
+          exam_offering_id: o.id,
+          name: o.name,
+          date: o.date,
+          ...(fee ? { fee_id: fee } : {}),
+          ...(left !== undefined ? { seats_left: left } : {}),
+        });
       }
     }
     return {
@@ -319,7 +370,9 @@ export class Learning {
       }
     }
     if (becomesVerified(h.old, next) && !((next.credits as Rec[] | undefined) ?? []).some((c) => c.quantity >= 0.01)) {
-      throw conflict(`activity ${next.id} earns no credits (credits[] is empty${hasFormulas ? '' : ' and its type has no formula'}); nothing to verify`);
+      throw conflict(
+        `activity ${next.id} earns no credits (credits[] is empty${hasFormulas ? '' : ' and its type has no formula'}); nothing to verify`,
+      );
     }
   }
 
@@ -329,7 +382,8 @@ export class Learning {
     const next = h.next!;
     const existing = new Set((await this.byColumn(h.db, h.ctx, 'credits', 'activity_id', next.id)).map((c) => String(c.type_id)));
     const byType = new Map<string, number>();
-    for (const c of (next.credits as Rec[] | undefined) ?? []) byType.set(c.credit_type_id, (byType.get(c.credit_type_id) ?? 0) + Number(c.quantity));
+    for (const c of (next.credits as Rec[] | undefined) ?? [])
+      byType.set(c.credit_type_id, (byType.get(c.credit_type_id) ?? 0) + Number(c.quantity));
     const day = String(next.date ?? '').slice(0, 10);
     const date = isCalendarDay(day) ? day : this.now().slice(0, 10);
     const credits = this.s.resource('credits');

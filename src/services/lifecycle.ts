@@ -61,7 +61,8 @@ export class Lifecycle {
     const extra = (body && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Rec;
     return this.s.store.transaction(async (db) => {
       const process = await this.must(db, ctx, 'applicationProcesses', processId, 'processId');
-      if (process.is_active === false) throw new AppError('conflict', `application process ${processId} is retired and starts no new applications`);
+      if (process.is_active === false)
+        throw new AppError('conflict', `application process ${processId} is retired and starts no new applications`);
       await checkApplicationWindow(this.s, db, ctx, { ...extra, type: process.type, program_id: process.program_id }, this.today());
       const owner = ownerType === 'contact' ? { contact_id: ownerId } : { organization_id: ownerId };
       return this.apps.create(
@@ -86,7 +87,9 @@ export class Lifecycle {
   private async facts(db: Db, ctx: RequestContext, app: StoredRecord, process: ProcessLike, lockCredits: boolean): Promise<ApplicantFacts> {
     const contact = String(app.contact_id);
     // Totals count sub-types: the tenant's credit types say which (a short reference list).
-    const creditTypes = process.credit_totals?.length ? ((await this.s.resource('creditTypes').table.page(db, ctx.tenantId, [], undefined, 10_000)) as unknown as CreditTypeLike[]) : [];
+    const creditTypes = process.credit_totals?.length
+      ? ((await this.s.resource('creditTypes').table.page(db, ctx.tenantId, [], undefined, 10_000)) as unknown as CreditTypeLike[])
+      : [];
     const wantedTypes = creditTypesUsed(process, creditTypes);
     let credits = wantedTypes.size ? ((await this.byColumn(db, ctx, 'credits', 'contact_id', contact)) as unknown as CreditLike[]) : [];
     credits = credits.filter((c) => c.type_id && wantedTypes.has(c.type_id));
@@ -101,7 +104,10 @@ export class Lifecycle {
     }
     const courses = process.required_course_ids?.length ? await this.byColumn(db, ctx, 'courseRegistrations', 'student_id', contact) : [];
     const exams = process.required_exam_ids?.length ? await this.byColumn(db, ctx, 'examRegistrations', 'student_id', contact) : [];
-    const refs = process.reference_process_id || process.required_reference_count ? await this.byColumn(db, ctx, 'applicationReferences', 'application_id', app.id) : [];
+    const refs =
+      process.reference_process_id || process.required_reference_count
+        ? await this.byColumn(db, ctx, 'applicationReferences', 'application_id', app.id)
+        : [];
     let window: { from?: string; to?: string } = { to: String(app.date ?? this.today()).slice(0, 10) };
     if (app.certification_id && app.type !== 'certification') {
       const cert = await this.s.resource('certifications').table.get(db, ctx.tenantId, String(app.certification_id));
@@ -113,15 +119,25 @@ export class Lifecycle {
     const providers = [...courses, ...exams].map((r) => r.training_provider_id).filter((p): p is string => typeof p === 'string');
     let outOfScope = new Set<string>();
     if (providers.length || credits.some((c) => (c as Rec).course_registration_id)) {
-      const regs = credits.some((c) => (c as Rec).course_registration_id) && !courses.length ? await this.byColumn(db, ctx, 'courseRegistrations', 'student_id', contact) : courses;
+      const regs =
+        credits.some((c) => (c as Rec).course_registration_id) && !courses.length
+          ? await this.byColumn(db, ctx, 'courseRegistrations', 'student_id', contact)
+          : courses;
       const all = [...regs, ...exams];
-      const links = await this.s.learning.providerLinks(db, ctx, all.map((r) => r.training_provider_id).filter((p): p is string => typeof p === 'string'));
-      outOfScope = new Set(all.filter((r) => !countsToward(r.training_provider_id as string | undefined, programId, links)).map((r) => r.id));
+      const links = await this.s.learning.providerLinks(
+        db,
+        ctx,
+        all.map((r) => r.training_provider_id).filter((p): p is string => typeof p === 'string'),
+      );
+      outOfScope = new Set(
+        all.filter((r) => !countsToward(r.training_provider_id as string | undefined, programId, links)).map((r) => r.id),
+      );
       credits = credits.filter((c) => !outOfScope.has(String((c as Rec).course_registration_id)));
     }
     const inScope = (r: StoredRecord) => !outOfScope.has(r.id);
     const appliedToThis: Record<string, number> = {};
-    for (const c of credits) for (const u of c.usages ?? []) if (u.application_id === app.id) appliedToThis[c.id] = (appliedToThis[c.id] ?? 0) + u.quantity;
+    for (const c of credits)
+      for (const u of c.usages ?? []) if (u.application_id === app.id) appliedToThis[c.id] = (appliedToThis[c.id] ?? 0) + u.quantity;
     return {
       credits,
       completedCourseIds: courses.filter((r) => r.status === 'completed' && inScope(r)).map((r) => String(r.course_id)),
@@ -138,7 +154,9 @@ export class Lifecycle {
   async requirements(ctx: RequestContext, id: string) {
     const db = this.s.store.db;
     const app = await this.must(db, ctx, 'applications', id, 'id');
-    const process = (app.process_id ? await this.must(db, ctx, 'applicationProcesses', String(app.process_id), 'process_id') : {}) as ProcessLike;
+    const process = (
+      app.process_id ? await this.must(db, ctx, 'applicationProcesses', String(app.process_id), 'process_id') : {}
+    ) as ProcessLike;
     const evaluation = evaluateRequirements(process, await this.facts(db, ctx, app, process, false));
     return { application_id: app.id, status: app.status ?? 'draft', ...evaluation };
   }
@@ -159,7 +177,9 @@ export class Lifecycle {
       if (!['draft', 'missing requirements'].includes(String(app.status ?? 'draft'))) {
         throw new AppError('conflict', `only a draft or an application missing requirements can be submitted; this one is ${app.status}`);
       }
-      const process = (app.process_id ? await this.must(db, ctx, 'applicationProcesses', String(app.process_id), 'process_id') : {}) as ProcessLike;
+      const process = (
+        app.process_id ? await this.must(db, ctx, 'applicationProcesses', String(app.process_id), 'process_id') : {}
+      ) as ProcessLike;
       await checkApplicationWindow(this.s, db, ctx, app, this.today()); // before any credit is consumed
       const facts = await this.facts(db, ctx, app, process, true);
       const evaluation = evaluateRequirements(process, facts);
@@ -173,7 +193,12 @@ export class Lifecycle {
       // a CE audit draw when the process sets an audit rate: a selected application waits for its audit
       const drawn = await this.s.audits.atSubmit(db, ctx, app, process as Rec, status);
       status = drawn.status;
-      const changes: Rec = { status, submitted_date: this.s.clock.now().toISOString(), ...(applied ? { credits: applied } : {}), ...(drawn.audit ? { audit: drawn.audit } : {}) };
+      const changes: Rec = {
+        status,
+        submitted_date: this.s.clock.now().toISOString(),
+        ...(applied ? { credits: applied } : {}),
+        ...(drawn.audit ? { audit: drawn.audit } : {}),
+      };
       if (status === 'approved') {
         // auto-approval: through pending approval, as the lifecycle says
         await this.setApp(db, ctx, app, { ...changes, status: 'pending approval' }, 'submit');
@@ -199,7 +224,13 @@ export class Lifecycle {
       const used = usages.reduce((sum, u) => sum + u.quantity, 0);
       if (used > c.quantity + 1e-9) throw new AppError('conflict', `credit ${c.id} would be used beyond its quantity`);
       const rec = c as unknown as StoredRecord;
-      await credits.update({ ...ctx, via: 'submit' }, c.id, { ...fieldsOf(rec), usages, quantity_used: used, quantity_available: c.quantity - used }, undefined, db);
+      await credits.update(
+        { ...ctx, via: 'submit' },
+        c.id,
+        { ...fieldsOf(rec), usages, quantity_used: used, quantity_available: c.quantity - used },
+        undefined,
+        db,
+      );
     }
     return applied;
   }
@@ -214,7 +245,13 @@ export class Lifecycle {
       if (!c) continue;
       const usages = ((c.usages as Rec[] | undefined) ?? []).filter((u) => u.application_id !== app.id);
       const used = usages.reduce((sum, u) => sum + Number(u.quantity), 0);
-      await credits.update({ ...ctx, via: 'release' }, c.id, { ...fieldsOf(c), usages, quantity_used: used, quantity_available: Number(c.quantity) - used }, undefined, db);
+      await credits.update(
+        { ...ctx, via: 'release' },
+        c.id,
+        { ...fieldsOf(c), usages, quantity_used: used, quantity_available: Number(c.quantity) - used },
+        undefined,
+        db,
+      );
     }
   }
 
@@ -242,7 +279,13 @@ export class Lifecycle {
       const app = await this.must(db, ctx, 'applications', id, 'id', true);
       this.transition(app, to);
       if (to !== 'approved') await this.releaseCredits(db, ctx, app);
-      return this.setApp(db, ctx, app, { ...changes, status: to }, to === 'approved' ? 'approve' : to === 'rejected' ? 'reject' : 'withdraw');
+      return this.setApp(
+        db,
+        ctx,
+        app,
+        { ...changes, status: to },
+        to === 'approved' ? 'approve' : to === 'rejected' ? 'reject' : 'withdraw',
+      );
     });
   }
 
@@ -262,7 +305,9 @@ export class Lifecycle {
         const certs = this.s.resource('certifications');
         const programOf = (pid: string) => this.must(db, ctx, 'programs', pid, 'program_id');
         const ruleSetOf = async (program: StoredRecord) =>
-          (program.expiration_rule_set_id ? await this.must(db, ctx, 'expirationRuleSets', String(program.expiration_rule_set_id), 'expiration_rule_set_id') : undefined) as unknown as ExpirationRuleSetLike | undefined;
+          (program.expiration_rule_set_id
+            ? await this.must(db, ctx, 'expirationRuleSets', String(program.expiration_rule_set_id), 'expiration_rule_set_id')
+            : undefined) as unknown as ExpirationRuleSetLike | undefined;
         const facts = { ...fieldsOf(app), application_type: app.type, application_id: app.id };
         const termFields = (t: ReturnType<typeof term>) => ({
           expiration_date: t.expiration_date,
@@ -273,16 +318,42 @@ export class Lifecycle {
           const t = term(await ruleSetOf(program), today, { ...facts, program_id: program.id });
           // the programme's next free number: numbers set by hand or loaded are skipped (unique per programme)
           const numbers = { table: certs.table, index: certs.resource.table.unique![0]!, scope: [program.id] };
-          return withFreeValue(db, ctx.tenantId, `certifications.number/${program.id}`, Number(program.next_certification_number ?? 1), numbers, (number) =>
-            certs.create(actx, { ...ownerCopy(app), program_id: program.id, number, status: 'active', certification_date: today, ...termFields(t), last_application_id: app.id }, db),
+          return withFreeValue(
+            db,
+            ctx.tenantId,
+            `certifications.number/${program.id}`,
+            Number(program.next_certification_number ?? 1),
+            numbers,
+            (number) =>
+              certs.create(
+                actx,
+                {
+                  ...ownerCopy(app),
+                  program_id: program.id,
+                  number,
+                  status: 'active',
+                  certification_date: today,
+                  ...termFields(t),
+                  last_application_id: app.id,
+                },
+                db,
+              ),
           );
         };
         const existing = async () => {
-          const cert = await this.must(db, ctx, 'certifications', app.certification_id as string | undefined, 'certification_id (the certification this application is for)', true);
+          const cert = await this.must(
+            db,
+            ctx,
+            'certifications',
+            app.certification_id as string | undefined,
+            'certification_id (the certification this application is for)',
+            true,
+          );
           if (cert.status === 'retired') throw new AppError('conflict', `certification ${cert.id} is retired`);
           return cert;
         };
-        const update = (cert: StoredRecord, changes: Rec) => certs.update(actx, cert.id, { ...fieldsOf(cert), ...changes, last_application_id: app.id }, undefined, db);
+        const update = (cert: StoredRecord, changes: Rec) =>
+          certs.update(actx, cert.id, { ...fieldsOf(cert), ...changes, last_application_id: app.id }, undefined, db);
 
         let certification: StoredRecord;
         let appChanges: Rec = {};
@@ -299,14 +370,22 @@ export class Lifecycle {
             await checkApplicationWindow(this.s, db, ctx, app, today);
             // A renewal extends the current term: the new one starts the day after the current expiration.
             const start = addOneDay(String(cert.expiration_date ?? today));
-            certification = await update(cert, { status: 'active', renewal_date: today, ...termFields(term(ruleSet, start, { ...facts, program_id: program.id })) });
+            certification = await update(cert, {
+              status: 'active',
+              renewal_date: today,
+              ...termFields(term(ruleSet, start, { ...facts, program_id: program.id })),
+            });
             if (program.renew_grandfathered_certifications) {
               const others = await this.byColumn(db, ctx, 'certifications', 'contact_id', String(cert.contact_id));
               for (const o of others) {
                 if (o.id === cert.id || o.grandfathered !== true || o.status === 'retired') continue;
                 const op = await programOf(String(o.program_id));
                 const ors = (await ruleSetOf(op)) ?? ruleSet;
-                await update(o, { status: 'active', renewal_date: today, ...termFields(term(ors, addOneDay(String(o.expiration_date ?? today)), { ...facts, program_id: op.id })) });
+                await update(o, {
+                  status: 'active',
+                  renewal_date: today,
+                  ...termFields(term(ors, addOneDay(String(o.expiration_date ?? today)), { ...facts, program_id: op.id })),
+                });
               }
             }
             break;
@@ -317,15 +396,25 @@ export class Lifecycle {
             const ruleSet = await ruleSetOf(program);
             const why = reinstatementError(cert as Rec, ruleSet, facts, today);
             if (why) throw new AppError('conflict', `certification ${cert.id} cannot be reinstated: ${why}`);
-            certification = await update(cert, { status: 'active', renewal_date: today, ...termFields(term(ruleSet, today, { ...facts, program_id: program.id })) });
+            certification = await update(cert, {
+              status: 'active',
+              renewal_date: today,
+              ...termFields(term(ruleSet, today, { ...facts, program_id: program.id })),
+            });
             break;
           }
           case 'transfer': {
             const cert = await existing();
             if (!app.target_program_id) throw invalid([{ field: 'target_program_id', reason: 'is required to activate a transfer' }]);
-            if (app.target_program_id === cert.program_id) throw new AppError('conflict', 'a transfer needs a target programme other than the certification\'s own');
+            if (app.target_program_id === cert.program_id)
+              throw new AppError('conflict', "a transfer needs a target programme other than the certification's own");
             certification = await newCertification(await programOf(String(app.target_program_id)));
-            await update(cert, { status: 'retired', termination_date: today, last_termination_date: today, transferred_to_certification_id: certification.id });
+            await update(cert, {
+              status: 'retired',
+              termination_date: today,
+              last_termination_date: today,
+              transferred_to_certification_id: certification.id,
+            });
             appChanges = { certification_id: certification.id };
             break;
           }
@@ -336,7 +425,8 @@ export class Lifecycle {
         return { application, certification };
       });
     } catch (e) {
-      if (e instanceof DomainError) throw new AppError('conflict', `cannot activate: ${e.message}`, { errors: [{ field: e.field, reason: e.reason }] });
+      if (e instanceof DomainError)
+        throw new AppError('conflict', `cannot activate: ${e.message}`, { errors: [{ field: e.field, reason: e.reason }] });
       throw e;
     }
   }

@@ -43,7 +43,9 @@ export async function sendNotice(
   if (!decision.send) return { status: 'not sent', reason: decision.reason };
   try {
     const queued = await queueNotice(db, tenantId, o.key, o.notice!, decision.address, o.vars, o.source, o.now, o.from);
-    return queued === 'queued' ? { status: 'queued' } : { status: 'not sent', reason: queued === 'duplicate' ? 'already queued' : 'no address' };
+    return queued === 'queued'
+      ? { status: 'queued' }
+      : { status: 'not sent', reason: queued === 'duplicate' ? 'already queued' : 'no address' };
   } catch (e) {
     if (e instanceof TemplateError) return { status: 'not sent', reason: 'template does not render' };
     throw e;
@@ -143,7 +145,11 @@ export async function applicationStatusNotices(h: HookContext): Promise<void> {
   if (typeof status !== 'string' || h.old?.status === status) return;
   const s = h.services;
   const tenantId = h.ctx.tenantId;
-  const facts: NoticeFacts = { programIds: [app.program_id], status: { status, status_reason_id: app.status_reason_id }, address: app.email_address };
+  const facts: NoticeFacts = {
+    programIds: [app.program_id],
+    status: { status, status_reason_id: app.status_reason_id },
+    address: app.email_address,
+  };
   const notices = (await s.resource('applicationNotices').table.page(h.db, tenantId, [], undefined, ALL)).filter(
     (n) => has(n.applicable_statuses, status) && noticeDecision(n, facts).send,
   );
@@ -159,7 +165,8 @@ export async function applicationStatusNotices(h: HookContext): Promise<void> {
 
 const entryKey = (e: Rec) => `${e.exam_notice_id}\u0000${e.kind}\u0000${e.date}`;
 /** The outbox key (and so the Message-ID) of an exam letter: one per registration, notice and kind. */
-export const examLetterKey = (registrationId: string, e: Rec) => `examRegistrations/${registrationId}/${e.exam_notice_id}/${e.kind ?? 'other'}`;
+export const examLetterKey = (registrationId: string, e: Rec) =>
+  `examRegistrations/${registrationId}/${e.exam_notice_id}/${e.kind ?? 'other'}`;
 
 /**
  * examRegistrations, in the validate hook (before the write): each notices[] entry with status
@@ -174,12 +181,20 @@ export async function decideExamLetters(h: HookContext): Promise<void> {
   const old = (h.old?.notices as Rec[] | undefined) ?? [];
   const before = new Set(old.map(entryKey));
   // letters queued before under the same outbox key: the outbox would not queue it again
-  const queuedBefore = new Set(old.filter((e) => e && typeof e.exam_notice_id === 'string' && e.status !== 'not sent').map((e) => examLetterKey(reg.id, e)));
+  const queuedBefore = new Set(
+    old.filter((e) => e && typeof e.exam_notice_id === 'string' && e.status !== 'not sent').map((e) => examLetterKey(reg.id, e)),
+  );
   const s = h.services;
   const out: unknown[] = [];
   for (const e of reg.notices as unknown[]) {
     const entry = e as Rec;
-    if (!entry || typeof entry !== 'object' || entry.status !== 'queued' || typeof entry.exam_notice_id !== 'string' || before.has(entryKey(entry))) {
+    if (
+      !entry ||
+      typeof entry !== 'object' ||
+      entry.status !== 'queued' ||
+      typeof entry.exam_notice_id !== 'string' ||
+      before.has(entryKey(entry))
+    ) {
       out.push(e);
       continue;
     }
@@ -189,7 +204,8 @@ export async function decideExamLetters(h: HookContext): Promise<void> {
       status: { status: String(reg.status ?? '') },
       address: text(entry.email_address) ?? reg.email_address,
     });
-    if (decision.send && templateProblems(notice!.email as Rec | undefined).length) decision = { send: false, reason: 'template does not render' };
+    if (decision.send && templateProblems(notice!.email as Rec | undefined).length)
+      decision = { send: false, reason: 'template does not render' };
     if (decision.send && queuedBefore.has(examLetterKey(reg.id, entry))) decision = { send: false, reason: 'already queued' };
     out.push(decision.send ? entry : { ...entry, status: 'not sent', status_reason: decision.reason });
   }
@@ -221,7 +237,19 @@ export async function examLetterQueued(h: HookContext): Promise<void> {
     if (!notice) continue;
     const vars = noticeVars({ registration: reg, exam, program, extra: typeof e.score === 'number' ? { score: e.score } : {} });
     const key = examLetterKey(reg.id, e);
-    await queueOrSkip(() => queueNotice(h.db, tenantId, key, notice, text(e.email_address) ?? reg.email_address, vars, `examRegistrations/${reg.id}`, now, fromOf(s)));
+    await queueOrSkip(() =>
+      queueNotice(
+        h.db,
+        tenantId,
+        key,
+        notice,
+        text(e.email_address) ?? reg.email_address,
+        vars,
+        `examRegistrations/${reg.id}`,
+        now,
+        fromOf(s),
+      ),
+    );
   }
 }
 
@@ -261,17 +289,30 @@ export function recordDelivery(s: AppServices) {
       const service = s.resource(slug);
       const reg = await service.table.get(db, tenantId, id, { forUpdate: true });
       const entries = (reg?.notices as Rec[] | undefined) ?? [];
-      const i = entries.findIndex((e) => e && e.status === 'queued' && typeof e.exam_notice_id === 'string' && examLetterKey(id, e) === row.id);
+      const i = entries.findIndex(
+        (e) => e && e.status === 'queued' && typeof e.exam_notice_id === 'string' && examLetterKey(id, e) === row.id,
+      );
       if (!reg || i < 0) return;
       const { status_reason: _r, ...entry } = entries[i]!;
-      const notices = entries.map((e, n) => (n !== i ? e : failure === undefined ? { ...entry, status: 'sent', sent_date: outcome.at } : { ...entry, status: 'failed', status_reason: failure }));
+      const notices = entries.map((e, n) =>
+        n !== i
+          ? e
+          : failure === undefined
+            ? { ...entry, status: 'sent', sent_date: outcome.at }
+            : { ...entry, status: 'failed', status_reason: failure },
+      );
       await service.updateRead(ctx, reg, { ...fieldsOf(reg), notices }, db);
     } else if (slug === 'billingRunActions') {
       const service = s.resource(slug);
       const action = await service.table.get(db, tenantId, id, { forUpdate: true });
       if (action?.notice_status !== 'queued') return;
       const { notice_status_reason: _r, ...fields } = fieldsOf(action);
-      await service.updateRead(ctx, action, { ...fields, notice_status: outcome.status, ...(failure !== undefined ? { notice_status_reason: failure } : {}) }, db);
+      await service.updateRead(
+        ctx,
+        action,
+        { ...fields, notice_status: outcome.status, ...(failure !== undefined ? { notice_status_reason: failure } : {}) },
+        db,
+      );
     }
   };
 }
@@ -283,7 +324,9 @@ export function recordDelivery(s: AppServices) {
 export function noticeApplies(notice: Rec, facts: { program_id?: unknown; status?: unknown; status_reason_id?: unknown }): boolean {
   return noticeDecision(notice, {
     programIds: [typeof facts.program_id === 'string' ? facts.program_id : undefined],
-    ...(typeof facts.status === 'string' ? { status: { status: facts.status, status_reason_id: typeof facts.status_reason_id === 'string' ? facts.status_reason_id : null } } : {}),
+    ...(typeof facts.status === 'string'
+      ? { status: { status: facts.status, status_reason_id: typeof facts.status_reason_id === 'string' ? facts.status_reason_id : null } }
+      : {}),
     address: 'checked when queued',
   }).send;
 }

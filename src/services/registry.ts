@@ -3,7 +3,15 @@ import type { AppServices } from '../resources/kit/context.js';
 import { decodeKey, pageLimit, toPage } from '../resources/kit/paging.js';
 import type { StoredRecord } from '../store/records.js';
 import { certificationsByNumber, directoryCertifications, programNames } from '../store/registry.js';
-import { entryOf, listingScope, listsNothing, parseCriteria, publishedFields, type DirectoryEntry, type DirectoryLike } from '../domain/registry/publishing.js';
+import {
+  entryOf,
+  listingScope,
+  listsNothing,
+  parseCriteria,
+  publishedFields,
+  type DirectoryEntry,
+  type DirectoryLike,
+} from '../domain/registry/publishing.js';
 import { pickCertificate, verdict } from '../domain/registry/verification.js';
 import { effectiveStatus, standing } from '../domain/lifecycle/standing.js';
 
@@ -45,7 +53,8 @@ export class Registry {
     if (listsNothing(scope)) return { Count: 0, Items: [] as DirectoryEntry[] };
     const today = this.today();
     // Listed by today's status: an active certification past its grace end counts as inactive (it lapsed).
-    const stored = scope.statuses.includes('inactive') && !scope.statuses.includes('active') ? [...scope.statuses, 'active'] : scope.statuses;
+    const stored =
+      scope.statuses.includes('inactive') && !scope.statuses.includes('active') ? [...scope.statuses, 'active'] : scope.statuses;
     const rows = await directoryCertifications(this.s.store.db, this.s.store.dialect, this.certs.table.spec, {
       tenantId,
       today,
@@ -57,7 +66,9 @@ export class Registry {
       limit: limit + 1,
     });
     const { items, lastKey } = toPage(rows, limit);
-    const names = await programNames(this.s.store.db, this.s.resource('programs').table.spec.name, tenantId, [...new Set(items.map((i) => String(i.rec.program_id)))]);
+    const names = await programNames(this.s.store.db, this.s.resource('programs').table.spec.name, tenantId, [
+      ...new Set(items.map((i) => String(i.rec.program_id))),
+    ]);
     const published = publishedFields(d);
     const Items = items.map((i) => entryOf(this.asOfToday(i.rec, today), published, names.get(String(i.rec.program_id))));
     return { Count: Items.length, Items, ...(lastKey ? { LastEvaluatedKey: lastKey } : {}) };

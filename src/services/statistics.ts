@@ -69,7 +69,13 @@ export class Statistics {
 
   private tables(): StatisticsTables {
     const t = (slug: string) => this.table(slug);
-    return { certifications: t('certifications'), applications: t('applications'), programs: t('programs'), billingRuns: t('billingRuns'), billingRunActions: t('billingRunActions') };
+    return {
+      certifications: t('certifications'),
+      applications: t('applications'),
+      programs: t('programs'),
+      billingRuns: t('billingRuns'),
+      billingRunActions: t('billingRunActions'),
+    };
   }
 
   private static windows(today: string): ExpiringWindow[] {
@@ -98,7 +104,11 @@ export class Statistics {
    */
   private readonly inflight = new Map<string, Promise<Record<string, unknown>>>();
   private readonly recent = new Map<string, { until: number; value: Record<string, unknown> }>();
-  private shared(key: string, compute: () => Promise<Record<string, unknown>>, rows: (value: Record<string, unknown>) => number): Promise<Record<string, unknown>> {
+  private shared(
+    key: string,
+    compute: () => Promise<Record<string, unknown>>,
+    rows: (value: Record<string, unknown>) => number,
+  ): Promise<Record<string, unknown>> {
     const hit = this.recent.get(key);
     if (hit && Date.now() < hit.until) return Promise.resolve(hit.value);
     let p = this.inflight.get(key);
@@ -123,11 +133,19 @@ export class Statistics {
   }
 
   programs(ctx: RequestContext): Promise<Record<string, unknown>> {
-    return this.shared(`${ctx.tenantId}\u0000programs`, () => this.computePrograms(ctx), (v) => total(v.certifications) + total(v.applications));
+    return this.shared(
+      `${ctx.tenantId}\u0000programs`,
+      () => this.computePrograms(ctx),
+      (v) => total(v.certifications) + total(v.applications),
+    );
   }
 
   billing(ctx: RequestContext): Promise<Record<string, unknown>> {
-    return this.shared(`${ctx.tenantId}\u0000billing`, () => this.computeBilling(ctx), (v) => total(v.billing_runs) + total(v.billing_run_actions));
+    return this.shared(
+      `${ctx.tenantId}\u0000billing`,
+      () => this.computeBilling(ctx),
+      (v) => total(v.billing_runs) + total(v.billing_run_actions),
+    );
   }
 
   /** The figures computed afresh, never shared or reused (bench/statistics.ts measures this). */

@@ -57,8 +57,10 @@ export class Sweep {
       const cert = await certs.table.get(db, ctx.tenantId, id, { forUpdate: true });
       if (!cert) return { lapsed: false };
       const today = this.today();
-      const program = typeof cert.program_id === 'string' ? await this.s.resource('programs').table.get(db, ctx.tenantId, cert.program_id) : undefined;
-      if (typeof program?.lapse_status_reason_id !== 'string' && !memo.defaultReason) memo.defaultReason = { id: await this.defaultReason(db, ctx.tenantId) };
+      const program =
+        typeof cert.program_id === 'string' ? await this.s.resource('programs').table.get(db, ctx.tenantId, cert.program_id) : undefined;
+      if (typeof program?.lapse_status_reason_id !== 'string' && !memo.defaultReason)
+        memo.defaultReason = { id: await this.defaultReason(db, ctx.tenantId) };
       const reason = typeof program?.lapse_status_reason_id === 'string' ? undefined : memo.defaultReason?.id;
       const changes = lapseChanges(cert, program, reason, today);
       if (!changes) return { lapsed: false };
@@ -85,7 +87,17 @@ export class Sweep {
     }
     const key = `lapse/${cert.id}/${lastCoveredDay(cert) ?? today}`;
     try {
-      const r = await queueNotice(db, ctx.tenantId, key, notice, cert.email_address, noticeVars({ certification: cert, program }), `certifications/${cert.id}`, this.s.clock.now(), this.s.mailFrom || DEFAULT_MAIL_FROM);
+      const r = await queueNotice(
+        db,
+        ctx.tenantId,
+        key,
+        notice,
+        cert.email_address,
+        noticeVars({ certification: cert, program }),
+        `certifications/${cert.id}`,
+        this.s.clock.now(),
+        this.s.mailFrom || DEFAULT_MAIL_FROM,
+      );
       return r === 'queued' ? 'queued' : r === 'duplicate' ? 'not sent: already sent for this lapse' : 'not sent: no address';
     } catch (e) {
       if (e instanceof TemplateError) return `not sent: the notice's template does not render (${e.message})`;
@@ -115,6 +127,11 @@ export async function programValidate(h: HookContext): Promise<void> {
   if (h.op === 'delete' || typeof id !== 'string' || id === h.old?.lapse_status_reason_id) return;
   const reason = await h.services.resource('statusReasons').table.get(h.db, h.ctx.tenantId, id);
   if (reason && typeof reason.status === 'string' && reason.status !== 'inactive') {
-    throw invalid([{ field: 'lapse_status_reason_id', reason: `names a status reason for ${reason.status}; a lapse makes a certification inactive, so the reason must be for inactive (or for any status)` }]);
+    throw invalid([
+      {
+        field: 'lapse_status_reason_id',
+        reason: `names a status reason for ${reason.status}; a lapse makes a certification inactive, so the reason must be for inactive (or for any status)`,
+      },
+    ]);
   }
 }

@@ -20,18 +20,26 @@ export async function checkApplicationWindow(s: AppServices, db: Db, ctx: Reques
   if (typeof app.certification_id !== 'string' || !app.certification_id) return;
   const cert = await s.resource('certifications').table.get(db, ctx.tenantId, app.certification_id);
   if (!cert) return; // the reference check (400) or activation (404) says why
-  if (cert.status === 'retired') throw new AppError('conflict', `certification ${cert.id} is retired; it can no longer be renewed or reinstated`);
-  const program = typeof cert.program_id === 'string' ? await s.resource('programs').table.get(db, ctx.tenantId, cert.program_id) : undefined;
-  const ruleSet = typeof program?.expiration_rule_set_id === 'string'
-    ? ((await s.resource('expirationRuleSets').table.get(db, ctx.tenantId, program.expiration_rule_set_id)) as unknown as ExpirationRuleSetLike | undefined)
-    : undefined;
+  if (cert.status === 'retired')
+    throw new AppError('conflict', `certification ${cert.id} is retired; it can no longer be renewed or reinstated`);
+  const program =
+    typeof cert.program_id === 'string' ? await s.resource('programs').table.get(db, ctx.tenantId, cert.program_id) : undefined;
+  const ruleSet =
+    typeof program?.expiration_rule_set_id === 'string'
+      ? ((await s.resource('expirationRuleSets').table.get(db, ctx.tenantId, program.expiration_rule_set_id)) as unknown as
+          | ExpirationRuleSetLike
+          | undefined)
+      : undefined;
   // the facts a rule set's conditions see: those activation gives it
   const facts = { ...app, application_type: app.type, application_id: app.id, program_id: program?.id ?? cert.program_id };
   let why: string | null;
   try {
     why = applicationWindowError(app.type, cert as Rec, ruleSet, facts, program?.default_renewal_period as number | undefined, today);
   } catch (e) {
-    if (e instanceof DomainError) throw new AppError('conflict', `the renewal window cannot be computed: ${e.message}`, { errors: [{ field: e.field, reason: e.reason }] });
+    if (e instanceof DomainError)
+      throw new AppError('conflict', `the renewal window cannot be computed: ${e.message}`, {
+        errors: [{ field: e.field, reason: e.reason }],
+      });
     throw e;
   }
   if (why) throw new AppError('conflict', why);

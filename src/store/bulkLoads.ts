@@ -47,7 +47,13 @@ export const loadStore = {
     await db.deleteFrom('bulk_loads').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
   },
 
-  async set(db: ServerKysely, tenantId: string, id: string, values: Partial<Pick<LoadRow, 'status' | 'execution_id' | 'finished_at' | 'error'>>, onlyIfStatus?: LoadRow['status']): Promise<void> {
+  async set(
+    db: ServerKysely,
+    tenantId: string,
+    id: string,
+    values: Partial<Pick<LoadRow, 'status' | 'execution_id' | 'finished_at' | 'error'>>,
+    onlyIfStatus?: LoadRow['status'],
+  ): Promise<void> {
     let q = db.updateTable('bulk_loads').set(values).where('tenant_id', '=', tenantId).where('id', '=', id);
     if (onlyIfStatus) q = q.where('status', '=', onlyIfStatus);
     await q.execute();
@@ -81,7 +87,13 @@ export const loadStore = {
   },
 
   /** Rejected rows in row order, after row `after`. */
-  async errors(db: ServerKysely, tenantId: string, loadId: string, after: number, limit: number): Promise<{ row: number; errors: FieldError[] }[]> {
+  async errors(
+    db: ServerKysely,
+    tenantId: string,
+    loadId: string,
+    after: number,
+    limit: number,
+  ): Promise<{ row: number; errors: FieldError[] }[]> {
     const rows = await db
       .selectFrom('bulk_load_errors')
       .select(['row_no', 'errors'])
@@ -91,7 +103,10 @@ export const loadStore = {
       .orderBy('row_no')
       .limit(limit)
       .execute();
-    return rows.map((r) => ({ row: Number(r.row_no), errors: (typeof r.errors === 'string' ? JSON.parse(r.errors) : r.errors) as FieldError[] }));
+    return rows.map((r) => ({
+      row: Number(r.row_no),
+      errors: (typeof r.errors === 'string' ? JSON.parse(r.errors) : r.errors) as FieldError[],
+    }));
   },
 
   /** The rows up to `upTo` that were rejected (a resumed load rebuilds what the rows before it claimed). */

@@ -48,7 +48,8 @@ parentPort.on('message', () => {
 export type CheckpointerLog = (level: 'error' | 'info', obj: Record<string, unknown>, msg: string) => void;
 
 /** Until the app's log is given (serve), reports go to stderr as JSON lines. */
-const toStderr: CheckpointerLog = (level, obj, msg) => process.stderr.write(`${JSON.stringify({ level, time: Date.now(), msg, ...obj })}\n`);
+const toStderr: CheckpointerLog = (level, obj, msg) =>
+  process.stderr.write(`${JSON.stringify({ level, time: Date.now(), msg, ...obj })}\n`);
 let report: CheckpointerLog = toStderr;
 /** Sends checkpointer failures to `log` (undefined: back to stderr). */
 export function logCheckpointerTo(log: CheckpointerLog | undefined) {
@@ -87,11 +88,22 @@ function spawn(file: string, everyMs: number): Worker {
   worker.unref(); // never keeps a process (CLI, tests) alive
   const backstop = `the writer checkpoints itself once the WAL reaches ${WRITER_AUTOCHECKPOINT_PAGES} pages`;
   worker.on('message', (m: { kind: 'failed' | 'recovered'; failures: number; message?: string; code?: string }) => {
-    if (m.kind === 'failed') report('error', { file, err: m.message, code: m.code, failures: m.failures }, `WAL checkpoint of ${file} failed (${m.failures} in a row); ${backstop}`);
+    if (m.kind === 'failed')
+      report(
+        'error',
+        { file, err: m.message, code: m.code, failures: m.failures },
+        `WAL checkpoint of ${file} failed (${m.failures} in a row); ${backstop}`,
+      );
     else report('info', { file, failures: m.failures }, `WAL checkpoint of ${file} works again after ${m.failures} failures`);
   });
   // the thread itself failed (the driver, opening the file): the writer's backstop takes over
-  worker.on('error', (e) => report('error', { file, err: e.message, code: (e as { code?: string }).code }, `the WAL checkpointer thread of ${file} stopped; ${backstop}`));
+  worker.on('error', (e) =>
+    report(
+      'error',
+      { file, err: e.message, code: (e as { code?: string }).code },
+      `the WAL checkpointer thread of ${file} stopped; ${backstop}`,
+    ),
+  );
   worker.once('exit', () => ((worker as Worker & { exited?: boolean }).exited = true));
   return worker;
 }

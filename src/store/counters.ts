@@ -42,7 +42,10 @@ export async function nextFreeValue(db: Db, tenantId: string, name: string, star
   const cols = index.columns;
   const last = cols[cols.length - 1]!;
   const where = (alias: string) =>
-    sql.join([sql`${sql.ref(`${alias}.tenant_id`)} = ${tenantId}`, ...scope.map((v, i) => sql`${sql.ref(`${alias}.${cols[i]}`)} = ${v}`)], sql` and `);
+    sql.join(
+      [sql`${sql.ref(`${alias}.tenant_id`)} = ${tenantId}`, ...scope.map((v, i) => sql`${sql.ref(`${alias}.${cols[i]}`)} = ${v}`)],
+      sql` and `,
+    );
   const t = sql.table(table.spec.name);
   const taken = await sql`select 1 from ${t} a where ${where('a')} and ${sql.ref(`a.${last}`)} = ${n} limit 1`.execute(db);
   if (!taken.rows.length) return n;
@@ -53,7 +56,12 @@ export async function nextFreeValue(db: Db, tenantId: string, name: string, star
       and not exists (select 1 from ${t} b where ${where('b')} and ${sql.ref(`b.${last}`)} = ${a} + 1)
     order by ${a} limit 1`.execute(db);
   const free = Number(rows[0]!.free);
-  await (db as ServerKysely).updateTable('counters').set({ value: free }).where('tenant_id', '=', tenantId).where('name', '=', name).execute();
+  await (db as ServerKysely)
+    .updateTable('counters')
+    .set({ value: free })
+    .where('tenant_id', '=', tenantId)
+    .where('name', '=', name)
+    .execute();
   return free;
 }
 
@@ -64,7 +72,14 @@ export async function nextFreeValue(db: Db, tenantId: string, name: string, star
  * to a savepoint, and the next free value is taken. On SQLite writers are serialized: the look sees
  * every record.
  */
-export async function withFreeValue<T>(db: Db, tenantId: string, name: string, start: number, held: HeldBy, write: (value: number) => Promise<T>): Promise<T> {
+export async function withFreeValue<T>(
+  db: Db,
+  tenantId: string,
+  name: string,
+  start: number,
+  held: HeldBy,
+  write: (value: number) => Promise<T>,
+): Promise<T> {
   const pg = held.table.dialect === 'postgres';
   for (let attempt = 1; ; attempt++) {
     const value = await nextFreeValue(db, tenantId, name, start, held);

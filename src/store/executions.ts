@@ -51,8 +51,15 @@ export function getExecution(db: Db, tenantId: string, id: string): Promise<Exec
 
 /** The executions of a record, oldest first; with `newest`, the latest `newest` of them, newest first. */
 export function executionsOf(db: Db, tenantId: string, resource: string, recordId: string, newest?: number): Promise<ExecutionRow[]> {
-  const q = executions(db).selectFrom('executions').selectAll().where('tenant_id', '=', tenantId).where('resource', '=', resource).where('record_id', '=', recordId);
-  return newest === undefined ? q.orderBy('start_date').execute() : q.orderBy('start_date', 'desc').orderBy('id', 'desc').limit(newest).execute();
+  const q = executions(db)
+    .selectFrom('executions')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('resource', '=', resource)
+    .where('record_id', '=', recordId);
+  return newest === undefined
+    ? q.orderBy('start_date').execute()
+    : q.orderBy('start_date', 'desc').orderBy('id', 'desc').limit(newest).execute();
 }
 
 /** RUNNING executions of every tenant whose lease is free or lapsed at `now`, oldest first. */
@@ -99,17 +106,37 @@ export async function updateHeldExecution(
   tenantId: string,
   id: string,
   owner: string,
-  changes: Partial<Pick<ExecutionRow, 'status' | 'stop_date' | 'output' | 'error' | 'lease_until' | 'progress_done' | 'progress_total' | 'updated_at'>>,
+  changes: Partial<
+    Pick<ExecutionRow, 'status' | 'stop_date' | 'output' | 'error' | 'lease_until' | 'progress_done' | 'progress_total' | 'updated_at'>
+  >,
 ): Promise<void> {
-  await executions(db).updateTable('executions').set(changes).where('tenant_id', '=', tenantId).where('id', '=', id).where('lease_owner', '=', owner).execute();
+  await executions(db)
+    .updateTable('executions')
+    .set(changes)
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .execute();
 }
 
 /** Whether some RUNNING execution has no lease yet (started, not claimed). */
 export async function anyUnclaimedExecution(db: Db): Promise<boolean> {
-  return (await executions(db).selectFrom('executions').select('id').where('status', '=', 'RUNNING').where('lease_owner', 'is', null).executeTakeFirst()) !== undefined;
+  return (
+    (await executions(db)
+      .selectFrom('executions')
+      .select('id')
+      .where('status', '=', 'RUNNING')
+      .where('lease_owner', 'is', null)
+      .executeTakeFirst()) !== undefined
+  );
 }
 
 /** Gives back every RUNNING execution `owner` holds, so that the next worker resumes them at once. */
 export async function releaseExecutions(db: Db, owner: string): Promise<void> {
-  await executions(db).updateTable('executions').set({ lease_until: null, lease_owner: null }).where('status', '=', 'RUNNING').where('lease_owner', '=', owner).execute();
+  await executions(db)
+    .updateTable('executions')
+    .set({ lease_until: null, lease_owner: null })
+    .where('status', '=', 'RUNNING')
+    .where('lease_owner', '=', owner)
+    .execute();
 }

@@ -18,12 +18,33 @@ export const historyStore = {
   },
 
   /** Entries of many records at once (batches, bulk jobs): multi-row INSERTs. */
-  async appendMany(db: ServerKysely, tenantId: string, resource: string, entries: (Omit<HistoryEntry, 'id'> & { recordId: string })[]): Promise<void> {
-    const rows = entries.map((e) => ({ tenant_id: tenantId, resource, record_id: e.recordId, id: newId(), at: e.at, by_id: e.by_id, via: e.via, changes: JSON.stringify(e.changes) }));
+  async appendMany(
+    db: ServerKysely,
+    tenantId: string,
+    resource: string,
+    entries: (Omit<HistoryEntry, 'id'> & { recordId: string })[],
+  ): Promise<void> {
+    const rows = entries.map((e) => ({
+      tenant_id: tenantId,
+      resource,
+      record_id: e.recordId,
+      id: newId(),
+      at: e.at,
+      by_id: e.by_id,
+      via: e.via,
+      changes: JSON.stringify(e.changes),
+    }));
     await insertRows(db, 'history', rows, 2000);
   },
 
-  async page(db: ServerKysely, tenantId: string, resource: string, recordId: string, before: string | undefined, limit: number): Promise<HistoryEntry[]> {
+  async page(
+    db: ServerKysely,
+    tenantId: string,
+    resource: string,
+    recordId: string,
+    before: string | undefined,
+    limit: number,
+  ): Promise<HistoryEntry[]> {
     let q = db
       .selectFrom('history')
       .select(['id', 'at', 'by_id', 'via', 'changes'])

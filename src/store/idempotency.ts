@@ -33,10 +33,20 @@ export const idempotencyStore = {
       .executeTakeFirst();
   },
 
-  async complete(db: ServerKysely, k: KeyRef, answer: { status: number; content_type?: string; etag?: string; body: string }): Promise<void> {
+  async complete(
+    db: ServerKysely,
+    k: KeyRef,
+    answer: { status: number; content_type?: string; etag?: string; body: string },
+  ): Promise<void> {
     await db
       .updateTable('idempotency_keys')
-      .set({ state: 'done', status: answer.status, content_type: answer.content_type ?? null, etag: answer.etag ?? null, body: answer.body })
+      .set({
+        state: 'done',
+        status: answer.status,
+        content_type: answer.content_type ?? null,
+        etag: answer.etag ?? null,
+        body: answer.body,
+      })
       .where('tenant_id', '=', k.tenantId)
       .where('actor', '=', k.actor)
       .where('key', '=', k.key)

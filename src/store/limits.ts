@@ -36,7 +36,10 @@ interface Entry {
 export const FLUSH_MS = 100;
 
 export function openHitCounter(store: Store, databaseFile?: string): HitCounter {
-  if (store.dialect === 'postgres') return synced(pgAdd(store), (before) => asSystem(() => sql`delete from rate_limit_hits where window_start < ${before}`.execute(store.db)));
+  if (store.dialect === 'postgres')
+    return synced(pgAdd(store), (before) =>
+      asSystem(() => sql`delete from rate_limit_hits where window_start < ${before}`.execute(store.db)),
+    );
   const file = databaseFile && databaseFile !== ':memory:' ? `${path.resolve(databaseFile)}-limits` : ':memory:';
   const side = sqliteSide(file);
   return synced(side.add, side.forget, side.close);
@@ -122,7 +125,9 @@ function sqliteSide(file: string) {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');
   db.pragma('busy_timeout = 2000');
-  db.exec('create table if not exists hits (key text not null, window_start integer not null, hits integer not null, primary key (key, window_start)) without rowid');
+  db.exec(
+    'create table if not exists hits (key text not null, window_start integer not null, hits integer not null, primary key (key, window_start)) without rowid',
+  );
   const upsert = db.prepare(
     'insert into hits (key, window_start, hits) values (?, ?, ?) on conflict (key, window_start) do update set hits = hits + excluded.hits returning hits',
   );

@@ -247,25 +247,40 @@ const MIGRATIONS: Migration[] = [
       for (const r of rows) {
         const data = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as Record<string, any>;
         const add = (field: string, target: string, id: unknown) => {
-          if (typeof id === 'string') refs.push({ tenant_id: r.tenant_id, target, target_id: id, source: 'billingRuns', source_id: r.id, field });
+          if (typeof id === 'string')
+            refs.push({ tenant_id: r.tenant_id, target, target_id: id, source: 'billingRuns', source_id: r.id, field });
         };
         add('drop_options.drop_notice_id', 'notices', data.drop_options?.drop_notice_id);
-        for (const [block, target] of [['renewal_reminder_options', 'notices'], ['application_reminder_options', 'applicationNotices']] as const) {
+        for (const [block, target] of [
+          ['renewal_reminder_options', 'notices'],
+          ['application_reminder_options', 'applicationNotices'],
+        ] as const) {
           const reminders = data[block]?.reminders;
-          if (Array.isArray(reminders)) reminders.forEach((m, i) => add(`${block}.reminders.${i}.reminder_notice_id`, target, m?.reminder_notice_id));
+          if (Array.isArray(reminders))
+            reminders.forEach((m, i) => add(`${block}.reminders.${i}.reminder_notice_id`, target, m?.reminder_notice_id));
         }
       }
       for (let i = 0; i < refs.length; i += 500) {
-        await db.insertInto('refs').values(refs.slice(i, i + 500)).onConflict((oc) => oc.doNothing()).execute();
+        await db
+          .insertInto('refs')
+          .values(refs.slice(i, i + 500))
+          .onConflict((oc) => oc.doNothing())
+          .execute();
       }
     },
-  },  {
+  },
+  {
     id: 9,
     name: 'executions_kind_idx',
     async up(db) {
       // The sweep metrics read the sweeps that ended in the last day across all tenants: by kind and
       // end, not a scan of every execution ever run.
-      await db.schema.createIndex('executions_kind_idx').ifNotExists().on('executions').columns(['resource', 'action', 'stop_date']).execute();
+      await db.schema
+        .createIndex('executions_kind_idx')
+        .ifNotExists()
+        .on('executions')
+        .columns(['resource', 'action', 'stop_date'])
+        .execute();
     },
   },
 ];
@@ -306,15 +321,31 @@ function extractSql(dialect: DialectName, path: string[], type: ColumnType) {
 async function protectTable(db: Db, table: string): Promise<void> {
   await sql`alter table ${sql.table(table)} enable row level security`.execute(db);
   await sql`alter table ${sql.table(table)} force row level security`.execute(db);
-  const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_policies where schemaname = current_schema() and tablename = ${table} and policyname = 'tenant_isolation'`.execute(db);
+  const { rows } = await sql<{
+    n: number;
+  }>`select count(*)::int as n from pg_policies where schemaname = current_schema() and tablename = ${table} and policyname = 'tenant_isolation'`.execute(
+    db,
+  );
   if (rows[0]!.n === 0) {
     await sql`create policy tenant_isolation on ${sql.table(table)}
       using (tenant_id = current_setting('accredit.tenant_id', true) or current_setting('accredit.tenant_id', true) = '*')
-      with check (tenant_id = current_setting('accredit.tenant_id', true) or current_setting('accredit.tenant_id', true) = '*')`.execute(db);
+      with check (tenant_id = current_setting('accredit.tenant_id', true) or current_setting('accredit.tenant_id', true) = '*')`.execute(
+      db,
+    );
   }
 }
 
-const FIXED_TENANT_TABLES = ['executions', 'refs', 'idempotency_keys', 'counters', 'history', 'outbox', 'billed_items', 'bulk_loads', 'bulk_load_errors'];
+const FIXED_TENANT_TABLES = [
+  'executions',
+  'refs',
+  'idempotency_keys',
+  'counters',
+  'history',
+  'outbox',
+  'billed_items',
+  'bulk_loads',
+  'bulk_load_errors',
+];
 
 export async function syncTable(db: Db, dialect: DialectName, spec: TableSpec): Promise<void> {
   const have = await existingColumns(db, dialect, spec.name);
@@ -337,11 +368,22 @@ export async function syncTable(db: Db, dialect: DialectName, spec: TableSpec): 
   if (dialect === 'postgres') await protectTable(db, spec.name);
   for (const cols of spec.indexes ?? []) {
     const name = `${spec.name}_${cols.map((c) => c.replace(/^f_/, '')).join('_')}_cidx`.slice(0, 63);
-    await db.schema.createIndex(name).ifNotExists().on(spec.name).columns(['tenant_id', ...cols, 'id']).execute();
+    await db.schema
+      .createIndex(name)
+      .ifNotExists()
+      .on(spec.name)
+      .columns(['tenant_id', ...cols, 'id'])
+      .execute();
   }
   for (const u of spec.unique ?? []) {
     // (duplicates were ruled out before anything changed: see uniqueClashes)
-    await db.schema.createIndex(u.name).ifNotExists().unique().on(spec.name).columns(['tenant_id', ...u.columns]).execute();
+    await db.schema
+      .createIndex(u.name)
+      .ifNotExists()
+      .unique()
+      .on(spec.name)
+      .columns(['tenant_id', ...u.columns])
+      .execute();
   }
   for (const col of spec.columns) {
     // `_idx` covers every row, `_set` only rows where the column is set (see IndexedColumn.index);
@@ -349,7 +391,10 @@ export async function syncTable(db: Db, dialect: DialectName, spec: TableSpec): 
     const all = `${spec.name}_${col.name}_idx`;
     const set = `${spec.name}_${col.name}_set`;
     const kind = col.index ?? 'all';
-    for (const [name, wanted] of [[all, kind === 'all'], [set, kind === 'set']] as const) {
+    for (const [name, wanted] of [
+      [all, kind === 'all'],
+      [set, kind === 'set'],
+    ] as const) {
       if (!wanted) {
         await db.schema.dropIndex(name).ifExists().execute();
         continue;
@@ -376,7 +421,12 @@ export class MigrationRefused extends Error {
     readonly clashes: UniqueClashGroup[],
     more: boolean,
   ) {
-    const lines = clashes.map((c) => `  ${c.table}: tenant ${c.tenant_id}, ${Object.entries(c.values).map(([f, v]) => `${f} ${String(v)}`).join(', ')}: ids ${c.ids.join(', ')}`);
+    const lines = clashes.map(
+      (c) =>
+        `  ${c.table}: tenant ${c.tenant_id}, ${Object.entries(c.values)
+          .map(([f, v]) => `${f} ${String(v)}`)
+          .join(', ')}: ids ${c.ids.join(', ')}`,
+    );
     super(
       `migration stopped, nothing was changed: ${more ? `more than ${clashes.length}` : clashes.length} group(s) of records share values that must be unique ` +
         `(certificate numbers are unique within a program):\n${lines.join('\n')}${more ? '\n  …' : ''}\n` +
@@ -393,7 +443,11 @@ const CLASH_LIST_MAX = 200;
  * they hold. Groups of rows of one tenant sharing the values of a unique index not created yet are
  * listed (tenant, values, ids), and the migration stops with them, having changed nothing.
  */
-export async function uniqueClashes(db: Db, dialect: DialectName, tables: TableSpec[]): Promise<{ groups: UniqueClashGroup[]; more: boolean }> {
+export async function uniqueClashes(
+  db: Db,
+  dialect: DialectName,
+  tables: TableSpec[],
+): Promise<{ groups: UniqueClashGroup[]; more: boolean }> {
   const groups: UniqueClashGroup[] = [];
   for (const spec of tables) {
     if (!spec.unique?.length) continue;
@@ -409,7 +463,10 @@ export async function uniqueClashes(db: Db, dialect: DialectName, tables: TableS
       const ids = dialect === 'postgres' ? sql`string_agg(id, ',' order by id)` : sql`group_concat(id, ',')`;
       const { rows } = await sql<Record<string, unknown>>`
         select tenant_id, ${sql.join(cols)}, ${ids} as ids from ${sql.table(spec.name)}
-        where ${sql.join(exprs.map((e) => sql`${e} is not null`), sql` and `)}
+        where ${sql.join(
+          exprs.map((e) => sql`${e} is not null`),
+          sql` and `,
+        )}
         group by tenant_id, ${sql.join(exprs)} having count(*) > 1
         order by tenant_id, ${sql.join(exprs)} limit ${CLASH_LIST_MAX + 1 - groups.length}`.execute(db);
       for (const r of rows) {
@@ -446,7 +503,10 @@ async function applyAll(db: Db, dialect: DialectName, tables: TableSpec[]): Prom
     .execute();
   // The resource tables are synced only when their specs changed since the last sync (a hash of the
   // specs is kept), so that starting on an existing database costs a few queries, not hundreds.
-  const hash = crypto.createHash('sha256').update(JSON.stringify({ v: 1, dialect, tables })).digest('hex');
+  const hash = crypto
+    .createHash('sha256')
+    .update(JSON.stringify({ v: 1, dialect, tables }))
+    .digest('hex');
   const synced = (await db.selectFrom('accredit_migrations').select('name').where('id', '=', 0).executeTakeFirst())?.name === hash;
   if (!synced) {
     const clashes = await uniqueClashes(db, dialect, tables);

@@ -28,7 +28,10 @@ export interface OutboxRow {
 const outbox = (db: Db) => db as Kysely<{ outbox: OutboxRow }>;
 
 /** Inserts a queued row under its key; false when that key is already there (queued or sent): not an error. */
-export async function insertOutboxRow(db: Db, row: Pick<OutboxRow, 'tenant_id' | 'id' | 'source' | 'to_address' | 'message' | 'next_attempt_at' | 'created_at'>): Promise<boolean> {
+export async function insertOutboxRow(
+  db: Db,
+  row: Pick<OutboxRow, 'tenant_id' | 'id' | 'source' | 'to_address' | 'message' | 'next_attempt_at' | 'created_at'>,
+): Promise<boolean> {
   const inserted = await outbox(db)
     .insertInto('outbox')
     .values({ ...row, status: 'queued', attempts: 0 })
@@ -40,7 +43,14 @@ export async function insertOutboxRow(db: Db, row: Pick<OutboxRow, 'tenant_id' |
 
 /** The rows queued by one source (e.g. `applications/<id>`), oldest first. */
 export async function outboxRowsOf(db: Db, tenantId: string, source: string): Promise<OutboxRow[]> {
-  const rows = await outbox(db).selectFrom('outbox').selectAll().where('tenant_id', '=', tenantId).where('source', '=', source).orderBy('created_at').orderBy('id').execute();
+  const rows = await outbox(db)
+    .selectFrom('outbox')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('source', '=', source)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
   return rows.map((r) => ({ ...r, attempts: Number(r.attempts) }));
 }
 
@@ -76,14 +86,24 @@ export async function claimOutboxRow(db: Db, row: DueOutboxRow, owner: string, u
     .where('status', '=', row.status);
   q =
     row.status === 'sending'
-      ? q.where('lease_owner', row.lease_owner === null ? 'is' : '=', row.lease_owner).where('lease_until', '=', row.lease_until).where('lease_until', '<', now)
+      ? q
+          .where('lease_owner', row.lease_owner === null ? 'is' : '=', row.lease_owner)
+          .where('lease_until', '=', row.lease_until)
+          .where('lease_until', '<', now)
       : q.where('next_attempt_at', '<=', now); // still due (not failed and rescheduled meanwhile)
   const got = await q.returning(['message', 'attempts', 'source']).executeTakeFirst();
   return got ? { message: String(got.message), attempts: Number(got.attempts), source: String(got.source) } : undefined;
 }
 
 /** Marks a row sent, whoever holds it by now (it was sent); a row already sent is left alone. True when it changed. */
-export async function markOutboxSent(db: Db, tenantId: string, id: string, attempts: number, at: string, messageId: string): Promise<boolean> {
+export async function markOutboxSent(
+  db: Db,
+  tenantId: string,
+  id: string,
+  attempts: number,
+  at: string,
+  messageId: string,
+): Promise<boolean> {
   const r = await outbox(db)
     .updateTable('outbox')
     .set({ status: 'sent', attempts, sent_at: at, message_id: messageId, last_error: null, lease_owner: null, lease_until: null })
@@ -95,7 +115,13 @@ export async function markOutboxSent(db: Db, tenantId: string, id: string, attem
 }
 
 /** Records a failed try (retry at `next`, or failed for good) while `owner` still holds the row. True when it changed. */
-export async function markOutboxFailed(db: Db, tenantId: string, id: string, owner: string, o: { status: 'retry' | 'failed'; attempts: number; error: string; next: string }): Promise<boolean> {
+export async function markOutboxFailed(
+  db: Db,
+  tenantId: string,
+  id: string,
+  owner: string,
+  o: { status: 'retry' | 'failed'; attempts: number; error: string; next: string },
+): Promise<boolean> {
   const r = await outbox(db)
     .updateTable('outbox')
     .set({ status: o.status, attempts: o.attempts, last_error: o.error, next_attempt_at: o.next, lease_owner: null, lease_until: null })

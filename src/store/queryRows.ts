@@ -59,7 +59,12 @@ export async function countMatches(db: Db, q: RowQuery): Promise<number> {
  * `anyOrder`: the caller needs the set, not the order, and knows that offset is 0 and every match fits
  * in the limit (the run's count pass): no sort at all.
  */
-export async function* selectedRecords(db: Db, dialect: DialectName, q: RowQuery, opts: { anyOrder?: boolean } = {}): AsyncGenerator<Record<string, unknown>[]> {
+export async function* selectedRecords(
+  db: Db,
+  dialect: DialectName,
+  q: RowQuery,
+  opts: { anyOrder?: boolean } = {},
+): AsyncGenerator<Record<string, unknown>[]> {
   if (dialect === 'sqlite') {
     if (q.idOrder || opts.anyOrder) yield* slices(db, q, q.idOrder ?? 'asc', opts.anyOrder ? 0 : q.offset);
     else yield* byIds(db, q);

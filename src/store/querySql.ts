@@ -124,7 +124,8 @@ function condition(table: string, c: Condition, dialect: DialectName): RawBuilde
   // strings order by code point on both back ends (PostgreSQL databases often sort by locale)
   const ordered = (x: RawBuilder<unknown>) => (f.type === 'string' && dialect === 'postgres' ? sql`${x} collate "C"` : x);
   const param = (x: unknown) => ordered(sql`${enc(x)}`);
-  const eq = (b: Bound) => (b.lo === b.hi ? sql<SqlBool>`${v} = ${enc(b.lo)}` : sql<SqlBool>`(${v} >= ${enc(b.lo)} and ${v} <= ${enc(b.hi)})`);
+  const eq = (b: Bound) =>
+    b.lo === b.hi ? sql<SqlBool>`${v} = ${enc(b.lo)}` : sql<SqlBool>`(${v} >= ${enc(b.lo)} and ${v} <= ${enc(b.hi)})`;
   const missingOr = (cond: RawBuilder<unknown>) => sql<SqlBool>`(${v} is null or not ${cond})`;
   const composite = f.type === 'array' || f.type === 'object';
 

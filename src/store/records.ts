@@ -59,7 +59,12 @@ export const columnName = (path: string[]) => `f_${path.join('__')}`;
  * extracted column, it is written with the record by every insert and update (the kit keeps sys_*
  * fields across updates), so it cannot drift from the record as a side table could.
  */
-export const EXTERNAL_ID_COLUMN: IndexedColumn = { name: columnName(['sys_external_id']), path: ['sys_external_id'], type: 'text', index: 'set' };
+export const EXTERNAL_ID_COLUMN: IndexedColumn = {
+  name: columnName(['sys_external_id']),
+  path: ['sys_external_id'],
+  type: 'text',
+  index: 'set',
+};
 
 /** A value as it is stored in (and compared against) an extracted column; null when absent or unusable. */
 export function encodeColumn(value: unknown, type: ColumnType, dialect: DialectName): unknown {
@@ -109,7 +114,10 @@ export class UniqueClash extends AppError {
       const v = valueAt(record, f.split('.'));
       return typeof v === 'string' ? v : JSON.stringify(v ?? null);
     };
-    const scope = index.fields.slice(0, -1).map((f) => `${f} ${show(f)}`).join(', ');
+    const scope = index.fields
+      .slice(0, -1)
+      .map((f) => `${f} ${show(f)}`)
+      .join(', ');
     const reason = `is already taken${scope ? ` for ${scope}` : ''}${index.why ? ` (${index.why})` : ''}`;
     super('conflict', `${field} ${show(field)} ${reason}`, { errors: [{ field: prefix ? `${prefix}.${field}` : field, reason }] });
   }
@@ -119,8 +127,7 @@ export class UniqueClash extends AppError {
   }
 }
 
-const parseData = (data: unknown): StoredRecord =>
-  (typeof data === 'string' ? JSON.parse(data) : data) as StoredRecord;
+const parseData = (data: unknown): StoredRecord => (typeof data === 'string' ? JSON.parse(data) : data) as StoredRecord;
 
 export class RecordTable {
   private readonly byName: Map<string, IndexedColumn>;
@@ -140,11 +147,7 @@ export class RecordTable {
       const row = st(this.selectText).get(tenantId, id) as { json: string } | undefined;
       return row ? parseData(row.json) : undefined;
     }
-    let q = db
-      .selectFrom(this.spec.name)
-      .select('data')
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', id);
+    let q = db.selectFrom(this.spec.name).select('data').where('tenant_id', '=', tenantId).where('id', '=', id);
     // PostgreSQL takes the row lock for read-modify-write.
     if (opts.forUpdate && this.dialect === 'postgres') q = q.forUpdate();
     const row = await q.executeTakeFirst();
@@ -173,7 +176,12 @@ export class RecordTable {
     const st = sqliteStatements(db);
     if (st) return st(this.selectText).get(tenantId, id) as { json: string; version: number } | undefined;
     const data = this.dialect === 'postgres' ? sql<string>`data::text`.as('json') : sql<string>`data`.as('json');
-    const row = await db.selectFrom(this.spec.name).select([data, 'sys_version']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    const row = await db
+      .selectFrom(this.spec.name)
+      .select([data, 'sys_version'])
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row ? { json: row.json as string, version: Number(row.sys_version) } : undefined;
   }
 
@@ -234,10 +242,16 @@ export class RecordTable {
     // bound the statement's parameters (SQLite allows 32,766): about 4 + columns per row
     const perStatement = Math.max(1, Math.floor(20_000 / (4 + this.spec.columns.length)));
     try {
-      await insertRows(db, this.spec.name, records.map((record) => this.row(tenantId, record)), perStatement);
+      await insertRows(
+        db,
+        this.spec.name,
+        records.map((record) => this.row(tenantId, record)),
+        perStatement,
+      );
     } catch (e) {
       const u = this.uniqueViolated(e);
-      if (u) throw new AppError('conflict', `two of these records, or one of them and a stored record, hold the same ${u.fields.join(' and ')}`);
+      if (u)
+        throw new AppError('conflict', `two of these records, or one of them and a stored record, hold the same ${u.fields.join(' and ')}`);
       if (isUniqueViolation(e)) throw new AppError('conflict', 'a record with one of these ids already exists');
       throw e;
     }
@@ -245,7 +259,13 @@ export class RecordTable {
 
   /** The row a record is stored as: the whole record as JSON beside its extracted columns. */
   private row(tenantId: string, record: StoredRecord) {
-    return { tenant_id: tenantId, id: record.id, sys_version: record.sys_version, data: JSON.stringify(record), ...columnValues(this.spec, record, this.dialect) };
+    return {
+      tenant_id: tenantId,
+      id: record.id,
+      sys_version: record.sys_version,
+      data: JSON.stringify(record),
+      ...columnValues(this.spec, record, this.dialect),
+    };
   }
 
   /** The UPDATE's SQL by the list of changed columns (a few shapes per table). */
@@ -258,7 +278,13 @@ export class RecordTable {
    * certification has a dozen indexed columns. Inside a SQLite transaction, a prepared statement on its
    * connection (no query builder).
    */
-  async update(db: Db, tenantId: string, record: StoredRecord, expectedVersion: number, previous?: Record<string, unknown>): Promise<boolean> {
+  async update(
+    db: Db,
+    tenantId: string,
+    record: StoredRecord,
+    expectedVersion: number,
+    previous?: Record<string, unknown>,
+  ): Promise<boolean> {
     const columns = columnValues(this.spec, record, this.dialect);
     if (previous) {
       const before = columnValues(this.spec, previous, this.dialect);
@@ -275,7 +301,14 @@ export class RecordTable {
         this.updateTexts.set(key, text);
       }
       try {
-        const res = writer(text).run(record.sys_version, JSON.stringify(record), ...names.map((c) => columns[c]), tenantId, record.id, expectedVersion);
+        const res = writer(text).run(
+          record.sys_version,
+          JSON.stringify(record),
+          ...names.map((c) => columns[c]),
+          tenantId,
+          record.id,
+          expectedVersion,
+        );
         return res.changes === 1;
       } catch (e) {
         const u = this.uniqueViolated(e);
@@ -325,11 +358,22 @@ export class RecordTable {
    * yields the matches in id order, and the scan stops at the page's end (PostgreSQL 2.8 → 1.8 ms,
    * SQLite 0.44 → 0.35 ms for a page of 100 of 10,000).
    */
-  private pageQuery(db: Db, tenantId: string, filters: Filter[], after: string | undefined, limit: number, data: AliasedRawBuilder<string, 'data' | 'json'>) {
+  private pageQuery(
+    db: Db,
+    tenantId: string,
+    filters: Filter[],
+    after: string | undefined,
+    limit: number,
+    data: AliasedRawBuilder<string, 'data' | 'json'>,
+  ) {
     const only = filters.length === 1 ? filters[0]! : undefined;
     // (id has no entry in byName: its own index is the primary key)
     if (only?.op === 'in' && only.values.length === 1 && (this.byName.get(only.column)?.index ?? 'all') !== 'none') {
-      let q = db.selectFrom(this.spec.name).select(['id', data]).where('tenant_id', '=', tenantId).where((eb) => this.condition(eb, only));
+      let q = db
+        .selectFrom(this.spec.name)
+        .select(['id', data])
+        .where('tenant_id', '=', tenantId)
+        .where((eb) => this.condition(eb, only));
       if (after !== undefined) q = q.where('id', '>', after);
       return q.orderBy('id').limit(limit);
     }
@@ -360,7 +404,13 @@ export class RecordTable {
    * The same page as `page`, each record as its stored JSON text (PostgreSQL renders jsonb as text):
    * a page without a projection is sent as is, without parsing and re-serializing every record.
    */
-  async pageText(db: Db, tenantId: string, filters: Filter[], after: string | undefined, limit: number): Promise<{ id: string; json: string }[]> {
+  async pageText(
+    db: Db,
+    tenantId: string,
+    filters: Filter[],
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ id: string; json: string }[]> {
     const data = this.dialect === 'postgres' ? sql<string>`data::text`.as('json') : sql<string>`data`.as('json');
     return (await this.pageQuery(db, tenantId, filters, after, limit, data).execute()) as { id: string; json: string }[];
   }
@@ -376,7 +426,11 @@ export class RecordTable {
     const ref = sql.ref(f.column);
     switch (f.op) {
       case 'in':
-        return eb(ref, 'in', f.values.map((v) => this.encode(f.column, v)));
+        return eb(
+          ref,
+          'in',
+          f.values.map((v) => this.encode(f.column, v)),
+        );
       case 'contains': {
         const pattern = `%${f.value.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
         return sql<boolean>`lower(${ref}) like ${pattern} escape '\\'`;

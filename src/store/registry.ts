@@ -43,7 +43,9 @@ function condition(spec: TableSpec, dialect: DialectName, c: RegistryCriterion, 
   const column = spec.columns.find((col) => col.path.length === 1 && col.path[0] === c.field);
   const expr = column ? sql.ref(column.name) : jsonText(dialect, c.field);
   if (c.kind === 'contains') {
-    const pattern = `%${String(c.value).toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+    const pattern = `%${String(c.value)
+      .toLowerCase()
+      .replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
     return sql<boolean>`lower(${expr}) like ${pattern} escape '\\'`;
   }
   if (c.kind === 'number') {
@@ -57,7 +59,12 @@ function condition(spec: TableSpec, dialect: DialectName, c: RegistryCriterion, 
 const parse = (data: unknown) => (typeof data === 'string' ? JSON.parse(data) : data) as StoredRecord;
 
 /** Certifications (the table of `spec`) matching a directory's scope and criteria, in id order, up to `limit`. */
-export async function directoryCertifications(db: Db, dialect: DialectName, spec: TableSpec, q: EntriesQuery): Promise<{ id: string; rec: StoredRecord }[]> {
+export async function directoryCertifications(
+  db: Db,
+  dialect: DialectName,
+  spec: TableSpec,
+  q: EntriesQuery,
+): Promise<{ id: string; rec: StoredRecord }[]> {
   let query = db
     .selectFrom(spec.name)
     .select(['id', 'data'])
@@ -81,7 +88,14 @@ export async function programNames(db: Db, table: string, tenantId: string, ids:
 }
 
 /** The certifications of a programme holding certificate `number` (the first `limit` by id). */
-export async function certificationsByNumber(db: Db, table: string, tenantId: string, programId: string, number: number, limit = 100): Promise<StoredRecord[]> {
+export async function certificationsByNumber(
+  db: Db,
+  table: string,
+  tenantId: string,
+  programId: string,
+  number: number,
+  limit = 100,
+): Promise<StoredRecord[]> {
   const rows = await db
     .selectFrom(table)
     .select('data')

@@ -28,11 +28,28 @@ export function parseLsn(text: string): bigint | undefined {
 }
 
 // 40001 on a replica: a query cancelled by a conflict with recovery
-const CONNECTION_ERRORS = new Set(['40001', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
+const CONNECTION_ERRORS = new Set([
+  '40001',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+]);
 /** The replica went away (the read is retried on the primary); not a bad query. */
 export function isConnectionError(e: unknown): boolean {
   const err = e as { code?: string; message?: string };
-  return CONNECTION_ERRORS.has(String(err?.code)) || /Connection terminated|connection timeout|Client has encountered a connection error/i.test(String(err?.message));
+  return (
+    CONNECTION_ERRORS.has(String(err?.code)) ||
+    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(String(err?.message))
+  );
 }
 
 /**

@@ -85,7 +85,13 @@ export class Savepoint {
  * that `keep` accepts (default: any), undone when it returns one that `keep` refuses or when it
  * throws (the error is thrown on, the transaction usable again).
  */
-export async function inSavepoint<T>(trx: Db, dialect: DialectName, name: string, fn: () => Promise<T>, keep: (result: T) => boolean = () => true): Promise<T> {
+export async function inSavepoint<T>(
+  trx: Db,
+  dialect: DialectName,
+  name: string,
+  fn: () => Promise<T>,
+  keep: (result: T) => boolean = () => true,
+): Promise<T> {
   const savepoint = new Savepoint(trx, dialect, name);
   await savepoint.open();
   let result: T;

@@ -74,14 +74,33 @@ export async function tenantsWithDueWork(db: Db, t: SweepTables, today: string):
 }
 
 /** Ids of a tenant's certifications due to lapse, after `after` in id order (keyset pages). */
-export async function dueCertificationIds(db: Db, t: SweepTables, tenantId: string, today: string, after: string | undefined, limit: number): Promise<string[]> {
-  let q = db.selectFrom(t.certifications).select('id').where('tenant_id', '=', tenantId).where(sql.ref(columnName(['status'])), '=', 'active').where(dueToLapseSql(today));
+export async function dueCertificationIds(
+  db: Db,
+  t: SweepTables,
+  tenantId: string,
+  today: string,
+  after: string | undefined,
+  limit: number,
+): Promise<string[]> {
+  let q = db
+    .selectFrom(t.certifications)
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where(sql.ref(columnName(['status'])), '=', 'active')
+    .where(dueToLapseSql(today));
   if (after !== undefined) q = q.where('id', '>', after);
   return (await q.orderBy('id').limit(limit).execute()).map((r) => String(r.id));
 }
 
 /** Ids of a tenant's open applications due to expire, after `after` in id order. */
-export async function dueApplicationIds(db: Db, t: SweepTables, tenantId: string, today: string, after: string | undefined, limit: number): Promise<string[]> {
+export async function dueApplicationIds(
+  db: Db,
+  t: SweepTables,
+  tenantId: string,
+  today: string,
+  after: string | undefined,
+  limit: number,
+): Promise<string[]> {
   let q = db.selectFrom(t.applications).select('id').where('tenant_id', '=', tenantId).where(applicationDueSql(t.expirable, today));
   if (after !== undefined) q = q.where('id', '>', after);
   return (await q.orderBy('id').limit(limit).execute()).map((r) => String(r.id));
@@ -90,6 +109,9 @@ export async function dueApplicationIds(db: Db, t: SweepTables, tenantId: string
 /** How many of a tenant's certifications are due to lapse and applications due to expire. */
 export async function countDueWork(db: Db, t: SweepTables, tenantId: string, today: string): Promise<number> {
   const count = async (table: string, cond: RawBuilder<boolean>) =>
-    Number((await db.selectFrom(table).select(sql<number>`count(*)`.as('n')).where('tenant_id', '=', tenantId).where(cond).executeTakeFirst())?.n ?? 0);
+    Number(
+      (await db.selectFrom(table).select(sql<number>`count(*)`.as('n')).where('tenant_id', '=', tenantId).where(cond).executeTakeFirst())
+        ?.n ?? 0,
+    );
   return (await count(t.certifications, dueToLapseSql(today))) + (await count(t.applications, applicationDueSql(t.expirable, today)));
 }

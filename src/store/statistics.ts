@@ -77,7 +77,13 @@ export interface ProgramRows {
 }
 
 /** The rows of the `programs` figures, the five queries run at once. */
-export async function programRows(db: Db, t: StatisticsTables, tenantId: string, today: string, windows: ExpiringWindow[]): Promise<ProgramRows> {
+export async function programRows(
+  db: Db,
+  t: StatisticsTables,
+  tenantId: string,
+  today: string,
+  windows: ExpiringWindow[],
+): Promise<ProgramRows> {
   const q = programQueries(db, t, tenantId, today, windows);
   const [certifications, expiring, applications, programs, audits] = await Promise.all([
     q.certifications.execute(),
@@ -91,7 +97,10 @@ export async function programRows(db: Db, t: StatisticsTables, tenantId: string,
     expiring,
     applications,
     audits,
-    programs: programs.map((r) => ({ id: String(r.id), name: ((typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as { name?: string }).name })),
+    programs: programs.map((r) => ({
+      id: String(r.id),
+      name: ((typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as { name?: string }).name,
+    })),
   };
 }
 

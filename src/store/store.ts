@@ -222,7 +222,9 @@ async function openPostgres(url: string, opts: StoreOptions): Promise<Store> {
     const ru = new URL(r);
     return { name: `${ru.host}${ru.pathname}`, db: new Kysely<any>({ dialect: new PostgresDialect({ pool: p, cursor: Cursor }), log }) };
   });
-  const replicas = replicaPools.length ? new Replicas(db, replicaPools, { maxLagMs: opts.replicaMaxLagMs ?? 5000, checkMs: 200 }) : undefined;
+  const replicas = replicaPools.length
+    ? new Replicas(db, replicaPools, { maxLagMs: opts.replicaMaxLagMs ?? 5000, checkMs: 200 })
+    : undefined;
   replicas?.start();
   return {
     dialect: 'postgres',
@@ -304,7 +306,10 @@ function perSession(client: ScopedClient, query: Query): Query {
 function perTransaction(client: ScopedClient, query: Query, statementTimeoutMs?: number): Query {
   const timeout = statementTimeoutMs ? String(statementTimeoutMs) : '0';
   const setLocal = (tenant: string) =>
-    query("select set_config('accredit.tenant_id', $1, true), set_config('statement_timeout', $2, true)", [tenant, timeout]) as Promise<unknown>;
+    query("select set_config('accredit.tenant_id', $1, true), set_config('statement_timeout', $2, true)", [
+      tenant,
+      timeout,
+    ]) as Promise<unknown>;
   return (...args: unknown[]) => {
     const first = args[0];
     const text = typeof first === 'string' ? first.trim().toLowerCase() : '';
@@ -330,7 +335,10 @@ function perTransaction(client: ScopedClient, query: Query, statementTimeoutMs?:
       const cursor = query(...args) as { close: (cb?: (e?: Error) => void) => Promise<void> | void };
       const close = cursor.close.bind(cursor);
       cursor.close = (cb?: (e?: Error) => void) => {
-        const done = Promise.resolve(close()).then(() => query('commit') as Promise<unknown>, (e) => (query('rollback') as Promise<unknown>).then(() => Promise.reject(e)));
+        const done = Promise.resolve(close()).then(
+          () => query('commit') as Promise<unknown>,
+          (e) => (query('rollback') as Promise<unknown>).then(() => Promise.reject(e)),
+        );
         if (!cb) return done.then(() => undefined);
         done.then(() => cb(), cb);
       };

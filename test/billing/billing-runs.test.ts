@@ -5,7 +5,17 @@ import type { TestApp } from '../helpers.js';
 import type { Factory } from '../factory.js';
 import type { Clock } from '../../src/core/clock.js';
 import { asSystem } from '../../src/store/tenant-scope.js';
-import { type Population, addDays, assertEndState, buildPopulation, executionEnded, expectedCounts, expectedMails, injectCall, listAll } from './population.js';
+import {
+  type Population,
+  addDays,
+  assertEndState,
+  buildPopulation,
+  executionEnded,
+  expectedCounts,
+  expectedMails,
+  injectCall,
+  listAll,
+} from './population.js';
 
 /**
  * Billing runs end to end through HTTP, with a real SMTP server on loopback capturing the mail:
@@ -63,15 +73,30 @@ describe('a renewal cycle: refresh, execute, again', () => {
     const e = await finished(await call('POST', `/billingRuns/acme/refresh/${p.run.id}`));
     assert.equal(e.status, 'SUCCEEDED');
     const actions = await listAll(call, `/billingRunActions/acme/billingRun/${p.run.id}`);
-    assert.equal(actions.length, Object.values(expectedCounts(1)).reduce((a, b) => a + b, 0));
+    assert.equal(
+      actions.length,
+      Object.values(expectedCounts(1)).reduce((a, b) => a + b, 0),
+    );
     const ofGone = actions.filter((a) => a.certification_id === gone.id);
-    assert.deepEqual(ofGone.map((a) => [a.status, a.outcome_of_last_refresh]), [['no longer eligible', 'removed'], ['no longer eligible', 'removed']]);
+    assert.deepEqual(
+      ofGone.map((a) => [a.status, a.outcome_of_last_refresh]),
+      [
+        ['no longer eligible', 'removed'],
+        ['no longer eligible', 'removed'],
+      ],
+    );
     assert.equal(actions.filter((a) => a.outcome_of_last_refresh === 'no change').length, actions.length - 2);
     // back to active: the next refresh adds them again (same actions, pending)
     await call('PATCH', `/certifications/acme/${gone.id}`, [{ op: 'replace', path: '/status', value: 'active' }]);
     await finished(await call('POST', `/billingRuns/acme/refresh/${p.run.id}`));
     const again = await listAll(call, `/billingRunActions/acme/billingRun/${p.run.id}`);
-    assert.deepEqual(again.filter((a) => a.certification_id === gone.id).map((a) => [a.status, a.outcome_of_last_refresh]), [['pending', 'added'], ['pending', 'added']]);
+    assert.deepEqual(
+      again.filter((a) => a.certification_id === gone.id).map((a) => [a.status, a.outcome_of_last_refresh]),
+      [
+        ['pending', 'added'],
+        ['pending', 'added'],
+      ],
+    );
   });
 
   test('execute performs every action once, with exactly the expected e-mails', async () => {
@@ -85,7 +110,10 @@ describe('a renewal cycle: refresh, execute, again', () => {
     assert.equal(new Set(mails.map((m) => m.messageId)).size, mails.length, 'every message is distinct');
     const reminders = mails.filter((m) => m.subject.startsWith('Renew certificate'));
     assert.equal(reminders.length, 25);
-    assert.ok(reminders.some((m) => m.subject === 'Renew certificate 100000' && m.to === 'holder0@example.test') === false, 'holder 0 is renewing');
+    assert.ok(
+      reminders.some((m) => m.subject === 'Renew certificate 100000' && m.to === 'holder0@example.test') === false,
+      'holder 0 is renewing',
+    );
     assert.ok(reminders.some((m) => m.subject === 'Renew certificate 100020' && m.to === 'holder20@example.test'));
     assert.equal(mails.filter((m) => m.to === 'billing@northside.test').length, 1);
     assert.equal(mails.filter((m) => m.subject.startsWith('Welcome, Applicant')).length, 30);
@@ -108,7 +136,21 @@ describe('a renewal cycle: refresh, execute, again', () => {
 
   test('a second run over the same population sends no reminder twice', async () => {
     const copy = { ...p.run };
-    for (const k of ['id', 'sys_version', 'sys_created_at', 'sys_created_by_id', 'sys_last_modified_at', 'sys_last_modified_by_id', 'sys_last_security_context', 'sys_locked', 'statistics', 'last_refresh_date', 'preprocessing_date', 'run_date']) delete copy[k];
+    for (const k of [
+      'id',
+      'sys_version',
+      'sys_created_at',
+      'sys_created_by_id',
+      'sys_last_modified_at',
+      'sys_last_modified_by_id',
+      'sys_last_security_context',
+      'sys_locked',
+      'statistics',
+      'last_refresh_date',
+      'preprocessing_date',
+      'run_date',
+    ])
+      delete copy[k];
     const run2 = await call('POST', '/billingRuns/acme', { ...copy, name: 'June cycle, again', status: 'draft' }, 201);
     await finished(await call('POST', `/billingRuns/acme/refresh/${run2.id}`));
     const e = await finished(await call('POST', `/billingRuns/acme/execute/${run2.id}`));
@@ -150,13 +192,28 @@ describe('guards', () => {
 
   test('an action that fails ends in error with its message; the run goes on and ends in error', async () => {
     const program = await f.create('programs', { name: 'No renewal fee' });
-    await call('POST', '/certifications/acme', { number: 9, contact_id: 'z', program_id: program.id, status: 'active', name: 'Zed', expiration_date: addDays(TODAY, 60) }, 201);
-    const run = await call('POST', '/billingRuns/acme', {
-      name: 'Forecast only',
-      status: 'draft',
-      forecast_renewals: true,
-      renewal_forecasting_options: { expiration_date_range_start: addDays(TODAY, 50), expiration_date_range_end: addDays(TODAY, 70), program_ids: [program.id], program_restriction: 'include' },
-    }, 201);
+    await call(
+      'POST',
+      '/certifications/acme',
+      { number: 9, contact_id: 'z', program_id: program.id, status: 'active', name: 'Zed', expiration_date: addDays(TODAY, 60) },
+      201,
+    );
+    const run = await call(
+      'POST',
+      '/billingRuns/acme',
+      {
+        name: 'Forecast only',
+        status: 'draft',
+        forecast_renewals: true,
+        renewal_forecasting_options: {
+          expiration_date_range_start: addDays(TODAY, 50),
+          expiration_date_range_end: addDays(TODAY, 70),
+          program_ids: [program.id],
+          program_restriction: 'include',
+        },
+      },
+      201,
+    );
     await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
     await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`));
     const [a] = await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`);
@@ -169,33 +226,58 @@ describe('guards', () => {
 });
 
 describe('templates and recurring runs', () => {
-  const relative = (position: string, number: number, unit: string, relative_to: string) => ({ position, number, unit_of_time: unit, relative_to });
+  const relative = (position: string, number: number, unit: string, relative_to: string) => ({
+    position,
+    number,
+    unit_of_time: unit,
+    relative_to,
+  });
   let template: any;
-  test('createRun resolves the template\'s relative dates against the run date', async () => {
-    template = await call('POST', '/billingTemplates/acme', {
-      name: 'Monthly drops',
-      perform_drops: true,
-      drop_options: {
-        expiration_date_range_start: relative('before', 1, 'years', 'the beginning of the month'),
-        expiration_date_range_end: relative('before', 1, 'days', 'the reference date'),
+  test("createRun resolves the template's relative dates against the run date", async () => {
+    template = await call(
+      'POST',
+      '/billingTemplates/acme',
+      {
+        name: 'Monthly drops',
+        perform_drops: true,
+        drop_options: {
+          expiration_date_range_start: relative('before', 1, 'years', 'the beginning of the month'),
+          expiration_date_range_end: relative('before', 1, 'days', 'the reference date'),
+        },
       },
-    }, 201);
+      201,
+    );
     const run = await call('POST', `/billingTemplates/acme/createRun/${template.id}`, { run_date: '2026-07-15' }, 201);
     assert.deepEqual([run.status, run.template_id, run.perform_drops], ['draft', template.id, true]);
     assert.equal(run.drop_options.expiration_date_range_start, '2025-07-01');
     assert.equal(run.drop_options.expiration_date_range_end, '2026-07-14');
     assert.equal(run.scheduled_run_date, '2026-07-15T00:00:00.000Z');
-    const bad = await t.call({ method: 'POST', url: `/billingTemplates/acme/createRun/${template.id}`, payload: { run_date: 'soon' }, auth: t.admin });
+    const bad = await t.call({
+      method: 'POST',
+      url: `/billingTemplates/acme/createRun/${template.id}`,
+      payload: { run_date: 'soon' },
+      auth: t.admin,
+    });
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.json().errors[0].field, 'run_date');
   });
 
   test('a recurring run is created, refreshed the lead time before, executed on the day, and recorded', async () => {
-    const bad = await t.call({ method: 'POST', url: '/recurringBillingRuns/acme', payload: { name: 'x', schedule: 'every day', pre_processing_lead_time: 1 }, auth: t.admin });
+    const bad = await t.call({
+      method: 'POST',
+      url: '/recurringBillingRuns/acme',
+      payload: { name: 'x', schedule: 'every day', pre_processing_lead_time: 1 },
+      auth: t.admin,
+    });
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.json().errors[0].field, 'schedule');
     // on the 1st of each month at 06:00; refresh 2 business days before
-    const rec = await call('POST', '/recurringBillingRuns/acme', { name: 'Monthly', schedule: '0 6 1 * *', pre_processing_lead_time: 2, template_id: template.id, is_active: true }, 201);
+    const rec = await call(
+      'POST',
+      '/recurringBillingRuns/acme',
+      { name: 'Monthly', schedule: '0 6 1 * *', pre_processing_lead_time: 2, template_id: template.id, is_active: true },
+      201,
+    );
     const scheduler = t.app.services.scheduler!;
     const tick = async () => {
       await scheduler.tick();
@@ -228,5 +310,8 @@ describe('templates and recurring runs', () => {
 test('outbox rows are readable per billing run action', async () => {
   const rows = await asSystem(() => t.store.db.selectFrom('outbox').select(['status']).execute());
   assert.ok(rows.length >= expectedMails(1));
-  assert.ok(rows.every((r) => r.status === 'sent'), JSON.stringify(rows.filter((r) => r.status !== 'sent')));
+  assert.ok(
+    rows.every((r) => r.status === 'sent'),
+    JSON.stringify(rows.filter((r) => r.status !== 'sent')),
+  );
 });

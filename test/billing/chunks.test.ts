@@ -33,31 +33,55 @@ test('a failing action of a chunk is undone alone, its e-mail with it; the other
   const program = await f.create('programs', { name: 'Chunked' });
   const fee = await f.create('applicationFees', { name: 'Renewal', price: 175, program_id: program.id });
   await f.create('applicationProcesses', { name: 'Renewal', type: 'renewal', program_id: program.id, application_fee_id: fee.id });
-  const notice = (subject: string) => f.create('notices', { name: subject, email: { subject, body: '<p>Dear {{name}}, certificate {{number}} expires on {{expiration_date}}.</p>' } });
+  const notice = (subject: string) =>
+    f.create('notices', {
+      name: subject,
+      email: { subject, body: '<p>Dear {{name}}, certificate {{number}} expires on {{expiration_date}}.</p>' },
+    });
   const [first, second] = [await notice('First reminder'), await notice('Second reminder')];
   const exp = addDays(TODAY, 30);
   const certs: any[] = [];
   for (let i = 0; i < 12; i++) {
-    certs.push(await call('POST', '/certifications/acme', { number: 500 + i, contact_id: `k-${i}`, program_id: program.id, status: 'active', name: `Holder ${i}`, email_address: `k${i}@example.test`, expiration_date: exp }, 201));
+    certs.push(
+      await call(
+        'POST',
+        '/certifications/acme',
+        {
+          number: 500 + i,
+          contact_id: `k-${i}`,
+          program_id: program.id,
+          status: 'active',
+          name: `Holder ${i}`,
+          email_address: `k${i}@example.test`,
+          expiration_date: exp,
+        },
+        201,
+      ),
+    );
   }
   const locked = certs[5]!;
   await call('PATCH', `/certifications/acme/${locked.id}`, [{ op: 'replace', path: '/sys_locked', value: true }]);
   const window = { expiration_date_range_start: addDays(TODAY, 20), expiration_date_range_end: addDays(TODAY, 40) };
-  const run = await call('POST', '/billingRuns/acme', {
-    name: 'One chunk',
-    status: 'draft',
-    forecast_renewals: true,
-    renewal_forecasting_options: { ...window, program_ids: [program.id], program_restriction: 'include' },
-    send_renewal_reminders: true,
-    renewal_reminder_options: {
-      program_ids: [program.id],
-      program_restriction: 'include',
-      reminders: [
-        { id: 1, name: 'first', ...window, reminder_notice_id: first.id },
-        { id: 2, name: 'second', ...window, reminder_notice_id: second.id },
-      ],
+  const run = await call(
+    'POST',
+    '/billingRuns/acme',
+    {
+      name: 'One chunk',
+      status: 'draft',
+      forecast_renewals: true,
+      renewal_forecasting_options: { ...window, program_ids: [program.id], program_restriction: 'include' },
+      send_renewal_reminders: true,
+      renewal_reminder_options: {
+        program_ids: [program.id],
+        program_restriction: 'include',
+        reminders: [
+          { id: 1, name: 'first', ...window, reminder_notice_id: first.id },
+          { id: 2, name: 'second', ...window, reminder_notice_id: second.id },
+        ],
+      },
     },
-  }, 201);
+    201,
+  );
   assert.equal((await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`))).status, 'SUCCEEDED');
   const exec = await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`));
   assert.equal(exec.status, 'SUCCEEDED', JSON.stringify(exec));
@@ -87,7 +111,10 @@ test('a failing action of a chunk is undone alone, its e-mail with it; the other
   const bySource = new Map(actions.map((a) => [`billingRunActions/${a.id}`, a]));
   const queued = outbox.filter((o) => bySource.has(String(o.source)));
   assert.equal(queued.length, 22); // two reminders for each of the 11 others
-  assert.ok(queued.every((o) => bySource.get(String(o.source))!.certification_id !== locked.id), 'no e-mail for the failed actions');
+  assert.ok(
+    queued.every((o) => bySource.get(String(o.source))!.certification_id !== locked.id),
+    'no e-mail for the failed actions',
+  );
 
   const after = await call('GET', `/billingRuns/acme/${run.id}`);
   assert.equal(after.status, 'error');

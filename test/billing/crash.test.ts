@@ -34,7 +34,6 @@ function client(port: () => number, token: string) {
   return { call, factory: (tenant: string) => new Factory(t, token, tenant) };
 }
 
-
 test('a run killed mid-execution resumes to the end state of an uninterrupted run', { timeout: 240_000 }, async () => {
   const db = await freshDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-crash-'));
@@ -42,7 +41,13 @@ test('a run killed mid-execution resumes to the end state of an uninterrupted ru
   const smtpUrl = smtp.url;
   const messageIds = smtp.mails; // one entry per message: each has a single recipient
   const deadSmtp = `smtp://127.0.0.1:${await freePort()}`; // nothing listens: sending fails and is retried later
-  const env = (smtp: string) => ({ SMTP_URL: smtp, WORKER_POLL_MS: '100', WORKER_LEASE_MS: '1500', SCHEDULER_POLL_MS: '0', RATE_LIMIT_PER_MINUTE: '0' });
+  const env = (smtp: string) => ({
+    SMTP_URL: smtp,
+    WORKER_POLL_MS: '100',
+    WORKER_LEASE_MS: '1500',
+    SCHEDULER_POLL_MS: '0',
+    RATE_LIMIT_PER_MINUTE: '0',
+  });
   let server: ServerProcess | undefined;
   const port = () => server!.port;
   try {
@@ -54,10 +59,14 @@ test('a run killed mid-execution resumes to the end state of an uninterrupted ru
       crash: await buildPopulation('crash', tenants.crash.call, tenants.crash.factory('crash'), today, N),
     };
     const finished = (tenant: 'calm' | 'crash', arn: string) =>
-      until(`${tenant} ${arn}`, async () => {
-        const e = await tenants[tenant].call('GET', `/executions/${tenant}/${arn}`);
-        return e.status === 'RUNNING' ? undefined : e;
-      }, 120_000);
+      until(
+        `${tenant} ${arn}`,
+        async () => {
+          const e = await tenants[tenant].call('GET', `/executions/${tenant}/${arn}`);
+          return e.status === 'RUNNING' ? undefined : e;
+        },
+        120_000,
+      );
 
     // the uninterrupted run
     for (const action of ['refresh', 'execute']) {
@@ -65,7 +74,7 @@ test('a run killed mid-execution resumes to the end state of an uninterrupted ru
       assert.equal((await finished('calm', h.executionArn)).status, 'SUCCEEDED');
     }
     await assertEndState('calm', tenants.calm.call, populations.calm, N);
-    await until('the calm tenant\'s mail', async () => (messageIds.length >= expectedMails(N) ? true : undefined), 60_000);
+    await until("the calm tenant's mail", async () => (messageIds.length >= expectedMails(N) ? true : undefined), 60_000);
 
     // the interrupted one: mail cannot leave this process (its SMTP server is down), so every message
     // of the crash tenant is sent by the process that resumes the run
@@ -75,10 +84,15 @@ test('a run killed mid-execution resumes to the end state of an uninterrupted ru
     const refresh = await crash.call('POST', `/billingRuns/crash/refresh/${populations.crash.run.id}`);
     assert.equal((await finished('crash', refresh.executionArn)).status, 'SUCCEEDED');
     const exec = await crash.call('POST', `/billingRuns/crash/execute/${populations.crash.run.id}`);
-    const at = await until('some progress', async () => {
-      const e = await crash.call('GET', `/executions/crash/${exec.executionArn}`);
-      return e.progress.done >= 10 || e.status !== 'RUNNING' ? e : undefined;
-    }, 60_000, 2);
+    const at = await until(
+      'some progress',
+      async () => {
+        const e = await crash.call('GET', `/executions/crash/${exec.executionArn}`);
+        return e.progress.done >= 10 || e.status !== 'RUNNING' ? e : undefined;
+      },
+      60_000,
+      2,
+    );
     server.kill('SIGKILL');
     await server.exited;
     assert.equal(at.status, 'RUNNING', 'killed while executing');
@@ -88,7 +102,7 @@ test('a run killed mid-execution resumes to the end state of an uninterrupted ru
     const resumed = await finished('crash', exec.executionArn);
     assert.equal(resumed.status, 'SUCCEEDED', JSON.stringify(resumed));
     await assertEndState('crash', crash.call, populations.crash, N);
-    await until('the crash tenant\'s mail', async () => (messageIds.length >= 2 * expectedMails(N) ? true : undefined), 90_000, 200);
+    await until("the crash tenant's mail", async () => (messageIds.length >= 2 * expectedMails(N) ? true : undefined), 90_000, 200);
     await sleep(500); // nothing more arrives
     assert.equal(messageIds.length, 2 * expectedMails(N));
     assert.equal(new Set(messageIds.map((m) => m.messageId)).size, messageIds.length, 'no message sent twice');

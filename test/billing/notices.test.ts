@@ -25,10 +25,12 @@ let mails: CapturedMail[] = [];
 type R = Record<string, any>;
 
 const call = injectCall(() => t);
-const send = (method: string, url: string, payload?: unknown) => t.call({ method: method as any, url, payload: payload as any, auth: t.admin });
+const send = (method: string, url: string, payload?: unknown) =>
+  t.call({ method: method as any, url, payload: payload as any, auth: t.admin });
 const finished = (handle: { executionArn: string }) => executionEnded(call, handle);
 const drain = () => m.drain();
-const notice = (name: string, extra: R = {}) => f.create('notices', { name, email: { subject: `${name}: certificate {{number}}`, body: '<p>Dear {{name}}</p>' }, ...extra });
+const notice = (name: string, extra: R = {}) =>
+  f.create('notices', { name, email: { subject: `${name}: certificate {{number}}`, body: '<p>Dear {{name}}</p>' }, ...extra });
 const window = { expiration_date_range_start: addDays(TODAY, 20), expiration_date_range_end: addDays(TODAY, 40) };
 const refsOf = (res: { json(): any }) => (res.json().referenced_by as R[]).map((r) => `${r.resource}/${r.id}/${r.field}`).sort();
 
@@ -44,10 +46,16 @@ describe('the notice ids of billing runs are references', () => {
     const certNotice = await notice('Renewal');
     const reminders = (id: string) => ({ reminders: [{ id: 1, ...window, reminder_notice_id: id }] });
     const cases: [R, string][] = [
-      [{ send_renewal_reminders: true, renewal_reminder_options: reminders('ghost') }, 'renewal_reminder_options.reminders.0.reminder_notice_id'],
+      [
+        { send_renewal_reminders: true, renewal_reminder_options: reminders('ghost') },
+        'renewal_reminder_options.reminders.0.reminder_notice_id',
+      ],
       [{ perform_drops: true, drop_options: { ...window, drop_notice_id: 'ghost' } }, 'drop_options.drop_notice_id'],
       // an application reminder names an application notice: a certification notice is not one
-      [{ send_application_reminders: true, application_reminder_options: reminders(certNotice.id) }, 'application_reminder_options.reminders.0.reminder_notice_id'],
+      [
+        { send_application_reminders: true, application_reminder_options: reminders(certNotice.id) },
+        'application_reminder_options.reminders.0.reminder_notice_id',
+      ],
     ];
     for (const [body, field] of cases) {
       const res = await send('POST', '/billingRuns/acme', minimalRun(body));
@@ -55,15 +63,30 @@ describe('the notice ids of billing runs are references', () => {
       assert.equal(res.json().errors[0].field, field);
       assert.match(res.json().errors[0].reason, /notice that does not exist/);
     }
-    const run = await call('POST', '/billingRuns/acme', minimalRun({ send_renewal_reminders: true, renewal_reminder_options: reminders(certNotice.id) }), 201);
+    const run = await call(
+      'POST',
+      '/billingRuns/acme',
+      minimalRun({ send_renewal_reminders: true, renewal_reminder_options: reminders(certNotice.id) }),
+      201,
+    );
 
-    const put = await send('PUT', `/billingRuns/acme/${run.id}`, minimalRun({ perform_drops: true, drop_options: { ...window, drop_notice_id: 'ghost' } }));
+    const put = await send(
+      'PUT',
+      `/billingRuns/acme/${run.id}`,
+      minimalRun({ perform_drops: true, drop_options: { ...window, drop_notice_id: 'ghost' } }),
+    );
     assert.equal(put.statusCode, 400, put.body);
     assert.equal(put.json().errors[0].field, 'drop_options.drop_notice_id');
-    const patch = await send('PATCH', `/billingRuns/acme/${run.id}`, [{ op: 'replace', path: '/renewal_reminder_options/reminders/0/reminder_notice_id', value: 'ghost' }]);
+    const patch = await send('PATCH', `/billingRuns/acme/${run.id}`, [
+      { op: 'replace', path: '/renewal_reminder_options/reminders/0/reminder_notice_id', value: 'ghost' },
+    ]);
     assert.equal(patch.statusCode, 422, patch.body);
     assert.equal(patch.json().errors[0].field, 'renewal_reminder_options.reminders.0.reminder_notice_id');
-    const batch = await send('POST', '/billingRuns/acme/batch', { operations: [{ operation: 'create', object: minimalRun({ perform_drops: true, drop_options: { ...window, drop_notice_id: 'ghost' } }) }] });
+    const batch = await send('POST', '/billingRuns/acme/batch', {
+      operations: [
+        { operation: 'create', object: minimalRun({ perform_drops: true, drop_options: { ...window, drop_notice_id: 'ghost' } }) },
+      ],
+    });
     assert.equal(batch.json().results[0].status, 400);
     assert.equal(batch.json().results[0].error.errors[0].field, 'operations.0.object.drop_options.drop_notice_id');
     assert.equal((await call('GET', `/billingRuns/acme/${run.id}`)).sys_version, 1, 'nothing half-written');
@@ -72,35 +95,51 @@ describe('the notice ids of billing runs are references', () => {
   test('deleting a notice that a run, a template or a process names is a 409 with referenced_by', async () => {
     const n = await notice('Drop');
     const appNotice = await f.create('applicationNotices', { name: 'Approved', email: { subject: 'Approved', body: 'ok' } });
-    const run = await call('POST', '/billingRuns/acme', minimalRun({
-      perform_drops: true,
-      drop_options: { ...window, drop_notice_id: n.id },
-      send_renewal_reminders: true,
-      renewal_reminder_options: { reminders: [{ id: 1, ...window, reminder_notice_id: n.id }] },
-      send_application_reminders: true,
-      application_reminder_options: { reminders: [{ id: 1, ...window, reminder_notice_id: appNotice.id }] },
-    }), 201);
+    const run = await call(
+      'POST',
+      '/billingRuns/acme',
+      minimalRun({
+        perform_drops: true,
+        drop_options: { ...window, drop_notice_id: n.id },
+        send_renewal_reminders: true,
+        renewal_reminder_options: { reminders: [{ id: 1, ...window, reminder_notice_id: n.id }] },
+        send_application_reminders: true,
+        application_reminder_options: { reminders: [{ id: 1, ...window, reminder_notice_id: appNotice.id }] },
+      }),
+      201,
+    );
     const relative = { position: 'before', number: 1, unit_of_time: 'days', relative_to: 'the reference date' };
-    const template = await call('POST', '/billingTemplates/acme', {
-      name: 'Monthly drops',
-      perform_drops: true,
-      drop_options: { expiration_date_range_start: relative, expiration_date_range_end: relative, drop_notice_id: n.id },
-    }, 201);
+    const template = await call(
+      'POST',
+      '/billingTemplates/acme',
+      {
+        name: 'Monthly drops',
+        perform_drops: true,
+        drop_options: { expiration_date_range_start: relative, expiration_date_range_end: relative, drop_notice_id: n.id },
+      },
+      201,
+    );
     const process = await f.create('applicationProcesses', { approved_notice_id: appNotice.id });
 
     const del = await send('DELETE', `/notices/acme/${n.id}`);
     assert.equal(del.statusCode, 409, del.body);
-    assert.deepEqual(refsOf(del), [
-      `billingRuns/${run.id}/drop_options.drop_notice_id`,
-      `billingRuns/${run.id}/renewal_reminder_options.reminders.0.reminder_notice_id`,
-      `billingTemplates/${template.id}/drop_options.drop_notice_id`,
-    ].sort());
+    assert.deepEqual(
+      refsOf(del),
+      [
+        `billingRuns/${run.id}/drop_options.drop_notice_id`,
+        `billingRuns/${run.id}/renewal_reminder_options.reminders.0.reminder_notice_id`,
+        `billingTemplates/${template.id}/drop_options.drop_notice_id`,
+      ].sort(),
+    );
     const delApp = await send('DELETE', `/applicationNotices/acme/${appNotice.id}`);
     assert.equal(delApp.statusCode, 409, delApp.body);
-    assert.deepEqual(refsOf(delApp), [
-      `applicationProcesses/${process.id}/approved_notice_id`,
-      `billingRuns/${run.id}/application_reminder_options.reminders.0.reminder_notice_id`,
-    ].sort());
+    assert.deepEqual(
+      refsOf(delApp),
+      [
+        `applicationProcesses/${process.id}/approved_notice_id`,
+        `billingRuns/${run.id}/application_reminder_options.reminders.0.reminder_notice_id`,
+      ].sort(),
+    );
     assert.equal((await send('GET', `/notices/acme/${n.id}`)).statusCode, 200);
 
     // Once nothing names it any more, it can go.
@@ -111,7 +150,12 @@ describe('the notice ids of billing runs are references', () => {
 
   test('runs stored before the notice ids were references are indexed by the migration', async () => {
     const n = await notice('Legacy drop');
-    const run = await call('POST', '/billingRuns/acme', minimalRun({ perform_drops: true, drop_options: { ...window, drop_notice_id: n.id } }), 201);
+    const run = await call(
+      'POST',
+      '/billingRuns/acme',
+      minimalRun({ perform_drops: true, drop_options: { ...window, drop_notice_id: n.id } }),
+      201,
+    );
     // as a database written by an earlier release: the run holds the id, the reference index does not
     await asSystem(async () => {
       await t.store.db.deleteFrom('refs').where('source', '=', 'billingRuns').where('source_id', '=', run.id).execute();
@@ -140,28 +184,48 @@ describe('a run sends only the notices that apply, and each action says what bec
     const midwivesOnly = await notice('Midwives', { restrict_to_certain_programs: true, restricted_program_ids: [midwife.id] });
     const dropped = await notice('Dropped', { is_active: false });
     const cert = (i: number, program: R, extra: R) =>
-      call('POST', '/certifications/acme', { number: 7000 + i, contact_id: `n-${i}`, program_id: program.id, status: 'active', name: `Holder ${i}`, ...extra }, 201);
+      call(
+        'POST',
+        '/certifications/acme',
+        { number: 7000 + i, contact_id: `n-${i}`, program_id: program.id, status: 'active', name: `Holder ${i}`, ...extra },
+        201,
+      );
     const due = addDays(TODAY, 30);
     certs = [
       await cert(0, rn, { email_address: 'rn0@example.test', expiration_date: due }),
       await cert(1, rn, { expiration_date: due }), // no address
       await cert(2, midwife, { email_address: 'mw2@example.test', expiration_date: due }),
-      await cert(3, rn, { email_address: 'rn3@example.test', expiration_date: addDays(TODAY, -60), grace_period_end_date: addDays(TODAY, -30) }),
+      await cert(3, rn, {
+        email_address: 'rn3@example.test',
+        expiration_date: addDays(TODAY, -60),
+        grace_period_end_date: addDays(TODAY, -30),
+      }),
     ];
-    const run = await call('POST', '/billingRuns/acme', minimalRun({
-      send_renewal_reminders: true,
-      renewal_reminder_options: {
-        program_ids: [rn.id, midwife.id],
-        program_restriction: 'include',
-        reminders: [
-          { id: 1, name: 'active', ...window, reminder_notice_id: active.id },
-          { id: 2, name: 'switched off', ...window, reminder_notice_id: off.id },
-          { id: 3, name: 'midwives only', ...window, reminder_notice_id: midwivesOnly.id },
-        ],
-      },
-      perform_drops: true,
-      drop_options: { expiration_date_range_start: addDays(TODAY, -90), expiration_date_range_end: addDays(TODAY, -50), program_ids: [rn.id], program_restriction: 'include', drop_notice_id: dropped.id },
-    }), 201);
+    const run = await call(
+      'POST',
+      '/billingRuns/acme',
+      minimalRun({
+        send_renewal_reminders: true,
+        renewal_reminder_options: {
+          program_ids: [rn.id, midwife.id],
+          program_restriction: 'include',
+          reminders: [
+            { id: 1, name: 'active', ...window, reminder_notice_id: active.id },
+            { id: 2, name: 'switched off', ...window, reminder_notice_id: off.id },
+            { id: 3, name: 'midwives only', ...window, reminder_notice_id: midwivesOnly.id },
+          ],
+        },
+        perform_drops: true,
+        drop_options: {
+          expiration_date_range_start: addDays(TODAY, -90),
+          expiration_date_range_end: addDays(TODAY, -50),
+          program_ids: [rn.id],
+          program_restriction: 'include',
+          drop_notice_id: dropped.id,
+        },
+      }),
+      201,
+    );
     assert.equal((await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`))).status, 'SUCCEEDED');
     assert.equal((await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`))).status, 'SUCCEEDED');
     actions = await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`);
@@ -188,8 +252,15 @@ describe('a run sends only the notices that apply, and each action says what bec
 
   test('the mailer writes delivery back: the queued ones become sent; exactly those were received', async () => {
     await drain();
-    const got = mails.filter((m) => /@example\.test$/.test(m.to) && /certificate 700/.test(m.subject)).map((m) => `${m.to} ${m.subject}`).sort();
-    assert.deepEqual(got, ['mw2@example.test Midwives: certificate 7002', 'mw2@example.test Renew: certificate 7002', 'rn0@example.test Renew: certificate 7000']);
+    const got = mails
+      .filter((m) => /@example\.test$/.test(m.to) && /certificate 700/.test(m.subject))
+      .map((m) => `${m.to} ${m.subject}`)
+      .sort();
+    assert.deepEqual(got, [
+      'mw2@example.test Midwives: certificate 7002',
+      'mw2@example.test Renew: certificate 7002',
+      'rn0@example.test Renew: certificate 7000',
+    ]);
     const runId = actions[0]!.billing_run_id;
     actions = await listAll(call, `/billingRunActions/acme/billingRun/${runId}`);
     const [c0, c1, c2] = certs as [R, R, R];
@@ -201,17 +272,42 @@ describe('a run sends only the notices that apply, and each action says what bec
 
   test('a notice gone from under a run stored earlier: "notice not found", the reminder is not marked sent', async () => {
     const gone = await notice('Gone');
-    const c = await call('POST', '/certifications/acme', { number: 7100, contact_id: 'n-100', program_id: rn.id, status: 'active', name: 'Holder 100', email_address: 'h100@example.test', expiration_date: addDays(TODAY, 30) }, 201);
-    const run = await call('POST', '/billingRuns/acme', minimalRun({
-      send_renewal_reminders: true,
-      renewal_reminder_options: { program_ids: [rn.id], program_restriction: 'include', reminders: [{ id: 1, ...window, reminder_notice_id: gone.id }] },
-    }), 201);
+    const c = await call(
+      'POST',
+      '/certifications/acme',
+      {
+        number: 7100,
+        contact_id: 'n-100',
+        program_id: rn.id,
+        status: 'active',
+        name: 'Holder 100',
+        email_address: 'h100@example.test',
+        expiration_date: addDays(TODAY, 30),
+      },
+      201,
+    );
+    const run = await call(
+      'POST',
+      '/billingRuns/acme',
+      minimalRun({
+        send_renewal_reminders: true,
+        renewal_reminder_options: {
+          program_ids: [rn.id],
+          program_restriction: 'include',
+          reminders: [{ id: 1, ...window, reminder_notice_id: gone.id }],
+        },
+      }),
+      201,
+    );
     // as in a database of an earlier release, where the notice could be deleted under the run
     await asSystem(() => t.store.db.deleteFrom('notices').where('id', '=', gone.id).execute());
     await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
     await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`));
     const [a] = (await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`)).filter((x) => x.certification_id === c.id);
-    assert.deepEqual([a.status, a.notice_status, a.notice_status_reason, a.notice_id], ['excluded', 'not sent', 'notice not found', gone.id]);
+    assert.deepEqual(
+      [a.status, a.notice_status, a.notice_status_reason, a.notice_id],
+      ['excluded', 'not sent', 'notice not found', gone.id],
+    );
     assert.equal((await call('GET', `/certifications/acme/${c.id}`)).last_reminder_sent_date, undefined);
   });
 
@@ -219,16 +315,40 @@ describe('a run sends only the notices that apply, and each action says what bec
     const provider = await f.create('trainingProviders', { name: 'Quiet College' });
     await call('POST', '/trainingProvPrograms/acme', { training_provider_id: provider.id, program_id: rn.id, course_fee: 40 }, 201);
     const course = await call('POST', '/courses/acme', { name: 'Refresher' }, 201);
-    const offering = await call('POST', '/courseOfferings/acme', { name: 'Refresher (Quiet)', course_id: course.id, training_provider_id: provider.id, program_ids: [rn.id] }, 201);
-    await call('POST', '/courseRegistrations/acme', { name: 'Student', student_id: 's-1', course_id: course.id, course_offering_id: offering.id, status: 'registered' }, 201);
-    const run = await call('POST', '/billingRuns/acme', minimalRun({
-      bill_training_providers: true,
-      training_provider_billing_options: { expiration_date_range_start: addDays(TODAY, -30), expiration_date_range_end: TODAY, invoice_template_id: 'standard', payment_terms_id: 'net-30', email_invoices_to_training_providers: true },
-    }), 201);
+    const offering = await call(
+      'POST',
+      '/courseOfferings/acme',
+      { name: 'Refresher (Quiet)', course_id: course.id, training_provider_id: provider.id, program_ids: [rn.id] },
+      201,
+    );
+    await call(
+      'POST',
+      '/courseRegistrations/acme',
+      { name: 'Student', student_id: 's-1', course_id: course.id, course_offering_id: offering.id, status: 'registered' },
+      201,
+    );
+    const run = await call(
+      'POST',
+      '/billingRuns/acme',
+      minimalRun({
+        bill_training_providers: true,
+        training_provider_billing_options: {
+          expiration_date_range_start: addDays(TODAY, -30),
+          expiration_date_range_end: TODAY,
+          invoice_template_id: 'standard',
+          payment_terms_id: 'net-30',
+          email_invoices_to_training_providers: true,
+        },
+      }),
+      201,
+    );
     await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
     await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`));
     const [a] = await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`);
-    assert.deepEqual([a.type, a.status, a.notice_status, a.notice_status_reason], ['bill training provider', 'completed', 'not sent', 'no address']);
+    assert.deepEqual(
+      [a.type, a.status, a.notice_status, a.notice_status_reason],
+      ['bill training provider', 'completed', 'not sent', 'no address'],
+    );
     assert.equal((await call('GET', `/invoices/acme/${a.invoice_id}`)).status, 'open');
   });
 });

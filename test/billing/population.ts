@@ -45,7 +45,8 @@ export const EXPECTED = {
   'drop certification': 30,
   'bill training provider': 1,
 };
-export const expectedCounts = (n: number) => Object.fromEntries(Object.entries(EXPECTED).map(([k, v]) => [k, k === 'bill training provider' ? v : v * n]));
+export const expectedCounts = (n: number) =>
+  Object.fromEntries(Object.entries(EXPECTED).map(([k, v]) => [k, k === 'bill training provider' ? v : v * n]));
 export const expectedMails = (n: number) => (30 + 30 + 20 + 25 + 30) * n + 1;
 
 export interface Population {
@@ -58,28 +59,53 @@ export interface Population {
 
 export async function buildPopulation(tenant: string, call: Call, f: Factory, today: string, n = 1): Promise<Population> {
   const base = `/${tenant}`;
-  const ruleSet = await call('POST', `/expirationRuleSets${base}`, {
-    name: 'One year',
-    default_expiration_options: {
-      expiration_type: 'anniversary',
-      anniversary_expiration_options: { term_length: 1, term_type: 'years', allow_mid_month_expirations: true },
-      grace_period: 30,
+  const ruleSet = await call(
+    'POST',
+    `/expirationRuleSets${base}`,
+    {
+      name: 'One year',
+      default_expiration_options: {
+        expiration_type: 'anniversary',
+        anniversary_expiration_options: { term_length: 1, term_type: 'years', allow_mid_month_expirations: true },
+        grace_period: 30,
+      },
     },
-  }, 201);
+    201,
+  );
   const fees = [150, 200];
   const programs = [];
   const initial: Record<string, any>[] = [];
   for (const [i, price] of fees.entries()) {
-    const program = await f.create('programs', { name: i ? 'Practical Nurse' : 'Registered Nurse', expiration_rule_set_id: ruleSet.id, next_certification_number: 1000 * (i + 1) });
+    const program = await f.create('programs', {
+      name: i ? 'Practical Nurse' : 'Registered Nurse',
+      expiration_rule_set_id: ruleSet.id,
+      next_certification_number: 1000 * (i + 1),
+    });
     const fee = await f.create('applicationFees', { name: `Renewal ${i}`, price, program_id: program.id });
-    await f.create('applicationProcesses', { name: 'Renewal', type: 'renewal', program_id: program.id, application_fee_id: fee.id, auto_approve: true });
-    initial.push(await f.create('applicationProcesses', { name: 'Initial', type: 'certification', program_id: program.id, auto_approve: true }));
+    await f.create('applicationProcesses', {
+      name: 'Renewal',
+      type: 'renewal',
+      program_id: program.id,
+      application_fee_id: fee.id,
+      auto_approve: true,
+    });
+    initial.push(
+      await f.create('applicationProcesses', { name: 'Initial', type: 'certification', program_id: program.id, auto_approve: true }),
+    );
     programs.push(program);
   }
   const renewalProcess = (await call('POST', `/applicationProcesses${base}/search`, { type: ['renewal'] })).Items[0];
   await f.create('statusReasons', { name: 'Dropped: not renewed', status: 'inactive' });
-  const notice = (name: string, subject: string) => f.create('notices', { name, email: { subject, body: `<p>Dear {{name}},</p><p>{{program_name}} certificate {{number}} expires on {{expiration_date}}.</p>` } });
-  const appNotice = (name: string, subject: string) => f.create('applicationNotices', { name, email: { subject, body: '<p>Dear {{name}}, your {{program_name}} application is {{status}}.</p>' } });
+  const notice = (name: string, subject: string) =>
+    f.create('notices', {
+      name,
+      email: { subject, body: `<p>Dear {{name}},</p><p>{{program_name}} certificate {{number}} expires on {{expiration_date}}.</p>` },
+    });
+  const appNotice = (name: string, subject: string) =>
+    f.create('applicationNotices', {
+      name,
+      email: { subject, body: '<p>Dear {{name}}, your {{program_name}} application is {{status}}.</p>' },
+    });
   const renewalReminder = await notice('Renewal reminder', 'Renew certificate {{number}}');
   const dropNotice = await notice('Dropped', 'Certificate {{number}} dropped');
   const activationNotice = await appNotice('Welcome', 'Welcome, {{name}}');
@@ -88,11 +114,26 @@ export async function buildPopulation(tenant: string, call: Call, f: Factory, to
 
   // a training provider teaching toward the first programme, 10 registrations to bill at 40 each
   const provider = await f.create('trainingProviders', { name: 'Northside College', email_address: 'billing@northside.test' });
-  await call('POST', `/trainingProvPrograms${base}`, { training_provider_id: provider.id, program_id: programs[0]!.id, course_fee: 40 }, 201);
+  await call(
+    'POST',
+    `/trainingProvPrograms${base}`,
+    { training_provider_id: provider.id, program_id: programs[0]!.id, course_fee: 40 },
+    201,
+  );
   const course = await call('POST', `/courses${base}`, { name: 'Refresher' }, 201);
-  const offering = await call('POST', `/courseOfferings${base}`, { name: 'Refresher (Northside)', course_id: course.id, training_provider_id: provider.id, program_ids: [programs[0]!.id] }, 201);
+  const offering = await call(
+    'POST',
+    `/courseOfferings${base}`,
+    { name: 'Refresher (Northside)', course_id: course.id, training_provider_id: provider.id, program_ids: [programs[0]!.id] },
+    201,
+  );
   for (let i = 0; i < 10 * n; i++) {
-    await call('POST', `/courseRegistrations${base}`, { name: `Student ${i}`, student_id: `s-${i}`, course_id: course.id, course_offering_id: offering.id, status: 'registered' }, 201);
+    await call(
+      'POST',
+      `/courseRegistrations${base}`,
+      { name: `Student ${i}`, student_id: `s-${i}`, course_id: course.id, course_offering_id: offering.id, status: 'registered' },
+      201,
+    );
   }
 
   // certifications: k = i % 4 -> 0 due soon (reminder + forecast), 1 later (forecast), 2 lapsed (drop), 3 in grace (nothing)
@@ -102,57 +143,111 @@ export async function buildPopulation(tenant: string, call: Call, f: Factory, to
     const exp = [addDays(today, 25), addDays(today, 92), addDays(today, -45), addDays(today, -25)][k]!;
     const grace = [addDays(exp, 30), addDays(exp, 30), addDays(today, -14), addDays(today, 5)][k]!;
     certs.push(
-      await call('POST', `/certifications${base}`, {
-        number: 100_000 + i,
-        contact_id: `c-${i}`,
-        program_id: programs[Math.floor(i / 4) % 2]!.id,
-        status: 'active',
-        name: `Holder ${i}`,
-        email_address: `holder${i}@example.test`,
-        expiration_date: exp,
-        grace_period_end_date: grace,
-      }, 201),
+      await call(
+        'POST',
+        `/certifications${base}`,
+        {
+          number: 100_000 + i,
+          contact_id: `c-${i}`,
+          program_id: programs[Math.floor(i / 4) % 2]!.id,
+          status: 'active',
+          name: `Holder ${i}`,
+          email_address: `holder${i}@example.test`,
+          expiration_date: exp,
+          grace_period_end_date: grace,
+        },
+        201,
+      ),
     );
   }
   // five of the due-soon holders are renewing already: no reminder for them
   for (let i = 0; i < 20 * n; i += 4) {
-    await call('POST', `/applications${base}/generateApplication/${renewalProcess.id}/contact/c-${i}`, { name: `Holder ${i}`, type: 'renewal', certification_id: certs[i]!.id }, 201);
+    await call(
+      'POST',
+      `/applications${base}/generateApplication/${renewalProcess.id}/contact/c-${i}`,
+      { name: `Holder ${i}`, type: 'renewal', certification_id: certs[i]!.id },
+      201,
+    );
   }
   for (let i = 0; i < 30 * n; i++) {
-    const app = await call('POST', `/applications${base}/generateApplication/${initial[i % 2]!.id}/contact/a-${i}`, { name: `Applicant ${i}`, email_address: `applicant${i}@example.test` }, 201);
+    const app = await call(
+      'POST',
+      `/applications${base}/generateApplication/${initial[i % 2]!.id}/contact/a-${i}`,
+      { name: `Applicant ${i}`, email_address: `applicant${i}@example.test` },
+      201,
+    );
     assert.equal((await call('POST', `/applications${base}/submit/${app.id}`)).status, 'approved');
   }
   for (let i = 0; i < 30 * n; i++) {
-    await call('POST', `/applications${base}/generateApplication/${initial[i % 2]!.id}/contact/x-${i}`, { name: `Late ${i}`, email_address: `late${i}@example.test`, expiration_date: addDays(today, -14) }, 201);
+    await call(
+      'POST',
+      `/applications${base}/generateApplication/${initial[i % 2]!.id}/contact/x-${i}`,
+      { name: `Late ${i}`, email_address: `late${i}@example.test`, expiration_date: addDays(today, -14) },
+      201,
+    );
   }
   for (let i = 0; i < 20 * n; i++) {
-    await call('POST', `/applications${base}/generateApplication/${initial[i % 2]!.id}/contact/r-${i}`, { name: `Slow ${i}`, email_address: `slow${i}@example.test`, expiration_date: addDays(today, 35) }, 201);
+    await call(
+      'POST',
+      `/applications${base}/generateApplication/${initial[i % 2]!.id}/contact/r-${i}`,
+      { name: `Slow ${i}`, email_address: `slow${i}@example.test`, expiration_date: addDays(today, 35) },
+      201,
+    );
   }
 
-  const run = await call('POST', `/billingRuns${base}`, {
-    name: 'June cycle',
-    status: 'draft',
-    activate_applications: true,
-    application_activation_options: { application_notice_id: activationNotice.id },
-    expire_applications: true,
-    application_expiration_options: { expiration_date_range_start: addDays(today, -180), expiration_date_range_end: today, application_notice_id: expiryNotice.id },
-    send_application_reminders: true,
-    application_reminder_options: { reminders: [{ id: 1, name: '5 weeks', expiration_date_range_start: addDays(today, 16), expiration_date_range_end: addDays(today, 46), reminder_notice_id: appReminder.id }] },
-    send_renewal_reminders: true,
-    renewal_reminder_options: { reminders: [{ id: 1, name: '1 month', expiration_date_range_start: addDays(today, 16), expiration_date_range_end: addDays(today, 46), reminder_notice_id: renewalReminder.id }] },
-    forecast_renewals: true,
-    renewal_forecasting_options: { expiration_date_range_start: addDays(today, 16), expiration_date_range_end: addDays(today, 200) },
-    perform_drops: true,
-    drop_options: { expiration_date_range_start: addDays(today, -365), expiration_date_range_end: today, drop_notice_id: dropNotice.id },
-    bill_training_providers: true,
-    training_provider_billing_options: {
-      expiration_date_range_start: addDays(today, -30),
-      expiration_date_range_end: today,
-      invoice_template_id: 'standard',
-      payment_terms_id: 'net-30',
-      email_invoices_to_training_providers: true,
+  const run = await call(
+    'POST',
+    `/billingRuns${base}`,
+    {
+      name: 'June cycle',
+      status: 'draft',
+      activate_applications: true,
+      application_activation_options: { application_notice_id: activationNotice.id },
+      expire_applications: true,
+      application_expiration_options: {
+        expiration_date_range_start: addDays(today, -180),
+        expiration_date_range_end: today,
+        application_notice_id: expiryNotice.id,
+      },
+      send_application_reminders: true,
+      application_reminder_options: {
+        reminders: [
+          {
+            id: 1,
+            name: '5 weeks',
+            expiration_date_range_start: addDays(today, 16),
+            expiration_date_range_end: addDays(today, 46),
+            reminder_notice_id: appReminder.id,
+          },
+        ],
+      },
+      send_renewal_reminders: true,
+      renewal_reminder_options: {
+        reminders: [
+          {
+            id: 1,
+            name: '1 month',
+            expiration_date_range_start: addDays(today, 16),
+            expiration_date_range_end: addDays(today, 46),
+            reminder_notice_id: renewalReminder.id,
+          },
+        ],
+      },
+      forecast_renewals: true,
+      renewal_forecasting_options: { expiration_date_range_start: addDays(today, 16), expiration_date_range_end: addDays(today, 200) },
+      perform_drops: true,
+      drop_options: { expiration_date_range_start: addDays(today, -365), expiration_date_range_end: today, drop_notice_id: dropNotice.id },
+      bill_training_providers: true,
+      training_provider_billing_options: {
+        expiration_date_range_start: addDays(today, -30),
+        expiration_date_range_end: today,
+        invoice_template_id: 'standard',
+        payment_terms_id: 'net-30',
+        email_invoices_to_training_providers: true,
+      },
     },
-  }, 201);
+    201,
+  );
   return { run, programs, provider, certs, fees };
 }
 
@@ -177,7 +272,10 @@ export async function assertEndState(tenant: string, call: Call, p: Population, 
   for (const a of actions) byType[a.type] = (byType[a.type] ?? 0) + 1;
   assert.deepEqual(byType, expectedCounts(n));
   const notDone = actions.filter((a) => a.status !== 'completed');
-  assert.deepEqual(notDone.map((a) => [a.type, a.status, a.error_message]), []);
+  assert.deepEqual(
+    notDone.map((a) => [a.type, a.status, a.error_message]),
+    [],
+  );
   const run = await call('GET', `/billingRuns${base}/${p.run.id}`);
   assert.equal(run.status, 'completed');
   for (const s of run.statistics) assert.equal(s.successful, s.total, JSON.stringify(s));

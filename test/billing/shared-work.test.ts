@@ -26,7 +26,9 @@ import { assertEndState, buildPopulation, expectedMails, type Call } from './pop
  * write lock, and under that contention marking a message sent can time out, which re-sends it.
  */
 const onPostgres = BACKEND === 'postgres';
-test(`two instances on one database perform every action and send every e-mail exactly once (${onPostgres ? 'postgres' : 'runs on PostgreSQL only'})`, { timeout: 240_000 }, async () => {
+test(`two instances on one database perform every action and send every e-mail exactly once (${onPostgres ? 'postgres' : 'runs on PostgreSQL only'})`, {
+  timeout: 240_000,
+}, async () => {
   if (!onPostgres) {
     assert.equal(BACKEND, 'sqlite');
     return;
@@ -67,7 +69,11 @@ test(`two instances on one database perform every action and send every e-mail e
           assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
           return res.json();
         };
-        const factory = new Factory({ call: (o: any) => inject({ method: o.method, url: o.url, payload: o.payload }) } as unknown as TestApp, token, tenant);
+        const factory = new Factory(
+          { call: (o: any) => inject({ method: o.method, url: o.url, payload: o.payload }) } as unknown as TestApp,
+          token,
+          tenant,
+        );
         return { tenant, call, factory };
       }),
     );
@@ -82,7 +88,9 @@ test(`two instances on one database perform every action and send every e-mail e
       throw new Error('execution did not end');
     };
     for (const action of ['refresh', 'execute']) {
-      const handles = await Promise.all(clients.map((c, i) => c.call('POST', `/billingRuns/${c.tenant}/${action}/${populations[i]!.run.id}`)));
+      const handles = await Promise.all(
+        clients.map((c, i) => c.call('POST', `/billingRuns/${c.tenant}/${action}/${populations[i]!.run.id}`)),
+      );
       const ends = await Promise.all(clients.map((c, i) => until(c, handles[i]!.executionArn)));
       for (const e of ends) assert.equal(e.status, 'SUCCEEDED', JSON.stringify(e));
     }

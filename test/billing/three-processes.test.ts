@@ -19,7 +19,9 @@ const token = () => tokenFor('acme', 'three', 'certifications:admin');
 
 const pidOf = (owner: string) => Number(owner.split(':')[1]);
 
-test(`three processes: one scheduler leader, an execution handed over after SIGKILL, done once (${onPostgres ? 'postgres' : 'runs on PostgreSQL only'})`, { timeout: 300_000 }, async () => {
+test(`three processes: one scheduler leader, an execution handed over after SIGKILL, done once (${onPostgres ? 'postgres' : 'runs on PostgreSQL only'})`, {
+  timeout: 300_000,
+}, async () => {
   if (!onPostgres) {
     assert.equal(BACKEND, 'sqlite');
     return;
@@ -31,7 +33,13 @@ test(`three processes: one scheduler leader, an execution handed over after SIGK
   const dbName = new URL(db.url).pathname.slice(1);
   const admin = new pg.Client({ connectionString: Object.assign(new URL(PG_URL!), { pathname: `/${dbName}` }).toString() });
   try {
-    const env = { SMTP_URL: smtp.url, WORKER_POLL_MS: '100', WORKER_LEASE_MS: '1500', SCHEDULER_POLL_MS: '200', RATE_LIMIT_PER_MINUTE: '0' };
+    const env = {
+      SMTP_URL: smtp.url,
+      WORKER_POLL_MS: '100',
+      WORKER_LEASE_MS: '1500',
+      SCHEDULER_POLL_MS: '200',
+      RATE_LIMIT_PER_MINUTE: '0',
+    };
     for (let i = 0; i < 3; i++) servers.push(await startServer({ databaseUrl: db.url, env }));
     await admin.connect();
     const alive = () => servers.filter((s) => s.child.exitCode === null && s.child.signalCode === null);
@@ -45,7 +53,10 @@ test(`three processes: one scheduler leader, an execution handed over after SIGK
       await sleep(100);
     }
     assert.equal(owners.size, 1, `one scheduler leader: ${[...owners]}`);
-    assert.ok(servers.some((s) => s.pid === pidOf([...owners][0]!)), 'the leader is one of the three');
+    assert.ok(
+      servers.some((s) => s.pid === pidOf([...owners][0]!)),
+      'the leader is one of the three',
+    );
 
     const auth = await token();
     const port = () => alive()[0]!.port;
@@ -63,20 +74,33 @@ test(`three processes: one scheduler leader, an execution handed over after SIGK
     const today = new Date().toISOString().slice(0, 10);
     const population = await buildPopulation('acme', call, new Factory(t, auth, 'acme'), today, N);
     const finished = (arn: string) =>
-      until(arn, async () => {
-        const e = await call('GET', `/executions/acme/${arn}`);
-        return e.status === 'RUNNING' ? undefined : e;
-      }, 120_000);
+      until(
+        arn,
+        async () => {
+          const e = await call('GET', `/executions/acme/${arn}`);
+          return e.status === 'RUNNING' ? undefined : e;
+        },
+        120_000,
+      );
     const refresh = await call('POST', `/billingRuns/acme/refresh/${population.run.id}`);
     assert.equal((await finished(refresh.executionArn)).status, 'SUCCEEDED');
 
     const exec = await call('POST', `/billingRuns/acme/execute/${population.run.id}`);
     const id = String(exec.executionArn).slice(String(exec.executionArn).lastIndexOf(':') + 1);
-    const holder = await until('a process to claim the execution and make progress', async () => {
-      const r = await admin.query('select lease_owner, status from executions where id = $1', [id]);
-      const e = await call('GET', `/executions/acme/${exec.executionArn}`);
-      return r.rows[0]?.lease_owner && e.progress?.done >= 10 ? { owner: r.rows[0].lease_owner as string, e } : e.status !== 'RUNNING' ? { owner: '', e } : undefined;
-    }, 60_000, 2);
+    const holder = await until(
+      'a process to claim the execution and make progress',
+      async () => {
+        const r = await admin.query('select lease_owner, status from executions where id = $1', [id]);
+        const e = await call('GET', `/executions/acme/${exec.executionArn}`);
+        return r.rows[0]?.lease_owner && e.progress?.done >= 10
+          ? { owner: r.rows[0].lease_owner as string, e }
+          : e.status !== 'RUNNING'
+            ? { owner: '', e }
+            : undefined;
+      },
+      60_000,
+      2,
+    );
     assert.equal(holder.e.status, 'RUNNING', 'caught while executing');
     const victim = servers.find((s) => s.pid === pidOf(holder.owner))!;
     assert.ok(victim, `the execution is held by one of the three (${holder.owner})`);

@@ -15,7 +15,10 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('artifacts');
 
 test('/docs shows the Billing Runs operations in Chromium', { timeout: 180_000 }, async () => {
-  assert.ok(fs.existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM} (npm test installs Debian's chromium when it can: scripts/lib/chromium.mjs)`);
+  assert.ok(
+    fs.existsSync(CHROMIUM),
+    `Chromium is needed at ${CHROMIUM} (npm test installs Debian's chromium when it can: scripts/lib/chromium.mjs)`,
+  );
   const db = await freshDatabase();
   let server: ServerProcess | undefined;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox'] });
@@ -29,12 +32,22 @@ test('/docs shows the Billing Runs operations in Chromium', { timeout: 180_000 }
     const tag = page.locator('h3.opblock-tag', { hasText: 'Billing Runs' }).first();
     await tag.waitFor({ timeout: 120_000 });
     const section = page.locator('.opblock-tag-section', { has: tag });
-    if (!(await section.locator('.opblock').first().isVisible().catch(() => false))) await tag.click();
+    if (
+      !(await section
+        .locator('.opblock')
+        .first()
+        .isVisible()
+        .catch(() => false))
+    )
+      await tag.click();
     const refresh = section.locator('.opblock-summary-path', { hasText: '/billingRuns/{tenantId}/refresh/{id}' }).first();
     await refresh.waitFor({ timeout: 30_000 });
     const paths = await section.locator('.opblock-summary-path').allInnerTexts();
     for (const p of ['/billingRuns/{tenantId}', '/billingRuns/{tenantId}/search', '/billingRuns/{tenantId}/execute/{id}']) {
-      assert.ok(paths.some((x) => x.replace(/\u200b/g, '') === p), `${p} in ${paths.join(', ')}`);
+      assert.ok(
+        paths.some((x) => x.replace(/\u200b/g, '') === p),
+        `${p} in ${paths.join(', ')}`,
+      );
     }
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await tag.scrollIntoViewIfNeeded();

@@ -58,13 +58,19 @@ test('every resource has an export header that a load takes back', () => {
     const header = defaultColumns(r).map((c) => c.name);
     const plan = importPlan(r, header);
     assert.deepEqual(plan.problems, [], r.def.slug);
-    assert.deepEqual(plan.columns.map((c) => c?.name), header, r.def.slug);
+    assert.deepEqual(
+      plan.columns.map((c) => c?.name),
+      header,
+      r.def.slug,
+    );
   }
 });
 
 test('CSV injection: no text or list cell begins as a formula would (= + - @ tab CR); numbers stay numbers', () => {
   const formula = /^[=+\-@\t\r]/;
-  const risky = fc.tuple(fc.constantFrom('', "'", "''"), fc.constantFrom('=', '+', '-', '@', '\t', '\r'), text).map(([q, c, s]) => q + c + s);
+  const risky = fc
+    .tuple(fc.constantFrom('', "'", "''"), fc.constantFrom('=', '+', '-', '@', '\t', '\r'), text)
+    .map(([q, c, s]) => q + c + s);
   fc.assert(
     fc.property(risky, (v) => {
       const cell = writeCell(v, 'string');

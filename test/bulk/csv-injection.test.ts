@@ -20,7 +20,12 @@ const NAMES = ['=HYPERLINK("http://x","y")', '+1 555', '-2+3', '@SUM(A1)', '\tTa
 async function seed(tenant: string) {
   const auth = await t.token({ tenants: [tenant], scope: 'certifications:admin' });
   for (const [i, name] of NAMES.entries()) {
-    const res = await t.call({ method: 'POST', url: `/appStatusReasons/${tenant}`, payload: { name, description: i === 0 ? '-neg' : 'ok', display_order: i === 2 ? -5 : i }, auth });
+    const res = await t.call({
+      method: 'POST',
+      url: `/appStatusReasons/${tenant}`,
+      payload: { name, description: i === 0 ? '-neg' : 'ok', display_order: i === 2 ? -5 : i },
+      auth,
+    });
     assert.equal(res.statusCode, 201, res.body);
   }
   return auth;
@@ -45,7 +50,14 @@ test('exports: formula-like text is escaped with a quote, numbers are not, JSON 
   for (const r of rows.slice(1)) for (const cell of r.slice(0, 2)) assert.doesNotMatch(cell, /^[=+\-@\t\r]/, cell);
 
   const jsonl = await t.call({ method: 'GET', url: '/exports/inj/appStatusReasons?format=jsonl', auth });
-  assert.deepEqual(jsonl.body.trim().split('\n').map((l) => JSON.parse(l).name).sort(), [...NAMES].sort());
+  assert.deepEqual(
+    jsonl.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).name)
+      .sort(),
+    [...NAMES].sort(),
+  );
 
   // the full export loads back into another tenant as the same records
   const full = await t.call({ method: 'GET', url: '/exports/inj/appStatusReasons', auth });
@@ -59,7 +71,12 @@ test('exports: formula-like text is escaped with a quote, numbers are not, JSON 
 test('query results: CSV escapes formula-like text (numbers stay numbers), JSON is exact', async () => {
   const auth = await seed('injq');
   const run = async (format: 'csv' | 'json') => {
-    const started = await t.call({ method: 'POST', url: `/queries/injq/run/appStatusReasons/${format}`, payload: { output_fields: ['name', 'display_order'], sort_fields: ['name'] }, auth });
+    const started = await t.call({
+      method: 'POST',
+      url: `/queries/injq/run/appStatusReasons/${format}`,
+      payload: { output_fields: ['name', 'display_order'], sort_fields: ['name'] },
+      auth,
+    });
     assert.equal(started.statusCode, 202, started.body);
     for (;;) {
       const d = (await t.call({ method: 'GET', url: `/queries/injq/describe/${started.json().id}`, auth })).json();

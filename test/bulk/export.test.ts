@@ -30,7 +30,11 @@ const call = async (method: string, url: string, payload?: unknown, status = 200
 /** Creates records through the batch route, 100 at a time. */
 async function createAll(tenant: string, slug: string, bodies: Record<string, unknown>[]) {
   for (let i = 0; i < bodies.length; i += 100) {
-    const res = (await call('POST', `/${slug}/${tenant}/batch`, { operations: bodies.slice(i, i + 100).map((object) => ({ operation: 'create', object })) })).json();
+    const res = (
+      await call('POST', `/${slug}/${tenant}/batch`, {
+        operations: bodies.slice(i, i + 100).map((object) => ({ operation: 'create', object })),
+      })
+    ).json();
     assert.equal(res.error_count, 0, JSON.stringify(res.results.find((r: any) => !r.success)));
   }
 }
@@ -38,7 +42,9 @@ async function createAll(tenant: string, slug: string, bodies: Record<string, un
 /** Directories of every shape: the columns of a CSV export meet lists, objects and awkward text. */
 function directory(i: number): Record<string, unknown> {
   const d: Record<string, unknown> = {
-    name: [`Registry ${i}`, `Registry, "quoted" ${i}`, `Line one\nline two ${i}`, ` padded ${i} `, `Zürich — ${i} ✓`, `;semi;colons; ${i}`][i % 6],
+    name: [`Registry ${i}`, `Registry, "quoted" ${i}`, `Line one\nline two ${i}`, ` padded ${i} `, `Zürich — ${i} ✓`, `;semi;colons; ${i}`][
+      i % 6
+    ],
     searchable_fields: [{ name: 'last_name', label: 'Last name' }, ...(i % 2 ? [{ name: 'city', group_name: 'Where' }] : [])],
   };
   if (i % 3 === 0) d.is_public = i % 2 === 0;
@@ -60,7 +66,11 @@ function directory(i: number): Record<string, unknown> {
 describe('export -> load into an empty tenant gives the same records', () => {
   const N = 300;
   before(async () => {
-    await createAll('src', 'directories', Array.from({ length: N }, (_, i) => directory(i)));
+    await createAll(
+      'src',
+      'directories',
+      Array.from({ length: N }, (_, i) => directory(i)),
+    );
   });
 
   for (const format of ['csv', 'jsonl'] as const) {
@@ -78,7 +88,10 @@ describe('export -> load into an empty tenant gives the same records', () => {
         assert.equal(res.body.trim().split('\n').length, N);
       }
       const target = `dst-${format}`;
-      const done = await load(t, target, 'directories', res.body, { type: format === 'csv' ? 'text/csv' : 'application/x-ndjson', auth: all });
+      const done = await load(t, target, 'directories', res.body, {
+        type: format === 'csv' ? 'text/csv' : 'application/x-ndjson',
+        auth: all,
+      });
       assert.deepEqual([done.status, done.rows_read, done.rows_written, done.rows_rejected], ['completed', N, N, 0], JSON.stringify(done));
       const source = await listAll(t, 'src', 'directories', all);
       const loaded = await listAll(t, target, 'directories', all);
@@ -106,31 +119,50 @@ describe('references', () => {
     const program = await f.create('programs');
     const certs = [];
     for (let i = 0; i < 25; i++) {
-      certs.push({ number: 5000 + i, contact_id: `contact-${i}`, program_id: program.id, status: i % 4 ? 'active' : 'inactive', name: `Holder ${i}`, ...(i % 3 ? { city: 'Lyon', expiration_date: '2027-06-30' } : {}) });
+      certs.push({
+        number: 5000 + i,
+        contact_id: `contact-${i}`,
+        program_id: program.id,
+        status: i % 4 ? 'active' : 'inactive',
+        name: `Holder ${i}`,
+        ...(i % 3 ? { city: 'Lyon', expiration_date: '2027-06-30' } : {}),
+      });
     }
     await createAll('refsrc', 'certifications', certs);
     // the target tenant has the programme under the same id (as after a load of programmes that kept them)
     const svc = t.app.services.resource('programs');
     const { id: _id, ...programFields } = fieldsOf(program) as Record<string, unknown>;
-    const ctx = { tenantId: 'refdst', actor: { sub: 'tester', tenants: ['refdst'], scopes: new Set(['certifications:admin']) }, requestId: 'test' };
+    const ctx = {
+      tenantId: 'refdst',
+      actor: { sub: 'tester', tenants: ['refdst'], scopes: new Set(['certifications:admin']) },
+      requestId: 'test',
+    };
     await asTenant('refdst', () => svc.createWithId(ctx, program.id, programFields));
 
     const csv = (await call('GET', '/exports/refsrc/certifications')).body;
     const done = await load(t, 'refdst', 'certifications', csv, { auth: all });
     assert.deepEqual([done.status, done.rows_written, done.rows_rejected], ['completed', 25, 0], JSON.stringify(done));
-    assert.deepEqual((await listAll(t, 'refdst', 'certifications', all)).map(fieldsOf), (await listAll(t, 'refsrc', 'certifications', all)).map(fieldsOf));
+    assert.deepEqual(
+      (await listAll(t, 'refdst', 'certifications', all)).map(fieldsOf),
+      (await listAll(t, 'refsrc', 'certifications', all)).map(fieldsOf),
+    );
 
     // where they do not exist, every row says which reference is missing
     const missing = await load(t, 'refnone', 'certifications', csv, { auth: all });
     assert.deepEqual([missing.rows_written, missing.rows_rejected], [0, 25]);
     const errors = (await call('GET', `/bulkLoads/refnone/${missing.id}/errors?limit=1`)).json();
-    assert.deepEqual(errors.Items, [{ row: 1, errors: [{ field: 'program_id', reason: `names a program that does not exist (${program.id})` }] }]);
+    assert.deepEqual(errors.Items, [
+      { row: 1, errors: [{ field: 'program_id', reason: `names a program that does not exist (${program.id})` }] },
+    ]);
   });
 });
 
 describe('external ids survive the round trip', () => {
   test('a load with sys_external_id, exported and loaded twice elsewhere: the second load changes nothing', async () => {
-    const rows = ['sys_external_id,name,unit,is_active', ...Array.from({ length: 40 }, (_, i) => `X${i},Kind ${i},${i % 2 ? 'hour' : 'point'},${i % 3 === 0}`)];
+    const rows = [
+      'sys_external_id,name,unit,is_active',
+      ...Array.from({ length: 40 }, (_, i) => `X${i},Kind ${i},${i % 2 ? 'hour' : 'point'},${i % 3 === 0}`),
+    ];
     const first = await load(t, 'extsrc', 'creditTypes', rows.join('\n'), { auth: all });
     assert.equal(first.rows_written, 40);
     const csv = (await call('GET', '/exports/extsrc/creditTypes')).body;
@@ -139,7 +171,10 @@ describe('external ids survive the round trip', () => {
     const b = await load(t, 'extdst', 'creditTypes', csv, { auth: all });
     assert.deepEqual([a.rows_written, a.rows_unchanged, b.rows_written, b.rows_unchanged], [40, 0, 0, 40]);
     const dst = await listAll(t, 'extdst', 'creditTypes', all);
-    assert.deepEqual(dst.map((r) => r.sys_external_id), Array.from({ length: 40 }, (_, i) => `X${i}`));
+    assert.deepEqual(
+      dst.map((r) => r.sys_external_id),
+      Array.from({ length: 40 }, (_, i) => `X${i}`),
+    );
     // JSON Lines keeps them too
     const jsonl = (await call('GET', '/exports/extsrc/creditTypes?format=jsonl')).body;
     assert.deepEqual(JSON.parse(jsonl.split('\n')[0]), { name: 'Kind 0', unit: 'point', is_active: true, sys_external_id: 'X0' });
@@ -156,7 +191,10 @@ describe('fields', () => {
     const seventh = csv.split('\n').find((l) => l.startsWith(`${records[7]!.id},`))!;
     assert.ok(seventh.includes(',zip,5;10.5;25,'), seventh);
 
-    const jsonl = (await call('GET', '/exports/src/directories?format=jsonl&fields=name,radius_search_options.radius_options')).body.trim().split('\n').map((l: string) => JSON.parse(l));
+    const jsonl = (await call('GET', '/exports/src/directories?format=jsonl&fields=name,radius_search_options.radius_options')).body
+      .trim()
+      .split('\n')
+      .map((l: string) => JSON.parse(l));
     assert.deepEqual(jsonl[0], { name: 'Registry 0', radius_search_options: { radius_options: [] } });
     assert.deepEqual(jsonl[1], { name: records[1]!.name });
     assert.deepEqual(jsonl[7], { name: records[7]!.name, radius_search_options: { radius_options: [5, 10.5, 25] } });
@@ -165,9 +203,18 @@ describe('fields', () => {
   });
 
   test('unknown fields, fields inside a JSON column, unknown resources and formats are refused', async () => {
-    assert.equal((await call('GET', '/exports/src/directories?fields=name,colour', undefined, 400)).json().errors[0].reason, 'names unknown field "colour"');
-    assert.match((await call('GET', '/exports/src/directories?fields=searchable_fields.name', undefined, 400)).json().errors[0].reason, /exported whole \(as JSON\)/);
-    assert.equal((await call('GET', '/exports/src/directories?format=jsonl&fields=colour', undefined, 400)).json().errors[0].field, 'fields');
+    assert.equal(
+      (await call('GET', '/exports/src/directories?fields=name,colour', undefined, 400)).json().errors[0].reason,
+      'names unknown field "colour"',
+    );
+    assert.match(
+      (await call('GET', '/exports/src/directories?fields=searchable_fields.name', undefined, 400)).json().errors[0].reason,
+      /exported whole \(as JSON\)/,
+    );
+    assert.equal(
+      (await call('GET', '/exports/src/directories?format=jsonl&fields=colour', undefined, 400)).json().errors[0].field,
+      'fields',
+    );
     await call('GET', '/exports/src/nothing', undefined, 404);
     await call('GET', '/exports/src/directories?format=xml', undefined, 400);
     // a tenant the token does not name

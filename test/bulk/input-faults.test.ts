@@ -20,7 +20,11 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const latin1 = (s: string) => Buffer.from(s, 'latin1');
 
 function post(tenant: string, body: Buffer, type: string) {
-  return t.token({ tenants: [tenant] }).then((auth) => t.call({ method: 'POST', url: `/bulkLoads/${tenant}/creditTypes`, payload: body, headers: { 'content-type': type }, auth }));
+  return t
+    .token({ tenants: [tenant] })
+    .then((auth) =>
+      t.call({ method: 'POST', url: `/bulkLoads/${tenant}/creditTypes`, payload: body, headers: { 'content-type': type }, auth }),
+    );
 }
 
 async function loadBytes(tenant: string, body: Buffer, type: string) {
@@ -34,7 +38,12 @@ async function loadBytes(tenant: string, body: Buffer, type: string) {
 const counts = (v: any) => [v.status, v.rows_read, v.rows_written, v.rows_rejected];
 
 test('CSV: a row that is not UTF-8 is rejected naming its line; the others load exactly; a BOM is dropped', async () => {
-  const body = Buffer.concat([BOM, Buffer.from('name,unit,is_active\nZoë hours,hour,true\n'), latin1('Zo\xeb points,point,true\n'), Buffer.from('Ünits,unit,false\n')]);
+  const body = Buffer.concat([
+    BOM,
+    Buffer.from('name,unit,is_active\nZoë hours,hour,true\n'),
+    latin1('Zo\xeb points,point,true\n'),
+    Buffer.from('Ünits,unit,false\n'),
+  ]);
   const { view, errors, records } = await loadBytes('utf8csv', body, 'text/csv');
   assert.deepEqual(counts(view), ['completed', 3, 2, 1], JSON.stringify({ view, errors }));
   assert.equal(errors.length, 1);
@@ -86,7 +95,10 @@ test('CSV: a quote never closed names the line where it opened', async () => {
   assert.deepEqual(counts(view), ['completed', 2, 1, 1], JSON.stringify({ view, errors }));
   assert.equal(errors[0]!.row, 2);
   assert.match(errors[0]!.errors[0]!.reason, /a quote opened on line 3 that is never closed/);
-  assert.deepEqual(records.map((r) => r.name), ['A']);
+  assert.deepEqual(
+    records.map((r) => r.name),
+    ['A'],
+  );
 });
 
 test('JSON bodies that are not UTF-8: 400 naming (body) on every JSON route; a BOM is accepted', async () => {
@@ -96,15 +108,30 @@ test('JSON bodies that are not UTF-8: 400 naming (body) on every JSON route; a B
   assert.equal(create.json().errors[0].field, '(body)');
   assert.match(create.json().errors[0].reason, /is not valid UTF-8 \(byte 0xEB at offset 11\)/);
 
-  const ok = await t.call({ method: 'POST', url: '/creditTypes/acme', payload: Buffer.concat([BOM, Buffer.from('{"name":"Zoë","unit":"hour"}')]), headers: { 'content-type': 'application/json' } });
+  const ok = await t.call({
+    method: 'POST',
+    url: '/creditTypes/acme',
+    payload: Buffer.concat([BOM, Buffer.from('{"name":"Zoë","unit":"hour"}')]),
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(ok.statusCode, 201, ok.body);
   assert.equal(ok.json().name, 'Zoë');
 
   const patch = Buffer.concat([Buffer.from('[{"op":"replace","path":"/name","value":"Zo'), Buffer.from([0xeb]), Buffer.from('"}]')]);
-  const patched = await t.call({ method: 'PATCH', url: `/creditTypes/acme/${ok.json().id}`, payload: patch, headers: { 'content-type': 'application/json-patch+json' } });
+  const patched = await t.call({
+    method: 'PATCH',
+    url: `/creditTypes/acme/${ok.json().id}`,
+    payload: patch,
+    headers: { 'content-type': 'application/json-patch+json' },
+  });
   assert.equal(patched.statusCode, 400, patched.body);
   assert.equal(patched.json().errors[0].field, '(body)');
-  const search = await t.call({ method: 'POST', url: '/creditTypes/acme/search', payload: Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xff]), Buffer.from('"}')]), headers: { 'content-type': 'application/json' } });
+  const search = await t.call({
+    method: 'POST',
+    url: '/creditTypes/acme/search',
+    payload: Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xff]), Buffer.from('"}')]),
+    headers: { 'content-type': 'application/json' },
+  });
   assert.equal(search.statusCode, 400, search.body);
   assert.equal(search.json().errors[0].field, '(body)');
   const after = await t.call({ method: 'GET', url: `/creditTypes/acme/${ok.json().id}` });

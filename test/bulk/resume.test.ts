@@ -15,12 +15,22 @@ const N = BACKEND === 'sqlite' ? 40_000 : 10_000;
 
 function post(port: number, url: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: url, agent: false, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: url,
+        agent: false,
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -36,7 +46,10 @@ test('a load killed part-way resumes after its last committed row', { timeout: 3
     const auth = { authorization: `Bearer ${await tokenFor('acme')}` };
     const lines = ['sys_external_id,name,unit'];
     for (let i = 1; i <= N; i++) lines.push(`T${i},${i % 1000 === 0 ? '' : `Type ${i}`},hour`);
-    const accepted = await post(server.port, '/bulkLoads/acme/creditTypes?source_file=types.csv', lines.join('\n'), { ...auth, 'content-type': 'text/csv' });
+    const accepted = await post(server.port, '/bulkLoads/acme/creditTypes?source_file=types.csv', lines.join('\n'), {
+      ...auth,
+      'content-type': 'text/csv',
+    });
     assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
     const url = `/bulkLoads/acme/${accepted.body.id}`;
 
@@ -44,7 +57,7 @@ test('a load killed part-way resumes after its last committed row', { timeout: 3
     for (let i = 0; ; i++) {
       const r = await call(server.port, 'GET', url, undefined, auth);
       at = r.body;
-      if (at.rows_read >= 1000 || at.status !== 'queued' && at.status !== 'running') break;
+      if (at.rows_read >= 1000 || (at.status !== 'queued' && at.status !== 'running')) break;
       if (i > 20_000) throw new Error('no progress');
       await sleep(2);
     }
@@ -67,22 +80,31 @@ test('a load killed part-way resumes after its last committed row', { timeout: 3
     const records: any[] = [];
     let key: string | undefined;
     do {
-      const page: any = (await call(server.port, 'GET', `/creditTypes/acme?limit=1000${key ? `&exclusiveStartKey=${key}` : ''}`, undefined, auth)).body;
+      const page: any = (
+        await call(server.port, 'GET', `/creditTypes/acme?limit=1000${key ? `&exclusiveStartKey=${key}` : ''}`, undefined, auth)
+      ).body;
       records.push(...page.Items);
       key = page.LastEvaluatedKey;
     } while (key);
     assert.equal(records.length, N - N / 1000, 'every good row once');
     assert.equal(new Set(records.map((r) => r.sys_bulk_load_record_no)).size, records.length, 'no row written twice');
-    assert.ok(records.every((r) => r.name === `Type ${r.sys_bulk_load_record_no}` && r.sys_external_id === `T${r.sys_bulk_load_record_no}`));
+    assert.ok(
+      records.every((r) => r.name === `Type ${r.sys_bulk_load_record_no}` && r.sys_external_id === `T${r.sys_bulk_load_record_no}`),
+    );
 
     const errors: any[] = [];
     key = undefined;
     do {
-      const page: any = (await call(server.port, 'GET', `${url}/errors?limit=1000${key ? `&exclusiveStartKey=${key}` : ''}`, undefined, auth)).body;
+      const page: any = (
+        await call(server.port, 'GET', `${url}/errors?limit=1000${key ? `&exclusiveStartKey=${key}` : ''}`, undefined, auth)
+      ).body;
       errors.push(...page.Items);
       key = page.LastEvaluatedKey;
     } while (key);
-    assert.deepEqual(errors.map((e) => e.row), Array.from({ length: N / 1000 }, (_, i) => (i + 1) * 1000));
+    assert.deepEqual(
+      errors.map((e) => e.row),
+      Array.from({ length: N / 1000 }, (_, i) => (i + 1) * 1000),
+    );
     assert.ok(errors.every((e) => e.errors[0].field === 'name'));
     // the upload is removed once the load has ended
     assert.deepEqual(fs.readdirSync(path.join(dataDir, 'uploads')), []);

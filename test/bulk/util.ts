@@ -23,7 +23,12 @@ export async function upload(
   return res.json();
 }
 
-export async function finished(t: TestApp, tenant: string, id: string, opts: { auth?: string; timeoutMs?: number } = {}): Promise<LoadView> {
+export async function finished(
+  t: TestApp,
+  tenant: string,
+  id: string,
+  opts: { auth?: string; timeoutMs?: number } = {},
+): Promise<LoadView> {
   const until = Date.now() + (opts.timeoutMs ?? 180_000);
   for (;;) {
     const res = await t.call({ method: 'GET', url: `/bulkLoads/${tenant}/${id}`, auth: opts.auth });
@@ -36,7 +41,13 @@ export async function finished(t: TestApp, tenant: string, id: string, opts: { a
 }
 
 /** A load from upload to its end. */
-export async function load(t: TestApp, tenant: string, resource: string, body: string, opts: { type?: string; query?: string; auth?: string } = {}) {
+export async function load(
+  t: TestApp,
+  tenant: string,
+  resource: string,
+  body: string,
+  opts: { type?: string; query?: string; auth?: string } = {},
+) {
   const accepted = await upload(t, tenant, resource, body, opts);
   return finished(t, tenant, accepted.id, opts);
 }
@@ -45,7 +56,11 @@ export async function allErrors(t: TestApp, tenant: string, id: string, limit = 
   const out: { row: number; errors: { field: string; reason: string }[] }[] = [];
   let key: string | undefined;
   do {
-    const res = await t.call({ method: 'GET', url: `/bulkLoads/${tenant}/${id}/errors?limit=${limit}${key ? `&exclusiveStartKey=${key}` : ''}`, auth });
+    const res = await t.call({
+      method: 'GET',
+      url: `/bulkLoads/${tenant}/${id}/errors?limit=${limit}${key ? `&exclusiveStartKey=${key}` : ''}`,
+      auth,
+    });
     assert.equal(res.statusCode, 200, res.body);
     const page = res.json();
     out.push(...page.Items);
@@ -68,7 +83,8 @@ export async function listAll(t: TestApp, tenant: string, resource: string, auth
 }
 
 /** A record's client-owned part: what survives an export and a load. */
-export const fieldsOf = (r: Record<string, any>) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'id' && !k.startsWith('sys_')));
+export const fieldsOf = (r: Record<string, any>) =>
+  Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'id' && !k.startsWith('sys_')));
 
 /** A CSV cell, quoted when it needs to be. */
 export const cell = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);

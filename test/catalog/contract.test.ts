@@ -44,7 +44,11 @@ describe('every resource serves the standard operations', () => {
       const root = await call({ method: 'GET', url: `${base}?limit=1000` });
       assert.equal(root.statusCode, 200, root.body);
       if (r.def.singleton) assert.equal(root.json().id, id);
-      else assert.ok(root.json().Items.some((x: S) => x.id === id), 'listed');
+      else
+        assert.ok(
+          root.json().Items.some((x: S) => x.id === id),
+          'listed',
+        );
 
       // Give every searched and looked-up field a value (PUT), so that each filter can be exercised.
       const props = r.inputSchema.properties as S;
@@ -82,7 +86,10 @@ describe('every resource serves the standard operations', () => {
       // search: by ids, then by each search key with the record's own value
       const byIds = await call({ method: 'POST', url: `${base}/search`, payload: { ids: [id] } });
       assert.equal(byIds.statusCode, 200, byIds.body);
-      assert.deepEqual(byIds.json().Items.map((x: S) => x.id), [id]);
+      assert.deepEqual(
+        byIds.json().Items.map((x: S) => x.id),
+        [id],
+      );
       for (const [key, spec] of Object.entries(r.def.search)) {
         if (spec.kind === 'ids') continue;
         const v = valueAt(rec, spec.field);
@@ -90,7 +97,10 @@ describe('every resource serves the standard operations', () => {
         const filter = spec.kind === 'contains' ? String(v).slice(1, 4) : spec.kind === 'range' ? [v, v] : [v];
         const res = await call({ method: 'POST', url: `${base}/search?limit=1000`, payload: { [key]: filter } });
         assert.equal(res.statusCode, 200, `search ${key}: ${res.body}`);
-        assert.ok(res.json().Items.some((x: S) => x.id === id), `found by search ${key}=${JSON.stringify(filter)}`);
+        assert.ok(
+          res.json().Items.some((x: S) => x.id === id),
+          `found by search ${key}=${JSON.stringify(filter)}`,
+        );
       }
 
       // lookups
@@ -98,20 +108,35 @@ describe('every resource serves the standard operations', () => {
         const v = valueAt(rec, l.field);
         const res = await call({ method: 'GET', url: `${base}/${l.segment}/${encodeURIComponent(String(v))}?limit=1000` });
         assert.equal(res.statusCode, 200, `lookup ${l.segment}: ${res.body}`);
-        assert.ok(res.json().Items.some((x: S) => x.id === id), `found by lookup ${l.segment}`);
+        assert.ok(
+          res.json().Items.some((x: S) => x.id === id),
+          `found by lookup ${l.segment}`,
+        );
       }
 
       // patch: lock and unlock (every resource has sys_locked), checking the version moves
       const v0 = rec.sys_version;
-      const locked = await call({ method: 'PATCH', url: `${base}/${encodeURIComponent(id)}`, payload: [{ op: 'replace', path: '/sys_locked', value: true }] });
+      const locked = await call({
+        method: 'PATCH',
+        url: `${base}/${encodeURIComponent(id)}`,
+        payload: [{ op: 'replace', path: '/sys_locked', value: true }],
+      });
       assert.equal(locked.statusCode, 200, locked.body);
       assert.equal(locked.json().sys_version, v0 + 1);
-      const unlocked = await call({ method: 'PATCH', url: `${base}/${encodeURIComponent(id)}`, payload: [{ op: 'replace', path: '/sys_locked', value: false }] });
+      const unlocked = await call({
+        method: 'PATCH',
+        url: `${base}/${encodeURIComponent(id)}`,
+        payload: [{ op: 'replace', path: '/sys_locked', value: false }],
+      });
       assert.equal(unlocked.json().sys_version, v0 + 2);
 
       // batch update (whole record, as read)
       const { id: _i, ...fieldsAndSys } = unlocked.json();
-      const batch = await call({ method: 'POST', url: `${base}/batch`, payload: { operations: [{ operation: 'update', id, object: { ...fieldsAndSys, sys_version: v0 + 2 } }] } });
+      const batch = await call({
+        method: 'POST',
+        url: `${base}/batch`,
+        payload: { operations: [{ operation: 'update', id, object: { ...fieldsAndSys, sys_version: v0 + 2 } }] },
+      });
       assert.equal(batch.statusCode, 200, batch.body);
       assert.equal(batch.json().success_count, 1, batch.body);
 
@@ -154,8 +179,12 @@ test("/openapi.json describes a resource on its tag (the definition's descriptio
   const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
   const tags = doc.tags as { name: string; description?: string }[];
   const named: string[] = [];
-  for (const ops of Object.values(doc.paths) as Record<string, { tags?: string[] }>[]) for (const op of Object.values(ops)) for (const n of op.tags ?? []) if (!named.includes(n)) named.push(n);
-  assert.deepEqual(tags.map((x) => x.name), named);
+  for (const ops of Object.values(doc.paths) as Record<string, { tags?: string[] }>[])
+    for (const op of Object.values(ops)) for (const n of op.tags ?? []) if (!named.includes(n)) named.push(n);
+  assert.deepEqual(
+    tags.map((x) => x.name),
+    named,
+  );
   const described = RESOURCES.filter((r) => r.def.description?.length);
   assert.ok(described.length >= 40, `resources with a description: ${described.length}`);
   for (const r of RESOURCES) {

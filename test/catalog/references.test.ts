@@ -21,7 +21,11 @@ const dropOptions = (program_ids: string[]) => ({
 
 test('a reference must name an existing record of the same tenant (400 naming the field)', async () => {
   const program = await f.create('programs');
-  const res = await t.call({ method: 'POST', url: '/billingRuns/acme', payload: minimalRun({ drop_options: dropOptions([program.id, 'no-such-program']) }) });
+  const res = await t.call({
+    method: 'POST',
+    url: '/billingRuns/acme',
+    payload: minimalRun({ drop_options: dropOptions([program.id, 'no-such-program']) }),
+  });
   assert.equal(res.statusCode, 400);
   assert.equal(res.json().errors[0].field, 'drop_options.program_ids.1');
   assert.match(res.json().errors[0].reason, /program that does not exist/);
@@ -29,7 +33,11 @@ test('a reference must name an existing record of the same tenant (400 naming th
   // A program of another tenant does not count.
   const other = await t.token({ tenants: ['other'] });
   const foreign = await new Factory(t, other, 'other').create('programs');
-  const cross = await t.call({ method: 'POST', url: '/billingRuns/acme', payload: minimalRun({ drop_options: dropOptions([foreign.id]) }) });
+  const cross = await t.call({
+    method: 'POST',
+    url: '/billingRuns/acme',
+    payload: minimalRun({ drop_options: dropOptions([foreign.id]) }),
+  });
   assert.equal(cross.statusCode, 400);
   assert.equal(cross.json().errors[0].field, 'drop_options.program_ids.0');
 
@@ -40,21 +48,34 @@ test('a reference must name an existing record of the same tenant (400 naming th
   const put = await t.call({ method: 'PUT', url: `/billingRuns/acme/${id}`, payload: minimalRun({ template_id: 'nope' }) });
   assert.equal(put.statusCode, 400);
   assert.equal(put.json().errors[0].field, 'template_id');
-  const patch = await t.call({ method: 'PATCH', url: `/billingRuns/acme/${id}`, payload: [{ op: 'add', path: '/drop_options/program_ids/-', value: 'ghost' }] });
+  const patch = await t.call({
+    method: 'PATCH',
+    url: `/billingRuns/acme/${id}`,
+    payload: [{ op: 'add', path: '/drop_options/program_ids/-', value: 'ghost' }],
+  });
   assert.equal(patch.statusCode, 422);
   assert.equal(patch.json().errors[0].field, 'drop_options.program_ids.1');
-  const batch = await t.call({ method: 'POST', url: '/billingRuns/acme/batch', payload: { operations: [{ operation: 'create', object: minimalRun({ recurring_billing_run_id: 'ghost' }) }] } });
+  const batch = await t.call({
+    method: 'POST',
+    url: '/billingRuns/acme/batch',
+    payload: { operations: [{ operation: 'create', object: minimalRun({ recurring_billing_run_id: 'ghost' }) }] },
+  });
   assert.equal(batch.json().results[0].status, 400);
   assert.equal(batch.json().results[0].error.errors[0].field, 'operations.0.object.recurring_billing_run_id');
 });
 
 test('deleting a record that others still reference is a 409 that says which records refer to it', async () => {
   const program = await f.create('programs');
-  const run = (await t.call({ method: 'POST', url: '/billingRuns/acme', payload: minimalRun({ drop_options: dropOptions([program.id]) }) })).json();
+  const run = (
+    await t.call({ method: 'POST', url: '/billingRuns/acme', payload: minimalRun({ drop_options: dropOptions([program.id]) }) })
+  ).json();
   const cert = await f.create('certifications', { program_id: program.id });
   const res = await t.call({ method: 'DELETE', url: `/programs/acme/${program.id}` });
   assert.equal(res.statusCode, 409);
-  const refs = res.json().referenced_by.map((r: any) => `${r.resource}/${r.id}/${r.field}`).sort();
+  const refs = res
+    .json()
+    .referenced_by.map((r: any) => `${r.resource}/${r.id}/${r.field}`)
+    .sort();
   assert.deepEqual(refs, [`billingRuns/${run.id}/drop_options.program_ids.0`, `certifications/${cert.id}/program_id`].sort());
   assert.match(res.json().message, /still referred to by/);
   assert.equal((await t.call({ method: 'GET', url: `/programs/acme/${program.id}` })).statusCode, 200);
@@ -69,7 +90,8 @@ test('deleting a record that others still reference is a 409 that says which rec
 
 test('every x-ref of every definition names a served resource', () => {
   const slugs = new Set(RESOURCES.map((r) => r.def.slug));
-  for (const r of RESOURCES) for (const ref of r.refFields) assert.ok(slugs.has(ref.target), `${r.def.slug}.${ref.path.join('.')} -> ${ref.target}`);
+  for (const r of RESOURCES)
+    for (const ref of r.refFields) assert.ok(slugs.has(ref.target), `${r.def.slug}.${ref.path.join('.')} -> ${ref.target}`);
 });
 
 test('settings is a singleton: its id is the tenant, a second create is a 409, GET/PATCH at the root; admin only', async () => {
@@ -84,8 +106,17 @@ test('settings is a singleton: its id is the tenant, a second create is a 409, G
   const got = await t.call({ method: 'GET', url: '/settings/acme' });
   assert.equal(got.statusCode, 200);
   assert.equal(got.json().id, 'acme');
-  const patched = await t.call({ method: 'PATCH', url: '/settings/acme', payload: [{ op: 'add', path: '/special_instructions', value: 'Call first' }], auth: t.admin });
-  assert.equal((await t.call({ method: 'PATCH', url: '/settings/acme', payload: [{ op: 'add', path: '/special_instructions', value: 'x' }] })).statusCode, 403);
+  const patched = await t.call({
+    method: 'PATCH',
+    url: '/settings/acme',
+    payload: [{ op: 'add', path: '/special_instructions', value: 'Call first' }],
+    auth: t.admin,
+  });
+  assert.equal(
+    (await t.call({ method: 'PATCH', url: '/settings/acme', payload: [{ op: 'add', path: '/special_instructions', value: 'x' }] }))
+      .statusCode,
+    403,
+  );
   assert.equal(patched.statusCode, 200, patched.body);
   assert.equal(patched.json().sys_version, 2);
   const none = await t.call({ method: 'GET', url: '/settings/fresh', auth: await t.token({ tenants: ['fresh'] }) });

@@ -13,7 +13,11 @@ test('examples/client.ts creates a programme and lists its certifications throug
   let server: ServerProcess | undefined;
   try {
     server = await startServer({ databaseUrl: db.url });
-    const token = await new SignJWT({ tenants: ['demo'], scope: 'certifications:write' }).setProtectedHeader({ alg: 'HS256' }).setSubject('client-test').setExpirationTime('1h').sign(new TextEncoder().encode(TEST_SECRET));
+    const token = await new SignJWT({ tenants: ['demo'], scope: 'certifications:write' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('client-test')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(TEST_SECRET));
     const r = spawnSync(process.execPath, ['--import', 'tsx', path.resolve('examples/client.ts')], {
       env: { ...process.env, API: `http://127.0.0.1:${server.port}`, TOKEN: token, TENANT: 'demo' },
       encoding: 'utf8',

@@ -45,7 +45,8 @@ const auditDraw = (range: number) => {
 type R = Record<string, any>;
 /** Staff integrations and the portal hold write tokens; admin tokens repair data. */
 let auth: string | undefined;
-const send = (method: string, url: string, payload?: unknown) => t.call({ method: method as any, url, payload: payload as any, auth: auth ?? t.admin });
+const send = (method: string, url: string, payload?: unknown) =>
+  t.call({ method: method as any, url, payload: payload as any, auth: auth ?? t.admin });
 const call = async (method: string, url: string, payload?: unknown, status = 200): Promise<R> => {
   const res = await send(method, url, payload);
   assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
@@ -64,22 +65,51 @@ let program: R, ceType: R, notice: R, audited: R, staff: R;
 before(async () => {
   t = await startApp({ clock, auditDraw });
   f = new Factory(t, t.admin);
-  const ruleSet = await call('POST', '/expirationRuleSets/acme', {
-    name: 'One year',
-    default_expiration_options: { expiration_type: 'anniversary', anniversary_expiration_options: { term_length: 1, term_type: 'years' }, grace_period: 30 },
-  }, 201);
+  const ruleSet = await call(
+    'POST',
+    '/expirationRuleSets/acme',
+    {
+      name: 'One year',
+      default_expiration_options: {
+        expiration_type: 'anniversary',
+        anniversary_expiration_options: { term_length: 1, term_type: 'years' },
+        grace_period: 30,
+      },
+    },
+    201,
+  );
   program = await f.create('programs', { name: 'Registered Nurse', next_certification_number: 1, expiration_rule_set_id: ruleSet.id });
   ceType = await f.create('creditTypes', { name: 'CE hours' });
-  notice = await call('POST', '/applicationNotices/acme', {
-    name: 'CE audit',
-    email: { subject: 'Your {{program_name}} renewal was selected for a CE audit', body: '<p>Dear {{name}}, send your CE certificates by {{documents_due_date}}.</p>' },
-  }, 201);
+  notice = await call(
+    'POST',
+    '/applicationNotices/acme',
+    {
+      name: 'CE audit',
+      email: {
+        subject: 'Your {{program_name}} renewal was selected for a CE audit',
+        body: '<p>Dear {{name}}, send your CE certificates by {{documents_due_date}}.</p>',
+      },
+    },
+    201,
+  );
   const ce = [{ credit_type_id: ceType.id, quantity: 10 }];
   audited = await f.create('applicationProcesses', {
-    name: 'Audited, automatic', type: 'certification', program_id: program.id, auto_approve: true, credit_requirements: ce,
-    audit_rate: 10, audit_documents_due_days: 14, audit_notice_id: notice.id,
+    name: 'Audited, automatic',
+    type: 'certification',
+    program_id: program.id,
+    auto_approve: true,
+    credit_requirements: ce,
+    audit_rate: 10,
+    audit_documents_due_days: 14,
+    audit_notice_id: notice.id,
   });
-  staff = await f.create('applicationProcesses', { name: 'Audited, staff', type: 'certification', program_id: program.id, credit_requirements: ce, audit_rate: 25 });
+  staff = await f.create('applicationProcesses', {
+    name: 'Audited, staff',
+    type: 'certification',
+    program_id: program.id,
+    credit_requirements: ce,
+    audit_rate: 25,
+  });
 });
 after(() => t.close());
 
@@ -88,7 +118,12 @@ let n = 0;
 async function applicant(process: R) {
   const who = `nurse-${++n}`;
   const credit = await f.create('credits', { contact_id: who, type_id: ceType.id, quantity: 10, status: 'verified', date: '2026-01-10' });
-  const app = await call('POST', `/applications/acme/generateApplication/${process.id}/contact/${who}`, { name: `Nurse ${n}`, email_address: `${who}@example.org` }, 201);
+  const app = await call(
+    'POST',
+    `/applications/acme/generateApplication/${process.id}/contact/${who}`,
+    { name: `Nurse ${n}`, email_address: `${who}@example.org` },
+    201,
+  );
   return { app, credit };
 }
 const submit = (app: R) => call('POST', `/applications/acme/submit/${app.id}`);
@@ -111,8 +146,14 @@ describe('the draw at submit', () => {
     const s = await submit(app);
     assert.equal(s.status, 'pending approval');
     assert.deepEqual(s.audit, {
-      rate: 10, draw: 999, selected: true, drawn_at: '2026-03-02T10:00:00.000Z', status: 'requested',
-      requested_at: '2026-03-02T10:00:00.000Z', documents_due_date: '2026-03-16', notice: 'queued',
+      rate: 10,
+      draw: 999,
+      selected: true,
+      drawn_at: '2026-03-02T10:00:00.000Z',
+      status: 'requested',
+      requested_at: '2026-03-02T10:00:00.000Z',
+      documents_due_date: '2026-03-16',
+      notice: 'queued',
     });
     assert.equal(await usedOf(credit), 10, 'the audited credits are held by the application');
     const mails = await outbox(`applications/${app.id}`);
@@ -139,7 +180,12 @@ describe('the draw at submit', () => {
   });
 
   test('no draw while requirements are missing, nor for a process without an audit rate', async () => {
-    const plain = await f.create('applicationProcesses', { name: 'Not audited', type: 'certification', program_id: program.id, auto_approve: true });
+    const plain = await f.create('applicationProcesses', {
+      name: 'Not audited',
+      type: 'certification',
+      program_id: program.id,
+      auto_approve: true,
+    });
     const before = draws;
     const a = await call('POST', `/applications/acme/generateApplication/${plain.id}/contact/plain-1`, {}, 201);
     const s = await submit(a);
@@ -181,12 +227,24 @@ describe('a selected application waits for its audit', () => {
   });
 
   test('it cannot be approved before its audit passed, by any route', async () => {
-    await refuse('POST', `/applications/acme/approve/${app.id}`, {}, /selected for a CE audit, which is requested \(documents due 2026-03-16\); it can be approved once the audit passed/);
+    await refuse(
+      'POST',
+      `/applications/acme/approve/${app.id}`,
+      {},
+      /selected for a CE audit, which is requested \(documents due 2026-03-16\); it can be approved once the audit passed/,
+    );
     auth = await t.token({ scope: 'certifications:write' });
     await refuse('POST', `/applications/acme/approve/${app.id}`, {}, /selected for a CE audit/);
     auth = undefined;
-    await refuse('PATCH', `/applications/acme/${app.id}`, [{ op: 'replace', path: '/status', value: 'approved' }], /selected for a CE audit/);
-    const batch = await call('POST', '/applications/acme/batch', { operations: [{ operation: 'patch', id: app.id, patch_directives: [{ op: 'replace', path: '/status', value: 'approved' }] }] });
+    await refuse(
+      'PATCH',
+      `/applications/acme/${app.id}`,
+      [{ op: 'replace', path: '/status', value: 'approved' }],
+      /selected for a CE audit/,
+    );
+    const batch = await call('POST', '/applications/acme/batch', {
+      operations: [{ operation: 'patch', id: app.id, patch_directives: [{ op: 'replace', path: '/status', value: 'approved' }] }],
+    });
     assert.equal(batch.results[0].status, 409, JSON.stringify(batch));
     assert.match(batch.results[0].error.message, /selected for a CE audit/);
     assert.equal((await call('GET', `/applications/acme/${app.id}`)).status, 'pending approval');
@@ -194,28 +252,72 @@ describe('a selected application waits for its audit', () => {
 
   test('its audit record cannot be written directly (a write token); an admin token may correct it', async () => {
     auth = await t.token({ scope: 'certifications:write' });
-    await refuse('PATCH', `/applications/acme/${app.id}`, [{ op: 'replace', path: '/audit/status', value: 'passed' }], /"field":"audit","reason":"cannot be written directly"/);
+    await refuse(
+      'PATCH',
+      `/applications/acme/${app.id}`,
+      [{ op: 'replace', path: '/audit/status', value: 'passed' }],
+      /"field":"audit","reason":"cannot be written directly"/,
+    );
     await refuse('PATCH', `/applications/acme/${app.id}`, [{ op: 'remove', path: '/audit' }], /cannot be written directly/);
     const current = await call('GET', `/applications/acme/${app.id}`);
-    const { id, sys_version, sys_created_at, sys_created_by_id, sys_last_modified_at, sys_last_modified_by_id, sys_last_security_context, ...body } = current;
-    await refuse('PUT', `/applications/acme/${app.id}`, { ...body, audit: { ...body.audit, status: 'passed' } }, /cannot be written directly/);
+    const {
+      id,
+      sys_version,
+      sys_created_at,
+      sys_created_by_id,
+      sys_last_modified_at,
+      sys_last_modified_by_id,
+      sys_last_security_context,
+      ...body
+    } = current;
+    await refuse(
+      'PUT',
+      `/applications/acme/${app.id}`,
+      { ...body, audit: { ...body.audit, status: 'passed' } },
+      /cannot be written directly/,
+    );
     // the same record, its members in another order, is no change
     const reordered = Object.fromEntries(Object.entries(body.audit as R).reverse());
-    assert.equal((await call('PUT', `/applications/acme/${app.id}`, { ...body, audit: reordered, decision_notes: 'reviewing' })).decision_notes, 'reviewing');
+    assert.equal(
+      (await call('PUT', `/applications/acme/${app.id}`, { ...body, audit: reordered, decision_notes: 'reviewing' })).decision_notes,
+      'reviewing',
+    );
     // nor can a new application be created with one
-    await refuse('POST', '/applications/acme', { owner_type: 'contact', contact_id: 'x', type: 'certification', program_id: program.id, date: '2026-03-02', bucket_id: 'b', status: 'pending approval', audit: { ...body.audit, status: 'passed' } }, /cannot be written directly/);
+    await refuse(
+      'POST',
+      '/applications/acme',
+      {
+        owner_type: 'contact',
+        contact_id: 'x',
+        type: 'certification',
+        program_id: program.id,
+        date: '2026-03-02',
+        bucket_id: 'b',
+        status: 'pending approval',
+        audit: { ...body.audit, status: 'passed' },
+      },
+      /cannot be written directly/,
+    );
     // the audit route itself is a staff (write) route
     await refuse('POST', `/applications/acme/audit/${app.id}`, {}, /"field":"status"/, 400);
     auth = undefined;
-    const fixed = await call('PATCH', `/applications/acme/${app.id}`, [{ op: 'replace', path: '/audit/documents_due_date', value: '2026-03-20' }]);
+    const fixed = await call('PATCH', `/applications/acme/${app.id}`, [
+      { op: 'replace', path: '/audit/documents_due_date', value: '2026-03-20' },
+    ]);
     assert.equal(fixed.audit.documents_due_date, '2026-03-20');
     assert.equal(fixed.sys_last_security_context.user_id, 'tester');
   });
 
-  test('the audit route checks its body and the audit\'s state', async () => {
+  test("the audit route checks its body and the audit's state", async () => {
     await refuse('POST', `/applications/acme/audit/${app.id}`, {}, /"field":"status"/, 400);
     await refuse('POST', `/applications/acme/audit/${app.id}`, { status: 'requested' }, /"field":"status"/, 400);
-    await refuse('POST', `/applications/acme/audit/${app.id}`, { status: 'failed' }, /"field":"reason","reason":"is required when the audit failed"/, 400);
+    await refuse(
+      'POST',
+      `/applications/acme/audit/${app.id}`,
+      { status: 'failed' },
+      /"field":"reason","reason":"is required when the audit failed"/,
+      400,
+    );
     await refuse('POST', `/applications/acme/audit/${app.id}`, { status: 'passed', reason: 5 }, /"field":"reason"/, 400);
     await refuse('POST', '/applications/acme/audit/nope', { status: 'passed' }, /not found/, 404);
     const notSelected = (await call('POST', '/applications/acme/search', { audit_status: ['not selected'] })).Items[0];
@@ -274,12 +376,21 @@ describe('a selected application waits for its audit', () => {
     next.push(3);
     await submit(a);
     await call('POST', `/applications/acme/withdraw/${a.id}`);
-    await refuse('POST', `/applications/acme/audit/${a.id}`, { status: 'passed' }, /while the application is pending approval; this one is withdrawn/);
+    await refuse(
+      'POST',
+      `/applications/acme/audit/${a.id}`,
+      { status: 'passed' },
+      /while the application is pending approval; this one is withdrawn/,
+    );
   });
 });
 
 test('statistics count audits by status, per programme and in total; the search finds them', async () => {
-  const all = (await call('POST', '/applications/acme/search?limit=1000', { audit_status: ['not selected', 'requested', 'submitted', 'passed', 'failed'] })).Items;
+  const all = (
+    await call('POST', '/applications/acme/search?limit=1000', {
+      audit_status: ['not selected', 'requested', 'submitted', 'passed', 'failed'],
+    })
+  ).Items;
   const want: Record<string, number> = { not_selected: 0, requested: 0, submitted: 0, passed: 0, failed: 0 };
   for (const a of all) want[a.audit.status.replace(' ', '_')]!++;
   assert.ok(want.passed! >= 2 && want.failed! >= 1 && want.requested! >= 1 && want.not_selected! >= 1, JSON.stringify(want));
@@ -300,11 +411,24 @@ test('without a pinned draw, the draw is crypto.randomInt: rate 100 always selec
       return res.json();
     };
     const prog = await call2('POST', '/programs/acme', { name: 'P' }, 201);
-    const always = await call2('POST', '/applicationProcesses/acme', { name: 'All', type: 'certification', program_id: prog.id, audit_rate: 100, auto_approve: true }, 201);
-    const never = await call2('POST', '/applicationProcesses/acme', { name: 'None', type: 'certification', program_id: prog.id, audit_rate: 0, auto_approve: true }, 201);
+    const always = await call2(
+      'POST',
+      '/applicationProcesses/acme',
+      { name: 'All', type: 'certification', program_id: prog.id, audit_rate: 100, auto_approve: true },
+      201,
+    );
+    const never = await call2(
+      'POST',
+      '/applicationProcesses/acme',
+      { name: 'None', type: 'certification', program_id: prog.id, audit_rate: 0, auto_approve: true },
+      201,
+    );
     const seen = new Set<number>();
     for (let i = 0; i < 5; i++) {
-      for (const [p, selected] of [[always, true], [never, false]] as const) {
+      for (const [p, selected] of [
+        [always, true],
+        [never, false],
+      ] as const) {
         const a = await call2('POST', `/applications/acme/generateApplication/${p.id}/contact/r-${i}`, {}, 201);
         const s = await call2('POST', `/applications/acme/submit/${a.id}`);
         assert.equal(s.audit.selected, selected);
@@ -325,7 +449,17 @@ test('the draw can be pinned only under the test runner', async () => {
   delete process.env.NODE_TEST_CONTEXT;
   delete process.env.NODE_ENV;
   try {
-    await assert.rejects(buildApp({ config: t.config, store: t.store, verifier: createVerifier(t.config), logger: false, background: false, auditDraw: () => 0 }), /auditDraw is a test-only dependency/);
+    await assert.rejects(
+      buildApp({
+        config: t.config,
+        store: t.store,
+        verifier: createVerifier(t.config),
+        logger: false,
+        background: false,
+        auditDraw: () => 0,
+      }),
+      /auditDraw is a test-only dependency/,
+    );
   } finally {
     if (saved.ctx !== undefined) process.env.NODE_TEST_CONTEXT = saved.ctx;
     if (saved.env !== undefined) process.env.NODE_ENV = saved.env;

@@ -48,23 +48,33 @@ function assertClash(body: R, number: number, programId: string, field = 'number
   assert.match(body.message, new RegExp(`^number ${number} is already taken for program_id ${programId}`));
   assert.match(body.errors[0].reason, new RegExp(`program_id ${programId}`));
   if (holder) {
-    for (const secret of [holder.id, holder.name, holder.contact_id, holder.email_address]) assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
+    for (const secret of [holder.id, holder.name, holder.contact_id, holder.email_address])
+      assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
   }
 }
 
 before(async () => {
   t = await startApp({ clock });
   f = new Factory(t, t.admin);
-  ruleSet = await call('POST', '/expirationRuleSets/acme', {
-    name: 'One year',
-    default_expiration_options: {
-      expiration_type: 'anniversary',
-      anniversary_expiration_options: { term_length: 1, term_type: 'years', allow_mid_month_expirations: true },
-      grace_period: 30,
+  ruleSet = await call(
+    'POST',
+    '/expirationRuleSets/acme',
+    {
+      name: 'One year',
+      default_expiration_options: {
+        expiration_type: 'anniversary',
+        anniversary_expiration_options: { term_length: 1, term_type: 'years', allow_mid_month_expirations: true },
+        grace_period: 30,
+      },
     },
-  }, 201);
+    201,
+  );
   program = await f.create('programs', { name: 'Registered Nurse', expiration_rule_set_id: ruleSet.id, next_certification_number: 1000 });
-  program2 = await f.create('programs', { name: 'Nurse Practitioner', expiration_rule_set_id: ruleSet.id, next_certification_number: 5000 });
+  program2 = await f.create('programs', {
+    name: 'Nurse Practitioner',
+    expiration_rule_set_id: ruleSet.id,
+    next_certification_number: 5000,
+  });
   for (const type of ['certification', 'transfer']) {
     processes[type] = await f.create('applicationProcesses', { name: type, type, program_id: program.id, auto_approve: true });
   }
@@ -80,20 +90,39 @@ describe('every write path refuses a number already held in the programme', () =
     await create(100, { program_id: program2.id });
     const otherTenant = await t.token({ tenants: ['globex'] });
     const p = (await t.call({ method: 'POST', url: '/programs/globex', payload: { name: 'RN' }, auth: otherTenant })).json();
-    const res2 = await t.call({ method: 'POST', url: '/certifications/globex', payload: cert(100, { program_id: p.id }), auth: otherTenant });
+    const res2 = await t.call({
+      method: 'POST',
+      url: '/certifications/globex',
+      payload: cert(100, { program_id: p.id }),
+      auth: otherTenant,
+    });
     assert.equal(res2.statusCode, 201, res2.body);
     const found = await call('POST', '/certifications/acme/search', { program_id: [program.id], number: [100] });
-    assert.deepEqual(found.Items.map((c: R) => c.id), [holder.id], 'one holder of the number');
+    assert.deepEqual(
+      found.Items.map((c: R) => c.id),
+      [holder.id],
+      'one holder of the number',
+    );
   });
 
   test('PUT: to a held number, or moving to a programme where the number is held, is a 409 and changes nothing', async () => {
     const holder = await create(110);
     const mine = await create(111);
-    const res = await t.call({ method: 'PUT', url: `/certifications/acme/${mine.id}`, payload: cert(110, { contact_id: mine.contact_id, name: mine.name }), auth: t.admin });
+    const res = await t.call({
+      method: 'PUT',
+      url: `/certifications/acme/${mine.id}`,
+      payload: cert(110, { contact_id: mine.contact_id, name: mine.name }),
+      auth: t.admin,
+    });
     assert.equal(res.statusCode, 409, res.body);
     assertClash(res.json(), 110, program.id, 'number', holder);
     await create(111, { program_id: program2.id });
-    const move = await t.call({ method: 'PUT', url: `/certifications/acme/${mine.id}`, payload: cert(111, { program_id: program2.id }), auth: t.admin });
+    const move = await t.call({
+      method: 'PUT',
+      url: `/certifications/acme/${mine.id}`,
+      payload: cert(111, { program_id: program2.id }),
+      auth: t.admin,
+    });
     assert.equal(move.statusCode, 409, move.body);
     assertClash(move.json(), 111, program2.id);
     const now = await call('GET', `/certifications/acme/${mine.id}`);
@@ -105,7 +134,12 @@ describe('every write path refuses a number already held in the programme', () =
   test('PATCH: replacing the number by a held one is a 409 and changes nothing', async () => {
     const holder = await create(120);
     const mine = await create(121);
-    const res = await t.call({ method: 'PATCH', url: `/certifications/acme/${mine.id}`, payload: [{ op: 'replace', path: '/number', value: 120 }], auth: t.admin });
+    const res = await t.call({
+      method: 'PATCH',
+      url: `/certifications/acme/${mine.id}`,
+      payload: [{ op: 'replace', path: '/number', value: 120 }],
+      auth: t.admin,
+    });
     assert.equal(res.statusCode, 409, res.body);
     assertClash(res.json(), 120, program.id, 'number', holder);
     assert.equal((await call('GET', `/certifications/acme/${mine.id}`)).number, 121);
@@ -127,7 +161,10 @@ describe('every write path refuses a number already held in the programme', () =
         { operation: 'create', object: cert(134) },
       ],
     });
-    assert.deepEqual(res.results.map((r: R) => r.status), [201, 409, 201, 409, 409, 409, 201]);
+    assert.deepEqual(
+      res.results.map((r: R) => r.status),
+      [201, 409, 201, 409, 409, 409, 201],
+    );
     assert.deepEqual([res.success_count, res.error_count], [3, 4]);
     assertClash(res.results[1].error, 130, program.id, 'operations.1.object.number', holder);
     assertClash(res.results[3].error, 133, program.id, 'operations.3.object.number');
@@ -139,22 +176,50 @@ describe('every write path refuses a number already held in the programme', () =
 
   test('bulk load: a row that repeats a held number, or one of an earlier row, is rejected with the reason; the rest is written', async () => {
     const holder = await create(140);
-    const row = (ext: string, number: number) => JSON.stringify({ sys_external_id: ext, ...cert(number, { contact_id: `loaded-${ext}`, name: `Loaded ${ext}` }) });
-    const done = await load(t, 'acme', 'certifications', [row('L1', 141), row('L2', 140), row('L3', 142), row('L4', 141), row('L5', 143)].join('\n'), { type: 'application/x-ndjson' });
+    const row = (ext: string, number: number) =>
+      JSON.stringify({ sys_external_id: ext, ...cert(number, { contact_id: `loaded-${ext}`, name: `Loaded ${ext}` }) });
+    const done = await load(
+      t,
+      'acme',
+      'certifications',
+      [row('L1', 141), row('L2', 140), row('L3', 142), row('L4', 141), row('L5', 143)].join('\n'),
+      { type: 'application/x-ndjson' },
+    );
     assert.equal(done.status, 'completed', JSON.stringify(done));
     assert.deepEqual([done.rows_read, done.rows_written, done.rows_rejected], [5, 3, 2]);
     const errors = await allErrors(t, 'acme', done.id);
-    assert.deepEqual(errors.map((e) => [e.row, e.errors[0]!.field]), [[2, 'number'], [4, 'number']]);
-    assert.equal(errors[0]!.errors[0]!.reason, `is already taken for program_id ${program.id} (certificate numbers are unique within a program)`);
+    assert.deepEqual(
+      errors.map((e) => [e.row, e.errors[0]!.field]),
+      [
+        [2, 'number'],
+        [4, 'number'],
+      ],
+    );
+    assert.equal(
+      errors[0]!.errors[0]!.reason,
+      `is already taken for program_id ${program.id} (certificate numbers are unique within a program)`,
+    );
     assert.ok(!JSON.stringify(errors).includes(holder.id));
     const loaded = (await listAll(t, 'acme', 'certifications')).filter((c) => c.sys_bulk_load_id === done.id);
-    assert.deepEqual(loaded.map((c) => [c.sys_external_id, c.number]), [['L1', 141], ['L3', 142], ['L5', 143]]);
+    assert.deepEqual(
+      loaded.map((c) => [c.sys_external_id, c.number]),
+      [
+        ['L1', 141],
+        ['L3', 142],
+        ['L5', 143],
+      ],
+    );
   });
 });
 
 describe('activation and transfer take the next free number', () => {
   const approved = async (type: string, owner: string, body: R = {}) => {
-    const app = await call('POST', `/applications/acme/generateApplication/${processes[type]!.id}/contact/${owner}`, { name: `Applicant ${owner}`, ...body }, 201);
+    const app = await call(
+      'POST',
+      `/applications/acme/generateApplication/${processes[type]!.id}/contact/${owner}`,
+      { name: `Applicant ${owner}`, ...body },
+      201,
+    );
     assert.equal((await call('POST', `/applications/acme/submit/${app.id}`)).status, 'approved');
     return app;
   };
@@ -167,7 +232,9 @@ describe('activation and transfer take the next free number', () => {
     assert.equal((await activate('certification', 'a-2')).number, 1004);
     await create(1005);
     assert.equal((await activate('certification', 'a-3')).number, 1006);
-    const numbers = (await call('POST', '/certifications/acme/search', { program_id: [program.id], number: [1000, 1001, 1002, 1003, 1004, 1005, 1006] })).Items;
+    const numbers = (
+      await call('POST', '/certifications/acme/search', { program_id: [program.id], number: [1000, 1001, 1002, 1003, 1004, 1005, 1006] })
+    ).Items;
     assert.equal(numbers.length, 7, 'each number once');
   });
 
@@ -186,10 +253,16 @@ describe('activation and transfer take the next free number', () => {
     // waits on the unique index and, once the other commits, takes the next free number; on SQLite
     // the writers are serialized and the activation sees the record.
     const app = await approved('certification', 'race-1');
-    const inProgram = (await call('POST', '/certifications/acme/search?limit=1000', { program_id: [program.id] })).Items.map((c: R) => c.number as number).filter((n: number) => n >= 1000);
+    const inProgram = (await call('POST', '/certifications/acme/search?limit=1000', { program_id: [program.id] })).Items.map(
+      (c: R) => c.number as number,
+    ).filter((n: number) => n >= 1000);
     const next = Math.max(...inProgram) + 1;
     const certs = t.app.services.resource('certifications');
-    const ctx = { tenantId: 'acme', actor: { sub: 'tester', tenants: ['acme'], scopes: new Set(['certifications:admin']) }, requestId: 'r' } as any;
+    const ctx = {
+      tenantId: 'acme',
+      actor: { sub: 'tester', tenants: ['acme'], scopes: new Set(['certifications:admin']) },
+      requestId: 'r',
+    } as any;
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let inserted!: () => void;
@@ -240,9 +313,14 @@ describe('a database that already holds duplicates', () => {
     const before = await migrations();
     await assert.rejects(migrate(t.store, tableSpecs()), (e: unknown) => {
       assert.ok(e instanceof MigrationRefused, String(e));
-      assert.deepEqual(e.clashes, [{ table: 'certifications', tenant_id: 'acme', values: { program_id: program.id, number: 200 }, ids: [a.id, b.id, c.id].sort() }]);
+      assert.deepEqual(e.clashes, [
+        { table: 'certifications', tenant_id: 'acme', values: { program_id: program.id, number: 200 }, ids: [a.id, b.id, c.id].sort() },
+      ]);
       assert.match(e.message, /nothing was changed/);
-      assert.ok(e.message.includes(`tenant acme, program_id ${program.id}, number 200: ids ${[a.id, b.id, c.id].sort().join(', ')}`), e.message);
+      assert.ok(
+        e.message.includes(`tenant acme, program_id ${program.id}, number 200: ids ${[a.id, b.id, c.id].sort().join(', ')}`),
+        e.message,
+      );
       assert.match(e.message, /docs\/programmes\.md/);
       return true;
     });

@@ -29,32 +29,47 @@ before(async () => {
   f = new Factory(t, t.admin);
   program = await f.create('programs', { name: 'Registered Nurse', next_certification_number: 1 });
   type.GEN = (await call('POST', '/creditTypes/acme', { name: 'Nursing CE', unit: 'hour' }, 201)).id;
-  for (const [k, name] of [['MED', 'Medical errors'], ['LAW', 'Laws and rules'], ['HIV', 'HIV/AIDS']] as const) {
+  for (const [k, name] of [
+    ['MED', 'Medical errors'],
+    ['LAW', 'Laws and rules'],
+    ['HIV', 'HIV/AIDS'],
+  ] as const) {
     type[k] = (await call('POST', '/creditTypes/acme', { name, unit: 'hour', parent_credit_type_id: type.GEN }, 201)).id;
   }
-  board = await call('POST', '/applicationProcesses/acme', {
-    name: 'RN renewal',
-    type: 'certification',
-    program_id: program.id,
-    credit_totals: [
-      {
-        name: 'Contact hours',
-        credit_type_ids: [type.GEN],
-        quantity: 24,
-        minimums: [
-          { credit_type_id: type.MED, quantity: 2 },
-          { credit_type_id: type.LAW, quantity: 2 },
-          { credit_type_id: type.HIV, quantity: 1 },
-        ],
-      },
-    ],
-  }, 201);
+  board = await call(
+    'POST',
+    '/applicationProcesses/acme',
+    {
+      name: 'RN renewal',
+      type: 'certification',
+      program_id: program.id,
+      credit_totals: [
+        {
+          name: 'Contact hours',
+          credit_type_ids: [type.GEN],
+          quantity: 24,
+          minimums: [
+            { credit_type_id: type.MED, quantity: 2 },
+            { credit_type_id: type.LAW, quantity: 2 },
+            { credit_type_id: type.HIV, quantity: 1 },
+          ],
+        },
+      ],
+    },
+    201,
+  );
 });
 after(() => t.close());
 
 const credit = async (owner: string, k: string, quantity: number, date = '2025-12-01') =>
-  (await call('POST', '/credits/acme', { contact_id: owner, type_id: type[k], origin: 'legacy system', quantity, status: 'verified', date }, 201)) as R;
-const generate = (owner: string, processId = board.id) => call('POST', `/applications/acme/generateApplication/${processId}/contact/${owner}`, { name: owner }, 201);
+  (await call(
+    'POST',
+    '/credits/acme',
+    { contact_id: owner, type_id: type[k], origin: 'legacy system', quantity, status: 'verified', date },
+    201,
+  )) as R;
+const generate = (owner: string, processId = board.id) =>
+  call('POST', `/applications/acme/generateApplication/${processId}/contact/${owner}`, { name: owner }, 201);
 const used = async (id: string) => (await call('GET', `/credits/acme/${id}`)).quantity_used as number;
 const totalOf = (reqs: R) => reqs.requirements.find((r: R) => r.kind === 'credit_total');
 
@@ -71,7 +86,18 @@ describe('a total of 24 hours of which 2 medical errors, 2 laws and rules, 1 HIV
     const total = totalOf(reqs);
     assert.deepEqual(
       { ...total, minimums: undefined },
-      { kind: 'credit_total', index: 0, name: 'Contact hours', credit_type_ids: [type.GEN], required: 24, earned: 24, met: true, progress: 1, missing: 0, minimums: undefined },
+      {
+        kind: 'credit_total',
+        index: 0,
+        name: 'Contact hours',
+        credit_type_ids: [type.GEN],
+        required: 24,
+        earned: 24,
+        met: true,
+        progress: 1,
+        missing: 0,
+        minimums: undefined,
+      },
     );
     assert.deepEqual(total.minimums, [
       { credit_type_id: type.MED, required: 2, earned: 3, met: true, progress: 1, missing: 0 },
@@ -83,8 +109,14 @@ describe('a total of 24 hours of which 2 medical errors, 2 laws and rules, 1 HIV
     assert.equal(submitted.status, 'pending approval');
     assert.deepEqual([await used(g.id), await used(m.id), await used(l.id), await used(h.id)], [18, 3, 2, 1]);
     const byCredit = new Map(submitted.credits.map((c: R) => [c.credit_id, c]));
-    assert.equal(submitted.credits.reduce((s: number, c: R) => s + c.quantity, 0), 24);
-    assert.deepEqual((byCredit.get(m.id) as R).counts_toward, [{ requirement: '/credit_totals/0/minimums/0', quantity: 2 }, { requirement: '/credit_totals/0', quantity: 1 }]);
+    assert.equal(
+      submitted.credits.reduce((s: number, c: R) => s + c.quantity, 0),
+      24,
+    );
+    assert.deepEqual((byCredit.get(m.id) as R).counts_toward, [
+      { requirement: '/credit_totals/0/minimums/0', quantity: 2 },
+      { requirement: '/credit_totals/0', quantity: 1 },
+    ]);
     assert.deepEqual((byCredit.get(h.id) as R).counts_toward, [{ requirement: '/credit_totals/0/minimums/2', quantity: 1 }]);
     assert.deepEqual((byCredit.get(g.id) as R).counts_toward, [{ requirement: '/credit_totals/0', quantity: 18 }]);
 
@@ -105,7 +137,14 @@ describe('a total of 24 hours of which 2 medical errors, 2 laws and rules, 1 HIV
     assert.equal(total.earned, 24);
     assert.equal(total.missing, 3);
     assert.equal(total.progress, 0.875);
-    assert.deepEqual(total.minimums.map((x: R) => [x.credit_type_id, x.earned, x.met, x.missing]), [[type.MED, 2, true, 0], [type.LAW, 0, false, 2], [type.HIV, 0, false, 1]]);
+    assert.deepEqual(
+      total.minimums.map((x: R) => [x.credit_type_id, x.earned, x.met, x.missing]),
+      [
+        [type.MED, 2, true, 0],
+        [type.LAW, 0, false, 2],
+        [type.HIV, 0, false, 1],
+      ],
+    );
 
     const submitted = await call('POST', `/applications/acme/submit/${app.id}`);
     assert.equal(submitted.status, 'missing requirements');
@@ -124,7 +163,14 @@ describe('a total of 24 hours of which 2 medical errors, 2 laws and rules, 1 HIV
     await credit('n-3', 'LAW', 2);
     await credit('n-3', 'HIV', 1);
     const short = await generate('n-3');
-    assert.deepEqual(totalOf(await call('GET', `/applications/acme/requirements/${short.id}`)).minimums[0], { credit_type_id: type.MED, required: 2, earned: 0, met: false, progress: 0, missing: 2 });
+    assert.deepEqual(totalOf(await call('GET', `/applications/acme/requirements/${short.id}`)).minimums[0], {
+      credit_type_id: type.MED,
+      required: 2,
+      earned: 0,
+      met: false,
+      progress: 0,
+      missing: 2,
+    });
 
     await credit('n-4', 'MED', 21);
     await credit('n-4', 'LAW', 2);
@@ -137,10 +183,20 @@ describe('a total of 24 hours of which 2 medical errors, 2 laws and rules, 1 HIV
     await credit('n-5', 'GEN', 18);
     await credit('n-5', 'MED', 3);
     await credit('n-5', 'LAW', 2);
-    await call('POST', '/credits/acme', { contact_id: 'n-5', type_id: type.HIV, origin: 'legacy system', quantity: 1, status: 'submitted', date: '2025-12-01' }, 201);
+    await call(
+      'POST',
+      '/credits/acme',
+      { contact_id: 'n-5', type_id: type.HIV, origin: 'legacy system', quantity: 1, status: 'submitted', date: '2025-12-01' },
+      201,
+    );
     await credit('n-5', 'HIV', 1, '2026-02-01'); // after the application's date
     const other = (await call('POST', '/creditTypes/acme', { name: 'Unrelated' }, 201)).id;
-    await call('POST', '/credits/acme', { contact_id: 'n-5', type_id: other, origin: 'legacy system', quantity: 50, status: 'verified', date: '2025-12-01' }, 201);
+    await call(
+      'POST',
+      '/credits/acme',
+      { contact_id: 'n-5', type_id: other, origin: 'legacy system', quantity: 50, status: 'verified', date: '2025-12-01' },
+      201,
+    );
     const app = await generate('n-5');
     const total = totalOf(await call('GET', `/applications/acme/requirements/${app.id}`));
     assert.equal(total.earned, 23);
@@ -150,14 +206,24 @@ describe('a total of 24 hours of which 2 medical errors, 2 laws and rules, 1 HIV
 
   test('topics that are not sub-types count toward the total when they are its minimums', async () => {
     const flat = (await call('POST', '/creditTypes/acme', { name: 'Ethics (no parent)' }, 201)).id;
-    const p = await call('POST', '/applicationProcesses/acme', {
-      name: 'Flat',
-      type: 'certification',
-      program_id: program.id,
-      credit_totals: [{ credit_type_ids: [type.GEN], quantity: 4, minimums: [{ credit_type_id: flat, quantity: 1 }] }],
-    }, 201);
+    const p = await call(
+      'POST',
+      '/applicationProcesses/acme',
+      {
+        name: 'Flat',
+        type: 'certification',
+        program_id: program.id,
+        credit_totals: [{ credit_type_ids: [type.GEN], quantity: 4, minimums: [{ credit_type_id: flat, quantity: 1 }] }],
+      },
+      201,
+    );
     await credit('n-6', 'GEN', 3);
-    const e = await call('POST', '/credits/acme', { contact_id: 'n-6', type_id: flat, origin: 'legacy system', quantity: 1, status: 'verified', date: '2025-12-01' }, 201);
+    const e = await call(
+      'POST',
+      '/credits/acme',
+      { contact_id: 'n-6', type_id: flat, origin: 'legacy system', quantity: 1, status: 'verified', date: '2025-12-01' },
+      201,
+    );
     const app = await generate('n-6', p.id);
     assert.equal((await call('POST', `/applications/acme/submit/${app.id}`)).status, 'pending approval');
     assert.equal(await used(e.id), 1);
@@ -181,21 +247,53 @@ describe('bad definitions are refused, naming the field', () => {
       method: 'POST',
       url: '/applicationProcesses/acme',
       auth: t.admin,
-      payload: { name: 'Too much', type: 'certification', program_id: program.id, credit_totals: [{ credit_type_ids: [type.GEN], quantity: 4, minimums: [{ credit_type_id: type.MED, quantity: 3 }, { credit_type_id: type.LAW, quantity: 2 }] }] },
+      payload: {
+        name: 'Too much',
+        type: 'certification',
+        program_id: program.id,
+        credit_totals: [
+          {
+            credit_type_ids: [type.GEN],
+            quantity: 4,
+            minimums: [
+              { credit_type_id: type.MED, quantity: 3 },
+              { credit_type_id: type.LAW, quantity: 2 },
+            ],
+          },
+        ],
+      },
     });
     assert.equal(res.statusCode, 400, res.body);
-    assert.deepEqual(res.json().errors.map((e: R) => e.field), ['credit_totals.0.minimums']);
+    assert.deepEqual(
+      res.json().errors.map((e: R) => e.field),
+      ['credit_totals.0.minimums'],
+    );
     assert.match(res.json().errors[0].reason, /add up to 5, more than the total's quantity 4/);
     const found = await call('POST', '/applicationProcesses/acme/search', { name: 'Too much' });
     assert.equal(found.Items.length, 0);
-    const patched = await t.call({ method: 'PATCH', url: `/applicationProcesses/acme/${board.id}`, auth: t.admin, payload: [{ op: 'replace', path: '/credit_totals/0/quantity', value: 4 }] as any });
+    const patched = await t.call({
+      method: 'PATCH',
+      url: `/applicationProcesses/acme/${board.id}`,
+      auth: t.admin,
+      payload: [{ op: 'replace', path: '/credit_totals/0/quantity', value: 4 }] as any,
+    });
     assert.equal(patched.statusCode, 400, patched.body);
     assert.equal((await call('GET', `/applicationProcesses/acme/${board.id}`)).credit_totals[0].quantity, 24);
   });
 
   test('a total without credit types, or naming an unknown credit type: 400', async () => {
-    for (const credit_totals of [[{ credit_type_ids: [], quantity: 4 }], [{ quantity: 4 }], [{ credit_type_ids: ['no-such-type'], quantity: 4 }], [{ credit_type_ids: [type.GEN], quantity: 4, minimums: [{ credit_type_id: 'no-such-type', quantity: 1 }] }]]) {
-      const res = await t.call({ method: 'POST', url: '/applicationProcesses/acme', auth: t.admin, payload: { name: 'Bad', type: 'certification', program_id: program.id, credit_totals } });
+    for (const credit_totals of [
+      [{ credit_type_ids: [], quantity: 4 }],
+      [{ quantity: 4 }],
+      [{ credit_type_ids: ['no-such-type'], quantity: 4 }],
+      [{ credit_type_ids: [type.GEN], quantity: 4, minimums: [{ credit_type_id: 'no-such-type', quantity: 1 }] }],
+    ]) {
+      const res = await t.call({
+        method: 'POST',
+        url: '/applicationProcesses/acme',
+        auth: t.admin,
+        payload: { name: 'Bad', type: 'certification', program_id: program.id, credit_totals },
+      });
       assert.equal(res.statusCode, 400, res.body);
       assert.match(JSON.stringify(res.json().errors), /credit_totals/);
     }
@@ -206,7 +304,12 @@ describe('bad definitions are refused, naming the field', () => {
     const b = (await call('POST', '/creditTypes/acme', { name: 'B', parent_credit_type_id: a }, 201)).id;
     const c = (await call('POST', '/creditTypes/acme', { name: 'C', parent_credit_type_id: b }, 201)).id;
     for (const parent of [c, a]) {
-      const res = await t.call({ method: 'PATCH', url: `/creditTypes/acme/${a}`, auth: t.admin, payload: [{ op: 'add', path: '/parent_credit_type_id', value: parent }] as any });
+      const res = await t.call({
+        method: 'PATCH',
+        url: `/creditTypes/acme/${a}`,
+        auth: t.admin,
+        payload: [{ op: 'add', path: '/parent_credit_type_id', value: parent }] as any,
+      });
       assert.equal(res.statusCode, 400, res.body);
       assert.equal(res.json().errors[0].field, 'parent_credit_type_id');
       assert.match(res.json().errors[0].reason, /its own ancestor/);
@@ -218,12 +321,23 @@ describe('bad definitions are refused, naming the field', () => {
 });
 
 describe('under races', () => {
-  test('concurrent submits of one person\'s applications never consume the same hour', async () => {
-    const credits = [await credit('race', 'GEN', 18), await credit('race', 'MED', 3), await credit('race', 'LAW', 2), await credit('race', 'HIV', 1), await credit('race', 'GEN', 10, '2025-01-01')];
+  test("concurrent submits of one person's applications never consume the same hour", async () => {
+    const credits = [
+      await credit('race', 'GEN', 18),
+      await credit('race', 'MED', 3),
+      await credit('race', 'LAW', 2),
+      await credit('race', 'HIV', 1),
+      await credit('race', 'GEN', 10, '2025-01-01'),
+    ];
     const apps = [];
     for (let i = 0; i < 4; i++) apps.push(await generate('race'));
     const out = await Promise.all(apps.map((a) => call('POST', `/applications/acme/submit/${a.id}`)));
-    assert.deepEqual(out.map((a) => a.status).sort(), ['missing requirements', 'missing requirements', 'missing requirements', 'pending approval']);
+    assert.deepEqual(out.map((a) => a.status).sort(), [
+      'missing requirements',
+      'missing requirements',
+      'missing requirements',
+      'pending approval',
+    ]);
     let total = 0;
     for (const c of credits) {
       const now = await call('GET', `/credits/acme/${c.id}`);
@@ -233,7 +347,10 @@ describe('under races', () => {
     }
     assert.equal(total, 24);
     const winner = out.find((a) => a.status === 'pending approval')!;
-    assert.equal(winner.credits.reduce((s: number, c: R) => s + c.quantity, 0), 24);
+    assert.equal(
+      winner.credits.reduce((s: number, c: R) => s + c.quantity, 0),
+      24,
+    );
   });
 
   test('two applications that could both be met by the general hours still compete for the topics', async () => {

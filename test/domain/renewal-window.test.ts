@@ -18,7 +18,8 @@ const clock: Clock = { now: () => now };
 const setDay = (d: string) => (now = new Date(`${d}T10:00:00Z`));
 
 type R = Record<string, any>;
-const send = (method: string, url: string, payload?: unknown) => t.call({ method: method as any, url, payload: payload as any, auth: t.admin });
+const send = (method: string, url: string, payload?: unknown) =>
+  t.call({ method: method as any, url, payload: payload as any, auth: t.admin });
 const call = async (method: string, url: string, payload?: unknown, status = 200): Promise<R> => {
   const res = await send(method, url, payload);
   assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
@@ -36,30 +37,63 @@ const proc: Record<string, R> = {};
 // The licence: activated 2026-01-15, expires 2027-01-14, grace until 2027-02-13 (30 days), reinstatable until 2027-05-14.
 // Its renewal window: 2026-10-16 (90 days before expiry) to 2027-02-13.
 let cert: R;
-const WINDOW = /renewal window runs from 2026-10-16 \(90 days before it expires on 2027-01-14\) to 2027-02-13 \(the end of its grace period\)/;
-const LAPSED = /renewal window \(2026-10-16 to 2027-02-13\) closed at the end of its grace period on 2027-02-13; it lapsed after its grace period, apply for reinstatement instead \(its reinstatement window runs from 2027-02-14 to 2027-05-14\)/;
+const WINDOW =
+  /renewal window runs from 2026-10-16 \(90 days before it expires on 2027-01-14\) to 2027-02-13 \(the end of its grace period\)/;
+const LAPSED =
+  /renewal window \(2026-10-16 to 2027-02-13\) closed at the end of its grace period on 2027-02-13; it lapsed after its grace period, apply for reinstatement instead \(its reinstatement window runs from 2027-02-14 to 2027-05-14\)/;
 
 before(async () => {
   t = await startApp({ clock });
   f = new Factory(t, t.admin);
-  const ruleSet = await call('POST', '/expirationRuleSets/acme', {
-    name: 'One year',
-    default_expiration_options: {
-      expiration_type: 'anniversary',
-      anniversary_expiration_options: { term_length: 1, term_type: 'years', allow_mid_month_expirations: true },
-      grace_period: 30,
-      allow_reinstatement: true,
-      reinstatement_options: { reinstatement_period: 90 },
+  const ruleSet = await call(
+    'POST',
+    '/expirationRuleSets/acme',
+    {
+      name: 'One year',
+      default_expiration_options: {
+        expiration_type: 'anniversary',
+        anniversary_expiration_options: { term_length: 1, term_type: 'years', allow_mid_month_expirations: true },
+        grace_period: 30,
+        allow_reinstatement: true,
+        reinstatement_options: { reinstatement_period: 90 },
+      },
     },
-  }, 201);
-  program = await f.create('programs', { name: 'Registered Nurse', expiration_rule_set_id: ruleSet.id, next_certification_number: 1000, default_renewal_period: 90 });
+    201,
+  );
+  program = await f.create('programs', {
+    name: 'Registered Nurse',
+    expiration_rule_set_id: ruleSet.id,
+    next_certification_number: 1000,
+    default_renewal_period: 90,
+  });
   ceType = await f.create('creditTypes', { name: 'CE hours' });
-  proc.initial = await f.create('applicationProcesses', { name: 'Initial', type: 'certification', program_id: program.id, auto_approve: true });
+  proc.initial = await f.create('applicationProcesses', {
+    name: 'Initial',
+    type: 'certification',
+    program_id: program.id,
+    auto_approve: true,
+  });
   // renewals need 10 CE hours; one process approves automatically, one waits for staff
   const ce = [{ credit_type_id: ceType.id, quantity: 10 }];
-  proc.auto = await f.create('applicationProcesses', { name: 'Renewal (auto)', type: 'renewal', program_id: program.id, auto_approve: true, credit_requirements: ce });
-  proc.staff = await f.create('applicationProcesses', { name: 'Renewal (staff)', type: 'renewal', program_id: program.id, credit_requirements: ce });
-  const first = await call('POST', `/applications/acme/generateApplication/${proc.initial.id}/contact/nurse-1`, { name: 'Ada Lovelace' }, 201);
+  proc.auto = await f.create('applicationProcesses', {
+    name: 'Renewal (auto)',
+    type: 'renewal',
+    program_id: program.id,
+    auto_approve: true,
+    credit_requirements: ce,
+  });
+  proc.staff = await f.create('applicationProcesses', {
+    name: 'Renewal (staff)',
+    type: 'renewal',
+    program_id: program.id,
+    credit_requirements: ce,
+  });
+  const first = await call(
+    'POST',
+    `/applications/acme/generateApplication/${proc.initial.id}/contact/nurse-1`,
+    { name: 'Ada Lovelace' },
+    201,
+  );
   await call('POST', `/applications/acme/submit/${first.id}`);
   cert = (await call('POST', `/applications/acme/activate/${first.id}`)).certification;
   assert.equal(cert.expiration_date, '2027-01-14');
@@ -70,9 +104,14 @@ after(() => t.close());
 const generateUrl = (p: R) => `/applications/acme/generateApplication/${p.id}/contact/nurse-1`;
 const generate = (p: R) => call('POST', generateUrl(p), { certification_id: cert.id }, 201);
 /** 10 verified CE hours earned today (inside the cycle window). */
-const credit = (quantity = 10) => f.create('credits', { contact_id: 'nurse-1', type_id: ceType.id, quantity, status: 'verified', date: now.toISOString().slice(0, 10) });
+const credit = (quantity = 10) =>
+  f.create('credits', { contact_id: 'nurse-1', type_id: ceType.id, quantity, status: 'verified', date: now.toISOString().slice(0, 10) });
 /** CE hours consumed from all of nurse-1's credits. */
-const used = async () => (await call('POST', '/credits/acme/search', { contact_id: ['nurse-1'] })).Items.reduce((n: number, c: R) => n + (c.quantity_used ?? 0), 0);
+const used = async () =>
+  (await call('POST', '/credits/acme/search', { contact_id: ['nurse-1'] })).Items.reduce(
+    (n: number, c: R) => n + (c.quantity_used ?? 0),
+    0,
+  );
 const expiry = async () => (await call('GET', `/certifications/acme/${cert.id}`)).expiration_date;
 
 describe('a renewal outside its window is refused at every step', () => {
@@ -80,7 +119,12 @@ describe('a renewal outside its window is refused at every step', () => {
     setDay('2026-02-01');
     await refuse('POST', generateUrl(proc.auto), { certification_id: cert.id }, WINDOW);
     setDay('2026-10-15');
-    await refuse('POST', generateUrl(proc.auto), { certification_id: cert.id }, /cannot be renewed yet: its renewal window runs from 2026-10-16/);
+    await refuse(
+      'POST',
+      generateUrl(proc.auto),
+      { certification_id: cert.id },
+      /cannot be renewed yet: its renewal window runs from 2026-10-16/,
+    );
     setDay('2027-02-14');
     const body = await refuse('POST', generateUrl(proc.auto), { certification_id: cert.id }, LAPSED);
     assert.equal(body.code, 'conflict');
@@ -154,7 +198,12 @@ describe('a renewal outside its window is refused at every step', () => {
 
 test('a renewal two years early, once refused, is possible when the window opens (the window follows the new expiry)', async () => {
   setDay('2027-01-25');
-  await refuse('POST', generateUrl(proc.auto), { certification_id: cert.id }, /window runs from 2027-10-16 \(90 days before it expires on 2028-01-14\) to 2028-02-13/);
+  await refuse(
+    'POST',
+    generateUrl(proc.auto),
+    { certification_id: cert.id },
+    /window runs from 2027-10-16 \(90 days before it expires on 2028-01-14\) to 2028-02-13/,
+  );
   setDay('2027-10-16');
   await credit();
   const a = await generate(proc.auto);
@@ -165,17 +214,33 @@ test('a renewal two years early, once refused, is possible when the window opens
 });
 
 test('a lapsed licence: the renewal is refused before credits are consumed and pointed to reinstatement, which works', async () => {
-  const rein = await f.create('applicationProcesses', { name: 'Reinstatement', type: 'reinstatement', program_id: program.id, auto_approve: true, credit_requirements: [{ credit_type_id: ceType.id, quantity: 10 }] });
+  const rein = await f.create('applicationProcesses', {
+    name: 'Reinstatement',
+    type: 'reinstatement',
+    program_id: program.id,
+    auto_approve: true,
+    credit_requirements: [{ credit_type_id: ceType.id, quantity: 10 }],
+  });
   setDay('2028-12-01');
   await credit();
   const before = await used();
   const a = await generate(proc.auto); // inside the window
   setDay('2029-03-01'); // past grace (2029-02-13)
-  await refuse('POST', `/applications/acme/submit/${a.id}`, undefined, /cannot be renewed: .* closed at the end of its grace period on 2029-02-13; .* apply for reinstatement instead \(its reinstatement window runs from 2029-02-14 to 2029-05-14\)/);
+  await refuse(
+    'POST',
+    `/applications/acme/submit/${a.id}`,
+    undefined,
+    /cannot be renewed: .* closed at the end of its grace period on 2029-02-13; .* apply for reinstatement instead \(its reinstatement window runs from 2029-02-14 to 2029-05-14\)/,
+  );
   assert.equal(await used(), before, 'no credit consumed');
   // a reinstatement before the lapse is refused at generate too
   setDay('2029-02-10');
-  await refuse('POST', generateUrl(rein), { certification_id: cert.id }, /cannot be reinstated: the certification has not lapsed .* renew it instead/);
+  await refuse(
+    'POST',
+    generateUrl(rein),
+    { certification_id: cert.id },
+    /cannot be reinstated: the certification has not lapsed .* renew it instead/,
+  );
   setDay('2029-03-01');
   const r = await call('POST', generateUrl(rein), { certification_id: cert.id }, 201);
   assert.equal((await call('POST', `/applications/acme/submit/${r.id}`)).status, 'approved');
@@ -186,19 +251,48 @@ test('a lapsed licence: the renewal is refused before credits are consumed and p
 });
 
 test('without default_renewal_period a renewal has no opening limit, but still closes at the end of grace', async () => {
-  const open = await f.create('programs', { name: 'Open renewals', expiration_rule_set_id: program.expiration_rule_set_id, next_certification_number: 1 });
-  const holder = await f.create('certifications', { contact_id: 'nurse-2', program_id: open.id, status: 'active', number: 7, name: 'B', expiration_date: '2031-06-30', grace_period_end_date: '2031-07-30' });
+  const open = await f.create('programs', {
+    name: 'Open renewals',
+    expiration_rule_set_id: program.expiration_rule_set_id,
+    next_certification_number: 1,
+  });
+  const holder = await f.create('certifications', {
+    contact_id: 'nurse-2',
+    program_id: open.id,
+    status: 'active',
+    number: 7,
+    name: 'B',
+    expiration_date: '2031-06-30',
+    grace_period_end_date: '2031-07-30',
+  });
   const p = await f.create('applicationProcesses', { name: 'Renew', type: 'renewal', program_id: open.id, auto_approve: true });
   setDay('2029-03-01');
   const a = await call('POST', `/applications/acme/generateApplication/${p.id}/contact/nurse-2`, { certification_id: holder.id }, 201);
   await call('POST', `/applications/acme/submit/${a.id}`);
   setDay('2031-07-31');
-  await refuse('POST', `/applications/acme/activate/${a.id}`, undefined, /its renewal window closed at the end of its grace period on 2031-07-30; .* apply for reinstatement instead/);
+  await refuse(
+    'POST',
+    `/applications/acme/activate/${a.id}`,
+    undefined,
+    /its renewal window closed at the end of its grace period on 2031-07-30; .* apply for reinstatement instead/,
+  );
   setDay('2031-07-30');
   assert.equal((await call('POST', `/applications/acme/activate/${a.id}`)).certification.expiration_date, '2032-06-30');
 });
 
 test('a renewal of a retired certification is refused at generate', async () => {
-  const old = await f.create('certifications', { contact_id: 'nurse-3', program_id: program.id, status: 'retired', number: 9, name: 'C', expiration_date: '2031-06-30' });
-  await refuse('POST', `/applications/acme/generateApplication/${proc.auto.id}/contact/nurse-3`, { certification_id: old.id }, /is retired/);
+  const old = await f.create('certifications', {
+    contact_id: 'nurse-3',
+    program_id: program.id,
+    status: 'retired',
+    number: 9,
+    name: 'C',
+    expiration_date: '2031-06-30',
+  });
+  await refuse(
+    'POST',
+    `/applications/acme/generateApplication/${proc.auto.id}/contact/nurse-3`,
+    { certification_id: old.id },
+    /is retired/,
+  );
 });

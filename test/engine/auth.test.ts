@@ -63,7 +63,14 @@ test('the subject is recorded as sys_*_by_id', async () => {
   const rec = (await t.call({ method: 'POST', url: '/billingRuns/acme', payload: minimalRun(), auth: tok })).json();
   assert.equal(rec.sys_created_by_id, 'alice');
   const bob = await t.token({ sub: 'bob' });
-  const up = (await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/name', value: 'b' }], auth: bob })).json();
+  const up = (
+    await t.call({
+      method: 'PATCH',
+      url: `/billingRuns/acme/${rec.id}`,
+      payload: [{ op: 'replace', path: '/name', value: 'b' }],
+      auth: bob,
+    })
+  ).json();
   assert.equal(up.sys_created_by_id, 'alice');
   assert.equal(up.sys_last_modified_by_id, 'bob');
   assert.equal(up.sys_last_security_context.user_id, 'bob');

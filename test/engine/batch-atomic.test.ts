@@ -36,7 +36,13 @@ test('a batch operation that fails part-way leaves no half-written record', asyn
     });
     await asTenant('*', () => store.transaction((trx) => syncTable(trx, store.dialect, widgets.table)));
     let service: ResourceService;
-    service = new ResourceService(widgets, { store, clock: { now: () => new Date() }, pageSizeDefault: 100, pageSizeMax: 1000, resolve: () => service });
+    service = new ResourceService(widgets, {
+      store,
+      clock: { now: () => new Date() },
+      pageSizeDefault: 100,
+      pageSizeMax: 1000,
+      resolve: () => service,
+    });
     const ctx = { tenantId: 'acme', actor: { sub: 't', tenants: ['acme'], scopes: new Set<string>() }, requestId: 'r' };
     const out = await asTenant('acme', () =>
       service.batch(ctx, {

@@ -58,12 +58,23 @@ test('a run of creates in a batch gives each operation the result, records, hist
     const res = await t.call({ method: 'POST', url: '/certifications/acme', payload: body as object });
     singles.push(res.statusCode < 300 ? shape(res.statusCode, undefined, res.json()) : shape(res.statusCode, res.json(), undefined));
   }
-  const res = await t.call({ method: 'POST', url: '/certifications/acme/batch', payload: { operations: bodies('batch').map((object) => ({ operation: 'create', object })) } });
+  const res = await t.call({
+    method: 'POST',
+    url: '/certifications/acme/batch',
+    payload: { operations: bodies('batch').map((object) => ({ operation: 'create', object })) },
+  });
   assert.equal(res.statusCode, 200, res.body);
   const out = res.json();
   assert.equal(out.results.length, 40);
-  assert.deepEqual(out.results.map((r: any) => r.index), [...Array(40).keys()], 'results in operation order');
-  assert.deepEqual(out.results.map((r: any) => shape(r.status, r.error, r.object)), singles);
+  assert.deepEqual(
+    out.results.map((r: any) => r.index),
+    [...Array(40).keys()],
+    'results in operation order',
+  );
+  assert.deepEqual(
+    out.results.map((r: any) => shape(r.status, r.error, r.object)),
+    singles,
+  );
   assert.equal(out.success_count, 24);
   assert.equal(out.error_count, 16);
   for (const r of out.results.filter((x: any) => !x.success)) {
@@ -71,9 +82,15 @@ test('a run of creates in a batch gives each operation the result, records, hist
   }
 
   // the stored records are those a single create stores (ids and times aside)
-  const strip = ({ id, sys_created_at, sys_last_modified_at, sys_last_security_context, certificate_name, number, ...rest }: any) => ({ ...rest, number: number % BATCH_BASE });
+  const strip = ({ id, sys_created_at, sys_last_modified_at, sys_last_security_context, certificate_name, number, ...rest }: any) => ({
+    ...rest,
+    number: number % BATCH_BASE,
+  });
   const page = async (name: string) =>
-    (await t.call({ method: 'POST', url: '/certifications/acme/search?limit=1000', payload: {} })).json().Items.filter((c: any) => c.certificate_name === name).sort((a: any, b: any) => a.number - b.number);
+    (await t.call({ method: 'POST', url: '/certifications/acme/search?limit=1000', payload: {} }))
+      .json()
+      .Items.filter((c: any) => c.certificate_name === name)
+      .sort((a: any, b: any) => a.number - b.number);
   const single = await page('single');
   const batched = await page('batch');
   assert.equal(batched.length, 24);
@@ -97,7 +114,12 @@ test('a run of creates in a batch gives each operation the result, records, hist
   assert.ok(del.json().referenced_by.length >= 1);
   // (in the tenant's scope: on PostgreSQL row-level security shows no rows outside it)
   const referrers = await asTenant('acme', () =>
-    t.store.db.selectFrom('refs').select(['source_id', 'field']).where('tenant_id', '=', 'acme').where('target_id', 'in', [program, otherProgram]).execute(),
+    t.store.db
+      .selectFrom('refs')
+      .select(['source_id', 'field'])
+      .where('tenant_id', '=', 'acme')
+      .where('target_id', 'in', [program, otherProgram])
+      .execute(),
   );
   const ids = new Set(referrers.map((r) => r.source_id));
   for (const c of [...single, ...batched]) assert.ok(ids.has(c.id), `refs row for ${c.number}`);
@@ -107,7 +129,12 @@ test('creates around other operations keep their order: an update between two ru
   const first = await t.call({
     method: 'POST',
     url: '/certifications/acme/batch',
-    payload: { operations: [{ operation: 'create', object: cert(901) }, { operation: 'create', object: cert(902) }] },
+    payload: {
+      operations: [
+        { operation: 'create', object: cert(901) },
+        { operation: 'create', object: cert(902) },
+      ],
+    },
   });
   const [a] = first.json().results;
   const res = await t.call({
@@ -125,17 +152,21 @@ test('creates around other operations keep their order: an update between two ru
     },
   });
   const out = res.json();
-  assert.deepEqual(out.results.map((r: any) => [r.index, r.operation, r.status]), [
-    [0, 'create', 201],
-    [1, 'create', 400],
-    [2, 'patch', 200],
-    [3, 'delete', 200],
-    [4, 'create', 201],
-    [5, 'create', 201],
-  ]);
+  assert.deepEqual(
+    out.results.map((r: any) => [r.index, r.operation, r.status]),
+    [
+      [0, 'create', 201],
+      [1, 'create', 400],
+      [2, 'patch', 200],
+      [3, 'delete', 200],
+      [4, 'create', 201],
+      [5, 'create', 201],
+    ],
+  );
   assert.equal(out.results[1].error.errors[0].field, 'operations.1.object.program_id');
   assert.equal((await t.call({ method: 'GET', url: `/certifications/acme/${a.id}` })).statusCode, 404);
-  for (const i of [0, 4, 5]) assert.equal((await t.call({ method: 'GET', url: `/certifications/acme/${out.results[i].id}` })).statusCode, 200);
+  for (const i of [0, 4, 5])
+    assert.equal((await t.call({ method: 'GET', url: `/certifications/acme/${out.results[i].id}` })).statusCode, 200);
 });
 
 test('should the multi-row write itself fail, the run is redone one by one; an internal failure there fails the whole batch and leaves nothing', async () => {
@@ -149,12 +180,26 @@ test('should the multi-row write itself fail, the run is redone one by one; an i
         `create function refuse_boom() returns trigger language plpgsql as $$ begin if new.data->>'certificate_name' = 'boom' then raise exception 'refused by a trigger'; end if; return new; end $$`,
         `create trigger refuse_boom before insert on certifications for each row execute function refuse_boom()`,
       ]
-    : [`create trigger refuse_boom before insert on certifications when new.data like '%"certificate_name":"boom"%' begin select raise(abort, 'refused by a trigger'); end`];
+    : [
+        `create trigger refuse_boom before insert on certifications when new.data like '%"certificate_name":"boom"%' begin select raise(abort, 'refused by a trigger'); end`,
+      ];
   const drop = pg ? ['drop trigger refuse_boom on certifications', 'drop function refuse_boom()'] : ['drop trigger refuse_boom'];
   const rowCounts = () =>
     asTenant('acme', async () => ({
-      history: (await t.store.db.selectFrom('history').select((eb) => eb.fn.countAll().as('n')).where('tenant_id', '=', 'acme').executeTakeFirstOrThrow()).n,
-      refs: (await t.store.db.selectFrom('refs').select((eb) => eb.fn.countAll().as('n')).where('tenant_id', '=', 'acme').executeTakeFirstOrThrow()).n,
+      history: (
+        await t.store.db
+          .selectFrom('history')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('tenant_id', '=', 'acme')
+          .executeTakeFirstOrThrow()
+      ).n,
+      refs: (
+        await t.store.db
+          .selectFrom('refs')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('tenant_id', '=', 'acme')
+          .executeTakeFirstOrThrow()
+      ).n,
     }));
   const before = await rowCounts();
   for (const s of create) await sql.raw(s).execute(t.store.db);
@@ -163,23 +208,34 @@ test('should the multi-row write itself fail, the run is redone one by one; an i
     res = await t.call({
       method: 'POST',
       url: '/certifications/acme/batch',
-      payload: { operations: [cert(951, { certificate_name: 'fallback' }), cert(952, { certificate_name: 'boom' }), cert(953, { certificate_name: 'fallback' })].map((object) => ({ operation: 'create', object })) },
+      payload: {
+        operations: [
+          cert(951, { certificate_name: 'fallback' }),
+          cert(952, { certificate_name: 'boom' }),
+          cert(953, { certificate_name: 'fallback' }),
+        ].map((object) => ({ operation: 'create', object })),
+      },
     });
   } finally {
     for (const s of drop) await sql.raw(s).execute(t.store.db);
   }
   assert.equal(res.statusCode, 500, res.body);
   assert.equal(res.json().code, 'internal');
-  assert.doesNotMatch(res.body, /trigger/, 'the database\'s message is not shown to the client');
+  assert.doesNotMatch(res.body, /trigger/, "the database's message is not shown to the client");
   const found = (await t.call({ method: 'POST', url: '/certifications/acme/search?limit=1000', payload: {} })).json().Items;
-  assert.deepEqual(found.filter((c: any) => c.number >= 951 && c.number <= 953), []);
+  assert.deepEqual(
+    found.filter((c: any) => c.number >= 951 && c.number <= 953),
+    [],
+  );
   assert.deepEqual(await rowCounts(), before, 'no history or reference row was left');
 
   // and without the trigger, the same batch goes through whole
   const again = await t.call({
     method: 'POST',
     url: '/certifications/acme/batch',
-    payload: { operations: [cert(951), cert(952, { certificate_name: 'boom' }), cert(953)].map((object) => ({ operation: 'create', object })) },
+    payload: {
+      operations: [cert(951), cert(952, { certificate_name: 'boom' }), cert(953)].map((object) => ({ operation: 'create', object })),
+    },
   });
   assert.equal(again.json().success_count, 3);
 });
@@ -188,32 +244,65 @@ test('should the multi-row write hit a conflict only the database sees, the run 
   // a unique index the definitions do not know: a second certificate_name "dup" is refused by the database
   const pg = t.store.dialect === 'postgres';
   await sql
-    .raw(pg
-      ? `create unique index dup_unique on certifications (tenant_id, (data->>'certificate_name')) where data->>'certificate_name' = 'dup'`
-      : `create unique index dup_unique on certifications (tenant_id, json_extract(data, '$.certificate_name')) where json_extract(data, '$.certificate_name') = 'dup'`)
+    .raw(
+      pg
+        ? `create unique index dup_unique on certifications (tenant_id, (data->>'certificate_name')) where data->>'certificate_name' = 'dup'`
+        : `create unique index dup_unique on certifications (tenant_id, json_extract(data, '$.certificate_name')) where json_extract(data, '$.certificate_name') = 'dup'`,
+    )
     .execute(t.store.db);
   let out: any;
   try {
-    assert.equal((await t.call({ method: 'POST', url: '/certifications/acme', payload: cert(960, { certificate_name: 'dup' }) })).statusCode, 201);
+    assert.equal(
+      (await t.call({ method: 'POST', url: '/certifications/acme', payload: cert(960, { certificate_name: 'dup' }) })).statusCode,
+      201,
+    );
     const res = await t.call({
       method: 'POST',
       url: '/certifications/acme/batch',
-      payload: { operations: [cert(961, { certificate_name: 'one by one' }), cert(962, { certificate_name: 'dup' }), cert(963, { certificate_name: 'one by one' })].map((object) => ({ operation: 'create', object })) },
+      payload: {
+        operations: [
+          cert(961, { certificate_name: 'one by one' }),
+          cert(962, { certificate_name: 'dup' }),
+          cert(963, { certificate_name: 'one by one' }),
+        ].map((object) => ({ operation: 'create', object })),
+      },
     });
     assert.equal(res.statusCode, 200, res.body);
     out = res.json();
   } finally {
     await sql.raw('drop index dup_unique').execute(t.store.db);
   }
-  assert.deepEqual(out.results.map((r: any) => [r.index, r.status]), [[0, 201], [1, 409], [2, 201]]);
+  assert.deepEqual(
+    out.results.map((r: any) => [r.index, r.status]),
+    [
+      [0, 201],
+      [1, 409],
+      [2, 201],
+    ],
+  );
   assert.equal(out.results[1].error.code, 'conflict');
   for (const i of [0, 2]) {
     const id = out.results[i].id;
     assert.deepEqual((await t.call({ method: 'GET', url: `/certifications/acme/${id}` })).json(), out.results[i].object);
-    assert.equal((await t.call({ method: 'GET', url: `/certifications/acme/history/${id}` })).json().Items.length, 1, 'one history entry, not one per attempt');
-    const refs = await asTenant('acme', () => t.store.db.selectFrom('refs').select('field').where('tenant_id', '=', 'acme').where('source_id', '=', id).execute());
-    assert.deepEqual(refs.map((r) => r.field), ['program_id']);
+    assert.equal(
+      (await t.call({ method: 'GET', url: `/certifications/acme/history/${id}` })).json().Items.length,
+      1,
+      'one history entry, not one per attempt',
+    );
+    const refs = await asTenant('acme', () =>
+      t.store.db.selectFrom('refs').select('field').where('tenant_id', '=', 'acme').where('source_id', '=', id).execute(),
+    );
+    assert.deepEqual(
+      refs.map((r) => r.field),
+      ['program_id'],
+    );
   }
   const found = (await t.call({ method: 'POST', url: '/certifications/acme/search?limit=1000', payload: {} })).json().Items;
-  assert.deepEqual(found.filter((c: any) => c.number >= 961 && c.number <= 963).map((c: any) => c.number).sort(), [961, 963]);
+  assert.deepEqual(
+    found
+      .filter((c: any) => c.number >= 961 && c.number <= 963)
+      .map((c: any) => c.number)
+      .sort(),
+    [961, 963],
+  );
 });

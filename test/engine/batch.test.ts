@@ -9,7 +9,8 @@ before(async () => {
 after(() => t.close());
 
 const batch = (operations: unknown) => t.call({ method: 'POST', url: '/billingRuns/acme/batch', payload: { operations } as object });
-const create = async (over: Record<string, unknown> = {}) => (await t.call({ method: 'POST', url: '/billingRuns/acme', payload: minimalRun(over) })).json();
+const create = async (over: Record<string, unknown> = {}) =>
+  (await t.call({ method: 'POST', url: '/billingRuns/acme', payload: minimalRun(over) })).json();
 const get = async (id: string) => t.call({ method: 'GET', url: `/billingRuns/acme/${id}` });
 
 test('create, update, patch and delete in one request, each reported with its status', async () => {
@@ -25,12 +26,15 @@ test('create, update, patch and delete in one request, each reported with its st
   const out = res.json();
   assert.equal(out.success_count, 4);
   assert.equal(out.error_count, 0);
-  assert.deepEqual(out.results.map((r: any) => [r.index, r.operation, r.status, r.success]), [
-    [0, 'create', 201, true],
-    [1, 'update', 200, true],
-    [2, 'patch', 200, true],
-    [3, 'delete', 200, true],
-  ]);
+  assert.deepEqual(
+    out.results.map((r: any) => [r.index, r.operation, r.status, r.success]),
+    [
+      [0, 'create', 201, true],
+      [1, 'update', 200, true],
+      [2, 'patch', 200, true],
+      [3, 'delete', 200, true],
+    ],
+  );
   const created = out.results[0].object;
   assert.equal(created.name, 'new');
   assert.equal(out.results[0].id, created.id);
@@ -44,7 +48,14 @@ test('failed operations are reported with status and message; they write nothing
   const a = await create({ name: 'keep' });
   const res = await batch([
     { operation: 'create', object: { name: 'no status' } },
-    { operation: 'patch', id: a.id, patch_directives: [{ op: 'replace', path: '/name', value: 'half' }, { op: 'test', path: '/status', value: 'running' }] },
+    {
+      operation: 'patch',
+      id: a.id,
+      patch_directives: [
+        { op: 'replace', path: '/name', value: 'half' },
+        { op: 'test', path: '/status', value: 'running' },
+      ],
+    },
     { operation: 'update', id: 'missing-id', object: minimalRun() },
     { operation: 'delete' },
     { operation: 'explode', id: a.id },

@@ -25,7 +25,11 @@ test('the bundled server starts and serves what bundling could break', { timeout
   let server: ServerProcess | undefined;
   try {
     server = await startServer({ databaseUrl: db.url, script: OUT });
-    const token = await new SignJWT({ tenants: ['acme'], scope: 'certifications:admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('bundle').setExpirationTime('1h').sign(new TextEncoder().encode(TEST_SECRET));
+    const token = await new SignJWT({ tenants: ['acme'], scope: 'certifications:admin' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('bundle')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(TEST_SECRET));
     const auth = { authorization: `Bearer ${token}` };
     const port = server.port;
     assert.equal((await call(port, 'GET', '/docs/static/swagger-ui.css')).status, 200, 'Swagger UI files');
@@ -34,9 +38,27 @@ test('the bundled server starts and serves what bundling could break', { timeout
     // math.js, loaded on first use: an activity type's calculator and an activity's credits
     const ce = await call(port, 'POST', '/creditTypes/acme', { name: 'CE' }, auth);
     assert.equal(ce.status, 201, JSON.stringify(ce.body));
-    const type = await call(port, 'POST', '/activityTypes/acme', { name: 'Course', credit_calculator_options: { variables: [{ label: 'Hours', name: 'hours' }], formulas: [{ credit_type_id: ce.body.id, formula: 'hours * 15' }] } }, auth);
+    const type = await call(
+      port,
+      'POST',
+      '/activityTypes/acme',
+      {
+        name: 'Course',
+        credit_calculator_options: {
+          variables: [{ label: 'Hours', name: 'hours' }],
+          formulas: [{ credit_type_id: ce.body.id, formula: 'hours * 15' }],
+        },
+      },
+      auth,
+    );
     assert.equal(type.status, 201, JSON.stringify(type.body));
-    const act = await call(port, 'POST', '/activities/acme', { name: 'Pharm', contact_id: 'c', date: '2026-03-01', type_id: type.body.id, credit_calculator_variables: { hours: 2 } }, auth);
+    const act = await call(
+      port,
+      'POST',
+      '/activities/acme',
+      { name: 'Pharm', contact_id: 'c', date: '2026-03-01', type_id: type.body.id, credit_calculator_variables: { hours: 2 } },
+      auth,
+    );
     assert.equal(act.status, 201, JSON.stringify(act.body));
     assert.equal(act.body.total_number_of_credits, 30);
     // Handlebars: a template that does not compile is refused

@@ -36,7 +36,10 @@ test('import and export from the command line: direct on the database, then agai
   try {
     // direct: five good rows and one without its required name -> exit 3, the row listed
     const csv = path.join(dir, 'types.csv');
-    fs.writeFileSync(csv, 'name,unit,is_active\nCE hours,hour,true\nContact hours,hour,true\nCEU,unit,false\nPoints,point,true\n,hour,true\nCredits,credit,true\n');
+    fs.writeFileSync(
+      csv,
+      'name,unit,is_active\nCE hours,hour,true\nContact hours,hour,true\nCEU,unit,false\nPoints,point,true\n,hour,true\nCredits,credit,true\n',
+    );
     const imported = await run(['import', 'creditTypes', csv, '--tenant', 'acme', '--no-progress'], env);
     assert.equal(imported.status, 3, imported.stderr);
     const summary = JSON.parse(imported.stdout.trim().split('\n').pop()!);
@@ -46,7 +49,11 @@ test('import and export from the command line: direct on the database, then agai
     const out = path.join(dir, 'types.jsonl');
     const exported = await run(['export', 'creditTypes', '--tenant', 'acme', '--format', 'jsonl', '--out', out, '--no-progress'], env);
     assert.equal(exported.status, 0, exported.stderr);
-    const rows = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows = fs
+      .readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.deepEqual(rows.map((r) => r.name).sort(), ['CE hours', 'CEU', 'Contact hours', 'Credits', 'Points']);
     assert.equal(rows.find((r) => r.name === 'CEU').is_active, false);
 
@@ -57,7 +64,11 @@ test('import and export from the command line: direct on the database, then agai
 
     // against a running server: the export re-imported into another tenant, all written (exit 0)
     server = await startServer({ databaseUrl: db.url, dataDir: dir });
-    const token = await new SignJWT({ tenants: ['globex'], scope: 'certifications:write' }).setProtectedHeader({ alg: 'HS256' }).setSubject('cli').setExpirationTime('1h').sign(new TextEncoder().encode(TEST_SECRET));
+    const token = await new SignJWT({ tenants: ['globex'], scope: 'certifications:write' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('cli')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(TEST_SECRET));
     const remote = { ...env, ACCREDIT_URL: `http://127.0.0.1:${server.port}`, ACCREDIT_TOKEN: token };
     const again = await run(['import', 'creditTypes', out, '--tenant', 'globex', '--no-progress'], remote);
     assert.equal(again.status, 0, again.stderr);
@@ -86,14 +97,26 @@ test('import on a pipe (no terminal) prints progress lines: rows, rate, rejects,
     const csv = path.join(dir, 'types.csv');
     const rows = Array.from({ length: N }, (_, i) => (i % 100 === 99 ? ',hour,true' : `Type ${i},hour,true`));
     fs.writeFileSync(csv, `name,unit,is_active\n${rows.join('\n')}\n`);
-    const r = await run(['import', 'creditTypes', csv, '--tenant', 'acme', '--progress-interval', '0.05'], { DATABASE_URL: db.url, DATA_DIR: dir, JWT_SECRET: TEST_SECRET });
+    const r = await run(['import', 'creditTypes', csv, '--tenant', 'acme', '--progress-interval', '0.05'], {
+      DATABASE_URL: db.url,
+      DATA_DIR: dir,
+      JWT_SECRET: TEST_SECRET,
+    });
     assert.equal(r.status, 3, r.stderr);
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('import creditTypes: '));
     assert.ok(lines.length >= 1, r.stderr);
-    for (const l of lines) assert.match(l, new RegExp(`^import creditTypes: \\d+/${N} rows read \\(\\d+%\\), \\d+ written, \\d+ rejected, \\d+ rows/s, \\w+$`));
-    assert.match(lines.at(-1)!, new RegExp(`^import creditTypes: ${N}/${N} rows read \\(100%\\), ${N - 20} written, 20 rejected, \\d+ rows/s, completed$`));
+    for (const l of lines)
+      assert.match(l, new RegExp(`^import creditTypes: \\d+/${N} rows read \\(\\d+%\\), \\d+ written, \\d+ rejected, \\d+ rows/s, \\w+$`));
+    assert.match(
+      lines.at(-1)!,
+      new RegExp(`^import creditTypes: ${N}/${N} rows read \\(100%\\), ${N - 20} written, 20 rejected, \\d+ rows/s, completed$`),
+    );
     // --no-progress: none
-    const quiet = await run(['import', 'creditTypes', csv, '--tenant', 'quiet', '--no-progress'], { DATABASE_URL: db.url, DATA_DIR: dir, JWT_SECRET: TEST_SECRET });
+    const quiet = await run(['import', 'creditTypes', csv, '--tenant', 'quiet', '--no-progress'], {
+      DATABASE_URL: db.url,
+      DATA_DIR: dir,
+      JWT_SECRET: TEST_SECRET,
+    });
     assert.equal(quiet.status, 3, quiet.stderr);
     assert.ok(!quiet.stderr.includes('import creditTypes: '), quiet.stderr);
   } finally {

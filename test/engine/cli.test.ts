@@ -75,13 +75,20 @@ test('serve: migrates, logs a ready token, answers /health, drains on SIGTERM an
     const token = /"token":"([^"]+)"/.exec(server.output())?.[1];
     assert.ok(token, `a ready token is logged: ${server.output().slice(0, 2000)}`);
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    const created = await fetch(`${base}/billingRuns/demo`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'r', status: 'draft' }) });
+    const created = await fetch(`${base}/billingRuns/demo`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: 'r', status: 'draft' }),
+    });
     assert.equal(created.status, 201);
     // In-flight requests finish after SIGTERM.
     const inflight = Array.from({ length: 20 }, () => fetch(`${base}/billingRuns/demo`, { headers: auth }).then((r) => r.status));
     server.kill('SIGTERM');
     const statuses = await Promise.all(inflight.map((p) => p.catch(() => 0)));
-    assert.ok(statuses.every((s) => s === 200 || s === 0), `no 5xx while draining: ${statuses}`);
+    assert.ok(
+      statuses.every((s) => s === 200 || s === 0),
+      `no 5xx while draining: ${statuses}`,
+    );
     assert.equal((await server.exited).code, 0);
     assert.ok(!/Bearer ey/.test(server.output()), 'the Authorization header is never logged');
   } finally {

@@ -18,7 +18,11 @@ test('a transaction pooler needs a direct URL for migrations, and only applies t
   assert.equal(err({ DATABASE_URL: 'sqlite:./x.db', DATABASE_POOL_MODE: 'transaction', DATABASE_DIRECT_URL: pg }), 'DATABASE_POOL_MODE');
   assert.equal(err({ DATABASE_URL: pg, DATABASE_POOL_MODE: 'statement' }), 'DATABASE_POOL_MODE');
   assert.equal(err({ DATABASE_URL: pg, DATABASE_POOL_MODE: 'transaction', DATABASE_DIRECT_URL: 'http://db' }), 'DATABASE_DIRECT_URL');
-  const c = loadConfig({ DATABASE_URL: pg, DATABASE_POOL_MODE: 'transaction', DATABASE_DIRECT_URL: 'postgres://app:secret@db:5432/accredit' });
+  const c = loadConfig({
+    DATABASE_URL: pg,
+    DATABASE_POOL_MODE: 'transaction',
+    DATABASE_DIRECT_URL: 'postgres://app:secret@db:5432/accredit',
+  });
   assert.equal(c.databasePoolMode, 'transaction');
   assert.equal(loadConfig({ DATABASE_URL: pg }).databasePoolMode, 'session');
 });

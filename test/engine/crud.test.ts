@@ -56,11 +56,41 @@ describe('create', () => {
     ['bad date-time', minimalRun({ run_date: '2025-13-01' }), 'run_date', /date-time/],
     ['date-time without zone', minimalRun({ run_date: '2025-01-01T10:00:00' }), 'run_date', /date-time/],
     ['unknown field', minimalRun({ colour: 'red' }), 'colour', /not a known field/],
-    ['nested required field', minimalRun({ drop_options: { expiration_date_range_start: '2025-01-01' } }), 'drop_options.expiration_date_range_end', /required/],
-    ['nested bad date', minimalRun({ drop_options: { expiration_date_range_start: '2025-02-30', expiration_date_range_end: '2025-03-01' } }), 'drop_options.expiration_date_range_start', /date/],
-    ['nested enum', minimalRun({ drop_options: { expiration_date_range_start: '2025-01-01', expiration_date_range_end: '2025-03-01', program_restriction: 'maybe' } }), 'drop_options.program_restriction', /one of/],
-    ['empty non-empty array', minimalRun({ drop_options: { expiration_date_range_start: '2025-01-01', expiration_date_range_end: '2025-03-01', program_ids: [] } }), 'drop_options.program_ids', /empty/],
-    ['required array item field', minimalRun({ send_renewal_reminders: true, renewal_reminder_options: { reminders: [{ expiration_date_range_start: '2025-01-01', expiration_date_range_end: '2025-02-01' }] } }), 'renewal_reminder_options.reminders.0.reminder_notice_id', /required/],
+    [
+      'nested required field',
+      minimalRun({ drop_options: { expiration_date_range_start: '2025-01-01' } }),
+      'drop_options.expiration_date_range_end',
+      /required/,
+    ],
+    [
+      'nested bad date',
+      minimalRun({ drop_options: { expiration_date_range_start: '2025-02-30', expiration_date_range_end: '2025-03-01' } }),
+      'drop_options.expiration_date_range_start',
+      /date/,
+    ],
+    [
+      'nested enum',
+      minimalRun({
+        drop_options: { expiration_date_range_start: '2025-01-01', expiration_date_range_end: '2025-03-01', program_restriction: 'maybe' },
+      }),
+      'drop_options.program_restriction',
+      /one of/,
+    ],
+    [
+      'empty non-empty array',
+      minimalRun({ drop_options: { expiration_date_range_start: '2025-01-01', expiration_date_range_end: '2025-03-01', program_ids: [] } }),
+      'drop_options.program_ids',
+      /empty/,
+    ],
+    [
+      'required array item field',
+      minimalRun({
+        send_renewal_reminders: true,
+        renewal_reminder_options: { reminders: [{ expiration_date_range_start: '2025-01-01', expiration_date_range_end: '2025-02-01' }] },
+      }),
+      'renewal_reminder_options.reminders.0.reminder_notice_id',
+      /required/,
+    ],
     ['job on without its options', minimalRun({ perform_drops: true }), 'drop_options', /required when perform_drops is true/],
   ];
   for (const [name, body, field, reason] of cases) {
@@ -79,7 +109,12 @@ describe('create', () => {
     const rec = await create(
       minimalRun({
         perform_drops: true,
-        drop_options: { expiration_date_range_start: '2024-02-29', expiration_date_range_end: '2025-03-01', program_restriction: 'include', program_ids: [program.id] },
+        drop_options: {
+          expiration_date_range_start: '2024-02-29',
+          expiration_date_range_end: '2025-03-01',
+          program_restriction: 'include',
+          program_ids: [program.id],
+        },
       }),
     );
     assert.equal(rec.drop_options.expiration_date_range_start, '2024-02-29');
@@ -87,27 +122,49 @@ describe('create', () => {
   });
 
   test('malformed JSON, non-object bodies and wrong content types are 4xx with a JSON error', async () => {
-    const bad = await t.call({ method: 'POST', url: '/billingRuns/acme', payload: '{"name": ', headers: { 'content-type': 'application/json' } });
+    const bad = await t.call({
+      method: 'POST',
+      url: '/billingRuns/acme',
+      payload: '{"name": ',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(bad.statusCode, 400);
     assert.equal(bad.json().errors[0].field, '(body)');
-    const arr = await t.call({ method: 'POST', url: '/billingRuns/acme', payload: '[1,2]', headers: { 'content-type': 'application/json' } });
+    const arr = await t.call({
+      method: 'POST',
+      url: '/billingRuns/acme',
+      payload: '[1,2]',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(arr.statusCode, 400);
     const empty = await t.call({ method: 'POST', url: '/billingRuns/acme', payload: '', headers: { 'content-type': 'application/json' } });
     assert.equal(empty.statusCode, 400);
     const text = await t.call({ method: 'POST', url: '/billingRuns/acme', payload: 'name=x', headers: { 'content-type': 'text/plain' } });
     assert.equal(text.statusCode, 415);
     assert.equal(text.json().statusCode, 415);
-    const proto = await t.call({ method: 'POST', url: '/billingRuns/acme', payload: '{"name":"x","status":"draft","__proto__":{"admin":true}}', headers: { 'content-type': 'application/json' } });
+    const proto = await t.call({
+      method: 'POST',
+      url: '/billingRuns/acme',
+      payload: '{"name":"x","status":"draft","__proto__":{"admin":true}}',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(proto.statusCode, 400);
   });
 });
 
 describe('get', () => {
   test('projection with fields, consistentRead accepted, ETag set', async () => {
-    const rec = await create(minimalRun({ drop_options: { expiration_date_range_start: '2025-01-01', expiration_date_range_end: '2025-02-01' } }));
+    const rec = await create(
+      minimalRun({ drop_options: { expiration_date_range_start: '2025-01-01', expiration_date_range_end: '2025-02-01' } }),
+    );
     const res = await get(rec.id, '?fields=name,drop_options.expiration_date_range_end,sys_version&consistentRead=true');
     assert.equal(res.statusCode, 200);
-    assert.deepEqual(res.json(), { id: rec.id, name: 'November run', drop_options: { expiration_date_range_end: '2025-02-01' }, sys_version: 1 });
+    assert.deepEqual(res.json(), {
+      id: rec.id,
+      name: 'November run',
+      drop_options: { expiration_date_range_end: '2025-02-01' },
+      sys_version: 1,
+    });
     assert.equal(res.headers.etag, '"1"');
   });
   test('404 for an unknown id, 400 for a bad id, a bad field or a bad consistentRead', async () => {
@@ -154,11 +211,21 @@ describe('update (PUT)', () => {
   test('a stale If-Match is a 412 and nothing changes; a current one passes', async () => {
     const rec = await create();
     await t.call({ method: 'PUT', url: `/billingRuns/acme/${rec.id}`, payload: minimalRun({ name: 'v2' }) });
-    const stale = await t.call({ method: 'PUT', url: `/billingRuns/acme/${rec.id}`, payload: minimalRun({ name: 'stale' }), headers: { 'if-match': '"1"' } });
+    const stale = await t.call({
+      method: 'PUT',
+      url: `/billingRuns/acme/${rec.id}`,
+      payload: minimalRun({ name: 'stale' }),
+      headers: { 'if-match': '"1"' },
+    });
     assert.equal(stale.statusCode, 412);
     assert.equal(stale.headers.etag, '"2"');
     assert.equal((await get(rec.id)).json().name, 'v2');
-    const ok = await t.call({ method: 'PUT', url: `/billingRuns/acme/${rec.id}`, payload: minimalRun({ name: 'v3' }), headers: { 'if-match': '"2"' } });
+    const ok = await t.call({
+      method: 'PUT',
+      url: `/billingRuns/acme/${rec.id}`,
+      payload: minimalRun({ name: 'v3' }),
+      headers: { 'if-match': '"2"' },
+    });
     assert.equal(ok.statusCode, 200);
     assert.equal(ok.json().sys_version, 3);
   });
@@ -197,7 +264,10 @@ describe('patch (RFC 6902)', () => {
     assert.equal(res.statusCode, 200, res.body);
     const p = res.json();
     assert.equal(p.status, 'scheduled');
-    assert.deepEqual(p.statistics, [{ action: 'drop', total: 3 }, { action: 'remind', total: 1 }]);
+    assert.deepEqual(p.statistics, [
+      { action: 'drop', total: 3 },
+      { action: 'remind', total: 1 },
+    ]);
     assert.equal(p.error_stack, 'November run');
     assert.equal(p.error, 'x@example.org');
     assert.equal(p.notification_email, undefined);
@@ -240,9 +310,15 @@ describe('patch (RFC 6902)', () => {
 
   test('test /sys_version is a precondition', async () => {
     const rec = await create();
-    const ok = await patch(rec.id, [{ op: 'test', path: '/sys_version', value: 1 }, { op: 'replace', path: '/name', value: 'v2' }]);
+    const ok = await patch(rec.id, [
+      { op: 'test', path: '/sys_version', value: 1 },
+      { op: 'replace', path: '/name', value: 'v2' },
+    ]);
     assert.equal(ok.statusCode, 200);
-    const stale = await patch(rec.id, [{ op: 'test', path: '/sys_version', value: 1 }, { op: 'replace', path: '/name', value: 'v3' }]);
+    const stale = await patch(rec.id, [
+      { op: 'test', path: '/sys_version', value: 1 },
+      { op: 'replace', path: '/name', value: 'v3' },
+    ]);
     assert.equal(stale.statusCode, 409);
     assert.equal((await get(rec.id)).json().name, 'v2');
   });
@@ -300,7 +376,11 @@ describe('patch (RFC 6902)', () => {
 describe('locking', () => {
   test('only an admin token may lock or unlock', async () => {
     const rec = await create();
-    const res = await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/sys_locked', value: true }] });
+    const res = await t.call({
+      method: 'PATCH',
+      url: `/billingRuns/acme/${rec.id}`,
+      payload: [{ op: 'replace', path: '/sys_locked', value: true }],
+    });
     assert.equal(res.statusCode, 403);
     assert.match(res.json().message, /certifications:admin/);
     assert.equal((await get(rec.id)).json().sys_locked, false);
@@ -308,23 +388,56 @@ describe('locking', () => {
 
   test('a locked record refuses PUT, PATCH and DELETE with 423 until unlocked', async () => {
     const rec = await create();
-    const lock = await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/sys_locked', value: true }], auth: t.admin });
+    const lock = await t.call({
+      method: 'PATCH',
+      url: `/billingRuns/acme/${rec.id}`,
+      payload: [{ op: 'replace', path: '/sys_locked', value: true }],
+      auth: t.admin,
+    });
     assert.equal(lock.statusCode, 200, lock.body);
     assert.equal(lock.json().sys_locked, true);
     assert.equal((await t.call({ method: 'PUT', url: `/billingRuns/acme/${rec.id}`, payload: minimalRun({ name: 'x' }) })).statusCode, 423);
-    assert.equal((await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/name', value: 'x' }] })).statusCode, 423);
     assert.equal(
-      (await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/name', value: 'x' }, { op: 'replace', path: '/sys_locked', value: false }], auth: t.admin })).statusCode,
+      (await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/name', value: 'x' }] }))
+        .statusCode,
+      423,
+    );
+    assert.equal(
+      (
+        await t.call({
+          method: 'PATCH',
+          url: `/billingRuns/acme/${rec.id}`,
+          payload: [
+            { op: 'replace', path: '/name', value: 'x' },
+            { op: 'replace', path: '/sys_locked', value: false },
+          ],
+          auth: t.admin,
+        })
+      ).statusCode,
       423,
       'unlocking cannot smuggle in other changes',
     );
     assert.equal((await t.call({ method: 'DELETE', url: `/billingRuns/acme/${rec.id}` })).statusCode, 423);
-    const badLock = await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/sys_locked', value: 'no' }], auth: t.admin });
+    const badLock = await t.call({
+      method: 'PATCH',
+      url: `/billingRuns/acme/${rec.id}`,
+      payload: [{ op: 'replace', path: '/sys_locked', value: 'no' }],
+      auth: t.admin,
+    });
     assert.equal(badLock.statusCode, 422);
-    const unlock = await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/sys_locked', value: false }], auth: t.admin });
+    const unlock = await t.call({
+      method: 'PATCH',
+      url: `/billingRuns/acme/${rec.id}`,
+      payload: [{ op: 'replace', path: '/sys_locked', value: false }],
+      auth: t.admin,
+    });
     assert.equal(unlock.statusCode, 200);
     assert.equal((await get(rec.id)).json().name, 'November run');
-    assert.equal((await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/name', value: 'x' }] })).statusCode, 200);
+    assert.equal(
+      (await t.call({ method: 'PATCH', url: `/billingRuns/acme/${rec.id}`, payload: [{ op: 'replace', path: '/name', value: 'x' }] }))
+        .statusCode,
+      200,
+    );
   });
 });
 
@@ -362,7 +475,12 @@ describe('refresh', () => {
     assert.equal(rows[0]!.started_by, 'tester');
   });
   test('404 for an unknown run; an empty JSON body is accepted', async () => {
-    const res = await t.call({ method: 'POST', url: '/billingRuns/acme/refresh/nope', headers: { 'content-type': 'application/json' }, payload: '' });
+    const res = await t.call({
+      method: 'POST',
+      url: '/billingRuns/acme/refresh/nope',
+      headers: { 'content-type': 'application/json' },
+      payload: '',
+    });
     assert.equal(res.statusCode, 404);
   });
 });

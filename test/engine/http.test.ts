@@ -51,14 +51,14 @@ test('/docs serves the interactive reference', async () => {
   assert.match(String(res.headers['content-type']), /text\/html/);
   // the page is built by an instance of its own on first use: its headers and files come through
   assert.match(String(res.headers['content-security-policy']), /default-src 'self'/);
-  assert.ok(res.headers['x-request-id'], 'the main app\'s own headers are added too');
+  assert.ok(res.headers['x-request-id'], "the main app's own headers are added too");
   const css = await t.app.inject({ method: 'GET', url: '/docs/static/swagger-ui.css' });
   assert.equal(css.statusCode, 200);
   assert.match(String(css.headers['content-type']), /text\/css/);
   assert.ok(css.rawPayload.length > 10_000);
   const missing = await t.app.inject({ method: 'GET', url: '/docs/static/no-such-file.js' });
   assert.equal(missing.statusCode, 404);
-  assert.equal(missing.json().code, 'not_found', 'the API\'s own error body');
+  assert.equal(missing.json().code, 'not_found', "the API's own error body");
   assert.match(missing.json().message, /no route GET \/docs\/static\/no-such-file\.js/);
   const json = await t.app.inject({ method: 'GET', url: '/docs/json' });
   assert.equal(json.statusCode, 200);
@@ -69,7 +69,11 @@ test('CORS: preflight and responses carry the headers a browser client needs', a
   const pre = await t.app.inject({
     method: 'OPTIONS',
     url: '/billingRuns/acme',
-    headers: { origin: 'https://app.example.org', 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'authorization,content-type,if-match' },
+    headers: {
+      origin: 'https://app.example.org',
+      'access-control-request-method': 'PATCH',
+      'access-control-request-headers': 'authorization,content-type,if-match',
+    },
   });
   assert.equal(pre.statusCode, 204);
   assert.equal(pre.headers['access-control-allow-origin'], '*');

@@ -86,7 +86,11 @@ test('the settings are checked: a bad JWT_MAX_AGE or JWT_ALLOW_NO_EXP stops star
     ['JWT_MAX_AGE', '-1h'],
     ['JWT_ALLOW_NO_EXP', 'maybe'],
   ]) {
-    assert.throws(() => loadConfig({ [name!]: value }), (e: unknown) => e instanceof ConfigError && e.variable === name, `${name}=${value}`);
+    assert.throws(
+      () => loadConfig({ [name!]: value }),
+      (e: unknown) => e instanceof ConfigError && e.variable === name,
+      `${name}=${value}`,
+    );
   }
   assert.equal(loadConfig({}).jwt.maxAgeS, 86_400);
   assert.equal(loadConfig({ JWT_MAX_AGE: '90m' }).jwt.maxAgeS, 5400);
@@ -97,7 +101,10 @@ test('the settings are checked: a bad JWT_MAX_AGE or JWT_ALLOW_NO_EXP stops star
 test('accredit token --expires stays within JWT_MAX_AGE', () => {
   const MAIN = path.resolve('src/main.ts');
   const run = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'token', '--tenant', 'acme', ...args], { env: { ...process.env, JWT_SECRET: TEST_SECRET, JWT_MAX_AGE: '', ...env }, encoding: 'utf8' });
+    spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'token', '--tenant', 'acme', ...args], {
+      env: { ...process.env, JWT_SECRET: TEST_SECRET, JWT_MAX_AGE: '', ...env },
+      encoding: 'utf8',
+    });
   const beyond = run(['--expires', '30d']);
   assert.equal(beyond.status, 2, beyond.stderr);
   assert.match(beyond.stderr, /--expires 30d is longer than the server accepts \(JWT_MAX_AGE 24h\)/);

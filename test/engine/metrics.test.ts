@@ -47,7 +47,10 @@ describe(`metrics and health (${BACKEND})`, () => {
     assert.equal(created.statusCode, 201);
     const text = (await t.call({ method: 'GET', url: '/metrics', auth: METRICS_TOKEN })).body;
     assert.equal(sample(text, 'accredit_http_request_duration_seconds_count', route), countBefore + 3);
-    assert.equal(sample(text, 'accredit_http_request_duration_seconds_count', { method: 'POST', route: '/programGroups/:tenantId', status: '201' }), 1);
+    assert.equal(
+      sample(text, 'accredit_http_request_duration_seconds_count', { method: 'POST', route: '/programGroups/:tenantId', status: '201' }),
+      1,
+    );
     // the raw URL never becomes a label
     assert.ok(!text.includes('nope-1'));
     assert.ok((sample(text, 'accredit_db_query_duration_seconds_count', { outcome: 'ok' }) ?? 0) > 0);

@@ -38,10 +38,20 @@ describe('list', () => {
     const tok = await t.token({ tenants: ['lister'] });
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) ids.push((await createIn('lister', minimalRun({ name: `run ${i}` }), tok)).id);
-    const all = await pages((k) => t.call({ method: 'GET', url: `/billingRuns/lister?limit=3${k ? `&exclusiveStartKey=${k}` : ''}`, auth: tok }));
-    assert.deepEqual(all.map((p) => p.length), [3, 3, 1]);
-    assert.deepEqual(all.flat().map((r) => r.id), ids);
-    const exact = await pages((k) => t.call({ method: 'GET', url: `/billingRuns/lister?limit=7${k ? `&exclusiveStartKey=${k}` : ''}`, auth: tok }));
+    const all = await pages((k) =>
+      t.call({ method: 'GET', url: `/billingRuns/lister?limit=3${k ? `&exclusiveStartKey=${k}` : ''}`, auth: tok }),
+    );
+    assert.deepEqual(
+      all.map((p) => p.length),
+      [3, 3, 1],
+    );
+    assert.deepEqual(
+      all.flat().map((r) => r.id),
+      ids,
+    );
+    const exact = await pages((k) =>
+      t.call({ method: 'GET', url: `/billingRuns/lister?limit=7${k ? `&exclusiveStartKey=${k}` : ''}`, auth: tok }),
+    );
     assert.equal(exact.length, 1, 'a page that holds the rest carries no key');
     const res = await t.call({ method: 'GET', url: '/billingRuns/lister?limit=2&fields=name', auth: tok });
     assert.equal(res.json().Count, 2);
@@ -90,7 +100,12 @@ describe('search', () => {
     const mk = (over: Record<string, unknown>) => createIn('search', minimalRun(over), searchToken);
     runs = {
       jan: await mk({ name: 'January Renewals', status: 'completed', run_date: '2025-01-15T10:00:00Z', perform_drops: false }),
-      feb: await mk({ name: 'february renewals', status: 'scheduled', scheduled_run_date: '2025-02-15T23:30:00-05:00', send_renewal_reminders: false }),
+      feb: await mk({
+        name: 'february renewals',
+        status: 'scheduled',
+        scheduled_run_date: '2025-02-15T23:30:00-05:00',
+        send_renewal_reminders: false,
+      }),
       mar: await mk({
         name: 'March drops',
         status: 'draft',
@@ -103,7 +118,11 @@ describe('search', () => {
       percent: await mk({ name: '100% done_ok', status: 'error' }),
     };
   });
-  const names = (res: { json(): any }) => res.json().Items.map((r: any) => r.name).sort();
+  const names = (res: { json(): any }) =>
+    res
+      .json()
+      .Items.map((r: any) => r.name)
+      .sort();
 
   test('name is a case-insensitive contains; LIKE wildcards are literal', async () => {
     assert.deepEqual(names(await search({ name: 'RENEWALS' })), ['January Renewals', 'february renewals']);
@@ -148,13 +167,29 @@ describe('search', () => {
     const tok = await t.token({ tenants: ['onevalue'] });
     for (let i = 0; i < 7; i++) await createIn('onevalue', minimalRun({ name: `o${i}`, status: i % 2 ? 'draft' : 'completed' }), tok);
     const paged = (status: string[]) =>
-      pages((k) => t.call({ method: 'POST', url: `/billingRuns/onevalue/search?limit=2${k ? `&exclusiveStartKey=${k}` : ''}`, payload: { status }, auth: tok }));
+      pages((k) =>
+        t.call({
+          method: 'POST',
+          url: `/billingRuns/onevalue/search?limit=2${k ? `&exclusiveStartKey=${k}` : ''}`,
+          payload: { status },
+          auth: tok,
+        }),
+      );
     const one = await paged(['completed']);
     // a second value no record has takes the general path (ids chosen in a subquery) to the same records
     const general = await paged(['completed', 'error']);
-    assert.deepEqual(one.map((p) => p.map((r: any) => r.id)), general.map((p) => p.map((r: any) => r.id)));
-    assert.deepEqual(one.flat().map((r: any) => r.name), ['o0', 'o2', 'o4', 'o6']);
-    assert.deepEqual(one.map((p) => p.length), [2, 2]);
+    assert.deepEqual(
+      one.map((p) => p.map((r: any) => r.id)),
+      general.map((p) => p.map((r: any) => r.id)),
+    );
+    assert.deepEqual(
+      one.flat().map((r: any) => r.name),
+      ['o0', 'o2', 'o4', 'o6'],
+    );
+    assert.deepEqual(
+      one.map((p) => p.length),
+      [2, 2],
+    );
   });
 
   test('bad search bodies are 400 naming the field', async () => {
@@ -188,9 +223,19 @@ describe('lookup', () => {
     assert.equal(res.statusCode, 200);
     const page = res.json();
     assert.equal(page.Count, 2);
-    assert.deepEqual(page.Items.map((r: any) => r.name), ['r0', 'r1']);
-    const next = await t.call({ method: 'GET', url: `/billingRuns/lookup/recurringBillingRun/${one!.id}?limit=2&exclusiveStartKey=${page.LastEvaluatedKey}`, auth: tok });
-    assert.deepEqual(next.json().Items.map((r: any) => r.name), ['r2']);
+    assert.deepEqual(
+      page.Items.map((r: any) => r.name),
+      ['r0', 'r1'],
+    );
+    const next = await t.call({
+      method: 'GET',
+      url: `/billingRuns/lookup/recurringBillingRun/${one!.id}?limit=2&exclusiveStartKey=${page.LastEvaluatedKey}`,
+      auth: tok,
+    });
+    assert.deepEqual(
+      next.json().Items.map((r: any) => r.name),
+      ['r2'],
+    );
     assert.equal(next.json().LastEvaluatedKey, undefined);
     const none = await t.call({ method: 'GET', url: '/billingRuns/lookup/recurringBillingRun/rbr-9', auth: tok });
     assert.deepEqual(none.json(), { Count: 0, Items: [] });
@@ -205,9 +250,22 @@ describe('tenants', () => {
     assert.equal((await t.call({ method: 'GET', url: `/billingRuns/ten-b/${rec.id}`, auth: b })).statusCode, 404);
     assert.equal((await t.call({ method: 'GET', url: `/billingRuns/ten-a/${rec.id}`, auth: b })).statusCode, 403);
     assert.equal((await t.call({ method: 'GET', url: '/billingRuns/ten-b', auth: b })).json().Count, 0);
-    assert.equal((await t.call({ method: 'POST', url: '/billingRuns/ten-b/search', payload: { ids: [rec.id] }, auth: b })).json().Items.length, 0);
+    assert.equal(
+      (await t.call({ method: 'POST', url: '/billingRuns/ten-b/search', payload: { ids: [rec.id] }, auth: b })).json().Items.length,
+      0,
+    );
     assert.equal((await t.call({ method: 'DELETE', url: `/billingRuns/ten-b/${rec.id}`, auth: b })).statusCode, 404);
-    assert.equal((await t.call({ method: 'PATCH', url: `/billingRuns/ten-b/${rec.id}`, payload: [{ op: 'replace', path: '/name', value: 'x' }], auth: b })).statusCode, 404);
+    assert.equal(
+      (
+        await t.call({
+          method: 'PATCH',
+          url: `/billingRuns/ten-b/${rec.id}`,
+          payload: [{ op: 'replace', path: '/name', value: 'x' }],
+          auth: b,
+        })
+      ).statusCode,
+      404,
+    );
     assert.equal((await t.call({ method: 'GET', url: `/billingRuns/ten-a/${rec.id}`, auth: a })).json().name, 'secret');
   });
 });

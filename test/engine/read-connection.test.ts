@@ -27,7 +27,11 @@ after(() => t.close());
 test('a GET during an open write transaction answers at once with the committed record, then the new one', async () => {
   const run = (await t.call({ method: 'POST', url: '/billingRuns/acme', payload: minimalRun({ name: 'before' }) })).json();
   const service = t.app.services.resource('billingRuns');
-  const ctx = { tenantId: 'acme', actor: { sub: 'tester', tenants: ['acme'], scopes: new Set(['certifications:admin']) }, requestId: 'r' } as any;
+  const ctx = {
+    tenantId: 'acme',
+    actor: { sub: 'tester', tenants: ['acme'], scopes: new Set(['certifications:admin']) },
+    requestId: 'r',
+  } as any;
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));
   let written!: () => void;

@@ -26,7 +26,13 @@ test('savepoints: kept work commits, undone work goes, and the transaction goes 
           }),
           /refused after the insert/,
         );
-        const refused = await inSavepoint(trx, store.dialect, 'sp_test', () => insert(trx, 3).then(() => ({ success: false })), (r) => r.success);
+        const refused = await inSavepoint(
+          trx,
+          store.dialect,
+          'sp_test',
+          () => insert(trx, 3).then(() => ({ success: false })),
+          (r) => r.success,
+        );
         // one savepoint name reopened for every item, every seventh undone (more than 64 on PostgreSQL)
         const chain = new Savepoint(trx, store.dialect, 'sp_chain');
         for (let n = 100; n < 170; n++) {
@@ -43,7 +49,10 @@ test('savepoints: kept work commits, undone work goes, and the transaction goes 
     const { rows } = await sql<{ n: number }>`select n from sp_rows order by n`.execute(store.db);
     const expected = [1, 4];
     for (let n = 100; n < 170; n++) if (n % 7 !== 0) expected.push(n);
-    assert.deepEqual(rows.map((r) => Number(r.n)), expected);
+    assert.deepEqual(
+      rows.map((r) => Number(r.n)),
+      expected,
+    );
   } finally {
     await store.close();
     await db.drop();

@@ -53,17 +53,30 @@ test('a CHROMIUM_PATH that is no executable: stop, install nothing', () => {
 test('the install runs apt-get update, then install chromium, non-interactively; a failure names the command', () => {
   const log = path.join(dir, 'apt.log');
   const target = path.join(dir, 'installed-chromium');
-  const apt = fakeBin('apt-get', `echo "$DEBIAN_FRONTEND $*" >> "${log}"\n[ "$1" = install ] && printf '#!/bin/sh\\n' > "${target}" && /bin/chmod +x "${target}"\nexit 0`);
+  const apt = fakeBin(
+    'apt-get',
+    `echo "$DEBIAN_FRONTEND $*" >> "${log}"\n[ "$1" = install ] && printf '#!/bin/sh\\n' > "${target}" && /bin/chmod +x "${target}"\nexit 0`,
+  );
   const said: string[] = [];
-  assert.equal(ensureChromium({ env: { PATH: apt }, root: true, target }, (s) => said.push(s)), undefined);
+  assert.equal(
+    ensureChromium({ env: { PATH: apt }, root: true, target }, (s) => said.push(s)),
+    undefined,
+  );
   assert.equal(fs.readFileSync(log, 'utf8'), 'noninteractive update -qq\nnoninteractive install -y -qq chromium\n');
   assert.match(said.join(''), /installing Debian's chromium/);
   const failing = fakeBin('apt-get', 'exit 100');
-  assert.match(ensureChromium({ env: { PATH: failing }, root: true, target: missing }, () => {}) ?? '', /Installing chromium failed\. Run: apt-get update && apt-get install -y chromium/);
+  assert.match(
+    ensureChromium({ env: { PATH: failing }, root: true, target: missing }, () => {}) ?? '',
+    /Installing chromium failed\. Run: apt-get update && apt-get install -y chromium/,
+  );
 });
 
 test('scripts/test.mjs stops at once, before any test runs: no Chromium, or no file matching', () => {
-  const noChromium = spawnSync(process.execPath, ['scripts/test.mjs', 'browser'], { env: { ...process.env, CHROMIUM_PATH: missing }, encoding: 'utf8', timeout: 30_000 });
+  const noChromium = spawnSync(process.execPath, ['scripts/test.mjs', 'browser'], {
+    env: { ...process.env, CHROMIUM_PATH: missing },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.equal(noChromium.status, 1, noChromium.stdout + noChromium.stderr);
   assert.match(noChromium.stderr, /CHROMIUM_PATH is .*not an executable/);
   assert.doesNotMatch(noChromium.stdout, /accredit tests on/);

@@ -19,9 +19,13 @@ before(async () => {
 });
 after(() => t.close());
 
-const ctx = { tenantId: 'acme', actor: { sub: 'tester', tenants: ['acme'], scopes: new Set(['certifications:admin']) }, requestId: 'r' } as any;
+const ctx = {
+  tenantId: 'acme',
+  actor: { sub: 'tester', tenants: ['acme'], scopes: new Set(['certifications:admin']) },
+  requestId: 'r',
+} as any;
 
-test('only a transaction\'s own instance gets the prepared-statement path', async () => {
+test("only a transaction's own instance gets the prepared-statement path", async () => {
   assert.equal(sqliteTxWriter(t.store.db), undefined);
   assert.equal(sqliteTxWriter(t.store.read), undefined);
   const inside = await t.store.transaction(async (trx) => sqliteTxWriter(trx));
@@ -65,6 +69,9 @@ test('the versioned UPDATE refuses a stale version and re-indexes only what chan
   assert.equal(got.json().name, 'v2');
   assert.equal(got.headers.etag, '"2"');
   // the name column was changed with the record: a search by it finds the new name, not the old
-  assert.deepEqual((await t.call({ method: 'POST', url: '/billingRuns/acme/search', payload: { name: 'v2' } })).json().Items.map((r: any) => r.id), [run.id]);
+  assert.deepEqual(
+    (await t.call({ method: 'POST', url: '/billingRuns/acme/search', payload: { name: 'v2' } })).json().Items.map((r: any) => r.id),
+    [run.id],
+  );
   assert.equal((await t.call({ method: 'POST', url: '/billingRuns/acme/search', payload: { name: 'v1' } })).json().Items.length, 0);
 });

@@ -6,7 +6,16 @@ import { check, type Expect, fx, SLUGS, rejected, type Req, unchanged, useFuzzAp
 useFuzzApp();
 
 const JSON_TYPES = ['application/json', 'application/json; charset=utf-8', 'application/json-patch+json'];
-const OTHER_TYPES = ['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', 'text/json', 'application/octet-stream', '*/*'];
+const OTHER_TYPES = [
+  'text/plain',
+  'application/xml',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/jsonx',
+  'text/json',
+  'application/octet-stream',
+  '*/*',
+];
 const BROKEN_TYPES = ['', ';', 'application/', '/json', 'application/json; charset', 'application/json; charset=utf-16le'];
 
 const parses = (s: string) => {
@@ -32,7 +41,11 @@ test('malformed bodies and wrong content types on every body route are a 4xx and
   const arb = fc.record({
     slug: fc.constantFrom(...SLUGS),
     route: fc.nat(),
-    ct: fc.oneof({ arbitrary: fc.constantFrom(...JSON_TYPES), weight: 3 }, fc.constantFrom(...OTHER_TYPES), fc.constantFrom(...BROKEN_TYPES)),
+    ct: fc.oneof(
+      { arbitrary: fc.constantFrom(...JSON_TYPES), weight: 3 },
+      fc.constantFrom(...OTHER_TYPES),
+      fc.constantFrom(...BROKEN_TYPES),
+    ),
     payload: fc.oneof(
       { weight: 1, arbitrary: fc.constant<Payload>({ k: 'oversize' }) }, // 10 MB bodies are slow: rare
       {
@@ -70,7 +83,12 @@ test('malformed bodies and wrong content types on every body route are a 4xx and
         body = valid + payload.junk;
         break;
       case 'proto': {
-        const evil = ['"__proto__":{"sys_locked":true}', '"__proto__":null', '"constructor":{"prototype":{"x":1}}', '"a":{"__proto__":{"x":1}}'][payload.which]!;
+        const evil = [
+          '"__proto__":{"sys_locked":true}',
+          '"__proto__":null',
+          '"constructor":{"prototype":{"x":1}}',
+          '"a":{"__proto__":{"x":1}}',
+        ][payload.which]!;
         body = valid.startsWith('{') ? `{${evil},${valid.slice(1)}` : `[{${evil}},${valid.slice(1)}`;
         break;
       }

@@ -31,14 +31,27 @@ function boundsOf(slug: string, root: S): (BoundCase | PairCase)[] {
       for (const [k, p] of Object.entries((rule.then?.properties ?? {}) as S)) {
         for (const value of outOfBounds(p as S)) {
           // only values the property itself accepts: the rule alone refuses them
-          if (!outOfBounds(s.properties[k]).includes(value) && (s.properties[k].maximum === undefined || value <= s.properties[k].maximum) && value >= (s.properties[k].minimum ?? -Infinity)) {
+          if (
+            !outOfBounds(s.properties[k]).includes(value) &&
+            (s.properties[k].maximum === undefined || value <= s.properties[k].maximum) &&
+            value >= (s.properties[k].minimum ?? -Infinity)
+          ) {
             out.push({ kind: 'bound', slug, path: [...path, k], value, when });
           }
         }
       }
     }
     for (const [first, second] of (s[ORDER_KEY] ?? []) as [string, string][]) {
-      out.push({ kind: 'pair', slug, at: path, first, second, type: orderType(s.properties[first]), a: s.properties[first], b: s.properties[second] });
+      out.push({
+        kind: 'pair',
+        slug,
+        at: path,
+        first,
+        second,
+        type: orderType(s.properties[first]),
+        a: s.properties[first],
+        b: s.properties[second],
+      });
     }
   };
   walk(root, []);
@@ -100,7 +113,10 @@ function inverted(c: PairCase, stored?: unknown): { first: unknown; second: unkn
 test('every numeric bound of every definition is enforced: a value out of it is a 400 naming the field (422 for PATCH); nothing changes', async () => {
   const cases = SLUGS.flatMap((slug) => boundsOf(slug, fx(slug).r.inputSchema as S).filter((c): c is BoundCase => c.kind === 'bound'));
   assert.ok(cases.length > 100, `bounded fields found: ${cases.length}`);
-  assert.ok(cases.some((c) => c.when && c.value === 100.001), 'the conditional percentage bound of coupons is found');
+  assert.ok(
+    cases.some((c) => c.when && c.value === 100.001),
+    'the conditional percentage bound of coupons is found',
+  );
   await check(14, 300, fc.record({ c: fc.constantFrom(...cases), via: fc.constantFrom(...WRITE_VIAS) }), async ({ c, via }) => {
     const f = fx(c.slug);
     const root = f.r.inputSchema as S;

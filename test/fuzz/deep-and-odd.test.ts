@@ -1,7 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { check, clip, errorBody, type Fx, fx, rejected, type Req, type Res, send, show, SLUGS, topKeys, unchanged, useFuzzApp } from './harness.js';
+import {
+  check,
+  clip,
+  errorBody,
+  type Fx,
+  fx,
+  rejected,
+  type Req,
+  type Res,
+  send,
+  show,
+  SLUGS,
+  topKeys,
+  unchanged,
+  useFuzzApp,
+} from './harness.js';
 import { raw } from './generators.js';
 import { isOpenObject, isPlainString, json, ptr, type S } from './schema.js';
 
@@ -14,7 +29,8 @@ function freeFormSites(f: Fx): string[][] {
   const walk = (s: S, v: unknown, path: string[]) => {
     if (v === undefined || v === null) return;
     if (isOpenObject(s)) out.push(path);
-    else if (s.type === 'object' && typeof v === 'object') for (const [k, p] of Object.entries((s.properties ?? {}) as S)) walk(p, (v as S)[k], [...path, k]);
+    else if (s.type === 'object' && typeof v === 'object')
+      for (const [k, p] of Object.entries((s.properties ?? {}) as S)) walk(p, (v as S)[k], [...path, k]);
     else if (s.type === 'array' && Array.isArray(v) && v.length) walk(s.items, v[0], [...path, '0']);
   };
   walk(f.r.inputSchema, f.body, []);
@@ -49,7 +65,13 @@ test('deeply nested bodies are refused with a 400; deep free-form values are sto
     const deep = raw({ deep: depth, obj });
     if (!route.startsWith('free')) {
       const f = fx(slug);
-      const urls: Record<string, string> = { create: f.base, put: f.url, patch: f.url, search: `${f.base}/search`, batch: `${f.base}/batch` };
+      const urls: Record<string, string> = {
+        create: f.base,
+        put: f.url,
+        patch: f.url,
+        search: `${f.base}/search`,
+        batch: `${f.base}/batch`,
+      };
       const url = urls[route]!;
       const req: Req = { method: route === 'put' ? 'PUT' : route === 'patch' ? 'PATCH' : 'POST', url, body: deep.text };
       await rejected(req, { status: 400 });
@@ -77,7 +99,11 @@ test('deeply nested bodies are refused with a 400; deep free-form values are sto
       if (res.statusCode >= 300) errorBody(req, res);
       else {
         const got = await send({ method: 'GET', url: `${f.base}/${id}` });
-        assert.equal(got.statusCode, 200, `accepted, then unreadable:\n${show(req, res)}\nthen GET ${f.base}/${id} -> ${got.statusCode} ${clip(got.body)}`);
+        assert.equal(
+          got.statusCode,
+          200,
+          `accepted, then unreadable:\n${show(req, res)}\nthen GET ${f.base}/${id} -> ${got.statusCode} ${clip(got.body)}`,
+        );
         const v = site.path.reduce<any>((o, k) => o?.[k], got.json());
         assert.equal(depthOf(v), depth, `stored value differs:\n${show(req, res)}`);
       }

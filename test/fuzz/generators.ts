@@ -17,15 +17,43 @@ export function raw(v: V): Raw {
   return new Raw(v.obj ? `${'{"a":'.repeat(v.deep)}1${'}'.repeat(v.deep)}` : `${'['.repeat(v.deep)}1${']'.repeat(v.deep)}`);
 }
 export const lit = (x: unknown): V => ({ lit: x });
-export const hugeString = fc.oneof(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1000, max: 1_000_000 })).map((n): V => ({ str: n }));
+export const hugeString = fc
+  .oneof(fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1000, max: 1_000_000 }))
+  .map((n): V => ({ str: n }));
 export const hugeArray = fc.oneof(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1000, max: 100_000 })).map((n): V => ({ arr: n }));
 export const deepValue = (obj: boolean) => fc.integer({ min: 1000, max: 10_000 }).map((d): V => ({ deep: d, obj }));
 /** Any JSON value, without keys that the JSON parser refuses (those have their own property). */
 export const anyJson = fc.jsonValue({ maxDepth: 2 }).filter((v) => !/"(__proto__|prototype|constructor)"/.test(JSON.stringify(v) ?? ''));
 export const anyValue: fc.Arbitrary<V> = fc.oneof(anyJson.map(lit), hugeString, hugeArray);
 
-export const BAD_DATES = ['2025-02-30', '2025-13-01', '2025-00-10', '2025-01-32', '2023-02-29', '2025-04-31', '25-01-01', '2025-1-1', '20250101', '2025/01/01', ' 2025-01-01', '2025-01-01T00:00:00Z', 'today', ''];
-export const BAD_DATE_TIMES = ['2025-01-01T10:00:00', '2025-02-30T10:00:00Z', '2025-13-01T10:00:00Z', '2025-01-01T24:00:00Z', '2025-01-01T10:60:00Z', '2025-01-01T10:00:00+25:00', '2025-01-01', '2025-01-01T10:00Z', 'now', ''];
+export const BAD_DATES = [
+  '2025-02-30',
+  '2025-13-01',
+  '2025-00-10',
+  '2025-01-32',
+  '2023-02-29',
+  '2025-04-31',
+  '25-01-01',
+  '2025-1-1',
+  '20250101',
+  '2025/01/01',
+  ' 2025-01-01',
+  '2025-01-01T00:00:00Z',
+  'today',
+  '',
+];
+export const BAD_DATE_TIMES = [
+  '2025-01-01T10:00:00',
+  '2025-02-30T10:00:00Z',
+  '2025-13-01T10:00:00Z',
+  '2025-01-01T24:00:00Z',
+  '2025-01-01T10:60:00Z',
+  '2025-01-01T10:00:00+25:00',
+  '2025-01-01',
+  '2025-01-01T10:00Z',
+  'now',
+  '',
+];
 export const BAD_EMAILS = ['not-an-email', 'a@', '@example.org', 'a b@example.org', ''];
 
 function allowedTypes(s: S): Set<string> {
@@ -47,14 +75,27 @@ export function wrongValue(s: S): fc.Arbitrary<V> {
   if (s.type === 'string') {
     if (s.enum) {
       const e = s.enum as string[];
-      opts.push(fc.oneof(fc.constantFrom(...e.map((x) => x.toUpperCase()), ...e.map((x) => ` ${x}`), 'zz-not-a-value', ''), fc.string({ maxLength: 12 })).filter((x) => !e.includes(x)).map(lit));
+      opts.push(
+        fc
+          .oneof(
+            fc.constantFrom(...e.map((x) => x.toUpperCase()), ...e.map((x) => ` ${x}`), 'zz-not-a-value', ''),
+            fc.string({ maxLength: 12 }),
+          )
+          .filter((x) => !e.includes(x))
+          .map(lit),
+      );
     }
     if (s.format === 'date') opts.push(fc.constantFrom(...BAD_DATES).map(lit));
     if (s.format === 'date-time') opts.push(fc.constantFrom(...BAD_DATE_TIMES).map(lit));
     if (s.format === 'email') opts.push(fc.constantFrom(...BAD_EMAILS).map(lit));
     if (s.pattern) {
       const re = new RegExp(s.pattern, 'u');
-      opts.push(fc.oneof(fc.constantFrom('', ' ', 'zz', '-'), fc.string({ maxLength: 8 })).filter((x) => !re.test(x)).map(lit));
+      opts.push(
+        fc
+          .oneof(fc.constantFrom('', ' ', 'zz', '-'), fc.string({ maxLength: 8 }))
+          .filter((x) => !re.test(x))
+          .map(lit),
+      );
     }
   }
   if (s.type === 'number' || s.type === 'integer') {
@@ -116,7 +157,23 @@ export function applyMut(s: S, m: Mut): { value: unknown; path: string[] } {
   }
 }
 
-const SPECIAL_KEYS = ['constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', '__defineGetter__', 'prototype', 'tenant_id', '$ref', 'a.b', '0', 'ID', '🙂', 'nul\u0000key', 'x'.repeat(1000)];
+const SPECIAL_KEYS = [
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  'isPrototypeOf',
+  '__defineGetter__',
+  'prototype',
+  'tenant_id',
+  '$ref',
+  'a.b',
+  '0',
+  'ID',
+  '🙂',
+  'nul\u0000key',
+  'x'.repeat(1000),
+];
 /** Field names an object schema does not have. */
 export function unknownKey(s: S, top: boolean): fc.Arbitrary<string> {
   const props = Object.keys(s.properties ?? {});
@@ -163,7 +220,12 @@ export function unknownMutArb(s: S): fc.Arbitrary<Mut> | undefined {
   }
   if (s.type === 'array' && s.items) {
     const inner = unknownMutArb(s.items);
-    if (inner) opts.push(fc.record({ n: fc.integer({ min: 1, max: 3 }), k: fc.nat(), inner }).map(({ n, k, inner: i }): Mut => ({ at: 'item', n, k, inner: i })));
+    if (inner)
+      opts.push(
+        fc
+          .record({ n: fc.integer({ min: 1, max: 3 }), k: fc.nat(), inner })
+          .map(({ n, k, inner: i }): Mut => ({ at: 'item', n, k, inner: i })),
+      );
   }
   return opts.length ? fc.oneof(...opts) : undefined;
 }
@@ -189,27 +251,83 @@ export function badOp(f: Fx): fc.Arbitrary<S> {
   const val = fc.oneof(anyJson, fc.constant('x'));
   const opts: fc.Arbitrary<S>[] = [
     // the operation itself is malformed
-    fc.record({ op: fc.constantFrom<unknown>('', 'ADD', 'Add', 'delete', 'get', '_get', 'merge', 1, null, true, ['add']), path: fieldPtr, value: val }),
-    fc.record({ op: anyOp, path: fc.constantFrom<unknown>(1, null, ['a'], {}, 'name', 'a/b', '#/name', ' /name', `/${'a'.repeat(1100)}`), value: val, from: fc.constant('/id') }),
+    fc.record({
+      op: fc.constantFrom<unknown>('', 'ADD', 'Add', 'delete', 'get', '_get', 'merge', 1, null, true, ['add']),
+      path: fieldPtr,
+      value: val,
+    }),
+    fc.record({
+      op: anyOp,
+      path: fc.constantFrom<unknown>(1, null, ['a'], {}, 'name', 'a/b', '#/name', ' /name', `/${'a'.repeat(1100)}`),
+      value: val,
+      from: fc.constant('/id'),
+    }),
     fc.record({ op: anyOp, value: val, from: fc.constant('/id') }),
     fc.record({ op: fc.constantFrom('add', 'replace', 'test'), path: fieldPtr }),
     fc.record({ op: fc.constantFrom('move', 'copy'), path: fieldPtr }),
-    fc.record({ op: fc.constantFrom('move', 'copy'), path: fieldPtr, from: fc.constantFrom<unknown>(1, null, 'name', `/${'a'.repeat(1100)}`) }),
+    fc.record({
+      op: fc.constantFrom('move', 'copy'),
+      path: fieldPtr,
+      from: fc.constantFrom<unknown>(1, null, 'name', `/${'a'.repeat(1100)}`),
+    }),
     fc.record({ op: anyOp, path: fieldPtr, value: val, from: fc.constant('/id'), extra: fc.constantFrom<unknown>(1, 'x', null) }),
     // prototype paths
-    fc.record({ op: anyOp, path: fc.constantFrom('/__proto__', '/__proto__/x', '/constructor/prototype', '/constructor/prototype/x', ...arrays.map((a) => `/${a}/0/__proto__`)), value: val, from: fc.constant('/id') }),
-    fc.record({ op: fc.constantFrom('move', 'copy'), from: fc.constantFrom('/__proto__', '/__proto__/x', '/constructor/prototype'), path: fieldPtr }),
+    fc.record({
+      op: anyOp,
+      path: fc.constantFrom(
+        '/__proto__',
+        '/__proto__/x',
+        '/constructor/prototype',
+        '/constructor/prototype/x',
+        ...arrays.map((a) => `/${a}/0/__proto__`),
+      ),
+      value: val,
+      from: fc.constant('/id'),
+    }),
+    fc.record({
+      op: fc.constantFrom('move', 'copy'),
+      from: fc.constantFrom('/__proto__', '/__proto__/x', '/constructor/prototype'),
+      path: fieldPtr,
+    }),
     // escapes and paths that do not exist
-    fc.record({ op: fc.constantFrom('add', 'replace', 'remove'), path: fc.constantFrom('/a/~2', '/~', '/zz~', '/zz/~2/x', '/zz_nope/x'), value: val }),
-    fc.record({ op: fc.constantFrom('replace', 'remove'), path: fc.constantFrom('/zz_nope', ...absent.map((k) => ptr([k])), ...scalarPresent.map((k) => `${ptr([k])}/zz`)), value: val }),
+    fc.record({
+      op: fc.constantFrom('add', 'replace', 'remove'),
+      path: fc.constantFrom('/a/~2', '/~', '/zz~', '/zz/~2/x', '/zz_nope/x'),
+      value: val,
+    }),
+    fc.record({
+      op: fc.constantFrom('replace', 'remove'),
+      path: fc.constantFrom('/zz_nope', ...absent.map((k) => ptr([k])), ...scalarPresent.map((k) => `${ptr([k])}/zz`)),
+      value: val,
+    }),
     fc.record({ op: fc.constantFrom('move', 'copy'), from: fc.constantFrom('/zz_nope', ...absent.map((k) => ptr([k]))), path: fieldPtr }),
     // inherited properties are not fields either
-    fc.record({ op: fc.constant('remove'), path: fc.constantFrom(...INHERITED.map((k) => `/${k}`), ...objects.flatMap((o) => INHERITED.map((k) => `${ptr([o])}/${k}`))) }),
-    fc.record({ op: fc.constantFrom('move', 'copy'), from: fc.constantFrom(...INHERITED.map((k) => `/${k}`)), path: fc.constant('/zz_target') }),
+    fc.record({
+      op: fc.constant('remove'),
+      path: fc.constantFrom(...INHERITED.map((k) => `/${k}`), ...objects.flatMap((o) => INHERITED.map((k) => `${ptr([o])}/${k}`))),
+    }),
+    fc.record({
+      op: fc.constantFrom('move', 'copy'),
+      from: fc.constantFrom(...INHERITED.map((k) => `/${k}`)),
+      path: fc.constant('/zz_target'),
+    }),
     // server-managed paths
-    fc.record({ op: fc.constantFrom('add', 'replace', 'remove', 'move', 'copy'), path: fc.constantFrom(...SERVER_PATHS), value: val, from: fieldPtr }),
-    fc.record({ op: fc.constant('move'), from: fc.constantFrom('/id', '/sys_version', '/sys_created_at', ''), path: fc.constant('/zz_target') }),
-    fc.record({ op: fc.constantFrom('add', 'replace'), path: fc.constant('/sys_locked'), value: fc.constantFrom<unknown>('yes', 1, null, {}, []) }),
+    fc.record({
+      op: fc.constantFrom('add', 'replace', 'remove', 'move', 'copy'),
+      path: fc.constantFrom(...SERVER_PATHS),
+      value: val,
+      from: fieldPtr,
+    }),
+    fc.record({
+      op: fc.constant('move'),
+      from: fc.constantFrom('/id', '/sys_version', '/sys_created_at', ''),
+      path: fc.constant('/zz_target'),
+    }),
+    fc.record({
+      op: fc.constantFrom('add', 'replace'),
+      path: fc.constant('/sys_locked'),
+      value: fc.constantFrom<unknown>('yes', 1, null, {}, []),
+    }),
     // values the schema refuses
     fieldPtr.chain((p) => {
       const s = props[p.slice(1).replace(/~1/g, '/').replace(/~0/g, '~')] ?? { type: 'string' };
@@ -217,13 +335,29 @@ export function badOp(f: Fx): fc.Arbitrary<S> {
     }),
     fc.record({ op: fc.constant('add'), path: unknownKey(f.r.inputSchema, true).map((k) => ptr([k])), value: val }),
     // a failing test
-    fc.record({ op: fc.constant('test'), path: fc.constantFrom('/id', '/sys_version'), value: fc.constantFrom<unknown>('not-this', 999, null) }),
+    fc.record({
+      op: fc.constant('test'),
+      path: fc.constantFrom('/id', '/sys_version'),
+      value: fc.constantFrom<unknown>('not-this', 999, null),
+    }),
   ];
   if (arrays.length) {
     const a = fc.constantFrom(...arrays);
     opts.push(
-      fc.record({ op: fc.constantFrom('replace', 'remove', 'test'), a, i: fc.constantFrom('-', '01', '1e0', '-1', ' 0', '0x0', '1.0', '', '99999') }).map(({ op, a: k, i }) => ({ op, path: `${ptr([k])}/${i}`, value: {} })),
-      fc.record({ op: fc.constant('add'), a, i: fc.constantFrom('01', '-1', '99999', '2147483648', '4294967296', '4294967297', '9007199254740993', '1e3') }).map(({ op, a: k, i }) => ({ op, path: `${ptr([k])}/${i}`, value: f.body[k][0] ?? {} })),
+      fc
+        .record({
+          op: fc.constantFrom('replace', 'remove', 'test'),
+          a,
+          i: fc.constantFrom('-', '01', '1e0', '-1', ' 0', '0x0', '1.0', '', '99999'),
+        })
+        .map(({ op, a: k, i }) => ({ op, path: `${ptr([k])}/${i}`, value: {} })),
+      fc
+        .record({
+          op: fc.constant('add'),
+          a,
+          i: fc.constantFrom('01', '-1', '99999', '2147483648', '4294967296', '4294967297', '9007199254740993', '1e3'),
+        })
+        .map(({ op, a: k, i }) => ({ op, path: `${ptr([k])}/${i}`, value: f.body[k][0] ?? {} })),
     );
   }
   return fc.oneof(...opts);

@@ -92,7 +92,10 @@ export function errorBody(req: Req, res: Res): S {
 export function assertFieldErrors(errors: unknown, where: string) {
   assert.ok(Array.isArray(errors) && errors.length > 0, `errors must be a non-empty array:\n${where}`);
   for (const e of errors as S[]) {
-    assert.ok(typeof e.field === 'string' && e.field !== '' && typeof e.reason === 'string' && e.reason !== '', `bad field error ${JSON.stringify(e)}:\n${where}`);
+    assert.ok(
+      typeof e.field === 'string' && e.field !== '' && typeof e.reason === 'string' && e.reason !== '',
+      `bad field error ${JSON.stringify(e)}:\n${where}`,
+    );
   }
 }
 
@@ -151,12 +154,18 @@ export async function batchAllFail(req: Req, expected: { status?: number[]; fiel
     assert.equal(r.success, false, `operation ${i} must fail:\n${where}`);
     assert.ok(r.status >= 400 && r.status < 500, `operation ${i}: a 4xx:\n${where}`);
     if (x.status) assert.ok(x.status.includes(r.status), `operation ${i}: expected ${x.status.join(' or ')}:\n${where}`);
-    assert.ok(typeof r.error?.message === 'string' && r.error.message !== '' && typeof r.error.code === 'string', `operation ${i}: error message:\n${where}`);
+    assert.ok(
+      typeof r.error?.message === 'string' && r.error.message !== '' && typeof r.error.code === 'string',
+      `operation ${i}: error message:\n${where}`,
+    );
     if (r.status === 400 || r.status === 422 || x.field !== undefined || x.prefix !== undefined) assertFieldErrors(r.error.errors, where);
     if (x.field !== undefined) assert.equal(r.error.errors[0].field, x.field, `operation ${i}: errors[0].field:\n${where}`);
     if (x.prefix !== undefined && r.error.errors) {
       const f = r.error.errors[0].field as string;
-      assert.ok(f === x.prefix || f.startsWith(`${x.prefix}.`), `operation ${i}: errors[0].field ${f} should be under ${x.prefix}:\n${where}`);
+      assert.ok(
+        f === x.prefix || f.startsWith(`${x.prefix}.`),
+        `operation ${i}: errors[0].field ${f} should be under ${x.prefix}:\n${where}`,
+      );
     }
   });
 }
@@ -193,11 +202,14 @@ export const fx = (slug: string) => FX.get(slug)!;
 export const SLUGS = RESOURCES.map((r) => r.def.slug);
 let inventoryAtStart = '';
 
-
 function routesOf(r: Resource, base: string, url: string, body: S): Route[] {
   const out: Route[] = [];
   if (r.def.singleton) {
-    out.push({ kind: 'get', method: 'GET', url: base }, { kind: 'put', method: 'PUT', url: base }, { kind: 'patch', method: 'PATCH', url: base });
+    out.push(
+      { kind: 'get', method: 'GET', url: base },
+      { kind: 'put', method: 'PUT', url: base },
+      { kind: 'patch', method: 'PATCH', url: base },
+    );
   } else out.push({ kind: 'list', method: 'GET', url: base });
   out.push(
     { kind: 'create', method: 'POST', url: base },
@@ -240,7 +252,17 @@ async function setUpFixtures() {
     assert.equal(got.statusCode, 200, got.body);
     const rec = got.json() as S;
     const fields = Object.fromEntries(Object.entries(rec).filter(([k]) => k !== 'id' && !k.startsWith('sys_')));
-    FX.set(r.def.slug, { slug: r.def.slug, r, id, base, url, text: got.body, body: fields, version: rec.sys_version, routes: routesOf(r, base, url, fields) });
+    FX.set(r.def.slug, {
+      slug: r.def.slug,
+      r,
+      id,
+      base,
+      url,
+      text: got.body,
+      body: fields,
+      version: rec.sys_version,
+      routes: routesOf(r, base, url, fields),
+    });
   }
   inventoryAtStart = await inventory();
 }
@@ -249,7 +271,10 @@ async function setUpFixtures() {
 async function inventory(): Promise<string> {
   const out: string[] = [];
   for (const r of RESOURCES) {
-    const res = await send({ method: 'GET', url: r.def.singleton ? `/${r.def.slug}/acme?fields=id` : `/${r.def.slug}/acme?fields=id&limit=1000` });
+    const res = await send({
+      method: 'GET',
+      url: r.def.singleton ? `/${r.def.slug}/acme?fields=id` : `/${r.def.slug}/acme?fields=id&limit=1000`,
+    });
     assert.equal(res.statusCode, 200, res.body);
     const b = res.json() as S;
     out.push(`${r.def.slug}: ${(r.def.singleton ? [b.id] : b.Items.map((i: S) => i.id)).join(',')}`);
@@ -338,7 +363,8 @@ export async function check<T>(seed: number, runs: number, arb: fc.Arbitrary<T>,
 // What the tests build from a fixture
 
 export const topKeys = (f: Fx) => Object.keys(f.r.inputSchema.properties as S);
-export const stringField = (f: Fx) => topKeys(f).find((k) => typeof f.body[k] === 'string' && isPlainString((f.r.inputSchema.properties as S)[k]));
+export const stringField = (f: Fx) =>
+  topKeys(f).find((k) => typeof f.body[k] === 'string' && isPlainString((f.r.inputSchema.properties as S)[k]));
 /** A patch document that would change the record if it were applied alone. */
 export const changingOps = (f: Fx): S[] => {
   const k = stringField(f);
@@ -393,7 +419,11 @@ export async function refusedVia(f: Fx, via: WriteVia, body: S, field: string, t
       await batchAllFail(req, [{ status: [400], field: `operations.0.object.${field}` }]);
       break;
     case 'batch-patch':
-      req = { method: 'POST', url: `${f.base}/batch`, body: json({ operations: [{ operation: 'patch', id: f.id, patch_directives: ops }] }) };
+      req = {
+        method: 'POST',
+        url: `${f.base}/batch`,
+        body: json({ operations: [{ operation: 'patch', id: f.id, patch_directives: ops }] }),
+      };
       await batchAllFail(req, [{ status: [422], field: `operations.0.patch_directives.${field}` }]);
       break;
   }

@@ -20,7 +20,16 @@ test('bad JSON Patch documents are a 4xx and change nothing (all or nothing, bat
       via: fc.constantFrom('patch', 'patch', 'batch'),
       url: fc.constantFrom(...singletonUrls(f)),
       type: fc.constantFrom('application/json', 'application/json-patch+json'),
-      ifMatch: fc.constantFrom<string | undefined>(undefined, undefined, undefined, `"${f.version}"`, '*', '"999"', 'garbage', `W/"${f.version}"`),
+      ifMatch: fc.constantFrom<string | undefined>(
+        undefined,
+        undefined,
+        undefined,
+        `"${f.version}"`,
+        '*',
+        '"999"',
+        'garbage',
+        `W/"${f.version}"`,
+      ),
     });
   });
   await check(4, 300, arb, async ({ slug, doc, via, url, type, ifMatch }) => {
@@ -38,7 +47,11 @@ test('bad JSON Patch documents are a 4xx and change nothing (all or nothing, bat
       req = { method: 'PATCH', url, body: json(ops), type, headers: ifMatch === undefined ? {} : { 'if-match': ifMatch } };
       await rejected(req, { status: [400, 409, 412, 422] });
     } else {
-      req = { method: 'POST', url: `${f.base}/batch`, body: json({ operations: [{ operation: 'patch', id: f.id, patch_directives: ops }] }) };
+      req = {
+        method: 'POST',
+        url: `${f.base}/batch`,
+        body: json({ operations: [{ operation: 'patch', id: f.id, patch_directives: ops }] }),
+      };
       await batchAllFail(req, [{ status: [400, 409, 422], prefix: 'operations.0' }]);
     }
     await unchanged(f, req);

@@ -2,7 +2,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RESOURCES } from '../../src/resources/index.js';
-import { batchAllFail, changingOps, check, fx, SLUGS, type Method, rejected, type Req, send, show, unchanged, useFuzzApp, validText } from './harness.js';
+import {
+  batchAllFail,
+  changingOps,
+  check,
+  fx,
+  SLUGS,
+  type Method,
+  rejected,
+  type Req,
+  send,
+  show,
+  unchanged,
+  useFuzzApp,
+  validText,
+} from './harness.js';
 import { json, type S } from './schema.js';
 
 /** Bad input never hurts (see harness.ts): Bad ids and tenants in paths, malformed percent-encodings, any lookup value. */
@@ -10,7 +24,31 @@ useFuzzApp();
 
 const badId: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
-  fc.constantFrom('..', '.', ' ', 'a b', "1' OR '1'='1", '<script>', '\u0000', 'a\u0000b', '🙂', 'ñ', '%', '%00', '/', '\\', '*', '?', '#', 'null', '__proto__', 'constructor', 'no-such-id', 'x'.repeat(128), 'x'.repeat(129)),
+  fc.constantFrom(
+    '..',
+    '.',
+    ' ',
+    'a b',
+    "1' OR '1'='1",
+    '<script>',
+    '\u0000',
+    'a\u0000b',
+    '🙂',
+    'ñ',
+    '%',
+    '%00',
+    '/',
+    '\\',
+    '*',
+    '?',
+    '#',
+    'null',
+    '__proto__',
+    'constructor',
+    'no-such-id',
+    'x'.repeat(128),
+    'x'.repeat(129),
+  ),
   fc.integer({ min: 129, max: 500 }).map((n) => 'a'.repeat(n)),
 );
 
@@ -30,7 +68,8 @@ test('bad or unknown ids in paths are a 4xx and change nothing', async () => {
     let req: Req;
     if (via === 'GET' || via === 'DELETE') await rejected((req = { method: via, url: one }), { status: [400, 403, 404] });
     else if (via === 'PUT') await rejected((req = { method: 'PUT', url: one, body: json(f.body) }), { status: [400, 403, 404] });
-    else if (via === 'PATCH') await rejected((req = { method: 'PATCH', url: one, body: json(changingOps(f)) }), { status: [400, 403, 404] });
+    else if (via === 'PATCH')
+      await rejected((req = { method: 'PATCH', url: one, body: json(changingOps(f)) }), { status: [400, 403, 404] });
     else if (via === 'action') {
       const actions = f.routes.filter((r) => r.kind === 'action');
       fc.pre(actions.length > 0);
@@ -44,13 +83,25 @@ test('bad or unknown ids in paths are a 4xx and change nothing', async () => {
         { operation: 'delete', id },
       ];
       req = { method: 'POST', url: `${f.base}/batch`, body: json({ operations: ops }) };
-      await batchAllFail(req, ops.map(() => ({ status: [400, 404] })));
+      await batchAllFail(
+        req,
+        ops.map(() => ({ status: [400, 404] })),
+      );
     } else {
       // the tenant segment: the token names acme only
       const routes = f.routes;
       const r = routes[tenantRoute % routes.length]!;
       const url = r.url.replace(/^\/([^/]+)\/acme/, (_m, s: string) => `/${s}/${encodeURIComponent(id)}`);
-      const body = r.method === 'GET' || r.method === 'DELETE' ? undefined : r.kind === 'patch' ? json(changingOps(f)) : r.kind === 'search' ? '{}' : r.kind === 'batch' ? validText(f, r) : json(f.body);
+      const body =
+        r.method === 'GET' || r.method === 'DELETE'
+          ? undefined
+          : r.kind === 'patch'
+            ? json(changingOps(f))
+            : r.kind === 'search'
+              ? '{}'
+              : r.kind === 'batch'
+                ? validText(f, r)
+                : json(f.body);
       await rejected((req = { method: r.method, url, body }), { status: [400, 403, 404] });
     }
     await unchanged(f, req!);
@@ -60,7 +111,10 @@ test('bad or unknown ids in paths are a 4xx and change nothing', async () => {
 test('malformed percent-encodings and over-long path segments are a 4xx with the documented error body', async () => {
   const arb = fc.record({
     slug: fc.constantFrom(...SLUGS),
-    seg: fc.oneof(fc.constantFrom('%', '%zz', '%E0%A4%A', '%ED%A0%80', '%C0%AF', '%FF', 'a%'), fc.integer({ min: 513, max: 3000 }).map((n) => 'a'.repeat(n))),
+    seg: fc.oneof(
+      fc.constantFrom('%', '%zz', '%E0%A4%A', '%ED%A0%80', '%C0%AF', '%FF', 'a%'),
+      fc.integer({ min: 513, max: 3000 }).map((n) => 'a'.repeat(n)),
+    ),
     where: fc.constantFrom('id', 'tenant', 'lookup'),
     method: fc.constantFrom<Method>('GET', 'PUT', 'PATCH', 'DELETE'),
   });
@@ -70,7 +124,12 @@ test('malformed percent-encodings and over-long path segments are a 4xx with the
     let req: Req;
     if (where === 'lookup' && lookup) req = { method: 'GET', url: lookup.url.replace(/[^/]*$/, seg) };
     else if (where === 'tenant') req = { method: 'GET', url: `/${slug}/${seg}` };
-    else req = { method, url: `${f.base}/${seg}`, ...(method === 'PUT' ? { body: json(f.body) } : method === 'PATCH' ? { body: json(changingOps(f)) } : {}) };
+    else
+      req = {
+        method,
+        url: `${f.base}/${seg}`,
+        ...(method === 'PUT' ? { body: json(f.body) } : method === 'PATCH' ? { body: json(changingOps(f)) } : {}),
+      };
     await rejected(req, { status: [400, 403, 404, 414] });
     await unchanged(f, req);
   });
@@ -88,20 +147,29 @@ test('any lookup value answers a list (up to 256 characters) or a 400 naming the
       fc.integer({ min: 257, max: 500 }).map((n) => 'v'.repeat(n)),
     ),
   });
-  await check(9, 150, arb, async ({ lookup, value }) => {
-    const req: Req = { method: 'GET', url: `/${lookup.slug}/acme/${lookup.segment}/${pct(value)}` };
-    const res = await send(req);
-    const decoded = Buffer.from(value, 'utf8').toString('utf8'); // lone surrogates travel as U+FFFD
-    fc.pre(decoded !== '.' && decoded !== '..'); // dot segments are resolved away by URL normalisation
-    // Over-long values, and values with control characters (NUL cannot be stored), are refused naming the value.
-    if (decoded.length > 256 || /[\u0000-\u001f]/.test(decoded)) {
-      await rejected(req, { status: 400, field: 'value' });
-      return;
-    }
-    assert.equal(res.statusCode, 200, show(req, res));
-    const b = res.json() as S;
-    assert.equal(b.Count, b.Items.length, show(req, res));
-    const at = (rec: S) => lookup.field.split('.').reduce<any>((o, k) => (o == null ? undefined : o[k]), rec);
-    assert.ok(b.Items.every((i: S) => String(at(i)) === decoded), `lookup answered records of another value:\n${show(req, res)}`);
-  }, false);
+  await check(
+    9,
+    150,
+    arb,
+    async ({ lookup, value }) => {
+      const req: Req = { method: 'GET', url: `/${lookup.slug}/acme/${lookup.segment}/${pct(value)}` };
+      const res = await send(req);
+      const decoded = Buffer.from(value, 'utf8').toString('utf8'); // lone surrogates travel as U+FFFD
+      fc.pre(decoded !== '.' && decoded !== '..'); // dot segments are resolved away by URL normalisation
+      // Over-long values, and values with control characters (NUL cannot be stored), are refused naming the value.
+      if (decoded.length > 256 || /[\u0000-\u001f]/.test(decoded)) {
+        await rejected(req, { status: 400, field: 'value' });
+        return;
+      }
+      assert.equal(res.statusCode, 200, show(req, res));
+      const b = res.json() as S;
+      assert.equal(b.Count, b.Items.length, show(req, res));
+      const at = (rec: S) => lookup.field.split('.').reduce<any>((o, k) => (o == null ? undefined : o[k]), rec);
+      assert.ok(
+        b.Items.every((i: S) => String(at(i)) === decoded),
+        `lookup answered records of another value:\n${show(req, res)}`,
+      );
+    },
+    false,
+  );
 });

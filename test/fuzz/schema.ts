@@ -9,7 +9,8 @@ export type S = Record<string, any>;
 export const isInternalRef = (s: S) => typeof s['x-ref'] === 'string' && !s['x-ref'].startsWith('external:');
 export const isOpenObject = (s: S) => s.type === 'object' && s.additionalProperties !== false;
 export const isClosedObject = (s: S) => s.type === 'object' && s.additionalProperties === false;
-export const isPlainString = (s: S) => s.type === 'string' && !s.format && !s.enum && !s.pattern && !isInternalRef(s) && s.minLength === undefined && s.maxLength === undefined;
+export const isPlainString = (s: S) =>
+  s.type === 'string' && !s.format && !s.enum && !s.pattern && !isInternalRef(s) && s.minLength === undefined && s.maxLength === undefined;
 
 /** A schema-valid value with the required parts only (references are not resolved: shape only). */
 export function shape(s: S): unknown {

@@ -23,20 +23,51 @@ function badSearch(f: Fx): fc.Arbitrary<{ body: unknown; field: string }> {
     const notArray = one(fc.constantFrom<unknown>('x', 1, true, {}, { from: '2025-01-01' }));
     switch (spec.kind) {
       case 'ids':
-        return fc.oneof(notArray, at(fc.constantFrom<unknown>(1, null, '', 'a b', '../x', 'x'.repeat(129), '🙂', {}), f.id), one(fc.constant(Array(1001).fill('x'))));
+        return fc.oneof(
+          notArray,
+          at(fc.constantFrom<unknown>(1, null, '', 'a b', '../x', 'x'.repeat(129), '🙂', {}), f.id),
+          one(fc.constant(Array(1001).fill('x'))),
+        );
       case 'contains':
-        return fc.oneof(one(fc.constantFrom<unknown>(1, true, [], {}, ['x'])), one(fc.integer({ min: 501, max: 1_000_000 }).map((n) => 'x'.repeat(n))));
+        return fc.oneof(
+          one(fc.constantFrom<unknown>(1, true, [], {}, ['x'])),
+          one(fc.integer({ min: 501, max: 1_000_000 }).map((n) => 'x'.repeat(n))),
+        );
       case 'in':
-        return fc.oneof(notArray, at(wrongValue(s.items).filter((v) => 'lit' in v).map((v) => (v as { lit: unknown }).lit), shape(s.items)), one(fc.constant(Array(1001).fill(shape(s.items)))));
+        return fc.oneof(
+          notArray,
+          at(
+            wrongValue(s.items)
+              .filter((v) => 'lit' in v)
+              .map((v) => (v as { lit: unknown }).lit),
+            shape(s.items),
+          ),
+          one(fc.constant(Array(1001).fill(shape(s.items)))),
+        );
       case 'range':
         return fc.oneof(
           notArray,
           one(fc.constantFrom<unknown>([], ['2025-01-01'], ['2025-01-01', '2025-12-31', '2026-01-01'])),
-          fc.record({ i: fc.integer({ min: 0, max: 1 }), bad: fc.oneof(fc.constantFrom<unknown>(1, true, {}, []), fc.constantFrom(...BAD_DATES.filter((d) => d.trim() !== '' && d !== '2025-01-01T00:00:00Z'), '2025-01-01junk', '2025-01-01T10:00:00', '2025-01-01T25:00:00Z', '1e10'), fc.constant('2025-01-01T00:00:00Z'.padEnd(41, '0'))) }).map(({ i, bad }) => {
-            const range: unknown[] = ['', ''];
-            range[i] = bad;
-            return { body: { [key]: range }, field: `${key}.${i}` };
-          }),
+          fc
+            .record({
+              i: fc.integer({ min: 0, max: 1 }),
+              bad: fc.oneof(
+                fc.constantFrom<unknown>(1, true, {}, []),
+                fc.constantFrom(
+                  ...BAD_DATES.filter((d) => d.trim() !== '' && d !== '2025-01-01T00:00:00Z'),
+                  '2025-01-01junk',
+                  '2025-01-01T10:00:00',
+                  '2025-01-01T25:00:00Z',
+                  '1e10',
+                ),
+                fc.constant('2025-01-01T00:00:00Z'.padEnd(41, '0')),
+              ),
+            })
+            .map(({ i, bad }) => {
+              const range: unknown[] = ['', ''];
+              range[i] = bad;
+              return { body: { [key]: range }, field: `${key}.${i}` };
+            }),
         );
     }
   });
@@ -46,10 +77,22 @@ function badSearch(f: Fx): fc.Arbitrary<{ body: unknown; field: string }> {
 
 test('bad search bodies are a 400 naming the search field', async () => {
   const arb = fc.constantFrom(...SLUGS).chain((slug) =>
-    fc.record({ slug: fc.constant(slug), bad: fc.oneof({ weight: 6, arbitrary: badSearch(fx(slug)) }, fc.constantFrom<unknown>('[]', '"x"', '1', 'true').map((text) => ({ body: new Raw(text as string), field: '(body)' }))) }),
+    fc.record({
+      slug: fc.constant(slug),
+      bad: fc.oneof(
+        { weight: 6, arbitrary: badSearch(fx(slug)) },
+        fc.constantFrom<unknown>('[]', '"x"', '1', 'true').map((text) => ({ body: new Raw(text as string), field: '(body)' })),
+      ),
+    }),
   );
-  await check(10, 250, arb, async ({ slug, bad }) => {
-    const f = fx(slug);
-    await rejected({ method: 'POST', url: `${f.base}/search`, body: json(bad.body) }, { status: 400, field: bad.field });
-  }, false);
+  await check(
+    10,
+    250,
+    arb,
+    async ({ slug, bad }) => {
+      const f = fx(slug);
+      await rejected({ method: 'POST', url: `${f.base}/search`, body: json(bad.body) }, { status: 400, field: bad.field });
+    },
+    false,
+  );
 });

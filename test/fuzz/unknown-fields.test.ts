@@ -15,8 +15,14 @@ test('unknown fields in create, PUT and batch bodies are a 400 naming the field;
       const a = unknownMutArb(props[k]);
       return a ? [a.map((m) => ({ top: k as string | null, m }))] : [];
     });
-    const atTop = fc.record({ key: unknownKey(f.r.inputSchema, true), v: anyValue }).map(({ key, v }) => ({ top: null as string | null, m: { at: 'unknown', key, v } as Mut }));
-    return fc.record({ slug: fc.constant(slug), where: nested.length ? fc.oneof(atTop, ...nested) : atTop, via: fc.constantFrom('create', 'put', 'batch-create', 'batch-update') });
+    const atTop = fc
+      .record({ key: unknownKey(f.r.inputSchema, true), v: anyValue })
+      .map(({ key, v }) => ({ top: null as string | null, m: { at: 'unknown', key, v } as Mut }));
+    return fc.record({
+      slug: fc.constant(slug),
+      where: nested.length ? fc.oneof(atTop, ...nested) : atTop,
+      via: fc.constantFrom('create', 'put', 'batch-create', 'batch-update'),
+    });
   });
   await check(3, 200, arb, async ({ slug, where, via }) => {
     const f = fx(slug);
@@ -37,7 +43,9 @@ test('unknown fields in create, PUT and batch bodies are a 400 naming the field;
     else if (via === 'put') await rejected((req = { method: 'PUT', url: f.url, body: json(body) }), { status: 400, field });
     else {
       const op = via === 'batch-create' ? { operation: 'create', object: body } : { operation: 'update', id: f.id, object: body };
-      await batchAllFail((req = { method: 'POST', url: batch, body: json({ operations: [op] }) }), [{ status: [400], field: `operations.0.object.${field}` }]);
+      await batchAllFail((req = { method: 'POST', url: batch, body: json({ operations: [op] }) }), [
+        { status: [400], field: `operations.0.object.${field}` },
+      ]);
     }
     await unchanged(f, req);
   });

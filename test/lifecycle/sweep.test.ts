@@ -43,40 +43,83 @@ const certs: Record<string, R> = {};
 let number = 100;
 
 const cert = async (key: string, program: R, over: R) => {
-  certs[key] = await call('POST', '/certifications/acme', {
-    number: number++,
-    contact_id: `contact-${key}`,
-    program_id: program.id,
-    status: 'active',
-    name: `Holder ${key}`,
-    email_address: `${key}@example.org`,
-    ...over,
-  }, 201);
+  certs[key] = await call(
+    'POST',
+    '/certifications/acme',
+    {
+      number: number++,
+      contact_id: `contact-${key}`,
+      program_id: program.id,
+      status: 'active',
+      name: `Holder ${key}`,
+      email_address: `${key}@example.org`,
+      ...over,
+    },
+    201,
+  );
   return certs[key]!;
 };
-const term = (exp: string, grace: string, reinstatement?: string) => ({ expiration_date: exp, grace_period_end_date: grace, ...(reinstatement ? { reinstatement_end_date: reinstatement } : {}) });
+const term = (exp: string, grace: string, reinstatement?: string) => ({
+  expiration_date: exp,
+  grace_period_end_date: grace,
+  ...(reinstatement ? { reinstatement_end_date: reinstatement } : {}),
+});
 
 const METRICS_TOKEN = 'metrics-token-0123456789';
 before(async () => {
-  t = await startApp({ clock, env: { LIFECYCLE_SWEEP_CRON: '0 * * * *', WORKER_POLL_MS: '50', PUBLIC_RATE_LIMIT_PER_MINUTE: '0', METRICS_TOKEN } });
+  t = await startApp({
+    clock,
+    env: { LIFECYCLE_SWEEP_CRON: '0 * * * *', WORKER_POLL_MS: '50', PUBLIC_RATE_LIMIT_PER_MINUTE: '0', METRICS_TOKEN },
+  });
   f = new Factory(t, t.admin);
-  ruleSet = await call('POST', '/expirationRuleSets/acme', {
-    name: 'One year',
-    default_expiration_options: {
-      expiration_type: 'anniversary',
-      anniversary_expiration_options: { term_length: 1, term_type: 'years', allow_mid_month_expirations: true },
-      grace_period: 30,
-      allow_reinstatement: true,
-      reinstatement_options: { reinstatement_period: 90 },
+  ruleSet = await call(
+    'POST',
+    '/expirationRuleSets/acme',
+    {
+      name: 'One year',
+      default_expiration_options: {
+        expiration_type: 'anniversary',
+        anniversary_expiration_options: { term_length: 1, term_type: 'years', allow_mid_month_expirations: true },
+        grace_period: 30,
+        allow_reinstatement: true,
+        reinstatement_options: { reinstatement_period: 90 },
+      },
     },
-  }, 201);
+    201,
+  );
   await call('POST', '/statusReasons/acme', { name: 'Non-payment', status: 'inactive' }, 201);
   lapsedReason = await call('POST', '/statusReasons/acme', { name: 'Lapsed', status: 'inactive' }, 201);
   expiredReason = await call('POST', '/statusReasons/acme', { name: 'Licence not renewed', status: 'inactive' }, 201);
-  notice = await call('POST', '/notices/acme', { name: 'Licence lapsed', email: { subject: 'Your licence {{number}} has lapsed', body: '<p>Dear {{name}}, licence {{number}} of {{program_name}} lapsed.</p>' } }, 201);
-  offNotice = await call('POST', '/notices/acme', { name: 'Old lapse letter', is_active: false, email: { subject: 'Lapsed', body: '<p>Lapsed</p>' } }, 201);
-  progA = await call('POST', '/programs/acme', { name: 'Registered Nurse', expiration_rule_set_id: ruleSet.id, lapse_status_reason_id: expiredReason.id, lapse_notice_id: notice.id }, 201);
-  progB = await call('POST', '/programs/acme', { name: 'Practical Nurse', expiration_rule_set_id: ruleSet.id, lapse_notice_id: offNotice.id }, 201);
+  notice = await call(
+    'POST',
+    '/notices/acme',
+    {
+      name: 'Licence lapsed',
+      email: {
+        subject: 'Your licence {{number}} has lapsed',
+        body: '<p>Dear {{name}}, licence {{number}} of {{program_name}} lapsed.</p>',
+      },
+    },
+    201,
+  );
+  offNotice = await call(
+    'POST',
+    '/notices/acme',
+    { name: 'Old lapse letter', is_active: false, email: { subject: 'Lapsed', body: '<p>Lapsed</p>' } },
+    201,
+  );
+  progA = await call(
+    'POST',
+    '/programs/acme',
+    { name: 'Registered Nurse', expiration_rule_set_id: ruleSet.id, lapse_status_reason_id: expiredReason.id, lapse_notice_id: notice.id },
+    201,
+  );
+  progB = await call(
+    'POST',
+    '/programs/acme',
+    { name: 'Practical Nurse', expiration_rule_set_id: ruleSet.id, lapse_notice_id: offNotice.id },
+    201,
+  );
 
   // every standing, and every boundary of the days to come (today is 2026-03-01)
   await cert('current', progA, term('2026-06-30', '2026-07-30', '2026-10-28'));
@@ -89,14 +132,24 @@ before(async () => {
   await cert('suspended', progB, { ...term('2026-06-30', '2026-07-30'), status: 'suspended' });
   await cert('forever', progB, {});
 
-  directory = await call('POST', '/directories/acme', {
-    name: 'Every licence',
-    is_public: true,
-    display_mode: 'list',
-    searchable_fields: [{ name: 'standing' }, { name: 'status' }, { name: 'number' }],
-    certification_statuses: ['active', 'inactive', 'suspended', 'retired'],
-  }, 201);
-  activeDirectory = await call('POST', '/directories/acme', { name: 'Find a nurse', is_public: true, display_mode: 'list', searchable_fields: [{ name: 'number' }] }, 201);
+  directory = await call(
+    'POST',
+    '/directories/acme',
+    {
+      name: 'Every licence',
+      is_public: true,
+      display_mode: 'list',
+      searchable_fields: [{ name: 'standing' }, { name: 'status' }, { name: 'number' }],
+      certification_statuses: ['active', 'inactive', 'suspended', 'retired'],
+    },
+    201,
+  );
+  activeDirectory = await call(
+    'POST',
+    '/directories/acme',
+    { name: 'Find a nurse', is_public: true, display_mode: 'list', searchable_fields: [{ name: 'number' }] },
+    201,
+  );
 });
 after(() => t?.close());
 
@@ -105,7 +158,9 @@ async function entries(d: R, query = ''): Promise<R[]> {
   const out: R[] = [];
   let key: string | undefined;
   do {
-    const res = await pub(`/public/directories/acme/${d.id}/search?limit=100${query}${key ? `&exclusiveStartKey=${encodeURIComponent(key)}` : ''}`);
+    const res = await pub(
+      `/public/directories/acme/${d.id}/search?limit=100${query}${key ? `&exclusiveStartKey=${encodeURIComponent(key)}` : ''}`,
+    );
     assert.equal(res.statusCode, 200, res.body);
     out.push(...res.json().Items);
     key = res.json().LastEvaluatedKey;
@@ -141,7 +196,8 @@ async function assertAgree(label: string): Promise<Record<string, R>> {
     assert.equal(entry.standing, rec.standing, `${at}: the directory's standing`);
     assert.equal(entry.status, todayStatus, `${at}: the directory's status`);
     assert.equal(valid.has(rec.number), todayStatus === 'active', `${at}: listed as active iff valid today`);
-    const counts = (expectedCounts.get(rec.program_id) ?? expectedCounts.set(rec.program_id, { current: 0, in_grace: 0, lapsed_reinstatable: 0, lapsed: 0, total: 0 }).get(rec.program_id))!;
+    const counts = (expectedCounts.get(rec.program_id) ??
+      expectedCounts.set(rec.program_id, { current: 0, in_grace: 0, lapsed_reinstatable: 0, lapsed: 0, total: 0 }).get(rec.program_id))!;
     if (rec.standing) {
       counts[rec.standing]++;
       counts.total++;
@@ -152,25 +208,49 @@ async function assertAgree(label: string): Promise<Record<string, R>> {
     assert.deepEqual(p.standing, counts, `${label} ${today()}: statistics of programme ${programId}`);
   }
   // the search by standing finds the same records
-  const inGrace = Object.values(records).filter((r) => r.standing === 'in_grace').map((r) => r.number).sort();
-  assert.deepEqual((await entries(directory, '&standing=in_grace')).map((e) => e.number).sort(), inGrace, `${label} ${today()}: search standing=in_grace`);
+  const inGrace = Object.values(records)
+    .filter((r) => r.standing === 'in_grace')
+    .map((r) => r.number)
+    .sort();
+  assert.deepEqual(
+    (await entries(directory, '&standing=in_grace')).map((e) => e.number).sort(),
+    inGrace,
+    `${label} ${today()}: search standing=in_grace`,
+  );
   return records;
 }
 
 describe('standing: one definition, four readers', () => {
   test('today: every standing as the domain defines it', async () => {
     const r = await assertAgree('before any sweep');
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.standing ?? null])),
-      { current: 'current', grace: 'in_grace', reinstatable: 'lapsed_reinstatable', lapsed: 'lapsed', noAddress: 'lapsed_reinstatable', noGrace: 'current', inactive: 'lapsed_reinstatable', suspended: null, forever: 'current' },
-    );
+    assert.deepEqual(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.standing ?? null])), {
+      current: 'current',
+      grace: 'in_grace',
+      reinstatable: 'lapsed_reinstatable',
+      lapsed: 'lapsed',
+      noAddress: 'lapsed_reinstatable',
+      noGrace: 'current',
+      inactive: 'lapsed_reinstatable',
+      suspended: null,
+      forever: 'current',
+    });
     assert.equal(r.lapsed!.status, 'active', 'stored status untouched until the sweep runs');
     const stats = await call('GET', '/statistics/acme/programs');
     assert.deepEqual(stats.standing, { total: 8, current: 3, in_grace: 1, lapsed_reinstatable: 3, lapsed: 1 });
   });
 
   test('the days move them: the four readers agree on every boundary day, without any sweep', async () => {
-    for (const d of ['2026-03-02', '2026-03-22', '2026-03-23', '2026-05-10', '2026-05-11', '2026-06-30', '2026-07-01', '2026-07-30', '2026-07-31']) {
+    for (const d of [
+      '2026-03-02',
+      '2026-03-22',
+      '2026-03-23',
+      '2026-05-10',
+      '2026-05-11',
+      '2026-06-30',
+      '2026-07-01',
+      '2026-07-30',
+      '2026-07-31',
+    ]) {
       setDay(d);
       await assertAgree('no sweep');
     }
@@ -196,7 +276,11 @@ const sweepOf = (app: FastifyInstance) => app.services.sweep!;
 function runSweep(app: FastifyInstance, stopAfter = Infinity): Promise<SweepOutput> {
   let reads = 0;
   const job: JobContext = {
-    ctx: { tenantId: 'acme', actor: { sub: 'test', tenants: ['acme'], scopes: new Set(['certifications:admin', 'certifications:write', 'certifications:read']) }, requestId: 'test' },
+    ctx: {
+      tenantId: 'acme',
+      actor: { sub: 'test', tenants: ['acme'], scopes: new Set(['certifications:admin', 'certifications:write', 'certifications:read']) },
+      requestId: 'test',
+    },
     executionId: crypto.randomUUID(),
     recordId: 'sweep',
     params: {},
@@ -216,12 +300,33 @@ describe('the lifecycle sweep', () => {
 
   test('an open application with credits, due to expire later', async () => {
     creditType = await f.create('creditTypes');
-    const proc = await f.create('applicationProcesses', { name: 'Initial', type: 'certification', program_id: progA.id, credit_requirements: [{ credit_type_id: creditType.id, quantity: 5 }] });
-    credit = await f.create('credits', { contact_id: 'applicant', type_id: creditType.id, quantity: 8, status: 'verified', date: '2026-02-01' });
-    app = await call('POST', `/applications/acme/generateApplication/${proc.id}/contact/applicant`, { name: 'Applicant', expiration_date: '2026-03-10' }, 201);
+    const proc = await f.create('applicationProcesses', {
+      name: 'Initial',
+      type: 'certification',
+      program_id: progA.id,
+      credit_requirements: [{ credit_type_id: creditType.id, quantity: 5 }],
+    });
+    credit = await f.create('credits', {
+      contact_id: 'applicant',
+      type_id: creditType.id,
+      quantity: 8,
+      status: 'verified',
+      date: '2026-02-01',
+    });
+    app = await call(
+      'POST',
+      `/applications/acme/generateApplication/${proc.id}/contact/applicant`,
+      { name: 'Applicant', expiration_date: '2026-03-10' },
+      201,
+    );
     assert.equal((await call('POST', `/applications/acme/submit/${app.id}`)).status, 'pending approval');
     assert.equal((await call('GET', `/credits/acme/${credit.id}`)).quantity_used, 5);
-    freshApp = await call('POST', `/applications/acme/generateApplication/${proc.id}/contact/other`, { name: 'Other', expiration_date: '2026-12-31' }, 201);
+    freshApp = await call(
+      'POST',
+      `/applications/acme/generateApplication/${proc.id}/contact/other`,
+      { name: 'Other', expiration_date: '2026-12-31' },
+      201,
+    );
   });
 
   test('nothing happens before the next occurrence of LIFECYCLE_SWEEP_CRON', async () => {
@@ -309,7 +414,15 @@ describe('the lifecycle sweep', () => {
   test('the same occurrence again, or a sweep with nothing due, changes nothing and sends nothing', async () => {
     assert.deepEqual(await sweepOf(t.app).round(new Date('2026-03-11T11:00:00Z')), [], 'nothing is due any more');
     const again = await runSweep(t.app);
-    assert.deepEqual(again, { lapsed: 0, expired: 0, notices_queued: 0, notices_not_sent: [], notices_not_sent_count: 0, errors: [], error_count: 0 });
+    assert.deepEqual(again, {
+      lapsed: 0,
+      expired: 0,
+      notices_queued: 0,
+      notices_not_sent: [],
+      notices_not_sent_count: 0,
+      errors: [],
+      error_count: 0,
+    });
     assert.equal((await outbox(certs.lapsed!.id)).length, 1);
     assert.equal((await lifecycleEntries(certs.lapsed!.id)).length, 1);
   });
@@ -348,7 +461,9 @@ describe('the lifecycle sweep', () => {
     const ids: string[] = [];
     for (let i = 0; i < 12; i++) ids.push((await cert(`crash${i}`, progA, term('2026-01-01', '2026-01-31', '2026-05-01'))).id);
     await assert.rejects(runSweep(t.app, 5), /stopping/);
-    const lapsedSoFar = (await Promise.all(ids.map(async (id) => (await call('GET', `/certifications/acme/${id}`)).status))).filter((s) => s === 'inactive').length;
+    const lapsedSoFar = (await Promise.all(ids.map(async (id) => (await call('GET', `/certifications/acme/${id}`)).status))).filter(
+      (s) => s === 'inactive',
+    ).length;
     assert.equal(lapsedSoFar, 5);
     const rest = await runSweep(t.app);
     assert.equal(rest.lapsed, 7);
@@ -364,7 +479,15 @@ describe('two server processes on one database (PostgreSQL)', () => {
   test(`one round starts one sweep, and concurrent sweeps of both lapse each certification once (${onPostgres ? 'postgres' : 'PostgreSQL only: SQLite serves one process'})`, async () => {
     if (!onPostgres) return;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-sweep-'));
-    const config = loadConfig({ DATABASE_URL: t.config.databaseUrl, DATA_DIR: dir, JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '0', LIFECYCLE_SWEEP_CRON: '0 * * * *', WORKER_POLL_MS: '50' });
+    const config = loadConfig({
+      DATABASE_URL: t.config.databaseUrl,
+      DATA_DIR: dir,
+      JWT_SECRET: TEST_SECRET,
+      LOG_LEVEL: 'silent',
+      RATE_LIMIT_PER_MINUTE: '0',
+      LIFECYCLE_SWEEP_CRON: '0 * * * *',
+      WORKER_POLL_MS: '50',
+    });
     const store: Store = await openStore(config.databaseUrl, { pgPoolMax: 6 });
     const second = await buildApp({ config, store, verifier: createVerifier(config), clock, logger: false });
     await second.ready();
@@ -409,15 +532,28 @@ describe('settings', () => {
     assert.equal(loadConfig({}).lifecycleSweepCron, '0 * * * *');
     assert.equal(loadConfig({ LIFECYCLE_SWEEP_CRON: '0' }).lifecycleSweepCron, undefined);
     assert.equal(loadConfig({ LIFECYCLE_SWEEP_CRON: '*/15 * * * *' }).lifecycleSweepCron, '*/15 * * * *');
-    assert.throws(() => loadConfig({ LIFECYCLE_SWEEP_CRON: 'every hour' }), (e: unknown) => e instanceof ConfigError && e.variable === 'LIFECYCLE_SWEEP_CRON');
+    assert.throws(
+      () => loadConfig({ LIFECYCLE_SWEEP_CRON: 'every hour' }),
+      (e: unknown) => e instanceof ConfigError && e.variable === 'LIFECYCLE_SWEEP_CRON',
+    );
   });
 
   test("a programme's lapse status reason must explain inactive; a missing one is a 400 naming the field", async () => {
     const retired = await call('POST', '/statusReasons/acme', { name: 'Deceased', status: 'retired' }, 201);
-    const bad = await t.call({ method: 'POST', url: '/programs/acme', payload: { name: 'X', lapse_status_reason_id: retired.id }, auth: t.admin });
+    const bad = await t.call({
+      method: 'POST',
+      url: '/programs/acme',
+      payload: { name: 'X', lapse_status_reason_id: retired.id },
+      auth: t.admin,
+    });
     assert.equal(bad.statusCode, 400, bad.body);
     assert.equal(bad.json().errors[0].field, 'lapse_status_reason_id');
-    const missing = await t.call({ method: 'POST', url: '/programs/acme', payload: { name: 'X', lapse_notice_id: 'no-such-notice' }, auth: t.admin });
+    const missing = await t.call({
+      method: 'POST',
+      url: '/programs/acme',
+      payload: { name: 'X', lapse_notice_id: 'no-such-notice' },
+      auth: t.admin,
+    });
     assert.equal(missing.statusCode, 400, missing.body);
     assert.equal(missing.json().errors[0].field, 'lapse_notice_id');
   });

@@ -15,7 +15,9 @@ export interface CapturedMail {
  * A real SMTP server on loopback (smtp-server) that keeps every message it accepts. `refuse` names
  * recipients it turns away (550 at RCPT TO), as a server does for an address that does not exist.
  */
-export async function startSmtpCapture(o: { refuse?: (address: string) => boolean } = {}): Promise<{ url: string; mails: CapturedMail[]; close(): Promise<void> }> {
+export async function startSmtpCapture(
+  o: { refuse?: (address: string) => boolean } = {},
+): Promise<{ url: string; mails: CapturedMail[]; close(): Promise<void> }> {
   const mails: CapturedMail[] = [];
   const smtp = new SMTPServer({
     authOptional: true,
@@ -31,7 +33,8 @@ export async function startSmtpCapture(o: { refuse?: (address: string) => boolea
       stream.on('data', (d: string) => (raw += d));
       stream.on('end', () => {
         const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'im').exec(raw)?.[1]?.trim() ?? '';
-        for (const rcpt of session.envelope.rcptTo) mails.push({ to: rcpt.address, subject: header('Subject'), messageId: header('Message-ID') });
+        for (const rcpt of session.envelope.rcptTo)
+          mails.push({ to: rcpt.address, subject: header('Subject'), messageId: header('Message-ID') });
         cb();
       });
     },

@@ -19,7 +19,8 @@ let m: MailApp;
 let mails: CapturedMail[] = [];
 type R = Record<string, any>;
 
-const send = (method: string, url: string, payload?: unknown) => t.call({ method: method as any, url, payload: payload as any, auth: t.admin });
+const send = (method: string, url: string, payload?: unknown) =>
+  t.call({ method: method as any, url, payload: payload as any, auth: t.admin });
 const call = async (method: string, url: string, payload?: unknown, status = 200): Promise<R> => {
   const res = await send(method, url, payload);
   assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
@@ -37,25 +38,44 @@ after(() => m?.close());
 let n = 0;
 /** An exam (passing score 70) with its pass letter, and a sitting of it. */
 async function sitting(letter: R = {}) {
-  const pass = await call('POST', '/examNotices/acme', { name: `Pass ${++n}`, email: { subject: `You passed {{exam_name}} (${n})`, body: 'Dear {{first_name}}, score {{score}}.' }, ...letter }, 201);
+  const pass = await call(
+    'POST',
+    '/examNotices/acme',
+    {
+      name: `Pass ${++n}`,
+      email: { subject: `You passed {{exam_name}} (${n})`, body: 'Dear {{first_name}}, score {{score}}.' },
+      ...letter,
+    },
+    201,
+  );
   const exam = await call('POST', '/exams/acme', { name: `Board exam ${n}`, passing_score: 70, pass_letter_id: pass.id }, 201);
   const fee = await f.create('examFees', { exam_id: exam.id });
-  const offering = await call('POST', '/examOfferings/acme', { name: `April ${n}`, type: 'live', exam_id: exam.id, location: 'none', date: '2026-04-01', fee_id: fee.id }, 201);
+  const offering = await call(
+    'POST',
+    '/examOfferings/acme',
+    { name: `April ${n}`, type: 'live', exam_id: exam.id, location: 'none', date: '2026-04-01', fee_id: fee.id },
+    201,
+  );
   return { pass, exam, offering };
 }
 
 /** A candidate registered for the sitting, then scored 88 (passed): the registration as answered. */
 async function passed(s: Awaited<ReturnType<typeof sitting>>, email?: string) {
-  const reg = await call('POST', '/examRegistrations/acme', {
-    name: 'Grace Hopper',
-    first_name: 'Grace',
-    student_id: `g-${++n}`,
-    ...(email ? { email_address: email } : {}),
-    exam_id: s.exam.id,
-    exam_offering_id: s.offering.id,
-    date: '2026-03-10',
-    status: 'registered',
-  }, 201);
+  const reg = await call(
+    'POST',
+    '/examRegistrations/acme',
+    {
+      name: 'Grace Hopper',
+      first_name: 'Grace',
+      student_id: `g-${++n}`,
+      ...(email ? { email_address: email } : {}),
+      exam_id: s.exam.id,
+      exam_offering_id: s.offering.id,
+      date: '2026-03-10',
+      status: 'registered',
+    },
+    201,
+  );
   const scored = await call('PATCH', `/examRegistrations/acme/${reg.id}`, [{ op: 'add', path: '/score', value: 88 }]);
   assert.equal(scored.status, 'passed');
   return scored;
@@ -72,7 +92,10 @@ test('a letter that went out is marked sent, with the date the mail server took 
   assert.equal(entry.status, 'sent', JSON.stringify(entry));
   assert.equal(entry.sent_date, now.toISOString());
   assert.equal(entry.status_reason, undefined);
-  assert.deepEqual(mails.filter((m) => m.subject === `You passed ${s.exam.name} (${n - 1})`).map((m) => m.to), ['grace@example.org']);
+  assert.deepEqual(
+    mails.filter((m) => m.subject === `You passed ${s.exam.name} (${n - 1})`).map((m) => m.to),
+    ['grace@example.org'],
+  );
   const got = await call('GET', `/examRegistrations/acme/${reg.id}`);
   assert.equal(got.sys_last_security_context.via, 'mailer');
   assert.equal(got.status, 'passed', 'the write-back changes the letter, nothing else');
@@ -82,7 +105,13 @@ test('a letter that went out is marked sent, with the date the mail server took 
   now = new Date(now.getTime() + 60_000);
   await call('PATCH', `/examRegistrations/acme/${reg.id}`, [{ op: 'replace', path: '/score', value: 50 }]);
   const again = await call('PATCH', `/examRegistrations/acme/${reg.id}`, [{ op: 'replace', path: '/score', value: 90 }]);
-  assert.deepEqual(again.notices.map((e: R) => [e.status, e.status_reason]), [['sent', undefined], ['not sent', 'already queued']]);
+  assert.deepEqual(
+    again.notices.map((e: R) => [e.status, e.status_reason]),
+    [
+      ['sent', undefined],
+      ['not sent', 'already queued'],
+    ],
+  );
   await drain();
   assert.equal(mails.filter((m) => m.to === 'grace@example.org').length, 1);
 });
@@ -103,7 +132,10 @@ test('a letter switched off, or limited to other exams, is not sent and says why
   const off = await passed(await sitting({ is_active: false }), 'off@example.org');
   assert.deepEqual([off.notices[0].status, off.notices[0].status_reason], ['not sent', 'notice inactive']);
   const other = await call('POST', '/exams/acme', { name: 'Another exam' }, 201);
-  const elsewhere = await passed(await sitting({ restrict_to_certain_exams: true, restricted_exam_ids: [other.id] }), 'elsewhere@example.org');
+  const elsewhere = await passed(
+    await sitting({ restrict_to_certain_exams: true, restricted_exam_ids: [other.id] }),
+    'elsewhere@example.org',
+  );
   assert.deepEqual([elsewhere.notices[0].status, elsewhere.notices[0].status_reason], ['not sent', 'notice limited to other exams']);
   await drain();
   assert.equal(mails.length, before, 'nothing sent');

@@ -13,14 +13,20 @@ const now = new Date('2026-04-01T10:00:00Z');
 const clock: Clock = { now: () => now };
 
 type R = Record<string, any>;
-const send = (method: string, url: string, payload?: unknown) => t.call({ method: method as any, url, payload: payload as any, auth: t.admin });
+const send = (method: string, url: string, payload?: unknown) =>
+  t.call({ method: method as any, url, payload: payload as any, auth: t.admin });
 const call = async (method: string, url: string, payload?: unknown, status = 200): Promise<R> => {
   const res = await send(method, url, payload);
   assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
   return res.json();
 };
 const patch = (slug: string, id: string, changes: R, status = 200) =>
-  call('PATCH', `/${slug}/acme/${id}`, Object.entries(changes).map(([k, value]) => ({ op: 'add', path: `/${k}`, value })), status);
+  call(
+    'PATCH',
+    `/${slug}/acme/${id}`,
+    Object.entries(changes).map(([k, value]) => ({ op: 'add', path: `/${k}`, value })),
+    status,
+  );
 const outbox = (source: string) => asTenant('acme', () => outboxFor(t.store.db, 'acme', source));
 const message = (row: { message: string }) => JSON.parse(row.message) as OutgoingMail;
 
@@ -41,7 +47,11 @@ const notice = (name: string, statuses: string[], extra: R = {}) =>
       name,
       restrict_to_certain_statuses: true,
       applicable_statuses: statuses,
-      email: { subject: `${name}: {{program_name}}`, body: '<p>Dear {{name}}, your {{application_type}} application is {{status}}.</p>', reply_to: 'registrar@example.org' },
+      email: {
+        subject: `${name}: {{program_name}}`,
+        body: '<p>Dear {{name}}, your {{application_type}} application is {{status}}.</p>',
+        reply_to: 'registrar@example.org',
+      },
       is_active: true,
       ...extra,
     },
@@ -81,7 +91,11 @@ describe('application notices', () => {
   test('approving an application queues exactly the applicable notice, once, rendered for the applicant', async () => {
     const app = await application({ status: 'pending approval' });
     const created = await outbox(`applications/${app.id}`);
-    assert.deepEqual(created.map((r) => message(r).subject), ['Submitted: Registered Nurse'], 'a create with a status counts as a change');
+    assert.deepEqual(
+      created.map((r) => message(r).subject),
+      ['Submitted: Registered Nurse'],
+      'a create with a status counts as a change',
+    );
 
     const approved = await call('POST', `/applications/acme/approve/${app.id}`, { decision_notes: 'ok' });
     assert.equal(approved.status, 'approved');
@@ -123,7 +137,10 @@ describe('application notices', () => {
       ],
     });
     assert.equal(res.statusCode, 200, res.body);
-    assert.deepEqual(res.json().results.map((r: R) => r.status), [200, 409]);
+    assert.deepEqual(
+      res.json().results.map((r: R) => r.status),
+      [200, 409],
+    );
     const rows = await outbox(`applications/${app.id}`);
     assert.deepEqual(rows.map((r) => r.id.split('/').slice(3, 4)[0]).sort(), ['approved', 'pending approval']);
   });
@@ -131,15 +148,44 @@ describe('application notices', () => {
 
 describe('exam letters', () => {
   test('a scored registration queues its letter once, to the candidate', async () => {
-    const pass = await call('POST', '/examNotices/acme', { name: 'Pass', email: { subject: 'You passed {{exam_name}}', body: 'Dear {{first_name}},\nscore {{score}}.' } }, 201);
-    const fail = await call('POST', '/examNotices/acme', { name: 'Fail', email: { subject: 'Result of {{exam_name}}', body: 'Sorry.' } }, 201);
-    const exam = await call('POST', '/exams/acme', { name: 'Board exam', passing_score: 70, pass_letter_id: pass.id, fail_letter_id: fail.id }, 201);
+    const pass = await call(
+      'POST',
+      '/examNotices/acme',
+      { name: 'Pass', email: { subject: 'You passed {{exam_name}}', body: 'Dear {{first_name}},\nscore {{score}}.' } },
+      201,
+    );
+    const fail = await call(
+      'POST',
+      '/examNotices/acme',
+      { name: 'Fail', email: { subject: 'Result of {{exam_name}}', body: 'Sorry.' } },
+      201,
+    );
+    const exam = await call(
+      'POST',
+      '/exams/acme',
+      { name: 'Board exam', passing_score: 70, pass_letter_id: pass.id, fail_letter_id: fail.id },
+      201,
+    );
     const fee = await f.create('examFees', { exam_id: exam.id });
-    const sitting = await call('POST', '/examOfferings/acme', { name: 'April', type: 'live', exam_id: exam.id, location: 'none', date: '2026-04-01', fee_id: fee.id }, 201);
+    const sitting = await call(
+      'POST',
+      '/examOfferings/acme',
+      { name: 'April', type: 'live', exam_id: exam.id, location: 'none', date: '2026-04-01', fee_id: fee.id },
+      201,
+    );
     const reg = await call(
       'POST',
       '/examRegistrations/acme',
-      { name: 'Grace Hopper', first_name: 'Grace', student_id: 'g-1', email_address: 'grace@example.org', exam_id: exam.id, exam_offering_id: sitting.id, date: '2026-03-10', status: 'registered' },
+      {
+        name: 'Grace Hopper',
+        first_name: 'Grace',
+        student_id: 'g-1',
+        email_address: 'grace@example.org',
+        exam_id: exam.id,
+        exam_offering_id: sitting.id,
+        date: '2026-03-10',
+        status: 'registered',
+      },
       201,
     );
     assert.equal((await outbox(`examRegistrations/${reg.id}`)).length, 0);
@@ -147,7 +193,10 @@ describe('exam letters', () => {
     assert.equal(passed.status, 'passed');
     assert.equal(passed.notices[0].status, 'queued');
     let rows = await outbox(`examRegistrations/${reg.id}`);
-    assert.deepEqual(rows.map((r) => r.id), [`examRegistrations/${reg.id}/${pass.id}/pass letter`]);
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      [`examRegistrations/${reg.id}/${pass.id}/pass letter`],
+    );
     assert.equal(rows[0]!.to_address, 'grace@example.org');
     assert.equal(message(rows[0]!).subject, 'You passed Board exam');
     assert.equal(message(rows[0]!).text, 'Dear Grace,\nscore 88.');

@@ -10,7 +10,15 @@ import { migrate } from '../../src/store/migrate.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { asSystem, asTenant } from '../../src/store/tenant-scope.js';
 import { tableSpecs } from '../../src/resources/index.js';
-import { createMailTransport, enqueueMail, MailSender, messageIdFor, outboxFor, outboxJson, type OutgoingMail } from '../../src/mail/index.js';
+import {
+  createMailTransport,
+  enqueueMail,
+  MailSender,
+  messageIdFor,
+  outboxFor,
+  outboxJson,
+  type OutgoingMail,
+} from '../../src/mail/index.js';
 
 /**
  * The outbox and its sender against a real SMTP server on loopback: each mail queued once per key,
@@ -32,7 +40,8 @@ let refuse = false;
 let server: SMTPServer;
 let smtpUrl: string;
 
-const header = (raw: string, name: string) => new RegExp(`^${name}: (.*(?:\\r?\\n[ \\t].*)*)`, 'im').exec(raw)?.[1]?.replace(/\r?\n[ \t]/g, ' ');
+const header = (raw: string, name: string) =>
+  new RegExp(`^${name}: (.*(?:\\r?\\n[ \\t].*)*)`, 'im').exec(raw)?.[1]?.replace(/\r?\n[ \t]/g, ' ');
 
 before(async () => {
   db = await freshDatabase();
@@ -51,7 +60,12 @@ before(async () => {
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
-        received.push({ to: session.envelope.rcptTo.map((a) => a.address), subject: header(raw, 'Subject') ?? '', messageId: header(raw, 'Message-ID') ?? '', raw });
+        received.push({
+          to: session.envelope.rcptTo.map((a) => a.address),
+          subject: header(raw, 'Subject') ?? '',
+          messageId: header(raw, 'Message-ID') ?? '',
+          raw,
+        });
         cb();
       });
     },
@@ -66,7 +80,13 @@ after(async () => {
   await db.drop();
 });
 
-const mail = (to: string, subject: string): OutgoingMail => ({ to, from: 'accredit <no-reply@example.org>', subject, html: `<p>${subject}</p>`, text: subject });
+const mail = (to: string, subject: string): OutgoingMail => ({
+  to,
+  from: 'accredit <no-reply@example.org>',
+  subject,
+  html: `<p>${subject}</p>`,
+  text: subject,
+});
 const rows = (tenant: string, source: string) => asTenant(tenant, () => outboxFor(store.db, tenant, source));
 const sender = (o: Partial<ConstructorParameters<typeof MailSender>[0]> = {}) =>
   new MailSender({ store, transport: createMailTransport({ smtpUrl, dataDir: os.tmpdir() }), clock, ...o });
@@ -75,25 +95,50 @@ describe('outbox over SMTP', () => {
   test('five mails queued (a key queued twice counts once), each sent once with its Message-ID', async () => {
     received.length = 0;
     const queued: boolean[] = [];
-    for (const [tenant, i] of [['acme', 1], ['acme', 2], ['acme', 3], ['beta', 4], ['beta', 5]] as const) {
-      queued.push(await asTenant(tenant, () => enqueueMail(store.db, tenant, `test/${i}`, mail(`p${i}@example.org`, `Notice ${i}`), 'test/batch', now)));
+    for (const [tenant, i] of [
+      ['acme', 1],
+      ['acme', 2],
+      ['acme', 3],
+      ['beta', 4],
+      ['beta', 5],
+    ] as const) {
+      queued.push(
+        await asTenant(tenant, () =>
+          enqueueMail(store.db, tenant, `test/${i}`, mail(`p${i}@example.org`, `Notice ${i}`), 'test/batch', now),
+        ),
+      );
     }
     assert.deepEqual(queued, [true, true, true, true, true]);
-    const again = await asTenant('acme', () => enqueueMail(store.db, 'acme', 'test/1', mail('other@example.org', 'Other'), 'test/batch', now));
+    const again = await asTenant('acme', () =>
+      enqueueMail(store.db, 'acme', 'test/1', mail('other@example.org', 'Other'), 'test/batch', now),
+    );
     assert.equal(again, false, 'the same key is queued once');
 
     const s = sender();
     assert.equal(await s.drain(), 5);
     assert.equal(received.length, 5);
     const byTo = new Map(received.map((r) => [r.to.join(','), r]));
-    for (const [tenant, i] of [['acme', 1], ['acme', 2], ['acme', 3], ['beta', 4], ['beta', 5]] as const) {
+    for (const [tenant, i] of [
+      ['acme', 1],
+      ['acme', 2],
+      ['acme', 3],
+      ['beta', 4],
+      ['beta', 5],
+    ] as const) {
       const r = byTo.get(`p${i}@example.org`);
       assert.ok(r, `p${i} received`);
       assert.equal(r.subject, `Notice ${i}`);
       assert.equal(r.messageId, `<${messageIdFor(tenant, `test/${i}`)}@accredit>`);
     }
     const acme = await rows('acme', 'test/batch');
-    assert.deepEqual(acme.map((r) => [r.id, r.status, r.attempts]), [['test/1', 'sent', 1], ['test/2', 'sent', 1], ['test/3', 'sent', 1]]);
+    assert.deepEqual(
+      acme.map((r) => [r.id, r.status, r.attempts]),
+      [
+        ['test/1', 'sent', 1],
+        ['test/2', 'sent', 1],
+        ['test/3', 'sent', 1],
+      ],
+    );
     assert.equal(acme[0]!.message_id, `<${messageIdFor('acme', 'test/1')}@accredit>`);
     assert.equal(acme[0]!.sent_at, now.toISOString());
     assert.equal(acme[0]!.lease_owner, null);
@@ -135,7 +180,10 @@ describe('outbox over SMTP', () => {
     [row] = await rows('acme', 'test/refused');
     assert.equal(row!.status, 'sent');
     assert.equal(row!.attempts, 2);
-    assert.deepEqual(received.map((r) => r.to), [['late@example.org']]);
+    assert.deepEqual(
+      received.map((r) => r.to),
+      [['late@example.org']],
+    );
   });
 
   test('after maxAttempts a mail is failed and no longer tried', async () => {
@@ -166,11 +214,20 @@ describe('outbox over SMTP', () => {
       await asTenant('acme', () => enqueueMail(store.db, 'acme', id, mail(`${id.slice(5)}@example.org`, id), 'test/leases', now));
     }
     const lease = (id: string, until: Date) =>
-      asSystem(() => store.db.updateTable('outbox').set({ status: 'sending', lease_owner: 'dead-process', lease_until: until.toISOString() }).where('id', '=', id).execute());
+      asSystem(() =>
+        store.db
+          .updateTable('outbox')
+          .set({ status: 'sending', lease_owner: 'dead-process', lease_until: until.toISOString() })
+          .where('id', '=', id)
+          .execute(),
+      );
     await lease('test/orphan', new Date(now.getTime() - 1000));
     await lease('test/leased', new Date(now.getTime() + 30_000));
     assert.equal(await sender().drain(), 1);
-    assert.deepEqual(received.map((r) => r.to), [['orphan@example.org']]);
+    assert.deepEqual(
+      received.map((r) => r.to),
+      [['orphan@example.org']],
+    );
     const byId = new Map((await rows('acme', 'test/leases')).map((r) => [r.id, r]));
     assert.equal(byId.get('test/orphan')!.status, 'sent');
     assert.equal(byId.get('test/leased')!.status, 'sending');
@@ -185,7 +242,13 @@ describe('outbox over SMTP', () => {
     const other = await openStore(db.url, { pgPoolMax: 4 });
     try {
       const a = sender({ batch: 7, owner: 'a' });
-      const b = new MailSender({ store: other, transport: createMailTransport({ smtpUrl, dataDir: os.tmpdir() }), clock, batch: 7, owner: 'b' });
+      const b = new MailSender({
+        store: other,
+        transport: createMailTransport({ smtpUrl, dataDir: os.tmpdir() }),
+        clock,
+        batch: 7,
+        owner: 'b',
+      });
       const [na, nb] = await Promise.all([a.drain(), b.drain()]);
       assert.equal(na + nb, 50);
       assert.equal(received.length, 50);
@@ -206,7 +269,10 @@ describe('outbox over SMTP', () => {
     s.poke();
     for (let i = 0; i < 200 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     await s.stop();
-    assert.deepEqual(received.map((r) => r.subject), ['Poked']);
+    assert.deepEqual(
+      received.map((r) => r.subject),
+      ['Poked'],
+    );
     assert.equal((await rows('acme', 'test/poked'))[0]!.status, 'sent');
   });
 });

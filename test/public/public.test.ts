@@ -18,7 +18,10 @@ let t: TestApp;
 let otherToken: string;
 
 const call = injectCall(() => t);
-const otherCall = injectCall(() => t, () => otherToken);
+const otherCall = injectCall(
+  () => t,
+  () => otherToken,
+);
 /** A token-less GET from its own client address (each address has its own rate-limit budget). */
 let address = 0;
 const pub = (url: string, remoteAddress = `10.0.${Math.floor(++address / 250)}.${(address % 250) + 1}`) =>
@@ -48,72 +51,113 @@ before(async () => {
   p1 = await call('POST', '/programs/acme', { name: 'Registered Nurse' }, 201);
   p2 = await call('POST', '/programs/acme', { name: 'Critical Care' }, 201);
   for (const [k, p, number, first, last, city, status, exp, grace] of HOLDERS) {
-    certs[k] = await call('POST', '/certifications/acme', {
-      number,
-      contact_id: `contact-${k}`,
-      customer_id: `customer-${k}`,
-      program_id: (p === 1 ? p1 : p2).id,
-      status,
-      name: `${first} ${last}`,
-      first_name: first,
-      last_name: last,
-      email_address: `${k}@example.org`,
-      city,
-      certification_date: '2024-01-10',
-      ...(exp !== undefined ? { expiration_date: addDays(TODAY, exp) } : {}),
-      ...(grace !== undefined ? { grace_period_end_date: addDays(TODAY, grace) } : {}),
-    }, 201);
+    certs[k] = await call(
+      'POST',
+      '/certifications/acme',
+      {
+        number,
+        contact_id: `contact-${k}`,
+        customer_id: `customer-${k}`,
+        program_id: (p === 1 ? p1 : p2).id,
+        status,
+        name: `${first} ${last}`,
+        first_name: first,
+        last_name: last,
+        email_address: `${k}@example.org`,
+        city,
+        certification_date: '2024-01-10',
+        ...(exp !== undefined ? { expiration_date: addDays(TODAY, exp) } : {}),
+        ...(grace !== undefined ? { grace_period_end_date: addDays(TODAY, grace) } : {}),
+      },
+      201,
+    );
   }
-  dirs.search = await call('POST', '/directories/acme', {
-    name: 'Find a nurse',
-    is_public: true,
-    display_mode: 'search',
-    searchable_fields: [{ name: 'last_name', label: 'Last name' }, { name: 'city', label: 'City' }, { name: 'number' }],
-    additional_fields: ['first_name', 'expiration_date'],
-  }, 201);
-  dirs.email = await call('POST', '/directories/acme', {
-    name: 'RN contacts',
-    is_public: true,
-    display_mode: 'list',
-    searchable_fields: [{ name: 'last_name' }],
-    additional_fields: ['email_address', 'status'],
-    program_ids: [p1.id],
-    certification_statuses: ['active', 'inactive'],
-  }, 201);
-  dirs.internals = await call('POST', '/directories/acme', {
-    name: 'Careless',
-    is_public: true,
-    display_mode: 'list',
-    searchable_fields: [{ name: 'last_name' }, { name: 'contact_id' }],
-    additional_fields: ['customer_id', 'id', 'sys_created_by_id', 'sys_last_security_context', 'status_reason_id'],
-  }, 201);
-  dirs.private = await call('POST', '/directories/acme', {
-    name: 'Critical care staff',
-    is_public: false,
-    display_mode: 'list',
-    searchable_fields: [{ name: 'last_name' }],
-    additional_fields: ['email_address'],
-    enable_eligibility_criteria: true,
-    eligibility_criteria: { certificants: true, certification_options: { program_ids: [p2.id] }, members: true },
-  }, 201);
-  dirs.unset = await call('POST', '/directories/acme', { name: 'No flag', searchable_fields: [{ name: 'last_name' }], display_mode: 'list' }, 201);
+  dirs.search = await call(
+    'POST',
+    '/directories/acme',
+    {
+      name: 'Find a nurse',
+      is_public: true,
+      display_mode: 'search',
+      searchable_fields: [{ name: 'last_name', label: 'Last name' }, { name: 'city', label: 'City' }, { name: 'number' }],
+      additional_fields: ['first_name', 'expiration_date'],
+    },
+    201,
+  );
+  dirs.email = await call(
+    'POST',
+    '/directories/acme',
+    {
+      name: 'RN contacts',
+      is_public: true,
+      display_mode: 'list',
+      searchable_fields: [{ name: 'last_name' }],
+      additional_fields: ['email_address', 'status'],
+      program_ids: [p1.id],
+      certification_statuses: ['active', 'inactive'],
+    },
+    201,
+  );
+  dirs.internals = await call(
+    'POST',
+    '/directories/acme',
+    {
+      name: 'Careless',
+      is_public: true,
+      display_mode: 'list',
+      searchable_fields: [{ name: 'last_name' }, { name: 'contact_id' }],
+      additional_fields: ['customer_id', 'id', 'sys_created_by_id', 'sys_last_security_context', 'status_reason_id'],
+    },
+    201,
+  );
+  dirs.private = await call(
+    'POST',
+    '/directories/acme',
+    {
+      name: 'Critical care staff',
+      is_public: false,
+      display_mode: 'list',
+      searchable_fields: [{ name: 'last_name' }],
+      additional_fields: ['email_address'],
+      enable_eligibility_criteria: true,
+      eligibility_criteria: { certificants: true, certification_options: { program_ids: [p2.id] }, members: true },
+    },
+    201,
+  );
+  dirs.unset = await call(
+    'POST',
+    '/directories/acme',
+    { name: 'No flag', searchable_fields: [{ name: 'last_name' }], display_mode: 'list' },
+    201,
+  );
 
   otherProgram = await otherCall('POST', '/programs/other', { name: 'Other programme' }, 201);
-  await otherCall('POST', '/certifications/other', {
-    number: 1001,
-    contact_id: 'o-1',
-    program_id: otherProgram.id,
-    status: 'active',
-    name: 'Olga Smith',
-    last_name: 'Smith',
-    email_address: 'olga@other.example',
-    expiration_date: addDays(TODAY, 100),
-  }, 201);
-  otherDir = await otherCall('POST', '/directories/other', { name: 'Other registry', is_public: true, display_mode: 'list', searchable_fields: [{ name: 'last_name' }] }, 201);
+  await otherCall(
+    'POST',
+    '/certifications/other',
+    {
+      number: 1001,
+      contact_id: 'o-1',
+      program_id: otherProgram.id,
+      status: 'active',
+      name: 'Olga Smith',
+      last_name: 'Smith',
+      email_address: 'olga@other.example',
+      expiration_date: addDays(TODAY, 100),
+    },
+    201,
+  );
+  otherDir = await otherCall(
+    'POST',
+    '/directories/other',
+    { name: 'Other registry', is_public: true, display_mode: 'list', searchable_fields: [{ name: 'last_name' }] },
+    201,
+  );
 });
 after(() => t.close());
 
-const search = (dir: any, query: string, tenant = 'acme') => pub(`/public/directories/${tenant}/${dir.id}/search${query ? `?${query}` : ''}`);
+const search = (dir: any, query: string, tenant = 'acme') =>
+  pub(`/public/directories/${tenant}/${dir.id}/search${query ? `?${query}` : ''}`);
 const numbers = (body: any) => body.Items.map((x: any) => x.number).sort();
 /** No certification id, contact or customer id, e-mail or sys field of any record in a body. */
 function assertNothingInternal(text: string) {
@@ -132,11 +176,22 @@ describe('public directory search (no token)', () => {
     // active certifications only by default (Chloe's lapsed past her grace end: inactive today); "smith" also matches Smithers
     assert.deepEqual(numbers(body), [1001, 1002, 1005]);
     for (const e of body.Items) {
-      assert.deepEqual(Object.keys(e).filter((k) => !['program', 'number', 'last_name', 'city', 'first_name', 'expiration_date'].includes(k)), [], JSON.stringify(e));
+      assert.deepEqual(
+        Object.keys(e).filter((k) => !['program', 'number', 'last_name', 'city', 'first_name', 'expiration_date'].includes(k)),
+        [],
+        JSON.stringify(e),
+      );
       assert.deepEqual(e.program, { id: p1.id, name: 'Registered Nurse' });
     }
     const ada = body.Items.find((e: any) => e.number === 1001);
-    assert.deepEqual(ada, { program: { id: p1.id, name: 'Registered Nurse' }, number: 1001, last_name: 'Smith', city: 'Boston', first_name: 'Ada', expiration_date: addDays(TODAY, 100) });
+    assert.deepEqual(ada, {
+      program: { id: p1.id, name: 'Registered Nurse' },
+      number: 1001,
+      last_name: 'Smith',
+      city: 'Boston',
+      first_name: 'Ada',
+      expiration_date: addDays(TODAY, 100),
+    });
     assert.ok(!res.body.includes('@'), 'no e-mail address unless listed');
     assertNothingInternal(res.body);
   });
@@ -165,7 +220,11 @@ describe('public directory search (no token)', () => {
     assert.deepEqual(numbers(body), [1001, 1002, 1003, 1004, 1005]);
     assert.equal(body.Items.find((e: any) => e.number === 1001).email_address, 'ada@example.org');
     assert.equal(body.Items.find((e: any) => e.number === 1004).status, 'inactive');
-    assert.equal(body.Items.find((e: any) => e.number === 1003).status, 'inactive', 'lapsed past its grace end: inactive today, before any sweep');
+    assert.equal(
+      body.Items.find((e: any) => e.number === 1003).status,
+      'inactive',
+      'lapsed past its grace end: inactive today, before any sweep',
+    );
     assertNothingInternal(res.body);
   });
 
@@ -218,11 +277,18 @@ describe('public directory search (no token)', () => {
     assert.ok(!own.body.includes('Registered Nurse'));
     // and the acme search never lists the other tenant's Smith
     const acme = await search(dirs.search, 'last_name=smith&number=1001');
-    assert.deepEqual(acme.json().Items.map((e: any) => e.program.id), [p1.id]);
+    assert.deepEqual(
+      acme.json().Items.map((e: any) => e.program.id),
+      [p1.id],
+    );
   });
 
   test('a token changes nothing on the public route', async () => {
-    const res = await t.call({ method: 'GET', url: `/public/directories/acme/${dirs.private.id}/search?last_name=jones`, remoteAddress: '10.9.9.9' });
+    const res = await t.call({
+      method: 'GET',
+      url: `/public/directories/acme/${dirs.private.id}/search?last_name=jones`,
+      remoteAddress: '10.9.9.9',
+    });
     assert.equal(res.statusCode, 404);
   });
 });
@@ -232,7 +298,9 @@ describe('directory entries with a token', () => {
     const res = await t.call({ method: 'GET', url: `/directories/acme/${dirs.private.id}/entries` });
     assert.equal(res.statusCode, 200, res.body);
     // programme p2 only (certificants of p2), active only: Emma
-    assert.deepEqual(res.json().Items, [{ program: { id: p2.id, name: 'Critical Care' }, number: 2001, last_name: 'Jones', email_address: 'emma@example.org' }]);
+    assert.deepEqual(res.json().Items, [
+      { program: { id: p2.id, name: 'Critical Care' }, number: 2001, last_name: 'Jones', email_address: 'emma@example.org' },
+    ]);
     const pubToo = await t.call({ method: 'GET', url: `/directories/acme/${dirs.search.id}/entries?city=miami` });
     assert.equal(pubToo.statusCode, 200);
     assert.deepEqual(pubToo.json().Items, [], 'Farid is suspended');
@@ -330,6 +398,9 @@ describe('rate limit per client address', () => {
     assert.equal(withToken.statusCode, 429, 'a token does not lift the public limit');
     assert.equal((await pub(`/public/verify/acme/${p1.id}/1001`, '192.0.2.8')).statusCode, 200);
     // the authenticated API is not counted by the public limit
-    assert.equal((await t.call({ method: 'GET', url: `/directories/acme/${dirs.search.id}/entries?city=boston`, remoteAddress: ip })).statusCode, 200);
+    assert.equal(
+      (await t.call({ method: 'GET', url: `/directories/acme/${dirs.search.id}/entries?city=boston`, remoteAddress: ip })).statusCode,
+      200,
+    );
   });
 });

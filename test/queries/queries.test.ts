@@ -39,7 +39,17 @@ async function runQuery(queryType: string, format: 'json' | 'csv', body: unknown
   return { started, describe: d, res };
 }
 const queryCount = () =>
-  asSystem(async () => Number((await t.store.db.selectFrom('executions').select((eb) => eb.fn.countAll().as('n')).where('resource', '=', 'queries').executeTakeFirstOrThrow()).n));
+  asSystem(async () =>
+    Number(
+      (
+        await t.store.db
+          .selectFrom('executions')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('resource', '=', 'queries')
+          .executeTakeFirstOrThrow()
+      ).n,
+    ),
+  );
 
 let certs: S[] = [];
 const CITIES = ['Paris', 'Lyon', 'paris', undefined];
@@ -94,7 +104,10 @@ describe('query definitions come from the registry', () => {
   test('one per resource, listed first; get by slug; projections work', async () => {
     const list = (await call('GET', '/queryDefinitions/acme?limit=1000')).json();
     const ids = list.Items.map((d: S) => d.id);
-    assert.deepEqual(ids.slice(0, RESOURCES.length), RESOURCES.map((r) => r.def.slug));
+    assert.deepEqual(
+      ids.slice(0, RESOURCES.length),
+      RESOURCES.map((r) => r.def.slug),
+    );
     assert.equal(list.Count, list.Items.length);
     const def = (await call('GET', '/queryDefinitions/acme/certifications')).json();
     assert.equal(def.primary_table, 'certifications');
@@ -111,7 +124,11 @@ describe('query definitions come from the registry', () => {
   });
 
   test('a built-in definition cannot be changed (409); stored ones keep working', async () => {
-    for (const [method, body] of [['PUT', { name: 'mine' }], ['PATCH', [{ op: 'replace', path: '/name', value: 'mine' }]], ['DELETE', undefined]] as const) {
+    for (const [method, body] of [
+      ['PUT', { name: 'mine' }],
+      ['PATCH', [{ op: 'replace', path: '/name', value: 'mine' }]],
+      ['DELETE', undefined],
+    ] as const) {
       const res = await call(method, '/queryDefinitions/acme/certifications', body, 409);
       assert.match(res.json().message, /provided by the server/);
     }
@@ -130,14 +147,28 @@ describe('run -> describe -> result', () => {
         {
           any: [
             { field: 'expiration_date', operator: 'between', value: ['2025-03-01', '2025-12-31'] },
-            { all: [{ field: 'grandfathered', operator: 'equals', value: true }, { field: 'city', operator: 'contains', value: 'PARIS' }] },
+            {
+              all: [
+                { field: 'grandfathered', operator: 'equals', value: true },
+                { field: 'city', operator: 'contains', value: 'PARIS' },
+              ],
+            },
           ],
         },
         { field: 'name', operator: 'not_contains', value: 'neil' },
       ],
     };
     const output_fields = ['id', 'number', 'name', 'status', 'expiration_date', 'grandfathered', 'city'];
-    const { started, describe: d, res } = await runQuery('certifications', 'json', { criteria, output_fields, sort_fields: ['-expiration_date', 'number'], name: 'Renewals 2025' });
+    const {
+      started,
+      describe: d,
+      res,
+    } = await runQuery('certifications', 'json', {
+      criteria,
+      output_fields,
+      sort_fields: ['-expiration_date', 'number'],
+      name: 'Renewals 2025',
+    });
     assert.equal(started.status, 'RUNNING');
     assert.equal(started.name, 'Renewals 2025');
     assert.equal(started.describe_url, `/queries/acme/describe/${started.id}`);
@@ -147,30 +178,63 @@ describe('run -> describe -> result', () => {
       certs.filter(
         (c) =>
           ['active', 'inactive'].includes(c.status) &&
-          ((c.expiration_date >= '2025-03-01' && c.expiration_date <= '2025-12-31') || (c.grandfathered === true && /paris/i.test(c.city ?? ''))) &&
+          ((c.expiration_date >= '2025-03-01' && c.expiration_date <= '2025-12-31') ||
+            (c.grandfathered === true && /paris/i.test(c.city ?? ''))) &&
           !/neil/i.test(c.name),
       ),
-      [['expiration_date', 'desc'], ['number', 'asc']],
+      [
+        ['expiration_date', 'desc'],
+        ['number', 'asc'],
+      ],
     );
     assert.ok(expected.length > 5 && expected.length < 40, `a selective query (${expected.length})`);
     assert.deepEqual(
       { id: d.id, name: d.name, query_type: d.query_type, output_format: d.output_format, row_count: d.row_count, error: d.error },
-      { id: started.id, name: 'Renewals 2025', query_type: 'certifications', output_format: 'json', row_count: expected.length, error: null },
+      {
+        id: started.id,
+        name: 'Renewals 2025',
+        query_type: 'certifications',
+        output_format: 'json',
+        row_count: expected.length,
+        error: null,
+      },
     );
     assert.ok(Date.parse(d.completed_at) >= Date.parse(d.created_at));
     assert.match(res.headers['content-type'] as string, /^application\/json/);
     assert.equal(d.size_bytes, res.rawPayload.length, 'size_bytes is the size of the result');
     const body = res.json();
     assert.equal(body.Count, expected.length);
-    assert.deepEqual(body.Items, expected.map((c) => Object.fromEntries(output_fields.map((k) => [k, c[k] ?? null]))));
+    assert.deepEqual(
+      body.Items,
+      expected.map((c) => Object.fromEntries(output_fields.map((k) => [k, c[k] ?? null]))),
+    );
   });
 
   test('CSV: header of the output fields, quoting, nested values as JSON; limit and offset', async () => {
-    const criteria = { any: [{ field: 'city', operator: 'equals', value: 'Paris' }, { field: 'forecasted_renewal_amount', operator: 'greater_than', value: 300 }] };
-    const output_fields = ['number', 'name', 'city', 'forecasted_renewal_amount', 'grandfathered', 'sys_version', 'sys_last_security_context'];
+    const criteria = {
+      any: [
+        { field: 'city', operator: 'equals', value: 'Paris' },
+        { field: 'forecasted_renewal_amount', operator: 'greater_than', value: 300 },
+      ],
+    };
+    const output_fields = [
+      'number',
+      'name',
+      'city',
+      'forecasted_renewal_amount',
+      'grandfathered',
+      'sys_version',
+      'sys_last_security_context',
+    ];
     const body = { criteria, output_fields, sort_fields: ['city', { field: 'number', direction: 'desc' }], limit: 10, offset: 2 };
     const { describe: d, res } = await runQuery('certifications', 'csv', body);
-    const all = sortLike(certs.filter((c) => c.city === 'Paris' || c.forecasted_renewal_amount > 300), [['city', 'asc'], ['number', 'desc']]);
+    const all = sortLike(
+      certs.filter((c) => c.city === 'Paris' || c.forecasted_renewal_amount > 300),
+      [
+        ['city', 'asc'],
+        ['number', 'desc'],
+      ],
+    );
     const expected = all.slice(2, 12);
     assert.equal(d.row_count, 10);
     assert.equal(d.size_bytes, res.rawPayload.length);
@@ -181,10 +245,20 @@ describe('run -> describe -> result', () => {
     assert.equal(rows.length, 11);
     rows.slice(1).forEach((row, i) => {
       const c = expected[i]!;
-      assert.deepEqual(row.slice(0, 6), [String(c.number), c.name, c.city ?? '', c.forecasted_renewal_amount === undefined ? '' : String(c.forecasted_renewal_amount), c.grandfathered === undefined ? '' : String(c.grandfathered), '1']);
+      assert.deepEqual(row.slice(0, 6), [
+        String(c.number),
+        c.name,
+        c.city ?? '',
+        c.forecasted_renewal_amount === undefined ? '' : String(c.forecasted_renewal_amount),
+        c.grandfathered === undefined ? '' : String(c.grandfathered),
+        '1',
+      ]);
       assert.deepEqual(JSON.parse(row[6]!), c.sys_last_security_context);
     });
-    assert.ok(res.body.includes(`"O'Neil, ""Jr""`) || !expected.some((c) => c.name.includes('"')), 'quotes are doubled inside a quoted cell');
+    assert.ok(
+      res.body.includes(`"O'Neil, ""Jr""`) || !expected.some((c) => c.name.includes('"')),
+      'quotes are doubled inside a quoted cell',
+    );
   });
 
   test('defaults: every record, default output fields, id order', async () => {
@@ -194,14 +268,25 @@ describe('run -> describe -> result', () => {
     assert.equal(d.name, 'Certifications query');
     const rows: string[][] = parse(res.body);
     assert.deepEqual(rows[0], def.default_output_fields);
-    assert.deepEqual(rows.slice(1).map((r) => r[0]), certs.map((c) => c.id));
+    assert.deepEqual(
+      rows.slice(1).map((r) => r[0]),
+      certs.map((c) => c.id),
+    );
   });
 
   test('id order, descending, with offset and limit', async () => {
-    const { describe: d, res } = await runQuery('certifications', 'json', { output_fields: ['id', 'number'], sort_fields: ['-id'], offset: 5, limit: 7 });
+    const { describe: d, res } = await runQuery('certifications', 'json', {
+      output_fields: ['id', 'number'],
+      sort_fields: ['-id'],
+      offset: 5,
+      limit: 7,
+    });
     const expected = [...certs].reverse().slice(5, 12);
     assert.equal(d.row_count, 7);
-    assert.deepEqual(res.json().Items, expected.map((c) => ({ id: c.id, number: c.number })));
+    assert.deepEqual(
+      res.json().Items,
+      expected.map((c) => ({ id: c.id, number: c.number })),
+    );
   });
 
   test('an empty result is well-formed in both formats', async () => {
@@ -233,13 +318,39 @@ describe('run -> describe -> result', () => {
 });
 
 describe('refusals', () => {
-  const run = (body: unknown, path = 'certifications/json') => t.call({ method: 'POST', url: `/queries/acme/run/${path}`, payload: body as any, auth: t.admin });
+  const run = (body: unknown, path = 'certifications/json') =>
+    t.call({ method: 'POST', url: `/queries/acme/run/${path}`, payload: body as any, auth: t.admin });
   test('400 naming the field, and nothing starts', async () => {
     const before = await queryCount();
     const CASES: [unknown, string][] = [
       [{ criteria: { all: [{ field: 'nope', operator: 'equals', value: 1 }] } }, 'criteria.all.0.field'],
-      [{ criteria: { all: [{ field: 'name', operator: 'is_empty' }, { any: [{ field: 'status', operator: 'equals', value: 'active' }, { field: 'name', operator: 'sounds_like', value: 'x' }] }] } }, 'criteria.all.1.any.1.operator'],
-      [{ criteria: { all: [{ field: 'name', operator: 'is_empty' }, { field: 'number', operator: 'equals', value: 'ten' }] } }, 'criteria.all.1.value'],
+      [
+        {
+          criteria: {
+            all: [
+              { field: 'name', operator: 'is_empty' },
+              {
+                any: [
+                  { field: 'status', operator: 'equals', value: 'active' },
+                  { field: 'name', operator: 'sounds_like', value: 'x' },
+                ],
+              },
+            ],
+          },
+        },
+        'criteria.all.1.any.1.operator',
+      ],
+      [
+        {
+          criteria: {
+            all: [
+              { field: 'name', operator: 'is_empty' },
+              { field: 'number', operator: 'equals', value: 'ten' },
+            ],
+          },
+        },
+        'criteria.all.1.value',
+      ],
       [{ criteria: { all: [{ field: 'status', operator: 'equals', value: 'bogus' }] } }, 'criteria.all.0.value'],
       [{ criteria: { all: [{ field: "name') or 1=1 --", operator: 'equals', value: 'x' }] } }, 'criteria.all.0.field'],
       [{ output_fields: ['id', 'nope'] }, 'output_fields.1'],
@@ -284,11 +395,16 @@ describe('a large result streams', () => {
   test(`${N} rows arrive in chunks over a socket, in order, as described`, async () => {
     const tok = await t.token({ tenants: ['bulk'], scope: 'certifications:write' });
     for (let b = 0; b < N / 100; b++) {
-      const operations = Array.from({ length: 100 }, (_, i) => ({ operation: 'create', object: { name: `course type ${b * 100 + i}`, description: 'd'.repeat(40), is_active: i % 2 === 0 } }));
+      const operations = Array.from({ length: 100 }, (_, i) => ({
+        operation: 'create',
+        object: { name: `course type ${b * 100 + i}`, description: 'd'.repeat(40), is_active: i % 2 === 0 },
+      }));
       const res = await call('POST', '/courseTypes/bulk/batch', { operations }, 200, tok);
       assert.equal(res.json().success_count, 100);
     }
-    const started = (await call('POST', '/queries/bulk/run/courseTypes/csv', { output_fields: ['id', 'name', 'description', 'is_active'] }, 202, tok)).json();
+    const started = (
+      await call('POST', '/queries/bulk/run/courseTypes/csv', { output_fields: ['id', 'name', 'description', 'is_active'] }, 202, tok)
+    ).json();
     const d = await finished(started.id, 'bulk', tok);
     assert.equal(d.status, 'SUCCEEDED', JSON.stringify(d));
     assert.equal(d.row_count, N);
@@ -313,10 +429,19 @@ describe('a large result streams', () => {
     assert.equal(rows.length, N + 1);
     const ids = rows.slice(1).map((r) => r[0]!);
     assert.deepEqual(ids, [...ids].sort(), 'in id order');
-    assert.deepEqual(rows.slice(1).map((r) => r[1]), Array.from({ length: N }, (_, i) => `course type ${i}`));
+    assert.deepEqual(
+      rows.slice(1).map((r) => r[1]),
+      Array.from({ length: N }, (_, i) => `course type ${i}`),
+    );
 
     // sorted on another field (on SQLite: the sorted ids first, then the records by id, in batches)
-    const sorted = await runQuery('courseTypes', 'json', { output_fields: ['name', 'is_active'], sort_fields: ['is_active', '-name'], offset: 10, limit: 4000 }, 'bulk', tok);
+    const sorted = await runQuery(
+      'courseTypes',
+      'json',
+      { output_fields: ['name', 'is_active'], sort_fields: ['is_active', '-name'], offset: 10, limit: 4000 },
+      'bulk',
+      tok,
+    );
     assert.equal(sorted.describe.row_count, 4000);
     const names = Array.from({ length: N }, (_, i) => ({ name: `course type ${i}`, is_active: i % 2 === 0 }));
     const order = (a: S, b: S) => (a.is_active !== b.is_active ? (a.is_active ? 1 : -1) : a.name < b.name ? 1 : a.name > b.name ? -1 : 0);

@@ -61,7 +61,8 @@ export function crashViolations(acked: Map<string, Acked>, attempted: Set<string
           out.push(`CHANGED: ${id}.${k} is ${JSON.stringify(r[k])}, acknowledged ${JSON.stringify(v)}`);
         }
       }
-    } else if (r.sys_version > a.version + 1) out.push(`PARTIAL: ${id} is at version ${r.sys_version}, at most ${a.version + 1} was ever sent`);
+    } else if (r.sys_version > a.version + 1)
+      out.push(`PARTIAL: ${id} is at version ${r.sys_version}, at most ${a.version + 1} was ever sent`);
   }
   const seen = new Set<string>();
   for (const r of records) {
@@ -99,7 +100,13 @@ async function listAll(port: number, auth: Record<string, string>) {
 }
 
 test('the crash check itself reports a lost, stale, changed or partial record (the test can fail)', () => {
-  const body = (id: string, name: string, v: number) => ({ id, name, status: 'draft', sys_version: v, sys_created_at: '2026-01-01T00:00:00Z' });
+  const body = (id: string, name: string, v: number) => ({
+    id,
+    name,
+    status: 'draft',
+    sys_version: v,
+    sys_created_at: '2026-01-01T00:00:00Z',
+  });
   const acked = new Map<string, Acked>([
     ['a', { base: 'c-0-0', body: body('a', 'c-0-0#2', 2), version: 2 }],
     ['b', { base: 'c-0-1', body: body('b', 'c-0-1', 1), version: 1 }],
@@ -110,9 +117,16 @@ test('the crash check itself reports a lost, stale, changed or partial record (t
   const lost = crashViolations(acked, attempted, [ok[0]!]);
   assert.match(lost.join('\n'), /LOST: acknowledged create b/);
   assert.match(crashViolations(acked, attempted, [body('a', 'c-0-0', 1), ok[1]!]).join('\n'), /LOST: a is at version 1/);
-  assert.match(crashViolations(acked, attempted, [{ ...body('a', 'c-0-0#2', 2), status: 'running' }, ok[1]!]).join('\n'), /CHANGED: a.status/);
+  assert.match(
+    crashViolations(acked, attempted, [{ ...body('a', 'c-0-0#2', 2), status: 'running' }, ok[1]!]).join('\n'),
+    /CHANGED: a.status/,
+  );
   assert.match(crashViolations(acked, attempted, [ok[0]!, { id: 'b', name: 'c-0-1', sys_version: 1 }]).join('\n'), /PARTIAL/);
-  assert.match(crashViolations(acked, attempted, [ok[0]!, ok[1]!, body('c', 'c-0-2', 2)]).join('\n'), /PARTIAL/, 'name and version disagree');
+  assert.match(
+    crashViolations(acked, attempted, [ok[0]!, ok[1]!, body('c', 'c-0-2', 2)]).join('\n'),
+    /PARTIAL/,
+    'name and version disagree',
+  );
   assert.match(crashViolations(acked, attempted, [ok[0]!, ok[1]!, body('d', 'c-9-9', 1)]).join('\n'), /PHANTOM/);
 });
 
@@ -156,7 +170,14 @@ describe('the server process', { concurrency: 2 }, () => {
       const send = async (method: string, url: string, body: unknown): Promise<Answer> => {
         inFlight++;
         try {
-          return await call(port, method, url, body, method === 'PATCH' ? { ...auth, 'content-type': 'application/json-patch+json' } : auth, 5000);
+          return await call(
+            port,
+            method,
+            url,
+            body,
+            method === 'PATCH' ? { ...auth, 'content-type': 'application/json-patch+json' } : auth,
+            5000,
+          );
         } finally {
           inFlight--;
         }
@@ -173,7 +194,8 @@ describe('the server process', { concurrency: 2 }, () => {
               acked.set(r.body.id, { base, body: r.body, version: r.body.sys_version });
               mine.push(r.body.id);
               ackedCreates++;
-            } else if (r.status !== 0 || !killed) return void unexpected.push(`create ${base}: ${r.status} ${r.error ?? JSON.stringify(r.body)}`);
+            } else if (r.status !== 0 || !killed)
+              return void unexpected.push(`create ${base}: ${r.status} ${r.error ?? JSON.stringify(r.body)}`);
             else return;
           } else {
             const id = mine[(n * 7) % mine.length]!;
@@ -185,7 +207,8 @@ describe('the server process', { concurrency: 2 }, () => {
             if (r.status === 200) {
               acked.set(id, { base: a.base, body: r.body, version: r.body.sys_version });
               ackedPatches++;
-            } else if (r.status !== 0 || !killed) return void unexpected.push(`patch ${id}: ${r.status} ${r.error ?? JSON.stringify(r.body)}`);
+            } else if (r.status !== 0 || !killed)
+              return void unexpected.push(`patch ${id}: ${r.status} ${r.error ?? JSON.stringify(r.body)}`);
             else return;
           }
         }
@@ -200,11 +223,20 @@ describe('the server process', { concurrency: 2 }, () => {
       server.kill('SIGKILL');
       const { signal } = await server.exited;
       assert.equal(signal, 'SIGKILL');
-      assert.ok(await within(Promise.all(writers).then(() => true), 10_000), 'the writers stopped after the kill');
+      assert.ok(
+        await within(
+          Promise.all(writers).then(() => true),
+          10_000,
+        ),
+        'the writers stopped after the kill',
+      );
 
       assert.deepEqual(unexpected, [], 'every write before the kill was acknowledged');
       assert.ok(inFlightAtKill > 0, 'the kill came while requests were in flight');
-      assert.ok(ackedCreates >= 20 && ackedPatches >= 10, `enough writes were acknowledged: ${ackedCreates} creates, ${ackedPatches} patches`);
+      assert.ok(
+        ackedCreates >= 20 && ackedPatches >= 10,
+        `enough writes were acknowledged: ${ackedCreates} creates, ${ackedPatches} patches`,
+      );
 
       phase('killed');
       server = await startServer({ databaseUrl: db.url });
@@ -216,7 +248,11 @@ describe('the server process', { concurrency: 2 }, () => {
         `${ackedCreates} creates and ${ackedPatches} patches acknowledged, ${inFlightAtKill} in flight at the kill, ` +
           `${records.length} records after the restart (${attempted.size} creates sent); ${phases.join(', ')}`,
       );
-      assert.deepEqual(violations.slice(0, 20), [], `${violations.length} violations after the restart (${records.length} records, ${acked.size} acknowledged creates)`);
+      assert.deepEqual(
+        violations.slice(0, 20),
+        [],
+        `${violations.length} violations after the restart (${records.length} records, ${acked.size} acknowledged creates)`,
+      );
       assert.ok(records.length >= acked.size && records.length <= attempted.size, `${acked.size} ≤ ${records.length} ≤ ${attempted.size}`);
       // The restarted database still takes writes (no half-applied transaction blocks it).
       assert.equal((await call(server.port, 'POST', RUN, { name: 'after', status: 'draft' }, auth)).status, 201);
@@ -279,7 +315,9 @@ describe('the server process', { concurrency: 2 }, () => {
       });
       const port = server.port;
       const auth = { authorization: `Bearer ${await tokenFor('acme')}` };
-      const batch = (tag: string) => ({ operations: Array.from({ length: 100 }, (_, i) => ({ operation: 'create', object: { name: `${tag}-${i}`, status: 'draft' } })) });
+      const batch = (tag: string) => ({
+        operations: Array.from({ length: 100 }, (_, i) => ({ operation: 'create', object: { name: `${tag}-${i}`, status: 'draft' } })),
+      });
       const answered = new Set<string>();
       const send = (id: string, hold?: Promise<void>) =>
         call(port, 'POST', `${RUN}/batch`, batch(id), { ...auth, 'x-request-id': id }, 30_000, hold).then((r) => {
@@ -325,13 +363,20 @@ describe('the server process', { concurrency: 2 }, () => {
       assert.equal(atTerm.slow, SLOW, 'SIGTERM came after the server took every slow upload');
       assert.ok(atTerm.fast >= 1, 'SIGTERM came while ordinary batches were running');
 
-      const show = (a: (typeof answers)[number]) => `${a.id}: ${a.status || a.error} ${a.status ? JSON.stringify(a.body).slice(0, 200) : ''}`;
+      const show = (a: (typeof answers)[number]) =>
+        `${a.id}: ${a.status || a.error} ${a.status ? JSON.stringify(a.body).slice(0, 200) : ''}`;
       assert.deepEqual(answers.filter((a) => a.status >= 500).map(show), [], 'no 5xx while draining');
-      const unanswered = [...conns.entries()].filter(([, c]) => !(c.bytesWritten! > 0)).map(([p, c]) => `:${p} ${c.request ?? '(no request read)'}`);
+      const unanswered = [...conns.entries()]
+        .filter(([, c]) => !(c.bytesWritten! > 0))
+        .map(([p, c]) => `:${p} ${c.request ?? '(no request read)'}`);
       assert.deepEqual(unanswered, [], 'every connection the server accepted was answered before it closed');
       const dropped = answers.filter((a) => taken.has(a.id) && !(a.status >= 200 && a.status < 300 && a.body?.success_count === 100));
       assert.deepEqual(dropped.map(show), [], 'every request the server read ends with a 2xx and its whole batch done');
-      assert.deepEqual(answers.filter((a) => !taken.has(a.id) && a.status !== 0).map(show), [], 'only requests the server never read go unanswered');
+      assert.deepEqual(
+        answers.filter((a) => !taken.has(a.id) && a.status !== 0).map(show),
+        [],
+        'only requests the server never read go unanswered',
+      );
       assert.equal(batchConns.length, answers.filter((a) => a.status !== 0).length, 'one accepted connection per answered request');
     } finally {
       release();

@@ -43,7 +43,9 @@ test('the same key with another body is a 422; another subject or tenant has its
 });
 
 test('a key whose first request is still in flight is a 409', async () => {
-  await asTenant('acme', () => idempotencyStore.claim(t.store.db, { tenantId: 'acme', actor: 'tester', key: 'key-3' }, 'whatever', now.toISOString()));
+  await asTenant('acme', () =>
+    idempotencyStore.claim(t.store.db, { tenantId: 'acme', actor: 'tester', key: 'key-3' }, 'whatever', now.toISOString()),
+  );
   const res = await post('/billingRuns/acme', minimalRun({ name: 'idem-flight' }), 'key-3');
   assert.equal(res.statusCode, 409);
   assert.equal(res.headers['retry-after'], '1');
@@ -95,11 +97,16 @@ test('1,000 keys sent 5 times concurrently give exactly 1,000 effects', async ()
     for (const r of await Promise.all(sends)) statuses.set(r.statusCode, (statuses.get(r.statusCode) ?? 0) + 1);
   }
   // Each send either performed the create, replayed it, or was told the first is still in flight.
-  assert.deepEqual([...statuses.keys()].filter((s) => s !== 201 && s !== 409), []);
+  assert.deepEqual(
+    [...statuses.keys()].filter((s) => s !== 201 && s !== 409),
+    [],
+  );
   let total = 0;
   let key: string | undefined;
   do {
-    const page = (await t.call({ method: 'GET', url: `/billingRuns/idem?limit=1000${key ? `&exclusiveStartKey=${key}` : ''}`, auth: tok })).json();
+    const page = (
+      await t.call({ method: 'GET', url: `/billingRuns/idem?limit=1000${key ? `&exclusiveStartKey=${key}` : ''}`, auth: tok })
+    ).json();
     total += page.Count;
     key = page.LastEvaluatedKey;
   } while (key);

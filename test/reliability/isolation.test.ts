@@ -44,12 +44,22 @@ function fill(url: string, tenant: string, _slug: string, id: string): string {
 }
 const slugOf = (url: string) => url.split('/')[1]!;
 const bodyFor = (method: string, url: string) =>
-  method === 'PATCH' ? [{ op: 'replace', path: '/sys_locked', value: true }] : url.endsWith('/batch') ? { operations: [{ operation: 'delete', id: 'x' }] } : method === 'POST' || method === 'PUT' ? {} : undefined;
+  method === 'PATCH'
+    ? [{ op: 'replace', path: '/sys_locked', value: true }]
+    : url.endsWith('/batch')
+      ? { operations: [{ operation: 'delete', id: 'x' }] }
+      : method === 'POST' || method === 'PUT'
+        ? {}
+        : undefined;
 
 test('the route table covers every resource', () => {
   const tenantRoutes = t.app.routeTable.filter((r) => r.url.includes(':tenantId'));
   assert.ok(tenantRoutes.length >= RESOURCES.length * 8, `${tenantRoutes.length} routes`);
-  for (const r of RESOURCES) assert.ok(tenantRoutes.some((x) => slugOf(x.url) === r.def.slug), r.def.slug);
+  for (const r of RESOURCES)
+    assert.ok(
+      tenantRoutes.some((x) => slugOf(x.url) === r.def.slug),
+      r.def.slug,
+    );
 });
 
 /** The public registry (/public/…) answers without a token by design; test/public covers its isolation. */
@@ -60,10 +70,15 @@ test("every route and method on another tenant's path is a 403", async () => {
   for (const r of t.app.routeTable.filter((x) => x.url.includes(':tenantId') && x.method !== 'HEAD' && !isPublic(x.url))) {
     const slug = slugOf(r.url);
     const id = bRecords.get(slug)?.id ?? 'x';
-    const res = await t.call({ method: r.method as any, url: fill(r.url, 'tenant-b', slug, id), auth: tokA, payload: bodyFor(r.method, r.url) as any });
+    const res = await t.call({
+      method: r.method as any,
+      url: fill(r.url, 'tenant-b', slug, id),
+      auth: tokA,
+      payload: bodyFor(r.method, r.url) as any,
+    });
     assert.equal(res.statusCode, 403, `${r.method} ${r.url}: ${res.statusCode} ${res.body.slice(0, 200)}`);
   }
-  assert.deepEqual(await snapshotB(), before, "nothing of B changed");
+  assert.deepEqual(await snapshotB(), before, 'nothing of B changed');
 });
 
 test("on its own path, tenant A never reads, changes or counts B's records", async () => {
@@ -72,20 +87,40 @@ test("on its own path, tenant A never reads, changes or counts B's records", asy
   for (const r of t.app.routeTable.filter((x) => x.url.includes(':tenantId') && x.method !== 'HEAD')) {
     const slug = slugOf(r.url);
     const id = bRecords.get(slug)?.id ?? 'x';
-    const res = await t.call({ method: r.method as any, url: fill(r.url, 'tenant-a', slug, id), auth: tokA, payload: bodyFor(r.method, r.url) as any });
+    const res = await t.call({
+      method: r.method as any,
+      url: fill(r.url, 'tenant-a', slug, id),
+      auth: tokA,
+      payload: bodyFor(r.method, r.url) as any,
+    });
     assert.ok(res.statusCode < 500, `${r.method} ${r.url}: ${res.statusCode}`);
     if (res.statusCode === 200 || res.statusCode === 201) {
       const json = res.json();
-      const items = Array.isArray(json?.Items) ? json.Items : json?.results ? json.results.map((x: any) => x.object).filter(Boolean) : [json];
-      for (const item of items) assert.ok(!bIds.has(item?.id) || slug === 'settings', `${r.method} ${r.url} revealed a record of B: ${item?.id}`);
+      const items = Array.isArray(json?.Items)
+        ? json.Items
+        : json?.results
+          ? json.results.map((x: any) => x.object).filter(Boolean)
+          : [json];
+      for (const item of items)
+        assert.ok(!bIds.has(item?.id) || slug === 'settings', `${r.method} ${r.url} revealed a record of B: ${item?.id}`);
     }
   }
   // Listing and searching every resource as A shows only A's records.
   for (const r of RESOURCES) {
     if (r.def.singleton) continue;
     const list = (await t.call({ method: 'GET', url: `/${r.def.slug}/tenant-a?limit=1000`, auth: tokA })).json();
-    assert.ok(list.Items.every((x: any) => !bIds.has(x.id)), r.def.slug);
-    const search = (await t.call({ method: 'POST', url: `/${r.def.slug}/tenant-a/search?limit=1000`, payload: { ids: [...bIds].filter((x) => x !== 'tenant-b') }, auth: tokA })).json();
+    assert.ok(
+      list.Items.every((x: any) => !bIds.has(x.id)),
+      r.def.slug,
+    );
+    const search = (
+      await t.call({
+        method: 'POST',
+        url: `/${r.def.slug}/tenant-a/search?limit=1000`,
+        payload: { ids: [...bIds].filter((x) => x !== 'tenant-b') },
+        auth: tokA,
+      })
+    ).json();
     assert.equal(search.Items.length, 0, `${r.def.slug}: search by B's ids finds nothing`);
   }
   assert.deepEqual(await snapshotB(), before, 'nothing of B changed');

@@ -35,13 +35,13 @@ test('page size and batch size are bounded', async () => {
 // SQLite runs in-process and has no statement timeout; its writers wait at most busy_timeout (5 s).
 if (BACKEND === 'postgres')
   test('PostgreSQL statements are bounded by DB_STATEMENT_TIMEOUT_MS', async () => {
-  const store = await openStore(process.env.TEST_DATABASE_URL!, { statementTimeoutMs: 200 });
-  try {
-    await assert.rejects(sql`select pg_sleep(2)`.execute(store.db), (e: any) => e.code === '57014');
-  } finally {
-    await store.close();
-  }
-});
+    const store = await openStore(process.env.TEST_DATABASE_URL!, { statementTimeoutMs: 200 });
+    try {
+      await assert.rejects(sql`select pg_sleep(2)`.execute(store.db), (e: any) => e.code === '57014');
+    } finally {
+      await store.close();
+    }
+  });
 
 test('the per-token and public limits hold across processes on one database', async () => {
   const t = await startApp({ env: { RATE_LIMIT_PER_MINUTE: '6', PUBLIC_RATE_LIMIT_PER_MINUTE: '4' } });
@@ -58,7 +58,9 @@ test('the per-token and public limits hold across processes on one database', as
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
       const app = i % 2 ? second : t.app;
-      statuses.push((await app.inject({ method: 'GET', url: '/billingRuns/acme', headers: { authorization: `Bearer ${token}` } })).statusCode);
+      statuses.push(
+        (await app.inject({ method: 'GET', url: '/billingRuns/acme', headers: { authorization: `Bearer ${token}` } })).statusCode,
+      );
     }
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 429, 429], 'six requests in all, whichever process counts them');
     const pub: number[] = [];
@@ -66,7 +68,11 @@ test('the per-token and public limits hold across processes on one database', as
       const app = i % 2 ? second : t.app;
       pub.push((await app.inject({ method: 'GET', url: '/public/verify/acme/nope/1', remoteAddress: '203.0.113.9' })).statusCode);
     }
-    assert.deepEqual(pub.map((s) => s === 429), [false, false, false, false, true, true], `public: ${pub}`);
+    assert.deepEqual(
+      pub.map((s) => s === 429),
+      [false, false, false, false, true, true],
+      `public: ${pub}`,
+    );
   } finally {
     await second.close();
     await store.close();

@@ -41,7 +41,9 @@ async function clients(id: string, withPrecondition: boolean) {
 }
 
 test(`${CLIENTS} concurrent read-modify-write clients with If-Match lose no update`, async () => {
-  const rec = (await t.call({ method: 'POST', url: '/billingRuns/acme', payload: minimalRun({ statistics: [{ action: 'counter', total: 0 }] }) })).json();
+  const rec = (
+    await t.call({ method: 'POST', url: '/billingRuns/acme', payload: minimalRun({ statistics: [{ action: 'counter', total: 0 }] }) })
+  ).json();
   const r = await clients(rec.id, true);
   assert.equal(r.successes, CLIENTS * INCREMENTS);
   assert.equal(r.total, r.successes, 'every successful write is in the count');
@@ -50,14 +52,18 @@ test(`${CLIENTS} concurrent read-modify-write clients with If-Match lose no upda
 });
 
 test('control run: the same clients without preconditions do lose updates (what the test above detects)', async () => {
-  const rec = (await t.call({ method: 'POST', url: '/billingRuns/acme', payload: minimalRun({ statistics: [{ action: 'counter', total: 0 }] }) })).json();
+  const rec = (
+    await t.call({ method: 'POST', url: '/billingRuns/acme', payload: minimalRun({ statistics: [{ action: 'counter', total: 0 }] }) })
+  ).json();
   const r = await clients(rec.id, false);
   assert.equal(r.successes, CLIENTS * INCREMENTS);
   assert.ok(r.total < r.successes, `lost updates expected without If-Match: ${r.total} of ${r.successes}`);
 });
 
 test('sys_version in the body guards PATCH-free clients the same way (409 when stale)', async () => {
-  const rec = (await t.call({ method: 'POST', url: '/billingRuns/acme', payload: minimalRun({ statistics: [{ action: 'counter', total: 0 }] }) })).json();
+  const rec = (
+    await t.call({ method: 'POST', url: '/billingRuns/acme', payload: minimalRun({ statistics: [{ action: 'counter', total: 0 }] }) })
+  ).json();
   let successes = 0;
   await Promise.all(
     Array.from({ length: 8 }, async () => {

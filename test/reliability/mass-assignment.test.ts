@@ -52,7 +52,11 @@ for (const r of RESOURCES) {
     assert.equal(put.json().sys_created_at, rec.sys_created_at);
     const otherId = await call({ method: 'PUT', url, payload: { ...body, id: 'someone-else' } });
     assert.equal(otherId.statusCode, 400);
-    const batch = await call({ method: 'POST', url: `${base}/batch`, payload: { operations: [{ operation: 'create', object: { ...body, tenant_id: 'x' } }] } });
+    const batch = await call({
+      method: 'POST',
+      url: `${base}/batch`,
+      payload: { operations: [{ operation: 'create', object: { ...body, tenant_id: 'x' } }] },
+    });
     assert.equal(batch.json().results[0].status, 400);
     const final = (await call({ method: 'GET', url })).json();
     assert.equal(final.id, rec.id);

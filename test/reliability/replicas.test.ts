@@ -14,8 +14,9 @@ import { sleep, until } from '../process.js';
 const configured = BACKEND === 'postgres' && !!REPLICA_URL;
 const CLUSTER = process.env.TEST_REPLICA_CLUSTER;
 
-
-test(`reads go to a replica unless consistentRead or a newer consistency token says otherwise (${configured ? 'postgres + replica' : 'needs PostgreSQL and TEST_REPLICA_URL'})`, { timeout: 180_000 }, async () => {
+test(`reads go to a replica unless consistentRead or a newer consistency token says otherwise (${configured ? 'postgres + replica' : 'needs PostgreSQL and TEST_REPLICA_URL'})`, {
+  timeout: 180_000,
+}, async () => {
   if (!configured) {
     assert.ok(BACKEND === 'sqlite' || !REPLICA_URL);
     return;
@@ -29,10 +30,17 @@ test(`reads go to a replica unless consistentRead or a newer consistency token s
       const r = (await t.call({ method: 'GET', url: '/health/ready', auth: false })).json();
       return r.replicas?.[0]?.up ? r : undefined;
     });
-    assert.deepEqual(ready.replicas.map((r: { up: boolean }) => r.up), [true, false]);
+    assert.deepEqual(
+      ready.replicas.map((r: { up: boolean }) => r.up),
+      [true, false],
+    );
 
     await admin.query('select pg_wal_replay_pause()');
-    const created = await t.call({ method: 'POST', url: '/billingRuns/acme', payload: { name: 'Written while the replica waits', status: 'draft' } });
+    const created = await t.call({
+      method: 'POST',
+      url: '/billingRuns/acme',
+      payload: { name: 'Written while the replica waits', status: 'draft' },
+    });
     assert.equal(created.statusCode, 201, created.body);
     const token = created.headers['x-consistency-token'];
     assert.match(String(token), /^[0-9A-F]+\/[0-9A-F]+$/);
@@ -43,19 +51,33 @@ test(`reads go to a replica unless consistentRead or a newer consistency token s
     assert.equal(stale.statusCode, 404, 'a plain read is served by the replica, which has not replayed the write');
     const listed = await t.call({ method: 'GET', url: '/billingRuns/acme' });
     assert.equal(listed.json().Items.length, 0, 'the list too');
-    assert.equal((await t.call({ method: 'GET', url: `/billingRuns/acme/${id}?consistentRead=true` })).statusCode, 200, 'consistentRead=true reads the primary');
+    assert.equal(
+      (await t.call({ method: 'GET', url: `/billingRuns/acme/${id}?consistentRead=true` })).statusCode,
+      200,
+      'consistentRead=true reads the primary',
+    );
     const own = await t.call({ method: 'GET', url: `/billingRuns/acme/${id}`, headers: { 'x-consistency-token': String(token) } });
-    assert.equal(own.statusCode, 200, 'the write\'s token skips a replica that is not that far along');
-    const found = await t.call({ method: 'POST', url: '/billingRuns/acme/search', payload: {}, headers: { 'x-consistency-token': String(token) } });
+    assert.equal(own.statusCode, 200, "the write's token skips a replica that is not that far along");
+    const found = await t.call({
+      method: 'POST',
+      url: '/billingRuns/acme/search',
+      payload: {},
+      headers: { 'x-consistency-token': String(token) },
+    });
     assert.equal(found.json().Items.length, 1, 'a search with the token sees the write');
 
     await admin.query('select pg_wal_replay_resume()');
-    await until('the replica to replay the write', async () => ((await t.call({ method: 'GET', url: `/billingRuns/acme/${id}` })).statusCode === 200 ? true : undefined));
+    await until('the replica to replay the write', async () =>
+      (await t.call({ method: 'GET', url: `/billingRuns/acme/${id}` })).statusCode === 200 ? true : undefined,
+    );
     await t.store.replicas!.check();
     const again = await t.call({ method: 'GET', url: `/billingRuns/acme/${id}`, headers: { 'x-consistency-token': String(token) } });
     assert.equal(again.statusCode, 200);
     const served = Object.fromEntries(t.store.replicas!.served);
-    assert.ok(Object.keys(served).some((k) => k.includes(':5433') && served[k]! >= 3), JSON.stringify(served));
+    assert.ok(
+      Object.keys(served).some((k) => k.includes(':5433') && served[k]! >= 3),
+      JSON.stringify(served),
+    );
     assert.ok(!Object.keys(served).some((k) => k.includes(':1/')), 'the dead replica answered nothing');
   } finally {
     await admin.query('select pg_wal_replay_resume()').catch(() => {});
@@ -64,7 +86,9 @@ test(`reads go to a replica unless consistentRead or a newer consistency token s
   }
 });
 
-test(`a replica stopped while reads run costs no request (${configured && CLUSTER ? 'postgres + replica' : 'needs TEST_REPLICA_URL and TEST_REPLICA_CLUSTER'})`, { timeout: 180_000 }, async () => {
+test(`a replica stopped while reads run costs no request (${configured && CLUSTER ? 'postgres + replica' : 'needs TEST_REPLICA_URL and TEST_REPLICA_CLUSTER'})`, {
+  timeout: 180_000,
+}, async () => {
   if (!configured || !CLUSTER) {
     assert.ok(!configured || !CLUSTER);
     return;
@@ -76,7 +100,9 @@ test(`a replica stopped while reads run costs no request (${configured && CLUSTE
     const id = created.json().id;
     await until('the replica to serve the record', async () => {
       await t.store.replicas!.check();
-      return t.store.replicas!.states[0]!.up && (await t.call({ method: 'GET', url: `/billingRuns/acme/${id}` })).statusCode === 200 ? true : undefined;
+      return t.store.replicas!.states[0]!.up && (await t.call({ method: 'GET', url: `/billingRuns/acme/${id}` })).statusCode === 200
+        ? true
+        : undefined;
     });
     const statuses: number[] = [];
     let reading = true;

@@ -16,7 +16,12 @@ if (BACKEND === 'postgres') {
     for (const tenant of ['acme', 'beta']) {
       const tok = await t.token({ tenants: [tenant] });
       for (let i = 0; i < 3; i++) {
-        const res = await t.call({ method: 'POST', url: `/billingRuns/${tenant}`, payload: minimalRun({ name: `${tenant}-${i}` }), auth: tok });
+        const res = await t.call({
+          method: 'POST',
+          url: `/billingRuns/${tenant}`,
+          payload: minimalRun({ name: `${tenant}-${i}` }),
+          auth: tok,
+        });
         assert.equal(res.statusCode, 201, res.body);
       }
     }
@@ -39,10 +44,14 @@ if (BACKEND === 'postgres') {
   });
 
   test("a write into another tenant's rows is refused or touches nothing", async () => {
-    const updated = await asTenant('acme', () => sql`update billing_runs set sys_version = sys_version + 100 where tenant_id = 'beta'`.execute(t.store.db));
+    const updated = await asTenant('acme', () =>
+      sql`update billing_runs set sys_version = sys_version + 100 where tenant_id = 'beta'`.execute(t.store.db),
+    );
     assert.equal(Number(updated.numAffectedRows ?? 0), 0);
     await assert.rejects(
-      asTenant('acme', () => sql`insert into billing_runs (tenant_id, id, sys_version, data) values ('beta', 'forged', 1, '{}')`.execute(t.store.db)),
+      asTenant('acme', () =>
+        sql`insert into billing_runs (tenant_id, id, sys_version, data) values ('beta', 'forged', 1, '{}')`.execute(t.store.db),
+      ),
       /row-level security/,
     );
     const deleted = await asTenant('acme', () => sql`delete from refs where tenant_id = 'beta'`.execute(t.store.db));

@@ -12,13 +12,18 @@ const admin = () => tokenFor('acme', 'scale-out', 'certifications:admin');
 
 const children = (pid: number): number[] => {
   try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return []; // pgrep exits 1 when there is none
   }
 };
 
-test(`roles: an api process runs no background work, a worker process runs it and serves no API (${BACKEND})`, { timeout: 180_000 }, async () => {
+test(`roles: an api process runs no background work, a worker process runs it and serves no API (${BACKEND})`, {
+  timeout: 180_000,
+}, async () => {
   const db = await freshDatabase();
   let api: ServerProcess | undefined;
   let worker: ServerProcess | undefined;
@@ -53,7 +58,9 @@ test(`roles: an api process runs no background work, a worker process runs it an
   }
 });
 
-test(`--workers 2 serves one port from two processes, replaces one that dies, loses no write and drains on SIGTERM (${BACKEND})`, { timeout: 240_000 }, async () => {
+test(`--workers 2 serves one port from two processes, replaces one that dies, loses no write and drains on SIGTERM (${BACKEND})`, {
+  timeout: 240_000,
+}, async () => {
   const db = await freshDatabase();
   let server: ServerProcess | undefined;
   try {

@@ -38,7 +38,12 @@ describe(`a write lock held by another process (${onSqlite ? 'sqlite' : 'SQLite 
       const batch = await t.call({
         method: 'POST',
         url: '/programGroups/acme/batch',
-        payload: { operations: [{ operation: 'create', object: { name: 'B1' } }, { operation: 'create', object: { name: 'B2' } }] },
+        payload: {
+          operations: [
+            { operation: 'create', object: { name: 'B1' } },
+            { operation: 'create', object: { name: 'B2' } },
+          ],
+        },
       });
       assert.equal(batch.statusCode, 429, `a batch is one transaction: refused whole (${batch.body})`);
 
@@ -48,7 +53,11 @@ describe(`a write lock held by another process (${onSqlite ? 'sqlite' : 'SQLite 
       other.prepare('rollback').run();
     }
     const list = await t.call({ method: 'GET', url: '/programGroups/acme' });
-    assert.deepEqual(list.json().Items.map((g: { name: string }) => g.name), ['Before'], 'nothing written while the lock was held');
+    assert.deepEqual(
+      list.json().Items.map((g: { name: string }) => g.name),
+      ['Before'],
+      'nothing written while the lock was held',
+    );
     const again = await t.call({ method: 'POST', url: '/programGroups/acme', payload: { name: 'After' } });
     assert.equal(again.statusCode, 201, 'once released, the same write succeeds');
   });

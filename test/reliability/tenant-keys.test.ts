@@ -36,7 +36,9 @@ test(`every primary key and unique index begins with tenant_id (${BACKEND})`, as
 
 async function sqliteUnique(t: Awaited<ReturnType<typeof startApp>>) {
   const out: { table: string; index: string; first: string }[] = [];
-  const tables = (await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(t.store.db)).rows;
+  const tables = (
+    await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(t.store.db)
+  ).rows;
   for (const { name } of tables) {
     const list = (await sql<{ name: string; unique: number }>`select * from pragma_index_list(${name})`.execute(t.store.db)).rows;
     for (const ix of list.filter((l) => l.unique)) {

@@ -16,7 +16,10 @@ let t: TestApp;
 let otherToken: string;
 
 const call = injectCall(() => t);
-const otherCall = injectCall(() => t, () => otherToken);
+const otherCall = injectCall(
+  () => t,
+  () => otherToken,
+);
 
 type Counts = Record<string, number>;
 const key = (s: string) => s.replace(/ /g, '_');
@@ -47,7 +50,15 @@ const appRecords: { program_id: string; status: string }[] = [];
 
 /** An application brought to `status` through the allowed transitions. */
 async function application(programId: string, status: string, i: number) {
-  const body = { owner_type: 'contact', contact_id: `a-${i}`, type: 'certification', program_id: programId, date: '2026-06-01', bucket_id: 'b1', name: `Applicant ${i}` };
+  const body = {
+    owner_type: 'contact',
+    contact_id: `a-${i}`,
+    type: 'certification',
+    program_id: programId,
+    date: '2026-06-01',
+    bucket_id: 'b1',
+    name: `Applicant ${i}`,
+  };
   const path: Record<string, string[]> = {
     draft: [],
     'missing requirements': ['missing requirements'],
@@ -60,7 +71,12 @@ async function application(programId: string, status: string, i: number) {
   };
   const [first, ...rest] = path[status]!;
   // a draft is sent either without a status (counts as draft) or with it
-  const created = await call('POST', '/applications/acme', first ? { ...body, status: first } : i % 2 ? body : { ...body, status: 'draft' }, 201);
+  const created = await call(
+    'POST',
+    '/applications/acme',
+    first ? { ...body, status: first } : i % 2 ? body : { ...body, status: 'draft' },
+    201,
+  );
   for (const s of rest) await call('PATCH', `/applications/acme/${created.id}`, [{ op: 'replace', path: '/status', value: s }]);
   appRecords.push({ program_id: programId, status });
 }
@@ -68,7 +84,8 @@ async function application(programId: string, status: string, i: number) {
 before(async () => {
   t = await startApp({ clock, env: { WORKER_POLL_MS: '50', SCHEDULER_POLL_MS: '0' } });
   otherToken = await t.token({ tenants: ['other'], scope: 'certifications:admin' });
-  for (const name of ['Registered Nurse', 'Critical Care', 'Acupuncture']) programs.push(await call('POST', '/programs/acme', { name }, 201));
+  for (const name of ['Registered Nurse', 'Critical Care', 'Acupuncture'])
+    programs.push(await call('POST', '/programs/acme', { name }, 201));
   programs = programs.sort((a, b) => a.name.localeCompare(b.name));
   const [p1, p2] = programs.filter((p) => p.name !== 'Acupuncture'); // Acupuncture stays empty
 
@@ -95,9 +112,19 @@ before(async () => {
   // another tenant's records must not count
   const op = await otherCall('POST', '/programs/other', { name: 'Other programme' }, 201);
   for (let i = 0; i < 5; i++) {
-    await otherCall('POST', '/certifications/other', { number: i + 1, contact_id: `o-${i}`, program_id: op.id, status: 'active', name: `Other ${i}`, expiration_date: addDays(TODAY, 10) }, 201);
+    await otherCall(
+      'POST',
+      '/certifications/other',
+      { number: i + 1, contact_id: `o-${i}`, program_id: op.id, status: 'active', name: `Other ${i}`, expiration_date: addDays(TODAY, 10) },
+      201,
+    );
   }
-  await otherCall('POST', '/applications/other', { owner_type: 'contact', contact_id: 'o-1', type: 'certification', program_id: op.id, date: '2026-06-01', bucket_id: 'b1' }, 201);
+  await otherCall(
+    'POST',
+    '/applications/other',
+    { owner_type: 'contact', contact_id: 'o-1', type: 'certification', program_id: op.id, date: '2026-06-01', bucket_id: 'b1' },
+    201,
+  );
   await otherCall('POST', '/billingRuns/other', { name: 'Other run', status: 'draft' }, 201);
 });
 after(() => t.close());
@@ -112,17 +139,27 @@ describe('GET /statistics/{tenantId}/programs', () => {
     assert.deepEqual(s.expiring, all.expiring);
     assert.deepEqual(s.applications, all.applications);
     // sanity: the population really exercises the figures
-    assert.ok(all.expiring.next_30_days! > 0 && all.expiring.next_90_days! > all.expiring.next_60_days! && all.expiring.next_60_days! > all.expiring.next_30_days!);
-    assert.ok(Object.values(all.applications).every((v) => v > 0), JSON.stringify(all.applications));
+    assert.ok(
+      all.expiring.next_30_days! > 0 &&
+        all.expiring.next_90_days! > all.expiring.next_60_days! &&
+        all.expiring.next_60_days! > all.expiring.next_30_days!,
+    );
+    assert.ok(
+      Object.values(all.applications).every((v) => v > 0),
+      JSON.stringify(all.applications),
+    );
 
     assert.deepEqual(
       s.programs.map((p: any) => p.name),
       programs.map((p) => p.name),
-      'every programme of the tenant, by name (the other tenant\'s is absent)',
+      "every programme of the tenant, by name (the other tenant's is absent)",
     );
     for (const p of programs) {
       const got = s.programs.find((x: any) => x.program_id === p.id);
-      const want = expectedFigures(certBodies.filter((c) => c.program_id === p.id), appRecords.filter((a) => a.program_id === p.id));
+      const want = expectedFigures(
+        certBodies.filter((c) => c.program_id === p.id),
+        appRecords.filter((a) => a.program_id === p.id),
+      );
       assert.deepEqual({ certifications: got.certifications, expiring: got.expiring, applications: got.applications }, want, p.name);
     }
     const empty = s.programs.find((x: any) => x.name === 'Acupuncture');
@@ -143,20 +180,26 @@ describe('GET /statistics/{tenantId}/programs', () => {
     assert.deepEqual(after.certifications, expectedFigures(certBodies, appRecords).certifications);
   });
 
-  test("another tenant sees its own figures only", async () => {
+  test('another tenant sees its own figures only', async () => {
     const s = await otherCall('GET', '/statistics/other/programs');
     assert.deepEqual(s.certifications, { total: 5, active: 5, inactive: 0, suspended: 0, retired: 0 });
     assert.deepEqual(s.expiring, { next_30_days: 5, next_60_days: 5, next_90_days: 5 });
     assert.equal(s.applications.total, 1);
     assert.equal(s.applications.draft, 1);
-    assert.deepEqual(s.programs.map((p: any) => p.name), ['Other programme']);
+    assert.deepEqual(
+      s.programs.map((p: any) => p.name),
+      ['Other programme'],
+    );
     const forbidden = await t.call({ method: 'GET', url: '/statistics/other/programs' });
     assert.equal(forbidden.statusCode, 403);
   });
 
   test('the computed records lead the list, need a read token and take a projection', async () => {
     const list = await call('GET', '/statistics/acme');
-    assert.deepEqual(list.Items.slice(0, 2).map((x: any) => x.id), ['programs', 'billing']);
+    assert.deepEqual(
+      list.Items.slice(0, 2).map((x: any) => x.id),
+      ['programs', 'billing'],
+    );
     const reader = await t.token({ scope: 'certifications:read' });
     assert.equal((await t.call({ method: 'GET', url: '/statistics/acme/billing', auth: reader })).statusCode, 200);
     assert.equal((await t.call({ method: 'GET', url: '/statistics/acme/programs', auth: false })).statusCode, 401);
@@ -195,24 +238,32 @@ describe('GET /statistics/{tenantId}/billing', () => {
     assert.equal(empty.billing_run_actions.total, 0);
     assert.equal(empty.billing_run_actions.by_status.pending, 0);
 
-    for (const status of ['draft', 'draft', 'scheduled', 'cancelled', 'completed']) await call('POST', '/billingRuns/acme', { name: `Run ${status}`, status }, 201);
-    const run = await call('POST', '/billingRuns/acme', {
-      name: 'June cycle',
-      status: 'draft',
-      forecast_renewals: true,
-      renewal_forecasting_options: { expiration_date_range_start: addDays(TODAY, 1), expiration_date_range_end: addDays(TODAY, 60) },
-      perform_drops: true,
-      drop_options: { expiration_date_range_start: addDays(TODAY, -365), expiration_date_range_end: TODAY },
-    }, 201);
+    for (const status of ['draft', 'draft', 'scheduled', 'cancelled', 'completed'])
+      await call('POST', '/billingRuns/acme', { name: `Run ${status}`, status }, 201);
+    const run = await call(
+      'POST',
+      '/billingRuns/acme',
+      {
+        name: 'June cycle',
+        status: 'draft',
+        forecast_renewals: true,
+        renewal_forecasting_options: { expiration_date_range_start: addDays(TODAY, 1), expiration_date_range_end: addDays(TODAY, 60) },
+        perform_drops: true,
+        drop_options: { expiration_date_range_start: addDays(TODAY, -365), expiration_date_range_end: TODAY },
+      },
+      201,
+    );
     const e = await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
     assert.equal(e.status, 'SUCCEEDED', JSON.stringify(e));
     // some actions change status, as a reviewer would exclude candidates
     const pending = await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`);
-    for (const a of pending.slice(0, 3)) await call('PATCH', `/billingRunActions/acme/${a.id}`, [{ op: 'replace', path: '/status', value: 'excluded' }]);
+    for (const a of pending.slice(0, 3))
+      await call('PATCH', `/billingRunActions/acme/${a.id}`, [{ op: 'replace', path: '/status', value: 'excluded' }]);
 
     const runs = await listAll(call, '/billingRuns/acme');
     const actions = await listAll(call, '/billingRunActions/acme');
-    const tally = (xs: any[], f: string) => xs.reduce<Counts>((m, x) => {
+    const tally = (xs: any[], f: string) =>
+      xs.reduce<Counts>((m, x) => {
         m[key(x[f])] = (m[key(x[f])] ?? 0) + 1;
         return m;
       }, {});
@@ -226,7 +277,10 @@ describe('GET /statistics/{tenantId}/billing', () => {
     assert.deepEqual(nonZero(s.billing_run_actions.by_status), tally(actions, 'status'));
     assert.deepEqual(nonZero(s.billing_run_actions.by_type), tally(actions, 'type'));
     // the population gives both job types and two statuses; every enum value is a key
-    assert.ok(s.billing_run_actions.by_type.forecast_renewal > 0 && s.billing_run_actions.by_type.drop_certification > 0, JSON.stringify(s.billing_run_actions));
+    assert.ok(
+      s.billing_run_actions.by_type.forecast_renewal > 0 && s.billing_run_actions.by_type.drop_certification > 0,
+      JSON.stringify(s.billing_run_actions),
+    );
     assert.equal(s.billing_run_actions.by_status.excluded, 3);
     assert.equal(s.billing_runs.by_status.ready_for_execution, 1);
     assert.equal(s.billing_runs.by_status.timed_out, 0);

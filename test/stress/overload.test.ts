@@ -33,7 +33,9 @@ const GROWTH_LIMIT = 1.3;
 const GC_PACER = new URL('./gc-pacer.mjs', import.meta.url).href;
 const CONNECTIONS = 128;
 
-test(`memory stays flat and no 5xx under a ${DURATION_S} s overload (${BACKEND}${process.env.WEB_CONCURRENCY ? `, serve --workers ${process.env.WEB_CONCURRENCY}` : ""})`, { timeout: 180_000 }, async (t) => {
+test(`memory stays flat and no 5xx under a ${DURATION_S} s overload (${BACKEND}${process.env.WEB_CONCURRENCY ? `, serve --workers ${process.env.WEB_CONCURRENCY}` : ''})`, {
+  timeout: 180_000,
+}, async (t) => {
   const db = await freshDatabase();
   let server: ServerProcess | undefined;
   let sampler: NodeJS.Timeout | undefined;
@@ -48,7 +50,10 @@ test(`memory stays flat and no 5xx under a ${DURATION_S} s overload (${BACKEND}$
     // Seed 200 records to read.
     const ids: string[] = [];
     for (let b = 0; b < 2; b++) {
-      const operations = Array.from({ length: 100 }, (_, i) => ({ operation: 'create', object: { name: `seed-${b}-${i}`, status: 'draft' } }));
+      const operations = Array.from({ length: 100 }, (_, i) => ({
+        operation: 'create',
+        object: { name: `seed-${b}-${i}`, status: 'draft' },
+      }));
       const r = await call(port, 'POST', '/billingRuns/acme/batch', { operations }, auth);
       assert.equal(r.status, 200, JSON.stringify(r.body));
       for (const x of r.body.results) ids.push(x.id);
@@ -81,25 +86,36 @@ test(`memory stays flat and no 5xx under a ${DURATION_S} s overload (${BACKEND}$
     let created = 0;
     let finish!: (r: autocannon.Result | Error) => void;
     const finished = new Promise<autocannon.Result | Error>((r) => (finish = r));
-    instance = autocannon({
-      url: `http://127.0.0.1:${port}`,
-      connections: CONNECTIONS,
-      duration: DURATION_S,
-      timeout: 20,
-      requests: [
-        { method: 'GET', path: '/', setupRequest: (r) => as(r, { path: `/billingRuns/acme/${someId()}` }), onResponse },
-        { method: 'GET', path: '/billingRuns/acme?limit=50&fields=name,status', setupRequest: (r) => as(r), onResponse },
-        { method: 'POST', path: '/billingRuns/acme/search?limit=20', headers: json, body: JSON.stringify({ name: 'seed-1', status: ['draft'] }), setupRequest: (r) => as(r), onResponse },
-        { method: 'GET', path: '/', setupRequest: (r) => as(r, { path: `/billingRuns/acme/${someId()}?fields=name` }), onResponse },
-        {
-          method: 'POST',
-          path: '/billingRuns/acme',
-          headers: json,
-          setupRequest: (r) => as(r, { body: JSON.stringify({ name: `load-${created++}`, status: 'draft', notification_email: 'ops@example.org' }) }),
-          onResponse,
-        },
-      ],
-    }, (err, res) => finish(err ?? res));
+    instance = autocannon(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections: CONNECTIONS,
+        duration: DURATION_S,
+        timeout: 20,
+        requests: [
+          { method: 'GET', path: '/', setupRequest: (r) => as(r, { path: `/billingRuns/acme/${someId()}` }), onResponse },
+          { method: 'GET', path: '/billingRuns/acme?limit=50&fields=name,status', setupRequest: (r) => as(r), onResponse },
+          {
+            method: 'POST',
+            path: '/billingRuns/acme/search?limit=20',
+            headers: json,
+            body: JSON.stringify({ name: 'seed-1', status: ['draft'] }),
+            setupRequest: (r) => as(r),
+            onResponse,
+          },
+          { method: 'GET', path: '/', setupRequest: (r) => as(r, { path: `/billingRuns/acme/${someId()}?fields=name` }), onResponse },
+          {
+            method: 'POST',
+            path: '/billingRuns/acme',
+            headers: json,
+            setupRequest: (r) =>
+              as(r, { body: JSON.stringify({ name: `load-${created++}`, status: 'draft', notification_email: 'ops@example.org' }) }),
+            onResponse,
+          },
+        ],
+      },
+      (err, res) => finish(err ?? res),
+    );
     const result = await within(finished, (DURATION_S + 60) * 1000);
     clearInterval(sampler);
     assert.ok(result, 'autocannon finished within its duration + 60 s');
@@ -123,8 +139,13 @@ test(`memory stays flat and no 5xx under a ${DURATION_S} s overload (${BACKEND}$
 
     assert.ok(base && tail.length >= TAIL_S - 3, `RSS was sampled (${samples.length} samples)`);
     const peak = Math.max(...tail);
-    t.diagnostic(`RSS after ${WARMUP_S} s: ${mb(base)}; last ${TAIL_S} s: ${mb(Math.min(...tail))} to ${mb(peak)} (peak ${(peak / base).toFixed(2)}×)`);
-    assert.ok(peak <= base * GROWTH_LIMIT, `the RSS of the last ${TAIL_S} s (up to ${mb(peak)}) stays within ${GROWTH_LIMIT}× the RSS after ${WARMUP_S} s (${mb(base)})`);
+    t.diagnostic(
+      `RSS after ${WARMUP_S} s: ${mb(base)}; last ${TAIL_S} s: ${mb(Math.min(...tail))} to ${mb(peak)} (peak ${(peak / base).toFixed(2)}×)`,
+    );
+    assert.ok(
+      peak <= base * GROWTH_LIMIT,
+      `the RSS of the last ${TAIL_S} s (up to ${mb(peak)}) stays within ${GROWTH_LIMIT}× the RSS after ${WARMUP_S} s (${mb(base)})`,
+    );
   } finally {
     clearInterval(sampler);
     instance?.stop();

@@ -20,8 +20,15 @@ test('reminders go to applications the applicant still has to complete', () => {
 });
 
 test('an active certification is dropped after its grace period, or after its expiration without one', () => {
-  assert.equal(certificationDroppable({ status: 'active', expiration_date: '2026-05-01', grace_period_end_date: '2026-06-14' }, today), true);
-  assert.equal(certificationDroppable({ status: 'active', expiration_date: '2026-05-01', grace_period_end_date: '2026-06-15' }, today), false, 'last day of grace');
+  assert.equal(
+    certificationDroppable({ status: 'active', expiration_date: '2026-05-01', grace_period_end_date: '2026-06-14' }, today),
+    true,
+  );
+  assert.equal(
+    certificationDroppable({ status: 'active', expiration_date: '2026-05-01', grace_period_end_date: '2026-06-15' }, today),
+    false,
+    'last day of grace',
+  );
   assert.equal(certificationDroppable({ status: 'active', expiration_date: '2026-06-14' }, today), true);
   assert.equal(certificationDroppable({ status: 'inactive', expiration_date: '2026-01-01' }, today), false);
   assert.equal(certificationDroppable({ status: 'active' }, today), false);

@@ -35,7 +35,8 @@ export function certificationDroppable(cert: Rec, today: string): boolean {
 export function renewingCertificationIds(apps: Rec[]): Set<string> {
   const out = new Set<string>();
   for (const a of apps) {
-    if (a.type === 'renewal' && typeof a.certification_id === 'string' && OPEN_STATUSES.includes(statusOf(a) as never)) out.add(a.certification_id);
+    if (a.type === 'renewal' && typeof a.certification_id === 'string' && OPEN_STATUSES.includes(statusOf(a) as never))
+      out.add(a.certification_id);
   }
   return out;
 }

@@ -59,7 +59,12 @@ test('options: program and training provider restrictions', () => {
   assert.equal(passesOptions({ program_id: 'p1' }, { training_provider_restriction: 'exclude', training_provider_ids: ['t1'] }), true);
   assert.equal(passesOptions({ program_id: 'p1' }, { training_provider_restriction: 'include', training_provider_ids: ['t1'] }), false);
   // Both must pass.
-  const both = { program_restriction: 'include', program_ids: ['p1'], training_provider_restriction: 'exclude', training_provider_ids: ['t1'] };
+  const both = {
+    program_restriction: 'include',
+    program_ids: ['p1'],
+    training_provider_restriction: 'exclude',
+    training_provider_ids: ['t1'],
+  };
   assert.equal(passesOptions(cert, both), false);
   assert.equal(passesOptions({ ...cert, training_provider_ids: ['t2'] }, both), true);
 });
@@ -67,7 +72,11 @@ test('options: program and training provider restrictions', () => {
 test('options: status reasons only when restricted, and then the reason must be listed', () => {
   assert.equal(passesOptions(cert, { restrict_status_reasons: true, status_reason_ids: ['sr1', 'sr2'] }), true);
   assert.equal(passesOptions(cert, { restrict_status_reasons: true, status_reason_ids: ['sr2'] }), false);
-  assert.equal(passesOptions({ program_id: 'p1' }, { restrict_status_reasons: true, status_reason_ids: ['sr1'] }), false, 'no reason is not a listed reason');
+  assert.equal(
+    passesOptions({ program_id: 'p1' }, { restrict_status_reasons: true, status_reason_ids: ['sr1'] }),
+    false,
+    'no reason is not a listed reason',
+  );
   assert.equal(passesOptions(cert, { restrict_status_reasons: false, status_reason_ids: ['sr2'] }), true);
   assert.equal(passesOptions(cert, { status_reason_ids: ['sr2'] }), true, 'the list alone does not restrict');
   assert.equal(passesOptions(cert, { restrict_status_reasons: true }), true, 'restricted to no list: nothing to check');
@@ -80,7 +89,11 @@ test('options: application types only for candidates that have one', () => {
   assert.equal(passesOptions(cert, opts), true, 'certifications have no application type');
   assert.equal(passesOptions(app, { ...opts, restrict_application_types: false }), true);
   assert.equal(passesOptions(app, { application_types: ['certification'] }), true);
-  assert.equal(passesOptions(app, { ...opts, application_types: ['renewal'], program_restriction: 'exclude', program_ids: ['p1'] }), false, 'every filter must pass');
+  assert.equal(
+    passesOptions(app, { ...opts, application_types: ['renewal'], program_restriction: 'exclude', program_ids: ['p1'] }),
+    false,
+    'every filter must pass',
+  );
 });
 
 test('window: inclusive days, open bounds, no day is never in', () => {

@@ -1,12 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RELATIVE_TO } from '../../resources/blocks.js';
-import { formatDay, parseDay, RelativeDateError, resolveRelativeDate, resolveTemplateOptions, type RelativeDateLike } from './relative-dates.js';
+import {
+  formatDay,
+  parseDay,
+  RelativeDateError,
+  resolveRelativeDate,
+  resolveTemplateOptions,
+  type RelativeDateLike,
+} from './relative-dates.js';
 
 const rel = (o: Partial<RelativeDateLike> = {}): RelativeDateLike => ({ position: 'on', relative_to: 'the reference date', ...o });
 const on = (relative_to: RelativeDateLike['relative_to'], runDate: string) => resolveRelativeDate(rel({ relative_to }), runDate);
-const shift = (position: 'after' | 'before', number: number, unit_of_time: RelativeDateLike['unit_of_time'], runDate: string, relative_to: RelativeDateLike['relative_to'] = 'the reference date') =>
-  resolveRelativeDate({ position, number, unit_of_time, relative_to }, runDate);
+const shift = (
+  position: 'after' | 'before',
+  number: number,
+  unit_of_time: RelativeDateLike['unit_of_time'],
+  runDate: string,
+  relative_to: RelativeDateLike['relative_to'] = 'the reference date',
+) => resolveRelativeDate({ position, number, unit_of_time, relative_to }, runDate);
 const fieldError = (field: string, reason?: RegExp) => (e: unknown) => {
   assert.ok(e instanceof RelativeDateError, `expected RelativeDateError, got ${String(e)}`);
   assert.equal(e.field, field);
@@ -111,7 +123,11 @@ test('months and years clamp to the last day of the target month', () => {
 test('the anchor comes first, then the move', () => {
   assert.equal(shift('after', 30, 'days', '2026-01-15', 'the end of the month'), '2026-03-02');
   assert.equal(shift('after', 1, 'months', '2026-01-15', 'the end of the month'), '2026-02-28');
-  assert.equal(shift('after', 1, 'months', '2026-02-15', 'the end of the month'), '2026-03-28', 'date-fns semantics: Feb 28 + 1 month = Mar 28');
+  assert.equal(
+    shift('after', 1, 'months', '2026-02-15', 'the end of the month'),
+    '2026-03-28',
+    'date-fns semantics: Feb 28 + 1 month = Mar 28',
+  );
   assert.equal(shift('after', 2, 'weeks', '2026-05-03', 'the end of the quarter'), '2026-07-14');
   assert.equal(shift('before', 1, 'days', '2026-05-03', 'the beginning of the quarter'), '2026-03-31');
   assert.equal(shift('after', 1, 'years', '2026-05-03', 'the beginning of the year'), '2027-01-01');
@@ -120,7 +136,10 @@ test('the anchor comes first, then the move', () => {
 });
 
 test("'on' is the anchor: number and unit are ignored", () => {
-  assert.equal(resolveRelativeDate(rel({ position: 'on', number: 30, unit_of_time: 'days', relative_to: 'the end of the month' }), '2026-02-10'), '2026-02-28');
+  assert.equal(
+    resolveRelativeDate(rel({ position: 'on', number: 30, unit_of_time: 'days', relative_to: 'the end of the month' }), '2026-02-10'),
+    '2026-02-28',
+  );
   assert.equal(resolveRelativeDate(rel({ position: 'on', relative_to: 'the beginning of the year' }), '2026-02-10'), '2026-01-01');
 });
 
@@ -132,16 +151,43 @@ test('the run date may be a date-time: its UTC day', () => {
 
 test('a missing or malformed part is an error naming its field', () => {
   const base = { relative_to: 'the reference date' as const };
-  assert.throws(() => resolveRelativeDate({ ...base, position: 'after', unit_of_time: 'days' }, '2026-01-01'), fieldError('number', /required when position is after/));
-  assert.throws(() => resolveRelativeDate({ ...base, position: 'before', number: 3 }, '2026-01-01'), fieldError('unit_of_time', /required when position is before/));
-  assert.throws(() => resolveRelativeDate({ ...base, position: 'after', number: 1.5, unit_of_time: 'days' }, '2026-01-01'), fieldError('number', /whole number/));
-  assert.throws(() => resolveRelativeDate({ ...base, position: 'after', number: '3' as any, unit_of_time: 'days' }, '2026-01-01'), fieldError('number'));
-  assert.throws(() => resolveRelativeDate({ ...base, position: 'after', number: Number.NaN, unit_of_time: 'days' }, '2026-01-01'), fieldError('number'));
-  assert.throws(() => resolveRelativeDate({ ...base, position: 'after', number: 1, unit_of_time: 'fortnights' as any }, '2026-01-01'), fieldError('unit_of_time', /days, weeks, months, years/));
-  assert.throws(() => resolveRelativeDate({ ...base, position: 'around' as any, number: 1, unit_of_time: 'days' }, '2026-01-01'), fieldError('position'));
-  assert.throws(() => resolveRelativeDate({ position: 'on', relative_to: 'the end of the decade' as any }, '2026-01-01'), fieldError('relative_to', /the reference date/));
+  assert.throws(
+    () => resolveRelativeDate({ ...base, position: 'after', unit_of_time: 'days' }, '2026-01-01'),
+    fieldError('number', /required when position is after/),
+  );
+  assert.throws(
+    () => resolveRelativeDate({ ...base, position: 'before', number: 3 }, '2026-01-01'),
+    fieldError('unit_of_time', /required when position is before/),
+  );
+  assert.throws(
+    () => resolveRelativeDate({ ...base, position: 'after', number: 1.5, unit_of_time: 'days' }, '2026-01-01'),
+    fieldError('number', /whole number/),
+  );
+  assert.throws(
+    () => resolveRelativeDate({ ...base, position: 'after', number: '3' as any, unit_of_time: 'days' }, '2026-01-01'),
+    fieldError('number'),
+  );
+  assert.throws(
+    () => resolveRelativeDate({ ...base, position: 'after', number: Number.NaN, unit_of_time: 'days' }, '2026-01-01'),
+    fieldError('number'),
+  );
+  assert.throws(
+    () => resolveRelativeDate({ ...base, position: 'after', number: 1, unit_of_time: 'fortnights' as any }, '2026-01-01'),
+    fieldError('unit_of_time', /days, weeks, months, years/),
+  );
+  assert.throws(
+    () => resolveRelativeDate({ ...base, position: 'around' as any, number: 1, unit_of_time: 'days' }, '2026-01-01'),
+    fieldError('position'),
+  );
+  assert.throws(
+    () => resolveRelativeDate({ position: 'on', relative_to: 'the end of the decade' as any }, '2026-01-01'),
+    fieldError('relative_to', /the reference date/),
+  );
   assert.throws(() => resolveRelativeDate({ position: 'on' } as any, '2026-01-01'), fieldError('relative_to'));
-  assert.throws(() => resolveRelativeDate({ ...base, position: 'after', number: 1e7, unit_of_time: 'years' }, '2026-01-01'), fieldError('number', /9999/));
+  assert.throws(
+    () => resolveRelativeDate({ ...base, position: 'after', number: 1e7, unit_of_time: 'years' }, '2026-01-01'),
+    fieldError('number', /9999/),
+  );
 });
 
 // ---------------------------------------------------------------------------------------------------
@@ -163,8 +209,21 @@ const template = () => ({
     program_restriction: 'include',
     program_ids: ['p1', 'p2'],
     reminders: [
-      { id: 1, name: '60 days', reminder_notice_id: 'n1', ...window({ position: 'after', number: 60, unit_of_time: 'days' }, { position: 'after', number: 2, unit_of_time: 'months', relative_to: 'the end of the month' }) },
-      { id: 2, name: 'last call', reminder_notice_id: 'n2', ...window({ relative_to: 'the beginning of the month' }, { relative_to: 'the end of the month' }) },
+      {
+        id: 1,
+        name: '60 days',
+        reminder_notice_id: 'n1',
+        ...window(
+          { position: 'after', number: 60, unit_of_time: 'days' },
+          { position: 'after', number: 2, unit_of_time: 'months', relative_to: 'the end of the month' },
+        ),
+      },
+      {
+        id: 2,
+        name: 'last call',
+        reminder_notice_id: 'n2',
+        ...window({ relative_to: 'the beginning of the month' }, { relative_to: 'the end of the month' }),
+      },
     ],
   },
   perform_drops: false,
@@ -172,7 +231,10 @@ const template = () => ({
     drop_notice_id: 'n3',
     restrict_status_reasons: true,
     status_reason_ids: ['sr1'],
-    ...window({ position: 'before', number: 1, unit_of_time: 'years', relative_to: 'the beginning of the quarter' }, { position: 'before', number: 1, unit_of_time: 'days', relative_to: 'the beginning of the quarter' }),
+    ...window(
+      { position: 'before', number: 1, unit_of_time: 'years', relative_to: 'the beginning of the quarter' },
+      { position: 'before', number: 1, unit_of_time: 'days', relative_to: 'the beginning of the quarter' },
+    ),
   },
   bill_training_providers: true,
   training_provider_billing_options: {
@@ -193,8 +255,20 @@ test('a template becomes a run body: windows resolved at every depth, the rest c
       program_restriction: 'include',
       program_ids: ['p1', 'p2'],
       reminders: [
-        { id: 1, name: '60 days', reminder_notice_id: 'n1', expiration_date_range_start: '2026-04-11', expiration_date_range_end: '2026-04-28' },
-        { id: 2, name: 'last call', reminder_notice_id: 'n2', expiration_date_range_start: '2026-02-01', expiration_date_range_end: '2026-02-28' },
+        {
+          id: 1,
+          name: '60 days',
+          reminder_notice_id: 'n1',
+          expiration_date_range_start: '2026-04-11',
+          expiration_date_range_end: '2026-04-28',
+        },
+        {
+          id: 2,
+          name: 'last call',
+          reminder_notice_id: 'n2',
+          expiration_date_range_start: '2026-02-01',
+          expiration_date_range_end: '2026-02-28',
+        },
       ],
     },
     perform_drops: false,
@@ -222,33 +296,60 @@ test('a template becomes a run body: windows resolved at every depth, the rest c
 });
 
 test('the same template resolves per run date', () => {
-  const t = { forecast_renewals: true, renewal_forecasting_options: window({ relative_to: 'the beginning of the quarter' }, { relative_to: 'the end of the quarter' }) };
-  assert.deepEqual(resolveTemplateOptions(t, '2026-02-10').renewal_forecasting_options, { expiration_date_range_start: '2026-01-01', expiration_date_range_end: '2026-03-31' });
-  assert.deepEqual(resolveTemplateOptions(t, '2026-11-30').renewal_forecasting_options, { expiration_date_range_start: '2026-10-01', expiration_date_range_end: '2026-12-31' });
+  const t = {
+    forecast_renewals: true,
+    renewal_forecasting_options: window({ relative_to: 'the beginning of the quarter' }, { relative_to: 'the end of the quarter' }),
+  };
+  assert.deepEqual(resolveTemplateOptions(t, '2026-02-10').renewal_forecasting_options, {
+    expiration_date_range_start: '2026-01-01',
+    expiration_date_range_end: '2026-03-31',
+  });
+  assert.deepEqual(resolveTemplateOptions(t, '2026-11-30').renewal_forecasting_options, {
+    expiration_date_range_start: '2026-10-01',
+    expiration_date_range_end: '2026-12-31',
+  });
 });
 
 test('an already absolute window is kept; other values are copied as they are', () => {
-  const body = resolveTemplateOptions({ drop_options: { expiration_date_range_start: '2026-01-01', expiration_date_range_end: '2026-01-31', program_ids: [], extra: null } }, '2026-05-05');
-  assert.deepEqual(body, { drop_options: { expiration_date_range_start: '2026-01-01', expiration_date_range_end: '2026-01-31', program_ids: [], extra: null } });
+  const body = resolveTemplateOptions(
+    { drop_options: { expiration_date_range_start: '2026-01-01', expiration_date_range_end: '2026-01-31', program_ids: [], extra: null } },
+    '2026-05-05',
+  );
+  assert.deepEqual(body, {
+    drop_options: { expiration_date_range_start: '2026-01-01', expiration_date_range_end: '2026-01-31', program_ids: [], extra: null },
+  });
   assert.deepEqual(resolveTemplateOptions({}, '2026-05-05'), {});
 });
 
 test('template errors name the field path', () => {
   const t = template();
   delete (t.renewal_reminder_options.reminders[0]!.expiration_date_range_start as any).number;
-  assert.throws(() => resolveTemplateOptions(t, '2026-02-10'), fieldError('renewal_reminder_options.reminders.0.expiration_date_range_start.number', /required/));
+  assert.throws(
+    () => resolveTemplateOptions(t, '2026-02-10'),
+    fieldError('renewal_reminder_options.reminders.0.expiration_date_range_start.number', /required/),
+  );
 
   const t2 = template();
   (t2.drop_options.expiration_date_range_end as any).unit_of_time = undefined;
-  assert.throws(() => resolveTemplateOptions(t2, '2026-02-10'), fieldError('drop_options.expiration_date_range_end.unit_of_time'), 'an off job is resolved (and checked) too');
+  assert.throws(
+    () => resolveTemplateOptions(t2, '2026-02-10'),
+    fieldError('drop_options.expiration_date_range_end.unit_of_time'),
+    'an off job is resolved (and checked) too',
+  );
 
   const t3 = template();
   (t3.renewal_reminder_options.reminders[1] as any).expiration_date_range_end = 42;
-  assert.throws(() => resolveTemplateOptions(t3, '2026-02-10'), fieldError('renewal_reminder_options.reminders.1.expiration_date_range_end', /relative date object/));
+  assert.throws(
+    () => resolveTemplateOptions(t3, '2026-02-10'),
+    fieldError('renewal_reminder_options.reminders.1.expiration_date_range_end', /relative date object/),
+  );
 
   const t4 = template();
   (t4.training_provider_billing_options.expiration_date_range_start as any).relative_to = 'the end of time';
-  assert.throws(() => resolveTemplateOptions(t4, '2026-02-10'), fieldError('training_provider_billing_options.expiration_date_range_start.relative_to'));
+  assert.throws(
+    () => resolveTemplateOptions(t4, '2026-02-10'),
+    fieldError('training_provider_billing_options.expiration_date_range_start.relative_to'),
+  );
 });
 
 test('agrees with date-fns calendar arithmetic on random days, anchors and moves', async () => {

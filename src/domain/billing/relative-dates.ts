@@ -124,7 +124,8 @@ export function resolveRelativeDate(rel: RelativeDateLike, runDate: string): str
 
   const moved = SHIFT[r.unit_of_time as UnitOfTime](anchor, r.position === 'before' ? -r.number : r.number);
   const year = moved.getUTCFullYear();
-  if (Number.isNaN(year) || year < 0 || year > 9999) throw new RelativeDateError('number', 'moves the date past year 9999 or before year 0');
+  if (Number.isNaN(year) || year < 0 || year > 9999)
+    throw new RelativeDateError('number', 'moves the date past year 9999 or before year 0');
   return formatDay(moved);
 }
 

@@ -34,7 +34,10 @@ test('bad expressions are refused with the reason', () => {
   assert.match(reason('RATE(1 hour)'), /rate/);
   assert.match(reason('@every 5m'), /unknown macro/);
   assert.match(reason('@secondly'), /unknown macro/);
-  assert.throws(() => toStandardCron('rate(1 day)'), (e: unknown) => e instanceof ScheduleError && e.expression === 'rate(1 day)' && /rate/.test(e.reason));
+  assert.throws(
+    () => toStandardCron('rate(1 day)'),
+    (e: unknown) => e instanceof ScheduleError && e.expression === 'rate(1 day)' && /rate/.test(e.reason),
+  );
 });
 
 test('classic macros map to 5 fields', () => {
@@ -95,7 +98,11 @@ test('next run date: strictly after, in UTC', () => {
   assert.equal(next('0 6 31 * *', '2026-01-31T07:00:00Z'), '2026-03-31T06:00:00.000Z', 'months without a 31st are skipped');
   assert.equal(next('0 0 L * *', '2024-02-01T00:00:00Z'), '2024-02-29T00:00:00.000Z');
   assert.equal(next('0 0 29 2 *', '2024-03-01T00:00:00Z'), '2028-02-29T00:00:00.000Z');
-  assert.equal(next('0 23 * * 5', '2026-03-06T23:00:00+01:00'), '2026-03-06T23:00:00.000Z', 'the offset of after is an instant, hours are UTC');
+  assert.equal(
+    next('0 23 * * 5', '2026-03-06T23:00:00+01:00'),
+    '2026-03-06T23:00:00.000Z',
+    'the offset of after is an instant, hours are UTC',
+  );
   assert.equal(next('30 1 * * *', '2026-03-29T00:00:00Z'), '2026-03-29T01:30:00.000Z', 'no DST gap in UTC');
   assert.throws(() => nextRunDate('rate(1 day)', new Date()), ScheduleError);
 });

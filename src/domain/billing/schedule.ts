@@ -67,7 +67,8 @@ function awsDayOfWeekItem(item: string): string {
 /** The 5-field cron of an AWS cron(...) body, or throws Error with the reason. */
 function fromAws(body: string): string {
   const f = body.trim().split(/\s+/);
-  if (f.length !== 6) throw new Error(`cron(...) needs 6 fields (minutes hours day-of-month month day-of-week year), got ${body.trim() ? f.length : 0}`);
+  if (f.length !== 6)
+    throw new Error(`cron(...) needs 6 fields (minutes hours day-of-month month day-of-week year), got ${body.trim() ? f.length : 0}`);
   const [min, hour, dom, month, dow, year] = f as [string, string, string, string, string, string];
   if (year !== '*') throw new Error(`the year field must be * (a schedule limited to some years is not supported), got ${year}`);
   if ((dom === '?') === (dow === '?')) throw new Error('exactly one of day-of-month and day-of-week must be ? (as in AWS cron)');

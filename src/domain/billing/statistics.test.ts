@@ -9,7 +9,17 @@ test('no actions, no statistics', () => {
 });
 
 test('every status counts in its bucket and in total', () => {
-  const statuses = ['pending', 'processing', 'processing order', 'completed', 'payment failure', 'error', 'excluded', 'no longer eligible', 'expiration date changed'];
+  const statuses = [
+    'pending',
+    'processing',
+    'processing order',
+    'completed',
+    'payment failure',
+    'error',
+    'excluded',
+    'no longer eligible',
+    'expiration date changed',
+  ];
   const stats = runStatistics(statuses.map((status) => ({ type: 'drop certification', status })));
   assert.deepEqual(stats, [{ action: 'drop certification', total: 9, pending: 1, processing: 2, successful: 1, excluded: 3, error: 2 }]);
   const one = (status: string) => runStatistics([{ type: 't', status }])[0];

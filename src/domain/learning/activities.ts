@@ -78,15 +78,23 @@ export interface CanEdit {
  * under review only when its type allows editing in the portal and the editing window (forever, or
  * until a date relative to the activity's date) is open; a verified or processed one never.
  */
-export function canEditActivity(activity: { status?: string; date?: string; sys_created_at?: string }, type: ActivityTypeEditing | undefined, today: string): CanEdit {
+export function canEditActivity(
+  activity: { status?: string; date?: string; sys_created_at?: string },
+  type: ActivityTypeEditing | undefined,
+  today: string,
+): CanEdit {
   const status = activity.status ?? 'draft';
   if (status === 'draft') return { can_edit: true, reason: 'the activity is a draft' };
   if (status !== 'under review') return { can_edit: false, reason: `the activity is ${status}; its credits are issued` };
   if (!type) return { can_edit: false, reason: 'the activity is under review and has no activity type that allows editing' };
-  if (type.allow_editing_in_portal !== true) return { can_edit: false, reason: 'the activity is under review and its type does not allow editing in the portal' };
+  if (type.allow_editing_in_portal !== true)
+    return { can_edit: false, reason: 'the activity is under review and its type does not allow editing in the portal' };
   const opts = type.activity_editing_options;
-  if (!opts?.until || opts.until === 'forever' || !opts.relative_date) return { can_edit: true, reason: 'its type allows editing while under review, without a time limit' };
-  const ref = [activity.date, activity.sys_created_at].map((d) => d?.slice(0, 10)).find((d) => d && /^\d{4}-\d{2}-\d{2}$/.test(d) && isValid(parseISO(d)));
+  if (!opts?.until || opts.until === 'forever' || !opts.relative_date)
+    return { can_edit: true, reason: 'its type allows editing while under review, without a time limit' };
+  const ref = [activity.date, activity.sys_created_at]
+    .map((d) => d?.slice(0, 10))
+    .find((d) => d && /^\d{4}-\d{2}-\d{2}$/.test(d) && isValid(parseISO(d)));
   if (!ref) return { can_edit: false, reason: 'the activity has no date to start its editing window from' };
   const until = resolveRelativeDate(opts.relative_date, ref);
   return today <= until

@@ -25,8 +25,22 @@ const math = () => {
 export const FUNCTIONS = ['min', 'max', 'round', 'floor', 'ceil', 'abs'] as const;
 const FUNCTION_SET = new Set<string>(FUNCTIONS);
 const OPERATORS = new Set([
-  'add', 'subtract', 'multiply', 'divide', 'pow', 'unaryMinus', 'unaryPlus',
-  'larger', 'largerEq', 'smaller', 'smallerEq', 'equal', 'unequal', 'and', 'or', 'not',
+  'add',
+  'subtract',
+  'multiply',
+  'divide',
+  'pow',
+  'unaryMinus',
+  'unaryPlus',
+  'larger',
+  'largerEq',
+  'smaller',
+  'smallerEq',
+  'equal',
+  'unequal',
+  'and',
+  'or',
+  'not',
 ]);
 const ALLOWED = 'numbers, variables, + - * / ^, comparisons, ? :, parentheses and min, max, round, floor, ceil, abs';
 
@@ -58,7 +72,11 @@ export interface CalculatorOptions {
 /** The identifier formulas use for a variable: its name, else its label in snake case ("Semester hours" -> semester_hours). */
 export function variableName(v: CalculatorVariable): string {
   if (v.name) return v.name;
-  const s = v.label.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  const s = v.label
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
   return /^[a-z_]/.test(s) ? s : `v_${s}`;
 }
 
@@ -123,15 +141,24 @@ export function calculatorProblems(options: CalculatorOptions, prefix = 'credit_
   const names = new Map<string, number>();
   (options.variables ?? []).forEach((v, i) => {
     const name = variableName(v);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) problems.push({ field: `${prefix}.variables.${i}.name`, reason: `"${name}" is not an identifier (letters, digits and _, not starting with a digit)` });
-    else if (names.has(name)) problems.push({ field: `${prefix}.variables.${i}.name`, reason: `"${name}" is already variable ${names.get(name)}` });
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      problems.push({
+        field: `${prefix}.variables.${i}.name`,
+        reason: `"${name}" is not an identifier (letters, digits and _, not starting with a digit)`,
+      });
+    else if (names.has(name))
+      problems.push({ field: `${prefix}.variables.${i}.name`, reason: `"${name}" is already variable ${names.get(name)}` });
     else if (FUNCTION_SET.has(name)) problems.push({ field: `${prefix}.variables.${i}.name`, reason: `"${name}" is a function name` });
     names.set(name, i);
   });
   const types = new Map<string, number>();
   (options.formulas ?? []).forEach((f, i) => {
     const at = `${prefix}.formulas.${i}`;
-    if (types.has(f.credit_type_id)) problems.push({ field: `${at}.credit_type_id`, reason: `credit type ${f.credit_type_id} already has formula ${types.get(f.credit_type_id)} (one formula per credit type)` });
+    if (types.has(f.credit_type_id))
+      problems.push({
+        field: `${at}.credit_type_id`,
+        reason: `credit type ${f.credit_type_id} already has formula ${types.get(f.credit_type_id)} (one formula per credit type)`,
+      });
     types.set(f.credit_type_id, i);
     if (f.formula === undefined || f.formula.trim() === '') return;
     const p = parseFormula(f.formula);
@@ -163,7 +190,11 @@ const toNumber = (v: unknown): number | undefined => {
  * variable identifier). A missing or non-numeric input a formula needs, or a formula that is bad or
  * gives no finite non-negative number, is a CalculatorError naming the field.
  */
-export function calculateCredits(options: CalculatorOptions, inputs: Record<string, unknown>, inputPrefix = 'credit_calculator_variables'): CalculatedCredits {
+export function calculateCredits(
+  options: CalculatorOptions,
+  inputs: Record<string, unknown>,
+  inputPrefix = 'credit_calculator_variables',
+): CalculatedCredits {
   const problems = calculatorProblems(options);
   if (problems.length) throw new CalculatorError(`activity type ${problems[0]!.field}`, problems[0]!.reason);
   const credits: { credit_type_id: string; quantity: number }[] = [];
@@ -173,7 +204,8 @@ export function calculateCredits(options: CalculatorOptions, inputs: Record<stri
     const scope = new Map<string, number>();
     for (const s of p.symbols) {
       const raw = inputs[s];
-      if (raw === undefined || raw === null || raw === '') throw new CalculatorError(`${inputPrefix}.${s}`, `is required by the formula for credit type ${f.credit_type_id} (${f.formula})`);
+      if (raw === undefined || raw === null || raw === '')
+        throw new CalculatorError(`${inputPrefix}.${s}`, `is required by the formula for credit type ${f.credit_type_id} (${f.formula})`);
       const n = toNumber(raw);
       if (n === undefined) throw new CalculatorError(`${inputPrefix}.${s}`, `must be a number (got ${JSON.stringify(raw)})`);
       scope.set(s, n);
@@ -186,7 +218,10 @@ export function calculateCredits(options: CalculatorOptions, inputs: Record<stri
     }
     if (typeof value === 'boolean') value = value ? 1 : 0;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new CalculatorError(`formula for credit type ${f.credit_type_id}`, `${f.formula} gives ${String(value)} for these inputs; credits must be a finite number of at least 0`);
+      throw new CalculatorError(
+        `formula for credit type ${f.credit_type_id}`,
+        `${f.formula} gives ${String(value)} for these inputs; credits must be a finite number of at least 0`,
+      );
     }
     credits.push({ credit_type_id: f.credit_type_id, quantity: Math.round(value * 1e6) / 1e6 });
   });

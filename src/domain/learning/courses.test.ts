@@ -26,13 +26,23 @@ test('course registration statuses: the lifecycle, cancelled is final, a new rec
 test('implied fields: cancellation date <-> cancelled, 100 % -> completed with its date', () => {
   assert.deepEqual(impliedCourseRegistrationFields({ status: 'registered', cancellation_date: NOW }, NOW), { status: 'cancelled' });
   assert.deepEqual(impliedCourseRegistrationFields({ status: 'cancelled' }, NOW), { cancellation_date: NOW });
-  assert.deepEqual(impliedCourseRegistrationFields({ status: 'registered', completion_percentage: 100 }, NOW), { status: 'completed', completion_date: '2026-03-10' });
+  assert.deepEqual(impliedCourseRegistrationFields({ status: 'registered', completion_percentage: 100 }, NOW), {
+    status: 'completed',
+    completion_date: '2026-03-10',
+  });
   assert.deepEqual(impliedCourseRegistrationFields({ status: 'registered', completion_percentage: 99.5 }, NOW), {});
   assert.deepEqual(impliedCourseRegistrationFields({ status: 'completed', completion_date: '2026-03-01' }, NOW), {});
-  assert.deepEqual(impliedCourseRegistrationFields({ status: 'cancelled', cancellation_date: NOW, completion_percentage: 100 }, NOW), {}, 'cancelled stays cancelled');
+  assert.deepEqual(
+    impliedCourseRegistrationFields({ status: 'cancelled', cancellation_date: NOW, completion_percentage: 100 }, NOW),
+    {},
+    'cancelled stays cancelled',
+  );
   // the write rule sees the implied status: a cancellation date on a cancelled record's successor is checked as cancelled
   assert.equal(courseRegistrationWriteError({ status: 'completed' }, { status: 'completed', cancellation_date: NOW }), null);
-  assert.match(courseRegistrationWriteError({ status: 'cancelled' }, { status: 'registered', completion_percentage: 100 })!, /cancelled; it can no longer/);
+  assert.match(
+    courseRegistrationWriteError({ status: 'cancelled' }, { status: 'registered', completion_percentage: 100 })!,
+    /cancelled; it can no longer/,
+  );
 });
 
 test('completion change: completed once, uncompleted when leaving completed', () => {
@@ -68,6 +78,9 @@ test('completion credits: one per credit type, verified only when every rule of 
     { type_id: 'cme', quantity: 4, status: 'submitted' },
     { type_id: 'mix', quantity: 2, status: 'submitted' },
   ]);
-  assert.deepEqual(completionCredits(rules, ['ce', 'mix']).map((c) => c.type_id), ['cme']);
+  assert.deepEqual(
+    completionCredits(rules, ['ce', 'mix']).map((c) => c.type_id),
+    ['cme'],
+  );
   assert.deepEqual(completionCredits(rules, ['ce', 'cme', 'mix']), []);
 });

@@ -38,7 +38,10 @@ export function impliedCourseRegistrationFields(next: CourseRegistrationLike, no
 export const isCompleted = (r: CourseRegistrationLike | undefined) => r?.status === 'completed';
 
 /** What a write does to the credits of the registration: create them, archive them, or nothing. */
-export function completionChange(old: CourseRegistrationLike | undefined, next: CourseRegistrationLike): 'completed' | 'uncompleted' | null {
+export function completionChange(
+  old: CourseRegistrationLike | undefined,
+  next: CourseRegistrationLike,
+): 'completed' | 'uncompleted' | null {
   if (isCompleted(next) && !isCompleted(old)) return 'completed';
   if (isCompleted(old) && !isCompleted(next)) return 'uncompleted';
   return null;

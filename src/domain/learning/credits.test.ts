@@ -6,7 +6,15 @@ test('credit workflow: draft -> submitted -> under review -> verified | rejected
   // any text as the status, as a stored record may hold
   const at = (status?: string, o: Record<string, unknown> = {}) => ({ status, quantity: 5, ...o }) as CreditLike;
   assert.equal(creditTransitionError(undefined, at('verified')), null, 'created verified (automatically_verify)');
-  for (const [a, b] of [['draft', 'submitted'], ['submitted', 'under review'], ['under review', 'verified'], ['under review', 'rejected'], ['verified', 'archived'], ['rejected', 'archived'], ['draft', 'archived']]) {
+  for (const [a, b] of [
+    ['draft', 'submitted'],
+    ['submitted', 'under review'],
+    ['under review', 'verified'],
+    ['under review', 'rejected'],
+    ['verified', 'archived'],
+    ['rejected', 'archived'],
+    ['draft', 'archived'],
+  ]) {
     assert.equal(creditTransitionError(at(a), at(b)), null, `${a} -> ${b}`);
   }
   assert.match(creditTransitionError(at('draft'), at('verified'))!, /cannot go from draft to verified/);
@@ -23,19 +31,37 @@ test('a credit in use cannot leave verified', () => {
 
 test('balance: quantity_available = quantity - quantity_used, quantity_used = sum(usages); derived whatever was sent', () => {
   assert.deepEqual(impliedCreditFields({ quantity: 5 }), { quantity_used: 0, quantity_available: 5 });
-  assert.deepEqual(impliedCreditFields({ quantity: 1, usages: [{ quantity: 0.7 }, { quantity: 0.1 }] }), { quantity_used: 0.8, quantity_available: 0.2 });
+  assert.deepEqual(impliedCreditFields({ quantity: 1, usages: [{ quantity: 0.7 }, { quantity: 0.1 }] }), {
+    quantity_used: 0.8,
+    quantity_available: 0.2,
+  });
   assert.deepEqual(impliedCreditFields({ quantity: 5, quantity_used: 2 }), { quantity_available: 3 });
   assert.deepEqual(impliedCreditFields({ quantity: 5, quantity_used: 2, quantity_available: 3 }), {});
-  assert.deepEqual(impliedCreditFields({ quantity: 5, quantity_used: 2, quantity_available: 5 }), { quantity_available: 3 }, 'a wrong balance is corrected');
-  assert.deepEqual(impliedCreditFields({ quantity: 5, quantity_used: 1, quantity_available: 4, usages: [{ quantity: 2 }] }), { quantity_used: 2, quantity_available: 3 }, 'usages decide');
+  assert.deepEqual(
+    impliedCreditFields({ quantity: 5, quantity_used: 2, quantity_available: 5 }),
+    { quantity_available: 3 },
+    'a wrong balance is corrected',
+  );
+  assert.deepEqual(
+    impliedCreditFields({ quantity: 5, quantity_used: 1, quantity_available: 4, usages: [{ quantity: 2 }] }),
+    { quantity_used: 2, quantity_available: 3 },
+    'usages decide',
+  );
   assert.deepEqual(impliedCreditFields({ quantity: 5, quantity_used: 0, quantity_available: 5, usages: [] }), {});
 
   assert.equal(creditBalanceError({ quantity: 5 }), null);
   assert.equal(creditBalanceError({ quantity: 1, usages: [{ quantity: 0.7 }, { quantity: 0.3 }] }), null, 'decimals with a tolerance');
   assert.match(creditBalanceError({ quantity: 5, quantity_used: 6 })!, /quantity_used \(6\) cannot exceed quantity \(5\)/);
-  assert.match(creditBalanceError({ quantity: 5, quantity_used: 0, usages: [{ quantity: 4 }, { quantity: 2 }] })!, /quantity_used \(6, the sum of usages\[\]\) cannot exceed quantity \(5\)/);
+  assert.match(
+    creditBalanceError({ quantity: 5, quantity_used: 0, usages: [{ quantity: 4 }, { quantity: 2 }] })!,
+    /quantity_used \(6, the sum of usages\[\]\) cannot exceed quantity \(5\)/,
+  );
   assert.match(creditBalanceError({ quantity: 5, quantity_used: -1 })!, /cannot be negative/);
   assert.match(creditWriteError({ status: 'draft', quantity: 5 }, { status: 'verified', quantity: 5 })!, /draft to verified/);
   assert.match(creditWriteError(undefined, { status: 'verified', quantity: 5, quantity_used: 7 })!, /cannot exceed/);
-  assert.equal(creditWriteError(undefined, { status: 'verified', quantity: 5, quantity_used: 1, quantity_available: 5 }), null, 'corrected, not refused');
+  assert.equal(
+    creditWriteError(undefined, { status: 'verified', quantity: 5, quantity_used: 1, quantity_available: 5 }),
+    null,
+    'corrected, not refused',
+  );
 });

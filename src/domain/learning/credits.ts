@@ -60,4 +60,5 @@ export function creditBalanceError(c: CreditLike): string | null {
 }
 
 /** The rule of every credit write (resources/credits.ts beforeWrite): the workflow, then the balance. */
-export const creditWriteError = (old: CreditLike | undefined, next: CreditLike) => creditTransitionError(old, next) ?? creditBalanceError(next);
+export const creditWriteError = (old: CreditLike | undefined, next: CreditLike) =>
+  creditTransitionError(old, next) ?? creditBalanceError(next);

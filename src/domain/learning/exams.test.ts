@@ -26,14 +26,21 @@ test('a recorded score sets passed / failed; no show and cancelled are explicit 
   assert.deepEqual(implied({ status: 'registered' }, { status: 'registered', score: 82 }), { status: 'passed' });
   assert.deepEqual(implied({ status: 'registered' }, { status: 'registered', score: 40 }), { status: 'failed' });
   assert.deepEqual(implied(undefined, { score: 40 }), { status: 'failed' });
-  assert.deepEqual(implied({ status: 'registered' }, { status: 'registered', score: 82 }, null), {}, 'no passing score: status stays explicit');
+  assert.deepEqual(
+    implied({ status: 'registered' }, { status: 'registered', score: 82 }, null),
+    {},
+    'no passing score: status stays explicit',
+  );
   assert.deepEqual(implied({ status: 'registered' }, { status: 'no show' }), {});
   assert.deepEqual(implied({ status: 'registered' }, { status: 'cancelled' }), { cancellation_date: NOW });
   assert.deepEqual(implied({ status: 'registered' }, { status: 'registered', cancellation_date: NOW }), { status: 'cancelled' });
   assert.deepEqual(implied({ status: 'registered' }, { status: 'no show', score: 50 }), {}, 'a no show stays a no show');
   assert.deepEqual(implied({ status: 'registered' }, { status: 'cancelled', cancellation_date: NOW, score: 90 }), {});
   assert.throws(() => implied({ status: 'registered' }, { status: 'failed', score: 90 }), ExamRuleError);
-  assert.throws(() => implied({ status: 'registered' }, { status: 'passed', score: 50 }), /score 50 is below the passing score 70: the registration failed, not passed/);
+  assert.throws(
+    () => implied({ status: 'registered' }, { status: 'passed', score: 50 }),
+    /score 50 is below the passing score 70: the registration failed, not passed/,
+  );
   assert.throws(() => implied({ status: 'passed', score: 80 }, { status: 'failed', score: 80 }), /at or above the passing score 70/);
   // re-scoring a passed sitting changes its outcome
   assert.deepEqual(implied({ status: 'passed', score: 80 }, { status: 'passed', score: 50 }), { status: 'failed' });
@@ -71,7 +78,10 @@ test('eligibility: register first, retest after a fail, none while open or after
   const reg = (id: string, status?: string, exam_id = 'x') => ({ id, status, exam_id }) as ExamRegistrationLike;
   const first = examEligibility('x', [], processes);
   assert.equal(first.type, 'register');
-  assert.deepEqual(first.processes.map((p) => p.id), ['p-reg1', 'p-reg2']);
+  assert.deepEqual(
+    first.processes.map((p) => p.id),
+    ['p-reg1', 'p-reg2'],
+  );
   assert.equal(first.last_registration, undefined);
 
   const open = examEligibility('x', [reg('r1', 'registered')], processes);
@@ -81,7 +91,10 @@ test('eligibility: register first, retest after a fail, none while open or after
 
   const failed = examEligibility('x', [reg('r1', 'failed')], processes);
   assert.equal(failed.type, 'retest');
-  assert.deepEqual(failed.processes.map((p) => p.id), ['p-retest']);
+  assert.deepEqual(
+    failed.processes.map((p) => p.id),
+    ['p-retest'],
+  );
   assert.equal(failed.last_registration?.id, 'r1');
   assert.equal(examEligibility('x', [reg('r1', 'no show')], processes).type, 'retest');
   assert.equal(examEligibility('x', [reg('r1', 'cancelled')], processes).type, 'register', 'a cancelled sitting is no attempt');

@@ -53,7 +53,9 @@ export function impliedExamRegistrationFields(
   const outcome = scoreOutcome(next.score, passingScore);
   const explicit = status === 'passed' || status === 'failed' ? status : undefined;
   if (explicit && explicit !== outcome && (old?.status !== explicit || old?.score === next.score)) {
-    throw new ExamRuleError(`score ${next.score} is ${outcome === 'passed' ? 'at or above' : 'below'} the passing score ${passingScore}: the registration ${outcome}, not ${explicit}`);
+    throw new ExamRuleError(
+      `score ${next.score} is ${outcome === 'passed' ? 'at or above' : 'below'} the passing score ${passingScore}: the registration ${outcome}, not ${explicit}`,
+    );
   }
   if (status !== outcome) out.status = outcome;
   return out;
@@ -65,7 +67,11 @@ export interface LetterSource {
 }
 
 /** The letter for an outcome: the offering's, else the exam's (undefined when neither has one). */
-export function letterFor(status: string | undefined, offering: LetterSource | undefined, exam: LetterSource | undefined): string | undefined {
+export function letterFor(
+  status: string | undefined,
+  offering: LetterSource | undefined,
+  exam: LetterSource | undefined,
+): string | undefined {
   if (status === 'passed') return offering?.pass_letter_id ?? exam?.pass_letter_id;
   if (status === 'failed') return offering?.fail_letter_id ?? exam?.fail_letter_id;
   return undefined;
@@ -109,7 +115,8 @@ export function examEligibility(examId: string, registrations: ExamRegistrationL
   const last = regs[regs.length - 1];
   const base = last ? { last_registration: last } : {};
   const open = regs.find((r) => OPEN.has(r.status ?? 'draft'));
-  if (open) return { type: null, reason: `registration ${open.id} for this exam is still ${open.status ?? 'draft'}`, processes: [], ...base };
+  if (open)
+    return { type: null, reason: `registration ${open.id} for this exam is still ${open.status ?? 'draft'}`, processes: [], ...base };
   const passed = regs.find((r) => r.status === 'passed');
   if (passed) return { type: null, reason: `the exam was passed (registration ${passed.id})`, processes: [], ...base };
   const attempts = regs.filter((r) => r.status === 'failed' || r.status === 'no show');
@@ -117,14 +124,17 @@ export function examEligibility(examId: string, registrations: ExamRegistrationL
   const usable = processes
     .filter((p) => p.is_active !== false && p.type === type && (!p.restrict_exams || (p.exam_ids ?? []).includes(examId)))
     .sort((a, b) => (a.display_order ?? 0) - (b.display_order ?? 0) || a.id.localeCompare(b.id));
-  const reason = attempts.length ? `${attempts.length} unsuccessful attempt${attempts.length > 1 ? 's' : ''} (last: ${attempts[attempts.length - 1]!.status}); a retest is due` : 'no attempt yet';
+  const reason = attempts.length
+    ? `${attempts.length} unsuccessful attempt${attempts.length > 1 ? 's' : ''} (last: ${attempts[attempts.length - 1]!.status}); a retest is due`
+    : 'no attempt yet';
   return { type, reason: usable.length ? reason : `${reason}, but no active ${type} process serves this exam`, processes: usable, ...base };
 }
 
 /** Why a registration through `process` is not allowed now, given the eligibility, or null. */
 export function processUseError(process: ExamRegProcessLike, e: Eligibility): string | null {
   if (e.type === null) return `no exam registration is possible now: ${e.reason}`;
-  if (process.type !== e.type) return `process ${process.id} is a ${process.type} process, but this contact needs ${e.type === 'retest' ? 'a retest' : 'a first registration'} (${e.reason})`;
+  if (process.type !== e.type)
+    return `process ${process.id} is a ${process.type} process, but this contact needs ${e.type === 'retest' ? 'a retest' : 'a first registration'} (${e.reason})`;
   if (!e.processes.some((p) => p.id === process.id)) return `process ${process.id} does not serve this exam or is retired`;
   return null;
 }

@@ -20,15 +20,22 @@ test('an offering of a provider names only its programmes', () => {
   assert.deepEqual(offeringProgramProblems({ training_provider_id: 'tp2', program_ids: ['rn', 'lpn'] }, links), [
     { field: 'program_ids.1', reason: 'training provider tp2 is not linked to programme lpn (no trainingProvPrograms record)' },
   ]);
-  assert.equal(offeringProgramProblems({ training_provider_id: 'tp9', program_ids: ['rn'] }, links).length, 1, 'an unlinked provider has no programme');
-  assert.deepEqual(offeringProgramProblems({ program_ids: ['anything'] }, links), [], 'the body\'s own offerings are unrestricted');
+  assert.equal(
+    offeringProgramProblems({ training_provider_id: 'tp9', program_ids: ['rn'] }, links).length,
+    1,
+    'an unlinked provider has no programme',
+  );
+  assert.deepEqual(offeringProgramProblems({ program_ids: ['anything'] }, links), [], "the body's own offerings are unrestricted");
 });
 
-test('a registration belongs to its own provider, else its offering\'s; a different one is a problem', () => {
+test("a registration belongs to its own provider, else its offering's; a different one is a problem", () => {
   assert.deepEqual(registrationProvider({}, { training_provider_id: 'tp1' }), { provider: 'tp1' });
   assert.deepEqual(registrationProvider({ training_provider_id: 'tp1' }, {}), { provider: 'tp1' });
   assert.deepEqual(registrationProvider({}, undefined), { provider: undefined });
-  assert.equal(registrationProvider({ training_provider_id: 'tp2' }, { training_provider_id: 'tp1' }).problem?.field, 'training_provider_id');
+  assert.equal(
+    registrationProvider({ training_provider_id: 'tp2' }, { training_provider_id: 'tp1' }).problem?.field,
+    'training_provider_id',
+  );
 });
 
 test('work counts toward a programme only through a linked provider', () => {
@@ -42,5 +49,8 @@ test('work counts toward a programme only through a linked provider', () => {
 test('a registration is for what its offering offers', () => {
   assert.equal(offeringMatchProblem('course_id', 'c1', 'c1', 'course offering'), null);
   assert.equal(offeringMatchProblem('course_id', 'c1', undefined, 'course offering'), null);
-  assert.deepEqual(offeringMatchProblem('exam_id', 'e2', 'e1', 'exam offering'), { field: 'exam_id', reason: 'is e2 but the exam offering is for e1' });
+  assert.deepEqual(offeringMatchProblem('exam_id', 'e2', 'e1', 'exam offering'), {
+    field: 'exam_id',
+    reason: 'is e2 but the exam offering is for e1',
+  });
 });

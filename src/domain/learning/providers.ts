@@ -32,7 +32,14 @@ export function offeringProgramProblems(offering: ProviderScoped & { program_ids
   if (!provider) return [];
   const linked = links.get(provider) ?? new Set<string>();
   return (offering.program_ids ?? []).flatMap((p, i) =>
-    linked.has(p) ? [] : [{ field: `program_ids.${i}`, reason: `training provider ${provider} is not linked to programme ${p} (no trainingProvPrograms record)` }],
+    linked.has(p)
+      ? []
+      : [
+          {
+            field: `program_ids.${i}`,
+            reason: `training provider ${provider} is not linked to programme ${p} (no trainingProvPrograms record)`,
+          },
+        ],
   );
 }
 
@@ -40,11 +47,17 @@ export function offeringProgramProblems(offering: ProviderScoped & { program_ids
  * The provider a registration belongs to: its own, else its offering's. A registration naming a
  * provider other than its offering's is inconsistent (the offering's provider teaches it).
  */
-export function registrationProvider(reg: ProviderScoped, offering: Record<string, unknown> | undefined): { provider?: string; problem?: FieldProblem } {
+export function registrationProvider(
+  reg: ProviderScoped,
+  offering: Record<string, unknown> | undefined,
+): { provider?: string; problem?: FieldProblem } {
   const own = reg.training_provider_id;
   const theirs = typeof offering?.training_provider_id === 'string' ? offering.training_provider_id : undefined;
   if (own && theirs && own !== theirs) {
-    return { provider: own, problem: { field: 'training_provider_id', reason: `is ${own} but the offering belongs to training provider ${theirs}` } };
+    return {
+      provider: own,
+      problem: { field: 'training_provider_id', reason: `is ${own} but the offering belongs to training provider ${theirs}` },
+    };
   }
   return { provider: own ?? theirs };
 }

@@ -2,7 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { capacityOf, holdsSeat, saleWindowError, seatError, seatsLeft } from './seats.js';
 
-const offering = (o: Record<string, unknown> = {}) => ({ id: 'o1', name: 'Spring class', enable_capacity: true, capacity_options: { capacity: 2 }, ...o });
+const offering = (o: Record<string, unknown> = {}) => ({
+  id: 'o1',
+  name: 'Spring class',
+  enable_capacity: true,
+  capacity_options: { capacity: 2 },
+  ...o,
+});
 
 test('a registration holds a seat unless cancelled by status or by date', () => {
   assert.equal(holdsSeat({}), true);

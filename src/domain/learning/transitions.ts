@@ -9,7 +9,13 @@ export type Transitions = Record<string, readonly string[]>;
  * a status is always allowed; an absent status is `initial`. Creating a record (no `old`) in any status
  * is allowed (imports, automatically verified credits): only changes are checked.
  */
-export function transitionError(what: string, next: Transitions, old: { status?: unknown } | undefined, to: string | undefined, initial: string): string | null {
+export function transitionError(
+  what: string,
+  next: Transitions,
+  old: { status?: unknown } | undefined,
+  to: string | undefined,
+  initial: string,
+): string | null {
   if (!old) return null;
   const a = (old.status as string | undefined) ?? initial;
   const b = to ?? initial;

@@ -28,15 +28,18 @@ const facts = (o: Partial<ApplicantFacts> = {}): ApplicantFacts => ({
 });
 /** A verified credit earned on 2024-01-01 unless overridden. */
 // `status` takes any text (pending, Verified …): stored records and imports may hold what the schema refuses
-const credit = (id: string, type_id: string, quantity: number, o: Omit<Partial<CreditLike>, 'status'> & { status?: string } = {}) => ({
-  id,
-  type_id,
-  quantity,
-  status: 'verified',
-  date: '2024-01-01',
-  ...o,
-}) as CreditLike;
-const needs = (...reqs: [string, number][]): ProcessLike => ({ credit_requirements: reqs.map(([credit_type_id, quantity]) => ({ credit_type_id, quantity })) });
+const credit = (id: string, type_id: string, quantity: number, o: Omit<Partial<CreditLike>, 'status'> & { status?: string } = {}) =>
+  ({
+    id,
+    type_id,
+    quantity,
+    status: 'verified',
+    date: '2024-01-01',
+    ...o,
+  }) as CreditLike;
+const needs = (...reqs: [string, number][]): ProcessLike => ({
+  credit_requirements: reqs.map(([credit_type_id, quantity]) => ({ credit_type_id, quantity })),
+});
 const creditReq = (ev: Evaluation, type: string) => {
   const r = ev.requirements.find((x): x is Extract<Requirement, { kind: 'credits' }> => x.kind === 'credits' && x.credit_type_id === type);
   assert.ok(r, `no credits requirement for ${type}`);
@@ -47,7 +50,16 @@ const kindOf = (ev: Evaluation, kind: Requirement['kind']) => ev.requirements.fi
 
 // ---- applicationTransitionError ----------------------------------------------------------------------
 
-const STATUSES = ['draft', 'missing requirements', 'pending approval', 'approved', 'rejected', 'activated', 'withdrawn', 'expired'] as const;
+const STATUSES = [
+  'draft',
+  'missing requirements',
+  'pending approval',
+  'approved',
+  'rejected',
+  'activated',
+  'withdrawn',
+  'expired',
+] as const;
 const TERMINAL = new Set(['rejected', 'activated', 'withdrawn', 'expired']);
 /** The lifecycle, written out independently of the implementation. */
 const ALLOWED = new Set([
@@ -172,7 +184,10 @@ test('creditCounts: expired before the window end does not count; expiring on it
 test('evaluateRequirements: credits of a type are summed across credits', () => {
   const f = facts({ credits: [credit('a', 'CE', 3), credit('b', 'CE', 2), credit('c', 'ETHICS', 10)] });
   const ev = evaluateRequirements(needs(['CE', 5]), f);
-  assert.deepEqual(ev, { met: true, requirements: [{ kind: 'credits', credit_type_id: 'CE', required: 5, earned: 5, met: true, progress: 1 }] });
+  assert.deepEqual(ev, {
+    met: true,
+    requirements: [{ kind: 'credits', credit_type_id: 'CE', required: 5, earned: 5, met: true, progress: 1 }],
+  });
 });
 test('evaluateRequirements: credits of another type do not count', () => {
   const f = facts({ credits: [credit('a', 'CE', 3), credit('c', 'ETHICS', 10), credit('d', undefined as unknown as string, 10)] });
@@ -193,7 +208,9 @@ test('evaluateRequirements: each credit type is evaluated on its own', () => {
   assert.equal(ev.met, false);
 });
 test('evaluateRequirements: only verified credits count', () => {
-  const f = facts({ credits: [credit('a', 'CE', 2), credit('b', 'CE', 4, { status: 'pending' }), credit('c', 'CE', 8, { status: 'rejected' })] });
+  const f = facts({
+    credits: [credit('a', 'CE', 2), credit('b', 'CE', 4, { status: 'pending' }), credit('c', 'CE', 8, { status: 'rejected' })],
+  });
   assert.equal(earned(needs(['CE', 5]), f, 'CE'), 2);
 });
 test('evaluateRequirements: window bounds are inclusive', () => {
@@ -223,7 +240,13 @@ test('evaluateRequirements: credits expired before the window end do not count',
   assert.equal(ev.met, false);
 });
 test('evaluateRequirements: quantity_used reduces what a credit offers', () => {
-  const f = facts({ credits: [credit('a', 'CE', 5, { quantity_used: 2 }), credit('b', 'CE', 4, { quantity_used: 4 }), credit('c', 'CE', 1, { quantity_used: 9 })] });
+  const f = facts({
+    credits: [
+      credit('a', 'CE', 5, { quantity_used: 2 }),
+      credit('b', 'CE', 4, { quantity_used: 4 }),
+      credit('c', 'CE', 1, { quantity_used: 9 }),
+    ],
+  });
   assert.equal(earned(needs(['CE', 5]), f, 'CE'), 3);
 });
 test('evaluateRequirements: credits already applied to this application count back in', () => {
@@ -288,7 +311,9 @@ test('evaluateRequirements: exams', () => {
 });
 test('evaluateRequirements: a reference process requires one reference by default', () => {
   const p: ProcessLike = { reference_process_id: 'rp' };
-  assert.deepEqual(evaluateRequirements(p, facts()).requirements, [{ kind: 'references', required: 1, completed: 0, met: false, progress: 0 }]);
+  assert.deepEqual(evaluateRequirements(p, facts()).requirements, [
+    { kind: 'references', required: 1, completed: 0, met: false, progress: 0 },
+  ]);
   assert.deepEqual(evaluateRequirements(p, facts({ completedReferences: 1 })), {
     met: true,
     requirements: [{ kind: 'references', required: 1, completed: 1, met: true, progress: 1 }],
@@ -331,7 +356,13 @@ const FULL: ProcessLike = {
   required_reference_count: 2,
   application_fee_id: 'fee1',
 };
-const ALL_MET = facts({ credits: [credit('a', 'CE', 4)], completedCourseIds: ['c1'], passedExamIds: ['e1'], completedReferences: 2, feePaid: true });
+const ALL_MET = facts({
+  credits: [credit('a', 'CE', 4)],
+  completedCourseIds: ['c1'],
+  passedExamIds: ['e1'],
+  completedReferences: 2,
+  feePaid: true,
+});
 
 test('evaluateRequirements: everything met, in order credits, courses, exams, references, fee', () => {
   const ev = evaluateRequirements(FULL, ALL_MET);
@@ -361,13 +392,22 @@ test('evaluateRequirements: met only when every requirement is met', () => {
 });
 test('evaluateRequirements: a process with no requirements is met', () => {
   assert.deepEqual(evaluateRequirements({}, facts()), { met: true, requirements: [] });
-  assert.deepEqual(evaluateRequirements({ credit_requirements: [], required_course_ids: [], required_exam_ids: [] }, facts()), { met: true, requirements: [] });
+  assert.deepEqual(evaluateRequirements({ credit_requirements: [], required_course_ids: [], required_exam_ids: [] }, facts()), {
+    met: true,
+    requirements: [],
+  });
 });
 
 // ---- allocateCredits ----------------------------------------------------------------------------------
 
 test('allocateCredits: oldest credit first, by date', () => {
-  const f = facts({ credits: [credit('new', 'CE', 5, { date: '2024-03-01' }), credit('old', 'CE', 5, { date: '2024-01-01' }), credit('mid', 'CE', 5, { date: '2024-02-01' })] });
+  const f = facts({
+    credits: [
+      credit('new', 'CE', 5, { date: '2024-03-01' }),
+      credit('old', 'CE', 5, { date: '2024-01-01' }),
+      credit('mid', 'CE', 5, { date: '2024-02-01' }),
+    ],
+  });
   assert.deepEqual(allocateCredits(needs(['CE', 3]), f), { old: 3 });
   assert.deepEqual(allocateCredits(needs(['CE', 8]), f), { old: 5, mid: 3 });
 });
@@ -381,7 +421,9 @@ test('allocateCredits: partial use of a credit', () => {
   assert.deepEqual(allocateCredits(needs(['CE', 10]), f), { a: 10 });
 });
 test('allocateCredits: credit types share nothing', () => {
-  const f = facts({ credits: [credit('ce1', 'CE', 3, { date: '2023-01-01' }), credit('eth1', 'ETHICS', 10, { date: '2022-01-01' }), credit('ce2', 'CE', 3)] });
+  const f = facts({
+    credits: [credit('ce1', 'CE', 3, { date: '2023-01-01' }), credit('eth1', 'ETHICS', 10, { date: '2022-01-01' }), credit('ce2', 'CE', 3)],
+  });
   assert.deepEqual(allocateCredits(needs(['CE', 4], ['ETHICS', 2]), f), { ce1: 3, ce2: 1, eth1: 2 });
   // plenty of ETHICS does not make up for too little CE
   assert.equal(allocateCredits(needs(['CE', 7], ['ETHICS', 2]), f), null);
@@ -395,7 +437,13 @@ test('allocateCredits: no credit requirements allocates nothing', () => {
   assert.deepEqual(allocateCredits({}, facts({ credits: [credit('a', 'CE', 5)] })), {});
 });
 test('allocateCredits: never allocates beyond a credit available quantity', () => {
-  const f = facts({ credits: [credit('a', 'CE', 5, { quantity_used: 4, date: '2023-01-01' }), credit('spent', 'CE', 5, { quantity_used: 5, date: '2023-06-01' }), credit('b', 'CE', 5)] });
+  const f = facts({
+    credits: [
+      credit('a', 'CE', 5, { quantity_used: 4, date: '2023-01-01' }),
+      credit('spent', 'CE', 5, { quantity_used: 5, date: '2023-06-01' }),
+      credit('b', 'CE', 5),
+    ],
+  });
   assert.deepEqual(allocateCredits(needs(['CE', 3]), f), { a: 1, b: 2 });
   assert.equal(allocateCredits(needs(['CE', 7]), f), null);
 });
@@ -432,7 +480,10 @@ test('allocateCredits: an application holding more than it now needs keeps only 
   assert.deepEqual(allocateCredits(needs(['CE', 2]), f), { held: 2 });
 });
 test('allocateCredits: allocation matches evaluateRequirements for the same facts', () => {
-  const f = facts({ credits: [credit('a', 'CE', 2, { quantity_used: 1 }), credit('b', 'CE', 3, { quantity_used: 3 }), credit('c', 'CE', 4)], appliedToThis: { b: 1 } });
+  const f = facts({
+    credits: [credit('a', 'CE', 2, { quantity_used: 1 }), credit('b', 'CE', 3, { quantity_used: 3 }), credit('c', 'CE', 4)],
+    appliedToThis: { b: 1 },
+  });
   const e = earned(needs(['CE', 1]), f, 'CE');
   assert.equal(e, 6);
   const all = allocateCredits(needs(['CE', e]), f);
@@ -440,7 +491,13 @@ test('allocateCredits: allocation matches evaluateRequirements for the same fact
   assert.equal(allocateCredits(needs(['CE', e + 1]), f), null);
 });
 test('allocateCredits: fractional credits that add up exactly use nothing more (0.7 + 0.1 = 0.8)', () => {
-  const f = facts({ credits: [credit('a', 'CE', 0.7, { date: '2024-01-01' }), credit('b', 'CE', 0.1, { date: '2024-01-02' }), credit('c', 'CE', 5, { date: '2024-01-03' })] });
+  const f = facts({
+    credits: [
+      credit('a', 'CE', 0.7, { date: '2024-01-01' }),
+      credit('b', 'CE', 0.1, { date: '2024-01-02' }),
+      credit('c', 'CE', 5, { date: '2024-01-03' }),
+    ],
+  });
   assert.deepEqual(allocateCredits(needs(['CE', 0.8]), f), { a: 0.7, b: 0.1 });
 });
 

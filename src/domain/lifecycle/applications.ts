@@ -7,7 +7,16 @@ import { atLeast, availableFor, creditCounts, planCredits, type CreditLike, type
 import type { FieldValues } from '../../resources/kit/fields.js';
 import type { applicationProcessFields } from '../../resources/applicationProcesses.js';
 
-export { availableFor, creditCounts, planCredits, type CreditLike, type CreditPlan, type CreditTotalLike, type CreditTypeLike, type TotalProgress } from './credits.js';
+export {
+  availableFor,
+  creditCounts,
+  planCredits,
+  type CreditLike,
+  type CreditPlan,
+  type CreditTotalLike,
+  type CreditTypeLike,
+  type TotalProgress,
+} from './credits.js';
 export type ApplicationStatus =
   | 'draft'
   | 'missing requirements'
@@ -90,7 +99,14 @@ export function evaluateRequirements(process: ProcessLike, facts: ApplicantFacts
       .filter((c) => c.type_id === r.credit_type_id && creditCounts(c, facts.window))
       .reduce((sum, c) => sum + availableFor(c, facts.appliedToThis[c.id] ?? 0), 0);
     const met = atLeast(earned, r.quantity);
-    requirements.push({ kind: 'credits', credit_type_id: r.credit_type_id, required: r.quantity, earned, met, progress: met ? 1 : ratio(earned, r.quantity) });
+    requirements.push({
+      kind: 'credits',
+      credit_type_id: r.credit_type_id,
+      required: r.quantity,
+      earned,
+      met,
+      progress: met ? 1 : ratio(earned, r.quantity),
+    });
   }
   // Totals with their minimums: progress from the same allocation that submit consumes.
   if (process.credit_totals?.length) requirements.push(...planCredits(process, facts).totals);
@@ -104,7 +120,13 @@ export function evaluateRequirements(process: ProcessLike, facts: ApplicantFacts
   }
   const refs = process.required_reference_count ?? (process.reference_process_id ? 1 : 0);
   if (refs > 0) {
-    requirements.push({ kind: 'references', required: refs, completed: facts.completedReferences, met: facts.completedReferences >= refs, progress: ratio(facts.completedReferences, refs) });
+    requirements.push({
+      kind: 'references',
+      required: refs,
+      completed: facts.completedReferences,
+      met: facts.completedReferences >= refs,
+      progress: ratio(facts.completedReferences, refs),
+    });
   }
   if (process.application_fee_id) {
     requirements.push({ kind: 'fee', application_fee_id: process.application_fee_id, met: facts.feePaid, progress: facts.feePaid ? 1 : 0 });

@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DRAW_RANGE, auditAfterDraw, auditApprovalError, auditDueDate, auditSelected, auditThreshold, auditTransitionError } from './audits.js';
+import {
+  DRAW_RANGE,
+  auditAfterDraw,
+  auditApprovalError,
+  auditDueDate,
+  auditSelected,
+  auditThreshold,
+  auditTransitionError,
+} from './audits.js';
 
 test('auditThreshold: the rate in hundredths of a percent, clamped to 0..DRAW_RANGE', () => {
   assert.equal(auditThreshold(10), 1000);
@@ -29,7 +37,7 @@ test('auditSelected: a draw below the threshold selects; exactly rate % of all d
   assert.throws(() => auditSelected(10, 1.5), RangeError);
 });
 
-test('auditDueDate: 30 days by default, else the process\'s days', () => {
+test("auditDueDate: 30 days by default, else the process's days", () => {
   assert.equal(auditDueDate('2026-01-15T10:00:00.000Z', undefined), '2026-02-14');
   assert.equal(auditDueDate('2026-01-15', 14), '2026-01-29');
   assert.equal(auditDueDate('2026-12-20', 20), '2027-01-09');
@@ -69,7 +77,10 @@ test('auditApprovalError: only a selected audit that has not passed blocks appro
   assert.equal(auditApprovalError(undefined), null);
   assert.equal(auditApprovalError({ selected: false, status: 'not selected' }), null);
   assert.equal(auditApprovalError({ selected: true, status: 'passed' }), null);
-  assert.match(auditApprovalError({ selected: true, status: 'requested', documents_due_date: '2026-02-14' })!, /selected for a CE audit, which is requested \(documents due 2026-02-14\)/);
+  assert.match(
+    auditApprovalError({ selected: true, status: 'requested', documents_due_date: '2026-02-14' })!,
+    /selected for a CE audit, which is requested \(documents due 2026-02-14\)/,
+  );
   assert.match(auditApprovalError({ selected: true, status: 'submitted' })!, /which is submitted/);
   assert.match(auditApprovalError({ selected: true, status: 'failed' })!, /which is failed/);
 });

@@ -40,7 +40,8 @@ export function auditThreshold(rate: number): number {
 
 /** Whether a draw in [0, DRAW_RANGE) selects the application at `rate` percent. */
 export function auditSelected(rate: number, draw: number): boolean {
-  if (!Number.isInteger(draw) || draw < 0 || draw >= DRAW_RANGE) throw new RangeError(`an audit draw is a whole number in [0, ${DRAW_RANGE}), got ${draw}`);
+  if (!Number.isInteger(draw) || draw < 0 || draw >= DRAW_RANGE)
+    throw new RangeError(`an audit draw is a whole number in [0, ${DRAW_RANGE}), got ${draw}`);
   return draw < auditThreshold(rate);
 }
 

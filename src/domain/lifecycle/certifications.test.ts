@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { certificationTransitionError, OWNER_FIELDS, ownerCopy, reinstatementError, term, type CertificationLike } from './certifications.js';
+import {
+  certificationTransitionError,
+  OWNER_FIELDS,
+  ownerCopy,
+  reinstatementError,
+  term,
+  type CertificationLike,
+} from './certifications.js';
 import { computeExpiration, DomainError, type ExpirationOptionsLike, type ExpirationRuleSetLike, type Facts } from './expiration.js';
 
 // ---- helpers ---------------------------------------------------------------------------------------
@@ -53,7 +60,10 @@ for (const from of STATUSES) {
 }
 
 test('certificationTransitionError: forbidden message lists what is allowed', () => {
-  assert.equal(certificationTransitionError('inactive', 'suspended'), 'a certification cannot go from inactive to suspended (from inactive: active, retired)');
+  assert.equal(
+    certificationTransitionError('inactive', 'suspended'),
+    'a certification cannot go from inactive to suspended (from inactive: active, retired)',
+  );
 });
 test('certificationTransitionError: no old status (create) allows any status', () => {
   for (const to of [...STATUSES, undefined]) assert.equal(certificationTransitionError(undefined, to), null, String(to));
@@ -168,7 +178,11 @@ test('term: computes expiration, grace end and reinstatement end', () => {
 });
 test('term: delegates to computeExpiration (calendar, rules by facts)', () => {
   const rs = set({ expiration_type: 'calendar' }, [
-    { name: 'members', matching_conditions: { all: [{ fact: 'member', operator: 'equal', value: true }] }, expiration_options: yearly({ grace_period: 5 }) },
+    {
+      name: 'members',
+      matching_conditions: { all: [{ fact: 'member', operator: 'equal', value: true }] },
+      expiration_options: yearly({ grace_period: 5 }),
+    },
   ]);
   const cases: [string, Facts][] = [
     ['2024-03-15', {}],
@@ -225,7 +239,10 @@ test('reinstatementError: the closing date agrees with term().reinstatement_end'
   const t = term(REINSTATABLE, '2024-03-15', {});
   const cert = { expiration_date: t.expiration_date };
   assert.equal(reinstatementError(cert, REINSTATABLE, {}, t.reinstatement_end!), null);
-  assert.equal(reinstatementError(cert, REINSTATABLE, {}, t.grace_period_end), reinstatementError(cert, REINSTATABLE, {}, t.expiration_date));
+  assert.equal(
+    reinstatementError(cert, REINSTATABLE, {}, t.grace_period_end),
+    reinstatementError(cert, REINSTATABLE, {}, t.expiration_date),
+  );
   assert.match(reinstatementError(cert, REINSTATABLE, {}, t.grace_period_end) ?? '', /has not lapsed/);
 });
 test('reinstatementError: without a grace period the window opens the day after expiration', () => {
@@ -282,6 +299,8 @@ test('reinstatementError: the rule selected by the facts decides', () => {
   assert.equal(reinstatementError(CERT, rs, { member: true, region: 'EU' }, '2025-03-20'), null);
 });
 test('reinstatementError: a bad rule set surfaces as DomainError', () => {
-  const rs = set(yearly(), [{ name: 'bad', matching_conditions: { all: [{ fact: 'x', operator: 'like', value: 1 }] }, expiration_options: yearly() }]);
+  const rs = set(yearly(), [
+    { name: 'bad', matching_conditions: { all: [{ fact: 'x', operator: 'like', value: 1 }] }, expiration_options: yearly() },
+  ]);
   assert.throws(() => reinstatementError(CERT, rs, {}, '2025-05-01'), DomainError);
 });

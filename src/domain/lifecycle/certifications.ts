@@ -34,7 +34,18 @@ export type CertificationLike = Partial<RecordOf<typeof certifications>> & { id?
 const day = (d: string, n: number) => format(addDays(parseISO(d), n), 'yyyy-MM-dd');
 
 /** The owner data an activation copies from the application onto the certification. */
-export const OWNER_FIELDS = ['owner_type', 'contact_id', 'organization_id', 'name', 'first_name', 'last_name', 'email_address', 'city', 'state', 'country'] as const;
+export const OWNER_FIELDS = [
+  'owner_type',
+  'contact_id',
+  'organization_id',
+  'name',
+  'first_name',
+  'last_name',
+  'email_address',
+  'city',
+  'state',
+  'country',
+] as const;
 
 export function ownerCopy(application: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -42,14 +53,20 @@ export function ownerCopy(application: Record<string, unknown>): Record<string, 
   const owner = application.owner_type === 'organization' ? application.organization_id : application.contact_id;
   if (owner !== undefined && owner !== null) out.customer_id = owner;
   if (out.name === undefined) {
-    out.name = [application.first_name, application.last_name].filter(Boolean).join(' ') || String(application.contact_id ?? application.organization_id ?? 'unnamed');
+    out.name =
+      [application.first_name, application.last_name].filter(Boolean).join(' ') ||
+      String(application.contact_id ?? application.organization_id ?? 'unnamed');
   }
   return out;
 }
 
 /** Expiration, grace end and reinstatement end of a term starting on `start`. */
 export function term(ruleSet: ExpirationRuleSetLike | undefined, start: string, facts: Facts) {
-  if (!ruleSet) throw new DomainError('program.expiration_rule_set_id', 'the programme has no expiration rule set, so no expiration date can be computed');
+  if (!ruleSet)
+    throw new DomainError(
+      'program.expiration_rule_set_id',
+      'the programme has no expiration rule set, so no expiration date can be computed',
+    );
   return computeExpiration(ruleSet, start, facts);
 }
 
@@ -57,13 +74,19 @@ export function term(ruleSet: ExpirationRuleSetLike | undefined, start: string, 
  * The window in which a lapsed certification may be reinstated: after its grace period, up to the
  * reinstatement end of the term it lapsed from. Returns why not, or null when `today` is inside.
  */
-export function reinstatementError(cert: CertificationLike, ruleSet: ExpirationRuleSetLike | undefined, facts: Facts, today: string): string | null {
+export function reinstatementError(
+  cert: CertificationLike,
+  ruleSet: ExpirationRuleSetLike | undefined,
+  facts: Facts,
+  today: string,
+): string | null {
   if (!cert.expiration_date) return 'the certification has no expiration date, so it cannot have lapsed';
   if (!ruleSet) return 'the programme has no expiration rule set';
   const { options } = selectOptions(ruleSet, facts);
   const graceEnd = day(cert.expiration_date, options.grace_period ?? 0);
-  if (today <= graceEnd) return `the certification has not lapsed (it is valid, or in its grace period, until ${graceEnd}); renew it instead`;
-  if (!options.allow_reinstatement) return 'the programme\'s rule set does not allow reinstatement';
+  if (today <= graceEnd)
+    return `the certification has not lapsed (it is valid, or in its grace period, until ${graceEnd}); renew it instead`;
+  if (!options.allow_reinstatement) return "the programme's rule set does not allow reinstatement";
   const end = day(graceEnd, options.reinstatement_options?.reinstatement_period ?? 0);
   if (today > end) return `the reinstatement window closed on ${end}`;
   return null;

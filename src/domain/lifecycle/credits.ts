@@ -110,7 +110,10 @@ export function creditTotalProblems(totals: CreditTotalLike[] | undefined): { fi
   (totals ?? []).forEach((t, i) => {
     const sum = (t.minimums ?? []).reduce((s, m) => s + m.quantity, 0);
     if (sum > t.quantity + EPSILON) {
-      problems.push({ field: `credit_totals.${i}.minimums`, reason: `the minimums add up to ${shown(sum)}, more than the total's quantity ${t.quantity}; they count toward it` });
+      problems.push({
+        field: `credit_totals.${i}.minimums`,
+        reason: `the minimums add up to ${shown(sum)}, more than the total's quantity ${t.quantity}; they count toward it`,
+      });
     }
   });
   return problems;
@@ -208,7 +211,14 @@ export function planCredits(rules: CreditRules, facts: CreditFacts): CreditPlan 
       const got = take(`/credit_totals/${i}/minimums/${j}`, ms, m.quantity);
       fromMinimums += got;
       const ok = atLeast(got, m.quantity);
-      progress[j] = { credit_type_id: m.credit_type_id, required: m.quantity, earned: shown(there), met: ok, progress: ok ? 1 : shown(ratio(got, m.quantity)), missing: ok ? 0 : shown(m.quantity - got) };
+      progress[j] = {
+        credit_type_id: m.credit_type_id,
+        required: m.quantity,
+        earned: shown(there),
+        met: ok,
+        progress: ok ? 1 : shown(ratio(got, m.quantity)),
+        missing: ok ? 0 : shown(m.quantity - got),
+      };
     }
     const counted = fromMinimums + take(`/credit_totals/${i}`, scope, t.quantity - fromMinimums);
     const minimumsShort = progress.reduce((s, p) => s + p.missing, 0);

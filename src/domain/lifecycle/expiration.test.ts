@@ -39,7 +39,12 @@ const throwsDomain = (fn: () => unknown, field?: string | RegExp) =>
     return true;
   });
 
-const cond = (fact: string, operator: string, value: ConditionValue, path?: string) => ({ fact, operator, value, ...(path ? { path } : {}) });
+const cond = (fact: string, operator: string, value: ConditionValue, path?: string) => ({
+  fact,
+  operator,
+  value,
+  ...(path ? { path } : {}),
+});
 const holds = (c: object, facts: Facts) => evaluateConditions({ all: [c] }, facts);
 
 // ---- calendar ---------------------------------------------------------------------------------------
@@ -127,7 +132,10 @@ test('calendar: a 02-29 cut-off is Feb 28 in common years', () => {
 });
 test('calendar: invalid start_of_calendar_year throws', () => {
   for (const s of [0, 13, 1.5]) {
-    throwsDomain(() => expOf(calendar({ start_of_calendar_year: s }), '2024-01-01'), 'default_expiration_options.calendar_expiration_options.start_of_calendar_year');
+    throwsDomain(
+      () => expOf(calendar({ start_of_calendar_year: s }), '2024-01-01'),
+      'default_expiration_options.calendar_expiration_options.start_of_calendar_year',
+    );
   }
 });
 test('calendar: invalid number_of_years throws', () => {
@@ -280,7 +288,9 @@ test('fixed dates: start outside the range uses the term', () => {
   assert.equal(expOf(lateYear, '2025-01-01'), '2025-01-31');
 });
 test('fixed dates: ignored unless enabled', () => {
-  const rs = fixed([{ range_start: '2024-10-01', range_end: '2024-12-31', expiration_date: '2025-12-31' }], { enable_fixed_expiration_dates: false });
+  const rs = fixed([{ range_start: '2024-10-01', range_end: '2024-12-31', expiration_date: '2025-12-31' }], {
+    enable_fixed_expiration_dates: false,
+  });
   assert.equal(expOf(rs, '2024-11-15'), '2024-12-31');
 });
 test('fixed dates: MM-DD range in any year, MM-DD expiration later the same year', () => {
@@ -324,24 +334,48 @@ test('fixed dates: matched on the original start, before sell_for_next_month_aft
 });
 test('fixed dates: grace and reinstatement apply on top', () => {
   const rs = fixed([{ range_start: '01-01', range_end: '12-31', expiration_date: '12-31' }]);
-  const r = computeExpiration({ ...rs, default_expiration_options: { ...rs.default_expiration_options, grace_period: 10, allow_reinstatement: true, reinstatement_options: { reinstatement_period: 5 } } }, '2024-05-05', {});
+  const r = computeExpiration(
+    {
+      ...rs,
+      default_expiration_options: {
+        ...rs.default_expiration_options,
+        grace_period: 10,
+        allow_reinstatement: true,
+        reinstatement_options: { reinstatement_period: 5 },
+      },
+    },
+    '2024-05-05',
+    {},
+  );
   assert.deepEqual(r, { expiration_date: '2024-12-31', grace_period_end: '2025-01-10', reinstatement_end: '2025-01-15', rule: 'default' });
 });
 test('fixed dates: inverted full-date range throws', () => {
-  throwsDomain(() => expOf(fixed([{ range_start: '2024-12-01', range_end: '2024-01-01', expiration_date: '2024-12-31' }]), '2024-05-01'), /fixed_expiration_dates\.0$/);
+  throwsDomain(
+    () => expOf(fixed([{ range_start: '2024-12-01', range_end: '2024-01-01', expiration_date: '2024-12-31' }]), '2024-05-01'),
+    /fixed_expiration_dates\.0$/,
+  );
 });
 test('fixed dates: malformed entries throw even when another entry matches first', () => {
   const rs = fixed([
     { range_start: '01-01', range_end: '12-31', expiration_date: '12-31' },
     { range_start: '2024-13-01', range_end: '12-31', expiration_date: '12-31' },
   ]);
-  throwsDomain(() => expOf(rs, '2024-05-01'), 'default_expiration_options.anniversary_expiration_options.fixed_expiration_dates.1.range_start');
+  throwsDomain(
+    () => expOf(rs, '2024-05-01'),
+    'default_expiration_options.anniversary_expiration_options.fixed_expiration_dates.1.range_start',
+  );
 });
 test('fixed dates: missing expiration_date throws', () => {
-  throwsDomain(() => expOf(fixed([{ range_start: '01-01', range_end: '12-31' }]), '2024-05-01'), /fixed_expiration_dates\.0\.expiration_date$/);
+  throwsDomain(
+    () => expOf(fixed([{ range_start: '01-01', range_end: '12-31' }]), '2024-05-01'),
+    /fixed_expiration_dates\.0\.expiration_date$/,
+  );
 });
 test('fixed dates: a full expiration date before the start throws', () => {
-  throwsDomain(() => expOf(fixed([{ range_start: '01-01', range_end: '12-31', expiration_date: '2024-01-31' }]), '2024-05-01'), /expiration_date$/);
+  throwsDomain(
+    () => expOf(fixed([{ range_start: '01-01', range_end: '12-31', expiration_date: '2024-01-31' }]), '2024-05-01'),
+    /expiration_date$/,
+  );
 });
 
 // ---- grace and reinstatement -----------------------------------------------------------------------
@@ -358,11 +392,21 @@ test('grace period in days, crossing the year end', () => {
   assert.equal(computeExpiration(calendar({}, { grace_period: 30 }), '2024-03-15', {}).grace_period_end, '2025-01-30');
 });
 test('grace period crossing Feb 29', () => {
-  assert.equal(computeExpiration(calendar({ start_of_calendar_year: 2 }, { grace_period: 1 }), '2023-05-01', {}).grace_period_end, '2024-02-01');
-  assert.equal(computeExpiration(calendar({ start_of_calendar_year: 2 }, { grace_period: 29 }), '2023-02-01', {}).grace_period_end, '2024-02-29');
+  assert.equal(
+    computeExpiration(calendar({ start_of_calendar_year: 2 }, { grace_period: 1 }), '2023-05-01', {}).grace_period_end,
+    '2024-02-01',
+  );
+  assert.equal(
+    computeExpiration(calendar({ start_of_calendar_year: 2 }, { grace_period: 29 }), '2023-02-01', {}).grace_period_end,
+    '2024-02-29',
+  );
 });
 test('reinstatement period counts from the end of the grace period', () => {
-  const r = computeExpiration(calendar({}, { grace_period: 30, allow_reinstatement: true, reinstatement_options: { reinstatement_period: 90 } }), '2024-03-15', {});
+  const r = computeExpiration(
+    calendar({}, { grace_period: 30, allow_reinstatement: true, reinstatement_options: { reinstatement_period: 90 } }),
+    '2024-03-15',
+    {},
+  );
   assert.equal(r.reinstatement_end, '2025-04-30');
 });
 test('reinstatement allowed without a period ends with the grace period', () => {
@@ -370,14 +414,19 @@ test('reinstatement allowed without a period ends with the grace period', () => 
   assert.equal(r.reinstatement_end, '2025-01-05');
 });
 test('reinstatement not allowed gives null even with a period', () => {
-  const r = computeExpiration(calendar({}, { allow_reinstatement: false, reinstatement_options: { reinstatement_period: 90 } }), '2024-03-15', {});
+  const r = computeExpiration(
+    calendar({}, { allow_reinstatement: false, reinstatement_options: { reinstatement_period: 90 } }),
+    '2024-03-15',
+    {},
+  );
   assert.equal(r.reinstatement_end, null);
 });
 test('invalid grace period and reinstatement period throw', () => {
   throwsDomain(() => computeExpiration(calendar({}, { grace_period: -1 }), '2024-03-15', {}), 'default_expiration_options.grace_period');
   throwsDomain(() => computeExpiration(calendar({}, { grace_period: 1.5 }), '2024-03-15', {}), 'default_expiration_options.grace_period');
   throwsDomain(
-    () => computeExpiration(calendar({}, { allow_reinstatement: true, reinstatement_options: { reinstatement_period: -3 } }), '2024-03-15', {}),
+    () =>
+      computeExpiration(calendar({}, { allow_reinstatement: true, reinstatement_options: { reinstatement_period: -3 } }), '2024-03-15', {}),
     'default_expiration_options.reinstatement_options.reinstatement_period',
   );
 });
@@ -551,10 +600,7 @@ test('nested: all containing an any group', () => {
 });
 test('nested: any containing all groups, three levels deep', () => {
   const tree = {
-    any: [
-      { all: [cond('a', 'equal', 1), { any: [cond('b', 'equal', 1), cond('c', 'equal', 1)] }] },
-      { all: [cond('d', 'equal', 1)] },
-    ],
+    any: [{ all: [cond('a', 'equal', 1), { any: [cond('b', 'equal', 1), cond('c', 'equal', 1)] }] }, { all: [cond('d', 'equal', 1)] }],
   };
   assert.equal(evaluateConditions(tree, { a: 1, c: 1 }), true);
   assert.equal(evaluateConditions(tree, { d: 1 }), true);
@@ -576,12 +622,18 @@ test('malformed trees throw', () => {
   throwsDomain(() => evaluateConditions('a == 1', {}), 'matching_conditions');
 });
 test('a bad condition after a false one still throws (no short-circuit)', () => {
-  throwsDomain(() => evaluateConditions({ all: [cond('a', 'equal', 1), cond('b', 'bogus', 1)] }, { a: 0 }), 'matching_conditions.all.1.operator');
+  throwsDomain(
+    () => evaluateConditions({ all: [cond('a', 'equal', 1), cond('b', 'bogus', 1)] }, { a: 0 }),
+    'matching_conditions.all.1.operator',
+  );
 });
 
 // ---- rule selection ----------------------------------------------------------------------------------
 
-const opts = (years: number): ExpirationOptionsLike => ({ expiration_type: 'calendar', calendar_expiration_options: { number_of_years: years } });
+const opts = (years: number): ExpirationOptionsLike => ({
+  expiration_type: 'calendar',
+  calendar_expiration_options: { number_of_years: years },
+});
 const ruleSet = (rules: NonNullable<ExpirationRuleSetLike['rules']>) => set(opts(1), rules);
 const byProgram = (program: string) => ({ all: [cond('program_id', 'equal', program)] });
 
@@ -616,7 +668,9 @@ test('rules: is_enabled true matches', () => {
   assert.equal(selectOptions(rs, { program_id: 'p1' }).rule, 'on');
 });
 test('rules: conditions of disabled rules are not evaluated', () => {
-  const rs = ruleSet([{ name: 'off', is_enabled: false, matching_conditions: { all: [cond('a', 'bogus', 1)] }, expiration_options: opts(2) }]);
+  const rs = ruleSet([
+    { name: 'off', is_enabled: false, matching_conditions: { all: [cond('a', 'bogus', 1)] }, expiration_options: opts(2) },
+  ]);
   assert.equal(selectOptions(rs, {}).rule, 'default');
 });
 test('rules: a rule without matching_conditions always matches', () => {
@@ -624,7 +678,10 @@ test('rules: a rule without matching_conditions always matches', () => {
   assert.equal(selectOptions(rs, {}).rule, 'catch-all');
 });
 test('rules: an unnamed rule is reported by its index', () => {
-  const rs = ruleSet([{ matching_conditions: byProgram('x'), expiration_options: opts(2) }, { matching_conditions: byProgram('p1'), expiration_options: opts(2) }]);
+  const rs = ruleSet([
+    { matching_conditions: byProgram('x'), expiration_options: opts(2) },
+    { matching_conditions: byProgram('p1'), expiration_options: opts(2) },
+  ]);
   assert.equal(selectOptions(rs, { program_id: 'p1' }).rule, '1');
 });
 test('rules: no match falls back to the default', () => {
@@ -666,7 +723,10 @@ test('no default is fine when a rule matches', () => {
 });
 test('rule set that is not an object, or rules that are not a list, throw', () => {
   throwsDomain(() => selectOptions(null as unknown as ExpirationRuleSetLike, {}), 'expiration_rule_set');
-  throwsDomain(() => selectOptions({ name: 'x', rules: {}, default_expiration_options: opts(1) } as unknown as ExpirationRuleSetLike, {}), 'rules');
+  throwsDomain(
+    () => selectOptions({ name: 'x', rules: {}, default_expiration_options: opts(1) } as unknown as ExpirationRuleSetLike, {}),
+    'rules',
+  );
 });
 test('unknown expiration_type throws', () => {
   throwsDomain(() => expOf(set({ expiration_type: 'rolling' as never }), '2024-01-01'), 'default_expiration_options.expiration_type');

@@ -243,14 +243,22 @@ function toList(value: unknown, field: string): List {
       if (!Array.isArray(parsed)) throw new DomainError(field, 'looks like a JSON array but does not parse');
       return { items: parsed, fromText: false };
     }
-    return { items: t.split(',').map((s) => s.trim()).filter((s) => s !== ''), fromText: true };
+    return {
+      items: t
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+      fromText: true,
+    };
   }
   throw new DomainError(field, 'in / notIn need a list, a JSON-array string or a comma-separated string');
 }
 
 /** Membership uses `same`; items of a comma-separated string also match a number or boolean fact by its text (5 ~ "5"). */
 function member(fact: unknown, list: List): boolean {
-  return list.items.some((item) => same(fact, item) || (list.fromText && (typeof fact === 'number' || typeof fact === 'boolean') && String(fact) === item));
+  return list.items.some(
+    (item) => same(fact, item) || (list.fromText && (typeof fact === 'number' || typeof fact === 'boolean') && String(fact) === item),
+  );
 }
 
 /** contains: a list fact holds the value (same), or a string fact has the string value as a substring; undefined when the fact cannot be searched. */
@@ -293,7 +301,8 @@ function pick(ruleSet: ExpirationRuleSetLike, facts: Facts): Picked {
     if (r.is_enabled === false) continue;
     if (!evalNode(r.matching_conditions, facts ?? {}, `${field}.matching_conditions`)) continue;
     const name = typeof r.name === 'string' && r.name !== '' ? r.name : String(i);
-    if (!isObject(r.expiration_options)) throw new DomainError(`${field}.expiration_options`, 'the rule matched but has no expiration options');
+    if (!isObject(r.expiration_options))
+      throw new DomainError(`${field}.expiration_options`, 'the rule matched but has no expiration options');
     return { options: r.expiration_options as ExpirationOptionsLike, rule: name, field: `${field}.expiration_options` };
   }
   if (!isObject(ruleSet.default_expiration_options)) {
@@ -356,7 +365,10 @@ const resolveIn = (ref: DayRef, year: number): Date => (ref.kind === 'full' ? to
 function optionalInt(v: unknown, field: string, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined || v === null) return dflt;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new DomainError(field, `must be a whole number${max === Number.MAX_SAFE_INTEGER ? ` ≥ ${min}` : ` from ${min} to ${max}`}, got ${JSON.stringify(v)}`);
+    throw new DomainError(
+      field,
+      `must be a whole number${max === Number.MAX_SAFE_INTEGER ? ` ≥ ${min}` : ` from ${min} to ${max}`}, got ${JSON.stringify(v)}`,
+    );
   }
   return v;
 }
@@ -522,7 +534,10 @@ export function computeExpiration(ruleSet: ExpirationRuleSetLike, startDate: str
       expiration = anniversaryExpiration(start, options.anniversary_expiration_options, `${field}.anniversary_expiration_options`);
       break;
     default:
-      throw new DomainError(`${field}.expiration_type`, `must be "calendar" or "anniversary", got ${JSON.stringify(options.expiration_type)}`);
+      throw new DomainError(
+        `${field}.expiration_type`,
+        `must be "calendar" or "anniversary", got ${JSON.stringify(options.expiration_type)}`,
+      );
   }
 
   const grace = optionalInt(options.grace_period, `${field}.grace_period`, 0, 0);

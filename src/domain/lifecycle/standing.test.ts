@@ -28,8 +28,16 @@ test('an active certification without dates is current; the later of expiration 
   assert.equal(standing({ status: 'active' }, '2099-01-01'), 'current');
   assert.equal(lastCoveredDay({ expiration_date: '2026-05-31', grace_period_end_date: '2026-05-01' }), '2026-05-31');
   assert.equal(standing(active({ grace_period_end_date: '2026-05-01', reinstatement_end_date: undefined }), '2026-05-31'), 'current');
-  assert.equal(standing({ status: 'active', grace_period_end_date: '2026-06-30' }, '2026-06-30'), 'current', 'no expiration date: never in grace');
-  assert.equal(standing({ status: 'active', expiration_date: '2026-05-31T00:00:00Z' }, '2026-06-01'), 'lapsed', 'a date-time reads as its day');
+  assert.equal(
+    standing({ status: 'active', grace_period_end_date: '2026-06-30' }, '2026-06-30'),
+    'current',
+    'no expiration date: never in grace',
+  );
+  assert.equal(
+    standing({ status: 'active', expiration_date: '2026-05-31T00:00:00Z' }, '2026-06-01'),
+    'lapsed',
+    'a date-time reads as its day',
+  );
 });
 
 test('an inactive certification is never valid: reinstatable while a window is open, else lapsed', () => {
@@ -41,7 +49,8 @@ test('an inactive certification is never valid: reinstatable while a window is o
 });
 
 test('suspended, retired and unknown statuses have no standing', () => {
-  for (const status of ['suspended', 'retired', undefined, 'weird']) assert.equal(standing({ ...TERM, status }, '2026-06-15'), undefined, String(status));
+  for (const status of ['suspended', 'retired', undefined, 'weird'])
+    assert.equal(standing({ ...TERM, status }, '2026-06-15'), undefined, String(status));
 });
 
 test('due to lapse: active past the last covered day; the effective status is then inactive', () => {
@@ -55,7 +64,10 @@ test('due to lapse: active past the last covered day; the effective status is th
 
 test('lapseChanges: inactive with the programme reason, else the default, else the reason untouched; null when not due', () => {
   const c = active({ status_reason_id: 'old' });
-  assert.deepEqual(lapseChanges(c, { lapse_status_reason_id: 'lapsed' }, 'fallback', '2026-07-01'), { status: 'inactive', status_reason_id: 'lapsed' });
+  assert.deepEqual(lapseChanges(c, { lapse_status_reason_id: 'lapsed' }, 'fallback', '2026-07-01'), {
+    status: 'inactive',
+    status_reason_id: 'lapsed',
+  });
   assert.deepEqual(lapseChanges(c, {}, 'fallback', '2026-07-01'), { status: 'inactive', status_reason_id: 'fallback' });
   assert.deepEqual(lapseChanges(c, undefined, undefined, '2026-07-01'), { status: 'inactive' });
   assert.equal(lapseChanges(c, { lapse_status_reason_id: 'lapsed' }, undefined, '2026-06-30'), null, 'in grace');

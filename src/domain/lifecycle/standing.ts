@@ -78,7 +78,12 @@ export interface LapseProgramme {
  * (lapse_status_reason_id), else `defaultReason` (the tenant's reason for lapses, see the sweep), else
  * the reason is left as it was.
  */
-export function lapseChanges(c: StandingFacts, programme: LapseProgramme | undefined, defaultReason: string | undefined, today: string): Record<string, unknown> | null {
+export function lapseChanges(
+  c: StandingFacts,
+  programme: LapseProgramme | undefined,
+  defaultReason: string | undefined,
+  today: string,
+): Record<string, unknown> | null {
   if (!dueToLapse(c, today)) return null;
   const reason = typeof programme?.lapse_status_reason_id === 'string' ? programme.lapse_status_reason_id : defaultReason;
   return { status: 'inactive', ...(reason ? { status_reason_id: reason } : {}) };
@@ -98,7 +103,8 @@ export interface StatusReasonLike {
  */
 export function defaultLapseReason(reasons: StatusReasonLike[]): string | undefined {
   const usable = reasons.filter((r) => r.is_active !== false && (r.status === 'inactive' || r.status === undefined || r.status === null));
-  const byName = (a: StatusReasonLike, b: StatusReasonLike) => String(a.name ?? '').localeCompare(String(b.name ?? '')) || a.id.localeCompare(b.id);
+  const byName = (a: StatusReasonLike, b: StatusReasonLike) =>
+    String(a.name ?? '').localeCompare(String(b.name ?? '')) || a.id.localeCompare(b.id);
   const named = usable.filter((r) => /laps|expir/i.test(String(r.name ?? ''))).sort(byName);
   if (named.length) return named[0]!.id;
   return usable.filter((r) => r.status === 'inactive').sort(byName)[0]?.id;

@@ -42,7 +42,12 @@ export function graceDays(ruleSet: ExpirationRuleSetLike | undefined, facts: Fac
  * against). The window closes on the certification's grace_period_end_date, or, when it has none,
  * on its expiration date plus the rule set's grace period.
  */
-export function renewalWindow(cert: CertificationLike, ruleSet: ExpirationRuleSetLike | undefined, facts: Facts, renewalPeriod?: number | null): RenewalWindow | null {
+export function renewalWindow(
+  cert: CertificationLike,
+  ruleSet: ExpirationRuleSetLike | undefined,
+  facts: Facts,
+  renewalPeriod?: number | null,
+): RenewalWindow | null {
   const expires = ymd(cert.expiration_date);
   if (!expires) return null;
   const stored = ymd(cert.grace_period_end_date);
@@ -53,7 +58,12 @@ export function renewalWindow(cert: CertificationLike, ruleSet: ExpirationRuleSe
 }
 
 /** The reinstatement end of a lapsed certification (its stored one, else the rule set's), or null when not allowed. */
-function reinstatementEnd(cert: CertificationLike, ruleSet: ExpirationRuleSetLike | undefined, facts: Facts, graceEnd: string): string | null {
+function reinstatementEnd(
+  cert: CertificationLike,
+  ruleSet: ExpirationRuleSetLike | undefined,
+  facts: Facts,
+  graceEnd: string,
+): string | null {
   const stored = ymd(cert.reinstatement_end_date);
   if (stored) return stored;
   if (!ruleSet) return null;
@@ -67,7 +77,13 @@ function reinstatementEnd(cert: CertificationLike, ruleSet: ExpirationRuleSetLik
  * window. The message names the window and its dates; a lapsed certification is pointed to
  * reinstatement (with its reinstatement window when it is still open).
  */
-export function renewalWindowError(cert: CertificationLike, ruleSet: ExpirationRuleSetLike | undefined, facts: Facts, renewalPeriod: number | null | undefined, today: string): string | null {
+export function renewalWindowError(
+  cert: CertificationLike,
+  ruleSet: ExpirationRuleSetLike | undefined,
+  facts: Facts,
+  renewalPeriod: number | null | undefined,
+  today: string,
+): string | null {
   const w = renewalWindow(cert, ruleSet, facts, renewalPeriod);
   if (!w) return null;
   const who = `certification ${cert.id ?? ''}`.trim();
@@ -78,7 +94,7 @@ export function renewalWindowError(cert: CertificationLike, ruleSet: ExpirationR
     const end = reinstatementEnd(cert, ruleSet, facts, w.closes);
     const rein =
       end === null
-        ? ' (its programme\'s rule set does not allow reinstatement)'
+        ? " (its programme's rule set does not allow reinstatement)"
         : today > end
           ? ` (its reinstatement window closed on ${end})`
           : ` (its reinstatement window runs from ${day(w.closes, 1)} to ${end})`;

@@ -15,7 +15,10 @@ test('a missing notice or a switched-off one is not sent, whatever else holds', 
   assert.deepEqual(noticeDecision(null, { address: to }), no('notice not found'));
   assert.deepEqual(noticeDecision({ is_active: false }, { address: to }), no('notice inactive'));
   // switched off wins over the other reasons
-  assert.deepEqual(noticeDecision({ is_active: false, restrict_to_certain_programs: true, restricted_program_ids: [] }, {}), no('notice inactive'));
+  assert.deepEqual(
+    noticeDecision({ is_active: false, restrict_to_certain_programs: true, restricted_program_ids: [] }, {}),
+    no('notice inactive'),
+  );
 });
 
 test('a notice limited to certain programmes goes only to a record of one of them', () => {
@@ -25,7 +28,10 @@ test('a notice limited to certain programmes goes only to a record of one of the
   assert.deepEqual(noticeDecision(n, { address: to }), no('notice limited to other programmes'), 'no programme known: not one of them');
   assert.deepEqual(noticeDecision(n, { programIds: [undefined, 'lpn'], address: to }), { send: true, address: to });
   // the switch off: the list does not matter
-  assert.deepEqual(noticeDecision({ restrict_to_certain_programs: false, restricted_program_ids: ['rn'] }, { programIds: ['x'], address: to }), { send: true, address: to });
+  assert.deepEqual(
+    noticeDecision({ restrict_to_certain_programs: false, restricted_program_ids: ['rn'] }, { programIds: ['x'], address: to }),
+    { send: true, address: to },
+  );
 });
 
 test('exam limits apply to exam letters', () => {
@@ -35,9 +41,20 @@ test('exam limits apply to exam letters', () => {
 });
 
 test('status and status-reason limits apply only to a notice picked by status', () => {
-  const n: NoticeLike = { restrict_to_certain_statuses: true, applicable_statuses: ['approved'], restrict_to_certain_status_reasons: true, applicable_status_reason_ids: ['r1'] };
-  assert.deepEqual(noticeDecision(n, { status: { status: 'rejected', status_reason_id: 'r1' }, address: to }), no('notice limited to other statuses'));
-  assert.deepEqual(noticeDecision(n, { status: { status: 'approved', status_reason_id: 'r2' }, address: to }), no('notice limited to other status reasons'));
+  const n: NoticeLike = {
+    restrict_to_certain_statuses: true,
+    applicable_statuses: ['approved'],
+    restrict_to_certain_status_reasons: true,
+    applicable_status_reason_ids: ['r1'],
+  };
+  assert.deepEqual(
+    noticeDecision(n, { status: { status: 'rejected', status_reason_id: 'r1' }, address: to }),
+    no('notice limited to other statuses'),
+  );
+  assert.deepEqual(
+    noticeDecision(n, { status: { status: 'approved', status_reason_id: 'r2' }, address: to }),
+    no('notice limited to other status reasons'),
+  );
   assert.deepEqual(noticeDecision(n, { status: { status: 'approved' }, address: to }), no('notice limited to other status reasons'));
   assert.deepEqual(noticeDecision(n, { status: { status: 'approved', status_reason_id: 'r1' }, address: to }), { send: true, address: to });
   // named explicitly (a billing run's reminder): no status given, the status limits do not apply

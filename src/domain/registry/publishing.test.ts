@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { entryOf, listingScope, listsNothing, parseCriteria, publishedFields, searchableFields, unpublishableFields, type DirectoryLike } from './publishing.js';
+import {
+  entryOf,
+  listingScope,
+  listsNothing,
+  parseCriteria,
+  publishedFields,
+  searchableFields,
+  unpublishableFields,
+  type DirectoryLike,
+} from './publishing.js';
 
 const dir = (over: Partial<DirectoryLike> = {}): DirectoryLike => ({
   is_public: true,
@@ -20,10 +29,27 @@ test('published fields: searchable then additional, in order, without duplicates
 test('internal ids and unknown names are never published, whatever the directory names', () => {
   const d = dir({
     searchable_fields: [{ name: 'last_name' }, { name: 'contact_id' }, { name: 'id' }, { name: '__proto__' }, {}],
-    additional_fields: ['customer_id', 'organization_id', 'status_reason_id', 'forecasted_renewal_amount', 'sys_created_by_id', 'constructor'],
+    additional_fields: [
+      'customer_id',
+      'organization_id',
+      'status_reason_id',
+      'forecasted_renewal_amount',
+      'sys_created_by_id',
+      'constructor',
+    ],
   });
   assert.deepEqual(publishedFields(d), ['last_name']);
-  assert.deepEqual(unpublishableFields(d), ['contact_id', 'id', '__proto__', 'customer_id', 'organization_id', 'status_reason_id', 'forecasted_renewal_amount', 'sys_created_by_id', 'constructor']);
+  assert.deepEqual(unpublishableFields(d), [
+    'contact_id',
+    'id',
+    '__proto__',
+    'customer_id',
+    'organization_id',
+    'status_reason_id',
+    'forecasted_renewal_amount',
+    'sys_created_by_id',
+    'constructor',
+  ]);
 });
 
 test('e-mail addresses are published only when listed', () => {
@@ -59,7 +85,11 @@ test('criteria: bad values', () => {
 
 test('criteria: search mode (the default) needs one; list mode lists everything', () => {
   assert.equal(parseCriteria({}, dir()).errors[0]!.field, '(query)');
-  assert.equal(parseCriteria({ city: '  ' }, dir({ display_mode: 'search' })).errors[0]!.field, '(query)', 'an empty value is no criterion');
+  assert.equal(
+    parseCriteria({ city: '  ' }, dir({ display_mode: 'search' })).errors[0]!.field,
+    '(query)',
+    'an empty value is no criterion',
+  );
   assert.deepEqual(parseCriteria({ limit: '10' }, dir({ display_mode: 'list' })), { criteria: [], errors: [] });
 });
 
@@ -89,11 +119,29 @@ test('listing scope: eligibility criteria about certifications narrow it, when e
   const base = dir({ program_ids: ['p1', 'p2'], certification_statuses: ['active', 'inactive'], eligibility_criteria: eligibility });
   assert.deepEqual(listingScope(base), { statuses: ['active', 'inactive'], programIds: ['p1', 'p2'] }, 'off: ignored');
   assert.deepEqual(listingScope({ ...base, enable_eligibility_criteria: true }), { statuses: ['inactive'], programIds: ['p2'] });
-  const noDirPrograms = dir({ enable_eligibility_criteria: true, eligibility_criteria: { certificants: true, certification_options: { program_ids: ['p3'] } } });
+  const noDirPrograms = dir({
+    enable_eligibility_criteria: true,
+    eligibility_criteria: { certificants: true, certification_options: { program_ids: ['p3'] } },
+  });
   assert.deepEqual(listingScope(noDirPrograms), { statuses: ['active'], programIds: ['p3'] });
-  const disjoint = listingScope(dir({ program_ids: ['p1'], enable_eligibility_criteria: true, eligibility_criteria: { certificants: true, certification_options: { program_ids: ['p9'] } } }));
+  const disjoint = listingScope(
+    dir({
+      program_ids: ['p1'],
+      enable_eligibility_criteria: true,
+      eligibility_criteria: { certificants: true, certification_options: { program_ids: ['p9'] } },
+    }),
+  );
   assert.ok(listsNothing(disjoint));
-  assert.ok(listsNothing(listingScope(dir({ enable_eligibility_criteria: true, eligibility_criteria: { enable_status_restriction: true, status_restrictions: ['gold member'] } }))));
+  assert.ok(
+    listsNothing(
+      listingScope(
+        dir({
+          enable_eligibility_criteria: true,
+          eligibility_criteria: { enable_status_restriction: true, status_restrictions: ['gold member'] },
+        }),
+      ),
+    ),
+  );
   assert.ok(!listsNothing(listingScope(dir())));
 });
 

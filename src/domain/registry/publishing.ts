@@ -131,7 +131,9 @@ const intersect = (a: string[] | undefined, b: string[]) => (a ? a.filter((x) =>
  * people this server does not know; they are not evaluated (the token is the gate).
  */
 export function listingScope(d: DirectoryLike): ListingScope {
-  let statuses = unique((d.certification_statuses?.length ? d.certification_statuses : ['active']).filter((s) => CERTIFICATION_STATUSES.includes(s)));
+  let statuses = unique(
+    (d.certification_statuses?.length ? d.certification_statuses : ['active']).filter((s) => CERTIFICATION_STATUSES.includes(s)),
+  );
   let programIds = d.program_ids?.length ? unique(d.program_ids) : undefined;
   const ec = d.enable_eligibility_criteria ? d.eligibility_criteria : undefined;
   if (ec) {

@@ -1,6 +1,13 @@
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import type { FieldError } from '../../core/errors.js';
-import { columnName, EXTERNAL_ID_COLUMN, type ColumnType, type IndexedColumn, type TableSpec, type UniqueIndex } from '../../store/records.js';
+import {
+  columnName,
+  EXTERNAL_ID_COLUMN,
+  type ColumnType,
+  type IndexedColumn,
+  type TableSpec,
+  type UniqueIndex,
+} from '../../store/records.js';
 import type { RefValue } from '../../store/refs.js';
 import { bool, dateTime, int, isRequired, obj, ORDERED, str, type FieldValues } from './fields.js';
 import { check } from './validation.js';
@@ -120,7 +127,11 @@ export interface ResourceDefinition {
    * one is a 409. Receives the app's services, like hooks.
    */
   builtIn?: {
-    get(services: AppServices, ctx: import('../../core/context.js').RequestContext, id: string): Promise<Record<string, unknown> | undefined>;
+    get(
+      services: AppServices,
+      ctx: import('../../core/context.js').RequestContext,
+      id: string,
+    ): Promise<Record<string, unknown> | undefined>;
     list?(services: AppServices, ctx: import('../../core/context.js').RequestContext): Promise<Record<string, unknown>[]>;
     /** Whether `id` is a built-in record, without computing it: a write asks inside its transaction (on SQLite a query outside it would wait for the transaction's own connection). */
     has?(id: string): boolean;
@@ -178,7 +189,8 @@ export const SYS_FIELDS: Record<string, TSchema> = {
   sys_external_id: str({
     readOnly: true,
     maxLength: 256,
-    description: 'the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it',
+    description:
+      'the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it',
   }),
 };
 /** The sys_external_id column every resource table gets (store/records.ts says why). */
@@ -372,10 +384,9 @@ export function defineResource<F extends Record<string, TSchema>>(def: ResourceD
   const uniqueSpecs = (def.indexes ?? []).filter((i): i is UniqueIndexSpec => !Array.isArray(i));
   for (const u of uniqueSpecs) for (const f of u.fields) if (!columns.has(columnName(f.split('.')))) addColumn(f, 'unique index', true);
   columns.set(EXTERNAL_ID_COLUMN.name, EXTERNAL_ID_COLUMN);
-  const searchSchema = Type.Object(
-    Object.fromEntries(Object.entries(searchProps).map(([k, s]) => [k, Type.Optional(s)])),
-    { additionalProperties: false },
-  );
+  const searchSchema = Type.Object(Object.fromEntries(Object.entries(searchProps).map(([k, s]) => [k, Type.Optional(s)])), {
+    additionalProperties: false,
+  });
 
   const conditional = def.conditionalRequired ?? [];
   const derivedKeys = Object.keys(def.derived?.fields ?? {});
@@ -396,19 +407,26 @@ export function defineResource<F extends Record<string, TSchema>>(def: ResourceD
     table: {
       name: def.table,
       columns: [...columns.values()],
-      indexes: (def.indexes ?? []).filter((i): i is string[] => Array.isArray(i)).map((fields) =>
-        fields.map((f) => {
-          const c = columns.get(columnName(f.split('.')));
-          if (!c) throw new Error(`${where}: index field ${f} is neither searched nor looked up`);
-          return c.name;
-        }),
-      ),
+      indexes: (def.indexes ?? [])
+        .filter((i): i is string[] => Array.isArray(i))
+        .map((fields) =>
+          fields.map((f) => {
+            const c = columns.get(columnName(f.split('.')));
+            if (!c) throw new Error(`${where}: index field ${f} is neither searched nor looked up`);
+            return c.name;
+          }),
+        ),
       ...(uniqueSpecs.length
         ? {
             unique: uniqueSpecs.map((u): UniqueIndex => {
               if (!u.fields.length) throw new Error(`${where}: a unique index needs fields`);
               const cols = u.fields.map((f) => columns.get(columnName(f.split('.')))!.name);
-              return { name: `${def.table}_${cols.map((c) => c.replace(/^f_/, '')).join('_')}_uniq`.slice(0, 63), columns: cols, fields: u.fields, ...(u.why ? { why: u.why } : {}) };
+              return {
+                name: `${def.table}_${cols.map((c) => c.replace(/^f_/, '')).join('_')}_uniq`.slice(0, 63),
+                columns: cols,
+                fields: u.fields,
+                ...(u.why ? { why: u.why } : {}),
+              };
             }),
           }
         : {}),
@@ -416,14 +434,19 @@ export function defineResource<F extends Record<string, TSchema>>(def: ResourceD
     projectable: new Set(['id', ...Object.keys(def.fields), ...Object.keys(def.derived?.fields ?? {}), ...Object.keys(SYS_FIELDS)]),
     validate(input, prefix = '') {
       // derived fields (read-only, computed on reads) are no part of a body: ignored, as the service drops them
-      const body = derivedKeys.length && input && typeof input === 'object' && !Array.isArray(input) ? omit(input as Record<string, unknown>, derivedKeys) : input;
+      const body =
+        derivedKeys.length && input && typeof input === 'object' && !Array.isArray(input)
+          ? omit(input as Record<string, unknown>, derivedKeys)
+          : input;
       const errors = check(base, body, prefix);
       if (errors.length) return errors;
       const rec = body as Record<string, unknown>;
       for (const c of conditional) {
         if (rec[c.field] !== undefined) continue;
         if (Object.entries(c.when).every(([k, v]) => rec[k] === v)) {
-          const cond = Object.entries(c.when).map(([k, v]) => `${k} is ${JSON.stringify(v)}`).join(' and ');
+          const cond = Object.entries(c.when)
+            .map(([k, v]) => `${k} is ${JSON.stringify(v)}`)
+            .join(' and ');
           return [{ field: prefix ? `${prefix}.${c.field}` : c.field, reason: `is required when ${cond}` }];
         }
       }

@@ -25,11 +25,19 @@ test('bounds are checked with the field named and the limit in the reason', () =
 test('ordered pairs: the second may equal the first, not come before it; absent halves are not judged', () => {
   const s = obj(
     { start: date(), end: date(), from: dateTime(), until: dateTime(), lo: num(), hi: num() },
-    { ordered: [['start', 'end'], ['from', 'until'], ['lo', 'hi']] },
+    {
+      ordered: [
+        ['start', 'end'],
+        ['from', 'until'],
+        ['lo', 'hi'],
+      ],
+    },
   );
   assert.deepEqual(check(s, { start: '2026-01-01', end: '2026-01-01', lo: 3, hi: 3 }), []);
   assert.deepEqual(check(s, { start: '2026-01-02' }), []);
-  assert.deepEqual(check(s, { start: '2026-01-02', end: '2026-01-01' }), [{ field: 'end', reason: 'must not be before start ("2026-01-02")' }]);
+  assert.deepEqual(check(s, { start: '2026-01-02', end: '2026-01-01' }), [
+    { field: 'end', reason: 'must not be before start ("2026-01-02")' },
+  ]);
   assert.deepEqual(check(s, { lo: 3, hi: 2.5 }), [{ field: 'hi', reason: 'must not be less than lo (3)' }]);
   // instants, not text: 10:00-02:00 is 12:00Z
   assert.deepEqual(check(s, { from: '2026-01-01T10:00:00-02:00', until: '2026-01-01T11:00:00Z' }), [
@@ -40,8 +48,17 @@ test('ordered pairs: the second may equal the first, not come before it; absent 
 
 test('ordered pairs in array items and nested objects name the item; a prefix is kept', () => {
   const s = obj({ outer: obj({ items: list(obj({ a: date(), b: date() }, { ordered: [['a', 'b']] })) }) });
-  const body = { outer: { items: [{ a: '2026-01-01', b: '2026-01-02' }, { a: '2026-01-03', b: '2026-01-02' }] } };
-  assert.deepEqual(check(s, body, 'operations.0.object'), [{ field: 'operations.0.object.outer.items.1.b', reason: 'must not be before a ("2026-01-03")' }]);
+  const body = {
+    outer: {
+      items: [
+        { a: '2026-01-01', b: '2026-01-02' },
+        { a: '2026-01-03', b: '2026-01-02' },
+      ],
+    },
+  };
+  assert.deepEqual(check(s, body, 'operations.0.object'), [
+    { field: 'operations.0.object.outer.items.1.b', reason: 'must not be before a ("2026-01-03")' },
+  ]);
 });
 
 test('ordered pairs are checked when defined: both fields exist and compare alike', () => {
@@ -51,13 +68,22 @@ test('ordered pairs are checked when defined: both fields exist and compare alik
   const def = { slug: 'things', name: 'Things', singular: 'thing', typeName: 'Thing', table: 'things', coverage: 'test', search: {} };
   assert.throws(() => defineResource({ ...def, fields: { start: date() }, ordered: [['start', 'end']] }), /both must be/);
   const r = defineResource({ ...def, fields: { start: date(), end: date() }, ordered: [['start', 'end']] });
-  assert.deepEqual(r.validate({ start: '2026-02-01', end: '2026-01-01' }), [{ field: 'end', reason: 'must not be before start ("2026-02-01")' }]);
+  assert.deepEqual(r.validate({ start: '2026-02-01', end: '2026-01-01' }), [
+    { field: 'end', reason: 'must not be before start ("2026-02-01")' },
+  ]);
   // the record (output) schema does not carry the rule: a stored record is answered as it is
   assert.equal((r.recordSchema as Record<string, unknown>)['x-ordered'], undefined);
 });
 
 test('boundsWhen: a bound that applies only when a sibling has a given value', () => {
-  const s = obj({ d: boundsWhen(obj({ kind: req(oneOf(['percentage', 'fixed amount'])), amount: req(num({ min: 0 })) }), { kind: 'percentage' }, 'amount', { max: 100 }) });
+  const s = obj({
+    d: boundsWhen(
+      obj({ kind: req(oneOf(['percentage', 'fixed amount'])), amount: req(num({ min: 0 })) }),
+      { kind: 'percentage' },
+      'amount',
+      { max: 100 },
+    ),
+  });
   assert.deepEqual(check(s, { d: { kind: 'percentage', amount: 100 } }), []);
   assert.deepEqual(check(s, { d: { kind: 'fixed amount', amount: 150 } }), []);
   assert.deepEqual(check(s, { d: { kind: 'percentage', amount: 150 } }), [{ field: 'd.amount', reason: 'must be <= 100' }]);

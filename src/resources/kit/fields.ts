@@ -1,4 +1,13 @@
-import { Type, type Static, type TArray, type TObject, type TOptional, type TProperties, type TSchema, type TString } from '@sinclair/typebox';
+import {
+  Type,
+  type Static,
+  type TArray,
+  type TObject,
+  type TOptional,
+  type TProperties,
+  type TSchema,
+  type TString,
+} from '@sinclair/typebox';
 
 /**
  * Field builders for resource definitions. They produce plain JSON Schema (TypeBox), so a definition
@@ -19,7 +28,9 @@ type Marked = TSchema & { [REQUIRED]?: true };
 declare const REQUIRED_TYPE: unique symbol;
 export type Req<T extends TSchema> = T & { readonly [REQUIRED_TYPE]: true };
 /** The properties of obj(props) as TypeBox sees them: optional unless req(). */
-export type ObjProps<P extends Record<string, TSchema>> = { [K in keyof P]: P[K] extends { readonly [REQUIRED_TYPE]: true } ? P[K] : TOptional<P[K]> };
+export type ObjProps<P extends Record<string, TSchema>> = {
+  [K in keyof P]: P[K] extends { readonly [REQUIRED_TYPE]: true } ? P[K] : TOptional<P[K]>;
+};
 /**
  * The value type of a definition's `fields` (or an obj()'s props), derived from the schemas
  * (`Static`): what a record of that resource holds. Enums are their literal unions.
@@ -92,7 +103,10 @@ export const anyObject = (opts: Record<string, unknown> = {}) => Type.Object({},
  * end): dates, date-times (compared as instants) or numbers (a minimum and a maximum). Checked when both
  * are present, wherever the object is used (nested, in array items); the later field is named.
  */
-export function obj<P extends Record<string, TSchema>>(props: P, opts: { ordered?: [string, string][] } & Record<string, unknown> = {}): TObject<ObjProps<P>> {
+export function obj<P extends Record<string, TSchema>>(
+  props: P,
+  opts: { ordered?: [string, string][] } & Record<string, unknown> = {},
+): TObject<ObjProps<P>> {
   const { ordered, ...rest } = opts;
   const properties: TProperties = {};
   for (const [k, s] of Object.entries(props)) properties[k] = isRequired(s) ? s : Type.Optional(s);
@@ -130,7 +144,11 @@ export function withOrder<T extends TObject>(o: T, pairs: [string, string][]): T
 export function boundsWhen<T extends TObject>(o: T, when: Record<string, unknown>, field: string, b: Bounds): T {
   if (!o.properties?.[field]) throw new Error(`boundsWhen: ${field} is not a property`);
   const rule = {
-    if: { type: 'object', properties: Object.fromEntries(Object.entries(when).map(([k, v]) => [k, { const: v }])), required: Object.keys(when) },
+    if: {
+      type: 'object',
+      properties: Object.fromEntries(Object.entries(when).map(([k, v]) => [k, { const: v }])),
+      required: Object.keys(when),
+    },
     then: { type: 'object', properties: { [field]: { type: o.properties[field].type, ...bounded({ ...b }) } } },
   };
   const s = o as Record<string, unknown>;

@@ -11,15 +11,22 @@ test('a projection is parsed once per resource and gives the same paths again', 
   // another resource with the same field names keeps its own
   const other = new Set(['name']);
   assert.throws(() => parseProjection('name, address.city', other, 'fields'), /unknown field "address.city"/);
-  assert.deepEqual(project({ id: 'x', name: 'n', status: 's', address: { city: 'c', zip: 'z' } }, a), { id: 'x', name: 'n', address: { city: 'c' } });
+  assert.deepEqual(project({ id: 'x', name: 'n', status: 's', address: { city: 'c', zip: 'z' } }, a), {
+    id: 'x',
+    name: 'n',
+    address: { city: 'c' },
+  });
 });
 
 test('a refused projection is refused every time (errors are not kept)', () => {
   for (let i = 0; i < 2; i++) {
-    assert.throws(() => parseProjection('name,secret', allowed, 'fieldsToReturn'), (e: any) => {
-      assert.deepEqual(e.errors, [{ field: 'fieldsToReturn', reason: 'names unknown field "secret"' }]);
-      return true;
-    });
+    assert.throws(
+      () => parseProjection('name,secret', allowed, 'fieldsToReturn'),
+      (e: any) => {
+        assert.deepEqual(e.errors, [{ field: 'fieldsToReturn', reason: 'names unknown field "secret"' }]);
+        return true;
+      },
+    );
   }
   assert.equal(parseProjection('  ', allowed, 'fields'), undefined);
 });

@@ -12,7 +12,8 @@ export function encodeKey(lastId: string): string {
 
 export function decodeKey(key: string | undefined, param = 'exclusiveStartKey'): string | undefined {
   if (key === undefined || key === '') return undefined;
-  const bad = () => invalid([{ field: param, reason: 'is not a key this server issued (use LastEvaluatedKey as it was returned)' }], 'bad_request');
+  const bad = () =>
+    invalid([{ field: param, reason: 'is not a key this server issued (use LastEvaluatedKey as it was returned)' }], 'bad_request');
   if (key.length > 512 || !/^[A-Za-z0-9_-]+$/.test(key)) throw bad();
   let parsed: unknown;
   try {
@@ -60,7 +61,10 @@ export function parseProjection(raw: string | undefined, allowed: Set<string>, p
 const projections = new WeakMap<Set<string>, Map<string, string[][]>>();
 
 function parseProjectionOnce(raw: string, allowed: Set<string>, param: string): string[][] {
-  const parts = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (parts.length > 200) throw invalid([{ field: param, reason: 'names too many fields (at most 200)' }], 'bad_request');
   const paths: string[][] = [];
   for (const p of parts) {

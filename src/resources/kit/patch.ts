@@ -67,8 +67,12 @@ export function checkPatch(ops: unknown, prefix = ''): { lockOnly: boolean; touc
   let touchesLock = false;
   list.forEach((o, i) => {
     const at = prefix ? `${prefix}.${i}` : String(i);
-    for (const [name, pointer] of [['path', o.path], ['from', o.from]] as const) {
-      if (pointer !== undefined && segments(pointer).some((k) => FORBIDDEN_KEYS.has(k))) problems.push({ field: `${at}.${name}`, reason: 'may not name __proto__, constructor or prototype' });
+    for (const [name, pointer] of [
+      ['path', o.path],
+      ['from', o.from],
+    ] as const) {
+      if (pointer !== undefined && segments(pointer).some((k) => FORBIDDEN_KEYS.has(k)))
+        problems.push({ field: `${at}.${name}`, reason: 'may not name __proto__, constructor or prototype' });
     }
     if (o.op === 'test') return;
     const seg = firstSegment(o.path);
@@ -122,13 +126,19 @@ export function applyPatch<T extends object>(doc: T, ops: PatchOp[], prefix = ''
       const o = ops[i]!;
       const at = prefix ? `${prefix}.${i}` : String(i);
       const bad =
-        o.op === 'add' ? ['path', pointerError(out, o.path, false, true)]
-        : o.op === 'remove' || o.op === 'replace' ? ['path', pointerError(out, o.path, true, false)]
-        : o.op === 'move' || o.op === 'copy' ? (pointerError(out, o.from ?? '', true, false) ? ['from', pointerError(out, o.from ?? '', true, false)] : ['path', pointerError(out, o.path, false, true)])
-        // test: the same pointer rules (canonical, in-bounds indexes; no "-"); a missing last member
-        // is left to the library, which answers it as a failed test (409)
-        : o.op === 'test' ? ['path', pointerError(out, o.path, false, false)]
-        : ['path', null];
+        o.op === 'add'
+          ? ['path', pointerError(out, o.path, false, true)]
+          : o.op === 'remove' || o.op === 'replace'
+            ? ['path', pointerError(out, o.path, true, false)]
+            : o.op === 'move' || o.op === 'copy'
+              ? pointerError(out, o.from ?? '', true, false)
+                ? ['from', pointerError(out, o.from ?? '', true, false)]
+                : ['path', pointerError(out, o.path, false, true)]
+              : // test: the same pointer rules (canonical, in-bounds indexes; no "-"); a missing last member
+                // is left to the library, which answers it as a failed test (409)
+                o.op === 'test'
+                ? ['path', pointerError(out, o.path, false, false)]
+                : ['path', null];
       if (bad[1]) throw invalid([{ field: `${at}.${bad[0]}`, reason: bad[1] }], 'bad_request');
       out = jsonpatch.applyOperation(out, o as jsonpatch.Operation, true, true, true, i).newDocument;
     }

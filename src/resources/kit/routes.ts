@@ -20,8 +20,15 @@ const idParam = Type.String({ pattern: ID_PATTERN });
 const tenantParams = Type.Object({ tenantId: idParam });
 const limit = Type.String({ pattern: '^[0-9]{1,6}$', description: 'page size (default 100)' });
 const exclusiveStartKey = Type.String({ maxLength: 512, description: 'LastEvaluatedKey of the previous page' });
-const fields = Type.String({ maxLength: 4000, description: 'comma-separated fields to return (dotted paths allowed); id is always returned' });
-const pageQuery = Type.Object({ fields: Type.Optional(fields), exclusiveStartKey: Type.Optional(exclusiveStartKey), limit: Type.Optional(limit) });
+const fields = Type.String({
+  maxLength: 4000,
+  description: 'comma-separated fields to return (dotted paths allowed); id is always returned',
+});
+const pageQuery = Type.Object({
+  fields: Type.Optional(fields),
+  exclusiveStartKey: Type.Optional(exclusiveStartKey),
+  limit: Type.Optional(limit),
+});
 
 /** Route responses for these statuses, each the shared Error schema. */
 export const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ref('Error')]));
@@ -55,12 +62,22 @@ export function resourceSchemas(r: Resource): TSchema[] {
   const t = r.def.typeName;
   return [
     { ...r.recordSchema, $id: t, title: r.def.singular },
-    { ...r.inputSchema, $id: `${t}Input`, description: `the fields of a ${r.def.singular}; id and sys_* fields are set by the server (sys_* in a body are ignored)` },
+    {
+      ...r.inputSchema,
+      $id: `${t}Input`,
+      description: `the fields of a ${r.def.singular}; id and sys_* fields are set by the server (sys_* in a body are ignored)`,
+    },
     { ...r.searchSchema, $id: `${t}Search` },
   ] as TSchema[];
 }
 
-export function registerResource(app: FastifyInstance, r: Resource, service: ResourceService, auth: onRequestHookHandler, services: AppServices) {
+export function registerResource(
+  app: FastifyInstance,
+  r: Resource,
+  service: ResourceService,
+  auth: onRequestHookHandler,
+  services: AppServices,
+) {
   const { slug, typeName: t, name } = r.def;
   const recordId = Type.String({ pattern: r.idPattern });
   const recordParams = Type.Object({ tenantId: idParam, id: recordId });
@@ -82,15 +99,26 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
   else
     app.get(base, {
       ...common('read'),
-      schema: { tags, security, summary: `List ${name.toLowerCase()}`, params: tenantParams, querystring: pageQuery, response: { 200: listResponse, ...errorResponses(400, 401, 403) } },
+      schema: {
+        tags,
+        security,
+        summary: `List ${name.toLowerCase()}`,
+        params: tenantParams,
+        querystring: pageQuery,
+        response: { 200: listResponse, ...errorResponses(400, 401, 403) },
+      },
       handler: async (req, reply) => sendText(reply, await service.list(req.ctx, req.query as object)),
     });
 
   app.post(base, {
     ...common(writeScope),
     schema: {
-      tags, security, summary: `Create a ${r.def.singular}`, description: 'The server generates the id; an id in the body is a 400.',
-      params: tenantParams, body: viaService(ref(`${t}Input`)),
+      tags,
+      security,
+      summary: `Create a ${r.def.singular}`,
+      description: 'The server generates the id; an id in the body is a 400.',
+      params: tenantParams,
+      body: viaService(ref(`${t}Input`)),
       response: { 201: ref(t), ...errorResponses(400, 401, 403, 413) },
     },
     handler: async (req, reply) => {
@@ -103,12 +131,22 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
   app.post(`${base}/search`, {
     ...common('read'),
     schema: {
-      tags, security, summary: `Search ${name.toLowerCase()}`,
-      description: 'Strings match case-insensitively as "contains"; arrays match any of their values; [from, to] ranges are inclusive and either end may be empty.',
+      tags,
+      security,
+      summary: `Search ${name.toLowerCase()}`,
+      description:
+        'Strings match case-insensitively as "contains"; arrays match any of their values; [from, to] ranges are inclusive and either end may be empty.',
       params: tenantParams,
-      querystring: Type.Object({ fieldsToReturn: Type.Optional(fields), exclusiveStartKey: Type.Optional(exclusiveStartKey), limit: Type.Optional(limit) }),
+      querystring: Type.Object({
+        fieldsToReturn: Type.Optional(fields),
+        exclusiveStartKey: Type.Optional(exclusiveStartKey),
+        limit: Type.Optional(limit),
+      }),
       body: viaService(ref(`${t}Search`)),
-      response: { 200: Type.Object({ Items: Type.Array(ref(t) as unknown as TSchema), LastEvaluatedKey: Type.Optional(Type.String()) }), ...errorResponses(400, 401, 403) },
+      response: {
+        200: Type.Object({ Items: Type.Array(ref(t) as unknown as TSchema), LastEvaluatedKey: Type.Optional(Type.String()) }),
+        ...errorResponses(400, 401, 403),
+      },
     },
     handler: async (req, reply) => sendText(reply, await service.search(req.ctx, req.body ?? {}, req.query as object)),
   });
@@ -122,7 +160,9 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
   app.post(`${base}/batch`, {
     ...common(writeScope),
     schema: {
-      tags, security, summary: `Create, update, patch or delete up to ${BATCH_MAX} ${name.toLowerCase()}`,
+      tags,
+      security,
+      summary: `Create, update, patch or delete up to ${BATCH_MAX} ${name.toLowerCase()}`,
       description: 'Each operation succeeds or fails on its own; all run in one transaction.',
       params: tenantParams,
       body: viaService(Type.Object({ operations: Type.Array(batchOp, { minItems: 1, maxItems: BATCH_MAX }) })),
@@ -138,7 +178,13 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
               status: Type.Integer(),
               success: Type.Boolean(),
               object: Type.Optional(ref(t) as unknown as TSchema),
-              error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), reason: Type.String() }))) })),
+              error: Type.Optional(
+                Type.Object({
+                  code: Type.String(),
+                  message: Type.String(),
+                  errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), reason: Type.String() }))),
+                }),
+              ),
             }),
           ),
         }),
@@ -156,12 +202,15 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
     app.get(`${base}/${l.segment}/:value`, {
       ...common('read'),
       schema: {
-        tags, security, summary: l.summary ?? `List ${name.toLowerCase()} by ${l.field}`,
+        tags,
+        security,
+        summary: l.summary ?? `List ${name.toLowerCase()} by ${l.field}`,
         params: Type.Object({ tenantId: idParam, value: Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f]+$' }) }),
         querystring: pageQuery,
         response: { 200: listResponse, ...errorResponses(400, 401, 403) },
       },
-      handler: async (req, reply) => sendText(reply, await service.lookup(req.ctx, l, (req.params as { value: string }).value, req.query as object)),
+      handler: async (req, reply) =>
+        sendText(reply, await service.lookup(req.ctx, l, (req.params as { value: string }).value, req.query as object)),
     });
   }
 
@@ -169,14 +218,24 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
     app.get(`${base}/history/:id`, {
       ...common('read'),
       schema: {
-        tags, security, summary: `The change history of a ${r.def.singular}, newest first`,
+        tags,
+        security,
+        summary: `The change history of a ${r.def.singular}, newest first`,
         description: `Each entry: when, by whom, how (create, update, patch, or a process such as activate), and the changed fields (${r.def.history.join(', ')}) as [before, after].`,
         params: recordParams,
         querystring: Type.Object({ exclusiveStartKey: Type.Optional(exclusiveStartKey), limit: Type.Optional(limit) }),
         response: {
           200: Type.Object({
             Count: Type.Integer(),
-            Items: Type.Array(Type.Object({ id: Type.String(), at: Type.String(), by_id: Type.String(), via: Type.String(), changes: Type.Object({}, { additionalProperties: true }) })),
+            Items: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                at: Type.String(),
+                by_id: Type.String(),
+                via: Type.String(),
+                changes: Type.Object({}, { additionalProperties: true }),
+              }),
+            ),
             LastEvaluatedKey: Type.Optional(Type.String()),
           }),
           ...errorResponses(400, 401, 403, 404),
@@ -189,8 +248,15 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
   for (const a of r.def.actions ?? []) {
     const params = Object.fromEntries([...a.path.matchAll(/:(\w+)/g)].map((m) => [m[1]!, m[1] === 'id' ? recordId : idParam]));
     const route = {
-      ...common(a.method === 'GET' ? 'read' : a.scope ?? writeScope),
-      schema: { tags, security, summary: a.summary, description: a.description, params: Type.Object({ tenantId: idParam, ...params }), response: { [a.status ?? 200]: a.response, ...errorResponses(400, 401, 403, 404) } },
+      ...common(a.method === 'GET' ? 'read' : (a.scope ?? writeScope)),
+      schema: {
+        tags,
+        security,
+        summary: a.summary,
+        description: a.description,
+        params: Type.Object({ tenantId: idParam, ...params }),
+        response: { [a.status ?? 200]: a.response, ...errorResponses(400, 401, 403, 404) },
+      },
       handler: async (req: any, reply: FastifyReply) => {
         const out = await a.handler(services, req.ctx, { tenantId: req.ctx.tenantId, params: req.params, body: req.body });
         reply.code(a.status ?? 200);
@@ -204,8 +270,20 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
   app.get(`${base}/:id`, {
     ...common('read'),
     schema: {
-      tags, security, summary: `Get a ${r.def.singular}`, params: recordParams,
-      querystring: Type.Object({ fields: Type.Optional(fields), consistentRead: Type.Optional(Type.String({ enum: ['true', 'false'], description: 'true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write.' })) }),
+      tags,
+      security,
+      summary: `Get a ${r.def.singular}`,
+      params: recordParams,
+      querystring: Type.Object({
+        fields: Type.Optional(fields),
+        consistentRead: Type.Optional(
+          Type.String({
+            enum: ['true', 'false'],
+            description:
+              'true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write.',
+          }),
+        ),
+      }),
       response: { 200: ref(t), ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (req, reply) => {
@@ -219,9 +297,13 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
   app.put(`${base}/:id`, {
     ...common(writeScope),
     schema: {
-      tags, security, summary: `Replace a ${r.def.singular}`,
+      tags,
+      security,
+      summary: `Replace a ${r.def.singular}`,
       description: 'A sys_version in the body is a precondition (409 when stale), as is If-Match (412).',
-      params: recordParams, headers: ifMatch, body: viaService(ref(`${t}Input`)),
+      params: recordParams,
+      headers: ifMatch,
+      body: viaService(ref(`${t}Input`)),
       response: { 200: ref(t), ...errorResponses(400, 401, 403, 404, 409, 412, 423) },
     },
     handler: async (req, reply) => {
@@ -234,9 +316,14 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
   app.patch(`${base}/:id`, {
     ...common(writeScope),
     schema: {
-      tags, security, summary: `Patch a ${r.def.singular} (RFC 6902)`,
-      description: 'All operations apply or none; a failed test is a 409; a result that breaks the schema is a 422. `test /sys_version` works as a precondition; `replace /sys_locked` locks and unlocks.',
-      params: recordParams, headers: ifMatch, body: viaService(Type.Array(ref('PatchOperation') as unknown as TSchema, { minItems: 1 })),
+      tags,
+      security,
+      summary: `Patch a ${r.def.singular} (RFC 6902)`,
+      description:
+        'All operations apply or none; a failed test is a 409; a result that breaks the schema is a 422. `test /sys_version` works as a precondition; `replace /sys_locked` locks and unlocks.',
+      params: recordParams,
+      headers: ifMatch,
+      body: viaService(Type.Array(ref('PatchOperation') as unknown as TSchema, { minItems: 1 })),
       response: { 200: ref(t), ...errorResponses(400, 401, 403, 404, 409, 412, 422, 423) },
     },
     handler: async (req, reply) => {
@@ -249,7 +336,11 @@ export function registerResource(app: FastifyInstance, r: Resource, service: Res
   app.delete(`${base}/:id`, {
     ...common(writeScope),
     schema: {
-      tags, security, summary: `Delete a ${r.def.singular}`, params: recordParams, headers: ifMatch,
+      tags,
+      security,
+      summary: `Delete a ${r.def.singular}`,
+      params: recordParams,
+      headers: ifMatch,
       response: { 200: Type.String({ description: 'the id of the deleted record' }), ...errorResponses(401, 403, 404, 409, 412, 423) },
     },
     handler: async (req, reply) => {
@@ -279,7 +370,14 @@ function registerSingleton(
   const ifMatch = Type.Object({ 'if-match': Type.Optional(Type.String()) });
   app.get(base, {
     ...common('read'),
-    schema: { tags, security, summary: `Get the tenant's ${r.def.singular}`, params: tenantParams, querystring: Type.Object({ fields: Type.Optional(fields) }), response: { 200: ref(t), ...errorResponses(400, 401, 403, 404) } },
+    schema: {
+      tags,
+      security,
+      summary: `Get the tenant's ${r.def.singular}`,
+      params: tenantParams,
+      querystring: Type.Object({ fields: Type.Optional(fields) }),
+      response: { 200: ref(t), ...errorResponses(400, 401, 403, 404) },
+    },
     handler: async (req, reply) => {
       const { record, text, version } = await service.get(req.ctx, req.ctx.tenantId, req.query as object);
       withEtag(reply, version);
@@ -288,7 +386,15 @@ function registerSingleton(
   });
   app.put(base, {
     ...common(writeScope),
-    schema: { tags, security, summary: `Replace the tenant's ${r.def.singular}`, params: tenantParams, headers: ifMatch, body: viaService(ref(`${t}Input`)), response: { 200: ref(t), ...errorResponses(400, 401, 403, 404, 409, 412, 423) } },
+    schema: {
+      tags,
+      security,
+      summary: `Replace the tenant's ${r.def.singular}`,
+      params: tenantParams,
+      headers: ifMatch,
+      body: viaService(ref(`${t}Input`)),
+      response: { 200: ref(t), ...errorResponses(400, 401, 403, 404, 409, 412, 423) },
+    },
     handler: async (req, reply) => {
       const rec = await service.update(req.ctx, req.ctx.tenantId, req.body, req.headers['if-match']);
       withEtag(reply, rec.sys_version);
@@ -297,7 +403,15 @@ function registerSingleton(
   });
   app.patch(base, {
     ...common(writeScope),
-    schema: { tags, security, summary: `Patch the tenant's ${r.def.singular} (RFC 6902)`, params: tenantParams, headers: ifMatch, body: viaService(Type.Array(ref('PatchOperation') as unknown as TSchema, { minItems: 1 })), response: { 200: ref(t), ...errorResponses(400, 401, 403, 404, 409, 412, 422, 423) } },
+    schema: {
+      tags,
+      security,
+      summary: `Patch the tenant's ${r.def.singular} (RFC 6902)`,
+      params: tenantParams,
+      headers: ifMatch,
+      body: viaService(Type.Array(ref('PatchOperation') as unknown as TSchema, { minItems: 1 })),
+      response: { 200: ref(t), ...errorResponses(400, 401, 403, 404, 409, 412, 422, 423) },
+    },
     handler: async (req, reply) => {
       const rec = await service.patch(req.ctx, req.ctx.tenantId, req.body, req.headers['if-match']);
       withEtag(reply, rec.sys_version);

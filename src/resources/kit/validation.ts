@@ -38,7 +38,13 @@ function orderValue(v: unknown): number | string | undefined {
  * before a when both are present. The error names b (its path inside the body) and what it must follow.
  */
 const orderedKeyword = Object.assign(
-  function validateOrdered(this: unknown, pairs: [string, string][], data: unknown, _parent: unknown, cxt?: { instancePath: string }): boolean {
+  function validateOrdered(
+    this: unknown,
+    pairs: [string, string][],
+    data: unknown,
+    _parent: unknown,
+    cxt?: { instancePath: string },
+  ): boolean {
     if (data === null || typeof data !== 'object' || Array.isArray(data)) return true;
     const rec = data as Record<string, unknown>;
     for (const [a, b] of pairs) {

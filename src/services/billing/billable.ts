@@ -26,9 +26,20 @@ export const billedKey = (l: BillableLine) => `${l.registration_service}/${l.reg
  * cancelled, not billed yet) dated inside the window, each at its trainingProvPrograms fee for the
  * first programme of the offering (course) or exam that the provider is linked to and the block allows.
  */
-export async function billableLines(records: BillingRecords, db: Db, ctx: RequestContext, o: Rec, onlyProvider?: string): Promise<BillableLine[]> {
+export async function billableLines(
+  records: BillingRecords,
+  db: Db,
+  ctx: RequestContext,
+  o: Rec,
+  onlyProvider?: string,
+): Promise<BillableLine[]> {
   const links = new Map<string, Rec>(); // provider|program -> trainingProvPrograms
-  for (const l of await records.all(db, ctx.tenantId, 'trainingProvPrograms', onlyProvider ? [{ column: 'f_training_provider_id', op: 'in', values: [onlyProvider] }] : [])) {
+  for (const l of await records.all(
+    db,
+    ctx.tenantId,
+    'trainingProvPrograms',
+    onlyProvider ? [{ column: 'f_training_provider_id', op: 'in', values: [onlyProvider] }] : [],
+  )) {
     links.set(`${l.training_provider_id}|${l.program_id}`, l);
   }
   const billed = await billedItems.keys(db, ctx.tenantId);
@@ -40,7 +51,8 @@ export async function billableLines(records: BillingRecords, db: Db, ctx: Reques
     if (!cache.has(k)) cache.set(k, await records.deps.resource(slug).table.get(db, ctx.tenantId, id));
     return cache.get(k);
   };
-  const whenOf = (r: Rec) => (/^\d{4}-\d{2}-\d{2}/.test(String(r.date ?? '')) ? String(r.date).slice(0, 10) : String(r.sys_created_at ?? '').slice(0, 10));
+  const whenOf = (r: Rec) =>
+    /^\d{4}-\d{2}-\d{2}/.test(String(r.date ?? '')) ? String(r.date).slice(0, 10) : String(r.sys_created_at ?? '').slice(0, 10);
   const programFor = (provider: string, programs: unknown) => {
     for (const p of (Array.isArray(programs) ? programs : []) as string[]) {
       const link = links.get(`${provider}|${p}`);
@@ -57,7 +69,16 @@ export async function billableLines(records: BillingRecords, db: Db, ctx: Reques
       const offering = await get('courseOfferings', r.course_offering_id);
       const link = programFor(provider, offering?.program_ids);
       if (!link || typeof link.course_fee !== 'number' || link.course_fee <= 0) continue;
-      lines.push({ training_provider_id: provider, registration_service: 'courseRegistrations', registration_id: r.id, program_id: String(link.program_id), ...(r.student_id ? { student_id: String(r.student_id) } : {}), description: `${offering?.name ?? 'course'}: ${r.name ?? r.student_id}`, fee_type: 'course_fee', amount: link.course_fee });
+      lines.push({
+        training_provider_id: provider,
+        registration_service: 'courseRegistrations',
+        registration_id: r.id,
+        program_id: String(link.program_id),
+        ...(r.student_id ? { student_id: String(r.student_id) } : {}),
+        description: `${offering?.name ?? 'course'}: ${r.name ?? r.student_id}`,
+        fee_type: 'course_fee',
+        amount: link.course_fee,
+      });
     }
   }
   for await (const page of records.scan(db, ctx.tenantId, 'examRegistrations', filters)) {
@@ -70,7 +91,16 @@ export async function billableLines(records: BillingRecords, db: Db, ctx: Reques
       const process = await get('examRegProcesses', r.process_id);
       const feeType = process?.type === 'retest' ? 'retest_fee' : 'live_exam_fee';
       if (!link || typeof link[feeType] !== 'number' || link[feeType] <= 0) continue;
-      lines.push({ training_provider_id: provider, registration_service: 'examRegistrations', registration_id: r.id, program_id: String(link.program_id), ...(r.student_id ? { student_id: String(r.student_id) } : {}), description: `${exam?.name ?? 'exam'}: ${r.name ?? r.student_id}`, fee_type: feeType, amount: link[feeType] });
+      lines.push({
+        training_provider_id: provider,
+        registration_service: 'examRegistrations',
+        registration_id: r.id,
+        program_id: String(link.program_id),
+        ...(r.student_id ? { student_id: String(r.student_id) } : {}),
+        description: `${exam?.name ?? 'exam'}: ${r.name ?? r.student_id}`,
+        fee_type: feeType,
+        amount: link[feeType],
+      });
     }
   }
   return lines;

@@ -1,5 +1,11 @@
 import type { RequestContext } from '../../core/context.js';
-import { applicationExpired, certificationDroppable, EXPIRABLE_APPLICATION_STATUSES, REMINDABLE_APPLICATION_STATUSES, renewingCertificationIds } from '../../domain/billing/eligibility.js';
+import {
+  applicationExpired,
+  certificationDroppable,
+  EXPIRABLE_APPLICATION_STATUSES,
+  REMINDABLE_APPLICATION_STATUSES,
+  renewingCertificationIds,
+} from '../../domain/billing/eligibility.js';
 import { passesOptions } from '../../domain/billing/filters.js';
 import { OPEN_STATUSES } from '../../domain/lifecycle/applications.js';
 import type { Filter, StoredRecord } from '../../store/records.js';
@@ -36,10 +42,25 @@ export async function candidates(records: BillingRecords, ctx: RequestContext, r
     ...(rec.contact_id ? { contact_id: String(rec.contact_id) } : {}),
     ...extra,
   });
-  const appFacts = (a: Rec) => ({ program_id: a.program_id, training_provider_ids: [a.training_provider_id], status_reason_id: a.status_reason_id, application_type: a.type ?? 'certification' });
-  const certFacts = (c: Rec) => ({ program_id: c.program_id, training_provider_ids: [c.issuing_training_provider_id, c.renewal_training_provider_id], status_reason_id: c.status_reason_id });
-  const appExtra = (a: Rec): Partial<Candidate> => ({ application_id: a.id, ...(day(a.expiration_date) ? { expiration_date: day(a.expiration_date) } : {}) });
-  const certExtra = (c: Rec): Partial<Candidate> => ({ certification_id: c.id, ...(day(c.expiration_date) ? { expiration_date: day(c.expiration_date) } : {}) });
+  const appFacts = (a: Rec) => ({
+    program_id: a.program_id,
+    training_provider_ids: [a.training_provider_id],
+    status_reason_id: a.status_reason_id,
+    application_type: a.type ?? 'certification',
+  });
+  const certFacts = (c: Rec) => ({
+    program_id: c.program_id,
+    training_provider_ids: [c.issuing_training_provider_id, c.renewal_training_provider_id],
+    status_reason_id: c.status_reason_id,
+  });
+  const appExtra = (a: Rec): Partial<Candidate> => ({
+    application_id: a.id,
+    ...(day(a.expiration_date) ? { expiration_date: day(a.expiration_date) } : {}),
+  });
+  const certExtra = (c: Rec): Partial<Candidate> => ({
+    certification_id: c.id,
+    ...(day(c.expiration_date) ? { expiration_date: day(c.expiration_date) } : {}),
+  });
   const byStatus = (values: string[]): Filter => ({ column: 'f_status', op: 'in', values });
   const expiring = (start?: string, end?: string): Filter[] => [
     ...(start ? [{ column: 'f_expiration_date', op: 'gte', value: start } as Filter] : []),
@@ -59,16 +80,26 @@ export async function candidates(records: BillingRecords, ctx: RequestContext, r
   }
   if (jobOn(run, 'expire_applications')) {
     const o = jobOptions(run, 'expire_applications');
-    for await (const page of scan('applications', [byStatus(EXPIRABLE_APPLICATION_STATUSES), ...expiring(o.expiration_date_range_start, o.expiration_date_range_end)])) {
-      for (const a of page) if (applicationExpired(a, today) && passesOptions(appFacts(a), o)) out.push(make('expire application', 'applications', a, appExtra(a)));
+    for await (const page of scan('applications', [
+      byStatus(EXPIRABLE_APPLICATION_STATUSES),
+      ...expiring(o.expiration_date_range_start, o.expiration_date_range_end),
+    ])) {
+      for (const a of page)
+        if (applicationExpired(a, today) && passesOptions(appFacts(a), o))
+          out.push(make('expire application', 'applications', a, appExtra(a)));
     }
   }
   if (jobOn(run, 'send_application_reminders')) {
     const o = jobOptions(run, 'send_application_reminders');
     for (const [i, r] of ((o.reminders ?? []) as Rec[]).entries()) {
       const reminder_id = typeof r.id === 'number' ? r.id : i + 1;
-      for await (const page of scan('applications', [byStatus(REMINDABLE_APPLICATION_STATUSES), ...expiring(r.expiration_date_range_start, r.expiration_date_range_end)])) {
-        for (const a of page) if (passesOptions(appFacts(a), o)) out.push(make('send application reminder', 'applications', a, { ...appExtra(a), reminder_id }));
+      for await (const page of scan('applications', [
+        byStatus(REMINDABLE_APPLICATION_STATUSES),
+        ...expiring(r.expiration_date_range_start, r.expiration_date_range_end),
+      ])) {
+        for (const a of page)
+          if (passesOptions(appFacts(a), o))
+            out.push(make('send application reminder', 'applications', a, { ...appExtra(a), reminder_id }));
       }
     }
   }
@@ -80,7 +111,10 @@ export async function candidates(records: BillingRecords, ctx: RequestContext, r
     }
     for (const [i, r] of ((o.reminders ?? []) as Rec[]).entries()) {
       const reminder_id = typeof r.id === 'number' ? r.id : i + 1;
-      for await (const page of scan('certifications', [byStatus(['active']), ...expiring(r.expiration_date_range_start, r.expiration_date_range_end)])) {
+      for await (const page of scan('certifications', [
+        byStatus(['active']),
+        ...expiring(r.expiration_date_range_start, r.expiration_date_range_end),
+      ])) {
         for (const c of page) {
           if (renewing.has(c.id) || !passesOptions(certFacts(c), o)) continue;
           out.push(make('send renewal reminder', 'certifications', c, { ...certExtra(c), reminder_id }));
@@ -90,14 +124,22 @@ export async function candidates(records: BillingRecords, ctx: RequestContext, r
   }
   if (jobOn(run, 'forecast_renewals')) {
     const o = jobOptions(run, 'forecast_renewals');
-    for await (const page of scan('certifications', [byStatus(['active']), ...expiring(o.expiration_date_range_start, o.expiration_date_range_end)])) {
+    for await (const page of scan('certifications', [
+      byStatus(['active']),
+      ...expiring(o.expiration_date_range_start, o.expiration_date_range_end),
+    ])) {
       for (const c of page) if (passesOptions(certFacts(c), o)) out.push(make('forecast renewal', 'certifications', c, certExtra(c)));
     }
   }
   if (jobOn(run, 'perform_drops')) {
     const o = jobOptions(run, 'perform_drops');
-    for await (const page of scan('certifications', [byStatus(['active']), ...expiring(o.expiration_date_range_start, o.expiration_date_range_end)])) {
-      for (const c of page) if (certificationDroppable(c, today) && passesOptions(certFacts(c), o)) out.push(make('drop certification', 'certifications', c, certExtra(c)));
+    for await (const page of scan('certifications', [
+      byStatus(['active']),
+      ...expiring(o.expiration_date_range_start, o.expiration_date_range_end),
+    ])) {
+      for (const c of page)
+        if (certificationDroppable(c, today) && passesOptions(certFacts(c), o))
+          out.push(make('drop certification', 'certifications', c, certExtra(c)));
     }
   }
   if (jobOn(run, 'bill_training_providers')) {

@@ -34,7 +34,12 @@ const isContention = (e: unknown) => ['40P01', '40001', '55P03'].includes(String
 /** An action's fields once it failed with `e`. */
 function errorFields(a: StoredRecord, e: unknown): Rec {
   const message = e instanceof Error ? e.message : String(e);
-  return { ...fieldsOf(a), status: 'error', error_message: message.slice(0, 2000), ...(e instanceof Error && e.stack && !(e instanceof AppError) ? { error_stack: e.stack.slice(0, 4000) } : {}) };
+  return {
+    ...fieldsOf(a),
+    status: 'error',
+    error_message: message.slice(0, 2000),
+    ...(e instanceof Error && e.stack && !(e instanceof AppError) ? { error_stack: e.stack.slice(0, 4000) } : {}),
+  };
 }
 
 export interface ChunkResult {
@@ -55,7 +60,13 @@ export interface ChunkResult {
  * back and its actions performed as before chunks existed, one transaction each: the same outcome
  * as then, failures included.
  */
-export async function performChunk(records: BillingRecords, job: JobContext, run: StoredRecord, ids: string[], lookups: Lookups): Promise<ChunkResult> {
+export async function performChunk(
+  records: BillingRecords,
+  job: JobContext,
+  run: StoredRecord,
+  ids: string[],
+  lookups: Lookups,
+): Promise<ChunkResult> {
   const { ctx } = job;
   const { store } = records.deps;
   const actx = { ...ctx, via: 'billing run' };
@@ -68,9 +79,12 @@ export async function performChunk(records: BillingRecords, job: JobContext, run
       // the certifications of the chunk's certification actions, read (and locked) in one statement
       const certIds = new Set<string>();
       for (const a of actions.values()) {
-        if (a.status === 'pending' && singleCertification(a.type) && typeof a.certification_id === 'string') certIds.add(a.certification_id);
+        if (a.status === 'pending' && singleCertification(a.type) && typeof a.certification_id === 'string')
+          certIds.add(a.certification_id);
       }
-      lookups.certifications = await records.deps.resource('certifications').table.getMany(trx, ctx.tenantId, [...certIds], { forUpdate: true });
+      lookups.certifications = await records.deps
+        .resource('certifications')
+        .table.getMany(trx, ctx.tenantId, [...certIds], { forUpdate: true });
       // each action in a savepoint of its own, released by the next one's (see Savepoint)
       const savepoint = new Savepoint(trx, store.dialect, 'billing_action');
       let handled = 0;
@@ -103,7 +117,15 @@ export async function performChunk(records: BillingRecords, job: JobContext, run
  * savepoint (the effect, its e-mail) and marks the action error. False on error. A deadlock or a
  * serialization failure is not the action's fault: it fails the chunk (see performChunk).
  */
-async function performInSavepoint(records: BillingRecords, trx: Db, savepoint: Savepoint, actx: RequestContext, run: StoredRecord, a: StoredRecord, lookups: Lookups): Promise<boolean> {
+async function performInSavepoint(
+  records: BillingRecords,
+  trx: Db,
+  savepoint: Savepoint,
+  actx: RequestContext,
+  run: StoredRecord,
+  a: StoredRecord,
+  lookups: Lookups,
+): Promise<boolean> {
   await savepoint.open();
   try {
     const outcome = await perform(records, trx, actx, run, a, lookups);
@@ -120,7 +142,13 @@ async function performInSavepoint(records: BillingRecords, trx: Db, savepoint: S
 }
 
 /** One action in a transaction of its own (a chunk that failed as a whole). False on error. */
-async function performOne(records: BillingRecords, ctx: RequestContext, run: StoredRecord, actionId: string, lookups: Lookups): Promise<boolean> {
+async function performOne(
+  records: BillingRecords,
+  ctx: RequestContext,
+  run: StoredRecord,
+  actionId: string,
+  lookups: Lookups,
+): Promise<boolean> {
   const { store } = records.deps;
   const { actions } = records;
   const actx = { ...ctx, via: 'billing run' };

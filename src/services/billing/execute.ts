@@ -32,7 +32,13 @@ export async function execute(records: BillingRecords, job: JobContext) {
     if (job.stopping) throw stopping();
     const page = await runActions.pending(store.db, table, ctx.tenantId, run.id, after, CHUNK);
     if (!page.length) break;
-    const chunk = await performChunk(records, job, run, page.map((a) => a.id), lookups);
+    const chunk = await performChunk(
+      records,
+      job,
+      run,
+      page.map((a) => a.id),
+      lookups,
+    );
     done += chunk.handled;
     errors += chunk.errors;
     await job.progress(done, total);

@@ -26,7 +26,13 @@ export const newLookups = (): Lookups => ({ fees: new Map(), records: new Map(),
  * The programme's renewal fee: the price of the fee of its (active) renewal application process.
  * Looked up once per programme and execution: an execution asks it once per certification.
  */
-export async function renewalFee(records: BillingRecords, db: Db, ctx: RequestContext, lookups: Lookups, programId: string): Promise<number | undefined> {
+export async function renewalFee(
+  records: BillingRecords,
+  db: Db,
+  ctx: RequestContext,
+  lookups: Lookups,
+  programId: string,
+): Promise<number | undefined> {
   if (lookups.fees.has(programId)) return lookups.fees.get(programId);
   const fee = await lookUpRenewalFee(records, db, ctx, programId);
   lookups.fees.set(programId, fee);
@@ -34,8 +40,12 @@ export async function renewalFee(records: BillingRecords, db: Db, ctx: RequestCo
 }
 
 async function lookUpRenewalFee(records: BillingRecords, db: Db, ctx: RequestContext, programId: string): Promise<number | undefined> {
-  const processes = await records.all(db, ctx.tenantId, 'applicationProcesses', [{ column: 'f_program_id', op: 'in', values: [programId] }]);
-  const renewal = processes.filter((p) => p.type === 'renewal' && p.is_active !== false && p.application_fee_id).sort((x, y) => x.id.localeCompare(y.id))[0];
+  const processes = await records.all(db, ctx.tenantId, 'applicationProcesses', [
+    { column: 'f_program_id', op: 'in', values: [programId] },
+  ]);
+  const renewal = processes
+    .filter((p) => p.type === 'renewal' && p.is_active !== false && p.application_fee_id)
+    .sort((x, y) => x.id.localeCompare(y.id))[0];
   if (!renewal) return undefined;
   const fee = await records.deps.resource('applicationFees').table.get(db, ctx.tenantId, String(renewal.application_fee_id));
   return typeof fee?.price === 'number' ? fee.price : undefined;
@@ -48,7 +58,9 @@ export async function dropReason(records: BillingRecords, db: Db, ctx: RequestCo
 }
 
 async function lookUpDropReason(records: BillingRecords, db: Db, ctx: RequestContext): Promise<string | undefined> {
-  const reasons = (await records.all(db, ctx.tenantId, 'statusReasons', [])).filter((r) => r.status === 'inactive' && r.is_active !== false);
+  const reasons = (await records.all(db, ctx.tenantId, 'statusReasons', [])).filter(
+    (r) => r.status === 'inactive' && r.is_active !== false,
+  );
   reasons.sort((x, y) => String(x.name).localeCompare(String(y.name)));
   return reasons[0]?.id;
 }

@@ -20,7 +20,12 @@ export async function refresh(records: BillingRecords, job: JobContext) {
   const { ctx } = job;
   const db = records.deps.store.db;
   const run = await records.mustRun(db, ctx, job.recordId);
-  await records.setRun(ctx, run.id, { status: 'preprocessing', preprocessing_date: records.now(), error: undefined, error_stack: undefined });
+  await records.setRun(ctx, run.id, {
+    status: 'preprocessing',
+    preprocessing_date: records.now(),
+    error: undefined,
+    error_stack: undefined,
+  });
   try {
     const found = await candidates(records, ctx, run);
     const counts = await storeCandidates(records, job, run, found);
@@ -29,7 +34,11 @@ export async function refresh(records: BillingRecords, job: JobContext) {
     return { candidates: found.length, ...counts };
   } catch (e) {
     if (job.stopping) throw e;
-    await records.setRun(ctx, run.id, { status: 'error', error: e instanceof Error ? e.message : String(e), error_stack: e instanceof Error ? String(e.stack).slice(0, 4000) : undefined });
+    await records.setRun(ctx, run.id, {
+      status: 'error',
+      error: e instanceof Error ? e.message : String(e),
+      error_stack: e instanceof Error ? String(e.stack).slice(0, 4000) : undefined,
+    });
     throw e;
   }
 }
@@ -55,19 +64,53 @@ async function storeCandidates(records: BillingRecords, job: JobContext, run: St
     const { id, ...fields } = c;
     if (!old) {
       counts.added++;
-      creates.push({ id, fields: { ...fields, billing_run_id: run.id, date: when, status: 'pending', outcome_of_last_refresh: 'added', last_refresh_date: when } });
+      creates.push({
+        id,
+        fields: {
+          ...fields,
+          billing_run_id: run.id,
+          date: when,
+          status: 'pending',
+          outcome_of_last_refresh: 'added',
+          last_refresh_date: when,
+        },
+      });
     } else if (old.status === 'no longer eligible') {
       counts.added++;
-      writes.push((trx) => actions.update(actx, id, { ...fieldsOf(old), ...fields, status: 'pending', outcome_of_last_refresh: 'added', last_refresh_date: when }, undefined, trx).then(() => undefined));
+      writes.push((trx) =>
+        actions
+          .update(
+            actx,
+            id,
+            { ...fieldsOf(old), ...fields, status: 'pending', outcome_of_last_refresh: 'added', last_refresh_date: when },
+            undefined,
+            trx,
+          )
+          .then(() => undefined),
+      );
     } else if (old.status === 'pending') {
       counts.unchanged++;
-      writes.push((trx) => actions.update(actx, id, { ...fieldsOf(old), ...fields, outcome_of_last_refresh: 'no change', last_refresh_date: when }, undefined, trx).then(() => undefined));
+      writes.push((trx) =>
+        actions
+          .update(actx, id, { ...fieldsOf(old), ...fields, outcome_of_last_refresh: 'no change', last_refresh_date: when }, undefined, trx)
+          .then(() => undefined),
+      );
     } else counts.unchanged++; // performed (or failed) already: never reset
   }
   for (const [id, old] of existing) {
     if (wanted.has(id) || old.status !== 'pending') continue;
     counts.removed++;
-    writes.push((trx) => actions.update(actx, id, { ...fieldsOf(old), status: 'no longer eligible', outcome_of_last_refresh: 'removed', last_refresh_date: when }, undefined, trx).then(() => undefined));
+    writes.push((trx) =>
+      actions
+        .update(
+          actx,
+          id,
+          { ...fieldsOf(old), status: 'no longer eligible', outcome_of_last_refresh: 'removed', last_refresh_date: when },
+          undefined,
+          trx,
+        )
+        .then(() => undefined),
+    );
   }
   // New actions in chunks of 500 multi-row inserts; changes in chunks of 100 per transaction. Few
   // commits, and a crash loses at most one chunk (redone on resume: the ids are derived).

@@ -19,18 +19,36 @@ export async function startExecute(records: BillingRecords, ctx: RequestContext,
   const run = await records.mustRun(records.deps.store.db, ctx, id);
   const ok = ['ready for execution', 'scheduled for execution', 'completed', 'error', 'running'];
   if (!ok.includes(String(run.status))) {
-    throw new AppError('conflict', `billing run ${id} is ${run.status}; refresh it first (POST /billingRuns/${ctx.tenantId}/refresh/${id}) so that its actions can be reviewed`);
+    throw new AppError(
+      'conflict',
+      `billing run ${id} is ${run.status}; refresh it first (POST /billingRuns/${ctx.tenantId}/refresh/${id}) so that its actions can be reviewed`,
+    );
   }
   return records.deps.executions.start(ctx, 'billingRuns', id, 'execute');
 }
 
 /** POST /billingTemplates/{t}/createRun/{id} { run_date, name? }: a draft run with the template's options resolved. */
-export async function createRunFromTemplate(records: BillingRecords, ctx: RequestContext, templateId: string, body: unknown, extra: Rec = {}, inTx?: Db): Promise<StoredRecord> {
+export async function createRunFromTemplate(
+  records: BillingRecords,
+  ctx: RequestContext,
+  templateId: string,
+  body: unknown,
+  extra: Rec = {},
+  inTx?: Db,
+): Promise<StoredRecord> {
   const { deps } = records;
   const b = (body && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Rec;
   const runDate = typeof b.run_date === 'string' ? b.run_date : undefined;
   if (!runDate || Number.isNaN(Date.parse(runDate)) || !/^\d{4}-\d{2}-\d{2}/.test(runDate)) {
-    throw invalid([{ field: 'run_date', reason: runDate === undefined ? 'is required (the date the run is for, YYYY-MM-DD or a date-time)' : 'must be a date (YYYY-MM-DD) or a date-time' }]);
+    throw invalid([
+      {
+        field: 'run_date',
+        reason:
+          runDate === undefined
+            ? 'is required (the date the run is for, YYYY-MM-DD or a date-time)'
+            : 'must be a date (YYYY-MM-DD) or a date-time',
+      },
+    ]);
   }
   if (b.name !== undefined && typeof b.name !== 'string') throw invalid([{ field: 'name', reason: 'must be a string' }]);
   const work = async (db: Db) => {

@@ -18,7 +18,12 @@ export class JsonText {
 }
 
 /** A bound of a [from, to] search range: a real calendar date, or a date-time with its zone. */
-const RANGE_BOUND = { anyOf: [{ type: 'string', format: 'date' }, { type: 'string', format: 'date-time' }] };
+const RANGE_BOUND = {
+  anyOf: [
+    { type: 'string', format: 'date' },
+    { type: 'string', format: 'date-time' },
+  ],
+};
 
 /**
  * A resource's reads: get, list, lookups and search, from the store's read connection (or a replica
@@ -41,7 +46,14 @@ export class Reads {
    * A page as JSON text. Without a projection the stored records are spliced in as they are (no parse,
    * no re-serialization: the bulk of a page's cost); with one, the records are projected as usual.
    */
-  private async pageText(ctx: RequestContext, filters: Filter[], q: PageQuery, fieldsParam: string, raw: string | undefined, withCount: boolean): Promise<JsonText> {
+  private async pageText(
+    ctx: RequestContext,
+    filters: Filter[],
+    q: PageQuery,
+    fieldsParam: string,
+    raw: string | undefined,
+    withCount: boolean,
+  ): Promise<JsonText> {
     const { core } = this;
     const projection = parseProjection(raw, core.resource.projectable, fieldsParam);
     const after = decodeKey(q.exclusiveStartKey);
@@ -129,7 +141,11 @@ export class Reads {
    * One record, read from the store's read connection. Without a projection the stored JSON is
    * answered as it is (`text`); with one, the projected record (`record`).
    */
-  async get(ctx: RequestContext, id: string, q: { fields?: string } = {}): Promise<{ record?: Record<string, unknown>; text?: JsonText; version: number }> {
+  async get(
+    ctx: RequestContext,
+    id: string,
+    q: { fields?: string } = {},
+  ): Promise<{ record?: Record<string, unknown>; text?: JsonText; version: number }> {
     const { core } = this;
     const projection = parseProjection(q.fields, core.resource.projectable, 'fields');
     const reading = core.deps.store.reading;
@@ -137,10 +153,13 @@ export class Reads {
       const row = await reading(ctx.read, (db) => core.table.getText(db, ctx.tenantId, id));
       if (row) return { text: new JsonText(core.presentText(row.json)), version: row.version };
     }
-    const record = (projection ? await reading(ctx.read, (db) => core.table.get(db, ctx.tenantId, id)) : undefined) ?? ((await core.builtInRecord(ctx, id)) as StoredRecord | undefined);
+    const record =
+      (projection ? await reading(ctx.read, (db) => core.table.get(db, ctx.tenantId, id)) : undefined) ??
+      ((await core.builtInRecord(ctx, id)) as StoredRecord | undefined);
     if (!record) throw notFound(core.label, id);
     // a projection of a stored record is valid JSON of its schema as is: no serializer pass over every property
-    if (projection) return { text: new JsonText(JSON.stringify(project(core.present(record), projection))), version: record.sys_version ?? 1 };
+    if (projection)
+      return { text: new JsonText(JSON.stringify(project(core.present(record), projection))), version: record.sys_version ?? 1 };
     return { record, version: record.sys_version ?? 1 };
   }
 }

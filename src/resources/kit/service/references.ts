@@ -21,7 +21,13 @@ export class References {
    * Every reference of a body must name an existing record of the same tenant (400 naming the field).
    * Returns the references, for the reference index.
    */
-  async check(db: Db, ctx: RequestContext, fields: Record<string, unknown>, prefix: string, kind: 'validation' | 'unprocessable' = 'validation'): Promise<RefValue[]> {
+  async check(
+    db: Db,
+    ctx: RequestContext,
+    fields: Record<string, unknown>,
+    prefix: string,
+    kind: 'validation' | 'unprocessable' = 'validation',
+  ): Promise<RefValue[]> {
     if (!this.any) return [];
     const refs = this.core.resource.collectRefs(fields);
     const [errors] = await this.errors(db, ctx, [{ refs, prefix }]);
@@ -45,7 +51,10 @@ export class References {
     return items.map(({ refs, prefix }) =>
       refs
         .filter((r) => !found.get(r.target)!.has(r.id))
-        .map((r) => ({ field: prefix ? `${prefix}.${r.field}` : r.field, reason: `names a ${resolve(r.target).label} that does not exist (${r.id})` })),
+        .map((r) => ({
+          field: prefix ? `${prefix}.${r.field}` : r.field,
+          reason: `names a ${resolve(r.target).label} that does not exist (${r.id})`,
+        })),
     );
   }
 
@@ -75,9 +84,16 @@ export class References {
     const referrers = await refsIndex.referrers(db, ctx.tenantId, this.core.slug, id);
     if (!referrers.length) return;
     const list = referrers.map((r) => ({ resource: r.source, id: r.source_id, field: r.field }));
-    const shown = list.slice(0, 5).map((r) => `${r.resource} ${r.id} (${r.field})`).join(', ');
-    throw new AppError('conflict', `${this.core.label} ${id} is still referred to by ${shown}${list.length > 5 ? ', …' : ''}; remove those references first`, {
-      details: { referenced_by: list },
-    });
+    const shown = list
+      .slice(0, 5)
+      .map((r) => `${r.resource} ${r.id} (${r.field})`)
+      .join(', ');
+    throw new AppError(
+      'conflict',
+      `${this.core.label} ${id} is still referred to by ${shown}${list.length > 5 ? ', …' : ''}; remove those references first`,
+      {
+        details: { referenced_by: list },
+      },
+    );
   }
 }

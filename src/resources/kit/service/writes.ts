@@ -74,7 +74,14 @@ export class Writes {
   }
 
   /** A new record built from checked fields, with its references listed. */
-  newRecord(ctx: RequestContext, stamp: WriteStamp, fields: Record<string, unknown>, prefix: string, id?: string, sys?: SysStamp): NewRecord {
+  newRecord(
+    ctx: RequestContext,
+    stamp: WriteStamp,
+    fields: Record<string, unknown>,
+    prefix: string,
+    id?: string,
+    sys?: SysStamp,
+  ): NewRecord {
     const record: StoredRecord = {
       id: id ?? newId(),
       ...fields,
@@ -100,12 +107,31 @@ export class Writes {
    * and their history entries, a multi-row INSERT each (batches and bulk jobs).
    */
   async insertNew(db: Db, ctx: RequestContext, items: NewRecord[]) {
-    await this.core.table.insertMany(db, ctx.tenantId, items.map((i) => i.record));
-    await this.refs.saveNew(db, ctx, items.map((i) => ({ id: i.record.id, refs: i.refs })));
-    await this.history.recordNew(db, ctx, items.map((i) => i.record));
+    await this.core.table.insertMany(
+      db,
+      ctx.tenantId,
+      items.map((i) => i.record),
+    );
+    await this.refs.saveNew(
+      db,
+      ctx,
+      items.map((i) => ({ id: i.record.id, refs: i.refs })),
+    );
+    await this.history.recordNew(
+      db,
+      ctx,
+      items.map((i) => i.record),
+    );
   }
 
-  private async createRecord(ctx: RequestContext, body: unknown, db: Db | undefined, prefix: string, id?: string, sys?: SysStamp): Promise<StoredRecord> {
+  private async createRecord(
+    ctx: RequestContext,
+    body: unknown,
+    db: Db | undefined,
+    prefix: string,
+    id?: string,
+    sys?: SysStamp,
+  ): Promise<StoredRecord> {
     const { core } = this;
     const fields = core.fieldsFromBody(body, prefix);
     const singleton = core.resource.def.singleton === true;
@@ -155,7 +181,8 @@ export class Writes {
     const { core } = this;
     const { lockOnly = false, lock = true } = opts;
     const old = await core.table.get(db, ctx.tenantId, id, { forUpdate: lock });
-    if (!old && (await core.isBuiltIn(ctx, id))) throw new AppError('conflict', `${core.label} ${id} is provided by the server and cannot be changed`);
+    if (!old && (await core.isBuiltIn(ctx, id)))
+      throw new AppError('conflict', `${core.label} ${id} is provided by the server and cannot be changed`);
     if (!old) throw notFound(core.label, id);
     if (!ifMatchAllows(ifMatch, old.sys_version)) throw preconditionFailed(old.sys_version);
     if (old.sys_locked === true && !lockOnly) {
@@ -171,10 +198,19 @@ export class Writes {
     return next;
   }
 
-  async update(ctx: RequestContext, id: string, body: unknown, ifMatch?: string, db?: Db, prefix = '', sys?: SysStamp): Promise<StoredRecord> {
+  async update(
+    ctx: RequestContext,
+    id: string,
+    body: unknown,
+    ifMatch?: string,
+    db?: Db,
+    prefix = '',
+    sys?: SysStamp,
+  ): Promise<StoredRecord> {
     const at = (f: string) => (prefix ? `${prefix}.${f}` : f);
     if (isPlainObject(body)) {
-      if (body.id !== undefined && body.id !== id) throw invalid([{ field: at('id'), reason: `must be the id of the path (${id}) or left out` }]);
+      if (body.id !== undefined && body.id !== id)
+        throw invalid([{ field: at('id'), reason: `must be the id of the path (${id}) or left out` }]);
       if (body.sys_version !== undefined && !Number.isInteger(body.sys_version)) {
         throw invalid([{ field: at('sys_version'), reason: 'must be an integer (the version you read)' }]);
       }
@@ -184,7 +220,10 @@ export class Writes {
     return this.core.inTx(db, async (trx) => {
       const old = await this.current(trx, ctx, id, ifMatch);
       if (expected !== undefined && expected !== old.sys_version) {
-        throw new AppError('conflict', `sys_version ${expected} is stale: ${this.core.label} ${id} is at version ${old.sys_version}; read it again`);
+        throw new AppError(
+          'conflict',
+          `sys_version ${expected} is stale: ${this.core.label} ${id} is at version ${old.sys_version}; read it again`,
+        );
       }
       return this.applyUpdate(trx, ctx, old, fields, prefix, sys);
     });
@@ -196,11 +235,22 @@ export class Writes {
    * For background jobs that read many records and change them one by one.
    */
   async updateRead(ctx: RequestContext, old: StoredRecord, body: Record<string, unknown>, db: Db): Promise<StoredRecord> {
-    if (old.sys_locked === true) throw new AppError('locked', `${this.core.label} ${old.id} is locked; unlock it (PATCH replace /sys_locked false) before changing it`);
+    if (old.sys_locked === true)
+      throw new AppError(
+        'locked',
+        `${this.core.label} ${old.id} is locked; unlock it (PATCH replace /sys_locked false) before changing it`,
+      );
     return this.applyUpdate(db, ctx, old, this.core.fieldsFromBody(body), '');
   }
 
-  private async applyUpdate(trx: Db, ctx: RequestContext, old: StoredRecord, fields: Record<string, unknown>, prefix: string, sys?: SysStamp): Promise<StoredRecord> {
+  private async applyUpdate(
+    trx: Db,
+    ctx: RequestContext,
+    old: StoredRecord,
+    fields: Record<string, unknown>,
+    prefix: string,
+    sys?: SysStamp,
+  ): Promise<StoredRecord> {
     const oldFields = fieldsOf(old);
     if (equal(fields, oldFields)) return old;
     const next = this.next(ctx, old, fields, 'update');
@@ -212,7 +262,16 @@ export class Writes {
    * The write of an update or a patch once `next` is built: the domain rule, the references (checked
    * and re-indexed only when they changed), the hooks, the versioned write and the history.
    */
-  async change(trx: Db, ctx: RequestContext, old: StoredRecord, oldFields: Record<string, unknown>, next: StoredRecord, fields: Record<string, unknown>, prefix: string, op: 'update' | 'patch'): Promise<StoredRecord> {
+  async change(
+    trx: Db,
+    ctx: RequestContext,
+    old: StoredRecord,
+    oldFields: Record<string, unknown>,
+    next: StoredRecord,
+    fields: Record<string, unknown>,
+    prefix: string,
+    op: 'update' | 'patch',
+  ): Promise<StoredRecord> {
     const { core } = this;
     core.checkRule(old, next);
     const unchangedRefs = this.refs.same(oldFields, fields);

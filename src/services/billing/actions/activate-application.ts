@@ -8,7 +8,14 @@ export const activateApplication: ActionHandler = {
     if (app?.status !== 'approved') return { status: 'no longer eligible' };
     const { application, certification } = await x.records.deps.lifecycle.activate(x.ctx, app.id, x.db);
     const program = await x.shared('programs', certification.program_id);
-    const sent = await x.notify('applicationNotices', x.opts('activate_applications').application_notice_id, application.email_address ?? certification.email_address, certification.program_id, { application, certification, program }, `activation/${app.id}`);
+    const sent = await x.notify(
+      'applicationNotices',
+      x.opts('activate_applications').application_notice_id,
+      application.email_address ?? certification.email_address,
+      certification.program_id,
+      { application, certification, program },
+      `activation/${app.id}`,
+    );
     return { status: 'completed', changes: sent };
   },
 };

@@ -21,7 +21,10 @@ export const billTrainingProvider: ActionHandler = {
     if (!lines.length) return { status: 'no longer eligible' };
     const number = await nextValue(db, ctx.tenantId, 'invoices.number', 1);
     const total = Math.round(lines.reduce((s, l) => s + l.amount, 0) * 100) / 100;
-    const email = o.email_invoices_to_training_providers === true && typeof provider.email_address === 'string' && provider.email_address.trim() ? provider.email_address : undefined;
+    const email =
+      o.email_invoices_to_training_providers === true && typeof provider.email_address === 'string' && provider.email_address.trim()
+        ? provider.email_address
+        : undefined;
     const invoice = await x.records.deps.resource('invoices').create(
       ctx,
       {

@@ -31,7 +31,14 @@ export interface ActionContext {
    * noticeDecision (switched off, limited to other programmes, no address, …), then the outbox.
    * Answers the action's notice fields: which notice, queued or not sent and why.
    */
-  notify(noticeSlug: string, noticeId: unknown, to: unknown, programId: unknown, facts: Parameters<typeof noticeVars>[0], key: string): Promise<Rec>;
+  notify(
+    noticeSlug: string,
+    noticeId: unknown,
+    to: unknown,
+    programId: unknown,
+    facts: Parameters<typeof noticeVars>[0],
+    key: string,
+  ): Promise<Rec>;
 }
 
 /** One action type: how an action of it is performed. */
@@ -50,16 +57,26 @@ function noticeFields(noticeId: string, sent: NoticeOutcome): Rec {
 
 /** A reminder is only its e-mail: one that is not sent (other than sent before) excludes the action. */
 export const reminded = (fields: Rec): Outcome =>
-  fields.notice_status === 'not sent' && fields.notice_status_reason !== 'already queued' ? { status: 'excluded', changes: fields } : { status: 'completed', changes: fields };
+  fields.notice_status === 'not sent' && fields.notice_status_reason !== 'already queued'
+    ? { status: 'excluded', changes: fields }
+    : { status: 'completed', changes: fields };
 
 /** The reminder of a reminders job that the action is for (by its id, or its position from 1). */
 export function reminderOf(o: Rec, id: unknown): Rec | undefined {
   return ((o.reminders ?? []) as Rec[]).find((r, i) => (typeof r.id === 'number' ? r.id : i + 1) === id);
 }
 
-export function actionContext(records: BillingRecords, db: Db, ctx: RequestContext, run: StoredRecord, a: StoredRecord, lookups: Lookups): ActionContext {
+export function actionContext(
+  records: BillingRecords,
+  db: Db,
+  ctx: RequestContext,
+  run: StoredRecord,
+  a: StoredRecord,
+  lookups: Lookups,
+): ActionContext {
   const { deps } = records;
-  const get = (slug: string, id: unknown, lock = false) => (typeof id === 'string' ? deps.resource(slug).table.get(db, ctx.tenantId, id, { forUpdate: lock }) : Promise.resolve(undefined));
+  const get = (slug: string, id: unknown, lock = false) =>
+    typeof id === 'string' ? deps.resource(slug).table.get(db, ctx.tenantId, id, { forUpdate: lock }) : Promise.resolve(undefined);
   const shared = async (slug: string, id: unknown) => {
     if (typeof id !== 'string') return undefined;
     const key = `${slug}/${id}`;

@@ -14,11 +14,27 @@ export const dropCertification: ActionHandler = {
     if (day(cert.expiration_date) !== a.expiration_date) return { status: 'expiration date changed' };
     if (!certificationDroppable(cert, today)) return { status: 'no longer eligible' };
     const reason = await dropReason(x.records, x.db, x.ctx, x.lookups);
-    const dropped = await x.records.deps
-      .resource('certifications')
-      .updateRead(x.ctx, cert, { ...fieldsOf(cert), status: 'inactive', ...(reason ? { status_reason_id: reason } : {}), termination_date: today, last_termination_date: today }, x.db);
+    const dropped = await x.records.deps.resource('certifications').updateRead(
+      x.ctx,
+      cert,
+      {
+        ...fieldsOf(cert),
+        status: 'inactive',
+        ...(reason ? { status_reason_id: reason } : {}),
+        termination_date: today,
+        last_termination_date: today,
+      },
+      x.db,
+    );
     const program = await x.shared('programs', cert.program_id);
-    const sent = await x.notify('notices', x.opts('perform_drops').drop_notice_id, cert.email_address, cert.program_id, { certification: dropped, program }, `drop/${cert.id}/${a.expiration_date}`);
+    const sent = await x.notify(
+      'notices',
+      x.opts('perform_drops').drop_notice_id,
+      cert.email_address,
+      cert.program_id,
+      { certification: dropped, program },
+      `drop/${cert.id}/${a.expiration_date}`,
+    );
     return { status: 'completed', changes: sent };
   },
 };

@@ -12,7 +12,14 @@ export const expireApplication: ActionHandler = {
     if (!applicationExpired(app, x.today)) return { status: 'no longer eligible' };
     const application = await x.records.deps.lifecycle.expire(x.ctx, app.id, x.db);
     const program = await x.shared('programs', app.program_id);
-    const sent = await x.notify('applicationNotices', x.opts('expire_applications').application_notice_id, app.email_address, app.program_id, { application, program }, `expiry/${app.id}/${a.expiration_date}`);
+    const sent = await x.notify(
+      'applicationNotices',
+      x.opts('expire_applications').application_notice_id,
+      app.email_address,
+      app.program_id,
+      { application, program },
+      `expiry/${app.id}/${a.expiration_date}`,
+    );
     return { status: 'completed', changes: sent };
   },
 };

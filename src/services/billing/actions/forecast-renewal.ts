@@ -13,7 +13,11 @@ export const forecastRenewal: ActionHandler = {
     if (cert?.status !== 'active') return { status: 'no longer eligible' };
     if (day(cert.expiration_date) !== a.expiration_date) return { status: 'expiration date changed' };
     const amount = await renewalFee(x.records, x.db, x.ctx, x.lookups, String(cert.program_id));
-    if (amount === undefined) throw new AppError('conflict', `programme ${cert.program_id} has no renewal fee (an active renewal application process with an application_fee_id)`);
+    if (amount === undefined)
+      throw new AppError(
+        'conflict',
+        `programme ${cert.program_id} has no renewal fee (an active renewal application process with an application_fee_id)`,
+      );
     await x.records.deps.resource('certifications').updateRead(x.ctx, cert, { ...fieldsOf(cert), forecasted_renewal_amount: amount }, x.db);
     return { status: 'completed' };
   },

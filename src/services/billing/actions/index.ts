@@ -25,13 +25,22 @@ export const ACTION_HANDLERS: ActionHandlers = {
 };
 
 const BY_TYPE = new Map<unknown, ActionHandler>(Object.entries(ACTION_HANDLERS));
-const SINGLE_CERTIFICATION = new Set<unknown>(Object.keys(ACTION_HANDLERS).filter((t) => ACTION_HANDLERS[t as ActionType].singleCertification));
+const SINGLE_CERTIFICATION = new Set<unknown>(
+  Object.keys(ACTION_HANDLERS).filter((t) => ACTION_HANDLERS[t as ActionType].singleCertification),
+);
 
 /** Whether the action's only record is its certification (read and locked first, changed by nothing else). */
 export const singleCertification = (type: unknown) => SINGLE_CERTIFICATION.has(type);
 
 /** Performs one action by its type's handler; an action of an unknown type is excluded. */
-export async function perform(records: BillingRecords, db: Db, ctx: RequestContext, run: StoredRecord, a: StoredRecord, lookups: Lookups): Promise<Outcome> {
+export async function perform(
+  records: BillingRecords,
+  db: Db,
+  ctx: RequestContext,
+  run: StoredRecord,
+  a: StoredRecord,
+  lookups: Lookups,
+): Promise<Outcome> {
   // an action that may change other certifications (an activation) makes those read at the chunk's start stale
   if (!singleCertification(a.type)) lookups.certifications.clear();
   const handler = BY_TYPE.get(a.type);

@@ -12,6 +12,15 @@ export const sendApplicationReminder: ActionHandler = {
     const reminder = reminderOf(x.opts('send_application_reminders'), a.reminder_id);
     if (!reminder) return { status: 'excluded' };
     const program = await x.shared('programs', app.program_id);
-    return reminded(await x.notify('applicationNotices', reminder.reminder_notice_id, app.email_address, app.program_id, { application: app, program }, `app-reminder/${app.id}/${reminder.reminder_notice_id}/${a.expiration_date}`));
+    return reminded(
+      await x.notify(
+        'applicationNotices',
+        reminder.reminder_notice_id,
+        app.email_address,
+        app.program_id,
+        { application: app, program },
+        `app-reminder/${app.id}/${reminder.reminder_notice_id}/${a.expiration_date}`,
+      ),
+    );
   },
 };
