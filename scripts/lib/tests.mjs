@@ -21,11 +21,24 @@ export function testFiles(roots, only, keep = () => true) {
 
 export const backendName = () => (process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'SQLite');
 
-/** Runs the files, `concurrency` at a time; returns the exit status. */
+/**
+ * Runs the files, `concurrency` at a time; returns the exit status. Bounded: a test that hangs fails
+ * after 10 minutes, and a file whose tests are done exits even if something it opened is still open
+ * (a failed test's cleanup that did not run once kept CI waiting until its limit).
+ */
 export function runTests(files, concurrency) {
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files],
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=spec',
+      `--test-concurrency=${concurrency}`,
+      '--test-timeout=600000',
+      '--test-force-exit',
+      ...files,
+    ],
     {
       stdio: 'inherit',
       env: process.env,
