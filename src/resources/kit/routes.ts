@@ -79,7 +79,7 @@ export function registerResource(
   services: AppServices,
 ) {
   const { slug, typeName: t, name } = r.def;
-  /** operationId `<slug>_<operation>` (docs/api.md); a singleton's root routes take get/update/patch. */
+  /** operationId `<slug>_<operation>` (docs/api.md); on a singleton get/update/patch name the root routes, so the by-id ones end in ById. */
   const opId = (op: string) => `${slug}_${r.def.singleton && ['get', 'update', 'patch'].includes(op) ? `${op}ById` : op}`;
   const recordId = Type.String({ pattern: r.idPattern });
   const recordParams = Type.Object({ tenantId: idParam, id: recordId });
