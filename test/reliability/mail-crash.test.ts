@@ -248,6 +248,7 @@ test('files: SIGKILLed while writing .eml files, restarted: one whole file per m
         'a file being written',
         () => {
           if (p.hasExited()) return 'exited';
+          if (list().filter((f) => f.endsWith('.eml')).length === N) return 'done'; // too late: finished
           if (round === 2) return list().some((f) => f.endsWith('.eml')) ? 'random' : undefined;
           return list().some(partial) ? 'writing' : undefined;
         },
@@ -263,7 +264,7 @@ test('files: SIGKILLed while writing .eml files, restarted: one whole file per m
       for (const f of list().filter((f) => f.endsWith('.eml')))
         assert.ok(whole(fs.readFileSync(path.join(dir, f), 'utf8')), `${f} is whole`);
     }
-    assert.ok((await sentCount()) < N, 'killed before the end');
+    assert.ok(midWrite >= 1, 'killed while a file was being written');
 
     server = await start();
     await until('every message recorded as sent', async () => ((await sentCount()) === N ? true : undefined), 90_000, 100);
