@@ -7,7 +7,7 @@ import { startSmtpCapture } from '../mail/capture.js';
 import { freshDatabase, type TestApp } from '../helpers.js';
 import { Factory } from '../factory.js';
 import { call as httpCall, freePort, killServer, sleep, startServer, tokenFor, until, type ServerProcess } from '../process.js';
-import { assertEndState, buildPopulation, expectedMails, type Call } from './population.js';
+import { assertEndState, buildPopulation, expectedMails, listAll, type Call } from './population.js';
 
 /**
  * A billing run killed mid-execution (the server is a child process, SIGKILL) resumes, in the next
@@ -75,6 +75,19 @@ test('a run killed mid-execution resumes to the end state of an uninterrupted ru
     }
     await assertEndState('calm', tenants.calm.call, populations.calm, N);
     await until("the calm tenant's mail", async () => (messageIds.length >= expectedMails(N) ? true : undefined), 60_000);
+    // and recorded as sent: a kill between the SMTP server's accept and that commit sends the message
+    // again (delivery is at least once, docs/mail.md)
+    await until(
+      "the calm tenant's mail recorded as sent",
+      async () =>
+        (await listAll(tenants.calm.call, `/billingRunActions/calm/billingRun/${populations.calm.run.id}`)).some(
+          (a) => a.notice_status === 'queued',
+        )
+          ? undefined
+          : true,
+      60_000,
+      200,
+    );
 
     // the interrupted one: mail cannot leave this process (its SMTP server is down), so every message
     // of the crash tenant is sent by the process that resumes the run
