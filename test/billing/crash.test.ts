@@ -34,7 +34,7 @@ function client(port: () => number, token: string) {
   return { call, factory: (tenant: string) => new Factory(t, token, tenant) };
 }
 
-test('a run killed mid-execution resumes to the end state of an uninterrupted run', { timeout: 240_000 }, async () => {
+test('a run killed mid-execution resumes to the end state of an uninterrupted run', { timeout: 480_000 }, async () => {
   const db = await freshDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-crash-'));
   const smtp = await startSmtpCapture();
