@@ -100,7 +100,19 @@ export async function performChunk(
       }
       return { handled, errors, stopped: false };
     });
-  } catch {
+  } catch (e) {
+    // Never silent: an operator needs to know a chunk lost its batching, and why.
+    records.deps.log?.warn(
+      {
+        billing_run_id: run.id,
+        execution: job.executionId,
+        chunk_size: ids.length,
+        first_action_id: ids[0],
+        err: e,
+        reason: e instanceof Error ? e.message : String(e),
+      },
+      'billing chunk failed as a whole; performing its actions one per transaction',
+    );
     let handled = 0;
     let errors = 0;
     for (const id of ids) {

@@ -3,6 +3,7 @@ import type { Executions } from '../../jobs/executions.js';
 import type { ResourceService } from '../../resources/kit/service.js';
 import type { Store } from '../../store/store.js';
 import type { Lifecycle } from '../lifecycle.js';
+import type { Log } from '../index.js';
 
 /** What billing runs need from the rest of the server, and nothing more. */
 export interface BillingDeps {
@@ -14,6 +15,8 @@ export interface BillingDeps {
   lifecycle: Pick<Lifecycle, 'activate' | 'expire' | 'requirements'>;
   /** Every resource's service (runs, actions and the records they are about). */
   resource(slug: string): ResourceService;
+  /** Where what billing recovers from is reported (the app's log). */
+  log?: Pick<Log, 'warn' | 'info' | 'error'>;
   /** The From of notices that name no sender (config MAIL_FROM). */
   mailFrom?: string;
 }
