@@ -11,7 +11,8 @@ import { addDays, executionEnded, injectCall, listAll } from './population.js';
  * that come back (refreshed again, resumed after a cancel).
  */
 const TODAY = '2026-06-15';
-const clock: Clock = { now: () => new Date(`${TODAY}T09:00:00Z`) };
+let now = new Date(`${TODAY}T09:00:00Z`);
+const clock: Clock = { now: () => now };
 let t: TestApp;
 let f: Factory;
 const logLines: Record<string, any>[] = [];
@@ -94,4 +95,101 @@ test('a chunk that falls back to one action per transaction is logged with the r
   assert.equal(line.chunk_size, 8);
   assert.match(line.reason, /locked/);
   assert.match(line.err.message, /locked/);
+});
+
+test('every execution of a run is listed with it, the scheduler\'s too; each action names the execution that performed it', async () => {
+  const p = await population(3, 'Scheduled');
+  const relative = (n: number) => ({ position: 'after', number: n, unit_of_time: 'days', relative_to: 'the reference date' });
+  const template = await call(
+    'POST',
+    '/billingTemplates/acme',
+    {
+      name: 'Forecasts',
+      forecast_renewals: true,
+      renewal_forecasting_options: {
+        expiration_date_range_start: relative(20),
+        expiration_date_range_end: relative(40),
+        program_ids: [p.program.id],
+        program_restriction: 'include',
+      },
+    },
+    201,
+  );
+  const rec = await call(
+    'POST',
+    '/recurringBillingRuns/acme',
+    {
+      name: 'Daily',
+      schedule: '0 6 * * *',
+      pre_processing_lead_time: 0,
+      template_id: template.id,
+      is_active: true,
+      next_run_date: `${TODAY}T06:00:00.000Z`,
+    },
+    201,
+  );
+  const tick = async () => {
+    await t.app.services.scheduler.tick();
+    await t.app.services.executions.idle();
+  };
+  await tick(); // created and refreshed
+  await tick(); // executed
+  const [run] = await listAll(call, `/billingRuns/acme/recurringBillingRun/${rec.id}`);
+  assert.equal(run.status, 'completed', JSON.stringify(run));
+  // a manual refresh afterwards is listed too
+  await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
+  const list = await call('GET', `/billingRuns/acme/executions/${run.id}`);
+  assert.equal(list.Count, 3);
+  assert.deepEqual(
+    list.Items.map((e: any) => [e.action, e.status, e.started_by]),
+    [
+      ['refresh', 'SUCCEEDED', 'scheduler'],
+      ['execute', 'SUCCEEDED', 'scheduler'],
+      ['refresh', 'SUCCEEDED', 'tester'],
+    ],
+  );
+  const execute = list.Items[1];
+  assert.equal((await call('GET', `/executions/acme/${execute.executionArn}`)).status, 'SUCCEEDED');
+  const actions = await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`);
+  assert.equal(actions.length, 3);
+  for (const a of actions) assert.equal(a.step_function_execution_arn, execute.executionArn, JSON.stringify(a));
+
+  assert.equal((await t.call({ url: '/billingRuns/acme/executions/nope', auth: t.admin })).statusCode, 404);
+  const other = await t.token({ tenants: ['other'] });
+  assert.equal((await t.call({ url: `/billingRuns/other/executions/${run.id}`, auth: other })).statusCode, 404);
+});
+
+test('the messages of a run: queued, then sent; a holder without an address shows as not sent, with why', async () => {
+  const p = await population(4, 'Mailed');
+  const run = await call('POST', '/billingRuns/acme', p.body({ forecast_renewals: false, renewal_forecasting_options: undefined }), 201);
+  await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
+  const none = await call('GET', `/billingRuns/acme/messages/${run.id}`);
+  assert.equal(none.Count, 0, 'nothing performed yet');
+  await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`));
+  await t.app.services.mailer.sender.drain();
+  const all = await call('GET', `/billingRuns/acme/messages/${run.id}`);
+  assert.equal(all.Count, 4);
+  const byTo = (m: any) => m.to ?? '-';
+  const rows = all.Items.map((m: any) => [byTo(m), m.status, m.reason ?? null, m.action_status]).sort();
+  assert.deepEqual(rows, [
+    ['-', 'not sent', 'no address', 'excluded'],
+    ['mailed0@example.test', 'sent', null, 'completed'],
+    ['mailed1@example.test', 'sent', null, 'completed'],
+    ['mailed2@example.test', 'sent', null, 'completed'],
+  ]);
+  for (const m of all.Items.filter((x: any) => x.status === 'sent')) {
+    assert.match(m.subject, /^Mailed: renew \d+$/);
+    assert.equal(m.notice_id, p.notice.id);
+    assert.ok(m.sent_at && m.outbox_id && m.attempts === 1, JSON.stringify(m));
+  }
+  // paged over the run's actions
+  const first = await call('GET', `/billingRuns/acme/messages/${run.id}?limit=2`);
+  assert.equal(first.Count, 2);
+  assert.ok(first.LastEvaluatedKey);
+  const second = await call('GET', `/billingRuns/acme/messages/${run.id}?limit=2&exclusiveStartKey=${first.LastEvaluatedKey}`);
+  assert.equal(second.Count, 2);
+  assert.equal(second.LastEvaluatedKey, undefined);
+  const bad = await t.call({ url: `/billingRuns/acme/messages/${run.id}?limit=0`, auth: t.admin });
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.body, /limit/);
 });

@@ -10,7 +10,7 @@ export interface BillingDeps {
   store: Store;
   clock: Clock;
   /** Where refresh and execute run (background executions). */
-  executions: Pick<Executions, 'register' | 'start'>;
+  executions: Pick<Executions, 'register' | 'start' | 'list' | 'view'>;
   /** Activations and expiries go through the application lifecycle, as they would from the API. */
   lifecycle: Pick<Lifecycle, 'activate' | 'expire' | 'requirements'>;
   /** Every resource's service (runs, actions and the records they are about). */
