@@ -106,6 +106,25 @@ const runMessage = Type.Object(
   { title: 'BillingRunMessage' },
 );
 
+const previewEmail = Type.Object(
+  {
+    billing_run_action_id: Type.String(),
+    type: Type.String(),
+    name: Type.String(),
+    status: Type.Union([Type.Literal('would send'), Type.Literal('not sent'), Type.Literal('error')]),
+    reason: Type.Optional(Type.String({ description: 'why it would not be sent, or the error the action would end in' })),
+    to: Type.Optional(Type.String()),
+    from: Type.Optional(Type.String()),
+    cc: Type.Optional(Type.String()),
+    bcc: Type.Optional(Type.String()),
+    reply_to: Type.Optional(Type.String()),
+    subject: Type.Optional(Type.String()),
+    html: Type.Optional(Type.String()),
+    text: Type.Optional(Type.String()),
+  },
+  { title: 'BillingRunEmailPreview' },
+);
+
 const pageQuery = Type.Object({
   limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: 'actions per page, 1 to 1000 (default 100)' })),
   exclusiveStartKey: Type.Optional(Type.String({ description: 'the LastEvaluatedKey of the previous page' })),
@@ -234,6 +253,24 @@ export const billingRuns = defineResource({
         'Each pending action is performed with its e-mail queued and its status set in one transaction; a failing action ends in error with its message and the run goes on. Status: running, then completed (or error when some action failed). A run interrupted by a crash resumes where it stopped: no action is performed twice.',
       response: executionHandle,
       handler: (s, ctx, { params }) => s.billing.startExecute(ctx, params.id!),
+    },
+    {
+      name: 'previewEmails',
+      method: 'POST',
+      path: 'previewEmails/:id',
+      summary: 'Dry run: the e-mails executing the run would send (the first N, rendered, with recipients), nothing sent',
+      description:
+        "Performs the run's pending actions in execution order with the handlers an execution uses, inside a transaction that is rolled back: nothing is written and nothing is queued. Items: each e-mail that would be sent (to, from, subject, html, text), each action whose e-mail would not be (reason: no address, notice inactive, …) and each action that would fail (reason: the error). limit: 1 to 100 (default 10); more: whether further actions remain; at most 1000 actions are examined per call. Refresh first: only pending actions are previewed.",
+      query: Type.Object({
+        limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: 'e-mails to show, 1 to 100 (default 10)' })),
+      }),
+      response: Type.Object({
+        Count: Type.Integer(),
+        Items: Type.Array(previewEmail),
+        actions_examined: Type.Integer(),
+        more: Type.Boolean(),
+      }),
+      handler: (s, ctx, { params, query }) => s.billing.previewEmails(ctx, params.id!, query),
     },
     {
       name: 'executions',

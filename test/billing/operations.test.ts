@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { startApp, type TestApp } from '../helpers.js';
 import { Factory } from '../factory.js';
 import type { Clock } from '../../src/core/clock.js';
+import { asSystem } from '../../src/store/tenant-scope.js';
 import { addDays, executionEnded, injectCall, listAll } from './population.js';
 
 /**
@@ -16,6 +17,7 @@ const clock: Clock = { now: () => now };
 let t: TestApp;
 let f: Factory;
 const logLines: Record<string, any>[] = [];
+let nextNumber = 1000;
 
 const call = injectCall(() => t);
 const finished = (handle: { executionArn: string }) => executionEnded(call, handle);
@@ -48,7 +50,7 @@ async function population(n: number, label: string) {
         'POST',
         '/certifications/acme',
         {
-          number: 1000 + certs.length + Math.floor(Math.random() * 1e6),
+          number: nextNumber++,
           contact_id: `${label}-${i}`,
           program_id: program.id,
           status: 'active',
@@ -192,4 +194,71 @@ test('the messages of a run: queued, then sent; a holder without an address show
   const bad = await t.call({ url: `/billingRuns/acme/messages/${run.id}?limit=0`, auth: t.admin });
   assert.equal(bad.statusCode, 400);
   assert.match(bad.body, /limit/);
+});
+
+test('before execution: pending actions by type in the statistics, and a dry run renders the e-mails without sending', async () => {
+  const p = await population(4, 'Preview');
+  const run = await call('POST', '/billingRuns/acme', p.body(), 201);
+  await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
+  const stats = (await call('GET', `/billingRuns/acme/${run.id}`)).statistics;
+  assert.deepEqual(
+    stats.map((s: any) => [s.action, s.total, s.pending]),
+    [
+      ['forecast renewal', 4, 4],
+      ['send renewal reminder', 4, 4],
+    ],
+  );
+  const before = (await call('GET', '/statistics/acme/billing')).billing_run_actions.pending_by_type;
+  assert.ok(before.forecast_renewal >= 4 && before.send_renewal_reminder >= 4, JSON.stringify(before));
+
+  const outboxCount = async () =>
+    Number(
+      (
+        await asSystem(() =>
+          t.store.db
+          .selectFrom('outbox')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('tenant_id', '=', 'acme')
+          .where('source', 'like', `billingRunActions/${run.id}%`)
+          .executeTakeFirstOrThrow(),
+        )
+      ).n,
+    );
+  const preview = await call('POST', `/billingRuns/acme/previewEmails/${run.id}?limit=10`);
+  assert.equal(preview.Count, 4);
+  assert.equal(preview.more, false);
+  const rows = preview.Items.map((m: any) => [m.to ?? '-', m.status, m.reason ?? null]).sort();
+  assert.deepEqual(rows, [
+    ['-', 'not sent', 'no address'],
+    ['preview0@example.test', 'would send', null],
+    ['preview1@example.test', 'would send', null],
+    ['preview2@example.test', 'would send', null],
+  ]);
+  const first = preview.Items.find((m: any) => m.to === 'preview0@example.test');
+  assert.equal(first.subject, `Preview: renew ${p.certs[0].number}`);
+  assert.match(first.html, new RegExp(`certificate ${p.certs[0].number} expires on`));
+  assert.match(first.text, /Dear Preview holder 0/);
+  assert.ok(first.from);
+
+  // nothing was written: no mail queued, every action still pending, the certifications unchanged
+  assert.equal(await outboxCount(), 0);
+  const actions = await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`);
+  assert.ok(actions.every((a) => a.status === 'pending' && a.notice_status === undefined));
+  for (const c of p.certs) {
+    const now = await call('GET', `/certifications/acme/${c.id}`);
+    assert.equal(now.sys_version, c.sys_version);
+  }
+  assert.deepEqual((await call('GET', '/statistics/acme/billing')).billing_run_actions.pending_by_type, before);
+
+  const two = await call('POST', `/billingRuns/acme/previewEmails/${run.id}?limit=2`);
+  assert.equal(two.Count, 2);
+  assert.equal(two.more, true);
+  const bad = await t.call({ method: 'POST', url: `/billingRuns/acme/previewEmails/${run.id}?limit=500`, auth: t.admin });
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.body, /limit/);
+
+  // executing afterwards sends exactly what the preview showed
+  await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`));
+  assert.equal(await outboxCount(), 3);
+  assert.equal((await call('GET', '/statistics/acme/billing')).billing_run_actions.pending_by_type.send_renewal_reminder, before.send_renewal_reminder - 4);
 });

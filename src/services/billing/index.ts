@@ -7,6 +7,7 @@ import { execute } from './execute.js';
 import { BillingRecords } from './records.js';
 import { refresh } from './refresh.js';
 import { runExecutions, runMessages } from './follow.js';
+import { previewEmails } from './preview.js';
 import { createRunFromTemplate, startExecute, startRefresh } from './start.js';
 import type { Rec } from './types.js';
 
@@ -69,6 +70,11 @@ export class Billing {
   /** GET /billingRuns/{t}/messages/{id}: the run's e-mails (queued, sent, failed) and those not sent, with why. */
   messages(ctx: RequestContext, id: string, query: Record<string, string>) {
     return runMessages(this.records, ctx, id, query);
+  }
+
+  /** POST /billingRuns/{t}/previewEmails/{id}: the e-mails an execution would send, rendered, nothing sent. */
+  previewEmails(ctx: RequestContext, id: string, query: Record<string, string>) {
+    return previewEmails(this.records, ctx, id, query);
   }
 
   /** The refresh execution's handler. */
