@@ -81,7 +81,7 @@ async function population(n: number, label: string) {
 
 test('a chunk that falls back to one action per transaction is logged with the run, the chunk size and the cause', async () => {
   const p = await population(4, 'Fallback');
-  const run = await call('POST', '/billingRuns/acme', p.body(), 201);
+  const run = await call('POST', '/billingRuns/acme', p.body({ notification_email: 'ops@example.test' }), 201);
   assert.equal((await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`))).status, 'SUCCEEDED');
   const actions = await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`);
   assert.equal(actions.length, 8);
@@ -97,6 +97,52 @@ test('a chunk that falls back to one action per transaction is logged with the r
   assert.equal(line.chunk_size, 8);
   assert.match(line.reason, /locked/);
   assert.match(line.err.message, /locked/);
+  // the execution failed as a whole: the run says so and its summary goes to notification_email
+  const after = await call('GET', `/billingRuns/acme/${run.id}`);
+  assert.equal(after.status, 'error');
+  assert.match(after.error, /^execution failed: .*locked/);
+  const [summary, ...others] = await summariesOf(run.id);
+  assert.equal(others.length, 0);
+  assert.equal(summary.to, 'ops@example.test');
+  assert.equal(summary.subject, 'Billing run Fallback run: execution failed');
+  assert.match(summary.text, /locked/);
+});
+
+/** The summaries queued for a run (its notification_email's), oldest first. */
+async function summariesOf(runId: string) {
+  const rows = await asSystem(() =>
+    t.store.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('tenant_id', '=', 'acme')
+      .where('source', '=', `billingRuns/${runId}`)
+      .orderBy('created_at')
+      .execute(),
+  );
+  return rows.map((r: any) => JSON.parse(r.message));
+}
+
+test('notification_email: the summary of a run goes there when it ends; a run without one sends none', async () => {
+  const p = await population(3, 'Summary');
+  const run = await call('POST', '/billingRuns/acme', p.body({ notification_email: 'billing-team@example.test' }), 201);
+  await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
+  assert.equal((await summariesOf(run.id)).length, 0, 'a refresh that works sends nothing');
+  const exec = await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`));
+  assert.equal(exec.status, 'SUCCEEDED');
+  const mails = await summariesOf(run.id);
+  assert.equal(mails.length, 1);
+  const [m] = mails;
+  assert.equal(m.to, 'billing-team@example.test');
+  assert.equal(m.subject, 'Billing run Summary run: completed');
+  // the statistics per action type: 3 forecasts done; 2 reminders sent, 1 excluded (no address)
+  assert.match(m.html, /<td>forecast renewal<\/td><td>3<\/td><td>3<\/td><td>0<\/td><td>0<\/td><td>0<\/td>/);
+  assert.match(m.html, /<td>send renewal reminder<\/td><td>3<\/td><td>2<\/td><td>1<\/td><td>0<\/td><td>0<\/td>/);
+  assert.match(m.text, new RegExp(`GET /billingRuns/acme/messages/${run.id}`));
+
+  const quiet = await call('POST', '/billingRuns/acme', p.body({ name: 'Quiet run' }), 201);
+  await finished(await call('POST', `/billingRuns/acme/refresh/${quiet.id}`));
+  await finished(await call('POST', `/billingRuns/acme/execute/${quiet.id}`));
+  assert.equal((await summariesOf(quiet.id)).length, 0);
 });
 
 test('every execution of a run is listed with it, the scheduler\'s too; each action names the execution that performed it', async () => {

@@ -4,6 +4,7 @@ import { fieldsOf } from '../../resources/kit/service.js';
 import type { StoredRecord } from '../../store/records.js';
 import type { Db } from '../../store/store.js';
 import { candidates } from './candidates.js';
+import { queueRunSummary } from './summary.js';
 import type { BillingRecords } from './records.js';
 import type { Candidate } from './types.js';
 
@@ -39,6 +40,7 @@ export async function refresh(records: BillingRecords, job: JobContext) {
       error: e instanceof Error ? e.message : String(e),
       error_stack: e instanceof Error ? String(e.stack).slice(0, 4000) : undefined,
     });
+    await queueRunSummary(records, ctx, run.id, job.executionId, 'refresh failed');
     throw e;
   }
 }
