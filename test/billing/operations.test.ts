@@ -308,3 +308,82 @@ test('before execution: pending actions by type in the statistics, and a dry run
   assert.equal(await outboxCount(), 3);
   assert.equal((await call('GET', '/statistics/acme/billing')).billing_run_actions.pending_by_type.send_renewal_reminder, before.send_renewal_reminder - 4);
 });
+
+test('a refresh puts actions that ended "expiration date changed" or "no longer eligible" back in the queue once eligible again', async () => {
+  const p = await population(3, 'Requeue');
+  const run = await call('POST', '/billingRuns/acme', p.body({ send_renewal_reminders: false, renewal_reminder_options: undefined }), 201);
+  await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
+  const [moved, suspended] = p.certs;
+  // after the refresh: one expiration date moves (still inside the window), one certification is suspended
+  await call('PATCH', `/certifications/acme/${moved.id}`, [{ op: 'replace', path: '/expiration_date', value: addDays(TODAY, 35) }]);
+  await call('PATCH', `/certifications/acme/${suspended.id}`, [{ op: 'replace', path: '/status', value: 'suspended' }]);
+  const first = await call('POST', `/billingRuns/acme/execute/${run.id}`);
+  await finished(first);
+  const statusOf = async () =>
+    Object.fromEntries(
+      (await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`)).map((a) => [a.certification_id, a] as [string, any]),
+    );
+  let actions = await statusOf();
+  assert.equal(actions[moved.id].status, 'expiration date changed');
+  assert.equal(actions[moved.id].step_function_execution_arn, first.executionArn);
+  assert.equal(actions[suspended.id].status, 'no longer eligible');
+  assert.equal(actions[p.certs[2].id].status, 'completed');
+
+  await call('PATCH', `/certifications/acme/${suspended.id}`, [{ op: 'replace', path: '/status', value: 'active' }]);
+  await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
+  actions = await statusOf();
+  assert.deepEqual(
+    [moved.id, suspended.id].map((id) => [actions[id].status, actions[id].outcome_of_last_refresh]),
+    [
+      ['pending', 'added'],
+      ['pending', 'added'],
+    ],
+  );
+  assert.equal(actions[p.certs[2].id].status, 'completed', 'a performed action is never reset');
+  assert.equal(actions[moved.id].expiration_date, addDays(TODAY, 35), 'the action carries the new date');
+  assert.equal(actions[moved.id].step_function_execution_arn, undefined, 'the earlier attempt is not its outcome any more');
+  const second = await call('POST', `/billingRuns/acme/execute/${run.id}`);
+  await finished(second);
+  actions = await statusOf();
+  for (const id of [moved.id, suspended.id]) {
+    assert.equal(actions[id].status, 'completed');
+    assert.equal(actions[id].step_function_execution_arn, second.executionArn);
+  }
+  assert.equal(actions[p.certs[2].id].step_function_execution_arn, first.executionArn, 'done once, never again');
+  assert.equal((await call('GET', `/certifications/acme/${moved.id}`)).forecasted_renewal_amount, 175);
+});
+
+test('a cancelled run can be resumed: refreshed and executed again, only what is pending is performed', async () => {
+  const p = await population(2, 'Resume');
+  const run = await call('POST', '/billingRuns/acme', p.body({ send_renewal_reminders: false, renewal_reminder_options: undefined }), 201);
+  await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
+  await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`));
+  const done = await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`);
+  assert.ok(done.every((a) => a.status === 'completed'));
+  // a new candidate appears; the run is cancelled before it is performed
+  const late = await call(
+    'POST',
+    '/certifications/acme',
+    { number: nextNumber++, contact_id: 'late', program_id: p.program.id, status: 'active', name: 'Late', expiration_date: addDays(TODAY, 30) },
+    201,
+  );
+  const current = await call('GET', `/billingRuns/acme/${run.id}`);
+  await call('PATCH', `/billingRuns/acme/${run.id}`, [{ op: 'replace', path: '/status', value: 'cancelled' }]);
+  assert.equal((await call('GET', `/billingRuns/acme/${run.id}`)).status, 'cancelled', JSON.stringify(current.status));
+  await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
+  const refreshed = await call('GET', `/billingRuns/acme/${run.id}`);
+  assert.equal(refreshed.status, 'ready for execution');
+  await call('PATCH', `/billingRuns/acme/${run.id}`, [{ op: 'replace', path: '/status', value: 'cancelled' }]);
+  const resumed = await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`));
+  assert.equal(resumed.status, 'SUCCEEDED');
+  assert.deepEqual(resumed.output, { performed: 3, errors: 0 });
+  const after = await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`);
+  assert.equal(after.length, 3);
+  assert.ok(after.every((a) => a.status === 'completed'));
+  for (const a of done) {
+    const again = after.find((x) => x.id === a.id)!;
+    assert.equal(again.sys_version, a.sys_version, 'a performed action is not performed again');
+  }
+  assert.equal((await call('GET', `/certifications/acme/${late.id}`)).forecasted_renewal_amount, 175);
+  assert.equal((await call('GET', `/billingRuns/acme/${run.id}`)).status, 'completed');
+});
