@@ -12,7 +12,7 @@ import { addDays, executionEnded, injectCall, listAll } from './population.js';
  * that come back (refreshed again, resumed after a cancel).
  */
 const TODAY = '2026-06-15';
-let now = new Date(`${TODAY}T09:00:00Z`);
+const now = new Date(`${TODAY}T09:00:00Z`);
 const clock: Clock = { now: () => now };
 let t: TestApp;
 let f: Factory;
@@ -145,7 +145,7 @@ test('notification_email: the summary of a run goes there when it ends; a run wi
   assert.equal((await summariesOf(quiet.id)).length, 0);
 });
 
-test('every execution of a run is listed with it, the scheduler\'s too; each action names the execution that performed it', async () => {
+test("every execution of a run is listed with it, the scheduler's too; each action names the execution that performed it", async () => {
   const p = await population(3, 'Scheduled');
   const relative = (n: number) => ({ position: 'after', number: n, unit_of_time: 'days', relative_to: 'the reference date' });
   const template = await call(
@@ -262,11 +262,11 @@ test('before execution: pending actions by type in the statistics, and a dry run
       (
         await asSystem(() =>
           t.store.db
-          .selectFrom('outbox')
-          .select((eb) => eb.fn.countAll().as('n'))
-          .where('tenant_id', '=', 'acme')
-          .where('source', 'like', `billingRunActions/${run.id}%`)
-          .executeTakeFirstOrThrow(),
+            .selectFrom('outbox')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('tenant_id', '=', 'acme')
+            .where('source', 'like', `billingRunActions/${run.id}%`)
+            .executeTakeFirstOrThrow(),
         )
       ).n,
     );
@@ -306,7 +306,10 @@ test('before execution: pending actions by type in the statistics, and a dry run
   // executing afterwards sends exactly what the preview showed
   await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`));
   assert.equal(await outboxCount(), 3);
-  assert.equal((await call('GET', '/statistics/acme/billing')).billing_run_actions.pending_by_type.send_renewal_reminder, before.send_renewal_reminder - 4);
+  assert.equal(
+    (await call('GET', '/statistics/acme/billing')).billing_run_actions.pending_by_type.send_renewal_reminder,
+    before.send_renewal_reminder - 4,
+  );
 });
 
 test('a refresh puts actions that ended "expiration date changed" or "no longer eligible" back in the queue once eligible again', async () => {
@@ -364,7 +367,14 @@ test('a cancelled run can be resumed: refreshed and executed again, only what is
   const late = await call(
     'POST',
     '/certifications/acme',
-    { number: nextNumber++, contact_id: 'late', program_id: p.program.id, status: 'active', name: 'Late', expiration_date: addDays(TODAY, 30) },
+    {
+      number: nextNumber++,
+      contact_id: 'late',
+      program_id: p.program.id,
+      status: 'active',
+      name: 'Late',
+      expiration_date: addDays(TODAY, 30),
+    },
     201,
   );
   const current = await call('GET', `/billingRuns/acme/${run.id}`);

@@ -30,7 +30,10 @@ export async function execute(records: BillingRecords, job: JobContext) {
         statistics: await records.statistics(job.ctx, job.recordId),
       });
     } catch (marking) {
-      records.deps.log?.error({ billing_run_id: job.recordId, err: marking }, 'billing run could not be marked error after its execution failed');
+      records.deps.log?.error(
+        { billing_run_id: job.recordId, err: marking },
+        'billing run could not be marked error after its execution failed',
+      );
     }
     await queueRunSummary(records, job.ctx, job.recordId, job.executionId, 'execution failed');
     throw e;
@@ -52,7 +55,8 @@ async function performAll(records: BillingRecords, job: JobContext) {
   let after: string | undefined;
   for (;;) {
     // a run cancelled meanwhile stops here; its remaining actions stay pending
-    if ((await records.mustRun(store.db, ctx, run.id)).status === 'cancelled') return { performed: done, errors, cancelled: true, failed: 0 };
+    if ((await records.mustRun(store.db, ctx, run.id)).status === 'cancelled')
+      return { performed: done, errors, cancelled: true, failed: 0 };
     if (job.stopping) throw stopping();
     const page = await runActions.pending(store.db, table, ctx.tenantId, run.id, after, CHUNK);
     if (!page.length) break;
