@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApp, type TestApp } from '../helpers.js';
 import { Factory } from '../factory.js';
+import { startSmtpCapture } from '../mail/capture.js';
 import type { Clock } from '../../src/core/clock.js';
 import { asSystem } from '../../src/store/tenant-scope.js';
 import { addDays, executionEnded, injectCall, listAll } from './population.js';
@@ -12,7 +13,7 @@ import { addDays, executionEnded, injectCall, listAll } from './population.js';
  * that come back (refreshed again, resumed after a cancel).
  */
 const TODAY = '2026-06-15';
-const now = new Date(`${TODAY}T09:00:00Z`);
+let now = new Date(`${TODAY}T09:00:00Z`);
 const clock: Clock = { now: () => now };
 let t: TestApp;
 let f: Factory;
@@ -22,16 +23,21 @@ let nextNumber = 1000;
 const call = injectCall(() => t);
 const finished = (handle: { executionArn: string }) => executionEnded(call, handle);
 
+let smtp: Awaited<ReturnType<typeof startSmtpCapture>>;
+
 before(async () => {
+  // a real SMTP server that turns one mailbox away (550): that message fails
+  smtp = await startSmtpCapture({ refuse: (address) => address === 'mailed1@example.test' });
   t = await startApp({
     clock,
-    env: { WORKER_POLL_MS: '50', SCHEDULER_POLL_MS: '0' },
+    env: { WORKER_POLL_MS: '50', SCHEDULER_POLL_MS: '0', SMTP_URL: smtp.url },
     logger: { level: 'warn', stream: { write: (line: string) => void logLines.push(JSON.parse(line)) } },
   });
   f = new Factory(t, t.admin);
 });
 after(async () => {
   await t.close();
+  await smtp.close();
 });
 
 /** A programme with a renewal fee, a notice, and `n` certifications expiring in 30 days (the last without an address). */
@@ -207,7 +213,7 @@ test("every execution of a run is listed with it, the scheduler's too; each acti
   assert.equal((await t.call({ url: `/billingRuns/other/executions/${run.id}`, auth: other })).statusCode, 404);
 });
 
-test('the messages of a run: queued, then sent; a holder without an address shows as not sent, with why', async () => {
+test('the messages of a run: queued, then sent or failed; a holder without an address shows as not sent, with why', async () => {
   const p = await population(4, 'Mailed');
   const run = await call('POST', '/billingRuns/acme', p.body({ forecast_renewals: false, renewal_forecasting_options: undefined }), 201);
   await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
@@ -215,16 +221,37 @@ test('the messages of a run: queued, then sent; a holder without an address show
   assert.equal(none.Count, 0, 'nothing performed yet');
   await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`));
   await t.app.services.mailer.sender.drain();
+  const retrying = (await call('GET', `/billingRuns/acme/messages/${run.id}`)).Items.find((m: any) => m.to === 'mailed1@example.test');
+  assert.equal(retrying.status, 'queued', 'refused once: retried later, not an outcome yet');
+  assert.match(retrying.reason, /unavailable|550/);
+  // the retries come due as time goes on (back-off); after the last one the message is given up
+  const start = now;
+  for (let i = 0; i < 12; i++) {
+    now = new Date(now.getTime() + 2 * 3600_000);
+    await t.app.services.mailer.sender.drain();
+  }
+  now = start;
   const all = await call('GET', `/billingRuns/acme/messages/${run.id}`);
   assert.equal(all.Count, 4);
   const byTo = (m: any) => m.to ?? '-';
-  const rows = all.Items.map((m: any) => [byTo(m), m.status, m.reason ?? null, m.action_status]).sort();
+  const rows = all.Items.map((m: any) => [byTo(m), m.status, m.action_status]).sort();
   assert.deepEqual(rows, [
-    ['-', 'not sent', 'no address', 'excluded'],
-    ['mailed0@example.test', 'sent', null, 'completed'],
-    ['mailed1@example.test', 'sent', null, 'completed'],
-    ['mailed2@example.test', 'sent', null, 'completed'],
+    ['-', 'not sent', 'excluded'],
+    ['mailed0@example.test', 'sent', 'completed'],
+    ['mailed1@example.test', 'failed', 'completed'],
+    ['mailed2@example.test', 'sent', 'completed'],
   ]);
+  const reasons = Object.fromEntries(all.Items.map((m: any) => [byTo(m), m.reason]));
+  assert.equal(reasons['-'], 'no address');
+  assert.match(reasons['mailed1@example.test'], /unavailable|550/);
+  assert.equal(reasons['mailed0@example.test'], undefined);
+  assert.deepEqual(
+    smtp.mails
+      .map((m) => m.to)
+      .filter((to) => to.startsWith('mailed'))
+      .sort(),
+    ['mailed0@example.test', 'mailed2@example.test'],
+  );
   for (const m of all.Items.filter((x: any) => x.status === 'sent')) {
     assert.match(m.subject, /^Mailed: renew \d+$/);
     assert.equal(m.notice_id, p.notice.id);
