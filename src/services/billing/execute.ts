@@ -17,6 +17,8 @@ import type { BillingRecords } from './records.js';
 export async function execute(records: BillingRecords, job: JobContext) {
   try {
     const out = await performAll(records, job);
+    // a cancelled run keeps its status; its statistics say how far it got (for the summary too)
+    if (out.cancelled) await records.setRun(job.ctx, job.recordId, { statistics: await records.statistics(job.ctx, job.recordId) });
     const outcome = out.cancelled ? 'cancelled' : out.failed ? 'completed with errors' : 'completed';
     await queueRunSummary(records, job.ctx, job.recordId, job.executionId, outcome);
     return { performed: out.performed, errors: out.errors, ...(out.cancelled ? { cancelled: true } : {}) };
