@@ -4,7 +4,7 @@ import { startApp, type TestApp } from '../helpers.js';
 import { Factory } from '../factory.js';
 import { startSmtpCapture } from '../mail/capture.js';
 import type { Clock } from '../../src/core/clock.js';
-import { asSystem } from '../../src/store/tenant-scope.js';
+import { asSystem, asTenant } from '../../src/store/tenant-scope.js';
 import { addDays, executionEnded, injectCall, listAll } from './population.js';
 
 /**
@@ -422,5 +422,47 @@ test('a cancelled run can be resumed: refreshed and executed again, only what is
     assert.equal(again.sys_version, a.sys_version, 'a performed action is not performed again');
   }
   assert.equal((await call('GET', `/certifications/acme/${late.id}`)).forecasted_renewal_amount, 175);
+  assert.equal((await call('GET', `/billingRuns/acme/${run.id}`)).status, 'completed');
+});
+
+test('a run cancelled mid-execution stops after the chunk in progress, tells notification_email, and resumes where it stopped', async () => {
+  const p = await population(55, 'Cancel'); // more than one chunk (50 actions) on either back end
+  const run = await call(
+    'POST',
+    '/billingRuns/acme',
+    p.body({ send_renewal_reminders: false, renewal_reminder_options: undefined, notification_email: 'ops@example.test' }),
+    201,
+  );
+  await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
+  // the execution's handler, run here so that the cancel lands after its first chunk (as a PATCH from staff would)
+  let chunks = 0;
+  const job = {
+    ctx: {
+      tenantId: 'acme',
+      actor: { sub: 'tester', tenants: ['acme'], scopes: new Set(['certifications:admin', 'certifications:write', 'certifications:read']) },
+      requestId: 'cancel-test',
+    },
+    executionId: crypto.randomUUID(),
+    recordId: run.id,
+    params: {},
+    async progress() {
+      if (++chunks === 1) await call('PATCH', `/billingRuns/acme/${run.id}`, [{ op: 'replace', path: '/status', value: 'cancelled' }]);
+    },
+    stopping: false,
+  };
+  const out = (await asTenant('acme', () => t.app.services.billing.execute(job))) as { performed: number; cancelled?: boolean };
+  assert.equal(out.cancelled, true);
+  assert.ok(out.performed > 0 && out.performed < 55, JSON.stringify(out));
+  const stopped = await call('GET', `/billingRuns/acme/${run.id}`);
+  assert.equal(stopped.status, 'cancelled');
+  const [stat] = stopped.statistics;
+  assert.deepEqual([stat.successful, stat.pending], [out.performed, 55 - out.performed]);
+  const [summary] = await summariesOf(run.id);
+  assert.equal(summary.subject, 'Billing run Cancel run: cancelled');
+
+  const resumed = await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`));
+  assert.equal(resumed.status, 'SUCCEEDED');
+  const actions = await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`);
+  assert.equal(actions.filter((a) => a.status === 'completed').length, 55);
   assert.equal((await call('GET', `/billingRuns/acme/${run.id}`)).status, 'completed');
 });
