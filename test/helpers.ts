@@ -103,7 +103,14 @@ function replicaOf(direct: string, replica: string): string {
 }
 
 export async function startApp(
-  opts: { clock?: Clock; env?: Record<string, string>; replicas?: string[]; auditDraw?: (range: number) => number } = {},
+  opts: {
+    clock?: Clock;
+    env?: Record<string, string>;
+    replicas?: string[];
+    auditDraw?: (range: number) => number;
+    /** pino options (e.g. a stream that captures the lines); no log by default. */
+    logger?: import('fastify').FastifyServerOptions['logger'];
+  } = {},
 ): Promise<TestApp> {
   const db = await freshDatabase();
   // each app its own data folder (the .eml files of its mail, when no SMTP_URL), removed on close
@@ -122,7 +129,7 @@ export async function startApp(
   });
   const store = await openMigrated({ ...config, pgPoolMax: 8 }, (s) => migrate(s, tableSpecs()));
   const verifier = createVerifier(config);
-  const app = await buildApp({ config, store, verifier, clock: opts.clock, logger: false, auditDraw: opts.auditDraw });
+  const app = await buildApp({ config, store, verifier, clock: opts.clock, logger: opts.logger ?? false, auditDraw: opts.auditDraw });
   await app.ready();
   const token = (o: { tenants?: string[] | '*'; sub?: string; scope?: string } = {}) =>
     verifier.sign!({ sub: o.sub ?? 'tester', tenants: o.tenants ?? ['acme'], scope: o.scope });

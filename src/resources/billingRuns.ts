@@ -69,6 +69,67 @@ const executionHandle = Type.Object({
   notification_subscribeKey: Type.Optional(Type.String()),
 });
 
+/** An execution of the run (the shape of GET /executions/{t}/{executionArn}) and who started it. */
+const runExecution = Type.Object(
+  {
+    executionArn: Type.String(),
+    resource: Type.String(),
+    record_id: Type.String(),
+    action: Type.String({ description: 'refresh or execute' }),
+    status: Type.Union([Type.Literal('RUNNING'), Type.Literal('SUCCEEDED'), Type.Literal('FAILED')]),
+    start_date: Type.String({ format: 'date-time' }),
+    stop_date: Type.Optional(Type.String({ format: 'date-time' })),
+    progress: Type.Object({ done: Type.Integer(), total: Type.Integer() }),
+    error: Type.Optional(Type.String()),
+    output: Type.Optional(Type.Unknown()),
+    started_by: Type.String({ description: "the token's subject, or scheduler for a recurring run's" }),
+  },
+  { title: 'BillingRunExecution' },
+);
+
+const runMessage = Type.Object(
+  {
+    billing_run_action_id: Type.String(),
+    type: Type.String(),
+    name: Type.String(),
+    action_status: Type.String(),
+    notice_id: Type.Optional(Type.String()),
+    status: Type.Union([Type.Literal('queued'), Type.Literal('sent'), Type.Literal('failed'), Type.Literal('not sent')]),
+    reason: Type.Optional(Type.String({ description: 'why it was not sent (no address, notice inactive, …), or the last mail error' })),
+    outbox_id: Type.Optional(Type.String()),
+    to: Type.Optional(Type.String()),
+    subject: Type.Optional(Type.String()),
+    attempts: Type.Optional(Type.Integer()),
+    queued_at: Type.Optional(Type.String({ format: 'date-time' })),
+    sent_at: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { title: 'BillingRunMessage' },
+);
+
+const previewEmail = Type.Object(
+  {
+    billing_run_action_id: Type.String(),
+    type: Type.String(),
+    name: Type.String(),
+    status: Type.Union([Type.Literal('would send'), Type.Literal('not sent'), Type.Literal('error')]),
+    reason: Type.Optional(Type.String({ description: 'why it would not be sent, or the error the action would end in' })),
+    to: Type.Optional(Type.String()),
+    from: Type.Optional(Type.String()),
+    cc: Type.Optional(Type.String()),
+    bcc: Type.Optional(Type.String()),
+    reply_to: Type.Optional(Type.String()),
+    subject: Type.Optional(Type.String()),
+    html: Type.Optional(Type.String()),
+    text: Type.Optional(Type.String()),
+  },
+  { title: 'BillingRunEmailPreview' },
+);
+
+const pageQuery = Type.Object({
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: 'actions per page, 1 to 1000 (default 100)' })),
+  exclusiveStartKey: Type.Optional(Type.String({ description: 'the LastEvaluatedKey of the previous page' })),
+});
+
 export const billingRuns = defineResource({
   slug: 'billingRuns',
   name: 'Billing Runs',
@@ -196,6 +257,45 @@ export const billingRuns = defineResource({
         'Each pending action is performed with its e-mail queued and its status set in one transaction; a failing action ends in error with its message and the run goes on. Status: running, then completed (or error when some action failed). A run interrupted by a crash resumes where it stopped: no action is performed twice.',
       response: executionHandle,
       handler: (s, ctx, { params }) => s.billing.startExecute(ctx, params.id!),
+    },
+    {
+      name: 'previewEmails',
+      method: 'POST',
+      path: 'previewEmails/:id',
+      summary: 'Dry run: the e-mails executing the run would send (the first N, rendered, with recipients), nothing sent',
+      description:
+        "Performs the run's pending actions in execution order with the handlers an execution uses, inside a transaction that is rolled back: nothing is written and nothing is queued. Items: each e-mail that would be sent (to, from, subject, html, text), each action whose e-mail would not be (reason: no address, notice inactive, …) and each action that would fail (reason: the error). limit: 1 to 100 (default 10); more: whether further actions remain; at most 1000 actions are examined per call. Refresh first: only pending actions are previewed.",
+      query: Type.Object({
+        limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: 'e-mails to show, 1 to 100 (default 10)' })),
+      }),
+      response: Type.Object({
+        Count: Type.Integer(),
+        Items: Type.Array(previewEmail),
+        actions_examined: Type.Integer(),
+        more: Type.Boolean(),
+      }),
+      handler: (s, ctx, { params, query }) => s.billing.previewEmails(ctx, params.id!, query),
+    },
+    {
+      name: 'executions',
+      method: 'GET',
+      path: 'executions/:id',
+      summary: 'Every refresh and execution of the run, oldest first (those the scheduler started included)',
+      description:
+        'Each as GET /executions/{tenantId}/{executionArn} shows it, with started_by. The actions an execution performed carry its ARN in step_function_execution_arn.',
+      response: Type.Object({ Count: Type.Integer(), Items: Type.Array(runExecution) }),
+      handler: (s, ctx, { params }) => s.billing.executions(ctx, params.id!),
+    },
+    {
+      name: 'messages',
+      method: 'GET',
+      path: 'messages/:id',
+      summary: "The run's e-mails: queued, sent, failed, or not sent and why",
+      description:
+        "One item per e-mail an action of the run queued (status queued while waiting or retrying, then sent or failed with the mail error as reason) and one per performed action whose e-mail was not sent (reason: no address, notice inactive, …). Pages run over the run's actions in id order: a page may hold fewer items than limit and still carry a LastEvaluatedKey.",
+      query: pageQuery,
+      response: Type.Object({ Count: Type.Integer(), Items: Type.Array(runMessage), LastEvaluatedKey: Type.Optional(Type.String()) }),
+      handler: (s, ctx, { params, query }) => s.billing.messages(ctx, params.id!, query),
     },
   ],
 });

@@ -85,8 +85,9 @@ export const statistics = defineResource({
         total: count(),
         by_status: byValue(enumOf(billingRunActions.def.fields.status!)),
         by_type: byValue(enumOf(billingRunActions.def.fields.type!)),
+        pending_by_type: byValue(enumOf(billingRunActions.def.fields.type!)),
       }),
-      'the `billing` statistic: billing run actions by status and by type',
+      'the `billing` statistic: billing run actions by status and by type, and the pending ones (what executing the runs would do) by type',
     ),
     period_start: designed(date(), 'first day of the period the new_* counts cover'),
     period_end: designed(date(), 'last day of the period the new_* counts cover'),
@@ -110,7 +111,7 @@ export const statistics = defineResource({
   },
   description: [
     'GET /statistics/{tenantId}/programs: certifications by status, active certifications expiring in the next 30/60/90 days (expiration_date from today to today + N, inclusive, by the server clock in UTC) and applications by status, for the tenant (top level) and per programme (`programs`, every programme of the tenant sorted by name, zeros included).',
-    'GET /statistics/{tenantId}/billing: billing runs by status (billing_runs) and billing run actions by status and by type (billing_run_actions); status and type values are the keys, spaces written as underscores.',
+    'GET /statistics/{tenantId}/billing: billing runs by status (billing_runs) and billing run actions by status and by type, and the pending ones by type (billing_run_actions.pending_by_type: what executing the runs would do); status and type values are the keys, spaces written as underscores.',
     'Both are computed on every read with GROUP BY counts over indexed columns; as_of is the moment they were computed. They come first in the list; PUT, PATCH or DELETE on them is a 409.',
   ],
 });

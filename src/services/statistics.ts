@@ -203,13 +203,16 @@ export class Statistics {
   private async computeBilling(ctx: RequestContext): Promise<Record<string, unknown>> {
     const db = this.s.store.db;
     const now = this.s.clock.now();
-    const groupCount = (table: string, field: string) => countBy(db, table, ctx.tenantId, field);
+    const groupCount = (table: string, field: string, only?: { field: string; value: string }) =>
+      countBy(db, table, ctx.tenantId, field, only);
     const actionsDef = this.s.resource('billingRunActions').resource.def.fields;
     const enumOf = (field: string) => ((actionsDef[field] as { enum?: string[] }).enum ?? []) as string[];
-    const [runs, actionStatus, actionType] = await Promise.all([
+    const [runs, actionStatus, actionType, pendingType] = await Promise.all([
       groupCount(this.table('billingRuns'), 'status'),
       groupCount(this.table('billingRunActions'), 'status'),
       groupCount(this.table('billingRunActions'), 'type'),
+      // what executing the runs would do: their pending actions by type
+      groupCount(this.table('billingRunActions'), 'type', { field: 'status', value: 'pending' }),
     ]);
     const fold = (rows: { value: unknown; n: unknown }[], values: readonly string[]) => {
       const out = zeros(values);
@@ -221,12 +224,13 @@ export class Statistics {
     const { total: runTotal, ...runStatus } = fold(runs, BILLING_RUN_STATUSES);
     const { total: actionTotal, ...actionsByStatus } = byStatus;
     const { total: _t, ...actionsByType } = byType;
+    const { total: _p, ...pendingByType } = fold(pendingType, enumOf('type'));
     return {
       id: 'billing',
       name: 'Billing',
       as_of: now.toISOString(),
       billing_runs: { total: runTotal, by_status: runStatus },
-      billing_run_actions: { total: actionTotal, by_status: actionsByStatus, by_type: actionsByType },
+      billing_run_actions: { total: actionTotal, by_status: actionsByStatus, by_type: actionsByType, pending_by_type: pendingByType },
     };
   }
 

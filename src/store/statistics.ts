@@ -105,11 +105,17 @@ export async function programRows(
 }
 
 /** Records of a tenant's table counted by the value of one field (an extracted column). */
-export function countBy(db: Db, table: string, tenantId: string, field: string): Promise<{ value: unknown; n: unknown }[]> {
-  return db
+export function countBy(
+  db: Db,
+  table: string,
+  tenantId: string,
+  field: string,
+  only?: { field: string; value: string },
+): Promise<{ value: unknown; n: unknown }[]> {
+  let q = db
     .selectFrom(table)
     .select([sql.ref(columnName([field])).as('value'), sql<number>`count(*)`.as('n')])
-    .where('tenant_id', '=', tenantId)
-    .groupBy(columnName([field]))
-    .execute();
+    .where('tenant_id', '=', tenantId);
+  if (only) q = q.where(columnName([only.field]), '=', only.value);
+  return q.groupBy(columnName([field])).execute();
 }

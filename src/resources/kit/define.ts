@@ -80,6 +80,8 @@ export interface ActionRequest {
   tenantId: string;
   params: Record<string, string>;
   body: unknown;
+  /** The query string, validated by the action's `query` schema ({} without one). */
+  query: Record<string, string>;
 }
 
 /** A route beyond the standard set (`POST /billingRuns/{tenantId}/refresh/{id}`). */
@@ -92,6 +94,8 @@ export interface ActionSpec<S = AppServices> {
   summary: string;
   description?: string;
   response: TSchema;
+  /** The query string's schema (an object of optional strings), when the action takes one. */
+  query?: TSchema;
   status?: number;
   /** The least scope a POST action needs (default: the resource's write scope). */
   scope?: 'write' | 'admin';

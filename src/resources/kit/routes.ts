@@ -264,10 +264,16 @@ export function registerResource(
         summary: a.summary,
         description: a.description,
         params: Type.Object({ tenantId: idParam, ...params }),
+        ...(a.query ? { querystring: a.query } : {}),
         response: { [a.status ?? 200]: a.response, ...errorResponses(400, 401, 403, 404) },
       },
       handler: async (req: any, reply: FastifyReply) => {
-        const out = await a.handler(services, req.ctx, { tenantId: req.ctx.tenantId, params: req.params, body: req.body });
+        const out = await a.handler(services, req.ctx, {
+          tenantId: req.ctx.tenantId,
+          params: req.params,
+          body: req.body,
+          query: req.query ?? {},
+        });
         reply.code(a.status ?? 200);
         return out;
       },

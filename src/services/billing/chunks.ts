@@ -1,7 +1,7 @@
 import { yieldToIo } from '../../core/yield.js';
 import { AppError } from '../../core/errors.js';
 import type { RequestContext } from '../../core/context.js';
-import type { JobContext } from '../../jobs/executions.js';
+import { executionArn, type JobContext } from '../../jobs/executions.js';
 import { fieldsOf } from '../../resources/kit/service.js';
 import type { StoredRecord } from '../../store/records.js';
 import { Savepoint } from '../../store/savepoints.js';
@@ -71,6 +71,8 @@ export async function performChunk(
   const { store } = records.deps;
   const actx = { ...ctx, via: 'billing run' };
   const budget = CHUNK_MS[store.dialect];
+  // every action records the execution that performed it (or failed it)
+  const performedBy = { step_function_execution_arn: executionArn(ctx.tenantId, 'billingRuns', 'execute', job.executionId) };
   try {
     return await store.transaction(async (trx) => {
       const started = performance.now();
@@ -95,17 +97,29 @@ export async function performChunk(
         handled++;
         const a = actions.get(id);
         if (a?.status !== 'pending') continue; // performed by an earlier (crashed) attempt or another worker
-        if (!(await performInSavepoint(records, trx, savepoint, actx, run, a, lookups))) errors++;
+        if (!(await performInSavepoint(records, trx, savepoint, actx, run, a, lookups, performedBy))) errors++;
         if (handled % 10 === 0) await yieldToIo();
       }
       return { handled, errors, stopped: false };
     });
-  } catch {
+  } catch (e) {
+    // Never silent: an operator needs to know a chunk lost its batching, and why.
+    records.deps.log?.warn(
+      {
+        billing_run_id: run.id,
+        execution: job.executionId,
+        chunk_size: ids.length,
+        first_action_id: ids[0],
+        err: e,
+        reason: e instanceof Error ? e.message : String(e),
+      },
+      'billing chunk failed as a whole; performing its actions one per transaction',
+    );
     let handled = 0;
     let errors = 0;
     for (const id of ids) {
       if (job.stopping) return { handled, errors, stopped: true };
-      if (!(await performOne(records, ctx, run, id, lookups))) errors++;
+      if (!(await performOne(records, ctx, run, id, lookups, performedBy))) errors++;
       handled++;
     }
     return { handled, errors, stopped: false };
@@ -125,18 +139,19 @@ async function performInSavepoint(
   run: StoredRecord,
   a: StoredRecord,
   lookups: Lookups,
+  performedBy: Rec,
 ): Promise<boolean> {
   await savepoint.open();
   try {
     const outcome = await perform(records, trx, actx, run, a, lookups);
-    await records.actions.updateRead(actx, a, { ...fieldsOf(a), ...(outcome.changes ?? {}), status: outcome.status }, trx);
+    await records.actions.updateRead(actx, a, { ...fieldsOf(a), ...(outcome.changes ?? {}), ...performedBy, status: outcome.status }, trx);
     savepoint.keep();
     return true;
   } catch (e) {
     if (isContention(e)) throw e;
     await savepoint.undo();
     // rolled back to the savepoint, the action is again as read (and locked) at the chunk's start
-    await records.actions.updateRead(actx, a, errorFields(a, e), trx);
+    await records.actions.updateRead(actx, a, { ...errorFields(a, e), ...performedBy }, trx);
     return false;
   }
 }
@@ -148,6 +163,7 @@ async function performOne(
   run: StoredRecord,
   actionId: string,
   lookups: Lookups,
+  performedBy: Rec,
 ): Promise<boolean> {
   const { store } = records.deps;
   const { actions } = records;
@@ -159,14 +175,14 @@ async function performOne(
       const a = await actions.table.get(db, ctx.tenantId, actionId, { forUpdate: true });
       if (a?.status !== 'pending') return; // performed by an earlier (crashed) attempt or another worker
       const outcome = await perform(records, db, actx, run, a, lookups);
-      await actions.updateRead(actx, a, { ...fieldsOf(a), ...(outcome.changes ?? {}), status: outcome.status }, db);
+      await actions.updateRead(actx, a, { ...fieldsOf(a), ...(outcome.changes ?? {}), ...performedBy, status: outcome.status }, db);
     });
     return true;
   } catch (e) {
     await store.transaction(async (db) => {
       const a = await actions.table.get(db, ctx.tenantId, actionId, { forUpdate: true });
       if (a?.status !== 'pending') return;
-      await actions.update(actx, a.id, errorFields(a, e), undefined, db);
+      await actions.update(actx, a.id, { ...errorFields(a, e), ...performedBy }, undefined, db);
     });
     return false;
   }

@@ -3,6 +3,7 @@ import type { JobContext } from '../../jobs/executions.js';
 import { runActions } from '../../store/billing.js';
 import { CHUNK, performChunk } from './chunks.js';
 import { newLookups } from './lookups.js';
+import { queueRunSummary } from './summary.js';
 import type { BillingRecords } from './records.js';
 
 /**
@@ -14,6 +15,34 @@ import type { BillingRecords } from './records.js';
  * a turn of the event loop.
  */
 export async function execute(records: BillingRecords, job: JobContext) {
+  try {
+    const out = await performAll(records, job);
+    // a cancelled run keeps its status; its statistics say how far it got (for the summary too)
+    if (out.cancelled) await records.setRun(job.ctx, job.recordId, { statistics: await records.statistics(job.ctx, job.recordId) });
+    const outcome = out.cancelled ? 'cancelled' : out.failed ? 'completed with errors' : 'completed';
+    await queueRunSummary(records, job.ctx, job.recordId, job.executionId, outcome);
+    return { performed: out.performed, errors: out.errors, ...(out.cancelled ? { cancelled: true } : {}) };
+  } catch (e) {
+    if (job.stopping) throw e; // resumed by whoever takes the execution over
+    // the execution failed as a whole: the run says so (its pending actions stay pending) and its owner is told
+    try {
+      await records.setRun(job.ctx, job.recordId, {
+        status: 'error',
+        error: `execution failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 2000),
+        statistics: await records.statistics(job.ctx, job.recordId),
+      });
+    } catch (marking) {
+      records.deps.log?.error(
+        { billing_run_id: job.recordId, err: marking },
+        'billing run could not be marked error after its execution failed',
+      );
+    }
+    await queueRunSummary(records, job.ctx, job.recordId, job.executionId, 'execution failed');
+    throw e;
+  }
+}
+
+async function performAll(records: BillingRecords, job: JobContext) {
   const { ctx } = job;
   const { store } = records.deps;
   const run = await records.mustRun(store.db, ctx, job.recordId);
@@ -28,7 +57,8 @@ export async function execute(records: BillingRecords, job: JobContext) {
   let after: string | undefined;
   for (;;) {
     // a run cancelled meanwhile stops here; its remaining actions stay pending
-    if ((await records.mustRun(store.db, ctx, run.id)).status === 'cancelled') return { performed: done, errors, cancelled: true };
+    if ((await records.mustRun(store.db, ctx, run.id)).status === 'cancelled')
+      return { performed: done, errors, cancelled: true, failed: 0 };
     if (job.stopping) throw stopping();
     const page = await runActions.pending(store.db, table, ctx.tenantId, run.id, after, CHUNK);
     if (!page.length) break;
@@ -56,5 +86,5 @@ export async function execute(records: BillingRecords, job: JobContext) {
     statistics: final,
     ...(failed ? { error: `${failed} action(s) ended in error; see their error_message` } : { error: undefined, error_stack: undefined }),
   });
-  return { performed: done, errors };
+  return { performed: done, errors, cancelled: false, failed };
 }

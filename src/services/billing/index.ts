@@ -6,6 +6,8 @@ import type { BillingDeps } from './deps.js';
 import { execute } from './execute.js';
 import { BillingRecords } from './records.js';
 import { refresh } from './refresh.js';
+import { runExecutions, runMessages } from './follow.js';
+import { previewEmails } from './preview.js';
 import { createRunFromTemplate, startExecute, startRefresh } from './start.js';
 import type { Rec } from './types.js';
 
@@ -58,6 +60,21 @@ export class Billing {
   /** POST /billingTemplates/{t}/createRun/{id} { run_date, name? }: a draft run with the template's options resolved. */
   createRunFromTemplate(ctx: RequestContext, templateId: string, body: unknown, extra: Rec = {}, inTx?: Db): Promise<StoredRecord> {
     return createRunFromTemplate(this.records, ctx, templateId, body, extra, inTx);
+  }
+
+  /** GET /billingRuns/{t}/executions/{id}: every refresh and execution of the run. */
+  executions(ctx: RequestContext, id: string) {
+    return runExecutions(this.records, ctx, id);
+  }
+
+  /** GET /billingRuns/{t}/messages/{id}: the run's e-mails (queued, sent, failed) and those not sent, with why. */
+  messages(ctx: RequestContext, id: string, query: Record<string, string>) {
+    return runMessages(this.records, ctx, id, query);
+  }
+
+  /** POST /billingRuns/{t}/previewEmails/{id}: the e-mails an execution would send, rendered, nothing sent. */
+  previewEmails(ctx: RequestContext, id: string, query: Record<string, string>) {
+    return previewEmails(this.records, ctx, id, query);
   }
 
   /** The refresh execution's handler. */

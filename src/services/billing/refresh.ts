@@ -4,12 +4,15 @@ import { fieldsOf } from '../../resources/kit/service.js';
 import type { StoredRecord } from '../../store/records.js';
 import type { Db } from '../../store/store.js';
 import { candidates } from './candidates.js';
+import { queueRunSummary } from './summary.js';
 import type { BillingRecords } from './records.js';
 import type { Candidate } from './types.js';
 
 /** New actions per transaction (multi-row INSERTs) and changed actions per transaction. */
 const CREATES_PER_TX = 500;
 const CHANGES_PER_TX = 100;
+/** Action statuses a refresh puts back in the queue when the record is a candidate again. */
+const REQUEUED = new Set(['no longer eligible', 'expiration date changed']);
 
 /**
  * The refresh of a run (a background execution): computes its candidates and stores them as
@@ -39,6 +42,7 @@ export async function refresh(records: BillingRecords, job: JobContext) {
       error: e instanceof Error ? e.message : String(e),
       error_stack: e instanceof Error ? String(e.stack).slice(0, 4000) : undefined,
     });
+    await queueRunSummary(records, ctx, run.id, job.executionId, 'refresh failed');
     throw e;
   }
 }
@@ -75,14 +79,17 @@ async function storeCandidates(records: BillingRecords, job: JobContext, run: St
           last_refresh_date: when,
         },
       });
-    } else if (old.status === 'no longer eligible') {
+    } else if (REQUEUED.has(String(old.status))) {
+      // ended (by a refresh or an execution) because its record had changed, and a candidate again:
+      // back in the queue, without the outcome of that attempt
       counts.added++;
+      const { step_function_execution_arn: _x, notice_id: _n, notice_status: _s, notice_status_reason: _r, ...kept } = fieldsOf(old);
       writes.push((trx) =>
         actions
           .update(
             actx,
             id,
-            { ...fieldsOf(old), ...fields, status: 'pending', outcome_of_last_refresh: 'added', last_refresh_date: when },
+            { ...kept, ...fields, status: 'pending', outcome_of_last_refresh: 'added', last_refresh_date: when },
             undefined,
             trx,
           )

@@ -10,14 +10,14 @@ import type { Rec } from './types.js';
 
 export async function startRefresh(records: BillingRecords, ctx: RequestContext, id: string) {
   const run = await records.mustRun(records.deps.store.db, ctx, id);
-  if (run.status === 'cancelled') throw new AppError('conflict', `billing run ${id} is cancelled`);
   if (run.status === 'running') throw new AppError('conflict', `billing run ${id} is executing; refresh it when the execution ends`);
   return records.deps.executions.start(ctx, 'billingRuns', id, 'refresh');
 }
 
 export async function startExecute(records: BillingRecords, ctx: RequestContext, id: string) {
   const run = await records.mustRun(records.deps.store.db, ctx, id);
-  const ok = ['ready for execution', 'scheduled for execution', 'completed', 'error', 'running'];
+  // a cancelled run is resumed: its pending actions are performed, those done stay done
+  const ok = ['ready for execution', 'scheduled for execution', 'completed', 'error', 'running', 'cancelled'];
   if (!ok.includes(String(run.status))) {
     throw new AppError(
       'conflict',
