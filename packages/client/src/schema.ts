@@ -1626,88 +1626,7 @@ export interface paths {
          * Dry run: the e-mails executing the run would send (the first N, rendered, with recipients), nothing sent
          * @description Performs the run's pending actions in execution order with the handlers an execution uses, inside a transaction that is rolled back: nothing is written and nothing is queued. Items: each e-mail that would be sent (to, from, subject, html, text), each action whose e-mail would not be (reason: no address, notice inactive, …) and each action that would fail (reason: the error). limit: 1 to 100 (default 10); more: whether further actions remain; at most 1000 actions are examined per call. Refresh first: only pending actions are previewed.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description e-mails to show, 1 to 100 (default 10) */
-                    limit?: string;
-                };
-                header?: never;
-                path: {
-                    tenantId: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            Count: number;
-                            Items: {
-                                billing_run_action_id: string;
-                                type: string;
-                                name: string;
-                                status: "would send" | "not sent" | "error";
-                                /** @description why it would not be sent, or the error the action would end in */
-                                reason?: string;
-                                to?: string;
-                                from?: string;
-                                cc?: string;
-                                bcc?: string;
-                                reply_to?: string;
-                                subject?: string;
-                                html?: string;
-                                text?: string;
-                            }[];
-                            actions_examined: number;
-                            more: boolean;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["billingRuns_previewEmails"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1725,87 +1644,7 @@ export interface paths {
          * Every refresh and execution of the run, oldest first (those the scheduler started included)
          * @description Each as GET /executions/{tenantId}/{executionArn} shows it, with started_by. The actions an execution performed carry its ARN in step_function_execution_arn.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    tenantId: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            Count: number;
-                            Items: {
-                                executionArn: string;
-                                resource: string;
-                                record_id: string;
-                                /** @description refresh or execute */
-                                action: string;
-                                status: "RUNNING" | "SUCCEEDED" | "FAILED";
-                                /** Format: date-time */
-                                start_date: string;
-                                /** Format: date-time */
-                                stop_date?: string;
-                                progress: {
-                                    done: number;
-                                    total: number;
-                                };
-                                error?: string;
-                                output?: unknown;
-                                /** @description the token's subject, or scheduler for a recurring run's */
-                                started_by: string;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["billingRuns_executions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1825,91 +1664,7 @@ export interface paths {
          * The run's e-mails: queued, sent, failed, or not sent and why
          * @description One item per e-mail an action of the run queued (status queued while waiting or retrying, then sent or failed with the mail error as reason) and one per performed action whose e-mail was not sent (reason: no address, notice inactive, …). Pages run over the run's actions in id order: a page may hold fewer items than limit and still carry a LastEvaluatedKey.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description actions per page, 1 to 1000 (default 100) */
-                    limit?: string;
-                    /** @description the LastEvaluatedKey of the previous page */
-                    exclusiveStartKey?: string;
-                };
-                header?: never;
-                path: {
-                    tenantId: string;
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            Count: number;
-                            Items: {
-                                billing_run_action_id: string;
-                                type: string;
-                                name: string;
-                                action_status: string;
-                                notice_id?: string;
-                                status: "queued" | "sent" | "failed" | "not sent";
-                                /** @description why it was not sent (no address, notice inactive, …), or the last mail error */
-                                reason?: string;
-                                outbox_id?: string;
-                                to?: string;
-                                subject?: string;
-                                attempts?: number;
-                                /** Format: date-time */
-                                queued_at?: string;
-                                /** Format: date-time */
-                                sent_at?: string;
-                            }[];
-                            LastEvaluatedKey?: string;
-                        };
-                    };
-                };
-                /** @description Default Response */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Default Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Default Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Default Response */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["billingRuns_messages"];
         put?: never;
         post?: never;
         delete?: never;
@@ -22870,6 +22625,254 @@ export interface operations {
                         notification_channel?: string;
                         notification_publishKey?: string;
                         notification_subscribeKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    billingRuns_previewEmails: {
+        parameters: {
+            query?: {
+                /** @description e-mails to show, 1 to 100 (default 10) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: {
+                            billing_run_action_id: string;
+                            type: string;
+                            name: string;
+                            status: "would send" | "not sent" | "error";
+                            /** @description why it would not be sent, or the error the action would end in */
+                            reason?: string;
+                            to?: string;
+                            from?: string;
+                            cc?: string;
+                            bcc?: string;
+                            reply_to?: string;
+                            subject?: string;
+                            html?: string;
+                            text?: string;
+                        }[];
+                        actions_examined: number;
+                        more: boolean;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    billingRuns_executions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: {
+                            executionArn: string;
+                            resource: string;
+                            record_id: string;
+                            /** @description refresh or execute */
+                            action: string;
+                            status: "RUNNING" | "SUCCEEDED" | "FAILED";
+                            /** Format: date-time */
+                            start_date: string;
+                            /** Format: date-time */
+                            stop_date?: string;
+                            progress: {
+                                done: number;
+                                total: number;
+                            };
+                            error?: string;
+                            output?: unknown;
+                            /** @description the token's subject, or scheduler for a recurring run's */
+                            started_by: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    billingRuns_messages: {
+        parameters: {
+            query?: {
+                /** @description actions per page, 1 to 1000 (default 100) */
+                limit?: string;
+                /** @description the LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: {
+                            billing_run_action_id: string;
+                            type: string;
+                            name: string;
+                            action_status: string;
+                            notice_id?: string;
+                            status: "queued" | "sent" | "failed" | "not sent";
+                            /** @description why it was not sent (no address, notice inactive, …), or the last mail error */
+                            reason?: string;
+                            outbox_id?: string;
+                            to?: string;
+                            subject?: string;
+                            attempts?: number;
+                            /** Format: date-time */
+                            queued_at?: string;
+                            /** Format: date-time */
+                            sent_at?: string;
+                        }[];
+                        LastEvaluatedKey?: string;
                     };
                 };
             };
