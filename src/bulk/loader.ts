@@ -127,7 +127,7 @@ export class BulkLoads {
   /** The resource a load may write: 404 for none, 400 for one whose records are not created by clients. */
   loadable(slug: string): Resource {
     const r = BY_SLUG.get(slug);
-    if (!r) throw new AppError('not_found', `no resource ${slug} (a bulk load names a resource, e.g. /bulkLoads/{tenantId}/programs)`);
+    if (!r) throw new AppError('not_found', `no resource ${slug} (a bulk load names a resource, e.g. /bulkLoads/{tenantId}?resource=programs)`);
     if (r.def.singleton)
       throw new AppError('bad_request', `${slug} cannot be bulk loaded: a tenant has one ${r.def.singular}; use PUT /${slug}/{tenantId}`);
     if (r.def.builtIn) throw new AppError('bad_request', `${slug} cannot be bulk loaded: its records are provided by the server`);

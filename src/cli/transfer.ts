@@ -148,9 +148,9 @@ export async function importCommand(
   const total = Math.max(0, format === 'csv' ? lines - 1 : lines);
   const c = await connect(t);
   try {
-    const q = new URLSearchParams({ format, source_file: path.basename(file) });
+    const q = new URLSearchParams({ resource, format, source_file: path.basename(file) });
     const started = await answer(
-      await fetch(`${c.url}/bulkLoads/${encodeURIComponent(c.tenant)}/${encodeURIComponent(resource)}?${q}`, {
+      await fetch(`${c.url}/bulkLoads/${encodeURIComponent(c.tenant)}?${q}`, {
         method: 'POST',
         headers: headers(c, { 'content-type': format === 'csv' ? 'text/csv' : 'application/x-ndjson' }),
         body: Readable.toWeb(fs.createReadStream(file)) as ReadableStream,

@@ -15,7 +15,7 @@ import { BULK_LOAD_MAX_BYTES, receiveFile, type ReceivedFile } from '../bulk/upl
 
 /**
  * Bulk loads and exports:
- * - POST /bulkLoads/{tenantId}/{resource}?format=csv|jsonl&source_file=name: the raw body (CSV or
+ * - POST /bulkLoads/{tenantId}?resource=slug&format=csv|jsonl&source_file=name: the raw body (CSV or
  *   JSON Lines) is streamed to a file under <dataDir>/uploads, then loaded in the background (202);
  * - GET /bulkLoads/{tenantId}/{id}: status and counters; GET …/{id}/errors: the rejected rows;
  * - GET /exports/{tenantId}/{resource}?format=csv|jsonl&fields=a,b.c: every record, streamed.
@@ -152,53 +152,67 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
       if (body instanceof UploadBody && !body.claimed) fs.rmSync(loads.filePath(body.file.fileName), { force: true });
     });
 
-    scope.post('/bulkLoads/:tenantId/:resource', {
-      onRequest: auth,
-      config: { scope: 'write' },
-      // Decided before the body is read: a load that cannot start costs no upload.
-      preParsing: async (req, _reply, payload) => {
-        const resource = loads.loadable((req.params as { resource: string }).resource);
-        if (resource.def.adminOnlyWrites && !req.ctx.actor.scopes.has('certifications:admin')) {
-          throw new AppError('forbidden', `loading ${resource.def.slug} needs the scope certifications:admin`);
-        }
-        const format = formatOf(req);
-        pending.set(req, { resource, format, sourceFile: sourceFileOf(req, format) });
-        return payload;
-      },
-      schema: {
-        tags: ['Bulk loads'],
-        security,
-        summary: 'Load a CSV or JSON Lines file into a resource, in the background',
-        description:
-          'The body is the file itself (text/csv with a header row of field names, dotted for nested fields, `;` between the items of a list; or application/x-ndjson, one JSON object per line). ' +
-          'Each row is validated and written like a create; a row with a sys_external_id that names an existing record replaces it when it differs (rows_unchanged when not). ' +
-          'Answers 202 at once; follow the load with GET /bulkLoads/{tenantId}/{id} and its rejected rows with …/errors. An id column is refused (400).',
-        consumes: ['text/csv', 'application/x-ndjson', 'application/jsonl'],
-        params: Type.Object({ tenantId: idParam, resource: slugParam }),
-        querystring: Type.Object({
-          format: Type.Optional(Type.String({ enum: FORMATS, description: 'default: from the Content-Type' })),
-          source_file: Type.Optional(
-            Type.String({ maxLength: 255, description: 'the name of the file, stamped on every record as sys_bulk_load_source_file' }),
-          ),
-        }),
-        body: Object.assign(Type.String({ description: 'the file (CSV or JSON Lines)' }), { [SERVICE_VALIDATED]: true }),
-        response: { 202: accepted, ...errorResponses(400, 401, 403, 404, 413, 415) },
-      },
-      handler: async (req, reply) => {
-        const body = req.body;
-        const p = pending.get(req);
-        if (!(body instanceof UploadBody) || !p) {
-          throw new AppError('bad_request', 'the body is empty: send the file to load', {
-            errors: [{ field: '(body)', reason: 'is empty' }],
-          });
-        }
-        const view: LoadView = await loads.accept(req.ctx, p.resource, p.format, p.sourceFile, body.file);
-        body.claimed = true;
-        reply.code(202).header('location', `/bulkLoads/${req.ctx.tenantId}/${view.id}`);
-        const { id, resource, status, source_file, rows_read, rows_written, rows_rejected, rows_unchanged } = view;
-        return { id, resource, status, source_file, rows_read, rows_written, rows_rejected, rows_unchanged };
-      },
-    });
+    /**
+     * Starting a load: POST /bulkLoads/{tenantId}?resource=slug. The older form
+     * POST /bulkLoads/{tenantId}/{resource} has the shape of GET /bulkLoads/{tenantId}/{id}, which
+     * OpenAPI 3.1 forbids (two templated paths of the same hierarchy); it still works for one release,
+     * hidden from the OpenAPI document.
+     */
+    const startLoad = (url: string, legacy: boolean) =>
+      scope.post(url, {
+        onRequest: auth,
+        config: { scope: 'write' },
+        // Decided before the body is read: a load that cannot start costs no upload.
+        preParsing: async (req, _reply, payload) => {
+          const slug = legacy ? (req.params as { resource: string }).resource : (req.query as { resource?: string }).resource;
+          if (slug === undefined || slug === '')
+            throw invalid([{ field: 'resource', reason: 'is required: the resource to load, e.g. ?resource=programs' }], 'bad_request');
+          const resource = loads.loadable(slug);
+          if (resource.def.adminOnlyWrites && !req.ctx.actor.scopes.has('certifications:admin')) {
+            throw new AppError('forbidden', `loading ${resource.def.slug} needs the scope certifications:admin`);
+          }
+          const format = formatOf(req);
+          pending.set(req, { resource, format, sourceFile: sourceFileOf(req, format) });
+          return payload;
+        },
+        schema: {
+          ...(legacy ? { hide: true } : {}),
+          tags: ['Bulk loads'],
+          security,
+          summary: 'Load a CSV or JSON Lines file into a resource, in the background',
+          description:
+            'The body is the file itself (text/csv with a header row of field names, dotted for nested fields, `;` between the items of a list; or application/x-ndjson, one JSON object per line). ' +
+            'Each row is validated and written like a create; a row with a sys_external_id that names an existing record replaces it when it differs (rows_unchanged when not). ' +
+            'Answers 202 at once; follow the load with GET /bulkLoads/{tenantId}/{id} and its rejected rows with …/errors. An id column is refused (400).',
+          consumes: ['text/csv', 'application/x-ndjson', 'application/jsonl'],
+          params: legacy ? Type.Object({ tenantId: idParam, resource: slugParam }) : Type.Object({ tenantId: idParam }),
+          querystring: Type.Object({
+            ...(legacy ? {} : { resource: Type.String({ pattern: '^[A-Za-z]{1,64}$', description: 'the resource to load, e.g. programs' }) }),
+            format: Type.Optional(Type.String({ enum: FORMATS, description: 'default: from the Content-Type' })),
+            source_file: Type.Optional(
+              Type.String({ maxLength: 255, description: 'the name of the file, stamped on every record as sys_bulk_load_source_file' }),
+            ),
+          }),
+          body: Object.assign(Type.String({ description: 'the file (CSV or JSON Lines)' }), { [SERVICE_VALIDATED]: true }),
+          response: { 202: accepted, ...errorResponses(400, 401, 403, 404, 413, 415) },
+        },
+        handler: async (req, reply) => {
+          const body = req.body;
+          const p = pending.get(req);
+          if (!(body instanceof UploadBody) || !p) {
+            throw new AppError('bad_request', 'the body is empty: send the file to load', {
+              errors: [{ field: '(body)', reason: 'is empty' }],
+            });
+          }
+          const view: LoadView = await loads.accept(req.ctx, p.resource, p.format, p.sourceFile, body.file);
+          body.claimed = true;
+          reply.code(202).header('location', `/bulkLoads/${req.ctx.tenantId}/${view.id}`);
+          const { id, resource, status, source_file, rows_read, rows_written, rows_rejected, rows_unchanged } = view;
+          return { id, resource, status, source_file, rows_read, rows_written, rows_rejected, rows_unchanged };
+        },
+      });
+    startLoad('/bulkLoads/:tenantId', false);
+    startLoad('/bulkLoads/:tenantId/:resource', true);
 
     scope.get('/bulkLoads/:tenantId/:id', {
       onRequest: auth,

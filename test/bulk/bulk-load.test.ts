@@ -364,7 +364,7 @@ describe('tenants', () => {
       (
         await t.call({
           method: 'POST',
-          url: '/bulkLoads/acme/courseTypes',
+          url: '/bulkLoads/acme?resource=courseTypes',
           payload: 'name\nx\n',
           headers: { 'content-type': 'text/csv' },
           auth: onlyOther,
@@ -384,7 +384,7 @@ describe('retries', () => {
     const send = (body: string) =>
       t.call({
         method: 'POST',
-        url: '/bulkLoads/acme/examSites',
+        url: '/bulkLoads/acme?resource=examSites',
         payload: body,
         headers: { 'content-type': 'text/csv', 'idempotency-key': 'upload-42' },
       });

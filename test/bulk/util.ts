@@ -14,7 +14,7 @@ export async function upload(
 ): Promise<any> {
   const res = await t.call({
     method: 'POST',
-    url: `/bulkLoads/${tenant}/${resource}${opts.query ? `?${opts.query}` : ''}`,
+    url: `/bulkLoads/${tenant}?resource=${resource}${opts.query ? `&${opts.query}` : ''}`,
     payload: body,
     headers: { 'content-type': opts.type ?? 'text/csv' },
     auth: opts.auth,
