@@ -112,6 +112,7 @@ describe(`a ${N.toLocaleString('en')}-row CSV with 1% bad rows`, () => {
       rows_written: 0,
       rows_rejected: 0,
       rows_unchanged: 0,
+      dry_run: false,
     });
     first = accepted.id;
     // progress while it runs: counters only grow, and always add up
