@@ -158,7 +158,8 @@ export class BulkLoads {
   /** The resource a load may write: 404 for none, 400 for one whose records are not created by clients. */
   loadable(slug: string): Resource {
     const r = BY_SLUG.get(slug);
-    if (!r) throw new AppError('not_found', `no resource ${slug} (a bulk load names a resource, e.g. /bulkLoads/{tenantId}?resource=programs)`);
+    if (!r)
+      throw new AppError('not_found', `no resource ${slug} (a bulk load names a resource, e.g. /bulkLoads/{tenantId}?resource=programs)`);
     if (r.def.singleton)
       throw new AppError('bad_request', `${slug} cannot be bulk loaded: a tenant has one ${r.def.singular}; use PUT /${slug}/{tenantId}`);
     if (r.def.builtIn) throw new AppError('bad_request', `${slug} cannot be bulk loaded: its records are provided by the server`);
@@ -490,7 +491,9 @@ export class BulkLoads {
     const key = service.resource.def.naturalKey ?? [];
     if (p.nk !== undefined && claimed.has(nkClaim(p.nk))) {
       return {
-        errors: [{ field: key[key.length - 1]!, reason: `repeats the ${key.join(' and ')} of row ${claimed.get(nkClaim(p.nk))} of this file` }],
+        errors: [
+          { field: key[key.length - 1]!, reason: `repeats the ${key.join(' and ')} of row ${claimed.get(nkClaim(p.nk))} of this file` },
+        ],
       };
     }
     const claim = p.ext ?? (p.nk !== undefined ? nkClaim(p.nk) : undefined);
@@ -570,7 +573,8 @@ export class BulkLoads {
     const claimed = new Claims(state.claimed);
     const record = async (trx: Db, counts: Counts, rejected: Rejected[]) => {
       if (rejected.length) await loadStore.addErrors(trx, tenantId, load.id, rejected);
-      if (!(await loadStore.advance(trx, tenantId, load.id, from, counts))) throw new Superseded('rows already committed by another worker');
+      if (!(await loadStore.advance(trx, tenantId, load.id, from, counts)))
+        throw new Superseded('rows already committed by another worker');
     };
     try {
       await this.s.store.transaction(async (trx) => {
@@ -620,7 +624,8 @@ function naturalKeyOf(resource: Resource, fields: Record<string, unknown>): stri
   const values: unknown[] = [];
   for (const c of parts) {
     const v = valueAt(fields, c.path);
-    const fits = c.type === 'num' ? typeof v === 'number' && Number.isFinite(v) : c.type === 'bool' ? typeof v === 'boolean' : typeof v === 'string';
+    const fits =
+      c.type === 'num' ? typeof v === 'number' && Number.isFinite(v) : c.type === 'bool' ? typeof v === 'boolean' : typeof v === 'string';
     if (!fits) return undefined;
     values.push(v);
   }

@@ -96,7 +96,10 @@ const exportQuery = Type.Object({
 const SOURCE_FILE_RE = /^[^\u0000-\u001f\u007f]{1,255}$/;
 
 const badKey = () =>
-  invalid([{ field: 'exclusiveStartKey', reason: 'is not a key this server issued (use LastEvaluatedKey as it was returned)' }], 'bad_request');
+  invalid(
+    [{ field: 'exclusiveStartKey', reason: 'is not a key this server issued (use LastEvaluatedKey as it was returned)' }],
+    'bad_request',
+  );
 function keyOf(row: number) {
   return Buffer.from(JSON.stringify({ row })).toString('base64url');
 }
@@ -271,7 +274,9 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
           consumes: ['text/csv', 'application/x-ndjson', 'application/jsonl'],
           params: legacy ? Type.Object({ tenantId: idParam, resource: slugParam }) : Type.Object({ tenantId: idParam }),
           querystring: Type.Object({
-            ...(legacy ? {} : { resource: Type.String({ pattern: '^[A-Za-z]{1,64}$', description: 'the resource to load, e.g. programs' }) }),
+            ...(legacy
+              ? {}
+              : { resource: Type.String({ pattern: '^[A-Za-z]{1,64}$', description: 'the resource to load, e.g. programs' }) }),
             format: Type.Optional(Type.String({ enum: FORMATS, description: 'default: from the Content-Type' })),
             dryRun: Type.Optional(
               Type.String({

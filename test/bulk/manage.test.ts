@@ -171,12 +171,13 @@ describe('the rejects file', () => {
       ['R4', 'Surplus', 'C4', 'inline discount', '10', 'extra', '(row): has 6 cells; the header names 5 columns'],
     ]);
     // fix the rows in the file as downloaded (the error column stays) and load it again
-    const fixed = res.body
-      .replace('R2,,', 'R2,Named,')
-      .replace(',sometimes,', ',inline discount,')
-      .replace(',extra,', ',');
+    const fixed = res.body.replace('R2,,', 'R2,Named,').replace(',sometimes,', ',inline discount,').replace(',extra,', ',');
     const again = await load(t, 'rej', 'coupons', fixed, { auth });
-    assert.deepEqual([again.rows_read, again.rows_written, again.rows_rejected], [3, 3, 0], JSON.stringify(await allErrors(t, 'rej', again.id, 1000, auth)));
+    assert.deepEqual(
+      [again.rows_read, again.rows_written, again.rows_rejected],
+      [3, 3, 0],
+      JSON.stringify(await allErrors(t, 'rej', again.id, 1000, auth)),
+    );
     const coupons = await listAll(t, 'rej', 'coupons', auth);
     assert.equal(coupons.find((c) => c.sys_external_id === 'R2')?.code, '=1+2', 'the formula escape is taken off again');
     assert.equal(coupons.length, 5);
@@ -274,7 +275,11 @@ describe('natural keys', () => {
     assert.equal(one.sys_version, 2);
     assert.equal(one.sys_bulk_load_id, second.id);
     // a dry run matches the same way
-    const dry = await load(t, 'nat', 'certifications', cert(3, { name: 'Three' }), { auth, type: 'application/x-ndjson', query: 'dryRun=true' });
+    const dry = await load(t, 'nat', 'certifications', cert(3, { name: 'Three' }), {
+      auth,
+      type: 'application/x-ndjson',
+      query: 'dryRun=true',
+    });
     assert.deepEqual([dry.rows_written, dry.rows_rejected], [1, 0]);
   });
 });
@@ -289,8 +294,7 @@ describe('exports by criteria', () => {
       'X3,Spring extra,S2,discount line item,30',
     ].join('\n');
     await load(t, 'xc', 'coupons', file, { auth });
-    const post = (body: unknown, q = '') =>
-      t.call({ method: 'POST', url: `/exports/xc/coupons${q}`, payload: body as object, auth });
+    const post = (body: unknown, q = '') => t.call({ method: 'POST', url: `/exports/xc/coupons${q}`, payload: body as object, auth });
     const res = await post({ name: 'spring', discount_method: ['discount line item'] }, '?fields=sys_external_id,name');
     assert.equal(res.statusCode, 200, res.body);
     assert.match(String(res.headers['content-type']), /^text\/csv/);
