@@ -43184,14 +43184,180 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/bulkLoads/{tenantId}/{resource}": {
+    "/exports/{tenantId}/{resource}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Every record of a resource as CSV or JSON Lines, streamed in id order
+         * @description CSV: a header row of field names (nested fields dotted, lists of scalars joined with `;`, other lists and free-form objects as JSON text). By default every field of the resource and sys_external_id, without id: what a bulk load takes back. `fields` chooses the columns (id and sys_* fields may be named).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description default csv */
+                    format?: "csv" | "jsonl";
+                    /** @description comma-separated fields (dotted paths allowed); default: every field and sys_external_id */
+                    fields?: string;
+                };
+                header?: never;
+                path: {
+                    tenantId: string;
+                    resource: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /**
+         * The records a search selects, as CSV or JSON Lines, streamed in id order
+         * @description The body is the resource's search body (as for POST /{resource}/{tenantId}/search, validated the same way); the answer is the export of the records it selects, in the columns and formats of GET /exports/{tenantId}/{resource}.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description default csv */
+                    format?: "csv" | "jsonl";
+                    /** @description comma-separated fields (dotted paths allowed); default: every field and sys_external_id */
+                    fields?: string;
+                };
+                header?: never;
+                path: {
+                    tenantId: string;
+                    resource: string;
+                };
+                cookie?: never;
+            };
+            /** @description the search body of the resource (its <Type>Search schema) */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/bulkLoads/{tenantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The bulk loads of the tenant, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    resource?: string;
+                    /** @description only loads with this status */
+                    status?: "queued" | "running" | "completed" | "failed" | "cancelled";
+                    /** @description page size (default 100) */
+                    limit?: string;
+                    /** @description LastEvaluatedKey of the previous page */
+                    exclusiveStartKey?: string;
+                };
+                header?: never;
+                path: {
+                    tenantId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            Items: {
+                                id: string;
+                                resource: string;
+                                status: "queued" | "running" | "completed" | "failed" | "cancelled";
+                                source_file: string;
+                                rows_read: number;
+                                rows_written: number;
+                                rows_rejected: number;
+                                rows_unchanged: number;
+                                /** @description true: every row validated and counted (rows_written: would be written), nothing written */
+                                dry_run: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description when the load was accepted
+                                 */
+                                started_at: string;
+                                /** Format: date-time */
+                                finished_at?: string;
+                                /**
+                                 * Format: date-time
+                                 * @description when a cancel was asked for (the load ends cancelled at its next chunk)
+                                 */
+                                cancel_requested_at?: string;
+                                /** @description why a failed load failed (rows rejected one by one are in /errors, not here) */
+                                error?: string;
+                            }[];
+                            LastEvaluatedKey?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         put?: never;
         /**
          * Load a CSV or JSON Lines file into a resource, in the background
@@ -43199,16 +43365,19 @@ export interface paths {
          */
         post: {
             parameters: {
-                query?: {
+                query: {
+                    /** @description the resource to load, e.g. programs */
+                    resource: string;
                     /** @description default: from the Content-Type */
                     format?: "csv" | "jsonl";
+                    /** @description true: validate and count every row (references, rules, duplicates) and write nothing */
+                    dryRun?: "true" | "false";
                     /** @description the name of the file, stamped on every record as sys_bulk_load_source_file */
                     source_file?: string;
                 };
                 header?: never;
                 path: {
                     tenantId: string;
-                    resource: string;
                 };
                 cookie?: never;
             };
@@ -43230,12 +43399,14 @@ export interface paths {
                         "application/json": {
                             id: string;
                             resource: string;
-                            status: "queued" | "running" | "completed" | "failed";
+                            status: "queued" | "running" | "completed" | "failed" | "cancelled";
                             source_file: string;
                             rows_read: number;
                             rows_written: number;
                             rows_rejected: number;
                             rows_unchanged: number;
+                            /** @description true: every row validated and counted (rows_written: would be written), nothing written */
+                            dry_run: boolean;
                         };
                     };
                 };
@@ -43330,12 +43501,14 @@ export interface paths {
                         "application/json": {
                             id: string;
                             resource: string;
-                            status: "queued" | "running" | "completed" | "failed";
+                            status: "queued" | "running" | "completed" | "failed" | "cancelled";
                             source_file: string;
                             rows_read: number;
                             rows_written: number;
                             rows_rejected: number;
                             rows_unchanged: number;
+                            /** @description true: every row validated and counted (rows_written: would be written), nothing written */
+                            dry_run: boolean;
                             /**
                              * Format: date-time
                              * @description when the load was accepted
@@ -43343,6 +43516,11 @@ export interface paths {
                             started_at: string;
                             /** Format: date-time */
                             finished_at?: string;
+                            /**
+                             * Format: date-time
+                             * @description when a cancel was asked for (the load ends cancelled at its next chunk)
+                             */
+                            cancel_requested_at?: string;
                             /** @description why a failed load failed (rows rejected one by one are in /errors, not here) */
                             error?: string;
                         };
@@ -43484,7 +43662,119 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/exports/{tenantId}/{resource}": {
+    "/bulkLoads/{tenantId}/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a queued or running bulk load
+         * @description The load stops at its next chunk: the rows already written stay, and it ends `cancelled` with its counters. Answers 202 with the load (still running until the job sees the cancel); a load that has ended is a 409.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenantId: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            resource: string;
+                            status: "queued" | "running" | "completed" | "failed" | "cancelled";
+                            source_file: string;
+                            rows_read: number;
+                            rows_written: number;
+                            rows_rejected: number;
+                            rows_unchanged: number;
+                            /** @description true: every row validated and counted (rows_written: would be written), nothing written */
+                            dry_run: boolean;
+                            /**
+                             * Format: date-time
+                             * @description when the load was accepted
+                             */
+                            started_at: string;
+                            /** Format: date-time */
+                            finished_at?: string;
+                            /**
+                             * Format: date-time
+                             * @description when a cancel was asked for (the load ends cancelled at its next chunk)
+                             */
+                            cancel_requested_at?: string;
+                            /** @description why a failed load failed (rows rejected one by one are in /errors, not here) */
+                            error?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/bulkLoads/{tenantId}/{id}/rejects": {
         parameters: {
             query?: never;
             header?: never;
@@ -43492,21 +43782,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every record of a resource as CSV or JSON Lines, streamed in id order
-         * @description CSV: a header row of field names (nested fields dotted, lists of scalars joined with `;`, other lists and free-form objects as JSON text). By default every field of the resource and sys_external_id, without id: what a bulk load takes back. `fields` chooses the columns (id and sys_* fields may be named).
+         * The rejected rows as a file in the format of the load, with their errors: fix it and load it again
+         * @description CSV: the header of the loaded file plus an `error` column (`_error` for a resource with a field named error), one row per rejected row with its cells as read. JSON Lines: each rejected object with `_errors` ([{ field, reason }]). A load ignores the error column and `_errors`.
          */
         get: {
             parameters: {
-                query?: {
-                    /** @description default csv */
-                    format?: "csv" | "jsonl";
-                    /** @description comma-separated fields (dotted paths allowed); default: every field and sys_external_id */
-                    fields?: string;
-                };
+                query?: never;
                 header?: never;
                 path: {
                     tenantId: string;
-                    resource: string;
+                    id: string;
                 };
                 cookie?: never;
             };
