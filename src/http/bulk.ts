@@ -221,6 +221,7 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
         Type.Object({}, { additionalProperties: true, description: 'the search body of the resource (its <Type>Search schema)' }),
         { [SERVICE_VALIDATED]: true },
       ),
+      response: errorResponses(400, 401, 403, 404),
     },
     handler: (req, reply) => sendExport(req, reply, req.body ?? {}),
   });
@@ -418,6 +419,7 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
           'JSON Lines: each rejected object with `_errors` ([{ field, reason }]). A load ignores the error column and `_errors`.',
         produces: ['text/csv', 'application/x-ndjson'],
         params: Type.Object({ tenantId: idParam, id: idParam }),
+        response: errorResponses(400, 401, 403, 404),
       },
       handler: async (req, reply) => {
         const { load, chunks } = await loads.rejects(req.ctx.tenantId, (req.params as { id: string }).id);
@@ -441,6 +443,7 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
         produces: ['text/csv', 'application/x-ndjson'],
         params: Type.Object({ tenantId: idParam, resource: slugParam }),
         querystring: exportQuery,
+        response: errorResponses(400, 401, 403, 404),
       },
       handler: (req, reply) => sendExport(req, reply, undefined),
     });
