@@ -169,12 +169,16 @@ function program(): Command {
             if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number of seconds above 0');
             return n;
           }),
-      ),
+      )
+      .option('--dry-run', 'validate and count every row, write nothing')
+      .option('--rejects <file>', 'write the rejected rows there, with their errors, to fix and load again'),
   ).action(async (resource: string, file: string, o) => {
     const code = await importCommand(target(o), resource, file, {
       format: o.format,
       progress: o.progress,
       progressIntervalS: o.progressInterval,
+      dryRun: Boolean(o.dryRun),
+      rejects: o.rejects,
     });
     process.exitCode = code;
   });

@@ -28,6 +28,13 @@ const SCALARS = new Set(['string', 'number', 'integer', 'boolean']);
 export const EXTERNAL_ID = 'sys_external_id';
 /** A sys_external_id: what the id of a record in another system can reasonably be. */
 export const EXTERNAL_ID_MAX = 256;
+/** The key of a JSON Lines rejects file that holds a row's errors; a load ignores it. */
+export const JSONL_ERRORS = '_errors';
+/**
+ * The column of a CSV rejects file that holds a row's errors: `error`, or `_error` for a resource
+ * with a field named error (billing runs). A load ignores it, so a fixed rejects file loads again.
+ */
+export const errorColumn = (r: Resource) => (Object.hasOwn(r.inputSchema.properties, 'error') ? '_error' : 'error');
 
 function kindOf(s: S): CellKind {
   if (s.anyOf || s.oneOf) return 'any';
@@ -145,6 +152,11 @@ export function importPlan(r: Resource, header: string[]): ImportPlan {
     }
     if (name === EXTERNAL_ID) {
       columns.push({ name, path: [name], kind: 'string' });
+      return;
+    }
+    if (name === errorColumn(r)) {
+      // the errors of a rejects file: not data
+      columns.push(null);
       return;
     }
     if (isSysField(name.split('.')[0]!)) {

@@ -2,7 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import { invalid } from '../core/errors.js';
 import type { Resource } from '../resources/kit/define.js';
 import { parseProjection, project } from '../resources/kit/paging.js';
-import type { RecordTable, StoredRecord } from '../store/records.js';
+import type { Filter, RecordTable, StoredRecord } from '../store/records.js';
 import type { Db } from '../store/store.js';
 import { asTenant } from '../store/tenant-scope.js';
 import { EXTERNAL_ID, defaultColumns, selectColumns, writeCell, type Column } from './columns.js';
@@ -10,7 +10,7 @@ import { valueAt } from '../core/values.js';
 import type { Format } from './reader.js';
 
 /**
- * Exports: every stored record of a tenant's resource, in id order, read in keyset pages and written
+ * Exports: every stored record of a tenant's resource (or those a search's filters select), in id order, read in keyset pages and written
  * as they are read (CSV or JSON Lines), so that the size of a resource never matters. What an export
  * writes, a bulk load reads back (see columns.ts): export -> load into an empty tenant gives the same
  * records (new ids and sys_* fields aside). By default neither `id` nor sys_* fields (but
@@ -52,13 +52,14 @@ export async function* exportChunks(
   table: RecordTable,
   tenantId: string,
   plan: ExportPlan,
+  filters: Filter[] = [],
   pageSize = EXPORT_PAGE,
 ): AsyncGenerator<string> {
   if (plan.format === 'csv') yield stringify([plan.columns.map((c) => c.name)]);
   let after: string | undefined;
   for (;;) {
     // The stream is read outside the request's async context: each page sets the tenant scope itself.
-    const page = await asTenant(tenantId, () => table.page(db, tenantId, [], after, pageSize));
+    const page = await asTenant(tenantId, () => table.page(db, tenantId, filters, after, pageSize));
     if (!page.length) return;
     if (plan.format === 'csv') {
       yield stringify(page.map((rec) => plan.columns.map((c) => writeCell(valueAt(rec, c.path), c.kind))));

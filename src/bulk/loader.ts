@@ -1,4 +1,5 @@
 import { fieldsOf } from '../resources/kit/service.js';
+import { valueAt } from '../core/values.js';
 import { yieldToIo } from '../core/yield.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,8 +16,10 @@ import type { AppServices } from '../resources/kit/context.js';
 import type { StoredRecord } from '../store/records.js';
 import type { Db } from '../store/store.js';
 import { EXTERNAL_ID, EXTERNAL_ID_MAX, importPlan } from './columns.js';
+import { rejectsWriter } from './rejects.js';
+import { asTenant } from '../store/tenant-scope.js';
 import { readCsvHeader, readFirstJsonLine, readRows, type Format, type Row } from './reader.js';
-import { byExternalId, loadStore, lockExternalIds, type Counts, type LoadRow } from '../store/bulkLoads.js';
+import { byExternalId, byNaturalKey, loadStore, lockExternalIds, type Counts, type LoadRow } from '../store/bulkLoads.js';
 
 /**
  * Bulk loads: an uploaded CSV or JSON Lines file becomes records of one resource, in the background.
@@ -32,10 +35,18 @@ import { byExternalId, loadStore, lockExternalIds, type Counts, type LoadRow } f
  *   identical -> unchanged, different -> the record is replaced (like PUT). A row without one creates.
  *   The first row of a file that is written (or found unchanged) with an external id claims it; a
  *   later row with the same one is rejected.
+ * - A row without one, of a resource with a natural key (`naturalKey` of its definition: a
+ *   certification's program_id + number), that has every field of the key is matched on it the same
+ *   way; a later row of the file with the same key is rejected.
+ * - A dry run does every row's work inside the chunk's transaction and rolls it back; the counters and
+ *   rejected rows are then committed on their own: everything validated and counted, nothing written.
  * - Between chunks the loader yields to the event loop (SQLite runs queries synchronously: a long
- *   load must not starve requests).
+ *   load must not starve requests) and looks whether a cancel was asked for: the rows committed stay,
+ *   the load ends `cancelled` with its counters.
  */
 export const CHUNK = 500;
+/** Rejected rows read per query when writing a rejects file. */
+const REJECTS_PAGE = 1000;
 export const UPLOADS = 'uploads';
 
 export type LoadStatus = LoadRow['status'];
@@ -49,8 +60,10 @@ export interface LoadView {
   rows_written: number;
   rows_rejected: number;
   rows_unchanged: number;
+  dry_run: boolean;
   started_at: string;
   finished_at?: string;
+  cancel_requested_at?: string;
   error?: string;
 }
 
@@ -82,12 +95,30 @@ class Claims {
 /** Thrown inside a chunk's transaction when the chunk was already committed by another worker. */
 class Superseded extends Error {}
 
+/** Thrown at the end of a dry run's chunk to roll its writes back, carrying what it counted. */
+class DryRunRollback extends Error {
+  constructor(
+    readonly counts: Counts,
+    readonly rejected: Rejected[],
+  ) {
+    super('dry run: rolled back');
+  }
+}
+
+type Rejected = { no: number; errors: FieldError[]; source?: string };
+
 interface Prepared {
   no: number;
   fields?: Record<string, unknown>;
   ext?: string;
+  /** The natural key's values (JSON) of a row without ext, when the resource has one and the row all its fields. */
+  nk?: string;
   errors?: FieldError[];
+  source?: string;
 }
+
+/** The claim of a natural key (kept apart from external ids, which have no control characters). */
+const nkClaim = (nk: string) => `\u0000${nk}`;
 
 type Outcome = 'written' | 'unchanged' | { errors: FieldError[] };
 
@@ -127,7 +158,8 @@ export class BulkLoads {
   /** The resource a load may write: 404 for none, 400 for one whose records are not created by clients. */
   loadable(slug: string): Resource {
     const r = BY_SLUG.get(slug);
-    if (!r) throw new AppError('not_found', `no resource ${slug} (a bulk load names a resource, e.g. /bulkLoads/{tenantId}/programs)`);
+    if (!r)
+      throw new AppError('not_found', `no resource ${slug} (a bulk load names a resource, e.g. /bulkLoads/{tenantId}?resource=programs)`);
     if (r.def.singleton)
       throw new AppError('bad_request', `${slug} cannot be bulk loaded: a tenant has one ${r.def.singular}; use PUT /${slug}/{tenantId}`);
     if (r.def.builtIn) throw new AppError('bad_request', `${slug} cannot be bulk loaded: its records are provided by the server`);
@@ -149,18 +181,27 @@ export class BulkLoads {
    * column or field: 400), records the load and starts its execution. The upload is the load's from
    * here on (removed when it ends).
    */
-  async accept(ctx: RequestContext, resource: Resource, format: Format, sourceFile: string, upload: Upload): Promise<LoadView> {
+  async accept(
+    ctx: RequestContext,
+    resource: Resource,
+    format: Format,
+    sourceFile: string,
+    upload: Upload,
+    opts: { dryRun?: boolean } = {},
+  ): Promise<LoadView> {
     const file = this.filePath(upload.fileName);
+    let header: string[] | undefined;
     if (upload.bytes === 0)
       throw new AppError('bad_request', 'the body is empty: send the file to load', { errors: [{ field: '(body)', reason: 'is empty' }] });
     if (format === 'csv') {
-      const header = await readCsvHeader(file);
-      if (!header)
+      const read = await readCsvHeader(file);
+      if (!read)
         throw new AppError('bad_request', 'the file has no header row', { errors: [{ field: '(body)', reason: 'has no CSV header row' }] });
-      if (!Array.isArray(header)) {
-        const reason = `has a header row that cannot be read: ${header.skipped}`;
+      if (!Array.isArray(read)) {
+        const reason = `has a header row that cannot be read: ${read.skipped}`;
         throw new AppError('bad_request', `the file ${reason}`, { errors: [{ field: '(body)', reason }] });
       }
+      header = read;
       const plan = importPlan(resource, header);
       if (plan.problems.length) {
         const first = plan.problems[0]!;
@@ -204,6 +245,9 @@ export class BulkLoads {
       finished_at: null,
       error: null,
       created_by: ctx.actor.sub,
+      dry_run: opts.dryRun ? 1 : 0,
+      cancel_requested_at: null,
+      header: header ? JSON.stringify(header) : null,
     };
     await loadStore.insert(this.db, row);
     try {
@@ -222,12 +266,13 @@ export class BulkLoads {
     let status: LoadStatus = row.status;
     let finished = row.finished_at ?? undefined;
     let error = row.error ?? undefined;
-    if (exec?.status === 'SUCCEEDED') status = 'completed';
+    const ended = (s: LoadStatus) => s === 'completed' || s === 'failed' || s === 'cancelled';
+    if (exec?.status === 'SUCCEEDED') status = row.status === 'cancelled' ? 'cancelled' : 'completed';
     else if (exec?.status === 'FAILED') {
       status = 'failed';
       error ??= exec.error ?? undefined;
-    } else if (status === 'completed' || status === 'failed') status = 'running'; // the execution is still ending
-    if (status === 'completed' || status === 'failed') finished ??= exec?.stop_date ?? undefined;
+    } else if (ended(status)) status = 'running'; // the execution is still ending
+    if (ended(status)) finished ??= exec?.stop_date ?? undefined;
     else finished = undefined;
     return {
       id: row.id,
@@ -238,8 +283,10 @@ export class BulkLoads {
       rows_written: row.rows_written,
       rows_rejected: row.rows_rejected,
       rows_unchanged: row.rows_unchanged,
+      dry_run: row.dry_run === 1,
       started_at: row.started_at,
       ...(finished ? { finished_at: finished } : {}),
+      ...(row.cancel_requested_at ? { cancel_requested_at: row.cancel_requested_at } : {}),
       ...(error ? { error } : {}),
     };
   }
@@ -250,6 +297,61 @@ export class BulkLoads {
     if (!row) throw notFound('bulk load', id);
     const exec = row.execution_id ? await this.s.executions.get(tenantId, row.execution_id) : undefined;
     return this.toView(row, exec);
+  }
+
+  /** Past and running loads, newest first; `before`: the last id of the previous page. */
+  async list(tenantId: string, q: { resource?: string; status?: LoadStatus; before?: string; limit: number }) {
+    const rows = await loadStore.list(this.db, tenantId, { ...q, limit: q.limit + 1 });
+    const more = rows.length > q.limit;
+    const page = more ? rows.slice(0, q.limit) : rows;
+    const items: LoadView[] = [];
+    for (const row of page) {
+      const exec = row.execution_id ? await this.s.executions.get(tenantId, row.execution_id) : undefined;
+      items.push(this.toView(row, exec));
+    }
+    return { items, last: more ? page[page.length - 1]!.id : undefined };
+  }
+
+  /**
+   * Asks a queued or running load to stop: the job sees it between chunks (the rows committed stay)
+   * and ends the load `cancelled`. A load that has ended is a 409.
+   */
+  async cancel(tenantId: string, id: string): Promise<LoadView> {
+    const before = await this.view(tenantId, id);
+    if (before.status !== 'queued' && before.status !== 'running')
+      throw new AppError('conflict', `bulk load ${id} has ended (${before.status}): there is nothing to cancel`);
+    await loadStore.requestCancel(this.db, tenantId, id, this.s.clock.now().toISOString());
+    return this.view(tenantId, id);
+  }
+
+  /** The load row (404 when the tenant has none of this id). */
+  async row(tenantId: string, id: string): Promise<LoadRow> {
+    const row = await loadStore.get(this.db, tenantId, id);
+    if (!row) throw notFound('bulk load', id);
+    return row;
+  }
+
+  /**
+   * The rejects file of a load (rejects.ts), as text chunks: read page by page, each page under the
+   * tenant's scope (the stream is read outside the request's async context).
+   */
+  async rejects(tenantId: string, id: string): Promise<{ load: LoadRow; chunks: AsyncGenerator<string> }> {
+    const load = await this.row(tenantId, id);
+    const writer = rejectsWriter(this.exportable(load.resource), load.format, load.header);
+    const db = this.db;
+    async function* chunks() {
+      const head = writer.head();
+      if (head) yield head;
+      let after = 0;
+      for (;;) {
+        const page = await asTenant(tenantId, () => loadStore.rejects(db, tenantId, id, after, REJECTS_PAGE));
+        if (!page.length) return;
+        yield writer.rows(page);
+        if (page.length < REJECTS_PAGE) return;
+        after = page[page.length - 1]!.row;
+      }
+    }
+    return { load, chunks: chunks() };
   }
 
   async errors(tenantId: string, id: string, after: number, limit: number) {
@@ -275,7 +377,7 @@ export class BulkLoads {
       rows_unchanged: l.rows_unchanged,
     });
     // ended before a crash took the process, whose execution was not marked yet: nothing left to do
-    if (load.status === 'completed') return counts(load);
+    if (load.status === 'completed' || load.status === 'cancelled') return counts(load);
     if (load.status === 'failed') throw new Error(load.error ?? 'the load failed');
     try {
       await loadStore.set(this.db, tenantId, load.id, { status: 'running' }, 'queued');
@@ -285,10 +387,13 @@ export class BulkLoads {
           `the uploaded file of this load is not on this server (${UPLOADS}/${load.file_name}); with several server processes, DATA_DIR must be shared storage`,
         );
       }
-      const done = await this.process(job, load, resource, file);
-      if (!done) return undefined; // stopping: whoever resumes the execution continues
+      const outcome = await this.process(job, load, resource, file);
+      if (outcome === 'stopped') return undefined; // stopping: whoever resumes the execution continues
       const end = (await loadStore.get(this.db, tenantId, load.id))!;
-      await loadStore.set(this.db, tenantId, load.id, { status: 'completed', finished_at: this.s.clock.now().toISOString() });
+      await loadStore.set(this.db, tenantId, load.id, {
+        status: outcome === 'cancelled' ? 'cancelled' : 'completed',
+        finished_at: this.s.clock.now().toISOString(),
+      });
       fs.rmSync(file, { force: true });
       return counts(end);
     } catch (e) {
@@ -302,8 +407,8 @@ export class BulkLoads {
     }
   }
 
-  /** Reads the file from its start, skips the rows already committed, commits the rest in chunks. False when told to stop. */
-  private async process(job: JobContext, load: LoadRow, resource: Resource, file: string): Promise<boolean> {
+  /** Reads the file from its start, skips the rows already committed, commits the rest in chunks. */
+  private async process(job: JobContext, load: LoadRow, resource: Resource, file: string): Promise<'done' | 'stopped' | 'cancelled'> {
     const tenantId = load.tenant_id;
     const service = this.s.resource(resource.def.slug);
     const ctx: RequestContext = { ...job.ctx, via: 'bulk load' };
@@ -316,36 +421,43 @@ export class BulkLoads {
     const source = readRows(file, load.format, resource);
     const stamp = { sys_bulk_load_id: load.id, sys_bulk_load_at: load.started_at, sys_bulk_load_source_file: load.source_file };
     let chunk: Prepared[] = [];
+    let cancelled = false;
     const flush = async () => {
       const ok = await this.commitChunk(ctx, service, load, stamp, chunk, state);
       chunk = [];
       if (!ok) return false;
       await job.progress(source.bytesRead(), load.file_bytes);
       await yieldToIo();
-      return !job.stopping;
+      if (await loadStore.cancelRequested(this.db, tenantId, load.id)) cancelled = true;
+      return !job.stopping && !cancelled;
     };
+    const stopped = () => (cancelled ? 'cancelled' : 'stopped');
     try {
+      if (await loadStore.cancelRequested(this.db, tenantId, load.id)) return 'cancelled';
       for await (const row of source.rows) {
-        const p = this.prepare(row);
+        const p = this.prepare(row, resource);
         if (row.no <= state.committed) {
           // committed before a restart: only what it claimed matters now
-          if (p.ext && !p.errors && !rejectedBefore.has(row.no) && !state.claimed.has(p.ext)) state.claimed.set(p.ext, row.no);
+          const claim = p.ext ?? (p.nk !== undefined ? nkClaim(p.nk) : undefined);
+          if (claim && !p.errors && !rejectedBefore.has(row.no) && !state.claimed.has(claim)) state.claimed.set(claim, row.no);
           continue;
         }
         chunk.push(p);
-        if (chunk.length >= this.chunk && !(await flush())) return false;
+        if (chunk.length >= this.chunk && !(await flush())) return stopped();
       }
-      if (chunk.length && !(await flush())) return false;
+      if (chunk.length && !(await flush())) return stopped();
       await job.progress(load.file_bytes, load.file_bytes);
-      return true;
+      return 'done';
     } finally {
       source.close();
     }
   }
 
   /** A row -> its fields and external id, or the errors that reject it before any write. */
-  private prepare(row: Row): Prepared {
-    if (row.errors?.length || !row.value) return { no: row.no, errors: row.errors ?? [{ field: '(row)', reason: 'cannot be read' }] };
+  private prepare(row: Row, resource: Resource): Prepared {
+    const source = row.source;
+    if (row.errors?.length || !row.value)
+      return { no: row.no, errors: row.errors ?? [{ field: '(row)', reason: 'cannot be read' }], source };
     const value = row.value;
     const errors: FieldError[] = [];
     let ext: string | undefined;
@@ -356,8 +468,9 @@ export class BulkLoads {
     }
     if (Object.hasOwn(value, 'id'))
       errors.push({ field: 'id', reason: 'is generated by the server; leave it out of a bulk load (match records with sys_external_id)' });
-    if (errors.length) return { no: row.no, ext, errors };
-    return { no: row.no, ext, fields: fieldsOf(value) };
+    if (errors.length) return { no: row.no, ext, errors, source };
+    const fields = fieldsOf(value);
+    return { no: row.no, ext, nk: ext === undefined ? naturalKeyOf(resource, fields) : undefined, fields, source };
   }
 
   /** One row inside a transaction: unchanged, written, or rejected (nothing written). */
@@ -368,25 +481,35 @@ export class BulkLoads {
     p: Prepared,
     stamp: SysStamp,
     existing: Map<string, StoredRecord>,
+    existingNk: Map<string, StoredRecord>,
     claimed: Claims,
   ): Promise<Outcome> {
     if (p.errors) return { errors: p.errors };
     if (p.ext !== undefined && claimed.has(p.ext)) {
       return { errors: [{ field: EXTERNAL_ID, reason: `repeats the sys_external_id of row ${claimed.get(p.ext)} of this file` }] };
     }
+    const key = service.resource.def.naturalKey ?? [];
+    if (p.nk !== undefined && claimed.has(nkClaim(p.nk))) {
+      return {
+        errors: [
+          { field: key[key.length - 1]!, reason: `repeats the ${key.join(' and ')} of row ${claimed.get(nkClaim(p.nk))} of this file` },
+        ],
+      };
+    }
+    const claim = p.ext ?? (p.nk !== undefined ? nkClaim(p.nk) : undefined);
     const sys: SysStamp = { ...stamp, sys_bulk_load_record_no: p.no, ...(p.ext !== undefined ? { sys_external_id: p.ext } : {}) };
     try {
-      const old = p.ext !== undefined ? existing.get(p.ext) : undefined;
+      const old = p.ext !== undefined ? existing.get(p.ext) : p.nk !== undefined ? existingNk.get(p.nk) : undefined;
       if (old) {
         if (isDeepStrictEqual(p.fields, fieldsOf(old))) {
-          claimed.set(p.ext!, p.no);
+          claimed.set(claim!, p.no);
           return 'unchanged';
         }
         await service.update(ctx, old.id, p.fields, undefined, trx, '', sys);
       } else {
         await service.create(ctx, p.fields, trx, '', sys);
       }
-      if (p.ext !== undefined) claimed.set(p.ext, p.no);
+      if (claim !== undefined) claimed.set(claim, p.no);
       return 'written';
     } catch (e) {
       if (!isAppError(e)) throw e;
@@ -448,26 +571,63 @@ export class BulkLoads {
     const tenantId = load.tenant_id;
     const from = state.committed;
     const claimed = new Claims(state.claimed);
-    await this.s.store.transaction(async (trx) => {
-      const exts = [...new Set(rows.filter((p) => p.ext !== undefined && !p.errors).map((p) => p.ext!))];
-      if (exts.length) await lockExternalIds(trx, this.s.store.dialect, tenantId, load.resource);
-      const existing = await byExternalId(trx, service.table.spec.name, tenantId, exts);
-      const counts: Counts = { read: rows.length, written: 0, rejected: 0, unchanged: 0 };
-      const rejected: { no: number; errors: FieldError[] }[] = [];
-      for (const p of rows) {
-        const out = await this.writeRow(trx, ctx, service, p, stamp, existing, claimed);
-        if (out === 'written') counts.written++;
-        else if (out === 'unchanged') counts.unchanged++;
-        else {
-          counts.rejected++;
-          rejected.push({ no: p.no, errors: out.errors });
-        }
-      }
+    const record = async (trx: Db, counts: Counts, rejected: Rejected[]) => {
       if (rejected.length) await loadStore.addErrors(trx, tenantId, load.id, rejected);
       if (!(await loadStore.advance(trx, tenantId, load.id, from, counts)))
         throw new Superseded('rows already committed by another worker');
-    });
+    };
+    try {
+      await this.s.store.transaction(async (trx) => {
+        const ok = rows.filter((p) => !p.errors);
+        const exts = [...new Set(ok.filter((p) => p.ext !== undefined).map((p) => p.ext!))];
+        const nks = [...new Set(ok.filter((p) => p.nk !== undefined).map((p) => p.nk!))];
+        if (exts.length || nks.length) await lockExternalIds(trx, this.s.store.dialect, tenantId, load.resource);
+        const existing = await byExternalId(trx, service.table.spec.name, tenantId, exts);
+        const existingNk = await byNaturalKey(
+          trx,
+          service.table.spec.name,
+          tenantId,
+          service.resource.naturalKey.map((c) => ({ column: c.name, path: c.path })),
+          nks.map((k) => JSON.parse(k) as unknown[]),
+        );
+        const counts: Counts = { read: rows.length, written: 0, rejected: 0, unchanged: 0 };
+        const rejected: Rejected[] = [];
+        for (const p of rows) {
+          const out = await this.writeRow(trx, ctx, service, p, stamp, existing, existingNk, claimed);
+          if (out === 'written') counts.written++;
+          else if (out === 'unchanged') counts.unchanged++;
+          else {
+            counts.rejected++;
+            rejected.push({ no: p.no, errors: out.errors, source: p.source });
+          }
+        }
+        if (load.dry_run) throw new DryRunRollback(counts, rejected);
+        await record(trx, counts, rejected);
+      });
+    } catch (e) {
+      if (!(e instanceof DryRunRollback)) throw e;
+      // the rows' writes are rolled back; what they counted and rejected is kept
+      await this.s.store.transaction((trx) => record(trx, e.counts, e.rejected));
+    }
     state.committed = from + rows.length;
     claimed.commit();
   }
+}
+
+/**
+ * A row's natural key (JSON of its values, in the key's order) when its resource has one and the row
+ * has every part with a value of the part's column type; else undefined (the row creates).
+ */
+function naturalKeyOf(resource: Resource, fields: Record<string, unknown>): string | undefined {
+  const parts = resource.naturalKey;
+  if (!parts.length) return undefined;
+  const values: unknown[] = [];
+  for (const c of parts) {
+    const v = valueAt(fields, c.path);
+    const fits =
+      c.type === 'num' ? typeof v === 'number' && Number.isFinite(v) : c.type === 'bool' ? typeof v === 'boolean' : typeof v === 'string';
+    if (!fits) return undefined;
+    values.push(v);
+  }
+  return JSON.stringify(values);
 }

@@ -4,7 +4,7 @@ import type { FieldError } from '../core/errors.js';
 import { checkJsonValue } from '../http/body.js';
 import { utf8Problem } from '../core/utf8.js';
 import type { Resource } from '../resources/kit/define.js';
-import { importPlan, readRecord, type ImportPlan } from './columns.js';
+import { importPlan, JSONL_ERRORS, readRecord, type ImportPlan } from './columns.js';
 import { CsvGuard } from './csv-guard.js';
 
 /**
@@ -18,6 +18,8 @@ export interface Row {
   no: number;
   value?: Record<string, unknown>;
   errors?: FieldError[];
+  /** The row as read, for the rejects file: a CSV record's cells as a JSON array, a JSON line's text. */
+  source?: string;
 }
 
 /** Longest CSV record or JSON line (a runaway quote must not read a whole file into one field). */
@@ -193,7 +195,7 @@ async function* csvRows(input: fs.ReadStream, resource: Resource): AsyncGenerato
         continue;
       }
       const { value, errors } = readRecord(plan, rec);
-      yield { no, value, errors: checked(value, errors) };
+      yield { no, value, errors: checked(value, errors), source: JSON.stringify(rec) };
     }
   } finally {
     csv.input.destroy();
@@ -220,14 +222,16 @@ async function* jsonRows(input: fs.ReadStream): AsyncGenerator<Row> {
     try {
       value = parseJsonLine(line.text);
     } catch (e) {
-      yield { no, errors: [{ field: '(row)', reason: `is not valid JSON (${(e as Error).message})` }] };
+      yield { no, errors: [{ field: '(row)', reason: `is not valid JSON (${(e as Error).message})` }], source: line.text };
       continue;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      yield { no, errors: [{ field: '(row)', reason: 'must be a JSON object' }] };
+      yield { no, errors: [{ field: '(row)', reason: 'must be a JSON object' }], source: line.text };
       continue;
     }
     const v = value as Record<string, unknown>;
-    yield { no, value: v, errors: checked(v, []) };
+    // the error list of a rejects file (rejects.ts) is not part of the row: a fixed file loads again
+    delete v[JSONL_ERRORS];
+    yield { no, value: v, errors: checked(v, []), source: line.text };
   }
 }

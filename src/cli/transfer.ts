@@ -139,7 +139,7 @@ export async function importCommand(
   t: Target,
   resource: string,
   file: string,
-  o: { format?: 'csv' | 'jsonl'; progress: boolean; progressIntervalS?: number },
+  o: { format?: 'csv' | 'jsonl'; progress: boolean; progressIntervalS?: number; dryRun?: boolean; rejects?: string },
 ): Promise<number> {
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new CliError(`no such file: ${file}`, EXIT.usage);
   const format = o.format ?? (/\.(jsonl|ndjson)$/i.test(file) ? 'jsonl' : /\.csv$/i.test(file) ? 'csv' : undefined);
@@ -148,9 +148,9 @@ export async function importCommand(
   const total = Math.max(0, format === 'csv' ? lines - 1 : lines);
   const c = await connect(t);
   try {
-    const q = new URLSearchParams({ format, source_file: path.basename(file) });
+    const q = new URLSearchParams({ resource, format, source_file: path.basename(file), ...(o.dryRun ? { dryRun: 'true' } : {}) });
     const started = await answer(
-      await fetch(`${c.url}/bulkLoads/${encodeURIComponent(c.tenant)}/${encodeURIComponent(resource)}?${q}`, {
+      await fetch(`${c.url}/bulkLoads/${encodeURIComponent(c.tenant)}?${q}`, {
         method: 'POST',
         headers: headers(c, { 'content-type': format === 'csv' ? 'text/csv' : 'application/x-ndjson' }),
         body: Readable.toWeb(fs.createReadStream(file)) as ReadableStream,
@@ -170,7 +170,7 @@ export async function importCommand(
       progress?.update(Math.min(total, Number(load.rows_read ?? 0)), {
         extra: `${load.rows_written ?? 0} written, ${load.rows_rejected ?? 0} rejected`,
       });
-      const ended = load.status === 'completed' || load.status === 'failed';
+      const ended = load.status === 'completed' || load.status === 'failed' || load.status === 'cancelled';
       lines?.(load, ended);
       if (ended) break;
       await new Promise((r) => setTimeout(r, 250));
@@ -178,7 +178,14 @@ export async function importCommand(
     progress?.stop();
     process.stdout.write(`${JSON.stringify(load)}\n`);
     if (load.status === 'failed') throw new CliError(`load ${load.id} failed: ${load.error ?? 'unknown error'}`);
+    if (load.status === 'cancelled') throw new CliError(`load ${load.id} was cancelled after ${load.rows_read} rows`);
     if (Number(load.rows_rejected) > 0) {
+      if (o.rejects) {
+        const res = await fetch(`${c.url}/bulkLoads/${encodeURIComponent(c.tenant)}/${started.id}/rejects`, { headers: headers(c) });
+        if (!res.ok || !res.body) await answer(res, 'rejects');
+        await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), fs.createWriteStream(o.rejects));
+        process.stderr.write(`rejected rows written to ${o.rejects}\n`);
+      }
       const errors = await answer(
         await fetch(`${c.url}/bulkLoads/${encodeURIComponent(c.tenant)}/${started.id}/errors?limit=20`, { headers: headers(c) }),
         'errors',

@@ -60,6 +60,9 @@ export const certifications = defineResource({
     ['status', 'expiration_date', 'program_id'],
     { unique: true, fields: ['program_id', 'number'], why: 'certificate numbers are unique within a program' },
   ],
+  // A legacy system's file names a certification by its programme and certificate number: a bulk-load
+  // row without sys_external_id that has both updates that certification instead of adding another.
+  naturalKey: ['program_id', 'number'],
   history: [
     'status',
     'status_reason_id',

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { FieldError } from '../core/errors.js';
+import { valueAt } from '../core/values.js';
 import type { Db, DialectName } from './store.js';
 import { EXTERNAL_ID_COLUMN, type StoredRecord } from './records.js';
 import type { BulkLoad, ServerKysely } from './tables.js';
@@ -25,6 +26,7 @@ const num = (v: unknown) => Number(v ?? 0);
 function toLoad(r: BulkLoad): LoadRow {
   return {
     ...r,
+    dry_run: num(r.dry_run),
     file_bytes: num(r.file_bytes),
     rows_read: num(r.rows_read),
     rows_written: num(r.rows_written),
@@ -76,14 +78,89 @@ export const loadStore = {
     return Number(res.numUpdatedRows) === 1;
   },
 
-  async addErrors(db: ServerKysely, tenantId: string, loadId: string, rows: { no: number; errors: FieldError[] }[]): Promise<void> {
+  /**
+   * Newest first (ids are UUIDv7: id order is start order), after `before` (the last id of the
+   * previous page), optionally of one resource and one stored status.
+   */
+  async list(
+    db: ServerKysely,
+    tenantId: string,
+    q: { resource?: string; status?: string; before?: string; limit: number },
+  ): Promise<LoadRow[]> {
+    let sel = db.selectFrom('bulk_loads').selectAll().where('tenant_id', '=', tenantId);
+    if (q.resource !== undefined) sel = sel.where('resource', '=', q.resource);
+    if (q.status !== undefined) sel = sel.where('status', '=', q.status as LoadRow['status']);
+    if (q.before !== undefined) sel = sel.where('id', '<', q.before);
+    const rows = await sel.orderBy('id', 'desc').limit(q.limit).execute();
+    return rows.map(toLoad);
+  },
+
+  /** Asks a load to stop at its next chunk (the first ask is kept). */
+  async requestCancel(db: ServerKysely, tenantId: string, id: string, at: string): Promise<void> {
+    await db
+      .updateTable('bulk_loads')
+      .set({ cancel_requested_at: at })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where('cancel_requested_at', 'is', null)
+      .execute();
+  },
+
+  async cancelRequested(db: ServerKysely, tenantId: string, id: string): Promise<boolean> {
+    const r = await db
+      .selectFrom('bulk_loads')
+      .select('cancel_requested_at')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Boolean(r?.cancel_requested_at);
+  },
+
+  async addErrors(
+    db: ServerKysely,
+    tenantId: string,
+    loadId: string,
+    rows: { no: number; errors: FieldError[]; source?: string }[],
+  ): Promise<void> {
     for (let i = 0; i < rows.length; i += 500) {
       const part = rows.slice(i, i + 500);
       await db
         .insertInto('bulk_load_errors')
-        .values(part.map((r) => ({ tenant_id: tenantId, load_id: loadId, row_no: r.no, errors: JSON.stringify(r.errors) })))
+        .values(
+          part.map((r) => ({
+            tenant_id: tenantId,
+            load_id: loadId,
+            row_no: r.no,
+            errors: JSON.stringify(r.errors),
+            source: r.source ?? null,
+          })),
+        )
         .execute();
     }
+  },
+
+  /** Rejected rows with the text they were read from (the rejects file), in row order, after row `after`. */
+  async rejects(
+    db: ServerKysely,
+    tenantId: string,
+    loadId: string,
+    after: number,
+    limit: number,
+  ): Promise<{ row: number; errors: FieldError[]; source: string | null }[]> {
+    const rows = await db
+      .selectFrom('bulk_load_errors')
+      .select(['row_no', 'errors', 'source'])
+      .where('tenant_id', '=', tenantId)
+      .where('load_id', '=', loadId)
+      .where('row_no', '>', after)
+      .orderBy('row_no')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({
+      row: Number(r.row_no),
+      errors: (typeof r.errors === 'string' ? JSON.parse(r.errors) : r.errors) as FieldError[],
+      source: r.source ?? null,
+    }));
   },
 
   /** Rejected rows in row order, after row `after`. */
@@ -138,6 +215,34 @@ export async function byExternalId(db: Db, table: string, tenantId: string, ids:
     const ext = rec.sys_external_id as string;
     const seen = out.get(ext);
     if (!seen || rec.id < seen.id) out.set(ext, rec);
+  }
+  return out;
+}
+
+/**
+ * Records of a resource table matching one of `keys` on its natural-key columns (one value per part,
+ * in the parts' order), keyed by JSON.stringify(values); the first by id when several match.
+ */
+export async function byNaturalKey(
+  db: Db,
+  table: string,
+  tenantId: string,
+  parts: { column: string; path: string[] }[],
+  keys: unknown[][],
+): Promise<Map<string, StoredRecord>> {
+  const out = new Map<string, StoredRecord>();
+  if (!keys.length) return out;
+  const rows = await db
+    .selectFrom(table)
+    .select('data')
+    .where('tenant_id', '=', tenantId)
+    .where((eb) => eb.or(keys.map((k) => eb.and(parts.map((p, i) => eb(p.column, '=', k[i]))))))
+    .execute();
+  for (const r of rows) {
+    const rec = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as StoredRecord;
+    const key = JSON.stringify(parts.map((p) => valueAt(rec, p.path)));
+    const seen = out.get(key);
+    if (!seen || rec.id < seen.id) out.set(key, rec);
   }
   return out;
 }

@@ -283,6 +283,21 @@ const MIGRATIONS: Migration[] = [
         .execute();
     },
   },
+  {
+    id: 10,
+    name: 'bulk_load_management',
+    async up(db) {
+      // Loads people manage: a dry run writes nothing; a cancel asked for is seen by the running job
+      // between chunks; the CSV header and each rejected row's own text make the rejects file.
+      await db.schema
+        .alterTable('bulk_loads')
+        .addColumn('dry_run', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable('bulk_loads').addColumn('cancel_requested_at', 'text').execute();
+      await db.schema.alterTable('bulk_loads').addColumn('header', 'text').execute();
+      await db.schema.alterTable('bulk_load_errors').addColumn('source', 'text').execute();
+    },
+  },
 ];
 
 const SQL_TYPE: Record<DialectName, Record<ColumnType, string>> = {

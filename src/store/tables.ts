@@ -121,7 +121,7 @@ export interface LeasesTable {
 }
 
 export type BulkLoadFormat = 'csv' | 'jsonl';
-export type BulkLoadStatus = 'queued' | 'running' | 'completed' | 'failed';
+export type BulkLoadStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
 /** A bulk load (migration 6): its uploaded file, its counters, and how it ended. */
 export interface BulkLoadsTable {
@@ -142,6 +142,12 @@ export interface BulkLoadsTable {
   finished_at: string | null;
   error: string | null;
   created_by: string;
+  /** 1: validated and counted, nothing written (migration 10). */
+  dry_run: Generated<number>;
+  /** When a cancel was asked for (migration 10); the job ends the load `cancelled` at its next chunk. */
+  cancel_requested_at: Generated<string | null>;
+  /** A CSV load's header row, as a JSON array (migration 10): the rejects file repeats it. */
+  header: Generated<string | null>;
 }
 
 /** The rows a bulk load rejected (migration 6); `errors`: a JSON array of field errors. */
@@ -150,6 +156,8 @@ export interface BulkLoadErrorsTable {
   load_id: string;
   row_no: number;
   errors: JsonColumn;
+  /** The row as read (migration 10): a CSV record's cells as a JSON array, a JSON line's text; null when unreadable. */
+  source: Generated<string | null>;
 }
 
 /** Rate-limit counters shared by processes (migration 7; PostgreSQL only, UNLOGGED). */

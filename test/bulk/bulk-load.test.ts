@@ -112,6 +112,7 @@ describe(`a ${N.toLocaleString('en')}-row CSV with 1% bad rows`, () => {
       rows_written: 0,
       rows_rejected: 0,
       rows_unchanged: 0,
+      dry_run: false,
     });
     first = accepted.id;
     // progress while it runs: counters only grow, and always add up
@@ -364,7 +365,7 @@ describe('tenants', () => {
       (
         await t.call({
           method: 'POST',
-          url: '/bulkLoads/acme/courseTypes',
+          url: '/bulkLoads/acme?resource=courseTypes',
           payload: 'name\nx\n',
           headers: { 'content-type': 'text/csv' },
           auth: onlyOther,
@@ -384,7 +385,7 @@ describe('retries', () => {
     const send = (body: string) =>
       t.call({
         method: 'POST',
-        url: '/bulkLoads/acme/examSites',
+        url: '/bulkLoads/acme?resource=examSites',
         payload: body,
         headers: { 'content-type': 'text/csv', 'idempotency-key': 'upload-42' },
       });

@@ -236,7 +236,7 @@ describe('streaming', () => {
     const r = RESOURCES.find((x) => x.def.slug === 'courseTypes')!;
     const table = t.app.services.resource('courseTypes').table;
     const chunks: string[] = [];
-    for await (const chunk of exportChunks(t.store.db, table, 'big', exportPlan(r, 'csv', 'name'), 300)) chunks.push(chunk);
+    for await (const chunk of exportChunks(t.store.db, table, 'big', exportPlan(r, 'csv', 'name'), [], 300)) chunks.push(chunk);
     assert.equal(chunks.length, 1 + Math.ceil(2500 / 300), 'the header, then one chunk per page');
     const http = (await call('GET', '/exports/big/courseTypes?fields=name')).body;
     assert.equal(chunks.join(''), http);

@@ -23,7 +23,7 @@ function post(tenant: string, body: Buffer, type: string) {
   return t
     .token({ tenants: [tenant] })
     .then((auth) =>
-      t.call({ method: 'POST', url: `/bulkLoads/${tenant}/creditTypes`, payload: body, headers: { 'content-type': type }, auth }),
+      t.call({ method: 'POST', url: `/bulkLoads/${tenant}?resource=creditTypes`, payload: body, headers: { 'content-type': type }, auth }),
     );
 }
 

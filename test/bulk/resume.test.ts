@@ -46,7 +46,7 @@ test('a load killed part-way resumes after its last committed row', { timeout: 3
     const auth = { authorization: `Bearer ${await tokenFor('acme')}` };
     const lines = ['sys_external_id,name,unit'];
     for (let i = 1; i <= N; i++) lines.push(`T${i},${i % 1000 === 0 ? '' : `Type ${i}`},hour`);
-    const accepted = await post(server.port, '/bulkLoads/acme/creditTypes?source_file=types.csv', lines.join('\n'), {
+    const accepted = await post(server.port, '/bulkLoads/acme?resource=creditTypes&source_file=types.csv', lines.join('\n'), {
       ...auth,
       'content-type': 'text/csv',
     });

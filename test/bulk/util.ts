@@ -14,7 +14,7 @@ export async function upload(
 ): Promise<any> {
   const res = await t.call({
     method: 'POST',
-    url: `/bulkLoads/${tenant}/${resource}${opts.query ? `?${opts.query}` : ''}`,
+    url: `/bulkLoads/${tenant}?resource=${resource}${opts.query ? `&${opts.query}` : ''}`,
     payload: body,
     headers: { 'content-type': opts.type ?? 'text/csv' },
     auth: opts.auth,
@@ -34,7 +34,7 @@ export async function finished(
     const res = await t.call({ method: 'GET', url: `/bulkLoads/${tenant}/${id}`, auth: opts.auth });
     assert.equal(res.statusCode, 200, res.body);
     const v = res.json() as LoadView;
-    if (v.status === 'completed' || v.status === 'failed') return v;
+    if (v.status === 'completed' || v.status === 'failed' || v.status === 'cancelled') return v;
     if (Date.now() > until) throw new Error(`load ${id} did not end: ${res.body}`);
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -40,7 +40,14 @@ test('import and export from the command line: direct on the database, then agai
       csv,
       'name,unit,is_active\nCE hours,hour,true\nContact hours,hour,true\nCEU,unit,false\nPoints,point,true\n,hour,true\nCredits,credit,true\n',
     );
-    const imported = await run(['import', 'creditTypes', csv, '--tenant', 'acme', '--no-progress'], env);
+    // a dry run first: counted, nothing written (the export below has each name once)
+    const dry = await run(['import', 'creditTypes', csv, '--tenant', 'acme', '--no-progress', '--dry-run'], env);
+    assert.equal(dry.status, 3, dry.stderr);
+    const drySummary = JSON.parse(dry.stdout.trim().split('\n').pop()!);
+    assert.deepEqual([drySummary.dry_run, drySummary.rows_written, drySummary.rows_rejected], [true, 5, 1]);
+    const rejects = path.join(dir, 'types-rejects.csv');
+    const imported = await run(['import', 'creditTypes', csv, '--tenant', 'acme', '--no-progress', '--rejects', rejects], env);
+    assert.equal(fs.readFileSync(rejects, 'utf8'), 'name,unit,is_active,error\n,hour,true,name: is required\n');
     assert.equal(imported.status, 3, imported.stderr);
     const summary = JSON.parse(imported.stdout.trim().split('\n').pop()!);
     assert.deepEqual([summary.status, summary.rows_read, summary.rows_written, summary.rows_rejected], ['completed', 6, 5, 1]);

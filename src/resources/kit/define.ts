@@ -166,6 +166,12 @@ export interface ResourceDefinition {
    * without one of the fields is not constrained.
    */
   indexes?: (string[] | UniqueIndexSpec)[];
+  /**
+   * The fields that name a record in the world outside this API (a certification: its program and
+   * certificate number). A bulk-load row without sys_external_id that has every one of them updates
+   * the record they name instead of creating a second one (docs/bulk.md). Each gets an indexed column.
+   */
+  naturalKey?: string[];
   actions?: ActionSpec[];
   /**
    * Read-only fields computed from the stored record and the day (YYYY-MM-DD, the app clock's) on
@@ -214,6 +220,8 @@ export interface Resource {
   recordSchema: TObject;
   searchSchema: TObject;
   table: TableSpec;
+  /** The columns of the natural key (def.naturalKey), in its order; empty when it has none. */
+  naturalKey: IndexedColumn[];
   /** Top-level names a projection (`fields=`) may name. */
   projectable: Set<string>;
   /** Validates a record body (fields only, no id or sys fields): schema, then conditional requirements. */
@@ -390,6 +398,14 @@ export function defineResource<F extends Record<string, TSchema>>(def: ResourceD
   // a field of a unique index needs its column (the index is over columns), searched or not
   const uniqueSpecs = (def.indexes ?? []).filter((i): i is UniqueIndexSpec => !Array.isArray(i));
   for (const u of uniqueSpecs) for (const f of u.fields) if (!columns.has(columnName(f.split('.')))) addColumn(f, 'unique index', true);
+  const uniqueFields = new Set(uniqueSpecs.flatMap((u) => u.fields));
+  for (const f of def.naturalKey ?? []) {
+    const had = columns.get(columnName(f.split('.')));
+    // looked up by equality: indexed, unless a unique index over the key serves already
+    if (!had) addColumn(f, 'natural key', uniqueFields.has(f));
+    else if (had.index === 'none' && !uniqueFields.has(f)) addColumn(f, 'natural key');
+  }
+  const naturalKey = (def.naturalKey ?? []).map((f) => columns.get(columnName(f.split('.')))!);
   columns.set(EXTERNAL_ID_COLUMN.name, EXTERNAL_ID_COLUMN);
   const searchSchema = Type.Object(Object.fromEntries(Object.entries(searchProps).map(([k, s]) => [k, Type.Optional(s)])), {
     additionalProperties: false,
@@ -411,6 +427,7 @@ export function defineResource<F extends Record<string, TSchema>>(def: ResourceD
     inputSchema,
     recordSchema,
     searchSchema,
+    naturalKey,
     table: {
       name: def.table,
       columns: [...columns.values()],
