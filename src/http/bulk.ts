@@ -178,6 +178,12 @@ function sourceFileOf(req: FastifyRequest, format: Format): string {
   return name && SOURCE_FILE_RE.test(name) ? name : `upload.${format}`;
 }
 
+/** 200 of a streamed file (sent as a stream, never serialized): what the OpenAPI document says of it. */
+const streamed = (description: string) => ({
+  description,
+  content: { 'text/csv': { schema: Type.String() }, 'application/x-ndjson': { schema: Type.String() } },
+});
+
 export function registerBulkRoutes(app: FastifyInstance, services: AppServices, auth: onRequestHookHandler, opts: BulkRouteOptions) {
   const loads = services.bulkLoads;
   const maxBytes = opts.maxBytes ?? BULK_LOAD_MAX_BYTES;
@@ -209,6 +215,7 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
     onRequest: auth,
     config: { scope: 'read' },
     schema: {
+      operationId: 'exports_search',
       tags: ['Bulk loads'],
       security,
       summary: 'The records a search selects, as CSV or JSON Lines, streamed in id order',
@@ -221,7 +228,7 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
         Type.Object({}, { additionalProperties: true, description: 'the search body of the resource (its <Type>Search schema)' }),
         { [SERVICE_VALIDATED]: true },
       ),
-      response: errorResponses(400, 401, 403, 404),
+      response: { 200: streamed('the records the search selects, streamed'), ...errorResponses(400, 401, 403, 404) },
     },
     handler: (req, reply) => sendExport(req, reply, req.body ?? {}),
   });
@@ -265,6 +272,7 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
         },
         schema: {
           ...(legacy ? { hide: true } : {}),
+          operationId: legacy ? 'bulkLoads_createLegacy' : 'bulkLoads_create',
           tags: ['Bulk loads'],
           security,
           summary: 'Load a CSV or JSON Lines file into a resource, in the background',
@@ -314,6 +322,7 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
       onRequest: auth,
       config: { scope: 'read' },
       schema: {
+        operationId: 'bulkLoads_get',
         tags: ['Bulk loads'],
         security,
         summary: 'Status and counters of a bulk load',
@@ -327,6 +336,7 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
       onRequest: auth,
       config: { scope: 'read' },
       schema: {
+        operationId: 'bulkLoads_errors',
         tags: ['Bulk loads'],
         security,
         summary: 'The rows a bulk load rejected, in row order, with the reason for each field',
@@ -360,6 +370,7 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
       onRequest: auth,
       config: { scope: 'read' },
       schema: {
+        operationId: 'bulkLoads_list',
         tags: ['Bulk loads'],
         security,
         summary: 'The bulk loads of the tenant, newest first',
@@ -393,6 +404,7 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
       onRequest: auth,
       config: { scope: 'write' },
       schema: {
+        operationId: 'bulkLoads_cancel',
         tags: ['Bulk loads'],
         security,
         summary: 'Cancel a queued or running bulk load',
@@ -411,6 +423,7 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
       onRequest: auth,
       config: { scope: 'read' },
       schema: {
+        operationId: 'bulkLoads_rejects',
         tags: ['Bulk loads'],
         security,
         summary: 'The rejected rows as a file in the format of the load, with their errors: fix it and load it again',
@@ -419,7 +432,7 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
           'JSON Lines: each rejected object with `_errors` ([{ field, reason }]). A load ignores the error column and `_errors`.',
         produces: ['text/csv', 'application/x-ndjson'],
         params: Type.Object({ tenantId: idParam, id: idParam }),
-        response: errorResponses(400, 401, 403, 404),
+        response: { 200: streamed('the rejected rows, in the format of the load'), ...errorResponses(400, 401, 403, 404) },
       },
       handler: async (req, reply) => {
         const { load, chunks } = await loads.rejects(req.ctx.tenantId, (req.params as { id: string }).id);
@@ -434,6 +447,7 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
       onRequest: auth,
       config: { scope: 'read' },
       schema: {
+        operationId: 'exports_get',
         tags: ['Bulk loads'],
         security,
         summary: 'Every record of a resource as CSV or JSON Lines, streamed in id order',
@@ -443,7 +457,7 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
         produces: ['text/csv', 'application/x-ndjson'],
         params: Type.Object({ tenantId: idParam, resource: slugParam }),
         querystring: exportQuery,
-        response: errorResponses(400, 401, 403, 404),
+        response: { 200: streamed('the records, streamed'), ...errorResponses(400, 401, 403, 404) },
       },
       handler: (req, reply) => sendExport(req, reply, undefined),
     });

@@ -2,7 +2,6 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import { RESOURCES } from '../resources/index.js';
-import { errorResponses } from '../resources/kit/routes.js';
 
 /**
  * OpenAPI 3.1 generated from the route schemas (the same TypeBox schemas that validate and
@@ -29,10 +28,6 @@ export async function registerOpenApi(app: FastifyInstance, version: string, pub
     // a base URL with a path must not be cut from the routes' own paths
     stripBasePath: false,
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
-    transform: ({ schema, url, route }) => {
-      const pending = PENDING[`${route.method} ${url}`];
-      return { schema: pending && schema && !schema.operationId ? { ...schema, ...pending } : schema, url };
-    },
     transformObject: (d) => ('openapiObject' in d ? { ...d.openapiObject, tags: tagsOf(d.openapiObject as OpenApiDoc) } : d.swaggerObject),
   });
   // /docs and everything under it: @fastify/swagger-ui in an instance of its own, built on the first
@@ -55,27 +50,6 @@ export async function registerOpenApi(app: FastifyInstance, version: string, pub
   app.get('/docs/*', { schema: { hide: true } }, forward);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }
-
-/**
- * What the document says of the routes of src/http/bulk.ts, which name no operationId yet (the bulk area
- * is reshaping them): keyed by method and URL. Each entry belongs in its route's schema; once there,
- * delete it (an entry is ignored when the route names its own operationId).
- */
-const PENDING: Record<string, { operationId: string; response?: Record<string, unknown> }> = {
-  'POST /bulkLoads/:tenantId/:resource': { operationId: 'bulkLoads_create' },
-  'GET /bulkLoads/:tenantId/:id': { operationId: 'bulkLoads_get' },
-  'GET /bulkLoads/:tenantId/:id/errors': { operationId: 'bulkLoads_errors' },
-  'GET /exports/:tenantId/:resource': {
-    operationId: 'exports_get',
-    response: {
-      200: {
-        description: 'the records, streamed',
-        content: { 'text/csv': { schema: { type: 'string' } }, 'application/x-ndjson': { schema: { type: 'string' } } },
-      },
-      ...errorResponses(400, 401, 403, 404),
-    },
-  },
-};
 
 type OpenApiDoc = { paths?: Record<string, Record<string, { tags?: string[] }>> };
 const TAG_DESCRIPTIONS = new Map([

@@ -6127,14 +6127,39 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/bulkLoads/{tenantId}/{resource}": {
+    "/exports/{tenantId}/{resource}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Every record of a resource as CSV or JSON Lines, streamed in id order
+         * @description CSV: a header row of field names (nested fields dotted, lists of scalars joined with `;`, other lists and free-form objects as JSON text). By default every field of the resource and sys_external_id, without id: what a bulk load takes back. `fields` chooses the columns (id and sys_* fields may be named).
+         */
+        get: operations["exports_get"];
+        put?: never;
+        /**
+         * The records a search selects, as CSV or JSON Lines, streamed in id order
+         * @description The body is the resource's search body (as for POST /{resource}/{tenantId}/search, validated the same way); the answer is the export of the records it selects, in the columns and formats of GET /exports/{tenantId}/{resource}.
+         */
+        post: operations["exports_search"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/bulkLoads/{tenantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The bulk loads of the tenant, newest first */
+        get: operations["bulkLoads_list"];
         put?: never;
         /**
          * Load a CSV or JSON Lines file into a resource, in the background
@@ -6181,7 +6206,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/exports/{tenantId}/{resource}": {
+    "/bulkLoads/{tenantId}/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a queued or running bulk load
+         * @description The load stops at its next chunk: the rows already written stay, and it ends `cancelled` with its counters. Answers 202 with the load (still running until the job sees the cancel); a load that has ended is a 409.
+         */
+        post: operations["bulkLoads_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/bulkLoads/{tenantId}/{id}/rejects": {
         parameters: {
             query?: never;
             header?: never;
@@ -6189,10 +6234,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every record of a resource as CSV or JSON Lines, streamed in id order
-         * @description CSV: a header row of field names (nested fields dotted, lists of scalars joined with `;`, other lists and free-form objects as JSON text). By default every field of the resource and sys_external_id, without id: what a bulk load takes back. `fields` chooses the columns (id and sys_* fields may be named).
+         * The rejected rows as a file in the format of the load, with their errors: fix it and load it again
+         * @description CSV: the header of the loaded file plus an `error` column (`_error` for a resource with a field named error), one row per rejected row with its cells as read. JSON Lines: each rejected object with `_errors` ([{ field, reason }]). A load ignores the error column and `_errors`.
          */
-        get: operations["exports_get"];
+        get: operations["bulkLoads_rejects"];
         put?: never;
         post?: never;
         delete?: never;
@@ -51212,18 +51257,251 @@ export interface operations {
             };
         };
     };
-    bulkLoads_create: {
+    exports_get: {
         parameters: {
             query?: {
+                /** @description default csv */
+                format?: "csv" | "jsonl";
+                /** @description comma-separated fields (dotted paths allowed); default: every field and sys_external_id */
+                fields?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                resource: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the records, streamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["Error"];
+                    "application/x-ndjson": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["Error"];
+                    "application/x-ndjson": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["Error"];
+                    "application/x-ndjson": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["Error"];
+                    "application/x-ndjson": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exports_search: {
+        parameters: {
+            query?: {
+                /** @description default csv */
+                format?: "csv" | "jsonl";
+                /** @description comma-separated fields (dotted paths allowed); default: every field and sys_external_id */
+                fields?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                resource: string;
+            };
+            cookie?: never;
+        };
+        /** @description the search body of the resource (its <Type>Search schema) */
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description the records the search selects, streamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["Error"];
+                    "application/x-ndjson": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["Error"];
+                    "application/x-ndjson": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["Error"];
+                    "application/x-ndjson": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["Error"];
+                    "application/x-ndjson": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    bulkLoads_list: {
+        parameters: {
+            query?: {
+                resource?: string;
+                /** @description only loads with this status */
+                status?: "queued" | "running" | "completed" | "failed" | "cancelled";
+                /** @description page size (default 100) */
+                limit?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Items: {
+                            id: string;
+                            resource: string;
+                            status: "queued" | "running" | "completed" | "failed" | "cancelled";
+                            source_file: string;
+                            rows_read: number;
+                            rows_written: number;
+                            rows_rejected: number;
+                            rows_unchanged: number;
+                            /** @description true: every row validated and counted (rows_written: would be written), nothing written */
+                            dry_run: boolean;
+                            /**
+                             * Format: date-time
+                             * @description when the load was accepted
+                             */
+                            started_at: string;
+                            /** Format: date-time */
+                            finished_at?: string;
+                            /**
+                             * Format: date-time
+                             * @description when a cancel was asked for (the load ends cancelled at its next chunk)
+                             */
+                            cancel_requested_at?: string;
+                            /** @description why a failed load failed (rows rejected one by one are in /errors, not here) */
+                            error?: string;
+                        }[];
+                        LastEvaluatedKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    bulkLoads_create: {
+        parameters: {
+            query: {
+                /** @description the resource to load, e.g. programs */
+                resource: string;
                 /** @description default: from the Content-Type */
                 format?: "csv" | "jsonl";
+                /** @description true: validate and count every row (references, rules, duplicates) and write nothing */
+                dryRun?: "true" | "false";
                 /** @description the name of the file, stamped on every record as sys_bulk_load_source_file */
                 source_file?: string;
             };
             header?: never;
             path: {
                 tenantId: string;
-                resource: string;
             };
             cookie?: never;
         };
@@ -51245,12 +51523,14 @@ export interface operations {
                     "application/json": {
                         id: string;
                         resource: string;
-                        status: "queued" | "running" | "completed" | "failed";
+                        status: "queued" | "running" | "completed" | "failed" | "cancelled";
                         source_file: string;
                         rows_read: number;
                         rows_written: number;
                         rows_rejected: number;
                         rows_unchanged: number;
+                        /** @description true: every row validated and counted (rows_written: would be written), nothing written */
+                        dry_run: boolean;
                     };
                 };
             };
@@ -51331,12 +51611,14 @@ export interface operations {
                     "application/json": {
                         id: string;
                         resource: string;
-                        status: "queued" | "running" | "completed" | "failed";
+                        status: "queued" | "running" | "completed" | "failed" | "cancelled";
                         source_file: string;
                         rows_read: number;
                         rows_written: number;
                         rows_rejected: number;
                         rows_unchanged: number;
+                        /** @description true: every row validated and counted (rows_written: would be written), nothing written */
+                        dry_run: boolean;
                         /**
                          * Format: date-time
                          * @description when the load was accepted
@@ -51344,6 +51626,11 @@ export interface operations {
                         started_at: string;
                         /** Format: date-time */
                         finished_at?: string;
+                        /**
+                         * Format: date-time
+                         * @description when a cancel was asked for (the load ends cancelled at its next chunk)
+                         */
+                        cancel_requested_at?: string;
                         /** @description why a failed load failed (rows rejected one by one are in /errors, not here) */
                         error?: string;
                     };
@@ -51461,24 +51748,112 @@ export interface operations {
             };
         };
     };
-    exports_get: {
+    bulkLoads_cancel: {
         parameters: {
-            query?: {
-                /** @description default csv */
-                format?: "csv" | "jsonl";
-                /** @description comma-separated fields (dotted paths allowed); default: every field and sys_external_id */
-                fields?: string;
-            };
+            query?: never;
             header?: never;
             path: {
                 tenantId: string;
-                resource: string;
+                id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description the records, streamed */
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        resource: string;
+                        status: "queued" | "running" | "completed" | "failed" | "cancelled";
+                        source_file: string;
+                        rows_read: number;
+                        rows_written: number;
+                        rows_rejected: number;
+                        rows_unchanged: number;
+                        /** @description true: every row validated and counted (rows_written: would be written), nothing written */
+                        dry_run: boolean;
+                        /**
+                         * Format: date-time
+                         * @description when the load was accepted
+                         */
+                        started_at: string;
+                        /** Format: date-time */
+                        finished_at?: string;
+                        /**
+                         * Format: date-time
+                         * @description when a cancel was asked for (the load ends cancelled at its next chunk)
+                         */
+                        cancel_requested_at?: string;
+                        /** @description why a failed load failed (rows rejected one by one are in /errors, not here) */
+                        error?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    bulkLoads_rejects: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the rejected rows, in the format of the load */
             200: {
                 headers: {
                     [name: string]: unknown;
