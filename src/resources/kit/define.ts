@@ -123,7 +123,7 @@ export interface ResourceDefinition {
   adminOnlyWrites?: boolean;
   /**
    * Records the server provides rather than stores (query definitions from the registry, computed
-   * statistics): `get` answers them by id, `list` puts them first on the first page, and a write to
+   * statistics): `get` answers them by id, the list pages through them first (then the stored records), and a write to
    * one is a 409. Receives the app's services, like hooks.
    */
   builtIn?: {
