@@ -78,6 +78,8 @@ export interface ActionRequest {
   tenantId: string;
   params: Record<string, string>;
   body: unknown;
+  /** The query string (a `page` action's fields, exclusiveStartKey and limit). */
+  query: Record<string, unknown>;
 }
 
 /** A route beyond the standard set (`POST /billingRuns/{tenantId}/refresh/{id}`). */
@@ -88,7 +90,16 @@ export interface ActionSpec<S = AppServices> {
   path: string;
   summary: string;
   description?: string;
-  response: TSchema;
+  /** The answer's schema; a `page` action answers a page of the resource's records and needs none. */
+  response?: TSchema;
+  /** Schemas of path parameters (default: the id pattern). */
+  params?: Record<string, TSchema>;
+  /**
+   * A GET that lists records (a lookup over several path parameters): takes fields, exclusiveStartKey
+   * and limit, and answers `{ Count, Items, LastEvaluatedKey }` like any list (the handler returns a
+   * page from the resource's service, e.g. `matching`).
+   */
+  page?: boolean;
   status?: number;
   /** The least scope a POST action needs (default: the resource's write scope). */
   scope?: 'write' | 'admin';

@@ -5,7 +5,7 @@ import type { Resource } from './define.js';
 import type { AppServices } from './context.js';
 import { PatchOperationSchema } from './patch.js';
 import { etag } from './paging.js';
-import { BATCH_MAX, type JsonText, type ResourceService } from './service.js';
+import { BATCH_MAX, JsonText, type ResourceService } from './service.js';
 
 /**
  * Turns a resource into its routes: list, create, search, batch, get, update, patch, delete, one per
@@ -246,7 +246,9 @@ export function registerResource(
   }
 
   for (const a of r.def.actions ?? []) {
-    const params = Object.fromEntries([...a.path.matchAll(/:(\w+)/g)].map((m) => [m[1]!, m[1] === 'id' ? recordId : idParam]));
+    const params = Object.fromEntries(
+      [...a.path.matchAll(/:(\w+)/g)].map((m) => [m[1]!, a.params?.[m[1]!] ?? (m[1] === 'id' ? recordId : idParam)]),
+    );
     const route = {
       ...common(a.method === 'GET' ? 'read' : (a.scope ?? writeScope)),
       schema: {
@@ -255,12 +257,18 @@ export function registerResource(
         summary: a.summary,
         description: a.description,
         params: Type.Object({ tenantId: idParam, ...params }),
-        response: { [a.status ?? 200]: a.response, ...errorResponses(400, 401, 403, 404) },
+        ...(a.page ? { querystring: pageQuery } : {}),
+        response: { [a.status ?? 200]: a.page ? listResponse : a.response!, ...errorResponses(400, 401, 403, 404) },
       },
       handler: async (req: any, reply: FastifyReply) => {
-        const out = await a.handler(services, req.ctx, { tenantId: req.ctx.tenantId, params: req.params, body: req.body });
+        const out = await a.handler(services, req.ctx, {
+          tenantId: req.ctx.tenantId,
+          params: req.params,
+          body: req.body,
+          query: req.query ?? {},
+        });
         reply.code(a.status ?? 200);
-        return out;
+        return out instanceof JsonText ? sendText(reply, out) : out;
       },
     };
     if (a.method === 'GET') app.get(`${base}/${a.path}`, route);

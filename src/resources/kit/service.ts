@@ -63,6 +63,11 @@ export class ResourceService {
     return this.reads.lookup(ctx, lookup, value, q);
   }
 
+  /** Records whose fields equal the values given (extracted columns), paged like a lookup. */
+  matching(ctx: RequestContext, equal: Record<string, unknown>, q: PageQuery): Promise<JsonText> {
+    return this.reads.matching(ctx, equal, q);
+  }
+
   /** The search body -> filters (see SearchSpec); empty arrays and strings filter nothing. */
   searchFilters(body: Record<string, unknown>) {
     return this.reads.searchFilters(body);

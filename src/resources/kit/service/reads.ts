@@ -123,6 +123,19 @@ export class Reads {
     return this.pageText(ctx, [{ column: column.name, op: 'in', values: [typed] }], q, 'fields', q.fields, true);
   }
 
+  /**
+   * The records whose fields equal the given values (each an extracted column: a lookup or search
+   * field of the definition), paged like a lookup: a lookup over several path parameters.
+   */
+  matching(ctx: RequestContext, equal: Record<string, unknown>, q: PageQuery): Promise<JsonText> {
+    const filters: Filter[] = Object.entries(equal).map(([field, value]) => {
+      const column = this.core.resource.table.columns.find((c) => c.path.join('.') === field);
+      if (!column) throw new Error(`${this.core.resource.def.slug}.${field} has no column (make it a lookup or search field)`);
+      return { column: column.name, op: 'in', values: [value] };
+    });
+    return this.pageText(ctx, filters, q, 'fields', q.fields, true);
+  }
+
   /** The search body -> filters (see SearchSpec); empty arrays and strings filter nothing. */
   searchFilters(body: Record<string, unknown>): Filter[] {
     const { resource } = this.core;
