@@ -100,6 +100,8 @@ export interface ActionSpec<S = AppServices> {
    * page from the resource's service, e.g. `matching`).
    */
   page?: boolean;
+  /** The query string's schema of an action that takes one (a `page` action has its own). */
+  query?: TSchema;
   status?: number;
   /** The least scope a POST action needs (default: the resource's write scope). */
   scope?: 'write' | 'admin';

@@ -257,7 +257,7 @@ export function registerResource(
         summary: a.summary,
         description: a.description,
         params: Type.Object({ tenantId: idParam, ...params }),
-        ...(a.page ? { querystring: pageQuery } : {}),
+        ...(a.page ? { querystring: pageQuery } : a.query ? { querystring: a.query } : {}),
         response: { [a.status ?? 200]: a.page ? listResponse : a.response!, ...errorResponses(400, 401, 403, 404) },
       },
       handler: async (req: any, reply: FastifyReply) => {

@@ -44,6 +44,11 @@ export class ResourceService {
     this.batches = new Batch(core, this.writes, this.patching, refs);
   }
 
+  /** The page size a list query asks for, within the API's bounds (PAGE_SIZE, PAGE_SIZE_MAX); a 400 naming limit otherwise. */
+  pageLimit(q: PageQuery): number {
+    return this.core.limit(q);
+  }
+
   get label() {
     return this.core.label;
   }
