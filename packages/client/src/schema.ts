@@ -8339,6 +8339,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/applications/{tenantId}/programApplicant/{programId}/{ownerType}/{ownerId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an applicant's applications to a program (the applicant a contact or an organization)
+         * @description ownerType contact: the applications with owner_type contact and contact_id = ownerId; organization: owner_type organization and organization_id = ownerId (the contact who submitted an organization's application does not list it). Paged like every list.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                    fields?: string;
+                    /** @description LastEvaluatedKey of the previous page */
+                    exclusiveStartKey?: string;
+                    /** @description page size (default 100) */
+                    limit?: string;
+                };
+                header?: never;
+                path: {
+                    tenantId: string;
+                    programId: string;
+                    /** @description which field ownerId is */
+                    ownerType: "contact" | "organization";
+                    ownerId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            Count: number;
+                            Items: components["schemas"]["Application"][];
+                            LastEvaluatedKey?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/applications/{tenantId}/generateApplication/{processId}/{ownerType}/{ownerId}": {
         parameters: {
             query?: never;
@@ -12777,12 +12869,17 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The tenant's lifecycle sweeps (executions), newest first (the last 50)
-         * @description Each sweep with its status, progress and, once ended, what it changed: certifications lapsed, applications expired, expiration notices queued or why not sent, and the changes that failed.
+         * The tenant's lifecycle sweeps (executions), newest first, paged
+         * @description Each sweep with its status, progress and, once ended, what it changed: certifications lapsed, applications expired, expiration notices queued or why not sent, and the changes that failed. limit and exclusiveStartKey page as on every list.
          */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description page size (default 100) */
+                    limit?: string;
+                    /** @description LastEvaluatedKey of the previous page */
+                    exclusiveStartKey?: string;
+                };
                 header?: never;
                 path: {
                     tenantId: string;
@@ -12832,6 +12929,7 @@ export interface paths {
                                     [key: string]: unknown;
                                 };
                             }[];
+                            LastEvaluatedKey?: string;
                         };
                     };
                 };
@@ -43062,6 +43160,252 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/courseOfferings/{tenantId}/public/event/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a conference event's published course offerings (no token)
+         * @description Offerings with event_id = event_id, publish_to_portal true and is_active not false, in id order; only the fields a portal shows (id, name, type, course_id, course_type_id, event_id, program_ids, training_location_id, address, instructor_id, additional_instructor_ids, start_date, end_date, timezone_mode, timezone, timezone_offset, timezone_abbreviation, fee_id, sell_from, sell_until, short_description, description, enable_capacity). fields= narrows them; limit (default 20, at most 100) and exclusiveStartKey page. Limited per client address with the public registry (429 with Retry-After).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description comma-separated fields to return (of those above) */
+                    fields?: string;
+                    /** @description LastEvaluatedKey of the previous page */
+                    exclusiveStartKey?: string;
+                    /** @description page size (default 20, at most 100) */
+                    limit?: string;
+                };
+                header?: never;
+                path: {
+                    tenantId: string;
+                    event_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            Count: number;
+                            Items: {
+                                id: string;
+                                name?: string;
+                                /** @description delivery type; sample value "in person" (full list not visible) */
+                                type?: string;
+                                course_id?: string;
+                                course_type_id?: string;
+                                event_id?: string;
+                                program_ids?: string[];
+                                training_location_id?: string;
+                                address?: {
+                                    line1?: string;
+                                    line2?: string;
+                                    line3?: string;
+                                    city?: string;
+                                    state?: string;
+                                    postal_code?: string;
+                                    county?: string;
+                                    /** @description ISO 3166-1 alpha-2 code */
+                                    country?: string;
+                                    country_name?: string;
+                                    latitude?: number;
+                                    longitude?: number;
+                                    time_zone_id?: string;
+                                };
+                                instructor_id?: string;
+                                additional_instructor_ids?: string[];
+                                /** Format: date-time */
+                                start_date?: string;
+                                /** Format: date-time */
+                                end_date?: string;
+                                /** @description sample value "local" */
+                                timezone_mode?: string;
+                                timezone?: string;
+                                timezone_offset?: number;
+                                timezone_abbreviation?: string;
+                                fee_id?: string;
+                                /** Format: date-time */
+                                sell_from?: string;
+                                /** Format: date-time */
+                                sell_until?: string;
+                                short_description?: string;
+                                description?: string;
+                                enable_capacity?: boolean;
+                            }[];
+                            LastEvaluatedKey?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/examFees/{tenantId}/public/onlineStore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The online store: exams, their fees on sale and their exam offerings to come (no token)
+         * @description exam_restriction include (the default): the exams named in exam_ids; exclude: every other exam; none: every exam (exam_ids ignored). Listed: exams not inactive; fees with publish_to_portal true, not inactive and inside their portal window (portal_options); exam offerings not inactive whose date is today or later. An offering names fee_id / retest_fee_id only when that fee is listed. At most 500 exams, 1000 fees and 1000 offerings, in id order. Limited per client address with the public registry (429 with Retry-After).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenantId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description exams (ids) the restriction applies to */
+                        exam_ids: string[];
+                        /**
+                         * @default include
+                         * @enum {string}
+                         */
+                        exam_restriction?: "exclude" | "include" | "none";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            exams: {
+                                id: string;
+                                name?: string;
+                                description?: string;
+                                display_in_portal_as?: string;
+                                universal_shopping_cart_image_uri?: string;
+                            }[];
+                            fees: {
+                                id: string;
+                                exam_id?: string;
+                                name?: string;
+                                price?: number;
+                                /** @description price for active members */
+                                member_price?: number;
+                                enable_special_prices?: boolean;
+                            }[];
+                            offerings: {
+                                id: string;
+                                name?: string;
+                                exam_id?: string;
+                                /** @enum {string} */
+                                type?: "live" | "remote proctor";
+                                /** @enum {string} */
+                                location?: "training location" | "testing facility" | "none";
+                                testing_facility_id?: string;
+                                training_location_id?: string;
+                                additional_location_info?: string;
+                                /** @description the day of the sitting; no format in the reference */
+                                date?: string;
+                                /** @description no format in the reference */
+                                registration_time?: string;
+                                /** @description no format in the reference */
+                                start_time?: string;
+                                /** @description no format in the reference */
+                                end_time?: string;
+                                description?: string;
+                                /** @description charged for a first attempt */
+                                fee_id?: string;
+                                /** @description charged for a retake */
+                                retest_fee_id?: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/directories/{tenantId}/{id}/entries": {
         parameters: {
             query?: never;
@@ -44808,6 +45152,7 @@ export interface components {
             program_id?: string[];
             contact_id?: string[];
             organization_id?: string[];
+            owner_type?: ("contact" | "organization")[];
             training_provider_id?: string[];
             /** @description [from, to], inclusive; either may be empty */
             expiration_date?: (string | null)[];
