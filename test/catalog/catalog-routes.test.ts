@@ -5,7 +5,9 @@ import { startApp, type TestApp } from '../helpers.js';
 /**
  * Every route of the catalog beyond the standard set is served (the standard set of every resource:
  * contract.test.ts), and the composite lookup GET /applications/{t}/programApplicant/{programId}/
- * {ownerType}/{ownerId} lists one applicant's applications to one programme, paged.
+ * {ownerType}/{ownerId} lists one applicant's applications to one programme, paged, and the portal's
+ * GET /examOfferings/{t}/portal/{contact_id}/describeForExam/{exam_id} an exam's offerings as a
+ * contact may register for them.
  */
 let t: TestApp;
 let otherToken: string;
@@ -30,14 +32,8 @@ const CATALOG_ROUTES = [
   'GET /trainingProvPrograms/{tenantId}/program/{program_id}',
   'GET /trainingProvPrograms/{tenantId}/trainingProvider/{training_provider_id}',
 ];
-/**
- * Not served yet, each for a reason: generateOrder comes with orders (the money issue); the portal's
- * describeForExam (an exam's offerings as one contact sees them) with the portal's eligibility rules.
- */
-const NOT_YET = [
-  'POST /applications/{tenantId}/generateOrder',
-  'GET /examOfferings/{tenantId}/portal/{contact_id}/describeForExam/{exam_id}',
-];
+/** Not served yet: generateOrder comes with orders (the money issue). */
+const NOT_YET = ['POST /applications/{tenantId}/generateOrder'];
 
 before(async () => {
   t = await startApp();
@@ -137,5 +133,67 @@ describe('GET /applications/{tenantId}/programApplicant/{programId}/{ownerType}/
       assert.ok(JSON.stringify(body).includes(field), `${url}: ${JSON.stringify(body)}`);
     }
     await list(`/applications/acme/programApplicant/${p1.id}/contact/c-1`, false as unknown as string, 401);
+  });
+});
+
+describe('GET /examOfferings/{tenantId}/portal/{contact_id}/describeForExam/{exam_id}', () => {
+  let exam: S;
+  let otherExam: S;
+  const sittings: Record<string, S> = {};
+  const call = async (method: string, url: string, payload?: unknown, status = 200, auth = t.admin) => {
+    const res = await t.call({ method: method as 'GET', url, auth, ...(payload !== undefined ? { payload: payload as S } : {}) });
+    assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
+    return res.json();
+  };
+  const url = (contact: string, examId = exam.id) => `/examOfferings/acme/portal/${contact}/describeForExam/${examId}`;
+  const ids = (page: S) => page.Items.map((o: S) => o.id);
+  before(async () => {
+    exam = await call('POST', '/exams/acme', { name: 'Board exam', passing_score: 70 }, 201);
+    otherExam = await call('POST', '/exams/acme', { name: 'Other exam' }, 201);
+    const sitting = (name: string, over: S = {}) =>
+      call('POST', '/examOfferings/acme', { name, type: 'live', exam_id: exam.id, location: 'none', date: '2026-04-01', ...over }, 201);
+    sittings.a = await sitting('A');
+    sittings.b = await sitting('B', { is_active: true });
+    sittings.c = await sitting('C');
+    sittings.inactive = await sitting('Inactive', { is_active: false });
+    sittings.otherExam = await sitting('Other', { exam_id: otherExam.id });
+    await call('POST', '/examRegProcesses/acme', { name: 'First sitting', type: 'register' }, 201);
+    // cand-open has a registration open for the exam: not eligible until it ends
+    await call(
+      'POST',
+      '/examRegistrations/acme',
+      {
+        name: 'Open',
+        student_id: 'cand-open',
+        exam_id: exam.id,
+        exam_offering_id: sittings.a!.id,
+        date: '2026-03-10',
+        status: 'registered',
+      },
+      201,
+    );
+  });
+
+  test("an eligible contact sees the exam's active offerings, paged", async () => {
+    const all = await call('GET', url('cand-new'));
+    assert.deepEqual(ids(all), [sittings.a!.id, sittings.b!.id, sittings.c!.id].sort());
+    assert.equal(all.Count, 3);
+    const first = await call('GET', `${url('cand-new')}?limit=2`);
+    assert.equal(first.Count, 2);
+    const second = await call('GET', `${url('cand-new')}?limit=2&exclusiveStartKey=${first.LastEvaluatedKey}`);
+    assert.deepEqual([...ids(first), ...ids(second)], ids(all));
+    assert.equal(second.LastEvaluatedKey, undefined);
+    assert.deepEqual(ids(await call('GET', url('cand-new', otherExam.id))), [sittings.otherExam!.id]);
+  });
+
+  test('a contact who may not register now sees none; bad input and unknown exams are refused', async () => {
+    assert.deepEqual(await call('GET', url('cand-open')), { Count: 0, Items: [] });
+    await call('GET', url('cand-new', 'no-such-exam'), undefined, 404);
+    await call('GET', `${url('cand-new')}?limit=0`, undefined, 400);
+    const other = await t.token({ tenants: ['other'] });
+    assert.equal(
+      (await call('GET', `/examOfferings/other/portal/cand-new/describeForExam/${exam.id}`, undefined, 404, other)).code,
+      'not_found',
+    );
   });
 });

@@ -24448,6 +24448,96 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/examOfferings/{tenantId}/portal/{contact_id}/describeForExam/{exam_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An exam's offerings as a contact sees them in the portal: the active ones while the contact may register
+         * @description The exam offerings of exam_id that are not is_active false, in id order, paged like a lookup, when the contact is eligible for the exam now (GET /examRegProcesses/{tenantId}/eligible/{contactId}/{examId}: a first attempt or a retest, through a reg process that allows the exam); an empty page when not (a registration open, the exam passed, no reg process). An unknown exam is a 404.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                    fields?: string;
+                    /** @description LastEvaluatedKey of the previous page */
+                    exclusiveStartKey?: string;
+                    /** @description page size (default 100) */
+                    limit?: string;
+                };
+                header?: never;
+                path: {
+                    tenantId: string;
+                    contact_id: string;
+                    exam_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            Count: number;
+                            Items: components["schemas"]["ExamOffering"][];
+                            LastEvaluatedKey?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/examOfferings/{tenantId}/{id}": {
         parameters: {
             query?: never;

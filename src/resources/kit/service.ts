@@ -68,9 +68,9 @@ export class ResourceService {
     return this.reads.lookup(ctx, lookup, value, q);
   }
 
-  /** Records whose fields equal the values given (extracted columns), paged like a lookup. */
-  matching(ctx: RequestContext, equal: Record<string, unknown>, q: PageQuery): Promise<JsonText> {
-    return this.reads.matching(ctx, equal, q);
+  /** Records whose fields equal the values of `equal` and differ from `notEqual`'s (extracted columns), paged like a lookup. */
+  matching(ctx: RequestContext, equal: Record<string, unknown>, q: PageQuery, notEqual?: Record<string, unknown>): Promise<JsonText> {
+    return this.reads.matching(ctx, equal, q, notEqual);
   }
 
   /** The search body -> filters (see SearchSpec); empty arrays and strings filter nothing. */

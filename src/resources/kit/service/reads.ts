@@ -124,15 +124,20 @@ export class Reads {
   }
 
   /**
-   * The records whose fields equal the given values (each an extracted column: a lookup or search
-   * field of the definition), paged like a lookup: a lookup over several path parameters.
+   * The records whose fields equal the values of `equal` and differ from those of `notEqual` (each an
+   * extracted column: a lookup or search field), paged like a lookup: a lookup over several path parameters.
    */
-  matching(ctx: RequestContext, equal: Record<string, unknown>, q: PageQuery): Promise<JsonText> {
-    const filters: Filter[] = Object.entries(equal).map(([field, value]) => {
-      const column = this.core.resource.table.columns.find((c) => c.path.join('.') === field);
-      if (!column) throw new Error(`${this.core.resource.def.slug}.${field} has no column (make it a lookup or search field)`);
-      return { column: column.name, op: 'in', values: [value] };
-    });
+  matching(ctx: RequestContext, equal: Record<string, unknown>, q: PageQuery, notEqual: Record<string, unknown> = {}): Promise<JsonText> {
+    const column = (field: string) => {
+      const c = this.core.resource.table.columns.find((col) => col.path.join('.') === field);
+      if (!c) throw new Error(`${this.core.resource.def.slug}.${field} has no column (make it a lookup or search field)`);
+      return c.name;
+    };
+    const filters: Filter[] = [
+      ...Object.entries(equal).map(([field, value]): Filter => ({ column: column(field), op: 'in', values: [value] })),
+      // an absent value is not equal either (is_active not false)
+      ...Object.entries(notEqual).map(([field, value]): Filter => ({ column: column(field), op: 'ne', value })),
+    ];
     return this.pageText(ctx, filters, q, 'fields', q.fields, true);
   }
 
