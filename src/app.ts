@@ -152,7 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After', 'Location', 'X-Consistency-Token'],
     maxAge: 600,
   });
-  await registerOpenApi(app, deps.version ?? '0.1.0');
+  await registerOpenApi(app, deps.version ?? '0.1.0', config.publicBaseUrl);
 
   // Named schemas: components in OpenAPI, resolved by the lazy compilers.
   const named = new Map<string, Record<string, unknown>>();

@@ -71,6 +71,8 @@ export interface Config {
   workers: number;
   /** When the lifecycle sweep runs (cron, UTC); undefined = off in this process (LIFECYCLE_SWEEP_CRON=0). */
   lifecycleSweepCron?: string;
+  /** PUBLIC_BASE_URL: where clients reach the API (OpenAPI `servers`), without a trailing slash. */
+  publicBaseUrl?: string;
   metrics: {
     /** A port of its own for GET /metrics (no token), on HOST. */
     port?: number;
@@ -300,5 +302,6 @@ export function loadConfig(env: Env = process.env): Config {
     workers,
     lifecycleSweepCron: sweepCron(env),
     metrics: { port: metricsPort, token: metricsToken },
+    publicBaseUrl: url(env, 'PUBLIC_BASE_URL', ['https:', 'http:'])?.replace(/\/+$/, ''),
   };
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { notFound } from '../core/errors.js';
 import type { Executions } from '../jobs/executions.js';
 import { ID_PATTERN } from '../core/ids.js';
+import { errorResponses } from '../resources/kit/routes.js';
 
 /**
  * GET /executions/{tenantId}/{executionArn}: status and progress of a background execution (a
@@ -45,9 +46,10 @@ export function registerExecutionRoutes(app: FastifyInstance, executions: Execut
     schema: {
       tags,
       security,
+      operationId: 'executions_get',
       summary: 'Status and progress of a background execution (billing run refresh / execute)',
       params,
-      response: { 200: ExecutionView },
+      response: { 200: ExecutionView, ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (req) => {
       const { executionArn } = req.params as { executionArn: string };
@@ -60,9 +62,19 @@ export function registerExecutionRoutes(app: FastifyInstance, executions: Execut
     schema: {
       tags,
       security,
+      operationId: 'executions_events',
       summary: 'Progress of an execution as server-sent events (event: progress, then event: end) until it ends',
       params,
       produces: ['text/event-stream'],
+      // 200 documents the stream (written to the raw response, never serialized); errors come before it starts
+      response: {
+        200: {
+          description:
+            'server-sent events: `event: progress` with the execution (as GET /executions/{tenantId}/{executionArn}) whenever it changes, then `event: end`',
+          content: { 'text/event-stream': { schema: Type.String() } },
+        },
+        ...errorResponses(400, 401, 403, 404),
+      },
     },
     handler: async (req, reply) => {
       const { executionArn } = req.params as { executionArn: string };

@@ -2,13 +2,16 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import { RESOURCES } from '../resources/index.js';
+import { errorResponses } from '../resources/kit/routes.js';
 
 /**
  * OpenAPI 3.1 generated from the route schemas (the same TypeBox schemas that validate and
  * serialize), served at /openapi.json, with an interactive reference at /docs.
- * Shared schemas keep their $id as component names (BillingRun, BillingRunInput, …).
+ * Shared schemas keep their $id as component names (BillingRun, BillingRunInput, …). Every operation
+ * has an operationId (`<slug>_<operation>`, see docs/api.md); `servers` is PUBLIC_BASE_URL, or `/`
+ * (the host that served the document).
  */
-export async function registerOpenApi(app: FastifyInstance, version: string) {
+export async function registerOpenApi(app: FastifyInstance, version: string, publicBaseUrl?: string) {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -17,10 +20,19 @@ export async function registerOpenApi(app: FastifyInstance, version: string) {
         version,
         description:
           'A self-hostable implementation of the Rhythm Certifications API (v1-2025-04-18). Every route under /{resource}/{tenantId} needs a bearer JWT whose `tenants` claim names the tenant.',
+        // the project's licence (package.json), as an SPDX identifier
+        license: { name: 'MIT', identifier: 'MIT' },
       },
+      servers: [{ url: publicBaseUrl ?? '/', description: publicBaseUrl ? 'PUBLIC_BASE_URL' : 'the server that serves this document' }],
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
+    // a base URL with a path must not be cut from the routes' own paths
+    stripBasePath: false,
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
+    transform: ({ schema, url, route }) => {
+      const pending = PENDING[`${route.method} ${url}`];
+      return { schema: pending && schema && !schema.operationId ? { ...schema, ...pending } : schema, url };
+    },
     transformObject: (d) => ('openapiObject' in d ? { ...d.openapiObject, tags: tagsOf(d.openapiObject as OpenApiDoc) } : d.swaggerObject),
   });
   // /docs and everything under it: @fastify/swagger-ui in an instance of its own, built on the first
@@ -44,10 +56,39 @@ export async function registerOpenApi(app: FastifyInstance, version: string) {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }
 
+/**
+ * What the document says of the routes of src/http/bulk.ts, which name no operationId yet (the bulk area
+ * is reshaping them): keyed by method and URL. Each entry belongs in its route's schema; once there,
+ * delete it (an entry is ignored when the route names its own operationId).
+ */
+const PENDING: Record<string, { operationId: string; response?: Record<string, unknown> }> = {
+  'POST /bulkLoads/:tenantId/:resource': { operationId: 'bulkLoads_create' },
+  'GET /bulkLoads/:tenantId/:id': { operationId: 'bulkLoads_get' },
+  'GET /bulkLoads/:tenantId/:id/errors': { operationId: 'bulkLoads_errors' },
+  'GET /exports/:tenantId/:resource': {
+    operationId: 'exports_get',
+    response: {
+      200: {
+        description: 'the records, streamed',
+        content: { 'text/csv': { schema: { type: 'string' } }, 'application/x-ndjson': { schema: { type: 'string' } } },
+      },
+      ...errorResponses(400, 401, 403, 404),
+    },
+  },
+};
+
 type OpenApiDoc = { paths?: Record<string, Record<string, { tags?: string[] }>> };
-const TAG_DESCRIPTIONS = new Map(
-  RESOURCES.flatMap((r) => (r.def.description ? [[r.def.name, r.def.description.join('\n\n')] as const] : [])),
-);
+const TAG_DESCRIPTIONS = new Map([
+  ...RESOURCES.flatMap((r) => (r.def.description ? [[r.def.name, r.def.description.join('\n\n')] as const] : [])),
+  // the route families beyond resources
+  ['Executions', "Background work a request started (a billing run's refresh or execute): its status and progress, or a stream of them."],
+  ['Queries', 'Saved queries (Query Definitions) run in the background over one resource; the result is downloaded as JSON or CSV.'],
+  [
+    'Public registry',
+    'What a tenant publishes without a token: public directories and certificate verification, limited per client address.',
+  ],
+  ['Bulk loads', 'CSV or JSON Lines files loaded into a resource in the background, and exports of a resource in the same formats.'],
+]);
 
 /** Every tag in the order the operations first name it (the order /docs shows), with its resource's description. */
 function tagsOf(doc: OpenApiDoc) {

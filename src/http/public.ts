@@ -154,6 +154,7 @@ export function registerPublicRoutes(app: FastifyInstance, services: AppServices
     schema: {
       tags,
       security: [],
+      operationId: 'public_searchDirectory',
       summary: 'Search a public directory (no token)',
       description:
         "Query parameters are the directory's searchable field names (strings: case-insensitive contains; number: exact; status, program_id and dates: exact), plus limit and exclusiveStartKey. Entries show the certificate number and programme and the directory's published fields only. A directory that is not public is a 404. Limited per client address (429 with Retry-After).",
@@ -174,6 +175,7 @@ export function registerPublicRoutes(app: FastifyInstance, services: AppServices
     schema: {
       tags,
       security: [],
+      operationId: 'public_verify',
       summary: 'Is certificate number N of a programme valid today? (no token)',
       description:
         "The holder's name, the status, the certification and expiration dates and whether the certification is in its grace period. valid: active and today is on or before the grace period end (or the expiration date). An unknown number or programme is a 404 with valid: false. Limited per client address (429 with Retry-After).",
@@ -198,6 +200,7 @@ export function registerPublicRoutes(app: FastifyInstance, services: AppServices
     schema: {
       tags: ['Directories'],
       security: [{ bearerAuth: [] }],
+      operationId: 'directories_entries',
       summary: "Search a directory's entries (public or not), its eligibility criteria applied",
       description:
         'As GET /public/directories/{tenantId}/{id}/search, for any directory of the tenant, with a token. With enable_eligibility_criteria, certificants + certification_options.program_ids and enable_status_restriction + status_restrictions narrow the entries; criteria about members, committees, organizations and age are not evaluated.',

@@ -80,6 +80,7 @@ export function registerQueryRoutes(app: FastifyInstance, services: AppServices,
     schema: {
       tags,
       security,
+      operationId: 'queries_run',
       summary: 'Run a query (asynchronous): criteria, output fields, sort, limit, offset over one query type',
       description:
         'Checks the query (400 naming the field: an unknown field or operator, a value of the wrong type) and starts it. Poll describe_url until status is SUCCEEDED, then GET result_url.',
@@ -104,6 +105,7 @@ export function registerQueryRoutes(app: FastifyInstance, services: AppServices,
     schema: {
       tags,
       security,
+      operationId: 'queries_describe',
       summary: 'Status, row count and size of a query run, and where to get its result',
       params: Type.Object({ tenantId, id: queryId }),
       response: { 200: describeResponse, ...errorResponses(400, 401, 403, 404) },
@@ -116,11 +118,24 @@ export function registerQueryRoutes(app: FastifyInstance, services: AppServices,
     schema: {
       tags,
       security,
+      operationId: 'queries_result',
       summary: 'The rows of a query run, streamed as JSON ({"Items":[…],"Count":n}) or CSV (header row of the output fields)',
       description: '409 while the run is RUNNING or when it FAILED. The rows are read when downloaded, in the query order.',
       params: Type.Object({ tenantId, id: queryId }),
       produces: ['application/json', 'text/csv'],
-      response: errorResponses(400, 401, 403, 404, 409),
+      // 200 documents the stream (sent as it is, never serialized)
+      response: {
+        200: {
+          description: 'the rows, in the format the run was started with',
+          content: {
+            'application/json': {
+              schema: Type.Object({ Items: Type.Array(Type.Object({}, { additionalProperties: true })), Count: Type.Integer() }),
+            },
+            'text/csv': { schema: Type.String({ description: 'a header row of the output fields, then one row per record' }) },
+          },
+        },
+        ...errorResponses(400, 401, 403, 404, 409),
+      },
     },
     handler: async (req, reply) => {
       const r = await queries.result(req.ctx, (req.params as { id: string }).id);

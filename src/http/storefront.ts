@@ -45,6 +45,8 @@ export function registerStorefrontRoutes(app: FastifyInstance, services: AppServ
     onRequest: publicRequest,
     schema: {
       tags: ['Course Offerings'],
+      // the catalog's operation names (docs/api.md: <slug>_<operation>)
+      operationId: 'courseOfferings_listOfferingsByEventIdPublic',
       security: [],
       summary: "List a conference event's published course offerings (no token)",
       description: `Offerings with event_id = event_id, publish_to_portal true and is_active not false, in id order; only the fields a portal shows (${PUBLIC_COURSE_OFFERING_FIELDS.join(', ')}). fields= narrows them; limit (default ${PUBLIC_PAGE_DEFAULT}, at most ${PUBLIC_PAGE_MAX}) and exclusiveStartKey page. Limited per client address with the public registry (429 with Retry-After).`,
@@ -75,6 +77,7 @@ export function registerStorefrontRoutes(app: FastifyInstance, services: AppServ
     onRequest: publicRequest,
     schema: {
       tags: ['Exam Fees'],
+      operationId: 'examFees_getFeesForOnlineStore',
       security: [],
       summary: 'The online store: exams, their fees on sale and their exam offerings to come (no token)',
       description: `exam_restriction include (the default): the exams named in exam_ids; exclude: every other exam; none: every exam (exam_ids ignored). Listed: exams not inactive; fees with publish_to_portal true, not inactive and inside their portal window (portal_options); exam offerings not inactive whose date is today or later. An offering names fee_id / retest_fee_id only when that fee is listed. At most ${STORE_MAX_EXAMS} exams, ${STORE_MAX_FEES} fees and ${STORE_MAX_OFFERINGS} offerings, in id order. Limited per client address with the public registry (429 with Retry-After).`,

@@ -1,4 +1,4 @@
 export { enqueueMail, outboxFor, outboxJson, type OutboxRow, type OutboxStatus } from './outbox.js';
 export { NOTICE_PLACEHOLDERS, TemplateError, renderMessage, templateProblems, type EmailTemplate, type OutgoingMail } from './render.js';
 export { MailSender, type DeliveryOutcome, type DeliveryRecorder, type MailSenderOptions } from './sender.js';
-export { createMailTransport, messageIdFor, type MailTransport } from './transport.js';
+export { createMailTransport, emlName, messageIdFor, newMessageId, type MailTransport } from './transport.js';

@@ -7,23 +7,23 @@ export interface InvoiceMailLine {
   amount: number;
 }
 
-function escapeHtml(s: string) {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
 /**
  * The e-mail of an invoice a billing run sends a training provider: a notice template (rendered by
- * renderMessage in render.ts) with its lines written in as an HTML table. Its placeholders:
- * {{invoice_number}}, {{amount}} (the total) and {{organization_name}} (the provider's name).
+ * renderMessage in render.ts) with a table of its lines. Its placeholders: {{invoice_number}},
+ * {{amount}} (the total), {{organization_name}} (the provider's name) and {{lines}}, which `vars`
+ * holds. The lines are data, never template source: a description such as `{{settings.secret}}` is
+ * printed as it is (and HTML-escaped like every value), not run by the template engine.
  */
-export function invoiceEmail(lines: InvoiceMailLine[]): { email: EmailTemplate } {
-  const rows = lines
-    .map((l) => `<tr><td>${escapeHtml(l.description)}</td><td>${l.fee_type.replace('_', ' ')}</td><td>${l.amount.toFixed(2)}</td></tr>`)
-    .join('');
+export function invoiceEmail(lines: InvoiceMailLine[]): { email: EmailTemplate; vars: { lines: Record<string, string>[] } } {
   return {
     email: {
       subject: 'Invoice {{invoice_number}} from your certification body',
-      body: `<p>Dear {{organization_name}},</p><p>Invoice {{invoice_number}}: {{amount}}.</p><table>${rows}</table>`,
+      body:
+        '<p>Dear {{organization_name}},</p><p>Invoice {{invoice_number}}: {{amount}}.</p>' +
+        '<table>{{#each lines}}<tr><td>{{description}}</td><td>{{fee_type}}</td><td>{{amount}}</td></tr>{{/each}}</table>',
+    },
+    vars: {
+      lines: lines.map((l) => ({ description: l.description, fee_type: l.fee_type.replace('_', ' '), amount: l.amount.toFixed(2) })),
     },
   };
 }

@@ -1,13 +1,16 @@
 import type { Db } from '../store/store.js';
 import { insertOutboxRow, outboxRowsOf, type OutboxRow, type OutboxStatus } from '../store/outbox.js';
 import type { OutgoingMail } from './render.js';
+import { newMessageId } from './transport.js';
 
 /**
  * The outbox: an e-mail is a row first, written in the transaction that decides to send it, and sent
  * later by the MailSender (sender.ts). The row's id is a key the caller derives from what the mail is
  * about (`billingRunActions/<actionId>`, `applicationNotices/<notice>/<application>/<status>/<version>`),
  * so a decision taken twice (a retried job, a replayed hook) queues the mail once: a second insert of
- * the same key does nothing. The table, its statuses and its queries: store/outbox.ts.
+ * the same key does nothing. The row's Message-ID is fixed here, once: every attempt to send it
+ * carries the same one, so a copy sent twice (see the at-least-once note in sender.ts) is
+ * recognisable. The table, its statuses and its queries: store/outbox.ts.
  */
 export type { OutboxRow, OutboxStatus };
 
@@ -20,6 +23,7 @@ export function enqueueMail(db: Db, tenantId: string, key: string, mail: Outgoin
     source,
     to_address: mail.to,
     message: JSON.stringify(mail),
+    message_id: newMessageId(mail.from, now),
     next_attempt_at: at,
     created_at: at,
   });

@@ -3,7 +3,7 @@ import type { Db, Store } from '../store/store.js';
 import { asSystem } from '../store/tenant-scope.js';
 import { claimOutboxRow, dueOutboxRows, markOutboxFailed, markOutboxSent, renewOutboxClaim, type DueOutboxRow } from '../store/outbox.js';
 import { inSavepoint } from '../store/savepoints.js';
-import { Leases, leaseOwner } from '../jobs/lease.js';
+import type { Leases } from '../jobs/lease.js';
 import type { OutgoingMail } from './render.js';
 import { messageIdFor, type MailTransport } from './transport.js';
 
@@ -28,12 +28,8 @@ export interface MailSenderOptions {
   transport: Pick<MailTransport, 'send'>;
   clock: Clock;
   log?: { warn: LogFn; info: LogFn };
-  /** The app's leases (owner id, WORKER_LEASE_MS). Default: a lease of `leaseMs` for `owner`. */
-  leases?: Leases;
-  /** Without `leases`: names this sender in the rows it claims (default: this process's id, jobs/lease.ts). */
-  owner?: string;
-  /** Without `leases`: how long a claim lasts (default 60 s). */
-  leaseMs?: number;
+  /** The app's leases (jobs/lease.ts): the owner id a claim names and how long it lasts (WORKER_LEASE_MS). */
+  leases: Leases;
   /** How often an idle sender looks for due mail (ms). */
   pollMs?: number;
   /** Tries before a mail is given up as failed. */
@@ -44,7 +40,6 @@ export interface MailSenderOptions {
   onOutcome?: DeliveryRecorder;
 }
 
-const LEASE_MS = 60_000;
 const MAX_BACKOFF_S = 3600;
 
 /**
@@ -58,10 +53,12 @@ const MAX_BACKOFF_S = 3600;
  * A sent row is never claimed again. The final outcome of a row (sent, or failed for good) is
  * written back to what the message is about (onOutcome) in the transaction that records it.
  *
- * Delivery is at least once, not exactly once: a process that dies (or loses its database) after the
- * SMTP server accepted a message but before the row is marked sent leaves it `sending`; when its lease
- * lapses (WORKER_LEASE_MS) another sender sends it again. The Message-ID is derived from the row (messageIdFor),
- * the same on every attempt, so a receiver can recognise and drop the second copy.
+ * Delivery is at least once, not exactly once. SMTP has no two-phase commit: a process that dies (or
+ * loses its database) after the server answered 250 but before the row is marked sent leaves it
+ * `sending`; when its lease lapses (WORKER_LEASE_MS) another sender sends it again. That window is
+ * one message per sender (a sender has one message in flight) per crash. The Message-ID is fixed when
+ * the row is queued (outbox.ts) and sent with every attempt, so the second copy is recognisable; the
+ * file transport writes a message's file once (named by its Message-ID, written whole or not at all).
  */
 export class MailSender {
   private readonly store: Store;
@@ -87,7 +84,7 @@ export class MailSender {
     this.transport = o.transport;
     this.clock = o.clock;
     this.log = o.log;
-    this.leases = o.leases ?? new Leases(o.store, o.clock, o.owner ?? leaseOwner(), o.leaseMs ?? LEASE_MS);
+    this.leases = o.leases;
     this.pollMs = o.pollMs ?? 5000;
     this.maxAttempts = o.maxAttempts ?? 8;
     this.batch = o.batch ?? 50;
@@ -205,7 +202,11 @@ export class MailSender {
     });
   }
 
-  private async deliver(tenantId: string, id: string, row: { message: string; attempts: number; source: string }): Promise<boolean> {
+  private async deliver(
+    tenantId: string,
+    id: string,
+    row: { message: string; attempts: number; source: string; messageId?: string },
+  ): Promise<boolean> {
     const attempts = row.attempts + 1;
     let mail: OutgoingMail | undefined;
     try {
@@ -221,7 +222,8 @@ export class MailSender {
       () => {},
     );
     try {
-      ({ messageId } = await this.transport.send(mail, messageIdFor(tenantId, id)));
+      // the Message-ID stored when it was queued (derived from the row for rows of earlier releases)
+      ({ messageId } = await this.transport.send(mail, row.messageId ?? messageIdFor(tenantId, id)));
     } catch (e) {
       return this.failed(tenantId, id, row.source, attempts, e instanceof Error ? e.message : String(e), false);
     } finally {

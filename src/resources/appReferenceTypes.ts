@@ -13,6 +13,7 @@ export const appReferenceTypes = defineResource({
   typeName: 'AppReferenceType',
   table: 'app_reference_types',
   coverage: 'none in the reference; whole schema designed (reference list)',
+  description: ['A reference list classifying application references (professional, academic, character, employer verification).'],
   fields: {
     name: designed(req(str()), 'a reference list entry is picked by name'),
     description: designed(str(), 'shown to applicants and referees'),

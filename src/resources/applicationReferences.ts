@@ -23,6 +23,9 @@ export const applicationReferences = defineResource({
   typeName: 'ApplicationReference',
   table: 'application_references',
   coverage: 'minimal (reference: application_id); the rest designed after the Awards API references',
+  description: [
+    'An endorsement a third party (the referee) submits for an application: the referee, status pending, completed or declined, and the completion date.',
+  ],
   fields: {
     application_id: req(ref('applications')),
     process_id: designed(ref('appReferenceProcesses'), 'the reference process that requested it'),

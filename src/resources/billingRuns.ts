@@ -76,6 +76,10 @@ export const billingRuns = defineResource({
   typeName: 'BillingRun',
   table: 'billing_runs',
   coverage: 'complete (reference)',
+  description: [
+    'One billing run: up to seven jobs (activate applications, expire applications, application reminders, renewal reminders, renewal forecasts, drops, training-provider invoices), each enabled by its flag with its options.',
+    "refresh computes the run's candidate actions (Billing Run Actions) and execute performs the pending ones, both in the background: follow them with GET /executions/{tenantId}/{executionArn}.",
+  ],
   fields: {
     name: req(str()),
     status: req(oneOf(BILLING_RUN_STATUSES)),

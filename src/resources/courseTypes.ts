@@ -17,6 +17,9 @@ export const courseTypes = defineResource({
   typeName: 'CourseType',
   table: 'course_types',
   coverage: 'none in the reference beyond name (assumed from the API-wide pattern); description and is_active designed',
+  description: [
+    'A reference list classifying courses and their offerings (e.g. "Initial training", "Refresher", "Continuing education"): course_type_id of courses and course offerings.',
+  ],
   fields: {
     name: req(str()),
     description: designed(str(), 'a reference list entry needs a longer explanation than its name'),

@@ -19,6 +19,9 @@ export const licenseTypes = defineResource({
   typeName: 'LicenseType',
   table: 'license_types',
   coverage: 'designed: the reference publishes no schema for License Types',
+  description: [
+    'A reference list of the kinds of professional licence (e.g. "State RN license") that certification records and application requirements can name.',
+  ],
   fields: {
     name: designed(req(str()), 'every reference list has a display name'),
     code: designed(str(), 'short code for imports and reports'),

@@ -19,6 +19,9 @@ export const testingFacilities = defineResource({
   typeName: 'TestingFacility',
   table: 'testing_facilities',
   coverage: 'partial (reference: all fields from the create example); required flag on name and search body designed',
+  description: [
+    'A standalone exam site, not tied to a training provider: exam offerings held at a testing facility name it (testing_facility_id).',
+  ],
   fields: {
     name: designed(req(str()), 'required flag not visible in the reference; a facility is picked by name'),
     address: address(),

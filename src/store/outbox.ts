@@ -3,7 +3,8 @@ import type { Db } from './db.js';
 
 /**
  * The `outbox` table (mail/outbox.ts tells what it is for, mail/sender.ts how it is sent): one row per
- * e-mail, keyed by what it is about, with a lease (lease_owner, lease_until) while a sender holds it.
+ * e-mail, keyed by what it is about, with its Message-ID (fixed when queued; null only in rows queued
+ * by earlier releases) and a lease (lease_owner, lease_until) while a sender holds it.
  * Statuses: queued -> sending (leased by one sender) -> sent, or -> retry (back-off) -> … -> failed.
  */
 export type OutboxStatus = 'queued' | 'sending' | 'sent' | 'retry' | 'failed';
@@ -27,10 +28,13 @@ export interface OutboxRow {
 
 const outbox = (db: Db) => db as Kysely<{ outbox: OutboxRow }>;
 
-/** Inserts a queued row under its key; false when that key is already there (queued or sent): not an error. */
+/**
+ * Inserts a queued row under its key, with the Message-ID its every attempt carries; false when that
+ * key is already there (queued or sent): not an error.
+ */
 export async function insertOutboxRow(
   db: Db,
-  row: Pick<OutboxRow, 'tenant_id' | 'id' | 'source' | 'to_address' | 'message' | 'next_attempt_at' | 'created_at'>,
+  row: Pick<OutboxRow, 'tenant_id' | 'id' | 'source' | 'to_address' | 'message' | 'message_id' | 'next_attempt_at' | 'created_at'>,
 ): Promise<boolean> {
   const inserted = await outbox(db)
     .insertInto('outbox')
@@ -91,8 +95,10 @@ export async function claimOutboxRow(db: Db, row: DueOutboxRow, owner: string, u
           .where('lease_until', '=', row.lease_until)
           .where('lease_until', '<', now)
       : q.where('next_attempt_at', '<=', now); // still due (not failed and rescheduled meanwhile)
-  const got = await q.returning(['message', 'attempts', 'source']).executeTakeFirst();
-  return got ? { message: String(got.message), attempts: Number(got.attempts), source: String(got.source) } : undefined;
+  const got = await q.returning(['message', 'attempts', 'source', 'message_id']).executeTakeFirst();
+  return got
+    ? { message: String(got.message), attempts: Number(got.attempts), source: String(got.source), messageId: got.message_id ?? undefined }
+    : undefined;
 }
 
 /** Marks a row sent, whoever holds it by now (it was sent); a row already sent is left alone. True when it changed. */

@@ -7,7 +7,7 @@ import { startSmtpCapture } from '../mail/capture.js';
 import { freshDatabase, type TestApp } from '../helpers.js';
 import { Factory } from '../factory.js';
 import { call as httpCall, freePort, killServer, sleep, startServer, tokenFor, until, type ServerProcess } from '../process.js';
-import { assertEndState, buildPopulation, expectedMails, type Call } from './population.js';
+import { assertEndState, buildPopulation, expectedMails, listAll, type Call } from './population.js';
 
 /**
  * A billing run killed mid-execution (the server is a child process, SIGKILL) resumes, in the next
@@ -34,7 +34,7 @@ function client(port: () => number, token: string) {
   return { call, factory: (tenant: string) => new Factory(t, token, tenant) };
 }
 
-test('a run killed mid-execution resumes to the end state of an uninterrupted run', { timeout: 240_000 }, async () => {
+test('a run killed mid-execution resumes to the end state of an uninterrupted run', { timeout: 480_000 }, async () => {
   const db = await freshDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-crash-'));
   const smtp = await startSmtpCapture();
@@ -75,6 +75,19 @@ test('a run killed mid-execution resumes to the end state of an uninterrupted ru
     }
     await assertEndState('calm', tenants.calm.call, populations.calm, N);
     await until("the calm tenant's mail", async () => (messageIds.length >= expectedMails(N) ? true : undefined), 60_000);
+    // and recorded as sent: a kill between the SMTP server's accept and that commit sends the message
+    // again (delivery is at least once, docs/mail.md)
+    await until(
+      "the calm tenant's mail recorded as sent",
+      async () =>
+        (await listAll(tenants.calm.call, `/billingRunActions/calm/billingRun/${populations.calm.run.id}`)).some(
+          (a) => a.notice_status === 'queued',
+        )
+          ? undefined
+          : true,
+      60_000,
+      200,
+    );
 
     // the interrupted one: mail cannot leave this process (its SMTP server is down), so every message
     // of the crash tenant is sent by the process that resumes the run

@@ -4,7 +4,8 @@ import { startMailApp, type CapturedMail, type MailApp } from '../mail/capture.j
 import { minimalRun, type TestApp } from '../helpers.js';
 import type { Factory } from '../factory.js';
 import type { Clock } from '../../src/core/clock.js';
-import { asSystem } from '../../src/store/tenant-scope.js';
+import { asSystem, asTenant } from '../../src/store/tenant-scope.js';
+import { outboxFor } from '../../src/mail/outbox.js';
 import { migrate } from '../../src/store/migrate.js';
 import { tableSpecs } from '../../src/resources/index.js';
 import { addDays, executionEnded, injectCall, listAll } from './population.js';
@@ -350,5 +351,50 @@ describe('a run sends only the notices that apply, and each action says what bec
       ['bill training provider', 'completed', 'not sent', 'no address'],
     );
     assert.equal((await call('GET', `/invoices/acme/${a.invoice_id}`)).status, 'open');
+  });
+
+  test('an invoice line whose description is template syntax is e-mailed as written, not run by the template engine', async () => {
+    const provider = await f.create('trainingProviders', { name: 'Curly College', email_address: 'billing@curly.test' });
+    await call('POST', '/trainingProvPrograms/acme', { training_provider_id: provider.id, program_id: rn.id, course_fee: 40 }, 201);
+    const course = await call('POST', '/courses/acme', { name: 'Braces' }, 201);
+    const offering = await call(
+      'POST',
+      '/courseOfferings/acme',
+      { name: '{{#each}}', course_id: course.id, training_provider_id: provider.id, program_ids: [rn.id] },
+      201,
+    );
+    await call(
+      'POST',
+      '/courseRegistrations/acme',
+      { name: '{{settings.secret}}', student_id: 's-2', course_id: course.id, course_offering_id: offering.id, status: 'registered' },
+      201,
+    );
+    const run = await call(
+      'POST',
+      '/billingRuns/acme',
+      minimalRun({
+        bill_training_providers: true,
+        training_provider_billing_options: {
+          expiration_date_range_start: addDays(TODAY, -30),
+          expiration_date_range_end: TODAY,
+          invoice_template_id: 'standard',
+          payment_terms_id: 'net-30',
+          email_invoices_to_training_providers: true,
+        },
+      }),
+      201,
+    );
+    await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
+    await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`));
+    const [a] = (await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`)).filter((x) => x.training_provider_id === provider.id);
+    assert.deepEqual([a.status, a.notice_status], ['completed', 'queued']);
+    const [row] = await asTenant('acme', () => outboxFor(t.store.db, 'acme', `billingRunActions/${a.id}`));
+    const html = JSON.parse(row!.message).html as string;
+    assert.match(html, /<tr><td>\{\{#each\}\}: \{\{settings\.secret\}\}<\/td><td>course fee<\/td><td>40\.00<\/td><\/tr>/);
+    await drain();
+    assert.deepEqual(
+      mails.filter((x) => x.to === 'billing@curly.test').map((x) => x.subject),
+      [`Invoice ${(await call('GET', `/invoices/acme/${a.invoice_id}`)).number} from your certification body`],
+    );
   });
 });

@@ -32,7 +32,12 @@ export async function startSmtpCapture(
       stream.setEncoding('utf8');
       stream.on('data', (d: string) => (raw += d));
       stream.on('end', () => {
-        const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'im').exec(raw)?.[1]?.trim() ?? '';
+        // a long header is folded onto the next lines (starting with white space): unfolded here
+        const header = (name: string) =>
+          new RegExp(`^${name}:[ \\t]*(.*(?:\\r?\\n[ \\t].*)*)`, 'im')
+            .exec(raw)?.[1]
+            ?.replace(/\r?\n[ \t]+/g, ' ')
+            .trim() ?? '';
         for (const rcpt of session.envelope.rcptTo)
           mails.push({ to: rcpt.address, subject: header('Subject'), messageId: header('Message-ID') });
         cb();

@@ -10,15 +10,9 @@ import { migrate } from '../../src/store/migrate.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { asSystem, asTenant } from '../../src/store/tenant-scope.js';
 import { tableSpecs } from '../../src/resources/index.js';
-import {
-  createMailTransport,
-  enqueueMail,
-  MailSender,
-  messageIdFor,
-  outboxFor,
-  outboxJson,
-  type OutgoingMail,
-} from '../../src/mail/index.js';
+import { Leases } from '../../src/jobs/lease.js';
+import { createMailTransport, enqueueMail, MailSender, outboxFor, outboxJson, type OutgoingMail } from '../../src/mail/index.js';
+import { emlName } from '../../src/mail/transport.js';
 
 /**
  * The outbox and its sender against a real SMTP server on loopback: each mail queued once per key,
@@ -41,7 +35,10 @@ let server: SMTPServer;
 let smtpUrl: string;
 
 const header = (raw: string, name: string) =>
-  new RegExp(`^${name}: (.*(?:\\r?\\n[ \\t].*)*)`, 'im').exec(raw)?.[1]?.replace(/\r?\n[ \t]/g, ' ');
+  new RegExp(`^${name}:[ \\t]*(.*(?:\\r?\\n[ \\t].*)*)`, 'im')
+    .exec(raw)?.[1]
+    ?.replace(/\r?\n[ \t]+/g, ' ')
+    .trim();
 
 before(async () => {
   db = await freshDatabase();
@@ -88,8 +85,10 @@ const mail = (to: string, subject: string): OutgoingMail => ({
   text: subject,
 });
 const rows = (tenant: string, source: string) => asTenant(tenant, () => outboxFor(store.db, tenant, source));
+const leases = (owner = 'test', ms = 30_000, s = store) => new Leases(s, clock, owner, ms);
 const sender = (o: Partial<ConstructorParameters<typeof MailSender>[0]> = {}) =>
-  new MailSender({ store, transport: createMailTransport({ smtpUrl, dataDir: os.tmpdir() }), clock, ...o });
+  new MailSender({ store, transport: createMailTransport({ smtpUrl, dataDir: os.tmpdir() }), clock, leases: leases(), ...o });
+const MESSAGE_ID = /^<\d{8}T\d{9}Z\.[0-9a-f]{24}@example\.org>$/;
 
 describe('outbox over SMTP', () => {
   test('five mails queued (a key queued twice counts once), each sent once with its Message-ID', async () => {
@@ -113,6 +112,15 @@ describe('outbox over SMTP', () => {
       enqueueMail(store.db, 'acme', 'test/1', mail('other@example.org', 'Other'), 'test/batch', now),
     );
     assert.equal(again, false, 'the same key is queued once');
+    // the Message-ID is fixed when the message is queued, before any attempt
+    const queuedIds = new Map<string, string>();
+    for (const tenant of ['acme', 'beta'])
+      for (const r of await rows(tenant, 'test/batch')) {
+        assert.equal(r.status, 'queued');
+        assert.match(r.message_id ?? '', MESSAGE_ID);
+        queuedIds.set(`${tenant}/${r.id}`, r.message_id!);
+      }
+    assert.equal(new Set(queuedIds.values()).size, 5, 'each message its own Message-ID');
 
     const s = sender();
     assert.equal(await s.drain(), 5);
@@ -128,7 +136,7 @@ describe('outbox over SMTP', () => {
       const r = byTo.get(`p${i}@example.org`);
       assert.ok(r, `p${i} received`);
       assert.equal(r.subject, `Notice ${i}`);
-      assert.equal(r.messageId, `<${messageIdFor(tenant, `test/${i}`)}@accredit>`);
+      assert.equal(r.messageId, queuedIds.get(`${tenant}/test/${i}`));
     }
     const acme = await rows('acme', 'test/batch');
     assert.deepEqual(
@@ -139,7 +147,7 @@ describe('outbox over SMTP', () => {
         ['test/3', 'sent', 1],
       ],
     );
-    assert.equal(acme[0]!.message_id, `<${messageIdFor('acme', 'test/1')}@accredit>`);
+    assert.equal(acme[0]!.message_id, queuedIds.get('acme/test/1'), 'the row keeps the Message-ID it was sent with');
     assert.equal(acme[0]!.sent_at, now.toISOString());
     assert.equal(acme[0]!.lease_owner, null);
     assert.deepEqual(outboxJson(acme[0]!), {
@@ -241,13 +249,13 @@ describe('outbox over SMTP', () => {
     }
     const other = await openStore(db.url, { pgPoolMax: 4 });
     try {
-      const a = sender({ batch: 7, owner: 'a' });
+      const a = sender({ batch: 7, leases: leases('a') });
       const b = new MailSender({
         store: other,
         transport: createMailTransport({ smtpUrl, dataDir: os.tmpdir() }),
         clock,
         batch: 7,
-        owner: 'b',
+        leases: leases('b', 30_000, other),
       });
       const [na, nb] = await Promise.all([a.drain(), b.drain()]);
       assert.equal(na + nb, 50);
@@ -259,6 +267,49 @@ describe('outbox over SMTP', () => {
     } finally {
       await other.close();
     }
+  });
+
+  test('a claim lasts the lease it is given (the app gives WORKER_LEASE_MS), renewed while the server takes its time', async () => {
+    received.length = 0;
+    await asTenant('acme', () => enqueueMail(store.db, 'acme', 'test/lease', mail('lease@example.org', 'Lease'), 'test/lease', now));
+    const seen: (string | null)[] = [];
+    const smtp = createMailTransport({ smtpUrl, dataDir: os.tmpdir() });
+    const slow = {
+      async send(m: OutgoingMail, id: string) {
+        seen.push((await rows('acme', 'test/lease'))[0]!.lease_until);
+        now = new Date(now.getTime() + 1000); // the server is slow: the renewal (every third of 600 ms) moves the claim on
+        await new Promise((r) => setTimeout(r, 450));
+        seen.push((await rows('acme', 'test/lease'))[0]!.lease_until);
+        return smtp.send(m, id);
+      },
+    };
+    const start = now.getTime();
+    assert.equal(await sender({ transport: slow, leases: leases('short', 600) }).drain(), 1);
+    assert.equal(seen[0], new Date(start + 600).toISOString(), 'claimed for the lease given, not a fixed term');
+    assert.equal(seen[1], new Date(start + 1000 + 600).toISOString(), 'renewed while sending');
+    assert.equal(received.length, 1);
+  });
+
+  test('a message sent but not recorded (the sender died after the server took it) is sent again with the same Message-ID', async () => {
+    received.length = 0;
+    await asTenant('acme', () => enqueueMail(store.db, 'acme', 'test/twice', mail('twice@example.org', 'Twice'), 'test/twice', now));
+    const [queued] = await rows('acme', 'test/twice');
+    assert.equal(await sender({ leases: leases('dies') }).drain(), 1);
+    // as the database would be had the process been killed between the server's 250 and the commit
+    await asSystem(() =>
+      store.db
+        .updateTable('outbox')
+        .set({ status: 'sending', sent_at: null, lease_owner: 'dies', lease_until: new Date(now.getTime() - 1).toISOString() })
+        .where('id', '=', 'test/twice')
+        .execute(),
+    );
+    assert.equal(await sender({ leases: leases('resumes') }).drain(), 1);
+    assert.deepEqual(
+      received.map((r) => r.messageId),
+      [queued!.message_id, queued!.message_id],
+      'two copies, recognisable as one message',
+    );
+    assert.equal((await rows('acme', 'test/twice'))[0]!.message_id, queued!.message_id);
   });
 
   test('start() polls, poke() sends soon, stop() waits for the round in flight', async () => {
@@ -277,20 +328,50 @@ describe('outbox over SMTP', () => {
   });
 });
 
-test('without SMTP_URL each message is written as an .eml file under <dataDir>/mail', async () => {
+test('without SMTP_URL each message is written as an .eml file under <dataDir>/mail, named by its Message-ID', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-mail-'));
   try {
     const transport = createMailTransport({ dataDir });
     assert.match(transport.describe, /mail$/);
     await asTenant('acme', () => enqueueMail(store.db, 'acme', 'test/file', mail('file@example.org', 'On disk'), 'test/file', now));
-    assert.equal(await new MailSender({ store, transport, clock }).drain(), 1);
+    const [row] = await rows('acme', 'test/file');
+    assert.equal(await new MailSender({ store, transport, clock, leases: leases() }).drain(), 1);
     const files = fs.readdirSync(path.join(dataDir, 'mail'));
-    assert.equal(files.length, 1);
-    assert.match(files[0]!, /^\d{8}T\d{9}Z-[0-9a-f]{40}\.eml$/);
+    assert.deepEqual(files, [emlName(row!.message_id!)]);
+    assert.match(files[0]!, /^\d{8}T\d{9}Z\.[0-9a-f]{24}_example\.org\.eml$/, 'sorted by queue time');
     const raw = fs.readFileSync(path.join(dataDir, 'mail', files[0]!), 'utf8');
     assert.equal(header(raw, 'Subject'), 'On disk');
     assert.equal(header(raw, 'To'), 'file@example.org');
-    assert.equal(header(raw, 'Message-ID'), `<${messageIdFor('acme', 'test/file')}@accredit>`);
+    assert.equal(header(raw, 'Message-ID'), row!.message_id);
+    transport.close();
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a file is written whole or not at all: a half-written one (a crash mid-write) is never an .eml, and a message written twice is one file', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-mail-'));
+  const dir = path.join(dataDir, 'mail');
+  try {
+    const transport = createMailTransport({ dataDir });
+    const id = '<20260301T090000000Z.0123456789abcdef01234567@example.org>';
+    const file = path.join(dir, emlName(id));
+    // what a SIGKILL in the middle of the write leaves behind
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(`${file}.tmp`, 'Message-ID: <20260301T0900');
+    const big = mail('big@example.org', 'Big');
+    big.html = `<p>${'x'.repeat(200_000)}</p><p>the end</p>`;
+    await transport.send(big, id);
+    assert.deepEqual(fs.readdirSync(dir), [path.basename(file)], 'the leftover was replaced by the whole message');
+    const raw = fs.readFileSync(file, 'utf8');
+    const boundary = /boundary="([^"]+)"/.exec(raw)?.[1];
+    assert.ok(boundary && raw.trimEnd().endsWith(`--${boundary}--`), 'complete: ends with its closing boundary');
+    // sent again (the process died before it recorded the first): still one file, unchanged
+    const before = fs.statSync(file).mtimeMs;
+    await transport.send({ ...big, subject: 'Big again' }, id);
+    assert.deepEqual(fs.readdirSync(dir), [path.basename(file)]);
+    assert.equal(fs.statSync(file).mtimeMs, before);
+    assert.equal(header(fs.readFileSync(file, 'utf8'), 'Subject'), 'Big');
     transport.close();
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });

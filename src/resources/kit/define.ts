@@ -41,6 +41,8 @@ export interface LookupSpec {
   segment: string;
   field: string;
   summary?: string;
+  /** The operation's name in the catalog, when it has one; default `listBy<Segment>` (operationId `<slug>_<name>`). */
+  name?: string;
 }
 
 /** A unique index of a definition (see ResourceDefinition.indexes). */
@@ -84,6 +86,7 @@ export interface ActionRequest {
 
 /** A route beyond the standard set (`POST /billingRuns/{tenantId}/refresh/{id}`). */
 export interface ActionSpec<S = AppServices> {
+  /** The operation's name (the catalog's where it has one): operationId `<slug>_<name>`. */
   name: string;
   method: 'GET' | 'POST';
   /** Path after `/slug/{tenantId}/`, with `:params`. */

@@ -79,6 +79,8 @@ export function registerResource(
   services: AppServices,
 ) {
   const { slug, typeName: t, name } = r.def;
+  /** operationId `<slug>_<operation>` (docs/api.md); on a singleton get/update/patch name the root routes, so the by-id ones end in ById. */
+  const opId = (op: string) => `${slug}_${r.def.singleton && ['get', 'update', 'patch'].includes(op) ? `${op}ById` : op}`;
   const recordId = Type.String({ pattern: r.idPattern });
   const recordParams = Type.Object({ tenantId: idParam, id: recordId });
   const base = `/${slug}/:tenantId`;
@@ -102,6 +104,7 @@ export function registerResource(
       schema: {
         tags,
         security,
+        operationId: opId('list'),
         summary: `List ${name.toLowerCase()}`,
         params: tenantParams,
         querystring: pageQuery,
@@ -115,6 +118,7 @@ export function registerResource(
     schema: {
       tags,
       security,
+      operationId: opId('create'),
       summary: `Create a ${r.def.singular}`,
       description: 'The server generates the id; an id in the body is a 400.',
       params: tenantParams,
@@ -133,6 +137,7 @@ export function registerResource(
     schema: {
       tags,
       security,
+      operationId: opId('search'),
       summary: `Search ${name.toLowerCase()}`,
       description:
         'Strings match case-insensitively as "contains"; arrays match any of their values; [from, to] ranges are inclusive and either end may be empty.',
@@ -162,6 +167,7 @@ export function registerResource(
     schema: {
       tags,
       security,
+      operationId: opId('batch'),
       summary: `Create, update, patch or delete up to ${BATCH_MAX} ${name.toLowerCase()}`,
       description: 'Each operation succeeds or fails on its own; all run in one transaction.',
       params: tenantParams,
@@ -204,6 +210,7 @@ export function registerResource(
       schema: {
         tags,
         security,
+        operationId: opId(l.name ?? `listBy${l.segment[0]!.toUpperCase()}${l.segment.slice(1)}`),
         summary: l.summary ?? `List ${name.toLowerCase()} by ${l.field}`,
         params: Type.Object({ tenantId: idParam, value: Type.String({ minLength: 1, maxLength: 256, pattern: '^[^\\u0000-\\u001f]+$' }) }),
         querystring: pageQuery,
@@ -220,6 +227,7 @@ export function registerResource(
       schema: {
         tags,
         security,
+        operationId: opId('history'),
         summary: `The change history of a ${r.def.singular}, newest first`,
         description: `Each entry: when, by whom, how (create, update, patch, or a process such as activate), and the changed fields (${r.def.history.join(', ')}) as [before, after].`,
         params: recordParams,
@@ -254,6 +262,7 @@ export function registerResource(
       schema: {
         tags,
         security,
+        operationId: opId(a.name),
         summary: a.summary,
         description: a.description,
         params: Type.Object({ tenantId: idParam, ...params }),
@@ -280,6 +289,7 @@ export function registerResource(
     schema: {
       tags,
       security,
+      operationId: opId('get'),
       summary: `Get a ${r.def.singular}`,
       params: recordParams,
       querystring: Type.Object({
@@ -307,6 +317,7 @@ export function registerResource(
     schema: {
       tags,
       security,
+      operationId: opId('update'),
       summary: `Replace a ${r.def.singular}`,
       description: 'A sys_version in the body is a precondition (409 when stale), as is If-Match (412).',
       params: recordParams,
@@ -326,6 +337,7 @@ export function registerResource(
     schema: {
       tags,
       security,
+      operationId: opId('patch'),
       summary: `Patch a ${r.def.singular} (RFC 6902)`,
       description:
         'All operations apply or none; a failed test is a 409; a result that breaks the schema is a 422. `test /sys_version` works as a precondition; `replace /sys_locked` locks and unlocks.',
@@ -346,6 +358,7 @@ export function registerResource(
     schema: {
       tags,
       security,
+      operationId: opId('delete'),
       summary: `Delete a ${r.def.singular}`,
       params: recordParams,
       headers: ifMatch,
@@ -381,6 +394,7 @@ function registerSingleton(
     schema: {
       tags,
       security,
+      operationId: `${r.def.slug}_get`,
       summary: `Get the tenant's ${r.def.singular}`,
       params: tenantParams,
       querystring: Type.Object({ fields: Type.Optional(fields) }),
@@ -397,6 +411,7 @@ function registerSingleton(
     schema: {
       tags,
       security,
+      operationId: `${r.def.slug}_update`,
       summary: `Replace the tenant's ${r.def.singular}`,
       params: tenantParams,
       headers: ifMatch,
@@ -414,6 +429,7 @@ function registerSingleton(
     schema: {
       tags,
       security,
+      operationId: `${r.def.slug}_patch`,
       summary: `Patch the tenant's ${r.def.singular} (RFC 6902)`,
       params: tenantParams,
       headers: ifMatch,

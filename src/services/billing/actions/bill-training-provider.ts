@@ -48,13 +48,14 @@ export const billTrainingProvider: ActionHandler = {
     await billedItems.add(db, ctx.tenantId, invoice.id, lines.map(billedKey));
     let mailed: Rec = {};
     if (email) {
+      const invoiceMail = invoiceEmail(lines);
       const queued = await queueNotice(
         db,
         ctx.tenantId,
         `invoice/${invoice.id}`,
-        invoiceEmail(lines),
+        invoiceMail,
         email,
-        noticeVars({ extra: { invoice_number: number, amount: total.toFixed(2), organization_name: provider.name } }),
+        noticeVars({ extra: { invoice_number: number, amount: total.toFixed(2), organization_name: provider.name, ...invoiceMail.vars } }),
         `billingRunActions/${a.id}`,
         x.now,
         x.from,
