@@ -7,6 +7,7 @@ import type { RequestContext } from '../core/context.js';
 import type { AppServices } from '../resources/kit/context.js';
 import { DIRECTORY_FIELDS } from '../domain/registry/publishing.js';
 import { PUBLIC_PAGE_DEFAULT, PUBLIC_PAGE_MAX, Registry } from '../services/registry.js';
+import { registerStorefrontRoutes } from './storefront.js';
 
 /**
  * The public registry: what anyone may ask without a token, and the same directory view with one.
@@ -20,8 +21,11 @@ import { PUBLIC_PAGE_DEFAULT, PUBLIC_PAGE_MAX, Registry } from '../services/regi
  * - GET /directories/{tenantId}/{id}/entries?…: any directory, with a token (read scope), its
  *   eligibility criteria applied to what it lists.
  *
+ * - GET /courseOfferings/{tenantId}/public/event/{event_id} and POST /examFees/{tenantId}/public/onlineStore:
+ *   the catalog's public routes, in http/storefront.ts (registered here, with the same hook).
+ *
  * The public routes have no auth hook; they are limited per client address (PUBLIC_RATE_LIMIT_PER_MINUTE,
- * default 60 a minute over both routes together; a 429 carries Retry-After), apart from the per-token
+ * default 60 a minute over all of them together; a 429 carries Retry-After), apart from the per-token
  * limit of the rest of the API. Their work runs in the tenant's scope like every :tenantId route
  * (app.ts wraps the handler); the request context they set names an anonymous actor. The work is
  * services/registry.ts's.
@@ -187,6 +191,8 @@ export function registerPublicRoutes(app: FastifyInstance, services: AppServices
       return registry.verify(req.ctx.tenantId, p.programId, Number(p.number));
     },
   });
+
+  registerStorefrontRoutes(app, services, publicRequest);
 
   app.get('/directories/:tenantId/:id/entries', {
     onRequest: auth,

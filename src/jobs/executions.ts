@@ -9,6 +9,7 @@ import {
   claimExecution,
   dueExecutions,
   executionsOf,
+  executionsPage,
   getExecution,
   insertExecution,
   releaseExecutions,
@@ -166,6 +167,19 @@ export class Executions {
   /** The latest executions of a record, newest first. */
   recent(tenantId: string, resource: string, recordId: string, limit: number): Promise<ExecutionRow[]> {
     return executionsOf(this.db, tenantId, resource, recordId, limit);
+  }
+
+  /**
+   * A page of a record's executions, newest first, after execution `afterId` (the last of the previous
+   * page); undefined when `afterId` is not an execution of that record (a key from elsewhere).
+   */
+  async recentPage(tenantId: string, resource: string, recordId: string, afterId: string | undefined, limit: number) {
+    let before: ExecutionRow | undefined;
+    if (afterId !== undefined) {
+      before = await getExecution(this.db, tenantId, afterId);
+      if (before?.resource !== resource || before.record_id !== recordId) return undefined;
+    }
+    return executionsPage(this.db, tenantId, resource, recordId, before, limit);
   }
 
   view(row: ExecutionRow): ExecutionView {

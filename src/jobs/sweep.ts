@@ -2,6 +2,8 @@ import type { RequestContext } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import { yieldToIo } from '../core/yield.js';
 import type { AppServices } from '../resources/kit/context.js';
+import { badKey, decodeKey, toPage } from '../resources/kit/paging.js';
+import type { PageQuery } from '../resources/kit/service/core.js';
 import { asSystem, asTenant } from '../store/tenant-scope.js';
 import { countDueWork, dueApplicationIds, dueCertificationIds, tenantsWithDueWork, type SweepTables } from '../store/standing.js';
 import { EXPIRABLE_APPLICATION_STATUSES } from '../domain/billing/eligibility.js';
@@ -168,10 +170,15 @@ export class LifecycleSweep {
     return this.s.executions.start(ctx, SWEEP_RESOURCE, SWEEP_RECORD, SWEEP_ACTION);
   }
 
-  /** GET /certifications/{tenantId}/lifecycleSweeps: the tenant's sweeps, newest first (at most `limit`). */
-  async list(ctx: RequestContext, limit = 50): Promise<ExecutionView[]> {
-    const rows = await this.s.executions.recent(ctx.tenantId, SWEEP_RESOURCE, SWEEP_RECORD, limit);
-    return rows.map((r) => this.s.executions.view(r));
+  /** GET /certifications/{tenantId}/lifecycleSweeps: the tenant's sweeps, newest first, paged like every list. */
+  async list(ctx: RequestContext, q: PageQuery): Promise<{ Count: number; Items: ExecutionView[]; LastEvaluatedKey?: string }> {
+    const limit = this.s.resource('certifications').pageLimit(q);
+    const after = decodeKey(q.exclusiveStartKey);
+    const rows = await this.s.executions.recentPage(ctx.tenantId, SWEEP_RESOURCE, SWEEP_RECORD, after, limit + 1);
+    if (!rows) throw badKey();
+    const { items, lastKey } = toPage(rows, limit);
+    const Items = items.map((r) => this.s.executions.view(r));
+    return { Count: Items.length, Items, ...(lastKey ? { LastEvaluatedKey: lastKey } : {}) };
   }
 
   /**

@@ -24,9 +24,10 @@ import { AUDIT_STATUSES } from '../domain/lifecycle/audits.js';
  *   stay free strings.
  * - Fields after exam_fail_letter_sent_date were not visible; we designed status, status_reason_id,
  *   expiration_date, submitted_date, the applicant's name and state, exam registrations and the order.
- * - The reference's composite lookup programApplicant/{programId}/{ownerType}/{ownerId} takes three
- *   path parameters, which a lookup cannot express (search with program_id and contact_id or
- *   organization_id instead).
+ * - The reference's composite lookup programApplicant/{programId}/{ownerType}/{ownerId} is a `page`
+ *   action: ownerType says which field ownerId matches (contact: owner_type contact and contact_id;
+ *   organization: owner_type organization and organization_id), so an organization's application is
+ *   not listed for the contact who submitted it. owner_type is a search field for its column.
  */
 const applicant = "denormalized copy of the applicant's contact data";
 
@@ -155,6 +156,7 @@ export const applications = defineResource({
     program_id: search.anyOf('program_id'),
     contact_id: search.anyOf('contact_id'),
     organization_id: search.anyOf('organization_id'),
+    owner_type: search.anyOf('owner_type'),
     training_provider_id: search.anyOf('training_provider_id'),
     expiration_date: search.range('expiration_date'),
     audit_status: search.anyOf('audit.status'),
@@ -168,6 +170,26 @@ export const applications = defineResource({
     { segment: 'trainingProvider', field: 'training_provider_id', summary: "List a training provider's applications" },
   ],
   actions: [
+    {
+      name: 'programApplicant',
+      method: 'GET',
+      path: 'programApplicant/:programId/:ownerType/:ownerId',
+      params: { ownerType: Type.String({ enum: ['contact', 'organization'], description: 'which field ownerId is' }) },
+      page: true,
+      summary: "List an applicant's applications to a program (the applicant a contact or an organization)",
+      description:
+        "ownerType contact: the applications with owner_type contact and contact_id = ownerId; organization: owner_type organization and organization_id = ownerId (the contact who submitted an organization's application does not list it). Paged like every list.",
+      handler: async (s, ctx, { params, query }) =>
+        s.resource('applications').matching(
+          ctx,
+          {
+            program_id: params.programId,
+            owner_type: params.ownerType,
+            [params.ownerType === 'organization' ? 'organization_id' : 'contact_id']: params.ownerId,
+          },
+          query,
+        ),
+    },
     {
       name: 'generateApplication',
       method: 'POST',

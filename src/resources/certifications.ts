@@ -174,14 +174,15 @@ export const certifications = defineResource({
       name: 'lifecycleSweeps',
       method: 'GET',
       path: 'lifecycleSweeps',
-      summary: "The tenant's lifecycle sweeps (executions), newest first (the last 50)",
+      summary: "The tenant's lifecycle sweeps (executions), newest first, paged",
       description:
-        'Each sweep with its status, progress and, once ended, what it changed: certifications lapsed, applications expired, expiration notices queued or why not sent, and the changes that failed.',
-      response: Type.Object({ Count: Type.Integer(), Items: Type.Array(sweepView) }),
-      handler: async (s, ctx) => {
-        const Items = await s.sweep.list(ctx);
-        return { Count: Items.length, Items };
-      },
+        'Each sweep with its status, progress and, once ended, what it changed: certifications lapsed, applications expired, expiration notices queued or why not sent, and the changes that failed. limit and exclusiveStartKey page as on every list.',
+      query: Type.Object({
+        limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$', description: 'page size (default 100)' })),
+        exclusiveStartKey: Type.Optional(Type.String({ maxLength: 512, description: 'LastEvaluatedKey of the previous page' })),
+      }),
+      response: Type.Object({ Count: Type.Integer(), Items: Type.Array(sweepView), LastEvaluatedKey: Type.Optional(Type.String()) }),
+      handler: (s, ctx, { query }) => s.sweep.list(ctx, query),
     },
   ],
   description: [

@@ -1,4 +1,5 @@
 import { defineResource, search } from './kit/define.js';
+import { JsonText } from './kit/service.js';
 import { bool, designed, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { address, customFieldValues, eligibilityCriteria, EXAM_LOCATIONS, seatsAction } from './blocks.js';
 
@@ -18,11 +19,29 @@ import { address, customFieldValues, eligibilityCriteria, EXAM_LOCATIONS, seatsA
  * - Designed after Course Offerings: eligibility_requirements (what enable_eligibility_requirements
  *   switches on), capacity (enable_capacity + capacity_options: the seats of the sitting) and
  *   custom_field_values.
- * - The portal route GET /examOfferings/{tenantId}/portal/{contact_id}/describeForExam/{exam_id} is
- *   contact-specific; it is served by the domain issue, and a plain lookup by exam is served here.
+ * - The portal route GET /examOfferings/{tenantId}/portal/{contact_id}/describeForExam/{exam_id} lists
+ *   the exam's offerings the contact may register for now: the active ones (is_active not false) when
+ *   the contact is eligible for the exam (GET /examRegProcesses/{tenantId}/eligible/…: a first attempt
+ *   or a retest, through a reg process), none otherwise. A plain lookup by exam is served too.
  */
 export const examOfferings = defineResource({
-  actions: [seatsAction('examOfferings', 'exam offering')],
+  actions: [
+    seatsAction('examOfferings', 'exam offering'),
+    {
+      name: 'describeForExam',
+      method: 'GET',
+      path: 'portal/:contact_id/describeForExam/:exam_id',
+      page: true,
+      summary: "An exam's offerings as a contact sees them in the portal: the active ones while the contact may register",
+      description:
+        'The exam offerings of exam_id that are not is_active false, in id order, paged like a lookup, when the contact is eligible for the exam now (GET /examRegProcesses/{tenantId}/eligible/{contactId}/{examId}: a first attempt or a retest, through a reg process that allows the exam); an empty page when not (a registration open, the exam passed, no reg process). An unknown exam is a 404.',
+      handler: async (s, ctx, { params, query }) => {
+        const { eligible } = await s.learning.eligible(ctx, params.contact_id!, params.exam_id!);
+        const page = await s.resource('examOfferings').matching(ctx, { exam_id: params.exam_id }, query, { is_active: false });
+        return eligible ? page : new JsonText('{"Count":0,"Items":[]}');
+      },
+    },
+  ],
   slug: 'examOfferings',
   name: 'Exam Offerings',
   singular: 'exam offering',

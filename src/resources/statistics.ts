@@ -112,6 +112,6 @@ export const statistics = defineResource({
   description: [
     'GET /statistics/{tenantId}/programs: certifications by status, active certifications expiring in the next 30/60/90 days (expiration_date from today to today + N, inclusive, by the server clock in UTC) and applications by status, for the tenant (top level) and per programme (`programs`, every programme of the tenant sorted by name, zeros included).',
     'GET /statistics/{tenantId}/billing: billing runs by status (billing_runs) and billing run actions by status and by type, and the pending ones by type (billing_run_actions.pending_by_type: what executing the runs would do); status and type values are the keys, spaces written as underscores.',
-    'Both are computed on every read with GROUP BY counts over indexed columns; as_of is the moment they were computed. They come first in the list; PUT, PATCH or DELETE on them is a 409.',
+    'Both are computed on every read with GROUP BY counts over indexed columns; as_of is the moment they were computed. They come first in the list (paged with limit and exclusiveStartKey like any list, then the stored statistics); PUT, PATCH or DELETE on them is a 409.',
   ],
 });

@@ -62,6 +62,31 @@ export function executionsOf(db: Db, tenantId: string, resource: string, recordI
     : q.orderBy('start_date', 'desc').orderBy('id', 'desc').limit(newest).execute();
 }
 
+/**
+ * A page of a record's executions, newest first (start_date, then id, descending): those after
+ * `before` (the last execution of the previous page) when given.
+ */
+export function executionsPage(
+  db: Db,
+  tenantId: string,
+  resource: string,
+  recordId: string,
+  before: Pick<ExecutionRow, 'start_date' | 'id'> | undefined,
+  limit: number,
+): Promise<ExecutionRow[]> {
+  let q = executions(db)
+    .selectFrom('executions')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('resource', '=', resource)
+    .where('record_id', '=', recordId);
+  if (before)
+    q = q.where((eb) =>
+      eb.or([eb('start_date', '<', before.start_date), eb.and([eb('start_date', '=', before.start_date), eb('id', '<', before.id)])]),
+    );
+  return q.orderBy('start_date', 'desc').orderBy('id', 'desc').limit(limit).execute();
+}
+
 /** RUNNING executions of every tenant whose lease is free or lapsed at `now`, oldest first. */
 export function dueExecutions(db: Db, now: string, limit: number) {
   return executions(db)

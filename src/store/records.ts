@@ -47,7 +47,9 @@ export interface UniqueIndex {
 export type Filter =
   | { column: string; op: 'in'; values: unknown[] }
   | { column: string; op: 'contains'; value: string }
-  | { column: string; op: 'gte' | 'lte'; value: unknown };
+  | { column: string; op: 'gte' | 'lte'; value: unknown }
+  /** anything but `value`, an absent value included (is_active not false) */
+  | { column: string; op: 'ne'; value: unknown };
 
 export type StoredRecord = Record<string, unknown> & { id: string; sys_version: number };
 
@@ -439,6 +441,8 @@ export class RecordTable {
         return eb(ref, '>=', this.encode(f.column, f.value));
       case 'lte':
         return eb(ref, '<=', this.encode(f.column, f.value));
+      case 'ne':
+        return eb.or([eb(ref, 'is', null), eb(ref, '<>', this.encode(f.column, f.value))]);
     }
   }
 }

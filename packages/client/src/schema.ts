@@ -1172,6 +1172,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/applications/{tenantId}/programApplicant/{programId}/{ownerType}/{ownerId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an applicant's applications to a program (the applicant a contact or an organization)
+         * @description ownerType contact: the applications with owner_type contact and contact_id = ownerId; organization: owner_type organization and organization_id = ownerId (the contact who submitted an organization's application does not list it). Paged like every list.
+         */
+        get: operations["applications_programApplicant"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/applications/{tenantId}/generateApplication/{processId}/{ownerType}/{ownerId}": {
         parameters: {
             query?: never;
@@ -1966,8 +1986,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The tenant's lifecycle sweeps (executions), newest first (the last 50)
-         * @description Each sweep with its status, progress and, once ended, what it changed: certifications lapsed, applications expired, expiration notices queued or why not sent, and the changes that failed.
+         * The tenant's lifecycle sweeps (executions), newest first, paged
+         * @description Each sweep with its status, progress and, once ended, what it changed: certifications lapsed, applications expired, expiration notices queued or why not sent, and the changes that failed. limit and exclusiveStartKey page as on every list.
          */
         get: operations["certifications_lifecycleSweeps"];
         put?: never;
@@ -3579,6 +3599,26 @@ export interface paths {
         };
         /** Seats of the exam offering: capacity, taken (registrations not cancelled), left, and whether it takes registrations now */
         get: operations["examOfferings_seats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/examOfferings/{tenantId}/portal/{contact_id}/describeForExam/{exam_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An exam's offerings as a contact sees them in the portal: the active ones while the contact may register
+         * @description The exam offerings of exam_id that are not is_active false, in id order, paged like a lookup, when the contact is eligible for the exam now (GET /examRegProcesses/{tenantId}/eligible/{contactId}/{examId}: a first attempt or a retest, through a reg process that allows the exam); an empty page when not (a registration open, the exam passed, no reg process). An unknown exam is a 404.
+         */
+        get: operations["examOfferings_describeForExam"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6107,6 +6147,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/courseOfferings/{tenantId}/public/event/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a conference event's published course offerings (no token)
+         * @description Offerings with event_id = event_id, publish_to_portal true and is_active not false, in id order; only the fields a portal shows (id, name, type, course_id, course_type_id, event_id, program_ids, training_location_id, address, instructor_id, additional_instructor_ids, start_date, end_date, timezone_mode, timezone, timezone_offset, timezone_abbreviation, fee_id, sell_from, sell_until, short_description, description, enable_capacity). fields= narrows them; limit (default 20, at most 100) and exclusiveStartKey page. Limited per client address with the public registry (429 with Retry-After).
+         */
+        get: operations["courseOfferings_listOfferingsByEventIdPublic"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/examFees/{tenantId}/public/onlineStore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The online store: exams, their fees on sale and their exam offerings to come (no token)
+         * @description exam_restriction include (the default): the exams named in exam_ids; exclude: every other exam; none: every exam (exam_ids ignored). Listed: exams not inactive; fees with publish_to_portal true, not inactive and inside their portal window (portal_options); exam offerings not inactive whose date is today or later. An offering names fee_id / retest_fee_id only when that fee is listed. At most 500 exams, 1000 fees and 1000 offerings, in id order. Limited per client address with the public registry (429 with Retry-After).
+         */
+        post: operations["examFees_getFeesForOnlineStore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/directories/{tenantId}/{id}/entries": {
         parameters: {
             query?: never;
@@ -7525,6 +7605,7 @@ export interface components {
             program_id?: string[];
             contact_id?: string[];
             organization_id?: string[];
+            owner_type?: ("contact" | "organization")[];
             training_provider_id?: string[];
             /** @description [from, to], inclusive; either may be empty */
             expiration_date?: (string | null)[];
@@ -20562,6 +20643,79 @@ export interface operations {
             };
         };
     };
+    applications_programApplicant: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fields?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+                /** @description page size (default 100) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                programId: string;
+                /** @description which field ownerId is */
+                ownerType: "contact" | "organization";
+                ownerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: components["schemas"]["Application"][];
+                        LastEvaluatedKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     applications_generateApplication: {
         parameters: {
             query?: never;
@@ -24569,7 +24723,12 @@ export interface operations {
     };
     certifications_lifecycleSweeps: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description page size (default 100) */
+                limit?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+            };
             header?: never;
             path: {
                 tenantId: string;
@@ -24619,6 +24778,7 @@ export interface operations {
                                 [key: string]: unknown;
                             };
                         }[];
+                        LastEvaluatedKey?: string;
                     };
                 };
             };
@@ -34614,6 +34774,77 @@ export interface operations {
                         seats_left?: number;
                         open_for_registration: boolean;
                         reason?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    examOfferings_describeForExam: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fields?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+                /** @description page size (default 100) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                contact_id: string;
+                exam_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: components["schemas"]["ExamOffering"][];
+                        LastEvaluatedKey?: string;
                     };
                 };
             };
@@ -51141,6 +51372,214 @@ export interface operations {
                         valid: false;
                         requestId: string;
                     };
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    courseOfferings_listOfferingsByEventIdPublic: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (of those above) */
+                fields?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+                /** @description page size (default 20, at most 100) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: {
+                            id: string;
+                            name?: string;
+                            /** @description delivery type; sample value "in person" (full list not visible) */
+                            type?: string;
+                            course_id?: string;
+                            course_type_id?: string;
+                            event_id?: string;
+                            program_ids?: string[];
+                            training_location_id?: string;
+                            address?: {
+                                line1?: string;
+                                line2?: string;
+                                line3?: string;
+                                city?: string;
+                                state?: string;
+                                postal_code?: string;
+                                county?: string;
+                                /** @description ISO 3166-1 alpha-2 code */
+                                country?: string;
+                                country_name?: string;
+                                latitude?: number;
+                                longitude?: number;
+                                time_zone_id?: string;
+                            };
+                            instructor_id?: string;
+                            additional_instructor_ids?: string[];
+                            /** Format: date-time */
+                            start_date?: string;
+                            /** Format: date-time */
+                            end_date?: string;
+                            /** @description sample value "local" */
+                            timezone_mode?: string;
+                            timezone?: string;
+                            timezone_offset?: number;
+                            timezone_abbreviation?: string;
+                            fee_id?: string;
+                            /** Format: date-time */
+                            sell_from?: string;
+                            /** Format: date-time */
+                            sell_until?: string;
+                            short_description?: string;
+                            description?: string;
+                            enable_capacity?: boolean;
+                        }[];
+                        LastEvaluatedKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    examFees_getFeesForOnlineStore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description exams (ids) the restriction applies to */
+                    exam_ids: string[];
+                    /**
+                     * @default include
+                     * @enum {string}
+                     */
+                    exam_restriction?: "exclude" | "include" | "none";
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        exams: {
+                            id: string;
+                            name?: string;
+                            description?: string;
+                            display_in_portal_as?: string;
+                            universal_shopping_cart_image_uri?: string;
+                        }[];
+                        fees: {
+                            id: string;
+                            exam_id?: string;
+                            name?: string;
+                            price?: number;
+                            /** @description price for active members */
+                            member_price?: number;
+                            enable_special_prices?: boolean;
+                        }[];
+                        offerings: {
+                            id: string;
+                            name?: string;
+                            exam_id?: string;
+                            /** @enum {string} */
+                            type?: "live" | "remote proctor";
+                            /** @enum {string} */
+                            location?: "training location" | "testing facility" | "none";
+                            testing_facility_id?: string;
+                            training_location_id?: string;
+                            additional_location_info?: string;
+                            /** @description the day of the sitting; no format in the reference */
+                            date?: string;
+                            /** @description no format in the reference */
+                            registration_time?: string;
+                            /** @description no format in the reference */
+                            start_time?: string;
+                            /** @description no format in the reference */
+                            end_time?: string;
+                            description?: string;
+                            /** @description charged for a first attempt */
+                            fee_id?: string;
+                            /** @description charged for a retake */
+                            retest_fee_id?: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Default Response */

@@ -80,7 +80,7 @@ export interface ActionRequest {
   tenantId: string;
   params: Record<string, string>;
   body: unknown;
-  /** The query string, validated by the action's `query` schema ({} without one). */
+  /** The query string, validated by the action's schema (a `page` action's fields, exclusiveStartKey and limit; {} without one). */
   query: Record<string, string>;
 }
 
@@ -93,8 +93,17 @@ export interface ActionSpec<S = AppServices> {
   path: string;
   summary: string;
   description?: string;
-  response: TSchema;
-  /** The query string's schema (an object of optional strings), when the action takes one. */
+  /** The answer's schema; a `page` action answers a page of the resource's records and needs none. */
+  response?: TSchema;
+  /** Schemas of path parameters (default: the id pattern). */
+  params?: Record<string, TSchema>;
+  /**
+   * A GET that lists records (a lookup over several path parameters): takes fields, exclusiveStartKey
+   * and limit, and answers `{ Count, Items, LastEvaluatedKey }` like any list (the handler returns a
+   * page from the resource's service, e.g. `matching`).
+   */
+  page?: boolean;
+  /** The query string's schema of an action that takes one (a `page` action has its own). */
   query?: TSchema;
   status?: number;
   /** The least scope a POST action needs (default: the resource's write scope). */
@@ -130,7 +139,7 @@ export interface ResourceDefinition {
   adminOnlyWrites?: boolean;
   /**
    * Records the server provides rather than stores (query definitions from the registry, computed
-   * statistics): `get` answers them by id, `list` puts them first on the first page, and a write to
+   * statistics): `get` answers them by id, the list pages through them first (then the stored records), and a write to
    * one is a 409. Receives the app's services, like hooks.
    */
   builtIn?: {

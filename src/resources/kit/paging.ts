@@ -6,24 +6,34 @@ import { isValidId } from '../../core/ids.js';
  * `exclusiveStartKey`); inside it is the last id of the page. The tenant is never in the key: it
  * comes from the path, so a key cannot reach another tenant's records.
  */
-export function encodeKey(lastId: string): string {
-  return Buffer.from(JSON.stringify({ id: lastId })).toString('base64url');
+export function encodeKey(lastId: string, builtIn = false): string {
+  return Buffer.from(JSON.stringify(builtIn ? { id: lastId, b: 1 } : { id: lastId })).toString('base64url');
 }
 
-export function decodeKey(key: string | undefined, param = 'exclusiveStartKey'): string | undefined {
+/** The 400 for a key this server did not issue (or that no longer points anywhere). */
+export const badKey = (param = 'exclusiveStartKey') =>
+  invalid([{ field: param, reason: 'is not a key this server issued (use LastEvaluatedKey as it was returned)' }], 'bad_request');
+
+/**
+ * The key's last id, and whether it names a built-in record (a page that ended among the records the
+ * server provides: query definitions, computed statistics) rather than a stored one.
+ */
+export function decodeKeyOf(key: string | undefined, param = 'exclusiveStartKey'): { id: string; builtIn: boolean } | undefined {
   if (key === undefined || key === '') return undefined;
-  const bad = () =>
-    invalid([{ field: param, reason: 'is not a key this server issued (use LastEvaluatedKey as it was returned)' }], 'bad_request');
-  if (key.length > 512 || !/^[A-Za-z0-9_-]+$/.test(key)) throw bad();
+  if (key.length > 512 || !/^[A-Za-z0-9_-]+$/.test(key)) throw badKey(param);
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(key, 'base64url').toString('utf8'));
   } catch {
-    throw bad();
+    throw badKey(param);
   }
-  const id = (parsed as { id?: unknown } | null)?.id;
-  if (!isValidId(id)) throw bad();
-  return id;
+  const { id, b } = (parsed ?? {}) as { id?: unknown; b?: unknown };
+  if (!isValidId(id) || (b !== undefined && b !== 1)) throw badKey(param);
+  return { id, builtIn: b === 1 };
+}
+
+export function decodeKey(key: string | undefined, param = 'exclusiveStartKey'): string | undefined {
+  return decodeKeyOf(key, param)?.id;
 }
 
 export function pageLimit(raw: unknown, dflt: number, max: number): number {

@@ -5,7 +5,7 @@ import type { Resource } from './define.js';
 import type { AppServices } from './context.js';
 import { PatchOperationSchema } from './patch.js';
 import { etag } from './paging.js';
-import { BATCH_MAX, type JsonText, type ResourceService } from './service.js';
+import { BATCH_MAX, JsonText, type ResourceService } from './service.js';
 
 /**
  * Turns a resource into its routes: list, create, search, batch, get, update, patch, delete, one per
@@ -254,7 +254,9 @@ export function registerResource(
   }
 
   for (const a of r.def.actions ?? []) {
-    const params = Object.fromEntries([...a.path.matchAll(/:(\w+)/g)].map((m) => [m[1]!, m[1] === 'id' ? recordId : idParam]));
+    const params = Object.fromEntries(
+      [...a.path.matchAll(/:(\w+)/g)].map((m) => [m[1]!, a.params?.[m[1]!] ?? (m[1] === 'id' ? recordId : idParam)]),
+    );
     const route = {
       ...common(a.method === 'GET' ? 'read' : (a.scope ?? writeScope)),
       schema: {
@@ -264,8 +266,8 @@ export function registerResource(
         summary: a.summary,
         description: a.description,
         params: Type.Object({ tenantId: idParam, ...params }),
-        ...(a.query ? { querystring: a.query } : {}),
-        response: { [a.status ?? 200]: a.response, ...errorResponses(400, 401, 403, 404) },
+        ...(a.page ? { querystring: pageQuery } : a.query ? { querystring: a.query } : {}),
+        response: { [a.status ?? 200]: a.page ? listResponse : a.response!, ...errorResponses(400, 401, 403, 404) },
       },
       handler: async (req: any, reply: FastifyReply) => {
         const out = await a.handler(services, req.ctx, {
@@ -275,7 +277,7 @@ export function registerResource(
           query: req.query ?? {},
         });
         reply.code(a.status ?? 200);
-        return out;
+        return out instanceof JsonText ? sendText(reply, out) : out;
       },
     };
     if (a.method === 'GET') app.get(`${base}/${a.path}`, route);

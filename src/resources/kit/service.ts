@@ -44,6 +44,11 @@ export class ResourceService {
     this.batches = new Batch(core, this.writes, this.patching, refs);
   }
 
+  /** The page size a list query asks for, within the API's bounds (PAGE_SIZE, PAGE_SIZE_MAX); a 400 naming limit otherwise. */
+  pageLimit(q: PageQuery): number {
+    return this.core.limit(q);
+  }
+
   get label() {
     return this.core.label;
   }
@@ -61,6 +66,11 @@ export class ResourceService {
 
   lookup(ctx: RequestContext, lookup: LookupSpec, value: string, q: PageQuery): Promise<JsonText> {
     return this.reads.lookup(ctx, lookup, value, q);
+  }
+
+  /** Records whose fields equal the values of `equal` and differ from `notEqual`'s (extracted columns), paged like a lookup. */
+  matching(ctx: RequestContext, equal: Record<string, unknown>, q: PageQuery, notEqual?: Record<string, unknown>): Promise<JsonText> {
+    return this.reads.matching(ctx, equal, q, notEqual);
   }
 
   /** The search body -> filters (see SearchSpec); empty arrays and strings filter nothing. */

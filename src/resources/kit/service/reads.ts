@@ -2,7 +2,7 @@ import { invalid, notFound } from '../../../core/errors.js';
 import type { RequestContext } from '../../../core/context.js';
 import type { Filter, StoredRecord } from '../../../store/records.js';
 import type { LookupSpec } from '../define.js';
-import { decodeKey, parseProjection, project, toPage } from '../paging.js';
+import { badKey, decodeKey, decodeKeyOf, encodeKey, parseProjection, project, toPage } from '../paging.js';
 import { check } from '../validation.js';
 import { isPlainObject, type PageQuery, type ServiceCore } from './core.js';
 
@@ -15,6 +15,13 @@ export interface ListPage {
 /** A response body already rendered as JSON text (a page of stored records sent as is). */
 export class JsonText {
   constructor(readonly text: string) {}
+}
+
+/** `{"Count":n,"Items":[…],"LastEvaluatedKey":…}` around records already rendered as JSON. */
+function render(items: string[], lastKey: string | undefined, withCount: boolean): JsonText {
+  const count = withCount ? `"Count":${items.length},` : '';
+  const key = lastKey ? `,"LastEvaluatedKey":${JSON.stringify(lastKey)}` : '';
+  return new JsonText(`{${count}"Items":[${items.join(',')}]${key}}`);
 }
 
 /** A bound of a [from, to] search range: a real calendar date, or a date-time with its zone. */
@@ -32,11 +39,9 @@ const RANGE_BOUND = {
 export class Reads {
   constructor(private readonly core: ServiceCore) {}
 
-  private async pageOf(ctx: RequestContext, filters: Filter[], q: PageQuery, fieldsParam: string, raw?: string) {
+  private async pageOf(ctx: RequestContext, filters: Filter[], q: PageQuery, projection: string[][], limit: number) {
     const { core } = this;
-    const projection = parseProjection(raw, core.resource.projectable, fieldsParam);
     const after = decodeKey(q.exclusiveStartKey);
-    const limit = core.limit(q);
     const rows = await core.deps.store.reading(ctx.read, (db) => core.table.page(db, ctx.tenantId, filters, after, limit + 1));
     const { items, lastKey } = toPage(rows, limit);
     return { Items: items.map((r) => project(core.present(r), projection)), lastKey };
@@ -54,44 +59,86 @@ export class Reads {
     raw: string | undefined,
     withCount: boolean,
   ): Promise<JsonText> {
+    const { items, lastKey } = await this.pageParts(ctx, filters, q, fieldsParam, raw, this.core.limit(q));
+    return render(items, lastKey, withCount);
+  }
+
+  /** A page's records as JSON texts and its key, `limit` already checked. */
+  private async pageParts(
+    ctx: RequestContext,
+    filters: Filter[],
+    q: PageQuery,
+    fieldsParam: string,
+    raw: string | undefined,
+    limit: number,
+  ): Promise<{ items: string[]; lastKey?: string }> {
     const { core } = this;
     const projection = parseProjection(raw, core.resource.projectable, fieldsParam);
     const after = decodeKey(q.exclusiveStartKey);
-    const limit = core.limit(q);
-    let items: string[];
-    let lastKey: string | undefined;
     if (projection) {
-      const page = await this.pageOf(ctx, filters, q, fieldsParam, raw);
-      items = page.Items.map((r) => JSON.stringify(r));
-      lastKey = page.lastKey;
-    } else {
-      const rows = await core.deps.store.reading(ctx.read, (db) => core.table.pageText(db, ctx.tenantId, filters, after, limit + 1));
-      const page = toPage(rows, limit);
-      items = page.items.map((r) => core.presentText(r.json));
-      lastKey = page.lastKey;
+      const page = await this.pageOf(ctx, filters, q, projection, limit);
+      return { items: page.Items.map((r) => JSON.stringify(r)), lastKey: page.lastKey };
     }
-    const count = withCount ? `"Count":${items.length},` : '';
-    const key = lastKey ? `,"LastEvaluatedKey":${JSON.stringify(lastKey)}` : '';
-    return new JsonText(`{${count}"Items":[${items.join(',')}]${key}}`);
+    const rows = await core.deps.store.reading(ctx.read, (db) => core.table.pageText(db, ctx.tenantId, filters, after, limit + 1));
+    const page = toPage(rows, limit);
+    return { items: page.items.map((r) => core.presentText(r.json)), lastKey: page.lastKey };
   }
 
+  /**
+   * GET /{slug}/{tenantId}: stored records in id order. A resource with built-in records (query
+   * definitions, computed statistics) lists those first, in their own order, then its stored records:
+   * one sequence paged by `limit` like any other, the key saying which part the page ended in.
+   */
   async list(ctx: RequestContext, q: PageQuery): Promise<JsonText> {
-    const page = await this.pageText(ctx, [], q, 'fields', q.fields, true);
-    const builtIn = this.core.resource.def.builtIn;
-    if (!builtIn?.list || q.exclusiveStartKey) return page;
-    // built-in records lead the first page (they are few); paging keys stay those of stored records
-    const projection = parseProjection(q.fields, this.core.resource.projectable, 'fields');
-    const extra = (await builtIn.list(this.core.services(), ctx)).map((r) => JSON.stringify(project(r as StoredRecord, projection)));
-    if (!extra.length) return page;
-    const m = /^\{"Count":(\d+),"Items":\[/.exec(page.text)!;
-    const rest = page.text.slice(m[0].length);
-    return new JsonText(`{"Count":${Number(m[1]) + extra.length},"Items":[${extra.join(',')}${rest.startsWith(']') ? '' : ','}${rest}`);
+    const { core } = this;
+    const builtIn = core.resource.def.builtIn;
+    const key = decodeKeyOf(q.exclusiveStartKey);
+    if (!builtIn?.list || (key && !key.builtIn)) return this.pageText(ctx, [], q, 'fields', q.fields, true);
+    const limit = core.limit(q);
+    const projection = parseProjection(q.fields, core.resource.projectable, 'fields');
+    const all = await builtIn.list(core.services(), ctx);
+    let start = 0;
+    if (key) {
+      const at = all.findIndex((r) => r.id === key.id);
+      if (at < 0) throw badKey();
+      start = at + 1;
+    }
+    const ahead = all.slice(start, start + limit + 1);
+    const items = ahead.slice(0, limit).map((r) => JSON.stringify(project(r as StoredRecord, projection)));
+    const lastBuiltIn = () => encodeKey(String(ahead[items.length - 1]!.id), true);
+    if (ahead.length > limit) return render(items, lastBuiltIn(), true);
+    const room = limit - items.length;
+    if (room === 0) {
+      // the page is full of built-ins: it has a key only if stored records follow
+      const next = await core.deps.store.reading(ctx.read, (db) => core.table.page(db, ctx.tenantId, [], undefined, 1));
+      return render(items, next.length ? lastBuiltIn() : undefined, true);
+    }
+    const stored = await this.pageParts(ctx, [], { fields: q.fields, limit: room }, 'fields', q.fields, room);
+    return render([...items, ...stored.items], stored.lastKey, true);
   }
 
   lookup(ctx: RequestContext, lookup: LookupSpec, value: string, q: PageQuery): Promise<JsonText> {
     const column = this.core.resource.table.columns.find((c) => c.path.join('.') === lookup.field)!;
     const typed = column.type === 'bool' ? value === 'true' : column.type === 'num' ? Number(value) : value;
     return this.pageText(ctx, [{ column: column.name, op: 'in', values: [typed] }], q, 'fields', q.fields, true);
+  }
+
+  /**
+   * The records whose fields equal the values of `equal` and differ from those of `notEqual` (each an
+   * extracted column: a lookup or search field), paged like a lookup: a lookup over several path parameters.
+   */
+  matching(ctx: RequestContext, equal: Record<string, unknown>, q: PageQuery, notEqual: Record<string, unknown> = {}): Promise<JsonText> {
+    const column = (field: string) => {
+      const c = this.core.resource.table.columns.find((col) => col.path.join('.') === field);
+      if (!c) throw new Error(`${this.core.resource.def.slug}.${field} has no column (make it a lookup or search field)`);
+      return c.name;
+    };
+    const filters: Filter[] = [
+      ...Object.entries(equal).map(([field, value]): Filter => ({ column: column(field), op: 'in', values: [value] })),
+      // an absent value is not equal either (is_active not false)
+      ...Object.entries(notEqual).map(([field, value]): Filter => ({ column: column(field), op: 'ne', value })),
+    ];
+    return this.pageText(ctx, filters, q, 'fields', q.fields, true);
   }
 
   /** The search body -> filters (see SearchSpec); empty arrays and strings filter nothing. */
