@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, ConfigError, SCOPES, type Config } from './config.js';
 import { openMigrated } from './store/store.js';
-import { migrate } from './store/migrate.js';
+import { migrate, SchemaTooNew } from './store/migrate.js';
 import { logCheckpointerTo } from './store/checkpointer.js';
 import { tableSpecs } from './resources/index.js';
 import { createVerifier, TokenLifetimeError } from './http/auth.js';
@@ -202,5 +202,6 @@ program()
   .catch((e) => {
     if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : EXIT.usage);
     if (e instanceof CliError) fail(e.message, e.code);
+    if (e instanceof SchemaTooNew) fail(`this is accredit ${VERSION}: ${e.message}`);
     fail(e instanceof Error ? e.message : String(e));
   });

@@ -285,6 +285,29 @@ const MIGRATIONS: Migration[] = [
   },
 ];
 
+/**
+ * The schema version: the id of the last numbered migration this release knows. Each migration raises
+ * it; the database's version is the highest id in accredit_migrations. A release refuses to start on a
+ * database whose version is above its own (a newer release migrated it): it would rewrite the resource
+ * tables' sync record and drop the indexes its older definitions do not know.
+ */
+export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.id));
+
+/** The database was migrated by a newer release: nothing is changed, the server does not start. */
+export class SchemaTooNew extends Error {
+  constructor(
+    readonly databaseVersion: number,
+    readonly releaseVersion: number,
+  ) {
+    super(
+      `the database's schema is version ${databaseVersion}, newer than version ${releaseVersion} that this release knows: ` +
+        'a newer release of accredit migrated it. Run that release (or a later one), or restore the backup taken before the upgrade ' +
+        '(docs/upgrading.md); nothing was changed.',
+    );
+    this.name = 'SchemaTooNew';
+  }
+}
+
 const SQL_TYPE: Record<DialectName, Record<ColumnType, string>> = {
   sqlite: { text: 'text', datetime: 'text', bool: 'integer', num: 'real' },
   postgres: { text: 'text', datetime: 'text', bool: 'boolean', num: 'double precision' },
@@ -491,8 +514,7 @@ async function indexExists(db: Db, dialect: DialectName, name: string): Promise<
   return rows.length > 0;
 }
 
-async function applyAll(db: Db, dialect: DialectName, tables: TableSpec[]): Promise<string[]> {
-  const applied: string[] = [];
+async function ensureMigrationsTable(db: Db): Promise<void> {
   await db.schema
     .createTable('accredit_migrations')
     .ifNotExists()
@@ -501,6 +523,19 @@ async function applyAll(db: Db, dialect: DialectName, tables: TableSpec[]): Prom
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('applied_at', 'text', (c) => c.notNull())
     .execute();
+}
+
+/** The database's schema version (0 before any migration). */
+async function databaseVersion(db: Db): Promise<number> {
+  const row = await db.selectFrom('accredit_migrations').select(sql<number>`max(id)`.as('v')).executeTakeFirst();
+  return row?.v === null || row?.v === undefined ? 0 : Number(row.v);
+}
+
+async function applyAll(db: Db, dialect: DialectName, tables: TableSpec[]): Promise<string[]> {
+  const applied: string[] = [];
+  await ensureMigrationsTable(db);
+  const version = await databaseVersion(db);
+  if (version > SCHEMA_VERSION) throw new SchemaTooNew(version, SCHEMA_VERSION);
   // The resource tables are synced only when their specs changed since the last sync (a hash of the
   // specs is kept), so that starting on an existing database costs a few queries, not hundreds.
   const hash = crypto
