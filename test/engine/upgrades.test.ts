@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { BACKEND, freshDatabase, TEST_SECRET, type TestDb } from '../helpers.js';
-import { openMigrated, openStore } from '../../src/store/store.js';
+import { openMigrated, openStore, type Store } from '../../src/store/store.js';
+import { killServer, startServer } from '../process.js';
 import { migrate, SCHEMA_VERSION } from '../../src/store/migrate.js';
 import { tableSpecs } from '../../src/resources/index.js';
 
@@ -70,5 +71,100 @@ describe(`schema version (${BACKEND})`, () => {
   });
 });
 
-// keep `sql` in use for the tests below
-void sql;
+/** The names of a table's indexes (both back ends). */
+async function indexNames(store: Store, table: string): Promise<string[]> {
+  const { rows } =
+    store.dialect === 'sqlite'
+      ? await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = ${table} and sql is not null`.execute(store.db)
+      : await sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = current_schema() and tablename = ${table}`.execute(
+          store.db,
+        );
+  return rows.map((r) => r.name).sort();
+}
+
+describe(`migrate --status, --dry-run, and serve logging each migration (${BACKEND})`, () => {
+  let db: TestDb;
+  before(async () => {
+    db = await freshDatabase();
+  });
+  after(async () => db.drop());
+
+  test('an older schema: status lists applied and pending, dry-run what would run without running it, serve logs each one applied', async () => {
+    // a database as an older release left it: migration 9 not applied, one resource index missing,
+    // and the resource tables synced with other definitions
+    let store = await migrated(db.url);
+    const cidx = (await indexNames(store, 'certifications')).find((n) => n.endsWith('_cidx'));
+    assert.ok(cidx, 'certifications has a composite index');
+    await store.db.schema.dropIndex('executions_kind_idx').execute();
+    await store.db.schema.dropIndex(cidx).execute();
+    await store.db.deleteFrom('accredit_migrations').where('id', '=', SCHEMA_VERSION).execute();
+    await store.db.updateTable('accredit_migrations').set({ name: 'specs of an older release' }).where('id', '=', 0).execute();
+    await store.close();
+
+    const status = cli(['migrate', '--status'], { DATABASE_URL: db.url });
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(`schema version ${SCHEMA_VERSION - 1}; this release \\(accredit ${PACKAGE_VERSION}\\) has schema version ${SCHEMA_VERSION}`));
+    assert.match(status.stdout, /applied:\n\s+1 executions\s+\d{4}-/);
+    assert.match(status.stdout, new RegExp(`pending:\n\\s+${SCHEMA_VERSION} executions_kind_idx`));
+    assert.match(status.stdout, /resource tables: to be synced/);
+
+    const dry = cli(['migrate', '--dry-run'], { DATABASE_URL: db.url });
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stdout, new RegExp(`a migration would run \\(nothing was changed\\):\n  migration ${SCHEMA_VERSION} executions_kind_idx\n`));
+    assert.match(dry.stdout, new RegExp(`  create index ${cidx}\n`));
+    assert.doesNotMatch(dry.stdout, /create table/, 'only what is missing is listed');
+
+    store = await openStore(db.url, { pgPoolMax: 1 });
+    try {
+      assert.ok(!(await indexNames(store, 'certifications')).includes(cidx), 'the dry run created nothing');
+      assert.ok(!(await indexNames(store, 'executions')).includes('executions_kind_idx'));
+      assert.equal((await store.db.selectFrom('accredit_migrations').select('id').where('id', '=', SCHEMA_VERSION).execute()).length, 0);
+    } finally {
+      await store.close();
+    }
+
+    const lines: string[] = [];
+    const server = await startServer({ databaseUrl: db.url, logLevel: 'info', onLine: (l) => lines.push(l) });
+    try {
+      const logged = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const applied = logged.find((l) => l.msg === 'migration applied');
+      assert.ok(applied, `serve logs the migration it applies: ${lines.join('\n').slice(0, 2000)}`);
+      assert.equal(applied.migration, SCHEMA_VERSION);
+      assert.equal(applied.name, 'executions_kind_idx');
+      const sync = logged.find((l) => l.msg === 'resource tables synced with the definitions');
+      assert.ok(sync, 'and the sync of the resource tables');
+      assert.ok(Number(sync.changes) >= 1, JSON.stringify(sync));
+      const ready = logged.find((l) => l.msg === 'accredit ready');
+      assert.equal(ready?.release, PACKAGE_VERSION);
+      assert.equal(ready?.schema_version, SCHEMA_VERSION);
+    } finally {
+      await killServer(server);
+    }
+
+    const now = cli(['migrate', '--status'], { DATABASE_URL: db.url });
+    assert.match(now.stdout, /pending: none/);
+    assert.match(now.stdout, /resource tables: in sync/);
+    assert.match(cli(['migrate', '--dry-run'], { DATABASE_URL: db.url }).stdout, /nothing would run/);
+    store = await openStore(db.url, { pgPoolMax: 1 });
+    try {
+      assert.ok((await indexNames(store, 'certifications')).includes(cidx), 'serve created the missing index');
+    } finally {
+      await store.close();
+    }
+  });
+
+  // (a PostgreSQL database exists before anything connects to it)
+  if (BACKEND === 'sqlite')
+  test('--status of a SQLite file that does not exist creates nothing', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-upg-none-'));
+    try {
+      const file = path.join(dir, 'nothing.db');
+      const r = cli(['migrate', '--status'], { DATABASE_URL: `sqlite:${file}` });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /no file yet.*schema version none/);
+      assert.ok(!fs.existsSync(file));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
