@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import cluster from 'node:cluster';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { RELEASE } from './release.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, ConfigError, SCOPES, type Config } from './config.js';
 import { openMigrated, openStore } from './store/store.js';
@@ -17,7 +18,7 @@ import { CliError, EXIT, exportCommand, importCommand, type Target } from './cli
  * Exit codes scripts can rely on: 0 ok, 1 failure, 2 bad usage or configuration, 3 an import finished
  * with rejected rows (the valid rows were written).
  */
-const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+const VERSION = RELEASE;
 
 function fail(message: string, code: number = EXIT.failure): never {
   process.stderr.write(`accredit: ${message}\n`);

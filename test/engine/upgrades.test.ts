@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { BACKEND, freshDatabase, TEST_SECRET, type TestDb } from '../helpers.js';
+import { BACKEND, freshDatabase, startApp, TEST_SECRET, type TestDb } from '../helpers.js';
 import { openMigrated, openStore, type Store } from '../../src/store/store.js';
 import { killServer, startServer } from '../process.js';
 import { migrate, SCHEMA_VERSION } from '../../src/store/migrate.js';
@@ -68,6 +68,34 @@ describe(`schema version (${BACKEND})`, () => {
     } finally {
       await again.close();
     }
+  });
+});
+
+describe(`the release (${BACKEND})`, () => {
+  test('accredit --version names the release (package.json, semver) and the schema version', () => {
+    assert.match(PACKAGE_VERSION, /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/);
+    const r = cli(['--version'], {});
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), `accredit ${PACKAGE_VERSION} (schema version ${SCHEMA_VERSION})`);
+  });
+
+  test('/health/ready answers the release and the database schema version', async () => {
+    const t = await startApp();
+    try {
+      const body = (await t.call({ method: 'GET', url: '/health/ready', auth: false })).json();
+      assert.equal(body.release, PACKAGE_VERSION);
+      assert.equal(body.schema_version, SCHEMA_VERSION);
+      assert.equal((await t.call({ method: 'GET', url: '/openapi.json', auth: false })).json().info.version, PACKAGE_VERSION);
+    } finally {
+      await t.close();
+    }
+  });
+
+  test('CHANGELOG.md has a section for this release, with its behaviour changes on existing data', () => {
+    const log = fs.readFileSync('CHANGELOG.md', 'utf8');
+    const section = log.split(/^## /m).find((s) => s.startsWith(`${PACKAGE_VERSION} `));
+    assert.ok(section, `a "## ${PACKAGE_VERSION}" section`);
+    assert.match(section, /### Behaviour changes on existing data/);
   });
 });
 
@@ -134,6 +162,9 @@ describe(`migrate --status, --dry-run, and serve logging each migration (${BACKE
       const sync = logged.find((l) => l.msg === 'resource tables synced with the definitions');
       assert.ok(sync, 'and the sync of the resource tables');
       assert.ok(Number(sync.changes) >= 1, JSON.stringify(sync));
+      const health = (await (await fetch(`http://127.0.0.1:${server.port}/health/ready`)).json()) as Record<string, unknown>;
+      assert.equal(health.release, PACKAGE_VERSION);
+      assert.equal(health.schema_version, SCHEMA_VERSION);
       const ready = logged.find((l) => l.msg === 'accredit ready');
       assert.equal(ready?.release, PACKAGE_VERSION);
       assert.equal(ready?.schema_version, SCHEMA_VERSION);
