@@ -7,15 +7,16 @@ import { loadConfig, ConfigError, SCOPES, type Config } from './config.js';
 import { openMigrated, openStore } from './store/store.js';
 import { migrate, migrationStatus, SCHEMA_VERSION, SchemaTooNew, type AppliedStep, type MigrationStatus } from './store/migrate.js';
 import { logCheckpointerTo } from './store/checkpointer.js';
-import { tableSpecs } from './resources/index.js';
+import { RESOURCES, tableSpecs } from './resources/index.js';
+import { checkCommand } from './cli/check.js';
 import { createVerifier, TokenLifetimeError } from './http/auth.js';
 import { buildApp } from './app.js';
 import { isSupervisor, supervise } from './supervisor.js';
 import { CliError, EXIT, exportCommand, importCommand, type Target } from './cli/transfer.js';
 
 /**
- * The command line: `accredit serve | migrate | token | import | export`. Nothing else starts the app.
- * Exit codes scripts can rely on: 0 ok, 1 failure, 2 bad usage or configuration, 3 an import finished
+ * The command line: `accredit serve | migrate | check | backup | token | import | export`. Nothing else starts the app.
+ * Exit codes scripts can rely on: 0 ok, 1 failure, 2 bad usage or configuration, 3 check found refused records or an import finished
  * with rejected rows (the valid rows were written).
  */
 const VERSION = RELEASE;
@@ -142,7 +143,7 @@ function program(): Command {
     .showHelpAfterError()
     .addHelpText(
       'after',
-      '\nConfiguration comes from the environment (see docs/configuration.md): DATABASE_URL, DATA_DIR, PORT, HOST, JWT_SECRET, …\nExit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 import finished with rejected rows.',
+      '\nConfiguration comes from the environment (see docs/configuration.md): DATABASE_URL, DATA_DIR, PORT, HOST, JWT_SECRET, …\nExit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 import finished with rejected rows, or check found records the definitions refuse.',
     );
 
   p.command('serve')
@@ -188,6 +189,22 @@ function program(): Command {
       const store = await openMigrated({ ...c, pgPoolMax: 1 }, async (s) => (applied = await migrate(s, tableSpecs())));
       await store.close();
       process.stdout.write(`migrated ${store.description}${applied.length ? `: ${applied.join(', ')}` : ' (up to date)'}\n`);
+    });
+
+  p.command('check')
+    .description('list the stored records the current definitions refuse (accepted by an older release), per resource, with the reason; change nothing')
+    .action(async () => {
+      const c = config();
+      // no migration: run a new release's check against the database before upgrading it
+      const store = await openStore(c.databasePoolMode === 'transaction' && c.databaseDirectUrl ? c.databaseDirectUrl : c.databaseUrl, {
+        pgPoolMax: 1,
+      });
+      try {
+        const refused = await checkCommand(store, RESOURCES, (s) => process.stdout.write(s));
+        process.exitCode = refused ? EXIT.rejected : EXIT.ok;
+      } finally {
+        await store.close();
+      }
     });
 
   p.command('token')

@@ -8,6 +8,8 @@ import { sql } from 'kysely';
 import { BACKEND, freshDatabase, startApp, TEST_SECRET, type TestDb } from '../helpers.js';
 import { openMigrated, openStore, type Store } from '../../src/store/store.js';
 import { killServer, startServer } from '../process.js';
+import { RecordTable } from '../../src/store/records.js';
+import { asTenant } from '../../src/store/tenant-scope.js';
 import { migrate, SCHEMA_VERSION } from '../../src/store/migrate.js';
 import { tableSpecs } from '../../src/resources/index.js';
 
@@ -96,6 +98,33 @@ describe(`the release (${BACKEND})`, () => {
     const section = log.split(/^## /m).find((s) => s.startsWith(`${PACKAGE_VERSION} `));
     assert.ok(section, `a "## ${PACKAGE_VERSION}" section`);
     assert.match(section, /### Behaviour changes on existing data/);
+  });
+});
+
+describe(`accredit check (${BACKEND})`, () => {
+  let db: TestDb;
+  before(async () => {
+    db = await freshDatabase();
+  });
+  after(async () => db.drop());
+
+  test('lists the records an older release accepted and this one refuses, per resource with the reason; exit 3, 0 when none', async () => {
+    const store = await migrated(db.url);
+    try {
+      const clean = cli(['check'], { DATABASE_URL: db.url });
+      assert.equal(clean.status, 0, clean.stderr);
+      assert.match(clean.stdout, /all 0 stored records pass the current definitions/);
+      // as an older release stored it: a free-text schedule, straight into the table
+      const table = new RecordTable(tableSpecs().find((s) => s.name === 'recurring_billing_runs')!, store.dialect);
+      const record = { id: 'rbr-old', name: 'Quarterly', schedule: 'quarterly, first business day', pre_processing_lead_time: 1, sys_version: 1 };
+      await asTenant('acme', () => store.transaction((trx) => table.insert(trx, 'acme', record)));
+    } finally {
+      await store.close();
+    }
+    const r = cli(['check'], { DATABASE_URL: db.url });
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stdout, /^recurringBillingRuns:\n  tenant acme, id rbr-old: schedule .+\n/m);
+    assert.match(r.stdout, /1 of 1 stored records \(recurringBillingRuns 1\) are refused by the current definitions/);
   });
 });
 
