@@ -207,6 +207,28 @@ function program(): Command {
       }
     });
 
+  p.command('backup')
+    .description('SQLite: copy the database to <file> while the server may keep running (take one before upgrading); PostgreSQL: use pg_dump')
+    .argument('<file>', 'the copy to write (must not exist)')
+    .action(async (file: string) => {
+      const c = config();
+      if (!c.databaseUrl.startsWith('sqlite:'))
+        fail(
+          `backup copies SQLite databases; on PostgreSQL use pg_dump: pg_dump --format=custom --file=${file} "$DATABASE_URL" (restore: pg_restore --clean --if-exists --dbname="$DATABASE_URL" ${file}; see docs/upgrading.md)`,
+          EXIT.usage,
+        );
+      if (existsSync(file)) fail(`${file} already exists: name a new file (a backup never overwrites one)`, EXIT.usage);
+      const source = c.databaseUrl.slice('sqlite:'.length);
+      if (source === ':memory:' || !existsSync(source)) fail(`no database at ${source}`, EXIT.failure);
+      const store = await openStore(c.databaseUrl, { sqliteBusyTimeoutMs: c.sqliteBusyTimeoutMs });
+      try {
+        const { pages } = await store.backup!(file);
+        process.stdout.write(`backed up ${store.description} to ${file} (${pages} pages)\n`);
+      } finally {
+        await store.close();
+      }
+    });
+
   p.command('token')
     .description("print a JWT signed with the server's secret (JWT_SECRET, or the one serve created in DATA_DIR)")
     .option('--tenant <id...>', 'tenant(s) the token may access ("*" = all)', ['demo'])

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { BACKEND, freshDatabase, startApp, TEST_SECRET, type TestDb } from '../helpers.js';
 import { openMigrated, openStore, type Store } from '../../src/store/store.js';
-import { killServer, startServer } from '../process.js';
+import Database from 'better-sqlite3';
+import { call, killServer, startServer, tokenFor } from '../process.js';
 import { RecordTable } from '../../src/store/records.js';
 import { asTenant } from '../../src/store/tenant-scope.js';
 import { migrate, SCHEMA_VERSION } from '../../src/store/migrate.js';
@@ -126,6 +127,60 @@ describe(`accredit check (${BACKEND})`, () => {
     assert.match(r.stdout, /^recurringBillingRuns:\n  tenant acme, id rbr-old: schedule .+\n/m);
     assert.match(r.stdout, /1 of 1 stored records \(recurringBillingRuns 1\) are refused by the current definitions/);
   });
+});
+
+describe(`accredit backup (${BACKEND})`, () => {
+  let db: TestDb;
+  before(async () => {
+    db = await freshDatabase();
+  });
+  after(async () => db.drop());
+
+  if (BACKEND === 'sqlite')
+    test('copies the SQLite database while the server serves it; never overwrites a file', async () => {
+      const server = await startServer({ databaseUrl: db.url });
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-backup-'));
+      try {
+        const token = await tokenFor('acme');
+        const created = await call(server.port, 'POST', '/billingRuns/acme', { name: 'Kept in the backup', status: 'draft' }, { authorization: `Bearer ${token}` });
+        assert.equal(created.status, 201);
+        const file = path.join(dir, 'before-upgrade.db');
+        const r = cli(['backup', file], { DATABASE_URL: db.url });
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /backed up sqlite:.* to .*before-upgrade\.db \(\d+ pages\)/);
+        const copy = new Database(file, { readonly: true });
+        try {
+          const row = copy.prepare('select data from billing_runs where tenant_id = ? and id = ?').get('acme', created.body.id) as { data: string };
+          assert.equal(JSON.parse(row.data).name, 'Kept in the backup');
+          assert.equal((copy.prepare('select max(id) as v from accredit_migrations').get() as { v: number }).v, SCHEMA_VERSION);
+          assert.equal((copy.pragma('integrity_check', { simple: true }) as string), 'ok');
+        } finally {
+          copy.close();
+        }
+        const again = cli(['backup', file], { DATABASE_URL: db.url });
+        assert.equal(again.status, 2);
+        assert.match(again.stderr, /already exists/);
+        // a server started on the copy serves the record (the restore of docs/upgrading.md)
+        const restored = await startServer({ databaseUrl: `sqlite:${file}` });
+        try {
+          const got = await call(restored.port, 'GET', `/billingRuns/acme/${created.body.id}`, undefined, { authorization: `Bearer ${token}` });
+          assert.equal(got.status, 200);
+        } finally {
+          await killServer(restored);
+        }
+      } finally {
+        await killServer(server);
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+  if (BACKEND === 'postgres')
+    test('on PostgreSQL it says to use pg_dump, with the command, and exits non-zero', () => {
+      const r = cli(['backup', '/tmp/accredit-never-written.db'], { DATABASE_URL: db.url });
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, /on PostgreSQL use pg_dump: pg_dump --format=custom --file=\/tmp\/accredit-never-written\.db "\$DATABASE_URL"/);
+      assert.ok(!fs.existsSync('/tmp/accredit-never-written.db'));
+    });
 });
 
 /** The names of a table's indexes (both back ends). */
