@@ -93,18 +93,27 @@ async function serve(config: Config) {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   await app.listen({ port: config.port, host: config.host });
   app.log.info(
-    { store: store.description, release: VERSION, schema_version: SCHEMA_VERSION, role: config.role, worker: process.env.ACCREDIT_WORKER_INDEX },
+    {
+      store: store.description,
+      release: VERSION,
+      schema_version: SCHEMA_VERSION,
+      role: config.role,
+      worker: process.env.ACCREDIT_WORKER_INDEX,
+    },
     'accredit ready',
   );
 }
 
 /** `migrate --status` / `--dry-run` as text. */
 function describeStatus(db: string, s: MigrationStatus, dryRun: boolean): string {
-  const out = [`${db}: schema version ${s.databaseVersion || 'none (a new database)'}; this release (accredit ${VERSION}) has schema version ${s.releaseVersion}`];
+  const out = [
+    `${db}: schema version ${s.databaseVersion || 'none (a new database)'}; this release (accredit ${VERSION}) has schema version ${s.releaseVersion}`,
+  ];
   if (s.databaseVersion > s.releaseVersion)
     out.push(`the database was migrated by a newer release: this one refuses to run on it (see docs/upgrading.md)`);
   out.push(s.applied.length ? 'applied:' : 'applied: none');
-  for (const a of s.applied) out.push(`  ${String(a.id).padStart(3)} ${a.name.padEnd(28)} ${a.applied_at}${a.known ? '' : '  (unknown to this release)'}`);
+  for (const a of s.applied)
+    out.push(`  ${String(a.id).padStart(3)} ${a.name.padEnd(28)} ${a.applied_at}${a.known ? '' : '  (unknown to this release)'}`);
   out.push(s.pending.length ? 'pending:' : 'pending: none');
   for (const m of s.pending) out.push(`  ${String(m.id).padStart(3)} ${m.name}`);
   out.push(`resource tables: ${s.resourceTablesInSync ? 'in sync with the definitions' : 'to be synced with the definitions'}`);
@@ -117,7 +126,9 @@ function describeStatus(db: string, s: MigrationStatus, dryRun: boolean): string
       for (const t of s.syncSteps ?? []) out.push(`  ${t}`);
       if (!s.pending.length && !s.syncSteps?.length) out.push('  record that the resource tables match the definitions');
       if (s.clashes?.length)
-        out.push(`and would stop before changing anything: ${s.clashes.length} group(s) of records share values that must be unique (accredit migrate lists them)`);
+        out.push(
+          `and would stop before changing anything: ${s.clashes.length} group(s) of records share values that must be unique (accredit migrate lists them)`,
+        );
     }
   }
   return `${out.join('\n')}\n`;
@@ -179,7 +190,13 @@ function program(): Command {
         const absent = url.startsWith('sqlite:') && url !== 'sqlite::memory:' && !existsSync(url.slice('sqlite:'.length));
         const store = await openStore(absent ? 'sqlite::memory:' : url, { pgPoolMax: 1 });
         try {
-          process.stdout.write(describeStatus(absent ? `${url} (no file yet)` : store.description, await migrationStatus(store, tableSpecs(), Boolean(o.dryRun)), Boolean(o.dryRun)));
+          process.stdout.write(
+            describeStatus(
+              absent ? `${url} (no file yet)` : store.description,
+              await migrationStatus(store, tableSpecs(), Boolean(o.dryRun)),
+              Boolean(o.dryRun),
+            ),
+          );
         } finally {
           await store.close();
         }
@@ -192,7 +209,9 @@ function program(): Command {
     });
 
   p.command('check')
-    .description('list the stored records the current definitions refuse (accepted by an older release), per resource, with the reason; change nothing')
+    .description(
+      'list the stored records the current definitions refuse (accepted by an older release), per resource, with the reason; change nothing',
+    )
     .action(async () => {
       const c = config();
       // no migration: run a new release's check against the database before upgrading it
@@ -208,13 +227,17 @@ function program(): Command {
     });
 
   p.command('backup')
-    .description('SQLite: copy the database to <file> while the server may keep running (take one before upgrading); PostgreSQL: use pg_dump')
+    .description(
+      'SQLite: copy the database to <file> while the server may keep running (take one before upgrading); PostgreSQL: use pg_dump',
+    )
     .argument('<file>', 'the copy to write (must not exist)')
     .action(async (file: string) => {
       const c = config();
       if (!c.databaseUrl.startsWith('sqlite:'))
         fail(
-          `backup copies SQLite databases; on PostgreSQL use pg_dump: pg_dump --format=custom --file=${file} "$DATABASE_URL" (restore: pg_restore --clean --if-exists --dbname="$DATABASE_URL" ${file}; see docs/upgrading.md)`,
+          // the server's role is subject to the tables' row-level security: the system scope lets it read every tenant
+          `backup copies SQLite databases; on PostgreSQL use pg_dump: PGOPTIONS='-c accredit.tenant_id=*' pg_dump --enable-row-security --format=custom --file=${file} "$DATABASE_URL" ` +
+            `(restore with pg_restore the same way; see docs/upgrading.md)`,
           EXIT.usage,
         );
       if (existsSync(file)) fail(`${file} already exists: name a new file (a backup never overwrites one)`, EXIT.usage);

@@ -406,7 +406,8 @@ async function planTable(db: Db, dialect: DialectName, spec: TableSpec): Promise
       });
     }
   }
-  if (dialect === 'postgres') steps.push({ text: created ? `row-level security on ${spec.name}` : undefined, run: () => protectTable(db, spec.name) });
+  if (dialect === 'postgres')
+    steps.push({ text: created ? `row-level security on ${spec.name}` : undefined, run: () => protectTable(db, spec.name) });
   // an index step is listed when the index is missing (or, for a drop, present); a new table has none
   const missing = async (name: string) => created || !(await indexExists(db, dialect, name));
   for (const cols of spec.indexes ?? []) {
@@ -441,7 +442,8 @@ async function planTable(db: Db, dialect: DialectName, spec: TableSpec): Promise
       [set, kind === 'set'],
     ] as const) {
       if (!wanted) {
-        if (!created && !(await missing(name))) steps.push({ text: `drop index ${name}`, run: () => db.schema.dropIndex(name).ifExists().execute() });
+        if (!created && !(await missing(name)))
+          steps.push({ text: `drop index ${name}`, run: () => db.schema.dropIndex(name).ifExists().execute() });
         continue;
       }
       if (!(await missing(name))) continue;
@@ -640,7 +642,12 @@ async function statusOf(db: Db, dialect: DialectName, tables: TableSpec[], detai
     ? []
     : await db.selectFrom('accredit_migrations').select(['id', 'name', 'applied_at']).where('id', '>', 0).orderBy('id').execute();
   const known = new Set(MIGRATIONS.map((m) => m.id));
-  const applied = rows.map((r) => ({ id: Number(r.id), name: String(r.name), applied_at: String(r.applied_at), known: known.has(Number(r.id)) }));
+  const applied = rows.map((r) => ({
+    id: Number(r.id),
+    name: String(r.name),
+    applied_at: String(r.applied_at),
+    known: known.has(Number(r.id)),
+  }));
   const done = new Set(applied.map((a) => a.id));
   const hash = fresh ? undefined : (await db.selectFrom('accredit_migrations').select('name').where('id', '=', 0).executeTakeFirst())?.name;
   const status: MigrationStatus = {

@@ -109,7 +109,9 @@ export async function tenantsOf(store: Store, table: string): Promise<string[]> 
         ? await sql`select 1 from sqlite_master where type = 'table' and name = ${table}`.execute(store.db)
         : await sql`select 1 where to_regclass(${table}) is not null`.execute(store.db);
     if (!exists.rows.length) return [];
-    const { rows } = await sql<{ tenant_id: string }>`select distinct tenant_id from ${sql.table(table)} order by tenant_id`.execute(store.db);
+    const { rows } = await sql<{ tenant_id: string }>`select distinct tenant_id from ${sql.table(table)} order by tenant_id`.execute(
+      store.db,
+    );
     return rows.map((r) => r.tenant_id);
   });
 }

@@ -61,7 +61,12 @@ describe(`records stored under older rules (${BACKEND})`, () => {
       ['pre_processing_lead_time'],
     );
 
-    const put = await t.call({ method: 'PUT', url, payload: { name: 'Quarterly', schedule: FREE_TEXT, pre_processing_lead_time: 2 }, auth: t.admin });
+    const put = await t.call({
+      method: 'PUT',
+      url,
+      payload: { name: 'Quarterly', schedule: FREE_TEXT, pre_processing_lead_time: 2 },
+      auth: t.admin,
+    });
     assert.equal(put.statusCode, 400);
     assert.equal(put.json().errors[0].field, 'schedule');
 
@@ -69,7 +74,9 @@ describe(`records stored under older rules (${BACKEND})`, () => {
     const batch = await t.call({
       method: 'POST',
       url: '/recurringBillingRuns/acme/batch',
-      payload: { operations: [{ operation: 'patch', id: 'rbr-legacy-1', patch_directives: [{ op: 'replace', path: '/name', value: 'Q' }] }] },
+      payload: {
+        operations: [{ operation: 'patch', id: 'rbr-legacy-1', patch_directives: [{ op: 'replace', path: '/name', value: 'Q' }] }],
+      },
       auth: t.admin,
     });
     assert.equal(batch.json().results[0].status, 200, batch.body);
@@ -98,7 +105,12 @@ describe(`records stored under older rules (${BACKEND})`, () => {
   });
 
   test('the scheduler marks a recurring run whose schedule it cannot read once, and does not retry it every tick', async () => {
-    await legacy('recurringBillingRuns', 'rbr-legacy-3', { name: 'Sched', schedule: FREE_TEXT, pre_processing_lead_time: 1, is_active: true });
+    await legacy('recurringBillingRuns', 'rbr-legacy-3', {
+      name: 'Sched',
+      schedule: FREE_TEXT,
+      pre_processing_lead_time: 1,
+      is_active: true,
+    });
     const url = '/recurringBillingRuns/acme/rbr-legacy-3';
     const scheduler = t.app.services.scheduler!;
     await scheduler.tick();
@@ -129,12 +141,18 @@ describe(`records stored under older rules (${BACKEND})`, () => {
     const found: Refused[] = [];
     const summary = await checkRecords(t.store, RESOURCES, (r) => found.push(r));
     const byId = new Map(found.map((r) => [r.id, r]));
-    assert.deepEqual(byId.get('rbr-legacy-1')?.errors.map((e) => e.field), ['schedule']);
+    assert.deepEqual(
+      byId.get('rbr-legacy-1')?.errors.map((e) => e.field),
+      ['schedule'],
+    );
     assert.match(byId.get('rbr-legacy-4')!.errors[0]!.reason, /cron|schedule|field/i);
     assert.equal(byId.get('rbr-legacy-4')?.resource, 'recurringBillingRuns');
     assert.equal(byId.get('rbr-legacy-4')?.tenant_id, 'acme');
     // both of rbr-legacy-2's remaining problem, not only the first
-    assert.deepEqual(byId.get('rbr-legacy-2')?.errors.map((e) => e.field), ['pre_processing_lead_time']);
+    assert.deepEqual(
+      byId.get('rbr-legacy-2')?.errors.map((e) => e.field),
+      ['pre_processing_lead_time'],
+    );
     assert.ok(!byId.has('rbr-legacy-3'), 'corrected above');
     assert.ok(!byId.has('br-legacy-1'), 'its unknown field was removed above');
     assert.equal(summary.refused.get('recurringBillingRuns'), 3);

@@ -35,9 +35,8 @@ function cli(args: string[], env: Record<string, string>, timeout = 60_000) {
 }
 
 async function migrated(url: string) {
-  return openMigrated(
-    { databaseUrl: url, databasePoolMode: 'session', pgPoolMax: 2, statementTimeoutMs: 0 },
-    (s) => migrate(s, tableSpecs()),
+  return openMigrated({ databaseUrl: url, databasePoolMode: 'session', pgPoolMax: 2, statementTimeoutMs: 0 }, (s) =>
+    migrate(s, tableSpecs()),
   );
 }
 
@@ -52,7 +51,10 @@ describe(`schema version (${BACKEND})`, () => {
     const store = await migrated(db.url);
     // what a newer release would leave behind: a migration this one does not know
     const future = SCHEMA_VERSION + 5;
-    await store.db.insertInto('accredit_migrations').values({ id: future, name: 'from_the_future', applied_at: new Date().toISOString() }).execute();
+    await store.db
+      .insertInto('accredit_migrations')
+      .values({ id: future, name: 'from_the_future', applied_at: new Date().toISOString() })
+      .execute();
     const before = await store.db.selectFrom('accredit_migrations').selectAll().orderBy('id').execute();
     await store.close();
 
@@ -117,14 +119,20 @@ describe(`accredit check (${BACKEND})`, () => {
       assert.match(clean.stdout, /all 0 stored records pass the current definitions/);
       // as an older release stored it: a free-text schedule, straight into the table
       const table = new RecordTable(tableSpecs().find((s) => s.name === 'recurring_billing_runs')!, store.dialect);
-      const record = { id: 'rbr-old', name: 'Quarterly', schedule: 'quarterly, first business day', pre_processing_lead_time: 1, sys_version: 1 };
+      const record = {
+        id: 'rbr-old',
+        name: 'Quarterly',
+        schedule: 'quarterly, first business day',
+        pre_processing_lead_time: 1,
+        sys_version: 1,
+      };
       await asTenant('acme', () => store.transaction((trx) => table.insert(trx, 'acme', record)));
     } finally {
       await store.close();
     }
     const r = cli(['check'], { DATABASE_URL: db.url });
     assert.equal(r.status, 3, r.stderr);
-    assert.match(r.stdout, /^recurringBillingRuns:\n  tenant acme, id rbr-old: schedule .+\n/m);
+    assert.match(r.stdout, /^recurringBillingRuns:\n {2}tenant acme, id rbr-old: schedule .+\n/m);
     assert.match(r.stdout, /1 of 1 stored records \(recurringBillingRuns 1\) are refused by the current definitions/);
   });
 });
@@ -142,7 +150,13 @@ describe(`accredit backup (${BACKEND})`, () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-backup-'));
       try {
         const token = await tokenFor('acme');
-        const created = await call(server.port, 'POST', '/billingRuns/acme', { name: 'Kept in the backup', status: 'draft' }, { authorization: `Bearer ${token}` });
+        const created = await call(
+          server.port,
+          'POST',
+          '/billingRuns/acme',
+          { name: 'Kept in the backup', status: 'draft' },
+          { authorization: `Bearer ${token}` },
+        );
         assert.equal(created.status, 201);
         const file = path.join(dir, 'before-upgrade.db');
         const r = cli(['backup', file], { DATABASE_URL: db.url });
@@ -150,10 +164,12 @@ describe(`accredit backup (${BACKEND})`, () => {
         assert.match(r.stdout, /backed up sqlite:.* to .*before-upgrade\.db \(\d+ pages\)/);
         const copy = new Database(file, { readonly: true });
         try {
-          const row = copy.prepare('select data from billing_runs where tenant_id = ? and id = ?').get('acme', created.body.id) as { data: string };
+          const row = copy.prepare('select data from billing_runs where tenant_id = ? and id = ?').get('acme', created.body.id) as {
+            data: string;
+          };
           assert.equal(JSON.parse(row.data).name, 'Kept in the backup');
           assert.equal((copy.prepare('select max(id) as v from accredit_migrations').get() as { v: number }).v, SCHEMA_VERSION);
-          assert.equal((copy.pragma('integrity_check', { simple: true }) as string), 'ok');
+          assert.equal(copy.pragma('integrity_check', { simple: true }) as string, 'ok');
         } finally {
           copy.close();
         }
@@ -163,7 +179,9 @@ describe(`accredit backup (${BACKEND})`, () => {
         // a server started on the copy serves the record (the restore of docs/upgrading.md)
         const restored = await startServer({ databaseUrl: `sqlite:${file}` });
         try {
-          const got = await call(restored.port, 'GET', `/billingRuns/acme/${created.body.id}`, undefined, { authorization: `Bearer ${token}` });
+          const got = await call(restored.port, 'GET', `/billingRuns/acme/${created.body.id}`, undefined, {
+            authorization: `Bearer ${token}`,
+          });
           assert.equal(got.status, 200);
         } finally {
           await killServer(restored);
@@ -178,7 +196,12 @@ describe(`accredit backup (${BACKEND})`, () => {
     test('on PostgreSQL it says to use pg_dump, with the command, and exits non-zero', () => {
       const r = cli(['backup', '/tmp/accredit-never-written.db'], { DATABASE_URL: db.url });
       assert.equal(r.status, 2, r.stderr);
-      assert.match(r.stderr, /on PostgreSQL use pg_dump: pg_dump --format=custom --file=\/tmp\/accredit-never-written\.db "\$DATABASE_URL"/);
+      assert.ok(
+        r.stderr.includes(
+          `on PostgreSQL use pg_dump: PGOPTIONS='-c accredit.tenant_id=*' pg_dump --enable-row-security --format=custom --file=/tmp/accredit-never-written.db "$DATABASE_URL"`,
+        ),
+        r.stderr,
+      );
       assert.ok(!fs.existsSync('/tmp/accredit-never-written.db'));
     });
 });
@@ -187,10 +210,12 @@ describe(`accredit backup (${BACKEND})`, () => {
 async function indexNames(store: Store, table: string): Promise<string[]> {
   const { rows } =
     store.dialect === 'sqlite'
-      ? await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = ${table} and sql is not null`.execute(store.db)
-      : await sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = current_schema() and tablename = ${table}`.execute(
-          store.db,
-        );
+      ? await sql<{
+          name: string;
+        }>`select name from sqlite_master where type = 'index' and tbl_name = ${table} and sql is not null`.execute(store.db)
+      : await sql<{
+          name: string;
+        }>`select indexname as name from pg_indexes where schemaname = current_schema() and tablename = ${table}`.execute(store.db);
   return rows.map((r) => r.name).sort();
 }
 
@@ -215,14 +240,22 @@ describe(`migrate --status, --dry-run, and serve logging each migration (${BACKE
 
     const status = cli(['migrate', '--status'], { DATABASE_URL: db.url });
     assert.equal(status.status, 0, status.stderr);
-    assert.match(status.stdout, new RegExp(`schema version ${SCHEMA_VERSION - 1}; this release \\(accredit ${PACKAGE_VERSION}\\) has schema version ${SCHEMA_VERSION}`));
+    assert.match(
+      status.stdout,
+      new RegExp(
+        `schema version ${SCHEMA_VERSION - 1}; this release \\(accredit ${PACKAGE_VERSION}\\) has schema version ${SCHEMA_VERSION}`,
+      ),
+    );
     assert.match(status.stdout, /applied:\n\s+1 executions\s+\d{4}-/);
     assert.match(status.stdout, new RegExp(`pending:\n\\s+${SCHEMA_VERSION} executions_kind_idx`));
     assert.match(status.stdout, /resource tables: to be synced/);
 
     const dry = cli(['migrate', '--dry-run'], { DATABASE_URL: db.url });
     assert.equal(dry.status, 0, dry.stderr);
-    assert.match(dry.stdout, new RegExp(`a migration would run \\(nothing was changed\\):\n  migration ${SCHEMA_VERSION} executions_kind_idx\n`));
+    assert.match(
+      dry.stdout,
+      new RegExp(`a migration would run \\(nothing was changed\\):\n  migration ${SCHEMA_VERSION} executions_kind_idx\n`),
+    );
     assert.match(dry.stdout, new RegExp(`  create index ${cidx}\n`));
     assert.doesNotMatch(dry.stdout, /create table/, 'only what is missing is listed');
 
@@ -270,16 +303,16 @@ describe(`migrate --status, --dry-run, and serve logging each migration (${BACKE
 
   // (a PostgreSQL database exists before anything connects to it)
   if (BACKEND === 'sqlite')
-  test('--status of a SQLite file that does not exist creates nothing', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-upg-none-'));
-    try {
-      const file = path.join(dir, 'nothing.db');
-      const r = cli(['migrate', '--status'], { DATABASE_URL: `sqlite:${file}` });
-      assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /no file yet.*schema version none/);
-      assert.ok(!fs.existsSync(file));
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    test('--status of a SQLite file that does not exist creates nothing', () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accredit-upg-none-'));
+      try {
+        const file = path.join(dir, 'nothing.db');
+        const r = cli(['migrate', '--status'], { DATABASE_URL: `sqlite:${file}` });
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, /no file yet.*schema version none/);
+        assert.ok(!fs.existsSync(file));
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
 });
