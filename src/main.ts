@@ -8,7 +8,7 @@ import { openMigrated, openStore } from './store/store.js';
 import { migrate, migrationStatus, SCHEMA_VERSION, SchemaTooNew, type AppliedStep, type MigrationStatus } from './store/migrate.js';
 import { logCheckpointerTo } from './store/checkpointer.js';
 import { RESOURCES, tableSpecs } from './resources/index.js';
-import { checkCommand } from './cli/check.js';
+import { checkCommand, checkRecords } from './cli/check.js';
 import { createVerifier, TokenLifetimeError } from './http/auth.js';
 import { buildApp } from './app.js';
 import { isSupervisor, supervise } from './supervisor.js';
@@ -181,7 +181,8 @@ function program(): Command {
     .description('create or update the schema of DATABASE_URL, then exit')
     .option('--status', 'list the applied and pending migrations; change nothing')
     .option('--dry-run', 'show what a migration would do (migrations, columns, indexes); change nothing')
-    .action(async (o: { status?: boolean; dryRun?: boolean }) => {
+    .option('--no-check', 'after a migration that changed the resource tables, do not count the stored records the definitions refuse')
+    .action(async (o: { status?: boolean; dryRun?: boolean; check?: boolean }) => {
       const c = config();
       if (o.status || o.dryRun) {
         // reads only, on the direct URL when a transaction pooler is in front (as migrations do)
@@ -204,8 +205,19 @@ function program(): Command {
       }
       let applied: string[] = [];
       const store = await openMigrated({ ...c, pgPoolMax: 1 }, async (s) => (applied = await migrate(s, tableSpecs())));
-      await store.close();
-      process.stdout.write(`migrated ${store.description}${applied.length ? `: ${applied.join(', ')}` : ' (up to date)'}\n`);
+      try {
+        process.stdout.write(`migrated ${store.description}${applied.length ? `: ${applied.join(', ')}` : ' (up to date)'}\n`);
+        // new definitions may refuse what older ones accepted: say how many stored records (accredit check lists them)
+        if (applied.includes('resource tables') && o.check !== false) {
+          const { refused } = await checkRecords(store, RESOURCES, () => {});
+          if (refused.size)
+            process.stdout.write(
+              `stored records this release's definitions refuse: ${[...refused].map(([r, n]) => `${r} ${n}`).join(', ')} (accredit check lists them; see docs/upgrading.md)\n`,
+            );
+        }
+      } finally {
+        await store.close();
+      }
     });
 
   p.command('check')

@@ -132,6 +132,13 @@ describe(`accredit check (${BACKEND})`, () => {
     }
     const r = cli(['check'], { DATABASE_URL: db.url });
     assert.equal(r.status, 3, r.stderr);
+    // a migration that changes the resource tables (new definitions) counts them too
+    const again = await openStore(db.url, { pgPoolMax: 1 });
+    await again.db.updateTable('accredit_migrations').set({ name: 'specs of an older release' }).where('id', '=', 0).execute();
+    await again.close();
+    const m = cli(['migrate'], { DATABASE_URL: db.url });
+    assert.equal(m.status, 0, m.stderr);
+    assert.match(m.stdout, /stored records this release's definitions refuse: recurringBillingRuns 1 \(accredit check lists them/);
     assert.match(r.stdout, /^recurringBillingRuns:\n {2}tenant acme, id rbr-old: schedule .+\n/m);
     assert.match(r.stdout, /1 of 1 stored records \(recurringBillingRuns 1\) are refused by the current definitions/);
   });
