@@ -25,6 +25,7 @@ import { registerQueryRoutes } from './http/queries.js';
 import { registerBulkRoutes } from './http/bulk.js';
 import { installHealth, installMetrics } from './http/metrics.js';
 import { readSchemaVersion } from './store/ops.js';
+import { RELEASE } from './release.js';
 import { openHitCounter } from './store/limits.js';
 
 export interface AppDeps {
@@ -117,7 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   installErrorHandler(app);
-  const release = deps.version ?? '0.1.0';
+  const release = deps.version ?? RELEASE;
   if (config.metrics.port !== undefined || config.metrics.token) {
     const metrics = await installMetrics(app, {
       port: config.metrics.port,
@@ -152,7 +153,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After', 'Location', 'X-Consistency-Token'],
     maxAge: 600,
   });
-  await registerOpenApi(app, deps.version ?? '0.1.0', config.publicBaseUrl);
+  await registerOpenApi(app, release, config.publicBaseUrl);
 
   // Named schemas: components in OpenAPI, resolved by the lazy compilers.
   const named = new Map<string, Record<string, unknown>>();

@@ -1,4 +1,3 @@
-import { fieldsOf } from '../resources/kit/service.js';
 import type { RequestContext } from '../core/context.js';
 import { AppError } from '../core/errors.js';
 import type { AppServices } from '../resources/kit/context.js';
@@ -85,7 +84,14 @@ export class Scheduler {
     const recurring = this.s.resource('recurringBillingRuns');
     const rec = await recurring.table.get(this.s.store.db, tenantId, id);
     if (!rec || rec.is_active === false) return;
-    const save = (changes: Rec) => recurring.update(ctx, id, { ...fieldsOf(rec), ...changes }, undefined);
+    // only the bookkeeping fields, as a PATCH: a record an older release stored with a field today's
+    // rules refuse (a free-text schedule) still takes its last_error, and a user's edit in between is kept
+    const save = (changes: Rec) =>
+      recurring.patch(
+        ctx,
+        id,
+        Object.entries(changes).map(([k, value]) => ({ op: 'add', path: `/${k}`, value })),
+      );
     const fail = (message: string) =>
       save({
         last_error: message,

@@ -1,5 +1,4 @@
 import { defineResource, search } from './kit/define.js';
-import { invalid } from '../core/errors.js';
 import { validateSchedule } from '../domain/billing/schedule.js';
 import { bool, dateTime, designed, num, ref, req, str } from './kit/fields.js';
 
@@ -16,13 +15,8 @@ import { bool, dateTime, designed, num, ref, req, str } from './kit/fields.js';
  *   billing runs' own dates.
  */
 export const recurringBillingRuns = defineResource({
-  hooks: {
-    // a schedule the scheduler cannot read is refused now rather than failing at every tick
-    async validate(h) {
-      const why = h.next && validateSchedule(String(h.next.schedule));
-      if (why) throw invalid([{ field: 'schedule', reason: why }]);
-    },
-  },
+  // a schedule the scheduler cannot read is refused now rather than failing at every tick
+  fieldChecks: { schedule: (v) => validateSchedule(String(v)) },
   slug: 'recurringBillingRuns',
   name: 'Recurring Billing Runs',
   singular: 'recurring billing run',

@@ -300,6 +300,29 @@ const MIGRATIONS: Migration[] = [
   },
 ];
 
+/**
+ * The schema version: the id of the last numbered migration this release knows. Each migration raises
+ * it; the database's version is the highest id in accredit_migrations. A release refuses to start on a
+ * database whose version is above its own (a newer release migrated it): it would rewrite the resource
+ * tables' sync record and drop the indexes its older definitions do not know.
+ */
+export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.id));
+
+/** The database was migrated by a newer release: nothing is changed, the server does not start. */
+export class SchemaTooNew extends Error {
+  constructor(
+    readonly databaseVersion: number,
+    readonly releaseVersion: number,
+  ) {
+    super(
+      `the database's schema is version ${databaseVersion}, newer than version ${releaseVersion} that this release knows: ` +
+        'a newer release of accredit migrated it. Run that release (or a later one), or restore the backup taken before the upgrade ' +
+        '(docs/upgrading.md); nothing was changed.',
+    );
+    this.name = 'SchemaTooNew';
+  }
+}
+
 const SQL_TYPE: Record<DialectName, Record<ColumnType, string>> = {
   sqlite: { text: 'text', datetime: 'text', bool: 'integer', num: 'real' },
   postgres: { text: 'text', datetime: 'text', bool: 'boolean', num: 'double precision' },
@@ -362,8 +385,20 @@ const FIXED_TENANT_TABLES = [
   'bulk_load_errors',
 ];
 
-export async function syncTable(db: Db, dialect: DialectName, spec: TableSpec): Promise<void> {
+/** One step of a resource table's sync: what it does (for `migrate --dry-run`; none when it only re-asserts) and how. */
+interface SyncStep {
+  text?: string;
+  run(): Promise<unknown>;
+}
+
+/**
+ * The steps that bring a resource table to its spec: reads only; `syncTable` runs them and
+ * `migrate --dry-run` lists them, so the list is what a migration would do.
+ */
+async function planTable(db: Db, dialect: DialectName, spec: TableSpec): Promise<SyncStep[]> {
+  const steps: SyncStep[] = [];
   const have = await existingColumns(db, dialect, spec.name);
+  const created = !have;
   if (!have) {
     let create = db.schema
       .createTable(spec.name)
@@ -372,33 +407,44 @@ export async function syncTable(db: Db, dialect: DialectName, spec: TableSpec): 
       .addColumn('sys_version', 'integer', (c) => c.notNull())
       .addColumn('data', sql.raw(jsonType(dialect)), (c) => c.notNull());
     for (const col of spec.columns) create = create.addColumn(col.name, sql.raw(SQL_TYPE[dialect][col.type]));
-    await create.addPrimaryKeyConstraint(`${spec.name}_pk`, ['tenant_id', 'id']).execute();
+    const q = create.addPrimaryKeyConstraint(`${spec.name}_pk`, ['tenant_id', 'id']);
+    steps.push({ text: `create table ${spec.name}`, run: () => q.execute() });
   } else {
     for (const col of spec.columns) {
       if (have.has(col.name)) continue;
-      await db.schema.alterTable(spec.name).addColumn(col.name, sql.raw(SQL_TYPE[dialect][col.type])).execute();
-      await sql`update ${sql.table(spec.name)} set ${sql.ref(col.name)} = ${extractSql(dialect, col.path, col.type)}`.execute(db);
+      steps.push({
+        text: `add column ${spec.name}.${col.name} (${col.path.join('.')}), filled from the stored records`,
+        run: async () => {
+          await db.schema.alterTable(spec.name).addColumn(col.name, sql.raw(SQL_TYPE[dialect][col.type])).execute();
+          await sql`update ${sql.table(spec.name)} set ${sql.ref(col.name)} = ${extractSql(dialect, col.path, col.type)}`.execute(db);
+        },
+      });
     }
   }
-  if (dialect === 'postgres') await protectTable(db, spec.name);
+  if (dialect === 'postgres')
+    steps.push({ text: created ? `row-level security on ${spec.name}` : undefined, run: () => protectTable(db, spec.name) });
+  // an index step is listed when the index is missing (or, for a drop, present); a new table has none
+  const missing = async (name: string) => created || !(await indexExists(db, dialect, name));
   for (const cols of spec.indexes ?? []) {
     const name = `${spec.name}_${cols.map((c) => c.replace(/^f_/, '')).join('_')}_cidx`.slice(0, 63);
-    await db.schema
+    if (!(await missing(name))) continue;
+    const q = db.schema
       .createIndex(name)
       .ifNotExists()
       .on(spec.name)
-      .columns(['tenant_id', ...cols, 'id'])
-      .execute();
+      .columns(['tenant_id', ...cols, 'id']);
+    steps.push({ text: `create index ${name}`, run: () => q.execute() });
   }
   for (const u of spec.unique ?? []) {
     // (duplicates were ruled out before anything changed: see uniqueClashes)
-    await db.schema
+    if (!(await missing(u.name))) continue;
+    const q = db.schema
       .createIndex(u.name)
       .ifNotExists()
       .unique()
       .on(spec.name)
-      .columns(['tenant_id', ...u.columns])
-      .execute();
+      .columns(['tenant_id', ...u.columns]);
+    steps.push({ text: `create unique index ${u.name} (${u.fields.join(', ')})`, run: () => q.execute() });
   }
   for (const col of spec.columns) {
     // `_idx` covers every row, `_set` only rows where the column is set (see IndexedColumn.index);
@@ -411,14 +457,24 @@ export async function syncTable(db: Db, dialect: DialectName, spec: TableSpec): 
       [set, kind === 'set'],
     ] as const) {
       if (!wanted) {
-        await db.schema.dropIndex(name).ifExists().execute();
+        if (!created && !(await missing(name)))
+          steps.push({ text: `drop index ${name}`, run: () => db.schema.dropIndex(name).ifExists().execute() });
         continue;
       }
+      if (!(await missing(name))) continue;
       let create = db.schema.createIndex(name).ifNotExists().on(spec.name).columns(['tenant_id', col.name, 'id']);
       if (kind === 'set') create = create.where(sql.ref(col.name), 'is not', null);
-      await create.execute();
+      const q = create;
+      steps.push({ text: `create index ${name}`, run: () => q.execute() });
     }
   }
+  return steps;
+}
+
+export async function syncTable(db: Db, dialect: DialectName, spec: TableSpec): Promise<number> {
+  const steps = await planTable(db, dialect, spec);
+  for (const step of steps) await step.run();
+  return steps.filter((s) => s.text).length;
 }
 
 /** Records of one tenant that hold the same values of a unique index (which cannot be created then). */
@@ -506,8 +562,7 @@ async function indexExists(db: Db, dialect: DialectName, name: string): Promise<
   return rows.length > 0;
 }
 
-async function applyAll(db: Db, dialect: DialectName, tables: TableSpec[]): Promise<string[]> {
-  const applied: string[] = [];
+async function ensureMigrationsTable(db: Db): Promise<void> {
   await db.schema
     .createTable('accredit_migrations')
     .ifNotExists()
@@ -516,12 +571,43 @@ async function applyAll(db: Db, dialect: DialectName, tables: TableSpec[]): Prom
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('applied_at', 'text', (c) => c.notNull())
     .execute();
-  // The resource tables are synced only when their specs changed since the last sync (a hash of the
-  // specs is kept), so that starting on an existing database costs a few queries, not hundreds.
-  const hash = crypto
+}
+
+/** The database's schema version (0 before any migration). */
+async function databaseVersion(db: Db): Promise<number> {
+  const row = await db.selectFrom('accredit_migrations').select(sql<number>`max(id)`.as('v')).executeTakeFirst();
+  return row?.v === null || row?.v === undefined ? 0 : Number(row.v);
+}
+
+/** A migration just applied (logged by `serve`, printed by `migrate`). */
+export interface AppliedStep {
+  /** The numbered migration's id; absent for the sync of the resource tables. */
+  id?: number;
+  name: string;
+  ms: number;
+  /** The sync: how many changes it made (tables, columns, indexes). */
+  changes?: number;
+}
+export interface MigrateOptions {
+  /** Called as each step commits. */
+  onApplied?(step: AppliedStep): void;
+}
+
+/** The hash of the resource table specs: the sync runs only when it differs from the one stored. */
+const specsHash = (dialect: DialectName, tables: TableSpec[]) =>
+  crypto
     .createHash('sha256')
     .update(JSON.stringify({ v: 1, dialect, tables }))
     .digest('hex');
+
+async function applyAll(db: Db, dialect: DialectName, tables: TableSpec[], opts: MigrateOptions): Promise<string[]> {
+  const applied: string[] = [];
+  await ensureMigrationsTable(db);
+  const version = await databaseVersion(db);
+  if (version > SCHEMA_VERSION) throw new SchemaTooNew(version, SCHEMA_VERSION);
+  // The resource tables are synced only when their specs changed since the last sync (a hash of the
+  // specs is kept), so that starting on an existing database costs a few queries, not hundreds.
+  const hash = specsHash(dialect, tables);
   const synced = (await db.selectFrom('accredit_migrations').select('name').where('id', '=', 0).executeTakeFirst())?.name === hash;
   if (!synced) {
     const clashes = await uniqueClashes(db, dialect, tables);
@@ -530,33 +616,88 @@ async function applyAll(db: Db, dialect: DialectName, tables: TableSpec[]): Prom
   const done = new Set((await db.selectFrom('accredit_migrations').select('id').where('id', '>', 0).execute()).map((r) => Number(r.id)));
   for (const m of MIGRATIONS) {
     if (done.has(m.id)) continue;
+    const started = performance.now();
     await db.transaction().execute(async (trx) => {
       await m.up(trx, dialect);
       await trx.insertInto('accredit_migrations').values({ id: m.id, name: m.name, applied_at: new Date().toISOString() }).execute();
     });
     applied.push(`${m.id}-${m.name}`);
+    opts.onApplied?.({ id: m.id, name: m.name, ms: Math.round(performance.now() - started) });
   }
   if (synced) return applied;
+  const started = performance.now();
   if (dialect === 'postgres') for (const t of FIXED_TENANT_TABLES) await protectTable(db, t);
-  for (const t of tables) await syncTable(db, dialect, t);
+  let changes = 0;
+  for (const t of tables) changes += await syncTable(db, dialect, t);
   await db.deleteFrom('accredit_migrations').where('id', '=', 0).execute();
   await db.insertInto('accredit_migrations').values({ id: 0, name: hash, applied_at: new Date().toISOString() }).execute();
   applied.push('resource tables');
+  opts.onApplied?.({ name: 'resource tables', ms: Math.round(performance.now() - started), changes });
   return applied;
+}
+
+/** Where a database stands against this release (`accredit migrate --status` / `--dry-run`). */
+export interface MigrationStatus {
+  databaseVersion: number;
+  releaseVersion: number;
+  applied: { id: number; name: string; applied_at: string; known: boolean }[];
+  pending: { id: number; name: string }[];
+  /** Whether the resource tables match this release's definitions (synced with the same specs). */
+  resourceTablesInSync: boolean;
+  /** --dry-run: what the sync of the resource tables would do. */
+  syncSteps?: string[];
+  /** --dry-run: groups of records that would stop the migration (see MigrationRefused). */
+  clashes?: UniqueClashGroup[];
+}
+
+async function statusOf(db: Db, dialect: DialectName, tables: TableSpec[], detail: boolean): Promise<MigrationStatus> {
+  // reads only: on a new database not even the migrations table is created
+  const fresh = !(await existingColumns(db, dialect, 'accredit_migrations'));
+  const rows = fresh
+    ? []
+    : await db.selectFrom('accredit_migrations').select(['id', 'name', 'applied_at']).where('id', '>', 0).orderBy('id').execute();
+  const known = new Set(MIGRATIONS.map((m) => m.id));
+  const applied = rows.map((r) => ({
+    id: Number(r.id),
+    name: String(r.name),
+    applied_at: String(r.applied_at),
+    known: known.has(Number(r.id)),
+  }));
+  const done = new Set(applied.map((a) => a.id));
+  const hash = fresh ? undefined : (await db.selectFrom('accredit_migrations').select('name').where('id', '=', 0).executeTakeFirst())?.name;
+  const status: MigrationStatus = {
+    databaseVersion: applied.reduce((v, a) => Math.max(v, a.id), 0),
+    releaseVersion: SCHEMA_VERSION,
+    applied,
+    pending: MIGRATIONS.filter((m) => !done.has(m.id)).map((m) => ({ id: m.id, name: m.name })),
+    resourceTablesInSync: hash === specsHash(dialect, tables),
+  };
+  if (detail && !status.resourceTablesInSync) {
+    // (a pending numbered migration may add to this; the resource tables are synced after them)
+    status.syncSteps = [];
+    for (const t of tables) for (const step of await planTable(db, dialect, t)) if (step.text) status.syncSteps.push(step.text);
+    status.clashes = (await uniqueClashes(db, dialect, tables)).groups;
+  }
+  return status;
 }
 
 const LOCK_KEY = 7_214_455_001; // arbitrary, constant: "accredit migrations"
 
-export function migrate(store: Store, tables: TableSpec[]): Promise<string[]> {
-  return asSystem(() => migrateAll(store, tables));
+export function migrate(store: Store, tables: TableSpec[], opts: MigrateOptions = {}): Promise<string[]> {
+  return asSystem(() => withMigrationLock(store, (db) => applyAll(db, store.dialect, tables, opts)));
 }
 
-async function migrateAll(store: Store, tables: TableSpec[]): Promise<string[]> {
-  if (store.dialect === 'sqlite') return applyAll(store.db, 'sqlite', tables);
+/** The applied and pending migrations; with `detail`, what the sync would change too (`--dry-run`). Changes nothing. */
+export function migrationStatus(store: Store, tables: TableSpec[], detail = false): Promise<MigrationStatus> {
+  return asSystem(() => withMigrationLock(store, (db) => statusOf(db, store.dialect, tables, detail)));
+}
+
+async function withMigrationLock<T>(store: Store, fn: (db: Db) => Promise<T>): Promise<T> {
+  if (store.dialect === 'sqlite') return fn(store.db);
   return store.db.connection().execute(async (conn) => {
     await sql`select pg_advisory_lock(${LOCK_KEY})`.execute(conn);
     try {
-      return await applyAll(conn, 'postgres', tables);
+      return await fn(conn);
     } finally {
       await sql`select pg_advisory_unlock(${LOCK_KEY})`.execute(conn);
     }

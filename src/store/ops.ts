@@ -100,3 +100,18 @@ export async function readSchemaVersion(store: Store): Promise<number | undefine
   const row = await asSystem(() => db.selectFrom('accredit_migrations').select(sql<number>`max(id)`.as('v')).executeTakeFirst());
   return row?.v === null || row?.v === undefined ? undefined : Number(row.v);
 }
+
+/** The tenants that hold records in a table (`accredit check` walks them one by one); none when the table is not there yet. */
+export async function tenantsOf(store: Store, table: string): Promise<string[]> {
+  return asSystem(async () => {
+    const exists =
+      store.dialect === 'sqlite'
+        ? await sql`select 1 from sqlite_master where type = 'table' and name = ${table}`.execute(store.db)
+        : await sql`select 1 where to_regclass(${table}) is not null`.execute(store.db);
+    if (!exists.rows.length) return [];
+    const { rows } = await sql<{ tenant_id: string }>`select distinct tenant_id from ${sql.table(table)} order by tenant_id`.execute(
+      store.db,
+    );
+    return rows.map((r) => r.tenant_id);
+  });
+}

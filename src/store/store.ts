@@ -36,6 +36,11 @@ export interface Store {
   transaction<T>(fn: (trx: Db) => Promise<T>): Promise<T>;
   /** A description safe for logs (no password). */
   readonly description: string;
+  /**
+   * SQLite: an online copy of the database into `file` (SQLite's backup API, page by page while the
+   * server keeps serving); absent on PostgreSQL, whose tool is pg_dump.
+   */
+  backup?(file: string): Promise<{ pages: number }>;
   /** PostgreSQL: the pool's connections (for metrics); absent on SQLite. */
   poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
@@ -166,6 +171,11 @@ function openSqlite(file: string, busyTimeoutMs = 5000): Store {
     read,
     reading: (_pref, fn) => fn(read),
     description: `sqlite:${file}`,
+    backup: async (to) => {
+      fs.mkdirSync(path.dirname(path.resolve(to)), { recursive: true });
+      const { totalPages } = await raw.backup(to);
+      return { pages: totalPages };
+    },
     // BEGIN IMMEDIATE takes the write lock at the start: a second process on the same file (the CLI in
     // direct mode beside a server) then waits for it (busy_timeout) instead of failing with "database
     // is locked" when a read transaction tries to become a write one.

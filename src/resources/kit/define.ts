@@ -10,7 +10,7 @@ import {
 } from '../../store/records.js';
 import type { RefValue } from '../../store/refs.js';
 import { bool, dateTime, int, isRequired, obj, ORDERED, str, type FieldValues } from './fields.js';
-import { check } from './validation.js';
+import { check, checkAll } from './validation.js';
 import type { AppServices } from './context.js';
 
 /**
@@ -133,6 +133,12 @@ export interface ResourceDefinition {
    * (400, 422 for PATCH) names the second field. Nested objects declare theirs with `obj(…, { ordered })`.
    */
   ordered?: [string, string][];
+  /**
+   * Checks of a top-level field's value beyond what a JSON schema says (pure, no store: a schedule the
+   * scheduler can read …): the reason a value is refused, or null/undefined. Run with the schema on
+   * every write (a 400 naming the field; 422 for PATCH) and by `accredit check` over stored records.
+   */
+  fieldChecks?: Record<string, (value: unknown) => string | null | undefined>;
   /** One record per tenant: its id is the tenant id, and a second create is a 409. */
   singleton?: boolean;
   /** Only `certifications:admin` tokens may change it (settings). */
@@ -233,8 +239,10 @@ export interface Resource {
   naturalKey: IndexedColumn[];
   /** Top-level names a projection (`fields=`) may name. */
   projectable: Set<string>;
-  /** Validates a record body (fields only, no id or sys fields): schema, then conditional requirements. */
+  /** Validates a record body (fields only, no id or sys fields): schema, then conditional requirements, then field checks; the first error. */
   validate(body: unknown, prefix?: string): FieldError[];
+  /** The same checks, every error found (slower: for a stored record's check and a PATCH of an invalid record). */
+  validateAll(body: unknown, prefix?: string): FieldError[];
   /** Fields that name records of other resources of this API (`x-ref`, not `external:`). */
   refFields: RefField[];
   /** The references a valid body holds, each with its dotted field path. */
@@ -424,6 +432,37 @@ export function defineResource<F extends Record<string, TSchema>>(def: ResourceD
   const derivedKeys = Object.keys(def.derived?.fields ?? {});
   const refFields: RefField[] = [];
   for (const [k, v] of Object.entries(def.fields)) findRefs(v, [k], refFields);
+  // derived fields (read-only, computed on reads) are no part of a body: ignored, as the service drops them
+  const withoutDerived = (input: unknown) =>
+    derivedKeys.length && input && typeof input === 'object' && !Array.isArray(input)
+      ? omit(input as Record<string, unknown>, derivedKeys)
+      : input;
+  const conditionalErrors = (rec: Record<string, unknown>, prefix: string, all: boolean): FieldError[] => {
+    const out: FieldError[] = [];
+    for (const c of conditional) {
+      if (rec[c.field] !== undefined) continue;
+      if (Object.entries(c.when).every(([k, v]) => rec[k] === v)) {
+        const cond = Object.entries(c.when)
+          .map(([k, v]) => `${k} is ${JSON.stringify(v)}`)
+          .join(' and ');
+        out.push({ field: prefix ? `${prefix}.${c.field}` : c.field, reason: `is required when ${cond}` });
+        if (!all) break;
+      }
+    }
+    return out;
+  };
+  const fieldChecks = Object.entries(def.fieldChecks ?? {});
+  const fieldCheckErrors = (rec: Record<string, unknown>, prefix: string, all: boolean): FieldError[] => {
+    const out: FieldError[] = [];
+    for (const [field, fn] of fieldChecks) {
+      if (rec[field] === undefined) continue;
+      const why = fn(rec[field]);
+      if (!why) continue;
+      out.push({ field: prefix ? `${prefix}.${field}` : field, reason: why });
+      if (!all) break;
+    }
+    return out;
+  };
   return {
     refFields,
     collectRefs(body) {
@@ -466,24 +505,25 @@ export function defineResource<F extends Record<string, TSchema>>(def: ResourceD
     },
     projectable: new Set(['id', ...Object.keys(def.fields), ...Object.keys(def.derived?.fields ?? {}), ...Object.keys(SYS_FIELDS)]),
     validate(input, prefix = '') {
-      // derived fields (read-only, computed on reads) are no part of a body: ignored, as the service drops them
-      const body =
-        derivedKeys.length && input && typeof input === 'object' && !Array.isArray(input)
-          ? omit(input as Record<string, unknown>, derivedKeys)
-          : input;
+      const body = withoutDerived(input);
       const errors = check(base, body, prefix);
       if (errors.length) return errors;
       const rec = body as Record<string, unknown>;
-      for (const c of conditional) {
-        if (rec[c.field] !== undefined) continue;
-        if (Object.entries(c.when).every(([k, v]) => rec[k] === v)) {
-          const cond = Object.entries(c.when)
-            .map(([k, v]) => `${k} is ${JSON.stringify(v)}`)
-            .join(' and ');
-          return [{ field: prefix ? `${prefix}.${c.field}` : c.field, reason: `is required when ${cond}` }];
-        }
-      }
-      return [];
+      const missing = conditionalErrors(rec, prefix, false);
+      return missing.length ? missing : fieldCheckErrors(rec, prefix, false);
+    },
+    validateAll(input, prefix = '') {
+      const body = withoutDerived(input);
+      const errors = checkAll(base, body, prefix);
+      if (!body || typeof body !== 'object' || Array.isArray(body)) return errors;
+      const rec = body as Record<string, unknown>;
+      const at = (f: string) => (prefix ? `${prefix}.${f}` : f);
+      // a field the schema refused is not checked further
+      const refused = new Set(errors.map((e) => e.field));
+      const more = [...conditionalErrors(rec, prefix, true), ...fieldCheckErrors(rec, prefix, true)].filter(
+        (e) => !refused.has(e.field) || e.field === at('(body)'),
+      );
+      return [...errors, ...more];
     },
   };
 }

@@ -12,17 +12,26 @@ const addFormats = (addFormatsModule as unknown as { default: typeof addFormatsM
  * No type coercion and no silent removal of unknown properties: what the client sent is what is
  * judged. allErrors is off so that a huge bad array costs one error, not one per element.
  */
-export const ajv = new (Ajv as any)({
-  allErrors: false,
-  coerceTypes: false,
-  removeAdditional: false,
-  useDefaults: false,
-  strict: true,
-  strictRequired: false,
-  allowUnionTypes: true,
-}) as import('ajv').default;
-(addFormats as any)(ajv, ['date', 'date-time', 'email', 'uri']);
-for (const k of EXTENSION_KEYWORDS) ajv.addKeyword(k);
+function makeAjv(allErrors: boolean) {
+  const instance = new (Ajv as any)({
+    allErrors,
+    coerceTypes: false,
+    removeAdditional: false,
+    useDefaults: false,
+    strict: true,
+    strictRequired: false,
+    allowUnionTypes: true,
+  }) as import('ajv').default;
+  (addFormats as any)(instance, ['date', 'date-time', 'email', 'uri']);
+  for (const k of EXTENSION_KEYWORDS) instance.addKeyword(k);
+  return instance;
+}
+export const ajv = makeAjv(false);
+/**
+ * Every error, not only the first: for judging a PATCH of a record stored under older rules
+ * (ServiceCore.patchErrors) and for `accredit check`, never on the hot path of a valid write.
+ */
+const ajvAll = makeAjv(true);
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 /** A comparable value of an ordered field (a number, a date or an instant); undefined when absent or malformed. */
@@ -67,13 +76,15 @@ const orderedKeyword = Object.assign(
   },
   { errors: undefined as unknown[] | undefined },
 );
-ajv.addKeyword({ keyword: ORDERED, type: 'object', schemaType: 'array', errors: true, validate: orderedKeyword as any });
-// OpenAPI annotations that may appear in route schemas.
-for (const k of ['example', 'examples', 'xml', 'externalDocs', 'discriminator']) {
-  try {
-    ajv.addKeyword(k);
-  } catch {
-    /* already known to ajv */
+for (const instance of [ajv, ajvAll]) {
+  instance.addKeyword({ keyword: ORDERED, type: 'object', schemaType: 'array', errors: true, validate: orderedKeyword as any });
+  // OpenAPI annotations that may appear in route schemas.
+  for (const k of ['example', 'examples', 'xml', 'externalDocs', 'discriminator']) {
+    try {
+      instance.addKeyword(k);
+    } catch {
+      /* already known to ajv */
+    }
   }
 }
 
@@ -162,5 +173,16 @@ export function compile(schema: object): ValidateFunction {
 
 export function check(schema: object, value: unknown, prefix = ''): FieldError[] {
   const v = compile(schema);
+  return v(value) ? [] : toFieldErrors(v.errors, prefix);
+}
+
+const cacheAll = new WeakMap<object, ValidateFunction>();
+/** Like check, with every error the value has (compiled once per schema, on first use). */
+export function checkAll(schema: object, value: unknown, prefix = ''): FieldError[] {
+  let v = cacheAll.get(schema);
+  if (!v) {
+    v = ajvAll.compile(schema);
+    cacheAll.set(schema, v);
+  }
   return v(value) ? [] : toFieldErrors(v.errors, prefix);
 }

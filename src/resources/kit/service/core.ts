@@ -1,4 +1,5 @@
-import { AppError, invalid } from '../../../core/errors.js';
+import equal from 'fast-deep-equal';
+import { AppError, invalid, type FieldError } from '../../../core/errors.js';
 import type { Clock } from '../../../core/clock.js';
 import { securityContext, type RequestContext } from '../../../core/context.js';
 import { RecordTable, type StoredRecord } from '../../../store/records.js';
@@ -148,6 +149,28 @@ export class ServiceCore {
     const errors = this.resource.validate(fields, prefix);
     if (errors.length) throw invalid(errors);
     return fields;
+  }
+
+  /**
+   * The errors a patched record is refused for (none: it may be written). A record stored under an
+   * older, looser rule stays patchable: an error on a top-level field the patch left as it was, which
+   * the stored record has too, is not the patch's doing and does not refuse it (`accredit check` lists
+   * such records). Every error is looked for then, not only the first, so that a new error elsewhere
+   * still refuses the patch. A valid result costs one validation, as before.
+   */
+  patchErrors(oldFields: Record<string, unknown>, fields: Record<string, unknown>, prefix: string): FieldError[] {
+    const first = this.resource.validate(fields, prefix);
+    if (!first.length) return first;
+    const key = (e: FieldError) => `${e.field}\u0000${e.reason}`;
+    const before = new Set(this.resource.validateAll(oldFields).map(key));
+    if (!before.size) return first;
+    const own = this.resource.validateAll(fields).filter((e) => {
+      const top = e.field.split('.')[0]!;
+      const unchanged = e.field !== '(body)' && equal(fields[top], oldFields[top]);
+      return !(unchanged && before.has(key(e)));
+    });
+    const at = (f: string) => (prefix ? (f === '(body)' ? prefix : `${prefix}.${f}`) : f);
+    return own.map((e) => ({ field: at(e.field), reason: e.reason }));
   }
 
   /** The definition's domain rule (e.g. status transitions): a 409 that says why. */

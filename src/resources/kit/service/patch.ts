@@ -27,14 +27,15 @@ export class Patching {
     const patchedFrom = (old: StoredRecord) => {
       const patched = applyPatch(old, ops as PatchOp[], prefix) as Record<string, unknown>;
       const fields = fieldsOf(patched);
-      const errors = core.resource.validate(fields, prefix);
+      const oldFields = fieldsOf(old);
+      // judged on what the patch changes: a field stored invalid and left as it was does not refuse it
+      const errors = core.patchErrors(oldFields, fields, prefix);
       const locked = Object.hasOwn(patched, 'sys_locked') ? patched.sys_locked : false;
       if (typeof locked !== 'boolean') errors.push({ field: prefix ? `${prefix}.sys_locked` : 'sys_locked', reason: 'must be a boolean' });
       if (errors.length) {
         const e = invalid(errors, 'unprocessable');
         throw new AppError('unprocessable', `the patched ${core.label} would be invalid: ${e.message}`, { errors });
       }
-      const oldFields = fieldsOf(old);
       if (equal(fields, oldFields) && locked === (old.sys_locked ?? false)) return undefined;
       const next = writes.next(ctx, old, fields, 'patch');
       next.sys_locked = locked;
