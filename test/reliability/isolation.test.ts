@@ -62,8 +62,11 @@ test('the route table covers every resource', () => {
     );
 });
 
-/** The public registry (/public/…) answers without a token by design; test/public covers its isolation. */
-const isPublic = (url: string) => url.startsWith('/public/');
+/**
+ * The public registry (/public/…) and the catalog's public routes (…/public/… under a resource, e.g.
+ * /courseOfferings/{t}/public/event/{id}) answer without a token by design: test/public covers them.
+ */
+const isPublic = (url: string) => url.includes('/public/');
 
 test("every route and method on another tenant's path is a 403", async () => {
   const before = await snapshotB();
