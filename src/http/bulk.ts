@@ -7,6 +7,7 @@ import type { Filter } from '../store/records.js';
 import { isPlainObject } from '../resources/kit/service/core.js';
 import { AppError, invalid } from '../core/errors.js';
 import { ID_PATTERN } from '../core/ids.js';
+import { badKey, decodeKey, encodeKey, pageLimit } from '../resources/kit/paging.js';
 import { errorResponses, SERVICE_VALIDATED } from '../resources/kit/routes.js';
 import type { AppServices } from '../resources/kit/context.js';
 import type { Resource } from '../resources/kit/define.js';
@@ -95,17 +96,13 @@ const exportQuery = Type.Object({
 });
 const SOURCE_FILE_RE = /^[^\u0000-\u001f\u007f]{1,255}$/;
 
-const badKey = () =>
-  invalid(
-    [{ field: 'exclusiveStartKey', reason: 'is not a key this server issued (use LastEvaluatedKey as it was returned)' }],
-    'bad_request',
-  );
+/** The errors page's key: the last row number of the page (the loads list keys by id: kit/paging.ts). */
 function keyOf(row: number) {
   return Buffer.from(JSON.stringify({ row })).toString('base64url');
 }
 function rowOfKey(key: string | undefined): number {
   if (key === undefined || key === '') return 0;
-  const bad = badKey;
+  const bad = () => badKey();
   if (key.length > 128 || !/^[A-Za-z0-9_-]+$/.test(key)) throw bad();
   try {
     const row = (JSON.parse(Buffer.from(key, 'base64url').toString('utf8')) as { row?: unknown }).row;
@@ -114,27 +111,6 @@ function rowOfKey(key: string | undefined): number {
     /* below */
   }
   throw bad();
-}
-
-/** The list's key: the id of the last load of the page. */
-const idKeyOf = (id: string) => Buffer.from(JSON.stringify({ id })).toString('base64url');
-function idOfKey(key: string | undefined): string | undefined {
-  if (key === undefined || key === '') return undefined;
-  if (key.length > 128 || !/^[A-Za-z0-9_-]+$/.test(key)) throw badKey();
-  try {
-    const id = (JSON.parse(Buffer.from(key, 'base64url').toString('utf8')) as { id?: unknown }).id;
-    if (typeof id === 'string' && new RegExp(ID_PATTERN).test(id)) return id;
-  } catch {
-    /* below */
-  }
-  throw badKey();
-}
-
-function pageLimit(raw: string | undefined, max: number): number {
-  const limit = raw === undefined ? 100 : Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > max)
-    throw invalid([{ field: 'limit', reason: `must be a whole number from 1 to ${max}` }], 'bad_request');
-  return limit;
 }
 
 function dryRunOf(req: FastifyRequest): boolean {
@@ -360,7 +336,7 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
       },
       handler: async (req) => {
         const q = req.query as { limit?: string; exclusiveStartKey?: string };
-        const limit = pageLimit(q.limit, pageSizeMax);
+        const limit = pageLimit(q.limit, 100, pageSizeMax);
         const page = await loads.errors(req.ctx.tenantId, (req.params as { id: string }).id, rowOfKey(q.exclusiveStartKey), limit);
         return { Items: page.items, ...(page.last !== undefined ? { LastEvaluatedKey: keyOf(page.last) } : {}) };
       },
@@ -393,10 +369,10 @@ export function registerBulkRoutes(app: FastifyInstance, services: AppServices, 
         const page = await loads.list(req.ctx.tenantId, {
           resource: q.resource,
           status: q.status as LoadView['status'] | undefined,
-          before: idOfKey(q.exclusiveStartKey),
-          limit: pageLimit(q.limit, pageSizeMax),
+          before: decodeKey(q.exclusiveStartKey),
+          limit: pageLimit(q.limit, 100, pageSizeMax),
         });
-        return { Items: page.items, ...(page.last !== undefined ? { LastEvaluatedKey: idKeyOf(page.last) } : {}) };
+        return { Items: page.items, ...(page.last !== undefined ? { LastEvaluatedKey: encodeKey(page.last) } : {}) };
       },
     });
 

@@ -4,6 +4,7 @@ import { notFound } from '../core/errors.js';
 import type { Executions } from '../jobs/executions.js';
 import { ID_PATTERN } from '../core/ids.js';
 import { errorResponses } from '../resources/kit/routes.js';
+import { executionView } from '../resources/blocks.js';
 
 /**
  * GET /executions/{tenantId}/{executionArn}: status and progress of a background execution (a
@@ -11,21 +12,7 @@ import { errorResponses } from '../resources/kit/routes.js';
  * ends. The ARN is what refresh / execute answered (the bare execution id works too). Progress is
  * read from the database, so a client may watch an execution that another server process runs.
  */
-const ExecutionView = Type.Object(
-  {
-    executionArn: Type.String(),
-    resource: Type.String(),
-    record_id: Type.String(),
-    action: Type.String(),
-    status: Type.Union([Type.Literal('RUNNING'), Type.Literal('SUCCEEDED'), Type.Literal('FAILED')]),
-    start_date: Type.String({ format: 'date-time' }),
-    stop_date: Type.Optional(Type.String({ format: 'date-time' })),
-    progress: Type.Object({ done: Type.Integer(), total: Type.Integer() }),
-    error: Type.Optional(Type.String()),
-    output: Type.Optional(Type.Unknown()),
-  },
-  { title: 'Execution' },
-);
+const ExecutionView = executionView('Execution');
 const params = Type.Object({
   tenantId: Type.String({ pattern: ID_PATTERN }),
   executionArn: Type.String({ pattern: '^[\\w:|.-]{1,300}$' }),

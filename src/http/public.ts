@@ -6,7 +6,7 @@ import { ID_PATTERN } from '../core/ids.js';
 import type { RequestContext } from '../core/context.js';
 import type { AppServices } from '../resources/kit/context.js';
 import { DIRECTORY_FIELDS } from '../domain/registry/publishing.js';
-import { PUBLIC_PAGE_DEFAULT, PUBLIC_PAGE_MAX, Registry } from '../services/registry.js';
+import { PUBLIC_PAGE_DEFAULT, PUBLIC_PAGE_MAX } from '../services/registry.js';
 import { registerStorefrontRoutes } from './storefront.js';
 
 /**
@@ -123,7 +123,7 @@ export interface PublicRouteOptions {
 }
 
 export function registerPublicRoutes(app: FastifyInstance, services: AppServices, auth: onRequestHookHandler, opts: PublicRouteOptions) {
-  const registry = new Registry(services);
+  const { registry } = services;
   const limiter = opts.perMinute > 0 ? new SharedLimiter(opts.perMinute, opts.counter) : undefined;
   const directoryId = Type.String({ pattern: services.resource('directories').resource.idPattern });
   const programId = Type.String({ pattern: services.resource('programs').resource.idPattern });

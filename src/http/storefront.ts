@@ -9,7 +9,7 @@ import {
   STORE_OFFERING_FIELDS,
 } from '../domain/registry/storefront.js';
 import { PUBLIC_PAGE_DEFAULT, PUBLIC_PAGE_MAX } from '../services/registry.js';
-import { STORE_MAX_EXAMS, STORE_MAX_FEES, STORE_MAX_OFFERINGS, type OnlineStoreQuery, Storefront } from '../services/storefront.js';
+import { STORE_MAX_EXAMS, STORE_MAX_FEES, STORE_MAX_OFFERINGS, type OnlineStoreQuery } from '../services/storefront.js';
 
 /**
  * The catalog's two public routes beyond the registry (no token, the public rate limit of
@@ -36,7 +36,7 @@ function whitelist(services: AppServices, slug: string, fields: readonly string[
 }
 
 export function registerStorefrontRoutes(app: FastifyInstance, services: AppServices, publicRequest: onRequestHookHandler) {
-  const storefront = new Storefront(services);
+  const { storefront } = services;
   const tenantId = Type.String({ pattern: ID_PATTERN });
   const id = Type.String({ pattern: ID_PATTERN });
 

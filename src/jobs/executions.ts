@@ -166,7 +166,7 @@ export class Executions {
 
   /** The latest executions of a record, newest first. */
   recent(tenantId: string, resource: string, recordId: string, limit: number): Promise<ExecutionRow[]> {
-    return executionsOf(this.db, tenantId, resource, recordId, limit);
+    return executionsPage(this.db, tenantId, resource, recordId, undefined, limit);
   }
 
   /**

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { BILLING_RUN_JOBS, BILLING_RUN_STATUSES } from '../domain/billing/runs.js';
 import { defineResource, search } from './kit/define.js';
 import { bool, date, dateTime, list, num, obj, oneOf, ref, req, str, withOrder } from './kit/fields.js';
-import { restriction, statusReasonFilter } from './blocks.js';
+import { executionView, restriction, statusReasonFilter } from './blocks.js';
 
 /**
  * Billing Runs: one execution of the certification lifecycle batch (activate applications, expire
@@ -70,22 +70,9 @@ const executionHandle = Type.Object({
 });
 
 /** An execution of the run (the shape of GET /executions/{t}/{executionArn}) and who started it. */
-const runExecution = Type.Object(
-  {
-    executionArn: Type.String(),
-    resource: Type.String(),
-    record_id: Type.String(),
-    action: Type.String({ description: 'refresh or execute' }),
-    status: Type.Union([Type.Literal('RUNNING'), Type.Literal('SUCCEEDED'), Type.Literal('FAILED')]),
-    start_date: Type.String({ format: 'date-time' }),
-    stop_date: Type.Optional(Type.String({ format: 'date-time' })),
-    progress: Type.Object({ done: Type.Integer(), total: Type.Integer() }),
-    error: Type.Optional(Type.String()),
-    output: Type.Optional(Type.Unknown()),
-    started_by: Type.String({ description: "the token's subject, or scheduler for a recurring run's" }),
-  },
-  { title: 'BillingRunExecution' },
-);
+const runExecution = executionView('BillingRunExecution', {
+  started_by: Type.String({ description: "the token's subject, or scheduler for a recurring run's" }),
+});
 
 const runMessage = Type.Object(
   {

@@ -416,3 +416,28 @@ export function seatsAction(slug: 'courseOfferings' | 'examOfferings', label: st
     handler: (s, ctx, { params }) => s.learning.seats(ctx, slug, params.id!),
   };
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Background executions
+
+/**
+ * An execution as GET /executions/{tenantId}/{executionArn} shows it (http/executions.ts); a billing
+ * run's list of its executions adds who started each (`extra`).
+ */
+export const executionView = (title: string, extra: Record<string, TSchema> = {}) =>
+  Type.Object(
+    {
+      executionArn: Type.String(),
+      resource: Type.String(),
+      record_id: Type.String(),
+      action: Type.String({ description: 'refresh or execute' }),
+      status: Type.Union([Type.Literal('RUNNING'), Type.Literal('SUCCEEDED'), Type.Literal('FAILED')]),
+      start_date: Type.String({ format: 'date-time' }),
+      stop_date: Type.Optional(Type.String({ format: 'date-time' })),
+      progress: Type.Object({ done: Type.Integer(), total: Type.Integer() }),
+      error: Type.Optional(Type.String()),
+      output: Type.Optional(Type.Unknown()),
+      ...extra,
+    },
+    { title },
+  );

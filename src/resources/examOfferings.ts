@@ -35,11 +35,10 @@ export const examOfferings = defineResource({
       summary: "An exam's offerings as a contact sees them in the portal: the active ones while the contact may register",
       description:
         'The exam offerings of exam_id that are not is_active false, in id order, paged like a lookup, when the contact is eligible for the exam now (GET /examRegProcesses/{tenantId}/eligible/{contactId}/{examId}: a first attempt or a retest, through a reg process that allows the exam); an empty page when not (a registration open, the exam passed, no reg process). An unknown exam is a 404.',
-      handler: async (s, ctx, { params, query }) => {
-        const { eligible } = await s.learning.eligible(ctx, params.contact_id!, params.exam_id!);
-        const page = await s.resource('examOfferings').matching(ctx, { exam_id: params.exam_id }, query, { is_active: false });
-        return eligible ? page : new JsonText('{"Count":0,"Items":[]}');
-      },
+      handler: async (s, ctx, { params, query }) =>
+        (await s.learning.mayRegister(ctx, params.contact_id!, params.exam_id!))
+          ? s.resource('examOfferings').matching(ctx, { exam_id: params.exam_id }, query, { is_active: false })
+          : new JsonText('{"Count":0,"Items":[]}'),
     },
   ],
   slug: 'examOfferings',

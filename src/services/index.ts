@@ -18,7 +18,9 @@ import { Billing } from './billing/index.js';
 import { Learning } from './learning.js';
 import { Lifecycle } from './lifecycle.js';
 import { Notices } from './notices.js';
+import { Registry } from './registry.js';
 import { Statistics } from './statistics.js';
+import { Storefront } from './storefront.js';
 import { Sweep } from './sweep.js';
 
 /**
@@ -54,6 +56,9 @@ declare module '../resources/kit/context.js' {
     readonly learning: Learning;
     readonly notices: Notices;
     readonly statistics: Statistics;
+    /** The public registry (directory search, verification) and the catalog's public store routes. */
+    readonly registry: Registry;
+    readonly storefront: Storefront;
     /** What the lifecycle sweep does to one record (lapse, expire). */
     readonly sweepWork: Sweep;
     /** The lifecycle sweep: its schedule, its executions, a round on demand. */
@@ -96,6 +101,8 @@ class Services implements AppServices {
   readonly learning: Learning;
   readonly notices: Notices;
   readonly statistics: Statistics;
+  readonly registry: Registry;
+  readonly storefront: Storefront;
   readonly sweepWork: Sweep;
   readonly sweep: LifecycleSweep;
   readonly scheduler: Scheduler;
@@ -131,6 +138,8 @@ class Services implements AppServices {
     this.learning = new Learning(this);
     this.notices = new Notices(this);
     this.statistics = new Statistics(this);
+    this.registry = new Registry(this);
+    this.storefront = new Storefront(this);
     this.sweepWork = new Sweep(this);
     this.sweep = new LifecycleSweep(this, { cron: config.lifecycleSweepCron, log });
     this.scheduler = new Scheduler(this, { pollMs: config.schedulerPollMs, log });

@@ -13,6 +13,7 @@ import { impliedCreditFields } from '../domain/learning/credits.js';
 import {
   ExamRuleError,
   examEligibility,
+  mayRegister,
   examRegistrationTransitionError,
   impliedExamRegistrationFields,
   letterFor,
@@ -304,6 +305,16 @@ export class Learning {
     return examEligibility(examId, regs as unknown as ExamRegistrationLike[], processes as unknown as ExamRegProcessLike[]);
   }
 
+  /**
+   * Whether the contact may register for the exam now (a first attempt or a retest), without the
+   * offerings and seats `eligible` works out; an unknown exam is a 404.
+   */
+  async mayRegister(ctx: RequestContext, contactId: string, examId: string): Promise<boolean> {
+    const db = this.s.store.db;
+    if (!(await this.get(db, ctx, 'exams', examId))) throw notFound('exam', examId);
+    return mayRegister(await this.eligibility(db, ctx, contactId, examId));
+  }
+
   /** GET /examRegProcesses/{t}/eligible/{contactId}/{examId} */
   async eligible(ctx: RequestContext, contactId: string, examId: string) {
     const db = this.s.store.db;
@@ -332,7 +343,7 @@ export class Learning {
     return {
       contact_id: contactId,
       exam_id: examId,
-      eligible: e.type !== null && e.processes.length > 0,
+      eligible: mayRegister(e),
       type: e.type,
       reason: e.reason,
       processes: e.processes,

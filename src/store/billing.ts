@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { RecordTable, StoredRecord } from './records.js';
 import type { Db } from './store.js';
-import type { OutboxRow } from './outbox.js';
 
 /** A row of `billed_items` (migration 5): a registration billed once, on the invoice that billed it. */
 export interface BilledItemRow {
@@ -48,21 +47,5 @@ export const runActions = {
   /** The run's pending actions in id order, after `after`. */
   pending(db: Db, table: RecordTable, tenantId: string, runId: string, after: string | undefined, limit: number): Promise<StoredRecord[]> {
     return table.page(db, tenantId, [...runActions.ofRun(runId), { column: 'f_status', op: 'in', values: ['pending'] }], after, limit);
-  },
-};
-
-/** The e-mails a run's actions queued, read from the outbox (mail/ writes it; billing only shows it). */
-export const runOutbox = {
-  /** The outbox rows queued by `sources` (`billingRunActions/<id>`), oldest first. */
-  async ofSources(db: Db, tenantId: string, sources: string[]): Promise<OutboxRow[]> {
-    if (!sources.length) return [];
-    return (db as Kysely<{ outbox: OutboxRow }>)
-      .selectFrom('outbox')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('source', 'in', sources)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
   },
 };

@@ -140,50 +140,13 @@ export const loadStore = {
   },
 
   /** Rejected rows with the text they were read from (the rejects file), in row order, after row `after`. */
-  async rejects(
-    db: ServerKysely,
-    tenantId: string,
-    loadId: string,
-    after: number,
-    limit: number,
-  ): Promise<{ row: number; errors: FieldError[]; source: string | null }[]> {
-    const rows = await db
-      .selectFrom('bulk_load_errors')
-      .select(['row_no', 'errors', 'source'])
-      .where('tenant_id', '=', tenantId)
-      .where('load_id', '=', loadId)
-      .where('row_no', '>', after)
-      .orderBy('row_no')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({
-      row: Number(r.row_no),
-      errors: (typeof r.errors === 'string' ? JSON.parse(r.errors) : r.errors) as FieldError[],
-      source: r.source ?? null,
-    }));
+  rejects(db: ServerKysely, tenantId: string, loadId: string, after: number, limit: number) {
+    return errorRows(db, tenantId, loadId, after, limit, true);
   },
 
   /** Rejected rows in row order, after row `after`. */
-  async errors(
-    db: ServerKysely,
-    tenantId: string,
-    loadId: string,
-    after: number,
-    limit: number,
-  ): Promise<{ row: number; errors: FieldError[] }[]> {
-    const rows = await db
-      .selectFrom('bulk_load_errors')
-      .select(['row_no', 'errors'])
-      .where('tenant_id', '=', tenantId)
-      .where('load_id', '=', loadId)
-      .where('row_no', '>', after)
-      .orderBy('row_no')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => ({
-      row: Number(r.row_no),
-      errors: (typeof r.errors === 'string' ? JSON.parse(r.errors) : r.errors) as FieldError[],
-    }));
+  errors(db: ServerKysely, tenantId: string, loadId: string, after: number, limit: number) {
+    return errorRows(db, tenantId, loadId, after, limit, false);
   },
 
   /** The rows up to `upTo` that were rejected (a resumed load rebuilds what the rows before it claimed). */
@@ -255,4 +218,38 @@ export async function byNaturalKey(
 export async function lockExternalIds(db: Db, dialect: DialectName, tenantId: string, resource: string): Promise<void> {
   if (dialect !== 'postgres') return;
   await sql`select pg_advisory_xact_lock(hashtextextended(${`accredit.bulk:${tenantId}:${resource}`}, 0))`.execute(db);
+}
+
+/** A load's rejected rows after row `after`; with `withSource`, the text each was read from. */
+async function errorRows(
+  db: ServerKysely,
+  tenantId: string,
+  loadId: string,
+  after: number,
+  limit: number,
+  withSource: true,
+): Promise<{ row: number; errors: FieldError[]; source: string | null }[]>;
+async function errorRows(
+  db: ServerKysely,
+  tenantId: string,
+  loadId: string,
+  after: number,
+  limit: number,
+  withSource: false,
+): Promise<{ row: number; errors: FieldError[] }[]>;
+async function errorRows(db: ServerKysely, tenantId: string, loadId: string, after: number, limit: number, withSource: boolean) {
+  const rows = await db
+    .selectFrom('bulk_load_errors')
+    .select(withSource ? ['row_no', 'errors', 'source'] : ['row_no', 'errors'])
+    .where('tenant_id', '=', tenantId)
+    .where('load_id', '=', loadId)
+    .where('row_no', '>', after)
+    .orderBy('row_no')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    row: Number(r.row_no),
+    errors: (typeof r.errors === 'string' ? JSON.parse(r.errors) : r.errors) as FieldError[],
+    ...(withSource ? { source: (r as { source?: string | null }).source ?? null } : {}),
+  }));
 }

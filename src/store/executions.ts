@@ -49,17 +49,16 @@ export function getExecution(db: Db, tenantId: string, id: string): Promise<Exec
   return executions(db).selectFrom('executions').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
 }
 
-/** The executions of a record, oldest first; with `newest`, the latest `newest` of them, newest first. */
-export function executionsOf(db: Db, tenantId: string, resource: string, recordId: string, newest?: number): Promise<ExecutionRow[]> {
-  const q = executions(db)
+/** The executions of a record, oldest first. */
+export function executionsOf(db: Db, tenantId: string, resource: string, recordId: string): Promise<ExecutionRow[]> {
+  return executions(db)
     .selectFrom('executions')
     .selectAll()
     .where('tenant_id', '=', tenantId)
     .where('resource', '=', resource)
-    .where('record_id', '=', recordId);
-  return newest === undefined
-    ? q.orderBy('start_date').execute()
-    : q.orderBy('start_date', 'desc').orderBy('id', 'desc').limit(newest).execute();
+    .where('record_id', '=', recordId)
+    .orderBy('start_date')
+    .execute();
 }
 
 /**

@@ -45,13 +45,14 @@ export async function insertOutboxRow(
   return inserted !== undefined;
 }
 
-/** The rows queued by one source (e.g. `applications/<id>`), oldest first. */
-export async function outboxRowsOf(db: Db, tenantId: string, source: string): Promise<OutboxRow[]> {
+/** The rows queued by one source (e.g. `applications/<id>`) or by several, oldest first. */
+export async function outboxRowsOf(db: Db, tenantId: string, source: string | string[]): Promise<OutboxRow[]> {
+  if (Array.isArray(source) && !source.length) return [];
   const rows = await outbox(db)
     .selectFrom('outbox')
     .selectAll()
     .where('tenant_id', '=', tenantId)
-    .where('source', '=', source)
+    .where('source', Array.isArray(source) ? 'in' : '=', source)
     .orderBy('created_at')
     .orderBy('id')
     .execute();

@@ -312,20 +312,23 @@ describe('a run sends only the notices that apply, and each action says what bec
     assert.equal((await call('GET', `/certifications/acme/${c.id}`)).last_reminder_sent_date, undefined);
   });
 
-  test('an invoice to e-mail to a provider without an address: the invoice is made, its e-mail "not sent: no address"', async () => {
-    const provider = await f.create('trainingProviders', { name: 'Quiet College' });
+  /**
+   * A provider's course with one registration, billed by a run that e-mails invoices: the run's
+   * actions once it has executed.
+   */
+  async function invoiceRun(provider: Record<string, unknown>, offeringName: string, student: { name: string; student_id: string }) {
     await call('POST', '/trainingProvPrograms/acme', { training_provider_id: provider.id, program_id: rn.id, course_fee: 40 }, 201);
-    const course = await call('POST', '/courses/acme', { name: 'Refresher' }, 201);
+    const course = await call('POST', '/courses/acme', { name: `${offeringName} course` }, 201);
     const offering = await call(
       'POST',
       '/courseOfferings/acme',
-      { name: 'Refresher (Quiet)', course_id: course.id, training_provider_id: provider.id, program_ids: [rn.id] },
+      { name: offeringName, course_id: course.id, training_provider_id: provider.id, program_ids: [rn.id] },
       201,
     );
     await call(
       'POST',
       '/courseRegistrations/acme',
-      { name: 'Student', student_id: 's-1', course_id: course.id, course_offering_id: offering.id, status: 'registered' },
+      { ...student, course_id: course.id, course_offering_id: offering.id, status: 'registered' },
       201,
     );
     const run = await call(
@@ -345,7 +348,12 @@ describe('a run sends only the notices that apply, and each action says what bec
     );
     await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
     await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`));
-    const [a] = await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`);
+    return listAll(call, `/billingRunActions/acme/billingRun/${run.id}`);
+  }
+
+  test('an invoice to e-mail to a provider without an address: the invoice is made, its e-mail "not sent: no address"', async () => {
+    const provider = await f.create('trainingProviders', { name: 'Quiet College' });
+    const [a] = await invoiceRun(provider, 'Refresher (Quiet)', { name: 'Student', student_id: 's-1' });
     assert.deepEqual(
       [a.type, a.status, a.notice_status, a.notice_status_reason],
       ['bill training provider', 'completed', 'not sent', 'no address'],
@@ -355,38 +363,9 @@ describe('a run sends only the notices that apply, and each action says what bec
 
   test('an invoice line whose description is template syntax is e-mailed as written, not run by the template engine', async () => {
     const provider = await f.create('trainingProviders', { name: 'Curly College', email_address: 'billing@curly.test' });
-    await call('POST', '/trainingProvPrograms/acme', { training_provider_id: provider.id, program_id: rn.id, course_fee: 40 }, 201);
-    const course = await call('POST', '/courses/acme', { name: 'Braces' }, 201);
-    const offering = await call(
-      'POST',
-      '/courseOfferings/acme',
-      { name: '{{#each}}', course_id: course.id, training_provider_id: provider.id, program_ids: [rn.id] },
-      201,
+    const [a] = (await invoiceRun(provider, '{{#each}}', { name: '{{settings.secret}}', student_id: 's-2' })).filter(
+      (x) => x.training_provider_id === provider.id,
     );
-    await call(
-      'POST',
-      '/courseRegistrations/acme',
-      { name: '{{settings.secret}}', student_id: 's-2', course_id: course.id, course_offering_id: offering.id, status: 'registered' },
-      201,
-    );
-    const run = await call(
-      'POST',
-      '/billingRuns/acme',
-      minimalRun({
-        bill_training_providers: true,
-        training_provider_billing_options: {
-          expiration_date_range_start: addDays(TODAY, -30),
-          expiration_date_range_end: TODAY,
-          invoice_template_id: 'standard',
-          payment_terms_id: 'net-30',
-          email_invoices_to_training_providers: true,
-        },
-      }),
-      201,
-    );
-    await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
-    await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`));
-    const [a] = (await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`)).filter((x) => x.training_provider_id === provider.id);
     assert.deepEqual([a.status, a.notice_status], ['completed', 'queued']);
     const [row] = await asTenant('acme', () => outboxFor(t.store.db, 'acme', `billingRunActions/${a.id}`));
     const html = JSON.parse(row!.message).html as string;

@@ -50835,6 +50835,7 @@ export interface operations {
                         executionArn: string;
                         resource: string;
                         record_id: string;
+                        /** @description refresh or execute */
                         action: string;
                         status: "RUNNING" | "SUCCEEDED" | "FAILED";
                         /** Format: date-time */

@@ -4,6 +4,7 @@ import {
   ExamRuleError,
   examEligibility,
   examRegistrationTransitionError,
+  mayRegister,
   impliedExamRegistrationFields,
   letterFor,
   processUseError,
@@ -109,6 +110,7 @@ test('eligibility: register first, retest after a fail, none while open or after
   const none = examEligibility('x', [reg('r1', 'failed')], [{ id: 'p', type: 'register' }]);
   assert.equal(none.type, 'retest');
   assert.match(none.reason, /no active retest process/);
+  assert.deepEqual([first, open, failed, passed, none].map(mayRegister), [true, false, true, false, false]);
 
   assert.equal(processUseError({ id: 'p-reg1', type: 'register' }, first), null);
   assert.match(processUseError({ id: 'p-reg1', type: 'register' }, failed)!, /needs a retest/);

@@ -105,6 +105,9 @@ export interface Eligibility {
 
 const OPEN = new Set(['draft', 'registered']);
 
+/** May the contact register now: a kind of attempt is open to them and a process of that kind serves the exam. */
+export const mayRegister = (e: Eligibility): boolean => e.type !== null && e.processes.length > 0;
+
 /**
  * Which processes a contact may use now for an exam, given all their registrations for that exam
  * (ids are time-ordered): none while one is open or after a pass; retest after a fail or a no show;

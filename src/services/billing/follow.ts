@@ -1,6 +1,7 @@
 import type { RequestContext } from '../../core/context.js';
 import { decodeKey, encodeKey, pageLimit } from '../../resources/kit/paging.js';
-import { runActions, runOutbox } from '../../store/billing.js';
+import { runActions } from '../../store/billing.js';
+import { outboxRowsOf } from '../../store/outbox.js';
 import type { StoredRecord } from '../../store/records.js';
 import type { BillingRecords } from './records.js';
 
@@ -40,7 +41,7 @@ export async function runMessages(records: BillingRecords, ctx: RequestContext, 
   const actions = await records.actions.table.page(db, ctx.tenantId, runActions.ofRun(run.id), after, limit + 1);
   const page = actions.slice(0, limit);
   const sources = page.map((a) => `billingRunActions/${a.id}`);
-  const mails = await runOutbox.ofSources(db, ctx.tenantId, sources);
+  const mails = await outboxRowsOf(db, ctx.tenantId, sources);
   const bySource = new Map<string, typeof mails>();
   for (const m of mails) bySource.set(m.source, [...(bySource.get(m.source) ?? []), m]);
   const Items: Record<string, unknown>[] = [];

@@ -1,6 +1,7 @@
 import type { RequestContext } from '../../core/context.js';
 import { pageLimit } from '../../resources/kit/paging.js';
-import { runActions, runOutbox } from '../../store/billing.js';
+import { runActions } from '../../store/billing.js';
+import { outboxRowsOf } from '../../store/outbox.js';
 import { Savepoint } from '../../store/savepoints.js';
 import { perform } from './actions/index.js';
 import { newLookups } from './lookups.js';
@@ -49,7 +50,7 @@ export async function previewEmails(records: BillingRecords, ctx: RequestContext
           try {
             lookups.records = new Map();
             const outcome = await perform(records, trx, actx, run, a, lookups);
-            const mails = await runOutbox.ofSources(trx, ctx.tenantId, [`billingRunActions/${a.id}`]);
+            const mails = await outboxRowsOf(trx, ctx.tenantId, [`billingRunActions/${a.id}`]);
             for (const m of mails) Items.push({ ...base, status: 'would send', ...rendered(m.message) });
             const changes = outcome.changes ?? {};
             if (!mails.length && changes.notice_status === 'not sent') {
