@@ -112,10 +112,13 @@ test(`three processes: one scheduler leader, an execution handed over after SIGK
     const taker = (await admin.query('select lease_owner from executions where id = $1', [id])).rows[0];
     assert.notEqual(taker?.lease_owner, holder.owner);
     await assertEndState('acme', call, population, N);
-    await until('every e-mail', async () => (smtp.mails.length >= expectedMails(N) ? true : undefined), 90_000, 200);
+    const distinct = () => new Set(smtp.mails.map((m) => m.messageId)).size;
+    await until('every e-mail', async () => (distinct() >= expectedMails(N) ? true : undefined), 90_000, 200);
     await sleep(500);
-    assert.equal(smtp.mails.length, expectedMails(N));
-    assert.equal(new Set(smtp.mails.map((m) => m.messageId)).size, smtp.mails.length, 'no message sent twice');
+    assert.equal(distinct(), expectedMails(N), 'every e-mail delivered, each its own Message-ID');
+    // Delivery is at least once (docs/mail.md): a sender SIGKILLed between the SMTP server's 250 and
+    // its commit has that one message sent again by the next, with the same Message-ID.
+    assert.ok(smtp.mails.length - distinct() <= 1, `${smtp.mails.length - distinct()} resent: at most one per killed sender`);
   } finally {
     for (const s of servers) await killServer(s);
     await admin.end().catch(() => {});
