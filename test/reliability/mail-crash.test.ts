@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { freshDatabase, type TestDb } from '../helpers.js';
 import { killServer, sleep, startServer, until, type ServerProcess } from '../process.js';
@@ -102,6 +102,10 @@ test('SMTP: SIGKILLed while sending, restarted: every message arrives, none in p
   let current: Promise<ServerProcess> | undefined;
   let plan: 'after-accept' | 'mid-data' | 'none' = 'after-accept';
   let killedInWindow: string | undefined;
+  // Our end of each connection, by the client's port. A paused socket reads nothing, not even the
+  // dead client's FIN, and is not an active handle: left alone it would hold smtp.close() open with
+  // nothing else keeping the event loop alive, and the test would end unresolved.
+  const sockets = new Map<number, Socket>();
 
   const smtp = new SMTPServer({
     authOptional: true,
@@ -110,7 +114,11 @@ test('SMTP: SIGKILLed while sending, restarted: every message arrives, none in p
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
       let first = true;
-      stream.on('error', () => aborted++);
+      let ended = false;
+      stream.on('error', () => {
+        if (!ended) aborted++;
+        ended = true;
+      });
       stream.on('data', (c: Buffer) => {
         chunks.push(c);
         if (first && plan === 'mid-data') {
@@ -118,11 +126,23 @@ test('SMTP: SIGKILLed while sending, restarted: every message arrives, none in p
           first = false;
           plan = 'none';
           stream.pause();
-          void current!.then((p) => p.kill('SIGKILL'));
+          void current!
+            .then((p) => {
+              p.kill('SIGKILL');
+              return p.exited;
+            })
+            .then(() => {
+              // the rest never came: the transfer is cut off, and our end of it goes too
+              if (!ended) aborted++;
+              ended = true;
+              sockets.get(session.remotePort)?.destroy();
+            });
         }
         first = false;
       });
       stream.on('end', async () => {
+        if (ended) return;
+        ended = true;
         const raw = Buffer.concat(chunks).toString('utf8');
         const messageId = header(raw, 'Message-ID');
         received.push({ messageId, subject: header(raw, 'Subject'), to: session.envelope.rcptTo[0]!.address, raw });
@@ -138,6 +158,11 @@ test('SMTP: SIGKILLed while sending, restarted: every message arrives, none in p
         cb();
       });
     },
+  });
+  smtp.server.on('connection', (s: Socket) => {
+    const port = s.remotePort!;
+    sockets.set(port, s);
+    s.on('close', () => sockets.delete(port));
   });
   await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
   const smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
@@ -207,6 +232,7 @@ test('SMTP: SIGKILLed while sending, restarted: every message arrives, none in p
   } finally {
     await killServer(server);
     await current?.then(killServer, () => {});
+    for (const s of sockets.values()) s.destroy();
     await new Promise<void>((r) => smtp.close(() => r()));
     await store.close();
     await db.drop();
