@@ -54,6 +54,7 @@ export const coupons = defineResource({
     start_date: designed(date(), 'first day the coupon can be used'),
     end_date: designed(date(), 'last day the coupon can be used'),
     maximum_number_of_uses: designed(int({ minimum: 1 }), 'total redemptions allowed; absent = unlimited'),
+    maximum_uses_per_holder: designed(int({ minimum: 1 }), 'redemptions allowed per contact or organization; absent = unlimited'),
     discount_method: oneOf(['discount line item', 'inline discount']),
     discount_product_id: ref('external:products', { description: 'product a discount line item is booked to' }),
     maximum_discount: num({ ...BOUNDS.money, description: 'cap on the total discount, whatever the configuration' }),

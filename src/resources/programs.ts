@@ -1,5 +1,5 @@
 import { defineResource, search } from './kit/define.js';
-import { bool, designed, int, num, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, BOUNDS, designed, int, num, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues } from './blocks.js';
 
 /**
@@ -76,6 +76,14 @@ export const programs = defineResource({
         description: 'the notice (expiration notice) sent once to the holder when a certification of this programme lapses on its own',
       }),
       'issue: an optional expiration notice per programme',
+    ),
+    late_fee: designed(
+      num({
+        ...BOUNDS.money,
+        description:
+          "added to a renewal applied for while the certification is in grace (its standing in_grace), in the tenant's currency (settings.currency_code); unset or 0: none",
+      }),
+      'issue 20: boards charge a late fee for renewals in grace; the catalog shows none',
     ),
     renew_grandfathered_certifications: designed(
       bool({ description: "renewing a certification of this programme also renews the holder's grandfathered certifications" }),
