@@ -23,6 +23,7 @@ import { registerExecutionRoutes } from './http/executions.js';
 import { registerPublicRoutes } from './http/public.js';
 import { registerQueryRoutes } from './http/queries.js';
 import { registerBulkRoutes } from './http/bulk.js';
+import { registerWebhookRoutes } from './http/webhooks.js';
 import { installHealth, installMetrics } from './http/metrics.js';
 import { readSchemaVersion } from './store/ops.js';
 import { RELEASE } from './release.js';
@@ -173,6 +174,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerQueryRoutes(app, services, auth);
   registerPublicRoutes(app, services, auth, { perMinute: config.publicRateLimitPerMinute, counter });
   await registerBulkRoutes(app, services, auth, { pageSizeMax: config.pageSizeMax });
+  await registerWebhookRoutes(app, services, config.stripeWebhookSecret);
 
   if (store.writePosition) {
     // With replicas, a successful write answers the primary's WAL position after it: sent back as

@@ -32,6 +32,8 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Requests per client address per minute to the public (token-less) registry routes; 0 turns the limit off. */
   publicRateLimitPerMinute: number;
+  /** STRIPE_WEBHOOK_SECRET (whsec_…): Stripe's signing secret of the webhook endpoint; without it the Stripe webhook route is off. */
+  stripeWebhookSecret?: string;
   /** Longest time to receive a whole request (ms). */
   requestTimeoutMs: number;
   /** Longest time one SQL statement may run on PostgreSQL (ms). */
@@ -272,6 +274,7 @@ export function loadConfig(env: Env = process.env): Config {
     replicaMaxLagMs: int(env, 'REPLICA_MAX_LAG_MS', 5000, 0, 3_600_000),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 6000, 0, 10_000_000),
     publicRateLimitPerMinute: int(env, 'PUBLIC_RATE_LIMIT_PER_MINUTE', 60, 0, 10_000_000),
+    stripeWebhookSecret: env.STRIPE_WEBHOOK_SECRET || undefined,
     requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
     statementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
     sqliteBusyTimeoutMs: int(env, 'SQLITE_BUSY_TIMEOUT_MS', 5000, 10, 60_000),

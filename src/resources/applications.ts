@@ -140,6 +140,7 @@ export const applications = defineResource({
 
     embed_membership_application: bool(),
     order_id: designed(ref('external:orders'), 'the fee order generateOrder produced'),
+    coupon_code: designed(str(), 'issue 20: a coupon code the applicant entered; generateOrder applies it'),
     custom_field_values: customFieldValues(),
   },
   // Flagged required by the reference, meaningful in one case only.
@@ -189,6 +190,17 @@ export const applications = defineResource({
           },
           query,
         ),
+    },
+    {
+      name: 'generateOrder',
+      method: 'POST',
+      path: 'generateOrder',
+      summary: 'Takes an application in the body and produces the matching (fee) order for it',
+      description:
+        "The body is the application (its id names the stored one, which is what is priced); it may add coupon_code, currency_code (another currency the fees have a price in) and is_member (member prices). The fee is the application process's; a renewal in grace adds the programme's late_fee; a reinstatement inside a rule set's reinstatement period with renewal pricing costs the renewal fee. While the application has an order that is not cancelled or void, that order is answered again (no second charge). An order whose total is 0 is paid in full at once. Amounts are in minor units (docs/money.md).",
+      scope: 'write',
+      response: { $ref: 'Order#' } as never,
+      handler: (s, ctx, { body }) => s.commerce.generateForApplication(ctx, body),
     },
     {
       name: 'generateApplication',

@@ -1,4 +1,5 @@
 import { defineResource, search } from './kit/define.js';
+import { registrationOrderAction } from './orders.js';
 import { BOUNDS, date, dateTime, designed, list, num, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues, ORDER_STATUSES, studentCopies } from './blocks.js';
 import { courseRegistrationWriteError } from '../domain/learning/courses.js';
@@ -100,6 +101,7 @@ export const courseRegistrations = defineResource({
     { segment: 'application', field: 'application_id', summary: 'List the course registrations tied to an application' },
     { segment: 'trainingProvider', field: 'training_provider_id', summary: 'List the registrations of a training provider' },
   ],
+  actions: [registrationOrderAction('courseRegistrations')],
   description: [
     'A registration links a student (contact) to one course offering and its course; it is normally created by an order, and the order_* fields mirror the order and its line item (balance due, amount paid, status).',
     "first_name, last_name, name, email_address, city, state, country and job_title are copies of the student's contact data.",

@@ -1,4 +1,5 @@
 import { defineResource, search } from './kit/define.js';
+import { registrationOrderAction } from './orders.js';
 import { dateTime, designed, list, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues, EXAM_LOCATIONS, EXAM_REGISTRATION_STATUSES, ORDER_STATUSES, studentCopies } from './blocks.js';
 
@@ -110,6 +111,7 @@ export const examRegistrations = defineResource({
     { segment: 'examOffering', field: 'exam_offering_id', summary: "List the registrations of an exam offering (the sitting's roster)" },
     { segment: 'application', field: 'application_id', summary: 'List the exam registrations tied to an application' },
   ],
+  actions: [registrationOrderAction('examRegistrations')],
   description: [
     'One record per student per exam attempt: student_id sits exam_id in the offering exam_offering_id.',
     "score holds the result; the outcome letter is the offering's pass/fail letter, else the exam's. notices[] logs the notices sent.",

@@ -51,6 +51,8 @@ import { trainingLocations } from './trainingLocations.js';
 import { trainingProvPrograms } from './trainingProvPrograms.js';
 import { trainingProviders } from './trainingProviders.js';
 import { invoices } from './invoices.js';
+import { orders } from './orders.js';
+import { payments } from './payments.js';
 
 /** The registry: every resource the server serves, in the catalog's (alphabetical) order. */
 export const RESOURCES: Resource[] = [
@@ -107,6 +109,9 @@ export const RESOURCES: Resource[] = [
   trainingProviders,
   // designed, not in the catalog: what billing runs bill training providers
   invoices,
+  // designed, not in the catalog: what people and providers owe, and what they paid (issue 20)
+  orders,
+  payments,
 ];
 
 export const tableSpecs = () => RESOURCES.map((r) => r.table);

@@ -1,4 +1,4 @@
-import { defineResource, search } from './kit/define.js';
+import { defineResource, search, type ActionSpec } from './kit/define.js';
 import { date, dateTime, designed, int, list, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { ORDER_STATUSES } from './blocks.js';
 
@@ -31,6 +31,19 @@ export const FEE_KINDS = ['application', 'course', 'exam', 'other'] as const;
 
 /** An amount in minor units (integer). */
 const minor = (description: string, opts: Record<string, unknown> = {}) => int({ description: `${description}; minor units (cents)`, ...opts });
+
+/** `POST /{courseRegistrations|examRegistrations}/{t}/generateOrder`: the order of one registration. */
+export const registrationOrderAction = (slug: 'courseRegistrations' | 'examRegistrations'): ActionSpec => ({
+  name: 'generateOrder',
+  method: 'POST',
+  path: 'generateOrder',
+  summary: `Takes a ${slug === 'courseRegistrations' ? 'course' : 'exam'} registration in the body and produces its (fee) order`,
+  description: `The body is the registration (its id names the stored one); it may add coupon_code, currency_code and is_member. The fee is the ${
+    slug === 'courseRegistrations' ? "course offering's fee_id" : "exam offering's fee_id, or its retest_fee_id for a retest"
+  }; the registration's order_* fields follow the order. While the registration has an order that is not cancelled or void, that order is answered again. Amounts in minor units (docs/money.md).`,
+  response: { $ref: 'Order#' } as never,
+  handler: (s, ctx, { body }) => s.commerce.generateForRegistration(ctx, slug, body),
+});
 
 export const orderLine = () =>
   obj({

@@ -15,6 +15,7 @@ import { BulkLoads } from '../bulk/loader.js';
 import { QueryService } from '../queries/service.js';
 import { Audits, type AuditDraw } from './audits.js';
 import { Billing } from './billing/index.js';
+import { Commerce } from './commerce.js';
 import { Learning } from './learning.js';
 import { Lifecycle } from './lifecycle.js';
 import { Notices } from './notices.js';
@@ -52,6 +53,8 @@ declare module '../resources/kit/context.js' {
     readonly executions: Executions;
     readonly lifecycle: Lifecycle;
     readonly billing: Billing;
+    /** Orders, coupons and payments (generateOrder, applyCoupon, Stripe). */
+    readonly commerce: Commerce;
     readonly audits: Audits;
     readonly learning: Learning;
     readonly notices: Notices;
@@ -97,6 +100,7 @@ class Services implements AppServices {
   readonly executions: Executions;
   readonly lifecycle: Lifecycle;
   readonly billing: Billing;
+  readonly commerce: Commerce;
   readonly audits: Audits;
   readonly learning: Learning;
   readonly notices: Notices;
@@ -134,6 +138,7 @@ class Services implements AppServices {
     this.executions = new Executions(store, clock, this.leases, { pollMs: config.workerPollMs, log });
     this.lifecycle = new Lifecycle(this);
     this.billing = new Billing(this);
+    this.commerce = new Commerce(this);
     this.audits = new Audits(this);
     this.learning = new Learning(this);
     this.notices = new Notices(this);

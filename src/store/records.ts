@@ -391,6 +391,13 @@ export class RecordTable {
     return q.orderBy('id').limit(limit);
   }
 
+  /** How many records match every filter (a coupon's redemptions …), counted in the database. */
+  async count(db: Db, tenantId: string, filters: Filter[]): Promise<number> {
+    let q = db.selectFrom(this.spec.name).select(sql<string | number>`count(*)`.as('n')).where('tenant_id', '=', tenantId);
+    for (const f of filters) q = q.where((eb) => this.condition(eb, f));
+    return Number((await q.executeTakeFirstOrThrow()).n);
+  }
+
   /** Every record matching the filters, a keyset page at a time (bounded memory; for jobs). */
   async *scan(db: Db, tenantId: string, filters: Filter[], pageSize = 500): AsyncGenerator<StoredRecord[]> {
     let after: string | undefined;
