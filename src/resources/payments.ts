@@ -36,6 +36,7 @@ export const payments = defineResource({
     notes: str(),
   },
   hooks: {
+    lock: (h) => h.services.commerce.paymentLock(h),
     validate: (h) => h.services.commerce.paymentValidate(h),
     after: (h) => h.services.commerce.paymentAfter(h),
   },

@@ -19,6 +19,7 @@ import {
   type PaymentLike,
 } from '../domain/money/orders.js';
 import {
+  couponRefusal,
   price,
   type CouponLike,
   type CouponOffer,
@@ -152,9 +153,10 @@ export class Commerce {
     return typeof value === 'string' ? { column: this.column('orders', field), op: 'in', values: [value] } : undefined;
   }
 
+  /** The priced purchase, or a 422 naming the request's fields (pricing's `currency` is the body's currency_code). */
   private priced(input: PricingInput) {
     const r = price(input);
-    if (!r.ok) throw invalid(r.errors, 'unprocessable');
+    if (!r.ok) throw invalid(r.errors.map((e) => (e.field === 'currency' ? { ...e, field: 'currency_code' } : e)), 'unprocessable');
     return r.priced;
   }
 
@@ -340,35 +342,35 @@ export class Commerce {
 
   /**
    * The order's fee lines priced again with a coupon: each line is offered to pricing as a fee of its
-   * kind at its own unit amount (already in the order's currency), so the coupon sees what was priced.
+   * kind at its own unit amount (in the order's currency, which pricing then takes as its base), so
+   * the coupon sees what was priced. Whether the coupon may be used at all is asked with the tenant's
+   * real currency first (a fixed amount is in that currency only).
    */
   private reprice(order: Rec, lines: LineItem[], offer: CouponOffer, base: string) {
     const currency = String(order.currency_code);
-    const asFee = (l: LineItem): FeeLike => ({
-      id: l.fee_id ?? l.description,
-      name: l.description,
-      price: toMajor(l.unit_amount + (l.discount ?? 0) / l.quantity, currency),
-    });
+    const asFee = (l: LineItem): FeeLike => ({ id: l.fee_id ?? l.description, name: l.description, price: toMajor(l.unit_amount, currency) });
     const feeLines = lines.filter((l) => l.type === 'fee');
     const late = lines.find((l) => l.type === 'late fee');
     const [first, ...rest] = feeLines;
     if (!first) throw new AppError('conflict', `order ${order.id} has no fee line a coupon could discount`);
-    const result = price({
-      purchase: {
-        kind: 'other',
-        fee: { ...asFee(first), foreign_currency_prices: [{ currency_code: currency, price: toMajor(first.unit_amount, currency) }] },
-        fee_kind: first.fee_kind ?? 'other',
-        extra_fees: rest.map((l) => ({ ...asFee(l), foreign_currency_prices: [{ currency_code: currency, price: toMajor(l.unit_amount, currency) }] })),
-      },
+    const purchase: Purchase = {
+      kind: 'other',
+      application_type: late ? 'renewal' : undefined,
+      fee: asFee(first),
+      fee_kind: first.fee_kind ?? 'other',
+      extra_fees: rest.map(asFee),
+    };
+    const refusal = couponRefusal(offer, purchase, this.today(), currency, base);
+    if (refusal) throw invalid([{ field: 'coupon_code', reason: refusal }], 'unprocessable');
+    return this.priced({
+      purchase,
       buyer: { member: false, standing: late ? 'in_grace' : undefined },
-      base_currency: currency === base ? currency : base,
+      base_currency: currency,
       currency,
       late_fee: late ? toMajor(late.unit_amount, currency) : undefined,
       coupon: offer,
       date: this.today(),
     });
-    if (!result.ok) throw invalid(result.errors, 'unprocessable');
-    return result.priced;
   }
 
   // ---------------------------------------------------------------- hooks: orders
@@ -428,6 +430,12 @@ export class Commerce {
   }
 
   // ---------------------------------------------------------------- hooks: payments
+
+  /** First in a payment's write: its order locked (two payments of one order queue; see WriteHooks.lock). */
+  async paymentLock(h: HookContext) {
+    const orderId = (h.next as Rec | undefined)?.order_id;
+    if (typeof orderId === 'string') await this.table('orders').get(h.db, h.ctx.tenantId, orderId, { forUpdate: true });
+  }
 
   /** Before a payment is written: append-only; the order exists, takes payments, in its currency; a refund has a reason and does not pay back more than was paid. */
   async paymentValidate(h: HookContext) {

@@ -72,6 +72,12 @@ export interface HookContext {
 }
 
 export interface WriteHooks {
+  /**
+   * Runs first in the write's transaction, before the references are checked (which share-lock the
+   * records named): take the row locks the write will need, so that concurrent writes queue instead of
+   * deadlocking (a payment locks its order, which its after hook updates).
+   */
+  lock?: (h: HookContext) => Promise<void>;
   validate?: (h: HookContext) => Promise<void>;
   after?: (h: HookContext) => Promise<void>;
 }

@@ -179,7 +179,7 @@ export class ServiceCore {
     if (why) throw new AppError('conflict', why);
   }
 
-  async hook(which: 'validate' | 'after', db: Db, ctx: RequestContext, op: WriteOp, old?: StoredRecord, next?: StoredRecord) {
+  async hook(which: 'lock' | 'validate' | 'after', db: Db, ctx: RequestContext, op: WriteOp, old?: StoredRecord, next?: StoredRecord) {
     const fn = this.resource.def.hooks?.[which];
     if (fn) await fn({ db, ctx, services: this.services(), op, old, next });
   }

@@ -141,6 +141,7 @@ export class Writes {
         throw new AppError('conflict', `this tenant already has its ${core.label} (id ${record.id}); use PUT or PATCH to change it`);
       }
       core.checkRule(undefined, record);
+      await core.hook('lock', trx, ctx, 'create', undefined, record);
       const refs = await this.refs.check(trx, ctx, fields, prefix);
       await core.hook('validate', trx, ctx, 'create', undefined, record);
       await this.checkUnique(trx, ctx, record, undefined, prefix);
@@ -274,6 +275,7 @@ export class Writes {
   ): Promise<StoredRecord> {
     const { core } = this;
     core.checkRule(old, next);
+    await core.hook('lock', trx, ctx, op, old, next);
     const unchangedRefs = this.refs.same(oldFields, fields);
     const refs = unchangedRefs ? [] : await this.refs.check(trx, ctx, fields, prefix, op === 'patch' ? 'unprocessable' : 'validation');
     await core.hook('validate', trx, ctx, op, old, next);
