@@ -1,6 +1,7 @@
 import { defineResource, search, type ActionSpec } from './kit/define.js';
 import { date, dateTime, designed, int, list, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { ORDER_STATUSES } from './blocks.js';
+import { isCurrencyCode } from '../domain/money/money.js';
 
 /**
  * Orders: what someone owes for what they buy (an application's fee, a course or exam registration, a
@@ -14,8 +15,8 @@ import { ORDER_STATUSES } from './blocks.js';
  *   catalog's own amount fields (fee prices, registrations' order_total …) stay decimal numbers in
  *   major units; domain/money converts them exactly.
  * - subtotal, discount_total and total are computed from the lines, amount_paid from the order's
- *   payments, balance_due = total − amount_paid. A body that states one of them differently is a 400
- *   naming it; leaving them out is fine.
+ *   payments, balance_due = total − amount_paid: read-only (`computed`), ignored in bodies; a PATCH
+ *   that changes one is a 422 naming it.
  * - The status follows the balance (awaiting payment, completed when paid in full or free) unless it is
  *   set to cancelled or void (a cancelled or void order takes no payment). "Paid in full" marks what the
  *   order pays for: an application's fee requirement (fee_paid_date), a registration's order_* fields.
@@ -66,9 +67,8 @@ export const orders = defineResource({
   singular: 'order',
   typeName: 'Order',
   table: 'orders',
-  coverage: 'designed (not in the catalog, which points at commerce orders): amounts in minor units, the catalog order status enum',
+  coverage: 'designed (not in the catalog): the commerce orders the catalog points at; amounts in minor units, the catalog order status enum',
   fields: {
-    number: designed(int({ minimum: 1, description: 'gap-free per tenant, assigned when the order is created' }), 'order number'),
     status: oneOf(ORDER_STATUSES, { description: 'awaiting payment / completed follow the balance; cancelled and void are set by staff' }),
     date: date({ description: 'the day the order was made (the pricing day)' }),
     owner_type: req(oneOf(ORDER_OWNER_TYPES)),
@@ -80,23 +80,27 @@ export const orders = defineResource({
     course_registration_id: ref('courseRegistrations'),
     exam_registration_id: ref('examRegistrations'),
     invoice_id: ref('invoices'),
-    currency_code: req(str({ pattern: '^[A-Z]{3}$', description: 'ISO 4217' })),
+    currency_code: req(str({ pattern: '^[A-Z]{3}$', description: 'ISO 4217', examples: ['USD'] })),
     lines: req(list(orderLine())),
     coupon_id: ref('coupons'),
     coupon_code: str(),
-    subtotal: minor('sum of the fee lines before discounts (computed)', { minimum: 0 }),
-    discount_total: minor('discounts taken (computed)', { minimum: 0 }),
-    total: minor('subtotal − discount_total (computed)', { minimum: 0 }),
-    amount_paid: minor('sum of the payments, refunds negative (computed)'),
-    balance_due: minor('total − amount_paid (computed)'),
     paid_date: dateTime({ description: 'when the balance last reached zero' }),
     notes: str(),
+  },
+  computed: {
+    number: int({ minimum: 1, description: 'gap-free per tenant, assigned when the order is created' }),
+    subtotal: minor('sum of the fee lines before discounts', { minimum: 0 }),
+    discount_total: minor('discounts taken', { minimum: 0 }),
+    total: minor('subtotal − discount_total', { minimum: 0 }),
+    amount_paid: minor('sum of the payments, refunds negative'),
+    balance_due: minor('total − amount_paid'),
   },
   conditionalRequired: [
     { field: 'contact_id', when: { owner_type: 'contact' } },
     { field: 'organization_id', when: { owner_type: 'organization' } },
     { field: 'training_provider_id', when: { owner_type: 'training provider' } },
   ],
+  fieldChecks: { currency_code: (v) => (isCurrencyCode(v) ? null : 'is not an ISO 4217 currency') },
   hooks: {
     validate: (h) => h.services.commerce.orderValidate(h),
     after: (h) => h.services.commerce.orderAfter(h),

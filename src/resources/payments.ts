@@ -24,7 +24,7 @@ export const payments = defineResource({
   fields: {
     order_id: req(ref('orders')),
     amount: req(int({ description: 'minor units (cents) of currency_code; negative = a refund (reason required)' })),
-    currency_code: req(str({ pattern: '^[A-Z]{3}$', description: "ISO 4217; the order's currency" })),
+    currency_code: req(str({ pattern: '^[A-Z]{3}$', description: "ISO 4217; the order's currency", examples: ['USD'] })),
     method: req(oneOf(PAYMENT_METHODS)),
     reference: str({ description: 'external reference: a check number, a bank transfer id, a card receipt' }),
     date: designed(dateTime({ description: 'when the money moved; default now' }), 'payment date'),
@@ -35,6 +35,7 @@ export const payments = defineResource({
     contact_id: ref('external:contacts', { description: "the order's contact, copied for lookups" }),
     notes: str(),
   },
+  appendOnly: true,
   hooks: {
     lock: (h) => h.services.commerce.paymentLock(h),
     validate: (h) => h.services.commerce.paymentValidate(h),

@@ -10,7 +10,6 @@ import { standing } from '../domain/lifecycle/standing.js';
 import { toMajor } from '../domain/money/money.js';
 import {
   BALANCE_STATUSES,
-  COMPUTED,
   orderFigures,
   paymentError,
   REDEEMING,
@@ -51,10 +50,9 @@ const DEFAULT_CURRENCY = 'USD';
 /** The object without its undefined members (a field set to undefined is a field removed). */
 const defined = (o: Rec): Rec => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
-/** An order's fields for a write that changes what its computed fields come from: those are left out (the hook computes them), and so is a status that follows the balance. */
+/** An order's fields for a write that changes what its totals come from: a status that follows the balance is left for the hook to set (the computed fields are never part of a body). */
 function recomputed(order: Rec): Rec {
   const out = fieldsOf(order as StoredRecord) as Rec;
-  for (const f of COMPUTED) delete out[f];
   if ((BALANCE_STATUSES as readonly string[]).includes(out.status)) delete out.status;
   return out;
 }
@@ -389,7 +387,7 @@ export class Commerce {
         : (
             await this.table('payments').page(h.db, h.ctx.tenantId, [{ column: this.column('payments', 'order_id'), op: 'in', values: [next.id] }], undefined, 100_000)
           ).reduce((sum, p) => sum + Number(p.amount), 0);
-    const figures = orderFigures(next as OrderLike, paid, h.old as OrderLike | undefined, this.now().toISOString());
+    const figures = orderFigures(next as OrderLike, paid, h.old as OrderLike | undefined, this.now().toISOString(), h.op === 'patch');
     if (figures.errors.length) throw invalid(figures.errors, h.op === 'patch' ? 'unprocessable' : 'validation');
     Object.assign(next, figures.values);
     if (h.op === 'create') {
@@ -424,6 +422,9 @@ export class Commerce {
         order_balance_due: toMajor(order.balance_due, currency),
         order_currency_code: currency,
       };
+      // Exam registrations carry fewer order_* copies than course registrations: only theirs are written.
+      const fields = this.s.resource(slug).resource.def.fields;
+      for (const k of Object.keys(copy)) if (!(k in fields)) delete copy[k];
       if (Object.entries(copy).every(([k, v]) => reg[k] === v)) continue;
       await this.s.resource(slug).updateRead(ctx, reg, { ...fieldsOf(reg), ...copy }, h.db);
     }
@@ -439,7 +440,7 @@ export class Commerce {
 
   /** Before a payment is written: append-only; the order exists, takes payments, in its currency; a refund has a reason and does not pay back more than was paid. */
   async paymentValidate(h: HookContext) {
-    if (h.op !== 'create') throw new AppError('conflict', 'a payment is never changed or deleted: record a refund (a negative amount with a reason)');
+    if (h.op !== 'create') return; // appendOnly: only its sys_* fields (sys_locked) can change
     const p = h.next as Rec;
     const order = await this.table('orders').get(h.db, h.ctx.tenantId, String(p.order_id), { forUpdate: true });
     if (!order) throw invalid([{ field: 'order_id', reason: `order ${p.order_id} does not exist` }]);

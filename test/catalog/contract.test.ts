@@ -27,7 +27,37 @@ describe('every resource serves the standard operations', () => {
     const { slug } = r.def;
     test(slug, async () => {
       const base = `/${slug}/acme`;
+      const props = r.inputSchema.properties as S;
+      const fields = new Set<string>([
+        ...Object.values(r.def.search).flatMap((s) => ('field' in s ? [s.field] : [])),
+        ...(r.def.lookups ?? []).map((l) => l.field),
+      ]);
+      /** Gives every searched and looked-up field a value, so that each filter can be exercised. */
+      const fill = async (filled: S) => {
+        let changed = false;
+        for (const path of fields) {
+          if (valueAt(filled, path) !== undefined || !(path.split('.')[0]! in props)) continue;
+          changed = true;
+          const [top, ...rest] = path.split('.');
+          if (!rest.length) {
+            filled[top!] = await f.value(props[top!]);
+            continue;
+          }
+          filled[top!] ??= await f.value(props[top!]);
+          let s: S = props[top!];
+          let o: S = filled[top!];
+          for (const k of rest.slice(0, -1)) {
+            s = s.properties[k];
+            o = o[k] ??= {};
+          }
+          const leaf = rest[rest.length - 1]!;
+          o[leaf] = await f.value(s.properties[leaf]);
+        }
+        return changed;
+      };
       const body = await f.body(r);
+      // a ledger's record cannot be changed after it is made: its fields are filled before
+      if (r.def.appendOnly) await fill(body);
       const created = await call({ method: 'POST', url: base, payload: body });
       assert.equal(created.statusCode, 201, created.body);
       let rec = created.json();
@@ -50,34 +80,9 @@ describe('every resource serves the standard operations', () => {
           'listed',
         );
 
-      // Give every searched and looked-up field a value (PUT), so that each filter can be exercised.
-      const props = r.inputSchema.properties as S;
-      const fields = new Set<string>([
-        ...Object.values(r.def.search).flatMap((s) => ('field' in s ? [s.field] : [])),
-        ...(r.def.lookups ?? []).map((l) => l.field),
-      ]);
       const { id: _id, ...stored } = rec;
       const filled: S = structuredClone(Object.fromEntries(Object.entries(stored).filter(([k]) => !k.startsWith('sys_'))));
-      let changed = false;
-      for (const path of fields) {
-        if (valueAt(filled, path) !== undefined) continue;
-        changed = true;
-        const [top, ...rest] = path.split('.');
-        if (!rest.length) {
-          filled[top!] = await f.value(props[top!]);
-          continue;
-        }
-        filled[top!] ??= await f.value(props[top!]);
-        let s: S = props[top!];
-        let o: S = filled[top!];
-        for (const k of rest.slice(0, -1)) {
-          s = s.properties[k];
-          o = o[k] ??= {};
-        }
-        const leaf = rest[rest.length - 1]!;
-        o[leaf] = await f.value(s.properties[leaf]);
-      }
-      if (changed) {
+      if (await fill(filled)) {
         const put = await call({ method: 'PUT', url: `${base}/${encodeURIComponent(id)}`, payload: await f.complete(r, filled) });
         assert.equal(put.statusCode, 200, `filling search fields: ${put.body}`);
         rec = put.json();
@@ -140,7 +145,13 @@ describe('every resource serves the standard operations', () => {
       assert.equal(batch.statusCode, 200, batch.body);
       assert.equal(batch.json().success_count, 1, batch.body);
 
-      // delete
+      // delete (a ledger's record stays: 409)
+      if (r.def.appendOnly) {
+        const refused = await call({ method: 'DELETE', url: `${base}/${encodeURIComponent(id)}` });
+        assert.equal(refused.statusCode, 409, refused.body);
+        assert.equal((await call({ method: 'GET', url: `${base}/${encodeURIComponent(id)}` })).statusCode, 200);
+        return;
+      }
       const del = await call({ method: 'DELETE', url: `${base}/${encodeURIComponent(id)}` });
       assert.equal(del.statusCode, 200, del.body);
       assert.equal(del.json(), id);
@@ -149,10 +160,10 @@ describe('every resource serves the standard operations', () => {
   }
 });
 
-test('/openapi.json lists every operation of all 51 catalog resources (and our invoices) with request and response schemas', async () => {
+test('/openapi.json lists every operation of all 51 catalog resources (and our invoices, orders and payments) with request and response schemas', async () => {
   const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
   assert.equal(RESOURCES.filter((r) => !r.def.coverage.startsWith('designed (not in the catalog)')).length, 51);
-  assert.equal(RESOURCES.length, 52);
+  assert.equal(RESOURCES.length, 54);
   for (const r of RESOURCES) {
     const p = (suffix: string) => doc.paths[`/${r.def.slug}/{tenantId}${suffix}`];
     const ops: [any, string, boolean][] = [

@@ -24,7 +24,6 @@ export interface OrderLike {
 export interface PaymentLike {
   amount: number;
   currency_code: string;
-  method?: string;
   reason?: string;
 }
 
@@ -39,15 +38,17 @@ export const COMPUTED = ['subtotal', 'discount_total', 'total', 'amount_paid', '
 
 /**
  * The computed fields of an order about to be written, given the sum of its payments (`paid`), and
- * the reasons the body is refused: a line whose amount is not quantity × unit_amount less its
- * discount, a computed field stated differently, a balance status that the balance contradicts, a
- * currency changed under payments. `now` stamps paid_date when the order becomes paid in full.
+ * the reasons the write is refused: a line whose amount is not quantity × unit_amount less its
+ * discount, a computed field a PATCH changed (`patched`: the other writes never carry them), a balance
+ * status that the balance contradicts, a currency changed under payments. `now` stamps paid_date when
+ * the order becomes paid in full.
  */
 export function orderFigures(
   next: OrderLike,
   paid: number,
   old: OrderLike | undefined,
   now: string,
+  patched = false,
 ): { values: Partial<OrderLike>; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const lines = next.lines ?? [];
@@ -61,23 +62,23 @@ export function orderFigures(
   const totals = totalsOf(lines);
   if (totals.total < 0) errors.push({ field: 'lines', reason: `the discounts exceed the fees: the total would be ${totals.total}` });
   const values: Partial<OrderLike> = { ...totals, amount_paid: paid, balance_due: totals.total - paid };
-  for (const f of COMPUTED) {
-    const stated = next[f];
-    if (stated !== undefined && stated !== values[f])
-      errors.push({ field: f, reason: `is computed (${f === 'amount_paid' ? 'from the payments' : 'from the lines'}): ${values[f]}; leave it out or state that` });
-  }
+  if (patched)
+    for (const f of COMPUTED)
+      if (next[f] !== old?.[f]) errors.push({ field: f, reason: `is read-only: computed from the ${f === 'amount_paid' ? 'payments' : 'lines and payments'}` });
   if (old && old.currency_code !== next.currency_code && (old.amount_paid ?? 0) !== 0)
     errors.push({ field: 'currency_code', reason: 'cannot change once the order has payments' });
+  // awaiting payment / completed are the balance's to say: a stated one is replaced by what the
+  // balance gives (a record read before a payment and sent back is accepted); a PATCH that sets one
+  // against the balance is refused. Any other status (cancelled, void …) is staff's and kept.
   const byBalance = values.balance_due! <= 0 ? 'completed' : 'awaiting payment';
-  const stated = next.status;
-  let status: string;
-  if (stated === undefined) status = old && !(BALANCE_STATUSES as readonly string[]).includes(old.status ?? '') ? old.status! : byBalance;
-  else if ((BALANCE_STATUSES as readonly string[]).includes(stated)) {
-    if (stated !== byBalance)
+  const balanceStatus = (x: string | undefined) => x === undefined || (BALANCE_STATUSES as readonly string[]).includes(x);
+  let status = next.status ?? old?.status;
+  if (balanceStatus(status)) {
+    if (patched && next.status !== old?.status && next.status !== byBalance)
       errors.push({ field: 'status', reason: `follows the balance: ${byBalance} (balance_due ${values.balance_due}); record a payment to change it` });
     status = byBalance;
-  } else status = stated;
-  values.status = status;
+  }
+  values.status = status!;
   if (status === 'completed' && old?.status !== 'completed') values.paid_date = now;
   return { values, errors };
 }
@@ -94,9 +95,8 @@ export function paymentError(p: PaymentLike, order: OrderLike): FieldError | und
     return undefined;
   }
   if (!REDEEMING(order.status)) return { field: 'order_id', reason: `the order is ${order.status}: it takes no payment` };
-  // money a provider has taken is recorded whatever the balance (an overpayment shows as a negative balance)
-  if (p.method !== 'stripe' && p.amount > (order.balance_due ?? 0))
-    return { field: 'amount', reason: `is more than the balance due (${order.balance_due ?? 0})` };
+  // more than the balance is taken as it comes (money received is never refused): the balance goes
+  // below zero, a credit the board refunds or keeps
   return undefined;
 }
 

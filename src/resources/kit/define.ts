@@ -150,6 +150,11 @@ export interface ResourceDefinition {
   /** Only `certifications:admin` tokens may change it (settings). */
   adminOnlyWrites?: boolean;
   /**
+   * A ledger (payments): once created a record's fields never change and it is never deleted (a 409
+   * saying so; a correction is a new record). Its sys_* fields (sys_locked …) may still change.
+   */
+  appendOnly?: boolean;
+  /**
    * Records the server provides rather than stores (query definitions from the registry, computed
    * statistics): `get` answers them by id, the list pages through them first (then the stored records), and a write to
    * one is a 409. Receives the app's services, like hooks.
@@ -200,6 +205,13 @@ export interface ResourceDefinition {
    * ignored in request bodies (a record read and sent back is accepted), projectable with `fields=`.
    */
   derived?: { fields: Record<string, TSchema>; compute(record: Record<string, unknown>, today: string): Record<string, unknown> };
+  /**
+   * Read-only fields the server computes and stores (an order's totals, from its lines and payments):
+   * the definition's `validate` hook sets them on every write. Like sys_* fields they are no part of a
+   * request body (ignored, so a record read and sent back is accepted); a PATCH that changes one is
+   * refused by the hook. Answered, projectable, shown as readOnly in OpenAPI.
+   */
+  computed?: Record<string, TSchema>;
   /**
    * What an API user should know about the resource beyond its schema, one paragraph an entry: the
    * description of its tag in the OpenAPI document (shown above its operations in /docs).
@@ -342,8 +354,8 @@ export function defineResource<F extends Record<string, TSchema>>(def: ResourceD
   for (const k of Object.keys(def.fields)) {
     if (k === 'id' || isSysField(k) || k === 'tenant_id') throw new Error(`${where}: field ${k} is reserved`);
   }
-  for (const k of Object.keys(def.derived?.fields ?? {})) {
-    if (k in def.fields || isSysField(k) || k === 'id') throw new Error(`${where}: derived field ${k} clashes with a field`);
+  for (const k of [...Object.keys(def.derived?.fields ?? {}), ...Object.keys(def.computed ?? {})]) {
+    if (k in def.fields || isSysField(k) || k === 'id') throw new Error(`${where}: derived or computed field ${k} clashes with a field`);
   }
 
   // Input: the fields, plus if/then rules for the conditionally required ones (documented in OpenAPI).
@@ -365,6 +377,7 @@ export function defineResource<F extends Record<string, TSchema>>(def: ResourceD
       id: Type.String({ readOnly: true }),
       ...(outputSchema(base) as TObject).properties,
       ...def.derived?.fields,
+      ...Object.fromEntries(Object.entries(def.computed ?? {}).map(([k, v]) => [k, { ...v, readOnly: true }])),
       ...SYS_FIELDS,
     },
     { additionalProperties: false },
@@ -380,7 +393,7 @@ export function defineResource<F extends Record<string, TSchema>>(def: ResourceD
   /** `infix`: used only by a contains search, which no index serves (see IndexedColumn.index). */
   const addColumn = (field: string, ctx: string, infix = false) => {
     const path = field.split('.');
-    const s = schemaAt(def.fields, path);
+    const s = schemaAt({ ...def.fields, ...def.computed }, path);
     if (!s) throw new Error(`${where}: ${ctx} names unknown field ${field}`);
     const name = columnName(path);
     const index = infix ? 'none' : path.length === 1 && isRequired(s) ? 'all' : 'set';
@@ -435,7 +448,8 @@ export function defineResource<F extends Record<string, TSchema>>(def: ResourceD
   });
 
   const conditional = def.conditionalRequired ?? [];
-  const derivedKeys = Object.keys(def.derived?.fields ?? {});
+  // derived and computed fields: answered, never taken from a body
+  const derivedKeys = [...Object.keys(def.derived?.fields ?? {}), ...Object.keys(def.computed ?? {})];
   const refFields: RefField[] = [];
   for (const [k, v] of Object.entries(def.fields)) findRefs(v, [k], refFields);
   // derived fields (read-only, computed on reads) are no part of a body: ignored, as the service drops them
@@ -509,7 +523,13 @@ export function defineResource<F extends Record<string, TSchema>>(def: ResourceD
           }
         : {}),
     },
-    projectable: new Set(['id', ...Object.keys(def.fields), ...Object.keys(def.derived?.fields ?? {}), ...Object.keys(SYS_FIELDS)]),
+    projectable: new Set([
+      'id',
+      ...Object.keys(def.fields),
+      ...Object.keys(def.derived?.fields ?? {}),
+      ...Object.keys(def.computed ?? {}),
+      ...Object.keys(SYS_FIELDS),
+    ]),
     validate(input, prefix = '') {
       const body = withoutDerived(input);
       const errors = check(base, body, prefix);

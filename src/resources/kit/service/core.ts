@@ -146,6 +146,7 @@ export class ServiceCore {
     const fields = fieldsOf(body);
     // derived fields (read-only, computed on reads) of a record read and sent back are ignored, as sys_* fields
     for (const k in this.resource.def.derived?.fields) delete fields[k];
+    for (const k in this.resource.def.computed) delete fields[k];
     const errors = this.resource.validate(fields, prefix);
     if (errors.length) throw invalid(errors);
     return fields;

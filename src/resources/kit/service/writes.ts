@@ -275,6 +275,8 @@ export class Writes {
   ): Promise<StoredRecord> {
     const { core } = this;
     core.checkRule(old, next);
+    if (core.resource.def.appendOnly && !equal(fieldsOf(old), fields))
+      throw new AppError('conflict', `a ${core.resource.def.singular} is never changed once recorded: record a new one (a correction)`);
     await core.hook('lock', trx, ctx, op, old, next);
     const unchangedRefs = this.refs.same(oldFields, fields);
     const refs = unchangedRefs ? [] : await this.refs.check(trx, ctx, fields, prefix, op === 'patch' ? 'unprocessable' : 'validation');
@@ -298,6 +300,7 @@ export class Writes {
     const { core } = this;
     return core.inTx(db, async (trx) => {
       const old = await this.current(trx, ctx, id, ifMatch);
+      if (core.resource.def.appendOnly) throw new AppError('conflict', `a ${core.resource.def.singular} is never deleted: record a new one (a correction)`);
       await this.refs.refuseIfReferred(trx, ctx, id);
       await core.hook('validate', trx, ctx, 'delete', old, undefined);
       await this.refs.save(trx, ctx, id, [], false);
