@@ -7,7 +7,7 @@ import { nextValue } from '../store/counters.js';
 import type { Filter, StoredRecord } from '../store/records.js';
 import type { Db } from '../store/store.js';
 import { standing } from '../domain/lifecycle/standing.js';
-import { toMajor } from '../domain/money/money.js';
+import { toMajor, toMinor } from '../domain/money/money.js';
 import {
   BALANCE_STATUSES,
   orderFigures,
@@ -311,6 +311,39 @@ export class Commerce {
       );
       return (await this.table('orders').get(db, ctx.tenantId, order.id))!;
     });
+  }
+
+  /**
+   * A training provider's invoice (a billing run's bill_training_providers) as the provider's order:
+   * one line per billed registration, in the tenant's currency, awaiting payment.
+   */
+  async invoiceOrder(db: Db, ctx: RequestContext, invoice: Rec, currency: string): Promise<StoredRecord> {
+    const kind: Record<string, FeeKind> = { course_fee: 'course', live_exam_fee: 'exam', retest_fee: 'exam' };
+    const lines = (invoice.lines as Rec[]).map((l) => {
+      const amount = toMinor(Number(l.amount), currency);
+      return {
+        type: 'registration',
+        description: String(l.description ?? `${l.registration_service} ${l.registration_id}`),
+        fee_kind: kind[l.fee_type] ?? 'other',
+        registration_service: l.registration_service,
+        registration_id: l.registration_id,
+        quantity: 1,
+        unit_amount: amount,
+        amount,
+      };
+    });
+    return this.s.resource('orders').create(
+      { ...ctx, via: 'billing run' },
+      {
+        owner_type: 'training provider',
+        training_provider_id: invoice.training_provider_id,
+        invoice_id: invoice.id,
+        date: invoice.date,
+        currency_code: currency,
+        lines,
+      },
+      db,
+    );
   }
 
   // ---------------------------------------------------------------- coupons

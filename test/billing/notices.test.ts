@@ -358,7 +358,19 @@ describe('a run sends only the notices that apply, and each action says what bec
       [a.type, a.status, a.notice_status, a.notice_status_reason],
       ['bill training provider', 'completed', 'not sent', 'no address'],
     );
-    assert.equal((await call('GET', `/invoices/acme/${a.invoice_id}`)).status, 'open');
+    const invoice = await call('GET', `/invoices/acme/${a.invoice_id}`);
+    assert.equal(invoice.status, 'open');
+    // the invoice is the provider's order too: one ledger, paid like any order (cents)
+    const order = await call('GET', `/orders/acme/${a.order_id}`);
+    assert.deepEqual(
+      [order.owner_type, order.training_provider_id, order.invoice_id, order.currency_code, order.total, order.balance_due, order.status],
+      ['training provider', provider.id, invoice.id, 'USD', 4000, 4000, 'awaiting payment'],
+    );
+    assert.deepEqual(
+      order.lines.map((l: Record<string, unknown>) => [l.type, l.fee_kind, l.registration_service, l.amount]),
+      [['registration', 'course', 'courseRegistrations', 4000]],
+    );
+    assert.equal((await call('GET', `/orders/acme/trainingProvider/${provider.id}`)).Items.length, 1);
   });
 
   test('an invoice line whose description is template syntax is e-mailed as written, not run by the template engine', async () => {

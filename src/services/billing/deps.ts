@@ -2,6 +2,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Executions } from '../../jobs/executions.js';
 import type { ResourceService } from '../../resources/kit/service.js';
 import type { Store } from '../../store/store.js';
+import type { Commerce } from '../commerce.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Log } from '../index.js';
 
@@ -13,6 +14,8 @@ export interface BillingDeps {
   executions: Pick<Executions, 'register' | 'start' | 'list' | 'view'>;
   /** Activations and expiries go through the application lifecycle, as they would from the API. */
   lifecycle: Pick<Lifecycle, 'activate' | 'expire' | 'requirements'>;
+  /** Provider invoices become orders; amounts are in the tenant's currency. */
+  commerce: Pick<Commerce, 'invoiceOrder' | 'baseCurrency'>;
   /** Every resource's service (runs, actions and the records they are about). */
   resource(slug: string): ResourceService;
   /** Where what billing recovers from is reported (the app's log). */

@@ -1,6 +1,7 @@
 import { invoiceEmail } from '../../../mail/invoice.js';
 import { billedItems } from '../../../store/billing.js';
 import { nextValue } from '../../../store/counters.js';
+import { toMajor, toMinor } from '../../../domain/money/money.js';
 import { noticeVars, queueNotice } from '../../notices.js';
 import { billableLines, billedKey } from '../billable.js';
 import type { Rec } from '../types.js';
@@ -20,7 +21,13 @@ export const billTrainingProvider: ActionHandler = {
     const lines = await billableLines(x.records, db, ctx, o, provider.id);
     if (!lines.length) return { status: 'no longer eligible' };
     const number = await nextValue(db, ctx.tenantId, 'invoices.number', 1);
-    const total = Math.round(lines.reduce((s, l) => s + l.amount, 0) * 100) / 100;
+    const commerce = x.records.deps.commerce;
+    const currency = await commerce.baseCurrency(db, ctx);
+    // summed in minor units: no floating-point addition of money
+    const total = toMajor(
+      lines.reduce((s, l) => s + toMinor(l.amount, currency), 0),
+      currency,
+    );
     const email =
       o.email_invoices_to_training_providers === true && typeof provider.email_address === 'string' && provider.email_address.trim()
         ? provider.email_address
@@ -46,6 +53,8 @@ export const billTrainingProvider: ActionHandler = {
     );
     // Each registration is billed once: the unique key refuses a second bill (the transaction rolls back).
     await billedItems.add(db, ctx.tenantId, invoice.id, lines.map(billedKey));
+    // the provider's order: the invoice in the one ledger, paid like any order
+    const order = await commerce.invoiceOrder(db, ctx, invoice, currency);
     let mailed: Rec = {};
     if (email) {
       const invoiceMail = invoiceEmail(lines);
@@ -64,6 +73,6 @@ export const billTrainingProvider: ActionHandler = {
     } else if (o.email_invoices_to_training_providers === true) {
       mailed = { notice_status: 'not sent', notice_status_reason: 'no address' };
     }
-    return { status: 'completed', changes: { invoice_id: invoice.id, ...mailed } };
+    return { status: 'completed', changes: { invoice_id: invoice.id, order_id: order.id, ...mailed } };
   },
 };
