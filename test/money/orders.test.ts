@@ -340,4 +340,34 @@ describe('registrations', () => {
     r = await get('courseRegistrations', reg.id);
     assert.deepEqual([r.order_status, r.order_amount_paid, r.order_balance_due], ['completed', 80, 0]);
   });
+
+  test("an exam registration's retake costs the offering's retest fee; a coupon for course fees does not apply to it", async () => {
+    const exam = await f.create('exams', {});
+    const first = await f.create('examFees', { exam_id: exam.id, name: 'Sitting', price: 100 });
+    const retest = await f.create('examFees', { exam_id: exam.id, name: 'Retake', price: 60 });
+    const offering = await f.create('examOfferings', { exam_id: exam.id, fee_id: first.id, retest_fee_id: retest.id });
+    const register = await f.create('examRegProcesses', { name: 'Sitting', type: 'register' });
+    const retake = await f.create('examRegProcesses', { name: 'Retake', type: 'retest' });
+    // a first sitting, failed: the next is a retake
+    const sat = await f.create('examRegistrations', { exam_id: exam.id, exam_offering_id: offering.id, student_id: 'student-2', process_id: register.id });
+    assert.equal((await call('POST', '/examRegistrations/acme/generateOrder', { id: sat.id })).total, 10000);
+    await call('PATCH', `/examRegistrations/acme/${sat.id}`, [{ op: 'add', path: '/status', value: 'registered' }]);
+    await call('PATCH', `/examRegistrations/acme/${sat.id}`, [{ op: 'replace', path: '/status', value: 'failed' }]);
+    const reg = await f.create('examRegistrations', { exam_id: exam.id, exam_offering_id: offering.id, student_id: 'student-2', process_id: retake.id });
+    await f.create('coupons', {
+      name: 'Course discount',
+      code: 'COURSE10',
+      is_active: true,
+      apply_to_course_fees: true,
+      course_fee_discount: { discount_type: 'percentage', amount: 10 },
+    });
+    await refused('POST', '/examRegistrations/acme/generateOrder', { id: reg.id, coupon_code: 'COURSE10' }, 422, 'coupon_code');
+    const o = await call('POST', '/examRegistrations/acme/generateOrder', { id: reg.id });
+    assert.deepEqual(
+      o.lines.map((l: R) => [l.fee_id, l.fee_kind, l.amount]),
+      [[retest.id, 'exam', 6000]],
+    );
+    const r = await get('examRegistrations', reg.id);
+    assert.deepEqual([r.order_id, r.order_status, r.order_number], [o.id, 'awaiting payment', o.number]);
+  });
 });
