@@ -2,7 +2,10 @@ import { invoiceEmail } from '../../../mail/invoice.js';
 import { billedItems } from '../../../store/billing.js';
 import { nextValue } from '../../../store/counters.js';
 import { noticeVars, queueNotice } from '../../notices.js';
+import { toMajor } from '../../../domain/money/money.js';
+import { linesQuote } from '../amounts.js';
 import { billableLines, billedKey } from '../billable.js';
+import { tenantCurrency } from '../lookups.js';
 import type { Rec } from '../types.js';
 import type { ActionHandler } from './context.js';
 
@@ -20,7 +23,9 @@ export const billTrainingProvider: ActionHandler = {
     const lines = await billableLines(x.records, db, ctx, o, provider.id);
     if (!lines.length) return { status: 'no longer eligible' };
     const number = await nextValue(db, ctx.tenantId, 'invoices.number', 1);
-    const total = Math.round(lines.reduce((s, l) => s + l.amount, 0) * 100) / 100;
+    // added up in minor units of the tenant's currency (exact); a fee that is no amount of it falls back to cents
+    const quote = linesQuote(lines, await tenantCurrency(x.records, db, ctx, x.lookups));
+    const total = quote ? toMajor(quote.amount, quote.currency_code) : Math.round(lines.reduce((s, l) => s + l.amount, 0) * 100) / 100;
     const email =
       o.email_invoices_to_training_providers === true && typeof provider.email_address === 'string' && provider.email_address.trim()
         ? provider.email_address
@@ -64,6 +69,6 @@ export const billTrainingProvider: ActionHandler = {
     } else if (o.email_invoices_to_training_providers === true) {
       mailed = { notice_status: 'not sent', notice_status_reason: 'no address' };
     }
-    return { status: 'completed', changes: { invoice_id: invoice.id, ...mailed } };
+    return { status: 'completed', changes: { invoice_id: invoice.id, ...quote, ...mailed } };
   },
 };
