@@ -105,7 +105,10 @@ export const billingRunActions = defineResource({
       }),
       'issue 20: billing runs speak money (totals per type and currency before execution)',
     ),
-    currency_code: designed(str({ pattern: '^[A-Z]{3}$', description: "ISO 4217: the currency of amount (the tenant's, settings.currency_code)" }), 'issue 20'),
+    currency_code: designed(
+      str({ pattern: '^[A-Z]{3}$', description: "ISO 4217: the currency of amount (the tenant's, settings.currency_code)" }),
+      'issue 20',
+    ),
   },
   // execution pages through a run's pending actions in id order: (run, status, id) serves it directly
   indexes: [['billing_run_id', 'status']],

@@ -87,7 +87,8 @@ export const statistics = defineResource({
         by_type: byValue(enumOf(billingRunActions.def.fields.type!)),
         pending_by_type: byValue(enumOf(billingRunActions.def.fields.type!)),
         pending_amounts: list(actionAmountTotal(), {
-          description: 'the amounts of the pending actions (what executing the runs would charge or forecast) per type and currency, in minor units',
+          description:
+            'the amounts of the pending actions (what executing the runs would charge or forecast) per type and currency, in minor units',
         }),
       }),
       'the `billing` statistic: billing run actions by status and by type, and the pending ones (what executing the runs would do) by type, with their amounts per currency',

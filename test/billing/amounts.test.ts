@@ -79,7 +79,10 @@ test('an in-grace renewal is forecast at 120 + 50; the run and the billing stati
     { expires: addDays(TODAY, 60) }, // current: 120
   ]);
   // a second programme without a late fee: its in-grace certification pays the renewal fee only
-  const q = await programme('NoLate', 99.99, undefined, [{ expires: addDays(TODAY, -5), graceEnds: addDays(TODAY, 30) }, { expires: addDays(TODAY, 5) }]);
+  const q = await programme('NoLate', 99.99, undefined, [
+    { expires: addDays(TODAY, -5), graceEnds: addDays(TODAY, 30) },
+    { expires: addDays(TODAY, 5) },
+  ]);
   const before = (await call('GET', '/statistics/acme/billing')).billing_run_actions.pending_amounts;
 
   const run = await forecastRun([p.program.id, q.program.id]);
@@ -99,7 +102,9 @@ test('an in-grace renewal is forecast at 120 + 50; the run and the billing stati
     ],
   );
   const ready = await call('GET', `/billingRuns/acme/${run.id}`);
-  assert.deepEqual(ready.amounts, [{ type: 'forecast renewal', currency: 'USD', total: 17000 + 24000 + 19998, count: 5, formatted: '609.98 USD' }]);
+  assert.deepEqual(ready.amounts, [
+    { type: 'forecast renewal', currency: 'USD', total: 17000 + 24000 + 19998, count: 5, formatted: '609.98 USD' },
+  ]);
 
   // /statistics/{t}/billing: the pending amounts per type and currency
   const pending = (await call('GET', '/statistics/acme/billing')).billing_run_actions.pending_amounts;

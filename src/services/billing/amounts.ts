@@ -30,7 +30,8 @@ export async function renewalQuote(
 ): Promise<Quote | { error: string }> {
   const programId = String(cert.program_id);
   const fee = await renewalFee(records, db, ctx, lookups, programId);
-  if (!fee) return { error: `programme ${programId} has no renewal fee (an active renewal application process with an application_fee_id)` };
+  if (!fee)
+    return { error: `programme ${programId} has no renewal fee (an active renewal application process with an application_fee_id)` };
   const key = `programs/${programId}`;
   if (!lookups.records.has(key)) lookups.records.set(key, await records.deps.resource('programs').table.get(db, ctx.tenantId, programId));
   const program = lookups.records.get(key);
@@ -41,7 +42,10 @@ export async function renewalQuote(
     ...(typeof program?.late_fee === 'number' ? { late_fee: program.late_fee } : {}),
     date: day,
   });
-  if (!result.ok) return { error: `programme ${programId}'s renewal cannot be priced: ${result.errors.map((e) => `${e.field}: ${e.reason}`).join('; ')}` };
+  if (!result.ok)
+    return {
+      error: `programme ${programId}'s renewal cannot be priced: ${result.errors.map((e) => `${e.field}: ${e.reason}`).join('; ')}`,
+    };
   return { amount: result.priced.total, currency_code: result.priced.currency };
 }
 

@@ -138,7 +138,8 @@ export async function candidates(records: BillingRecords, ctx: RequestContext, r
       ...expiring(o.expiration_date_range_start, o.expiration_date_range_end),
     ])) {
       for (const c of page)
-        if (passesOptions(certFacts(c), o)) out.push(make('forecast renewal', 'certifications', c, { ...certExtra(c), ...(await renewalAmount(c)) }));
+        if (passesOptions(certFacts(c), o))
+          out.push(make('forecast renewal', 'certifications', c, { ...certExtra(c), ...(await renewalAmount(c)) }));
     }
   }
   if (jobOn(run, 'perform_drops')) {

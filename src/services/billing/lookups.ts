@@ -43,7 +43,12 @@ export async function renewalFee(
   return fee;
 }
 
-async function lookUpRenewalFee(records: BillingRecords, db: Db, ctx: RequestContext, programId: string): Promise<StoredRecord | undefined> {
+async function lookUpRenewalFee(
+  records: BillingRecords,
+  db: Db,
+  ctx: RequestContext,
+  programId: string,
+): Promise<StoredRecord | undefined> {
   const processes = await records.all(db, ctx.tenantId, 'applicationProcesses', [
     { column: 'f_program_id', op: 'in', values: [programId] },
   ]);
