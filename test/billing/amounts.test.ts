@@ -141,6 +141,75 @@ test('a programme whose renewal fee cannot be priced: the action has no amount, 
   assert.equal((await call('GET', `/certifications/acme/${p.certs[0].id}`)).forecasted_renewal_amount, undefined);
 });
 
+test('renewal reminders and training-provider bills carry their amounts too; the run totals each type', async () => {
+  const p = await programme('Remind', 120, 50, [
+    { expires: addDays(TODAY, -3), graceEnds: addDays(TODAY, 27) },
+    { expires: addDays(TODAY, 20) },
+  ]);
+  const notice = await f.create('notices', { name: 'Renew', email: { subject: 'Renew {{number}}', body: '<p>Renew {{number}}</p>' } });
+  // a provider with two course registrations at its course fee of 40.10: 80.20, added in cents
+  const provider = await f.create('trainingProviders', { name: 'Sums College' });
+  await call('POST', '/trainingProvPrograms/acme', { training_provider_id: provider.id, program_id: p.program.id, course_fee: 40.1 }, 201);
+  const course = await call('POST', '/courses/acme', { name: 'Sums course' }, 201);
+  const offering = await call(
+    'POST',
+    '/courseOfferings/acme',
+    { name: 'Sums', course_id: course.id, training_provider_id: provider.id, program_ids: [p.program.id] },
+    201,
+  );
+  for (const student of ['s-1', 's-2'])
+    await call(
+      'POST',
+      '/courseRegistrations/acme',
+      { name: student, student_id: student, course_id: course.id, course_offering_id: offering.id, status: 'registered' },
+      201,
+    );
+  const run = await call(
+    'POST',
+    '/billingRuns/acme',
+    {
+      name: 'reminders and bills',
+      status: 'draft',
+      send_renewal_reminders: true,
+      renewal_reminder_options: {
+        program_ids: [p.program.id],
+        program_restriction: 'include',
+        reminders: [
+          {
+            id: 1,
+            expiration_date_range_start: addDays(TODAY, -30),
+            expiration_date_range_end: addDays(TODAY, 30),
+            reminder_notice_id: notice.id,
+          },
+        ],
+      },
+      bill_training_providers: true,
+      training_provider_billing_options: {
+        expiration_date_range_start: addDays(TODAY, -30),
+        expiration_date_range_end: TODAY,
+        invoice_template_id: 'standard',
+        payment_terms_id: 'net-30',
+      },
+    },
+    201,
+  );
+  await finished(await call('POST', `/billingRuns/acme/refresh/${run.id}`));
+  const actions = await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`);
+  assert.deepEqual(actions.map((a) => [a.type, a.amount, a.currency_code]).sort(), [
+    ['bill training provider', 8020, 'USD'],
+    ['send renewal reminder', 12000, 'USD'],
+    ['send renewal reminder', 17000, 'USD'],
+  ]);
+  assert.deepEqual((await call('GET', `/billingRuns/acme/${run.id}`)).amounts, [
+    { type: 'bill training provider', currency: 'USD', total: 8020, count: 1, formatted: '80.20 USD' },
+    { type: 'send renewal reminder', currency: 'USD', total: 29000, count: 2, formatted: '290.00 USD' },
+  ]);
+  await finished(await call('POST', `/billingRuns/acme/execute/${run.id}`));
+  const bill = (await listAll(call, `/billingRunActions/acme/billingRun/${run.id}`)).find((a) => a.type === 'bill training provider');
+  assert.deepEqual([bill.status, bill.amount], ['completed', 8020]);
+  assert.equal((await call('GET', `/invoices/acme/${bill.invoice_id}`)).total, 80.2);
+});
+
 test("amounts are in the tenant's currency (settings.currency_code): JPY has no minor units", async () => {
   const settings = await f.body(RESOURCES.find((r) => r.def.slug === 'settings')!);
   await call('POST', '/settings/acme', { ...settings, currency_code: 'JPY' }, 201);
