@@ -4,6 +4,8 @@ import { startApp, type TestApp } from '../helpers.js';
 import { Factory } from '../factory.js';
 import type { Clock } from '../../src/core/clock.js';
 import { RESOURCES } from '../../src/resources/index.js';
+import { outboxFor } from '../../src/mail/outbox.js';
+import { asTenant } from '../../src/store/tenant-scope.js';
 import { addDays, executionEnded, injectCall, listAll } from './population.js';
 
 /**
@@ -61,6 +63,7 @@ const forecastRun = (programIds: string[]) =>
     {
       name: 'forecast',
       status: 'draft',
+      notification_email: 'board@example.test',
       forecast_renewals: true,
       renewal_forecasting_options: {
         expiration_date_range_start: addDays(TODAY, -60),
@@ -121,6 +124,9 @@ test('an in-grace renewal is forecast at 120 + 50; the run and the billing stati
   const done = await call('GET', `/billingRuns/acme/${run.id}`);
   assert.equal(done.status, 'completed');
   assert.deepEqual(done.amounts, ready.amounts, 'performed actions keep counting in the run');
+  // the run's summary e-mail says it too
+  const [summary] = await asTenant('acme', () => outboxFor(t.store.db, 'acme', `billingRuns/${run.id}`));
+  assert.match(JSON.parse(summary!.message).html, /<p>Amounts: forecast renewal × 5: 609\.98 USD<\/p>/);
   const after = (await call('GET', '/statistics/acme/billing')).billing_run_actions.pending_amounts;
   const forecastAfter = after.find((x: any) => x.type === 'forecast renewal' && x.currency === 'USD') ?? { total: 0, count: 0 };
   assert.deepEqual([forecastAfter.total, forecastAfter.count], [forecastBefore.total, forecastBefore.count], 'nothing pending any more');
