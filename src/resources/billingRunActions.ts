@@ -1,5 +1,5 @@
 import { defineResource, search } from './kit/define.js';
-import { date, dateTime, designed, num, oneOf, ref, req, str } from './kit/fields.js';
+import { date, dateTime, designed, int, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { NOT_SENT_REASONS } from '../domain/notices/decision.js';
 
 /**
@@ -35,6 +35,16 @@ const SUBJECT_OF: Record<(typeof ACTION_TYPES)[number], string> = {
   'expire application': 'application_id',
   'bill training provider': 'training_provider_id',
 };
+
+/** Actions' money per type and currency (domain/billing/statistics.ts runAmounts): a run's amounts, the billing statistic's pending_amounts. */
+export const actionAmountTotal = () =>
+  obj({
+    type: str({ description: 'the action type' }),
+    currency: str({ pattern: '^[A-Z]{3}$', description: 'ISO 4217' }),
+    total: int({ min: 0, description: "sum of the actions' amounts, in minor units of currency (cents: 1200000 is 12,000.00 USD)" }),
+    count: int({ min: 0, description: 'how many actions the total adds up' }),
+    formatted: str({ description: 'the total written out, e.g. "12,000.00 USD"' }),
+  });
 
 export const billingRunActions = defineResource({
   slug: 'billingRunActions',
@@ -87,6 +97,18 @@ export const billingRunActions = defineResource({
       "what became of the action's e-mail: queued in the outbox, then sent or failed (written back by the mailer); not sent with notice_status_reason",
     ),
     notice_status_reason: designed(str(), `why the e-mail was not sent (${NOT_SENT_REASONS.join(', ')}) or the mail error of a failed one`),
+    amount: designed(
+      int({
+        min: 0,
+        description:
+          "what the action charges or forecasts, in minor units of currency_code (cents: 17000 is 170.00 USD): a renewal forecast or reminder the renewal price (plus the programme's late fee in grace), a training-provider bill its registrations' fees; absent for other types",
+      }),
+      'issue 20: billing runs speak money (totals per type and currency before execution)',
+    ),
+    currency_code: designed(
+      str({ pattern: '^[A-Z]{3}$', description: "ISO 4217: the currency of amount (the tenant's, settings.currency_code)" }),
+      'issue 20',
+    ),
   },
   // execution pages through a run's pending actions in id order: (run, status, id) serves it directly
   indexes: [['billing_run_id', 'status']],
@@ -103,6 +125,9 @@ export const billingRunActions = defineResource({
     application_id: search.anyOf('application_id'),
     training_provider_id: search.anyOf('training_provider_id'),
     date: search.range('date'),
+    // extracted columns: /statistics/{t}/billing sums the pending amounts per type and currency over them
+    currency_code: search.anyOf('currency_code'),
+    amount: search.anyOf('amount'),
   },
   lookups: [
     { segment: 'billingRun', field: 'billing_run_id', summary: 'List the actions of a billing run' },
@@ -113,7 +138,7 @@ export const billingRunActions = defineResource({
   description: [
     'The seven types map one-to-one onto the billing run jobs (send_renewal_reminders, activate_applications, perform_drops, bill_training_providers, send_application_reminders, expire_applications, forecast_renewals).',
     'candidate_service + candidate_id identify the record acted on; certification_id is required for renewal reminders, drops and forecasts, application_id for activations, application reminders and expirations, training_provider_id for billing.',
-    'A refresh sets outcome_of_last_refresh (added, removed, no change) and last_refresh_date.',
+    'A refresh sets outcome_of_last_refresh (added, removed, no change) and last_refresh_date, and prices the actions that cost money (amount in minor units of currency_code).',
     'A reminder whose notice is not sent (switched off, limited to other programmes, no address, …) ends excluded with notice_status not sent and the reason; a drop, activation or expiry is done and its notice_status says why no e-mail went out.',
   ],
 });

@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { BILLING_RUN_JOBS, BILLING_RUN_STATUSES } from '../domain/billing/runs.js';
 import { defineResource, search } from './kit/define.js';
-import { bool, date, dateTime, list, num, obj, oneOf, ref, req, str, withOrder } from './kit/fields.js';
+import { bool, date, dateTime, designed, list, num, obj, oneOf, ref, req, str, withOrder } from './kit/fields.js';
 import { executionView, restriction, statusReasonFilter } from './blocks.js';
+import { actionAmountTotal } from './billingRunActions.js';
 
 /**
  * Billing Runs: one execution of the certification lifecycle batch (activate applications, expire
@@ -142,6 +143,13 @@ export const billingRuns = defineResource({
     error: str(),
     error_stack: str(),
     statistics: list(statistic),
+    amounts: designed(
+      list(actionAmountTotal(), {
+        description:
+          'set by refresh and execution: per action type and currency, the total (minor units) and count of the actions that carry an amount (renewal forecasts and reminders, training-provider bills), pending or performed',
+      }),
+      'issue 20: totals per action type and currency before execution',
+    ),
 
     activate_applications: bool(),
     application_activation_options: obj({

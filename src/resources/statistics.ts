@@ -3,7 +3,7 @@ import { defineResource, search } from './kit/define.js';
 import { date, dateTime, designed, int, list, obj, ref, str } from './kit/fields.js';
 import { APPLICATION_STATUSES, CERTIFICATION_STATUSES } from './blocks.js';
 import { BILLING_RUN_STATUSES } from '../domain/billing/runs.js';
-import { billingRunActions } from './billingRunActions.js';
+import { actionAmountTotal, billingRunActions } from './billingRunActions.js';
 import { STATISTICS_IDS, countKey } from '../domain/statistics.js';
 import { AUDIT_STATUSES } from '../domain/lifecycle/audits.js';
 import { STANDINGS } from '../domain/lifecycle/standing.js';
@@ -86,8 +86,12 @@ export const statistics = defineResource({
         by_status: byValue(enumOf(billingRunActions.def.fields.status!)),
         by_type: byValue(enumOf(billingRunActions.def.fields.type!)),
         pending_by_type: byValue(enumOf(billingRunActions.def.fields.type!)),
+        pending_amounts: list(actionAmountTotal(), {
+          description:
+            'the amounts of the pending actions (what executing the runs would charge or forecast) per type and currency, in minor units',
+        }),
       }),
-      'the `billing` statistic: billing run actions by status and by type, and the pending ones (what executing the runs would do) by type',
+      'the `billing` statistic: billing run actions by status and by type, and the pending ones (what executing the runs would do) by type, with their amounts per currency',
     ),
     period_start: designed(date(), 'first day of the period the new_* counts cover'),
     period_end: designed(date(), 'last day of the period the new_* counts cover'),
@@ -111,7 +115,7 @@ export const statistics = defineResource({
   },
   description: [
     'GET /statistics/{tenantId}/programs: certifications by status, active certifications expiring in the next 30/60/90 days (expiration_date from today to today + N, inclusive, by the server clock in UTC) and applications by status, for the tenant (top level) and per programme (`programs`, every programme of the tenant sorted by name, zeros included).',
-    'GET /statistics/{tenantId}/billing: billing runs by status (billing_runs) and billing run actions by status and by type, and the pending ones by type (billing_run_actions.pending_by_type: what executing the runs would do); status and type values are the keys, spaces written as underscores.',
+    'GET /statistics/{tenantId}/billing: billing runs by status (billing_runs) and billing run actions by status and by type, and the pending ones by type (billing_run_actions.pending_by_type: what executing the runs would do) with their amounts per type and currency (pending_amounts: total in minor units, count, formatted); status and type values are the keys, spaces written as underscores.',
     'Both are computed on every read with GROUP BY counts over indexed columns; as_of is the moment they were computed. They come first in the list (paged with limit and exclusiveStartKey like any list, then the stored statistics); PUT, PATCH or DELETE on them is a 409.',
   ],
 });

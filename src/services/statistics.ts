@@ -3,7 +3,8 @@ import type { AppServices } from '../resources/kit/context.js';
 import { APPLICATION_STATUSES, CERTIFICATION_STATUSES } from '../resources/blocks.js';
 import { BILLING_RUN_STATUSES } from '../domain/billing/runs.js';
 import { AUDIT_STATUSES } from '../domain/lifecycle/audits.js';
-import { countBy, programQueries, programRows, type ExpiringWindow, type StatisticsTables } from '../store/statistics.js';
+import { countBy, programQueries, programRows, sumBy, type ExpiringWindow, type StatisticsTables } from '../store/statistics.js';
+import { formatMoney } from '../domain/money/money.js';
 import { STANDINGS } from '../domain/lifecycle/standing.js';
 import { type STATISTICS_IDS, countKey } from '../domain/statistics.js';
 
@@ -207,12 +208,14 @@ export class Statistics {
       countBy(db, table, ctx.tenantId, field, only);
     const actionsDef = this.s.resource('billingRunActions').resource.def.fields;
     const enumOf = (field: string) => ((actionsDef[field] as { enum?: string[] }).enum ?? []) as string[];
-    const [runs, actionStatus, actionType, pendingType] = await Promise.all([
+    const [runs, actionStatus, actionType, pendingType, pendingSums] = await Promise.all([
       groupCount(this.table('billingRuns'), 'status'),
       groupCount(this.table('billingRunActions'), 'status'),
       groupCount(this.table('billingRunActions'), 'type'),
       // what executing the runs would do: their pending actions by type
       groupCount(this.table('billingRunActions'), 'type', { field: 'status', value: 'pending' }),
+      // and what it would charge or forecast: their amounts (minor units) by type and currency
+      sumBy(db, this.table('billingRunActions'), ctx.tenantId, ['type', 'currency_code'], 'amount', { field: 'status', value: 'pending' }),
     ]);
     const fold = (rows: { value: unknown; n: unknown }[], values: readonly string[]) => {
       const out = zeros(values);
@@ -225,12 +228,25 @@ export class Statistics {
     const { total: actionTotal, ...actionsByStatus } = byStatus;
     const { total: _t, ...actionsByType } = byType;
     const { total: _p, ...pendingByType } = fold(pendingType, enumOf('type'));
+    const pendingAmounts = pendingSums
+      .filter((r) => typeof r.b === 'string')
+      .map((r) => {
+        const total = Number(r.sum);
+        return { type: String(r.a), currency: String(r.b), total, count: Number(r.n), formatted: formatMoney(total, String(r.b)) };
+      })
+      .sort((x, y) => (x.type < y.type ? -1 : x.type > y.type ? 1 : x.currency < y.currency ? -1 : x.currency > y.currency ? 1 : 0));
     return {
       id: 'billing',
       name: 'Billing',
       as_of: now.toISOString(),
       billing_runs: { total: runTotal, by_status: runStatus },
-      billing_run_actions: { total: actionTotal, by_status: actionsByStatus, by_type: actionsByType, pending_by_type: pendingByType },
+      billing_run_actions: {
+        total: actionTotal,
+        by_status: actionsByStatus,
+        by_type: actionsByType,
+        pending_by_type: pendingByType,
+        pending_amounts: pendingAmounts,
+      },
     };
   }
 

@@ -119,3 +119,26 @@ export function countBy(
   if (only) q = q.where(columnName([only.field]), '=', only.value);
   return q.groupBy(columnName([field])).execute();
 }
+
+/**
+ * Sums of one numeric column grouped by two others over a tenant's rows (where `only` holds and the
+ * summed column is set): the pending billing amounts per action type and currency.
+ */
+export function sumBy(
+  db: Db,
+  table: string,
+  tenantId: string,
+  groups: [string, string],
+  summed: string,
+  only?: { field: string; value: string },
+): Promise<{ a: unknown; b: unknown; sum: unknown; n: unknown }[]> {
+  const [a, b] = groups.map((g) => columnName([g])) as [string, string];
+  const s = columnName([summed]);
+  let q = db
+    .selectFrom(table)
+    .select([sql.ref(a).as('a'), sql.ref(b).as('b'), sql<number>`sum(${sql.ref(s)})`.as('sum'), sql<number>`count(*)`.as('n')])
+    .where('tenant_id', '=', tenantId)
+    .where(s, 'is not', null);
+  if (only) q = q.where(columnName([only.field]), '=', only.value);
+  return q.groupBy([a, b]).execute();
+}

@@ -7647,6 +7647,10 @@ export interface components {
             /** @enum {string} */
             notice_status?: "queued" | "sent" | "failed" | "not sent";
             notice_status_reason?: string;
+            /** @description what the action charges or forecasts, in minor units of currency_code (cents: 17000 is 170.00 USD): a renewal forecast or reminder the renewal price (plus the programme's late fee in grace), a training-provider bill its registrations' fees; absent for other types */
+            amount?: number;
+            /** @description ISO 4217: the currency of amount (the tenant's, settings.currency_code) */
+            currency_code?: string;
             /** Format: date-time */
             readonly sys_created_at?: string;
             readonly sys_created_by_id?: string;
@@ -7703,6 +7707,10 @@ export interface components {
             /** @enum {string} */
             notice_status?: "queued" | "sent" | "failed" | "not sent";
             notice_status_reason?: string;
+            /** @description what the action charges or forecasts, in minor units of currency_code (cents: 17000 is 170.00 USD): a renewal forecast or reminder the renewal price (plus the programme's late fee in grace), a training-provider bill its registrations' fees; absent for other types */
+            amount?: number;
+            /** @description ISO 4217: the currency of amount (the tenant's, settings.currency_code) */
+            currency_code?: string;
         } & (unknown & unknown & unknown & unknown & unknown & unknown & unknown);
         BillingRunActionSearch: {
             ids?: string[];
@@ -7716,6 +7724,8 @@ export interface components {
             training_provider_id?: string[];
             /** @description [from, to], inclusive; either may be empty */
             date?: (string | null)[];
+            currency_code?: string[];
+            amount?: number[];
         };
         /** billing run */
         BillingRun: {
@@ -7746,6 +7756,19 @@ export interface components {
                 successful?: number;
                 excluded?: number;
                 error?: number;
+            }[];
+            /** @description set by refresh and execution: per action type and currency, the total (minor units) and count of the actions that carry an amount (renewal forecasts and reminders, training-provider bills), pending or performed */
+            amounts?: {
+                /** @description the action type */
+                type?: string;
+                /** @description ISO 4217 */
+                currency?: string;
+                /** @description sum of the actions' amounts, in minor units of currency (cents: 1200000 is 12,000.00 USD) */
+                total?: number;
+                /** @description how many actions the total adds up */
+                count?: number;
+                /** @description the total written out, e.g. "12,000.00 USD" */
+                formatted?: string;
             }[];
             activate_applications?: boolean;
             application_activation_options?: {
@@ -7921,6 +7944,19 @@ export interface components {
                 successful?: number;
                 excluded?: number;
                 error?: number;
+            }[];
+            /** @description set by refresh and execution: per action type and currency, the total (minor units) and count of the actions that carry an amount (renewal forecasts and reminders, training-provider bills), pending or performed */
+            amounts?: {
+                /** @description the action type */
+                type?: string;
+                /** @description ISO 4217 */
+                currency?: string;
+                /** @description sum of the actions' amounts, in minor units of currency (cents: 1200000 is 12,000.00 USD) */
+                total?: number;
+                /** @description how many actions the total adds up */
+                count?: number;
+                /** @description the total written out, e.g. "12,000.00 USD" */
+                formatted?: string;
             }[];
             activate_applications?: boolean;
             application_activation_options?: {
@@ -8720,6 +8756,7 @@ export interface components {
             /** Format: date */
             end_date?: string;
             maximum_number_of_uses?: number;
+            maximum_uses_per_holder?: number;
             /** @enum {string} */
             discount_method?: "discount line item" | "inline discount";
             /** @description product a discount line item is booked to */
@@ -8802,6 +8839,7 @@ export interface components {
             /** Format: date */
             end_date?: string;
             maximum_number_of_uses?: number;
+            maximum_uses_per_holder?: number;
             /** @enum {string} */
             discount_method?: "discount line item" | "inline discount";
             /** @description product a discount line item is booked to */
@@ -12193,6 +12231,8 @@ export interface components {
             lapse_status_reason_id?: string;
             /** @description the notice (expiration notice) sent once to the holder when a certification of this programme lapses on its own */
             lapse_notice_id?: string;
+            /** @description added to a renewal applied for while the certification is in grace (its standing in_grace), in the tenant's currency (settings.currency_code); unset or 0: none */
+            late_fee?: number;
             /** @description renewing a certification of this programme also renews the holder's grandfathered certifications */
             renew_grandfathered_certifications?: boolean;
             /** Format: date-time */
@@ -12258,6 +12298,8 @@ export interface components {
             lapse_status_reason_id?: string;
             /** @description the notice (expiration notice) sent once to the holder when a certification of this programme lapses on its own */
             lapse_notice_id?: string;
+            /** @description added to a renewal applied for while the certification is in grace (its standing in_grace), in the tenant's currency (settings.currency_code); unset or 0: none */
+            late_fee?: number;
             /** @description renewing a certification of this programme also renews the holder's grandfathered certifications */
             renew_grandfathered_certifications?: boolean;
         } & (unknown & unknown);
@@ -12486,6 +12528,8 @@ export interface components {
             restocking_fee_product_id?: string;
             cancellation_fee_product_id?: string;
             special_instructions?: string;
+            /** @description ISO 4217: the currency of the tenant's prices (price, member_price) and its orders; default USD */
+            currency_code?: string;
             allow_customer_to_choose_installment_plan?: boolean;
             bill_my_organization_options?: {
                 /** @enum {string} */
@@ -12546,6 +12590,8 @@ export interface components {
             restocking_fee_product_id?: string;
             cancellation_fee_product_id?: string;
             special_instructions?: string;
+            /** @description ISO 4217: the currency of the tenant's prices (price, member_price) and its orders; default USD */
+            currency_code?: string;
             allow_customer_to_choose_installment_plan?: boolean;
             bill_my_organization_options?: {
                 /** @enum {string} */
@@ -12707,6 +12753,19 @@ export interface components {
                     expire_application?: number;
                     forecast_renewal?: number;
                 };
+                /** @description the amounts of the pending actions (what executing the runs would charge or forecast) per type and currency, in minor units */
+                pending_amounts?: {
+                    /** @description the action type */
+                    type?: string;
+                    /** @description ISO 4217 */
+                    currency?: string;
+                    /** @description sum of the actions' amounts, in minor units of currency (cents: 1200000 is 12,000.00 USD) */
+                    total?: number;
+                    /** @description how many actions the total adds up */
+                    count?: number;
+                    /** @description the total written out, e.g. "12,000.00 USD" */
+                    formatted?: string;
+                }[];
             };
             /** Format: date */
             period_start?: string;
@@ -12869,6 +12928,19 @@ export interface components {
                     expire_application?: number;
                     forecast_renewal?: number;
                 };
+                /** @description the amounts of the pending actions (what executing the runs would charge or forecast) per type and currency, in minor units */
+                pending_amounts?: {
+                    /** @description the action type */
+                    type?: string;
+                    /** @description ISO 4217 */
+                    currency?: string;
+                    /** @description sum of the actions' amounts, in minor units of currency (cents: 1200000 is 12,000.00 USD) */
+                    total?: number;
+                    /** @description how many actions the total adds up */
+                    count?: number;
+                    /** @description the total written out, e.g. "12,000.00 USD" */
+                    formatted?: string;
+                }[];
             };
             /** Format: date */
             period_start?: string;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runStatistics } from './statistics.js';
+import { runAmounts, runStatistics } from './statistics.js';
 
 const zero = { total: 0, pending: 0, processing: 0, successful: 0, excluded: 0, error: 0 };
 
@@ -53,4 +53,29 @@ test('one entry per type present, sorted by type', () => {
   assert.deepEqual(stats[1], { action: 'bill training provider', ...zero, total: 1, error: 1 });
   assert.deepEqual(stats[2], { action: 'send renewal reminder', ...zero, total: 3, successful: 2, excluded: 1 });
   for (const s of stats) assert.equal(s.total >= s.pending + s.processing + s.successful + s.excluded + s.error, true);
+});
+
+test('amounts: per type and currency, pending or performed actions with an amount', () => {
+  const f = (type: string, status: string, amount?: unknown, currency_code?: unknown) => ({ type, status, amount, currency_code });
+  assert.deepEqual(
+    runAmounts([
+      f('forecast renewal', 'pending', 12000, 'USD'),
+      f('forecast renewal', 'completed', 17000, 'USD'),
+      f('forecast renewal', 'processing', 1, 'USD'),
+      f('forecast renewal', 'pending', 9000, 'EUR'),
+      f('forecast renewal', 'excluded', 12000, 'USD'),
+      f('forecast renewal', 'no longer eligible', 12000, 'USD'),
+      f('forecast renewal', 'error', 12000, 'USD'),
+      f('forecast renewal', 'pending'),
+      f('forecast renewal', 'pending', 12.5, 'USD'),
+      f('bill training provider', 'pending', 25050, 'USD'),
+      f('drop certification', 'pending'),
+    ]),
+    [
+      { type: 'bill training provider', currency: 'USD', total: 25050, count: 1 },
+      { type: 'forecast renewal', currency: 'EUR', total: 9000, count: 1 },
+      { type: 'forecast renewal', currency: 'USD', total: 29001, count: 3 },
+    ],
+  );
+  assert.deepEqual(runAmounts([]), []);
 });

@@ -9,7 +9,9 @@ import {
 import { passesOptions } from '../../domain/billing/filters.js';
 import { OPEN_STATUSES } from '../../domain/lifecycle/applications.js';
 import type { Filter, StoredRecord } from '../../store/records.js';
-import { billableLines } from './billable.js';
+import { linesQuote, quoteDay, renewalQuote } from './amounts.js';
+import { billableLines, type BillableLine } from './billable.js';
+import { newLookups, tenantCurrency } from './lookups.js';
 import type { BillingRecords } from './records.js';
 import { day, jobOn, jobOptions, type ActionType, type Candidate, type Rec } from './types.js';
 
@@ -67,6 +69,13 @@ export async function candidates(records: BillingRecords, ctx: RequestContext, r
     ...(end ? [{ column: 'f_expiration_date', op: 'lte', value: end } as Filter] : []),
   ];
   const scan = (slug: string, filters: Filter[]) => records.scan(db, ctx.tenantId, slug, filters);
+  // what a renewal costs on the run's day (a certification in grace then pays the late fee too); none when it cannot be priced
+  const lookups = newLookups();
+  const priceDay = quoteDay(run, today);
+  const renewalAmount = async (c: Rec): Promise<Partial<Candidate>> => {
+    const q = await renewalQuote(records, db, ctx, lookups, c, priceDay);
+    return 'error' in q ? {} : q;
+  };
 
   if (jobOn(run, 'activate_applications')) {
     const o = jobOptions(run, 'activate_applications');
@@ -117,7 +126,7 @@ export async function candidates(records: BillingRecords, ctx: RequestContext, r
       ])) {
         for (const c of page) {
           if (renewing.has(c.id) || !passesOptions(certFacts(c), o)) continue;
-          out.push(make('send renewal reminder', 'certifications', c, { ...certExtra(c), reminder_id }));
+          out.push(make('send renewal reminder', 'certifications', c, { ...certExtra(c), reminder_id, ...(await renewalAmount(c)) }));
         }
       }
     }
@@ -128,7 +137,9 @@ export async function candidates(records: BillingRecords, ctx: RequestContext, r
       byStatus(['active']),
       ...expiring(o.expiration_date_range_start, o.expiration_date_range_end),
     ])) {
-      for (const c of page) if (passesOptions(certFacts(c), o)) out.push(make('forecast renewal', 'certifications', c, certExtra(c)));
+      for (const c of page)
+        if (passesOptions(certFacts(c), o))
+          out.push(make('forecast renewal', 'certifications', c, { ...certExtra(c), ...(await renewalAmount(c)) }));
     }
   }
   if (jobOn(run, 'perform_drops')) {
@@ -145,11 +156,12 @@ export async function candidates(records: BillingRecords, ctx: RequestContext, r
   if (jobOn(run, 'bill_training_providers')) {
     const o = jobOptions(run, 'bill_training_providers');
     const lines = await billableLines(records, db, ctx, o);
-    const providers = new Map<string, number>();
-    for (const l of lines) providers.set(l.training_provider_id, (providers.get(l.training_provider_id) ?? 0) + 1);
-    for (const [providerId] of [...providers].sort()) {
+    const providers = new Map<string, BillableLine[]>();
+    for (const l of lines) providers.set(l.training_provider_id, [...(providers.get(l.training_provider_id) ?? []), l]);
+    const currency = await tenantCurrency(records, db, ctx, lookups);
+    for (const [providerId, own] of [...providers].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
       const p = await deps.resource('trainingProviders').table.get(db, ctx.tenantId, providerId);
-      if (p) out.push(make('bill training provider', 'trainingProviders', p, { training_provider_id: p.id }));
+      if (p) out.push(make('bill training provider', 'trainingProviders', p, { training_provider_id: p.id, ...linesQuote(own, currency) }));
     }
   }
   return out;

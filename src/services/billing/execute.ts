@@ -18,7 +18,7 @@ export async function execute(records: BillingRecords, job: JobContext) {
   try {
     const out = await performAll(records, job);
     // a cancelled run keeps its status; its statistics say how far it got (for the summary too)
-    if (out.cancelled) await records.setRun(job.ctx, job.recordId, { statistics: await records.statistics(job.ctx, job.recordId) });
+    if (out.cancelled) await records.setRun(job.ctx, job.recordId, await records.figures(job.ctx, job.recordId));
     const outcome = out.cancelled ? 'cancelled' : out.failed ? 'completed with errors' : 'completed';
     await queueRunSummary(records, job.ctx, job.recordId, job.executionId, outcome);
     return { performed: out.performed, errors: out.errors, ...(out.cancelled ? { cancelled: true } : {}) };
@@ -29,7 +29,7 @@ export async function execute(records: BillingRecords, job: JobContext) {
       await records.setRun(job.ctx, job.recordId, {
         status: 'error',
         error: `execution failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 2000),
-        statistics: await records.statistics(job.ctx, job.recordId),
+        ...(await records.figures(job.ctx, job.recordId)),
       });
     } catch (marking) {
       records.deps.log?.error(
@@ -79,11 +79,11 @@ async function performAll(records: BillingRecords, job: JobContext) {
     await yieldToIo();
   }
   await job.progress(done, total);
-  const final = await records.statistics(ctx, run.id);
-  const failed = final.reduce((n, s) => n + s.error, 0);
+  const final = await records.figures(ctx, run.id);
+  const failed = final.statistics.reduce((n, s) => n + s.error, 0);
   await records.setRun(ctx, run.id, {
     status: failed ? 'error' : 'completed',
-    statistics: final,
+    ...final,
     ...(failed ? { error: `${failed} action(s) ended in error; see their error_message` } : { error: undefined, error_stack: undefined }),
   });
   return { performed: done, errors, cancelled: false, failed };

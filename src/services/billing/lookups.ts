@@ -4,12 +4,16 @@ import type { Db } from '../../store/store.js';
 import type { BillingRecords } from './records.js';
 
 /**
- * What an execution looks up again and again: the renewal fee per programme and the drop reason
- * (once per execution), programmes and notice templates (once per chunk transaction), and the
- * certifications of the chunk's certification actions (read and locked together when it starts).
+ * What an execution (or a refresh) looks up again and again: the renewal fee per programme, the
+ * tenant's currency and the drop reason (once per execution), programmes and notice templates (once
+ * per chunk transaction), and the certifications of the chunk's certification actions (read and
+ * locked together when it starts).
  */
 export interface Lookups {
-  fees: Map<string, number | undefined>;
+  /** The renewal fee record per programme id. */
+  fees: Map<string, StoredRecord | undefined>;
+  /** settings.currency_code, default USD. */
+  currency?: string;
   dropReason?: { id: string | undefined };
   /** By `${slug}/${id}`, for the current chunk. */
   records: Map<string, StoredRecord | undefined>;
@@ -23,8 +27,8 @@ export interface Lookups {
 export const newLookups = (): Lookups => ({ fees: new Map(), records: new Map(), certifications: new Map() });
 
 /**
- * The programme's renewal fee: the price of the fee of its (active) renewal application process.
- * Looked up once per programme and execution: an execution asks it once per certification.
+ * The programme's renewal fee: the fee (applicationFees record) of its (active) renewal application
+ * process. Looked up once per programme and execution: an execution asks it once per certification.
  */
 export async function renewalFee(
   records: BillingRecords,
@@ -32,14 +36,19 @@ export async function renewalFee(
   ctx: RequestContext,
   lookups: Lookups,
   programId: string,
-): Promise<number | undefined> {
+): Promise<StoredRecord | undefined> {
   if (lookups.fees.has(programId)) return lookups.fees.get(programId);
   const fee = await lookUpRenewalFee(records, db, ctx, programId);
   lookups.fees.set(programId, fee);
   return fee;
 }
 
-async function lookUpRenewalFee(records: BillingRecords, db: Db, ctx: RequestContext, programId: string): Promise<number | undefined> {
+async function lookUpRenewalFee(
+  records: BillingRecords,
+  db: Db,
+  ctx: RequestContext,
+  programId: string,
+): Promise<StoredRecord | undefined> {
   const processes = await records.all(db, ctx.tenantId, 'applicationProcesses', [
     { column: 'f_program_id', op: 'in', values: [programId] },
   ]);
@@ -47,8 +56,14 @@ async function lookUpRenewalFee(records: BillingRecords, db: Db, ctx: RequestCon
     .filter((p) => p.type === 'renewal' && p.is_active !== false && p.application_fee_id)
     .sort((x, y) => x.id.localeCompare(y.id))[0];
   if (!renewal) return undefined;
-  const fee = await records.deps.resource('applicationFees').table.get(db, ctx.tenantId, String(renewal.application_fee_id));
-  return typeof fee?.price === 'number' ? fee.price : undefined;
+  return records.deps.resource('applicationFees').table.get(db, ctx.tenantId, String(renewal.application_fee_id));
+}
+
+/** The tenant's currency (settings.currency_code; USD when unset), once per execution. */
+export async function tenantCurrency(records: BillingRecords, db: Db, ctx: RequestContext, lookups: Lookups): Promise<string> {
+  // the tenant's currency as every order has it (settings.currency_code, USD by default), once per execution
+  if (lookups.currency === undefined) lookups.currency = await records.deps.commerce.baseCurrency(db, ctx);
+  return lookups.currency;
 }
 
 /** The status reason a drop records: the first status reason (by name) that explains "inactive" (once per execution). */

@@ -1,7 +1,8 @@
 import { yieldToIo } from '../../core/yield.js';
 import { AppError, notFound } from '../../core/errors.js';
 import type { RequestContext } from '../../core/context.js';
-import { runStatistics } from '../../domain/billing/statistics.js';
+import { runAmounts, runStatistics } from '../../domain/billing/statistics.js';
+import { formatMoney } from '../../domain/money/money.js';
 import { fieldsOf } from '../../resources/kit/service.js';
 import { runActions } from '../../store/billing.js';
 import type { Filter, StoredRecord } from '../../store/records.js';
@@ -71,10 +72,16 @@ export class BillingRecords {
 
   /** The run's statistics: its actions counted by type and status. */
   async statistics(ctx: RequestContext, runId: string) {
-    const all: { type: string; status: string }[] = [];
+    return (await this.figures(ctx, runId)).statistics;
+  }
+
+  /** The run's statistics and amounts (per type and currency, minor units), from one pass over its actions: the run's fields of the same names. */
+  async figures(ctx: RequestContext, runId: string) {
+    const all: { type: string; status: string; amount?: unknown; currency_code?: unknown }[] = [];
     for await (const page of this.actionsOf(ctx.tenantId, runId)) {
-      for (const a of page) all.push({ type: String(a.type), status: String(a.status) });
+      for (const a of page) all.push({ type: String(a.type), status: String(a.status), amount: a.amount, currency_code: a.currency_code });
     }
-    return runStatistics(all);
+    const amounts = runAmounts(all).map((t) => ({ ...t, formatted: formatMoney(t.total, t.currency) }));
+    return { statistics: runStatistics(all), amounts };
   }
 }

@@ -32,8 +32,8 @@ export async function refresh(records: BillingRecords, job: JobContext) {
   try {
     const found = await candidates(records, ctx, run);
     const counts = await storeCandidates(records, job, run, found);
-    const stats = await records.statistics(ctx, run.id);
-    await records.setRun(ctx, run.id, { status: 'ready for execution', last_refresh_date: records.now(), statistics: stats });
+    const figures = await records.figures(ctx, run.id);
+    await records.setRun(ctx, run.id, { status: 'ready for execution', last_refresh_date: records.now(), ...figures });
     return { candidates: found.length, ...counts };
   } catch (e) {
     if (job.stopping) throw e;
@@ -63,6 +63,11 @@ async function storeCandidates(records: BillingRecords, job: JobContext, run: St
   let done = 0;
   const writes: ((trx: Db) => Promise<void>)[] = [];
   const creates: { id: string; fields: Record<string, unknown> }[] = [];
+  // the amount is the refresh's: an action's earlier one goes when this refresh cannot price it
+  const unpriced = (old: StoredRecord) => {
+    const { amount: _a, currency_code: _c, ...rest } = fieldsOf(old);
+    return rest;
+  };
   for (const c of found) {
     const old = existing.get(c.id);
     const { id, ...fields } = c;
@@ -83,7 +88,7 @@ async function storeCandidates(records: BillingRecords, job: JobContext, run: St
       // ended (by a refresh or an execution) because its record had changed, and a candidate again:
       // back in the queue, without the outcome of that attempt
       counts.added++;
-      const { step_function_execution_arn: _x, notice_id: _n, notice_status: _s, notice_status_reason: _r, ...kept } = fieldsOf(old);
+      const { step_function_execution_arn: _x, notice_id: _n, notice_status: _s, notice_status_reason: _r, ...kept } = unpriced(old);
       writes.push((trx) =>
         actions
           .update(
@@ -99,7 +104,7 @@ async function storeCandidates(records: BillingRecords, job: JobContext, run: St
       counts.unchanged++;
       writes.push((trx) =>
         actions
-          .update(actx, id, { ...fieldsOf(old), ...fields, outcome_of_last_refresh: 'no change', last_refresh_date: when }, undefined, trx)
+          .update(actx, id, { ...unpriced(old), ...fields, outcome_of_last_refresh: 'no change', last_refresh_date: when }, undefined, trx)
           .then(() => undefined),
       );
     } else counts.unchanged++; // performed (or failed) already: never reset

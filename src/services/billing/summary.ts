@@ -17,7 +17,9 @@ const SUMMARY: EmailTemplate = {
     '{{#if error}}<p>Error: {{error}}</p>{{/if}}' +
     '<table><tr><th>action</th><th>total</th><th>successful</th><th>excluded</th><th>error</th><th>pending</th></tr>' +
     '{{#each statistics}}<tr><td>{{action}}</td><td>{{total}}</td><td>{{successful}}</td><td>{{excluded}}</td><td>{{error}}</td><td>{{pending}}</td></tr>{{/each}}' +
-    '</table><p>Its executions: GET /billingRuns/{{tenant}}/executions/{{id}}; its e-mails: GET /billingRuns/{{tenant}}/messages/{{id}}.</p>',
+    '</table>' +
+    '{{#if amounts.length}}<p>Amounts: {{#each amounts}}{{type}} × {{count}}: {{formatted}}{{#unless @last}}; {{/unless}}{{/each}}</p>{{/if}}' +
+    '<p>Its executions: GET /billingRuns/{{tenant}}/executions/{{id}}; its e-mails: GET /billingRuns/{{tenant}}/messages/{{id}}.</p>',
 };
 
 export type SummaryOutcome = 'completed' | 'completed with errors' | 'cancelled' | 'execution failed' | 'refresh failed';
@@ -46,6 +48,7 @@ export async function queueRunSummary(
         at: records.now(),
         error: run.error,
         statistics: Array.isArray(run.statistics) ? run.statistics : [],
+        amounts: Array.isArray(run.amounts) ? run.amounts : [],
       },
       { from: deps.mailFrom || DEFAULT_MAIL_FROM, to },
     );

@@ -35,6 +35,9 @@ export interface Candidate {
   contact_id?: string;
   expiration_date?: string;
   reminder_id?: number;
+  /** what it costs (renewals, provider bills), in minor units of currency_code (amounts.ts) */
+  amount?: number;
+  currency_code?: string;
 }
 
 /** The outcome of performing one action. */

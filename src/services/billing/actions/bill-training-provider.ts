@@ -1,9 +1,12 @@
 import { invoiceEmail } from '../../../mail/invoice.js';
 import { billedItems } from '../../../store/billing.js';
 import { nextValue } from '../../../store/counters.js';
-import { toMajor, toMinor } from '../../../domain/money/money.js';
+import { AppError } from '../../../core/errors.js';
 import { noticeVars, queueNotice } from '../../notices.js';
+import { toMajor } from '../../../domain/money/money.js';
+import { linesQuote } from '../amounts.js';
 import { billableLines, billedKey } from '../billable.js';
+import { tenantCurrency } from '../lookups.js';
 import type { Rec } from '../types.js';
 import type { ActionHandler } from './context.js';
 
@@ -21,13 +24,13 @@ export const billTrainingProvider: ActionHandler = {
     const lines = await billableLines(x.records, db, ctx, o, provider.id);
     if (!lines.length) return { status: 'no longer eligible' };
     const number = await nextValue(db, ctx.tenantId, 'invoices.number', 1);
-    const commerce = x.records.deps.commerce;
-    const currency = await commerce.baseCurrency(db, ctx);
-    // summed in minor units: no floating-point addition of money
-    const total = toMajor(
-      lines.reduce((s, l) => s + toMinor(l.amount, currency), 0),
-      currency,
-    );
+    // added up in minor units of the tenant's currency (exact); a fee that is no amount of it (more
+    // decimals than the currency has) is refused: the action fails saying so, nothing is billed
+    const currency = await tenantCurrency(x.records, db, ctx, x.lookups);
+    const quote = linesQuote(lines, currency);
+    if (!quote)
+      throw new AppError('conflict', `a trainingProvPrograms fee of provider ${provider.id} is not an amount of ${currency} (too many decimals)`);
+    const total = toMajor(quote.amount, quote.currency_code);
     const email =
       o.email_invoices_to_training_providers === true && typeof provider.email_address === 'string' && provider.email_address.trim()
         ? provider.email_address
@@ -54,7 +57,7 @@ export const billTrainingProvider: ActionHandler = {
     // Each registration is billed once: the unique key refuses a second bill (the transaction rolls back).
     await billedItems.add(db, ctx.tenantId, invoice.id, lines.map(billedKey));
     // the provider's order: the invoice in the one ledger, paid like any order
-    const order = await commerce.invoiceOrder(db, ctx, invoice, currency);
+    const order = await x.records.deps.commerce.invoiceOrder(db, ctx, invoice, currency);
     let mailed: Rec = {};
     if (email) {
       const invoiceMail = invoiceEmail(lines);
@@ -73,6 +76,6 @@ export const billTrainingProvider: ActionHandler = {
     } else if (o.email_invoices_to_training_providers === true) {
       mailed = { notice_status: 'not sent', notice_status_reason: 'no address' };
     }
-    return { status: 'completed', changes: { invoice_id: invoice.id, order_id: order.id, ...mailed } };
+    return { status: 'completed', changes: { invoice_id: invoice.id, order_id: order.id, ...quote, ...mailed } };
   },
 };
