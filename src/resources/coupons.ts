@@ -71,6 +71,8 @@ export const coupons = defineResource({
   // Each discount block is required only when its switch is on.
   conditionalRequired: Object.entries(APPLY_TO).map(([flag, field]) => ({ field, when: { [flag]: true } })),
   ordered: [['start_date', 'end_date']],
+  // a code names one coupon: generateOrder and applyCoupon find it by code
+  indexes: [{ unique: true, fields: ['code'], why: 'a coupon code names one coupon' }],
   search: {
     ids: search.ids(),
     name: search.contains('name'),

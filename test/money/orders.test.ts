@@ -222,6 +222,10 @@ describe('coupons', () => {
       apply_to_application_fees: true,
       application_fee_discount: { discount_type: 'fixed amount', amount: 25 },
     });
+    // a code names one coupon
+    const again = await send('POST', '/coupons/acme', { name: 'Copy', code: 'THREE', is_active: true });
+    assert.equal(again.statusCode, 409, again.body);
+    assert.equal(again.json().errors[0].field, 'code');
     const apps = [];
     for (let i = 0; i < 8; i++) apps.push(await draft());
     const answers = await Promise.all(apps.map((a) => send('POST', '/applications/acme/generateOrder', { id: a.id, coupon_code: 'THREE' })));
