@@ -63,7 +63,12 @@ export function registerWebhookRoutes(app: FastifyInstance, services: AppService
     scope.post('/webhooks/:tenantId/stripe', {
       onRequest: async (req: FastifyRequest) => {
         const tenantId = (req.params as { tenantId: string }).tenantId;
-        req.ctx = { tenantId, actor: { sub: 'stripe', tenants: [tenantId], scopes: new Set() }, requestId: String(req.id), clientIp: req.ip };
+        req.ctx = {
+          tenantId,
+          actor: { sub: 'stripe', tenants: [tenantId], scopes: new Set() },
+          requestId: String(req.id),
+          clientIp: req.ip,
+        };
       },
       schema: {
         tags: ['Payments'],
@@ -92,9 +97,11 @@ export function registerWebhookRoutes(app: FastifyInstance, services: AppService
       handler: async (req) => {
         if (!secret) throw new AppError('not_found', 'Stripe webhooks are not configured (STRIPE_WEBHOOK_SECRET)');
         const raw = req.body;
-        if (!Buffer.isBuffer(raw) || raw.length === 0) throw invalid([{ field: '(body)', reason: 'the signed Stripe event is required' }], 'bad_request');
+        if (!Buffer.isBuffer(raw) || raw.length === 0)
+          throw invalid([{ field: '(body)', reason: 'the signed Stripe event is required' }], 'bad_request');
         const signature = req.headers['stripe-signature'];
-        if (typeof signature !== 'string' || !signature) throw invalid([{ field: 'stripe-signature', reason: 'is required (the header Stripe signs each event with)' }], 'bad_request');
+        if (typeof signature !== 'string' || !signature)
+          throw invalid([{ field: 'stripe-signature', reason: 'is required (the header Stripe signs each event with)' }], 'bad_request');
         let event: Stripe.Event;
         try {
           event = Stripe.webhooks.constructEvent(raw, signature, secret);
@@ -105,10 +112,14 @@ export function registerWebhookRoutes(app: FastifyInstance, services: AppService
         if ('ignored' in p) return { received: true, recorded: false, ignored: p.ignored };
         const at = (f: string) => `data.object.${f}`;
         const errors = [];
-        if (!p.orderId) errors.push({ field: at('metadata.order_id'), reason: 'names no order (metadata.order_id or client_reference_id)' });
-        if (p.tenantId !== undefined && p.tenantId !== req.ctx.tenantId) errors.push({ field: at('metadata.tenant_id'), reason: `is not this endpoint's tenant ${req.ctx.tenantId}` });
-        if (!Number.isSafeInteger(p.amount) || (p.amount as number) <= 0) errors.push({ field: at('amount'), reason: 'must be a positive integer (minor units)' });
-        if (typeof p.currency !== 'string' || !/^[a-z]{3}$/i.test(p.currency)) errors.push({ field: at('currency'), reason: 'must be an ISO 4217 code' });
+        if (!p.orderId)
+          errors.push({ field: at('metadata.order_id'), reason: 'names no order (metadata.order_id or client_reference_id)' });
+        if (p.tenantId !== undefined && p.tenantId !== req.ctx.tenantId)
+          errors.push({ field: at('metadata.tenant_id'), reason: `is not this endpoint's tenant ${req.ctx.tenantId}` });
+        if (!Number.isSafeInteger(p.amount) || (p.amount as number) <= 0)
+          errors.push({ field: at('amount'), reason: 'must be a positive integer (minor units)' });
+        if (typeof p.currency !== 'string' || !/^[a-z]{3}$/i.test(p.currency))
+          errors.push({ field: at('currency'), reason: 'must be an ISO 4217 code' });
         if (errors.length) throw invalid(errors, 'unprocessable');
         const r = await services.commerce.stripePayment(req.ctx, {
           eventId: event.id,

@@ -1,5 +1,5 @@
 import { defineResource, search, type ActionSpec } from './kit/define.js';
-import { date, dateTime, designed, int, list, obj, oneOf, ref, req, str } from './kit/fields.js';
+import { date, dateTime, int, list, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { ORDER_STATUSES } from './blocks.js';
 import { isCurrencyCode } from '../domain/money/money.js';
 
@@ -31,7 +31,8 @@ export const ORDER_LINE_TYPES = ['fee', 'late fee', 'discount', 'registration'] 
 export const FEE_KINDS = ['application', 'course', 'exam', 'other'] as const;
 
 /** An amount in minor units (integer). */
-const minor = (description: string, opts: Record<string, unknown> = {}) => int({ description: `${description}; minor units (cents)`, ...opts });
+const minor = (description: string, opts: Record<string, unknown> = {}) =>
+  int({ description: `${description}; minor units (cents)`, ...opts });
 
 /** `POST /{courseRegistrations|examRegistrations}/{t}/generateOrder`: the order of one registration. */
 export const registrationOrderAction = (slug: 'courseRegistrations' | 'examRegistrations'): ActionSpec => ({
@@ -67,7 +68,8 @@ export const orders = defineResource({
   singular: 'order',
   typeName: 'Order',
   table: 'orders',
-  coverage: 'designed (not in the catalog): the commerce orders the catalog points at; amounts in minor units, the catalog order status enum',
+  coverage:
+    'designed (not in the catalog): the commerce orders the catalog points at; amounts in minor units, the catalog order status enum',
   fields: {
     status: oneOf(ORDER_STATUSES, { description: 'awaiting payment / completed follow the balance; cancelled and void are set by staff' }),
     date: date({ description: 'the day the order was made (the pricing day)' }),

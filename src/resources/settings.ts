@@ -42,7 +42,10 @@ export const settings = defineResource({
     cancellation_fee_product_id: ref('external:products'),
     special_instructions: str(),
     currency_code: designed(
-      str({ pattern: '^[A-Z]{3}$', description: "ISO 4217: the currency of the tenant's prices (price, member_price) and its orders; default USD" }),
+      str({
+        pattern: '^[A-Z]{3}$',
+        description: "ISO 4217: the currency of the tenant's prices (price, member_price) and its orders; default USD",
+      }),
       'issue 20: fee prices carry no currency in the catalog; foreign_currency_prices name theirs',
     ),
     allow_customer_to_choose_installment_plan: bool(),

@@ -101,7 +101,13 @@ export class Commerce {
 
   /** The orders of an item (application_id …) that are not cancelled or void: the open one, if any. */
   private async openOrder(db: Db, ctx: RequestContext, field: string, id: string): Promise<StoredRecord | undefined> {
-    const orders = await this.table('orders').page(db, ctx.tenantId, [{ column: this.column('orders', field), op: 'in', values: [id] }], undefined, 1000);
+    const orders = await this.table('orders').page(
+      db,
+      ctx.tenantId,
+      [{ column: this.column('orders', field), op: 'in', values: [id] }],
+      undefined,
+      1000,
+    );
     return orders.find((o) => REDEEMING(o.status as string | undefined));
   }
 
@@ -111,13 +117,15 @@ export class Commerce {
       errors.push({ field: 'coupon_code', reason: 'must be a non-empty string' });
     if (body.currency_code !== undefined && (typeof body.currency_code !== 'string' || !/^[A-Z]{3}$/.test(body.currency_code)))
       errors.push({ field: 'currency_code', reason: 'must be an ISO 4217 code (three capital letters)' });
-    if (body.is_member !== undefined && typeof body.is_member !== 'boolean') errors.push({ field: 'is_member', reason: 'must be a boolean' });
+    if (body.is_member !== undefined && typeof body.is_member !== 'boolean')
+      errors.push({ field: 'is_member', reason: 'must be a boolean' });
     if (errors.length) throw invalid(errors);
     return { coupon_code: body.coupon_code?.trim(), currency_code: body.currency_code, is_member: body.is_member };
   }
 
   private bodyOf(body: unknown): Rec {
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalid([{ field: 'body', reason: 'must be a JSON object' }], 'bad_request');
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw invalid([{ field: 'body', reason: 'must be a JSON object' }], 'bad_request');
     return body as Rec;
   }
 
@@ -125,8 +133,20 @@ export class Commerce {
    * The coupon a code names, locked, with its redemptions so far (all, and by this holder): under the
    * lock two orders cannot both take the last use.
    */
-  private async couponOffer(db: Db, ctx: RequestContext, code: string, holder: Filter | undefined, exceptOrder?: string): Promise<CouponOffer> {
-    const found = await this.table('coupons').page(db, ctx.tenantId, [{ column: this.column('coupons', 'code'), op: 'in', values: [code] }], undefined, 2);
+  private async couponOffer(
+    db: Db,
+    ctx: RequestContext,
+    code: string,
+    holder: Filter | undefined,
+    exceptOrder?: string,
+  ): Promise<CouponOffer> {
+    const found = await this.table('coupons').page(
+      db,
+      ctx.tenantId,
+      [{ column: this.column('coupons', 'code'), op: 'in', values: [code] }],
+      undefined,
+      2,
+    );
     if (!found.length) throw invalid([{ field: 'coupon_code', reason: `no coupon has the code ${code}` }], 'unprocessable');
     if (found.length > 1) throw invalid([{ field: 'coupon_code', reason: `several coupons have the code ${code}` }], 'unprocessable');
     const coupon = (await this.table('coupons').get(db, ctx.tenantId, found[0]!.id, { forUpdate: true }))!;
@@ -154,7 +174,11 @@ export class Commerce {
   /** The priced purchase, or a 422 naming the request's fields (pricing's `currency` is the body's currency_code). */
   private priced(input: PricingInput) {
     const r = price(input);
-    if (!r.ok) throw invalid(r.errors.map((e) => (e.field === 'currency' ? { ...e, field: 'currency_code' } : e)), 'unprocessable');
+    if (!r.ok)
+      throw invalid(
+        r.errors.map((e) => (e.field === 'currency' ? { ...e, field: 'currency_code' } : e)),
+        'unprocessable',
+      );
     return r.priced;
   }
 
@@ -191,7 +215,11 @@ export class Commerce {
       let renewalPricing = false;
       if (app.type === 'reinstatement' && program) {
         const rules = await this.optional(db, ctx, 'expirationRuleSets', program.expiration_rule_set_id);
-        if (rules?.reinstatement_options?.give_renewal_pricing_during_reinstatement_period && cert && standing(cert, today) === 'lapsed_reinstatable') {
+        if (
+          rules?.reinstatement_options?.give_renewal_pricing_during_reinstatement_period &&
+          cert &&
+          standing(cert, today) === 'lapsed_reinstatable'
+        ) {
           const renewalFee = await this.renewalFee(db, ctx, String(program.id));
           if (renewalFee) {
             purchase.renewal_fee = renewalFee;
@@ -231,7 +259,9 @@ export class Commerce {
       // the order's own hook has written order_id (and, for a free order, the fee as paid)
       const fresh = (await this.table('applications').get(db, ctx.tenantId, app.id))!;
       if (fresh.order_id !== order.id)
-        await this.s.resource('applications').updateRead({ ...ctx, via: 'generateOrder' }, fresh, { ...fieldsOf(fresh), order_id: order.id }, db);
+        await this.s
+          .resource('applications')
+          .updateRead({ ...ctx, via: 'generateOrder' }, fresh, { ...fieldsOf(fresh), order_id: order.id }, db);
       return (await this.table('orders').get(db, ctx.tenantId, order.id))!;
     });
   }
@@ -274,7 +304,13 @@ export class Commerce {
         const offering = await this.must(db, ctx, 'examOfferings', reg.exam_offering_id, 'exam_offering_id');
         const process = await this.optional(db, ctx, 'examRegProcesses', reg.process_id);
         retest = process?.type === 'retest';
-        fee = await this.must(db, ctx, 'examFees', retest ? offering.retest_fee_id : offering.fee_id, `exam_offering_id.${retest ? 'retest_fee_id' : 'fee_id'}`);
+        fee = await this.must(
+          db,
+          ctx,
+          'examFees',
+          retest ? offering.retest_fee_id : offering.fee_id,
+          `exam_offering_id.${retest ? 'retest_fee_id' : 'fee_id'}`,
+        );
       }
       const owner = {
         owner_type: 'contact',
@@ -358,16 +394,19 @@ export class Commerce {
       if (!order) throw notFound(this.s.resource('orders').label, id);
       if (!REDEEMING(order.status as string | undefined)) throw new AppError('conflict', `order ${id} is ${order.status}`);
       if (order.amount_paid) throw new AppError('conflict', `order ${id} has payments: refund them before the price changes`);
-      if (order.coupon_id) throw new AppError('conflict', `order ${id} has a coupon already (${order.coupon_code ?? order.coupon_id}): one coupon per order`);
+      if (order.coupon_id)
+        throw new AppError('conflict', `order ${id} has a coupon already (${order.coupon_code ?? order.coupon_id}): one coupon per order`);
       const offer = await this.couponOffer(db, ctx, code, this.holderFilter(order), order.id);
       const lines = (order.lines as LineItem[]).filter((l) => l.type !== 'discount');
       const repriced = this.reprice(order, lines, offer, await this.baseCurrency(db, ctx));
-      return this.s.resource('orders').updateRead(
-        { ...ctx, via: 'applyCoupon' },
-        order,
-        { ...recomputed(order), lines: repriced.lines, coupon_id: offer.coupon.id, coupon_code: code },
-        db,
-      );
+      return this.s
+        .resource('orders')
+        .updateRead(
+          { ...ctx, via: 'applyCoupon' },
+          order,
+          { ...recomputed(order), lines: repriced.lines, coupon_id: offer.coupon.id, coupon_code: code },
+          db,
+        );
     });
   }
 
@@ -379,7 +418,11 @@ export class Commerce {
    */
   private reprice(order: Rec, lines: LineItem[], offer: CouponOffer, base: string) {
     const currency = String(order.currency_code);
-    const asFee = (l: LineItem): FeeLike => ({ id: l.fee_id ?? l.description, name: l.description, price: toMajor(l.unit_amount, currency) });
+    const asFee = (l: LineItem): FeeLike => ({
+      id: l.fee_id ?? l.description,
+      name: l.description,
+      price: toMajor(l.unit_amount, currency),
+    });
     const feeLines = lines.filter((l) => l.type === 'fee');
     const late = lines.find((l) => l.type === 'late fee');
     const [first, ...rest] = feeLines;
@@ -418,7 +461,13 @@ export class Commerce {
       h.op === 'create'
         ? 0
         : (
-            await this.table('payments').page(h.db, h.ctx.tenantId, [{ column: this.column('payments', 'order_id'), op: 'in', values: [next.id] }], undefined, 100_000)
+            await this.table('payments').page(
+              h.db,
+              h.ctx.tenantId,
+              [{ column: this.column('payments', 'order_id'), op: 'in', values: [next.id] }],
+              undefined,
+              100_000,
+            )
           ).reduce((sum, p) => sum + Number(p.amount), 0);
     const figures = orderFigures(next as OrderLike, paid, h.old as OrderLike | undefined, this.now().toISOString(), h.op === 'patch');
     if (figures.errors.length) throw invalid(figures.errors, h.op === 'patch' ? 'unprocessable' : 'validation');
@@ -507,7 +556,13 @@ export class Commerce {
         ['provider_payment_id', e.paymentId],
       ] as const) {
         if (!value) continue;
-        const [p] = await this.table('payments').page(db, ctx.tenantId, [{ column: this.column('payments', field), op: 'in', values: [value] }], undefined, 1);
+        const [p] = await this.table('payments').page(
+          db,
+          ctx.tenantId,
+          [{ column: this.column('payments', field), op: 'in', values: [value] }],
+          undefined,
+          1,
+        );
         if (p) return p;
       }
       return undefined;

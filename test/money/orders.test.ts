@@ -48,7 +48,12 @@ const draft = (process = proc.initial!, contact = `nurse-${++n}`, extra: R = {})
   call('POST', `/applications/acme/generateApplication/${process.id}/contact/${contact}`, { name: `Nurse ${n}`, ...extra }, 201);
 const order = (app: R, extra: R = {}) => call('POST', '/applications/acme/generateOrder', { ...app, ...extra });
 const pay = (o: R, amount: number, extra: R = {}, status = 201) =>
-  call('POST', '/payments/acme', { order_id: o.id, amount, currency_code: o.currency_code, method: 'check', reference: 'chk 1', ...extra }, status);
+  call(
+    'POST',
+    '/payments/acme',
+    { order_id: o.id, amount, currency_code: o.currency_code, method: 'check', reference: 'chk 1', ...extra },
+    status,
+  );
 const get = (slug: string, id: string) => call('GET', `/${slug}/acme/${id}`);
 const feeMet = async (app: R) =>
   (await call('GET', `/applications/acme/requirements/${app.id}`)).requirements.find((r: R) => r.kind === 'fee').met as boolean;
@@ -84,7 +89,12 @@ before(async () => {
     },
     201,
   );
-  program = await f.create('programs', { name: 'Registered Nurse', expiration_rule_set_id: ruleSet.id, next_certification_number: 1000, late_fee: 50 });
+  program = await f.create('programs', {
+    name: 'Registered Nurse',
+    expiration_rule_set_id: ruleSet.id,
+    next_certification_number: 1000,
+    late_fee: 50,
+  });
   fee.initial = await f.create('applicationFees', {
     name: 'Initial licence',
     program_id: program.id,
@@ -93,8 +103,20 @@ before(async () => {
     foreign_currency_prices: [{ currency_code: 'EUR', price: 185.5 }],
   });
   fee.renewal = await f.create('applicationFees', { name: 'Renewal', program_id: program.id, price: 120 });
-  proc.initial = await f.create('applicationProcesses', { name: 'Initial', type: 'certification', program_id: program.id, auto_approve: true, application_fee_id: fee.initial.id });
-  proc.renewal = await f.create('applicationProcesses', { name: 'Renewal', type: 'renewal', program_id: program.id, auto_approve: true, application_fee_id: fee.renewal.id });
+  proc.initial = await f.create('applicationProcesses', {
+    name: 'Initial',
+    type: 'certification',
+    program_id: program.id,
+    auto_approve: true,
+    application_fee_id: fee.initial.id,
+  });
+  proc.renewal = await f.create('applicationProcesses', {
+    name: 'Renewal',
+    type: 'renewal',
+    program_id: program.id,
+    auto_approve: true,
+    application_fee_id: fee.renewal.id,
+  });
 });
 after(() => t.close());
 
@@ -125,7 +147,14 @@ describe('an application: its order, payments, refunds and its fee requirement',
     const eur = await order(await draft(), { currency_code: 'EUR' });
     assert.equal(eur.currency_code, 'EUR');
     assert.equal(eur.total, 18550);
-    await refused('POST', '/applications/acme/generateOrder', { id: (await draft()).id, currency_code: 'GBP' }, 422, 'currency_code', /GBP/);
+    await refused(
+      'POST',
+      '/applications/acme/generateOrder',
+      { id: (await draft()).id, currency_code: 'GBP' },
+      422,
+      'currency_code',
+      /GBP/,
+    );
     await refused('POST', '/applications/acme/generateOrder', { currency_code: 'EUR' }, 400, 'id');
   });
 
@@ -148,7 +177,13 @@ describe('an application: its order, payments, refunds and its fee requirement',
     assert.equal(await feeMet(app), true);
     // a refund needs a reason, never exceeds what was paid, and opens the balance again
     await refused('POST', '/payments/acme', { order_id: o.id, amount: -5000, currency_code: 'USD', method: 'card' }, 422, 'reason');
-    await refused('POST', '/payments/acme', { order_id: o.id, amount: -20001, currency_code: 'USD', method: 'card', reason: 'x' }, 422, 'amount');
+    await refused(
+      'POST',
+      '/payments/acme',
+      { order_id: o.id, amount: -20001, currency_code: 'USD', method: 'card', reason: 'x' },
+      422,
+      'amount',
+    );
     const refund = await pay(o, -5000, { method: 'card', reason: 'paid twice by mistake' });
     now2 = await get('orders', o.id);
     assert.deepEqual([now2.amount_paid, now2.balance_due, now2.status], [15000, 5000, 'awaiting payment']);
@@ -161,7 +196,14 @@ describe('an application: its order, payments, refunds and its fee requirement',
     assert.equal((await call('GET', `/payments/acme/order/${o.id}`)).Items.length, 3);
     // the computed fields cannot be stated otherwise, nor the status against the balance
     await refused('PATCH', `/orders/acme/${o.id}`, [{ op: 'replace', path: '/total', value: 1 }], 422, 'total');
-    await refused('PATCH', `/orders/acme/${o.id}`, [{ op: 'replace', path: '/status', value: 'completed' }], 422, 'status', /awaiting payment/);
+    await refused(
+      'PATCH',
+      `/orders/acme/${o.id}`,
+      [{ op: 'replace', path: '/status', value: 'completed' }],
+      422,
+      'status',
+      /awaiting payment/,
+    );
     // paid again: submit passes the fee requirement
     await pay(o, 5000);
     assert.equal(await feeMet(app), true);
@@ -177,7 +219,12 @@ describe('an application: its order, payments, refunds and its fee requirement',
     const cert = (await call('POST', `/applications/acme/activate/${first.id}`)).certification;
     assert.equal(cert.expiration_date, '2027-01-14');
     setDay('2027-01-20'); // in grace until 2027-02-13
-    const renewal = await call('POST', `/applications/acme/generateApplication/${proc.renewal.id}/contact/grace-nurse`, { certification_id: cert.id }, 201);
+    const renewal = await call(
+      'POST',
+      `/applications/acme/generateApplication/${proc.renewal.id}/contact/grace-nurse`,
+      { certification_id: cert.id },
+      201,
+    );
     const ro = await order(renewal);
     assert.equal(ro.total, 17000, '120 + 50');
     assert.deepEqual(
@@ -189,7 +236,12 @@ describe('an application: its order, payments, refunds and its fee requirement',
     );
     // the same renewal before expiry: no late fee
     setDay('2027-01-10');
-    const early = await call('POST', `/applications/acme/generateApplication/${proc.renewal.id}/contact/grace-nurse`, { certification_id: cert.id }, 201);
+    const early = await call(
+      'POST',
+      `/applications/acme/generateApplication/${proc.renewal.id}/contact/grace-nurse`,
+      { certification_id: cert.id },
+      201,
+    );
     assert.equal((await order(early)).total, 12000);
     setDay('2027-01-20');
     const military = await f.create('coupons', {
@@ -228,7 +280,9 @@ describe('coupons', () => {
     assert.equal(again.json().errors[0].field, 'code');
     const apps = [];
     for (let i = 0; i < 8; i++) apps.push(await draft());
-    const answers = await Promise.all(apps.map((a) => send('POST', '/applications/acme/generateOrder', { id: a.id, coupon_code: 'THREE' })));
+    const answers = await Promise.all(
+      apps.map((a) => send('POST', '/applications/acme/generateOrder', { id: a.id, coupon_code: 'THREE' })),
+    );
     const ok = answers.filter((r) => r.statusCode === 200);
     const no = answers.filter((r) => r.statusCode !== 200);
     assert.equal(ok.length, 3, answers.map((r) => r.statusCode).join(','));
@@ -285,7 +339,15 @@ describe('Stripe webhooks', () => {
     const replay = await webhook(e);
     assert.equal(replay.statusCode, 200);
     assert.equal(replay.json().recorded, false);
-    const pi = await webhook(stripeEvent('payment_intent.succeeded', { id: 'pi_test_1', object: 'payment_intent', amount_received: o.total, currency: 'usd', metadata: { order_id: o.id } }));
+    const pi = await webhook(
+      stripeEvent('payment_intent.succeeded', {
+        id: 'pi_test_1',
+        object: 'payment_intent',
+        amount_received: o.total,
+        currency: 'usd',
+        metadata: { order_id: o.id },
+      }),
+    );
     assert.equal(pi.json().recorded, false, pi.body);
     const payments = (await call('GET', `/payments/acme/order/${o.id}`)).Items;
     assert.equal(payments.length, 1);
@@ -294,7 +356,13 @@ describe('Stripe webhooks', () => {
 
   test('concurrent deliveries of one event record it once', async () => {
     const o = await order(await draft());
-    const e = stripeEvent('payment_intent.succeeded', { id: 'pi_test_conc', object: 'payment_intent', amount_received: o.total, currency: 'usd', metadata: { order_id: o.id } });
+    const e = stripeEvent('payment_intent.succeeded', {
+      id: 'pi_test_conc',
+      object: 'payment_intent',
+      amount_received: o.total,
+      currency: 'usd',
+      metadata: { order_id: o.id },
+    });
     const answers = await Promise.all([webhook(e), webhook(e), webhook(e), webhook(e)]);
     for (const r of answers) assert.equal(r.statusCode, 200, r.body);
     assert.equal(answers.filter((r) => r.json().recorded).length, 1);
@@ -338,7 +406,10 @@ describe('registrations', () => {
     assert.equal(o.total, 8000);
     assert.equal(o.course_registration_id, reg.id);
     let r = await get('courseRegistrations', reg.id);
-    assert.deepEqual([r.order_id, r.order_status, r.order_total, r.order_balance_due, r.order_currency_code], [o.id, 'awaiting payment', 80, 80, 'USD']);
+    assert.deepEqual(
+      [r.order_id, r.order_status, r.order_total, r.order_balance_due, r.order_currency_code],
+      [o.id, 'awaiting payment', 80, 80, 'USD'],
+    );
     assert.equal((await call('POST', '/courseRegistrations/acme/generateOrder', { id: reg.id })).id, o.id);
     await pay(o, 8000);
     r = await get('courseRegistrations', reg.id);
@@ -353,11 +424,21 @@ describe('registrations', () => {
     const register = await f.create('examRegProcesses', { name: 'Sitting', type: 'register' });
     const retake = await f.create('examRegProcesses', { name: 'Retake', type: 'retest' });
     // a first sitting, failed: the next is a retake
-    const sat = await f.create('examRegistrations', { exam_id: exam.id, exam_offering_id: offering.id, student_id: 'student-2', process_id: register.id });
+    const sat = await f.create('examRegistrations', {
+      exam_id: exam.id,
+      exam_offering_id: offering.id,
+      student_id: 'student-2',
+      process_id: register.id,
+    });
     assert.equal((await call('POST', '/examRegistrations/acme/generateOrder', { id: sat.id })).total, 10000);
     await call('PATCH', `/examRegistrations/acme/${sat.id}`, [{ op: 'add', path: '/status', value: 'registered' }]);
     await call('PATCH', `/examRegistrations/acme/${sat.id}`, [{ op: 'replace', path: '/status', value: 'failed' }]);
-    const reg = await f.create('examRegistrations', { exam_id: exam.id, exam_offering_id: offering.id, student_id: 'student-2', process_id: retake.id });
+    const reg = await f.create('examRegistrations', {
+      exam_id: exam.id,
+      exam_offering_id: offering.id,
+      student_id: 'student-2',
+      process_id: retake.id,
+    });
     await f.create('coupons', {
       name: 'Course discount',
       code: 'COURSE10',

@@ -1192,6 +1192,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/applications/{tenantId}/generateOrder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Takes an application in the body and produces the matching (fee) order for it
+         * @description The body is the application (its id names the stored one, which is what is priced); it may add coupon_code, currency_code (another currency the fees have a price in) and is_member (member prices). The fee is the application process's; a renewal in grace adds the programme's late_fee; a reinstatement inside a rule set's reinstatement period with renewal pricing costs the renewal fee. While the application has an order that is not cancelled or void, that order is answered again (no second charge). An order whose total is 0 is paid in full at once. Amounts are in minor units (docs/money.md).
+         */
+        post: operations["applications_generateOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/applications/{tenantId}/generateApplication/{processId}/{ownerType}/{ownerId}": {
         parameters: {
             query?: never;
@@ -2741,6 +2761,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/courseRegistrations/{tenantId}/generateOrder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Takes a course registration in the body and produces its (fee) order
+         * @description The body is the registration (its id names the stored one); it may add coupon_code, currency_code and is_member. The fee is the course offering's fee_id; the registration's order_* fields follow the order. While the registration has an order that is not cancelled or void, that order is answered again. Amounts in minor units (docs/money.md).
+         */
+        post: operations["courseRegistrations_generateOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/courseRegistrations/{tenantId}/{id}": {
         parameters: {
             query?: never;
@@ -3900,6 +3940,26 @@ export interface paths {
         get: operations["examRegistrations_listByApplication"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/examRegistrations/{tenantId}/generateOrder": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Takes a exam registration in the body and produces its (fee) order
+         * @description The body is the registration (its id names the stored one); it may add coupon_code, currency_code and is_member. The fee is the exam offering's fee_id, or its retest_fee_id for a retest; the registration's order_* fields follow the order. While the registration has an order that is not cancelled or void, that order is answered again. Amounts in minor units (docs/money.md).
+         */
+        post: operations["examRegistrations_generateOrder"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6016,6 +6076,370 @@ export interface paths {
         patch: operations["invoices_patch"];
         trace?: never;
     };
+    "/orders/{tenantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List orders */
+        get: operations["orders_list"];
+        put?: never;
+        /**
+         * Create a order
+         * @description The server generates the id; an id in the body is a 400.
+         */
+        post: operations["orders_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orders/{tenantId}/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Search orders
+         * @description Strings match case-insensitively as "contains"; arrays match any of their values; [from, to] ranges are inclusive and either end may be empty.
+         */
+        post: operations["orders_search"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orders/{tenantId}/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create, update, patch or delete up to 100 orders
+         * @description Each operation succeeds or fails on its own; all run in one transaction.
+         */
+        post: operations["orders_batch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orders/{tenantId}/contact/{value}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a contact's orders */
+        get: operations["orders_listByContact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orders/{tenantId}/organization/{value}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List an organization's orders */
+        get: operations["orders_listByOrganization"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orders/{tenantId}/trainingProvider/{value}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a training provider's orders */
+        get: operations["orders_listByTrainingProvider"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orders/{tenantId}/application/{value}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the orders of an application */
+        get: operations["orders_listByApplication"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orders/{tenantId}/courseRegistration/{value}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the orders of a course registration */
+        get: operations["orders_listByCourseRegistration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orders/{tenantId}/examRegistration/{value}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the orders of an exam registration */
+        get: operations["orders_listByExamRegistration"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orders/{tenantId}/invoice/{value}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the orders of an invoice */
+        get: operations["orders_listByInvoice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orders/{tenantId}/coupon/{value}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the orders that redeemed a coupon */
+        get: operations["orders_listByCoupon"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orders/{tenantId}/applyCoupon/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply a coupon code to an unpaid order: the order is priced again with it
+         * @description Body `{ "coupon_code": "…" }`. The coupon must be active, inside its dates, apply to one of the order's fees and be under its usage limits (per coupon and per holder); otherwise a 422 naming coupon_code says why. An order with payments, or cancelled or void, is a 409.
+         */
+        post: operations["orders_applyCoupon"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/orders/{tenantId}/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a order */
+        get: operations["orders_get"];
+        /**
+         * Replace a order
+         * @description A sys_version in the body is a precondition (409 when stale), as is If-Match (412).
+         */
+        put: operations["orders_update"];
+        post?: never;
+        /** Delete a order */
+        delete: operations["orders_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Patch a order (RFC 6902)
+         * @description All operations apply or none; a failed test is a 409; a result that breaks the schema is a 422. `test /sys_version` works as a precondition; `replace /sys_locked` locks and unlocks.
+         */
+        patch: operations["orders_patch"];
+        trace?: never;
+    };
+    "/payments/{tenantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List payments */
+        get: operations["payments_list"];
+        put?: never;
+        /**
+         * Create a payment
+         * @description The server generates the id; an id in the body is a 400.
+         */
+        post: operations["payments_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/payments/{tenantId}/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Search payments
+         * @description Strings match case-insensitively as "contains"; arrays match any of their values; [from, to] ranges are inclusive and either end may be empty.
+         */
+        post: operations["payments_search"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/payments/{tenantId}/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create, update, patch or delete up to 100 payments
+         * @description Each operation succeeds or fails on its own; all run in one transaction.
+         */
+        post: operations["payments_batch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/payments/{tenantId}/order/{value}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the payments and refunds of an order */
+        get: operations["payments_listByOrder"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/payments/{tenantId}/contact/{value}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a contact's payments */
+        get: operations["payments_listByContact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/payments/{tenantId}/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a payment */
+        get: operations["payments_get"];
+        /**
+         * Replace a payment
+         * @description A sys_version in the body is a precondition (409 when stale), as is If-Match (412).
+         */
+        put: operations["payments_update"];
+        post?: never;
+        /** Delete a payment */
+        delete: operations["payments_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Patch a payment (RFC 6902)
+         * @description All operations apply or none; a failed test is a 409; a result that breaks the schema is a 422. `test /sys_version` works as a precondition; `replace /sys_locked` locks and unlocks.
+         */
+        patch: operations["payments_patch"];
+        trace?: never;
+    };
     "/executions/{tenantId}/{executionArn}": {
         parameters: {
             query?: never;
@@ -6320,6 +6744,26 @@ export interface paths {
         get: operations["bulkLoads_rejects"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{tenantId}/stripe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe webhook: a signed event that pays an order records its payment once (no token)
+         * @description Configure this URL as a Stripe webhook endpoint for checkout.session.completed and payment_intent.succeeded, with the order's id in the metadata (order_id; tenant_id optional) or as the Checkout Session's client_reference_id. The Stripe-Signature header is verified with STRIPE_WEBHOOK_SECRET: a bad one is a 400 and changes nothing. The event id is the idempotency key (a replay answers recorded: false), and one PaymentIntent is recorded once whichever events report it. Other event types are acknowledged and ignored. Without STRIPE_WEBHOOK_SECRET the route is a 404.
+         */
+        post: operations["payments_stripeWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7462,6 +7906,7 @@ export interface components {
             country?: string;
             embed_membership_application?: boolean;
             order_id?: string;
+            coupon_code?: string;
             custom_field_values?: {
                 custom_field_id?: string;
                 string_value?: string;
@@ -7584,6 +8029,7 @@ export interface components {
             country?: string;
             embed_membership_application?: boolean;
             order_id?: string;
+            coupon_code?: string;
             custom_field_values?: {
                 custom_field_id?: string;
                 string_value?: string;
@@ -13438,6 +13884,257 @@ export interface components {
             status?: ("open" | "sent" | "void")[];
             training_provider_id?: string[];
             billing_run_id?: string[];
+            /** @description [from, to], inclusive; either may be empty */
+            date?: (string | null)[];
+        };
+        /** order */
+        Order: {
+            readonly id?: string;
+            /**
+             * @description awaiting payment / completed follow the balance; cancelled and void are set by staff
+             * @enum {string}
+             */
+            status?: "awaiting payment" | "awaiting shipping" | "awaiting pickup" | "partially shipped" | "shipped" | "completed" | "cancelled" | "disputed" | "open" | "returned" | "void";
+            /**
+             * Format: date
+             * @description the day the order was made (the pricing day)
+             */
+            date?: string;
+            /** @enum {string} */
+            owner_type?: "contact" | "organization" | "training provider";
+            contact_id?: string;
+            organization_id?: string;
+            training_provider_id?: string;
+            program_id?: string;
+            application_id?: string;
+            course_registration_id?: string;
+            exam_registration_id?: string;
+            invoice_id?: string;
+            /**
+             * @description ISO 4217
+             * @example USD
+             */
+            currency_code?: string;
+            lines?: {
+                /** @enum {string} */
+                type?: "fee" | "late fee" | "discount" | "registration";
+                description?: string;
+                /** @enum {string} */
+                fee_kind?: "application" | "course" | "exam" | "other";
+                /** @description the fee record charged (applicationFees, courseFees, examFees, fees) */
+                fee_id?: string;
+                coupon_id?: string;
+                /** @enum {string} */
+                registration_service?: "courseRegistrations" | "examRegistrations";
+                registration_id?: string;
+                quantity?: number;
+                /** @description price of one; negative on a discount line; minor units (cents) */
+                unit_amount?: number;
+                /** @description quantity × unit_amount less the inline discount; minor units (cents) */
+                amount?: number;
+                /** @description inline discount taken off this line; minor units (cents) */
+                discount?: number;
+            }[];
+            coupon_id?: string;
+            coupon_code?: string;
+            /**
+             * Format: date-time
+             * @description when the balance last reached zero
+             */
+            paid_date?: string;
+            notes?: string;
+            /** @description gap-free per tenant, assigned when the order is created */
+            readonly number?: number;
+            /** @description sum of the fee lines before discounts; minor units (cents) */
+            readonly subtotal?: number;
+            /** @description discounts taken; minor units (cents) */
+            readonly discount_total?: number;
+            /** @description subtotal − discount_total; minor units (cents) */
+            readonly total?: number;
+            /** @description sum of the payments, refunds negative; minor units (cents) */
+            readonly amount_paid?: number;
+            /** @description total − amount_paid; minor units (cents) */
+            readonly balance_due?: number;
+            /** Format: date-time */
+            readonly sys_created_at?: string;
+            readonly sys_created_by_id?: string;
+            /** Format: date-time */
+            readonly sys_last_modified_at?: string;
+            readonly sys_last_modified_by_id?: string;
+            /** @description starts at 1, +1 on every change; returned as the ETag */
+            readonly sys_version?: number;
+            readonly sys_last_security_context?: {
+                [key: string]: unknown;
+            };
+            /** @description a locked record refuses every change but unlocking (PATCH /sys_locked) */
+            sys_locked?: boolean;
+            readonly sys_bulk_load_id?: string;
+            /** Format: date-time */
+            readonly sys_bulk_load_at?: string;
+            readonly sys_bulk_load_record_no?: number;
+            readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
+        };
+        /** @description the fields of a order; id and sys_* fields are set by the server (sys_* in a body are ignored) */
+        OrderInput: {
+            /**
+             * @description awaiting payment / completed follow the balance; cancelled and void are set by staff
+             * @enum {string}
+             */
+            status?: "awaiting payment" | "awaiting shipping" | "awaiting pickup" | "partially shipped" | "shipped" | "completed" | "cancelled" | "disputed" | "open" | "returned" | "void";
+            /**
+             * Format: date
+             * @description the day the order was made (the pricing day)
+             */
+            date?: string;
+            /** @enum {string} */
+            owner_type: "contact" | "organization" | "training provider";
+            contact_id?: string;
+            organization_id?: string;
+            training_provider_id?: string;
+            program_id?: string;
+            application_id?: string;
+            course_registration_id?: string;
+            exam_registration_id?: string;
+            invoice_id?: string;
+            /**
+             * @description ISO 4217
+             * @example USD
+             */
+            currency_code: string;
+            lines: {
+                /** @enum {string} */
+                type: "fee" | "late fee" | "discount" | "registration";
+                description: string;
+                /** @enum {string} */
+                fee_kind?: "application" | "course" | "exam" | "other";
+                /** @description the fee record charged (applicationFees, courseFees, examFees, fees) */
+                fee_id?: string;
+                coupon_id?: string;
+                /** @enum {string} */
+                registration_service?: "courseRegistrations" | "examRegistrations";
+                registration_id?: string;
+                quantity: number;
+                /** @description price of one; negative on a discount line; minor units (cents) */
+                unit_amount: number;
+                /** @description quantity × unit_amount less the inline discount; minor units (cents) */
+                amount: number;
+                /** @description inline discount taken off this line; minor units (cents) */
+                discount?: number;
+            }[];
+            coupon_id?: string;
+            coupon_code?: string;
+            /**
+             * Format: date-time
+             * @description when the balance last reached zero
+             */
+            paid_date?: string;
+            notes?: string;
+        } & (unknown & unknown & unknown);
+        OrderSearch: {
+            ids?: string[];
+            number?: number[];
+            status?: ("awaiting payment" | "awaiting shipping" | "awaiting pickup" | "partially shipped" | "shipped" | "completed" | "cancelled" | "disputed" | "open" | "returned" | "void")[];
+            owner_type?: ("contact" | "organization" | "training provider")[];
+            contact_id?: string[];
+            organization_id?: string[];
+            training_provider_id?: string[];
+            program_id?: string[];
+            coupon_id?: string[];
+            currency_code?: string[];
+            /** @description [from, to], inclusive; either may be empty */
+            date?: (string | null)[];
+        };
+        /** payment */
+        Payment: {
+            readonly id?: string;
+            order_id?: string;
+            /** @description minor units (cents) of currency_code; negative = a refund (reason required) */
+            amount?: number;
+            /**
+             * @description ISO 4217; the order's currency
+             * @example USD
+             */
+            currency_code?: string;
+            /** @enum {string} */
+            method?: "bank transfer" | "card" | "cash" | "check" | "other" | "stripe";
+            /** @description external reference: a check number, a bank transfer id, a card receipt */
+            reference?: string;
+            /**
+             * Format: date-time
+             * @description when the money moved; default now
+             */
+            date?: string;
+            /** @description why: required for a refund */
+            reason?: string;
+            /** @enum {string} */
+            provider?: "stripe";
+            /** @description the provider's event id (Stripe evt_…): a replayed event is recorded once */
+            provider_event_id?: string;
+            /** @description the provider's payment id (Stripe pi_…): the same payment reported twice is recorded once */
+            provider_payment_id?: string;
+            /** @description the order's contact, copied for lookups */
+            contact_id?: string;
+            notes?: string;
+            /** Format: date-time */
+            readonly sys_created_at?: string;
+            readonly sys_created_by_id?: string;
+            /** Format: date-time */
+            readonly sys_last_modified_at?: string;
+            readonly sys_last_modified_by_id?: string;
+            /** @description starts at 1, +1 on every change; returned as the ETag */
+            readonly sys_version?: number;
+            readonly sys_last_security_context?: {
+                [key: string]: unknown;
+            };
+            /** @description a locked record refuses every change but unlocking (PATCH /sys_locked) */
+            sys_locked?: boolean;
+            readonly sys_bulk_load_id?: string;
+            /** Format: date-time */
+            readonly sys_bulk_load_at?: string;
+            readonly sys_bulk_load_record_no?: number;
+            readonly sys_bulk_load_source_file?: string;
+            /** @description the id of this record in the system it was bulk loaded from (the sys_external_id column of a bulk load); a re-run of the load matches on it */
+            readonly sys_external_id?: string;
+        };
+        /** @description the fields of a payment; id and sys_* fields are set by the server (sys_* in a body are ignored) */
+        PaymentInput: {
+            order_id: string;
+            /** @description minor units (cents) of currency_code; negative = a refund (reason required) */
+            amount: number;
+            /**
+             * @description ISO 4217; the order's currency
+             * @example USD
+             */
+            currency_code: string;
+            /** @enum {string} */
+            method: "bank transfer" | "card" | "cash" | "check" | "other" | "stripe";
+            /** @description external reference: a check number, a bank transfer id, a card receipt */
+            reference?: string;
+            /**
+             * Format: date-time
+             * @description when the money moved; default now
+             */
+            date?: string;
+            /** @description why: required for a refund */
+            reason?: string;
+            /** @enum {string} */
+            provider?: "stripe";
+            /** @description the provider's event id (Stripe evt_…): a replayed event is recorded once */
+            provider_event_id?: string;
+            /** @description the provider's payment id (Stripe pi_…): the same payment reported twice is recorded once */
+            provider_payment_id?: string;
+            /** @description the order's contact, copied for lookups */
+            contact_id?: string;
+            notes?: string;
+        };
+        PaymentSearch: {
+            ids?: string[];
+            order_id?: string[];
+            method?: ("bank transfer" | "card" | "cash" | "check" | "other" | "stripe")[];
+            provider?: "stripe"[];
+            contact_id?: string[];
             /** @description [from, to], inclusive; either may be empty */
             date?: (string | null)[];
         };
@@ -20748,6 +21445,64 @@ export interface operations {
                         Items: components["schemas"]["Application"][];
                         LastEvaluatedKey?: string;
                     };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    applications_generateOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
                 };
             };
             /** @description Default Response */
@@ -29368,6 +30123,64 @@ export interface operations {
             };
         };
     };
+    courseRegistrations_generateOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     courseRegistrations_get: {
         parameters: {
             query?: {
@@ -36557,6 +37370,64 @@ export interface operations {
             };
             /** @description Default Response */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    examRegistrations_generateOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -50885,6 +51756,1901 @@ export interface operations {
             };
         };
     };
+    orders_list: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fields?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+                /** @description page size (default 100) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: components["schemas"]["Order"][];
+                        LastEvaluatedKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    orders_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    orders_search: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fieldsToReturn?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+                /** @description page size (default 100) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderSearch"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Items: components["schemas"]["Order"][];
+                        LastEvaluatedKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    orders_batch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    operations: {
+                        /** @enum {string} */
+                        operation: "create" | "update" | "patch" | "delete";
+                        id?: string;
+                        object?: components["schemas"]["OrderInput"];
+                        patch_directives?: components["schemas"]["PatchOperation"][];
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        success_count: number;
+                        error_count: number;
+                        results: {
+                            index: number;
+                            operation: string;
+                            id?: string;
+                            status: number;
+                            success: boolean;
+                            object?: components["schemas"]["Order"];
+                            error?: {
+                                code: string;
+                                message: string;
+                                errors?: {
+                                    field: string;
+                                    reason: string;
+                                }[];
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    orders_listByContact: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fields?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+                /** @description page size (default 100) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                value: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: components["schemas"]["Order"][];
+                        LastEvaluatedKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    orders_listByOrganization: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fields?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+                /** @description page size (default 100) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                value: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: components["schemas"]["Order"][];
+                        LastEvaluatedKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    orders_listByTrainingProvider: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fields?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+                /** @description page size (default 100) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                value: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: components["schemas"]["Order"][];
+                        LastEvaluatedKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    orders_listByApplication: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fields?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+                /** @description page size (default 100) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                value: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: components["schemas"]["Order"][];
+                        LastEvaluatedKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    orders_listByCourseRegistration: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fields?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+                /** @description page size (default 100) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                value: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: components["schemas"]["Order"][];
+                        LastEvaluatedKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    orders_listByExamRegistration: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fields?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+                /** @description page size (default 100) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                value: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: components["schemas"]["Order"][];
+                        LastEvaluatedKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    orders_listByInvoice: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fields?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+                /** @description page size (default 100) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                value: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: components["schemas"]["Order"][];
+                        LastEvaluatedKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    orders_listByCoupon: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fields?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+                /** @description page size (default 100) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                value: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: components["schemas"]["Order"][];
+                        LastEvaluatedKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    orders_applyCoupon: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    orders_get: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fields?: string;
+                /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
+                consistentRead?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    orders_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag of the version you read; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    orders_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag of the version you read; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the id of the deleted record */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    orders_patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag of the version you read; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchOperation"][];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    payments_list: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fields?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+                /** @description page size (default 100) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: components["schemas"]["Payment"][];
+                        LastEvaluatedKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    payments_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    payments_search: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fieldsToReturn?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+                /** @description page size (default 100) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentSearch"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Items: components["schemas"]["Payment"][];
+                        LastEvaluatedKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    payments_batch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    operations: {
+                        /** @enum {string} */
+                        operation: "create" | "update" | "patch" | "delete";
+                        id?: string;
+                        object?: components["schemas"]["PaymentInput"];
+                        patch_directives?: components["schemas"]["PatchOperation"][];
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        success_count: number;
+                        error_count: number;
+                        results: {
+                            index: number;
+                            operation: string;
+                            id?: string;
+                            status: number;
+                            success: boolean;
+                            object?: components["schemas"]["Payment"];
+                            error?: {
+                                code: string;
+                                message: string;
+                                errors?: {
+                                    field: string;
+                                    reason: string;
+                                }[];
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    payments_listByOrder: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fields?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+                /** @description page size (default 100) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                value: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: components["schemas"]["Payment"][];
+                        LastEvaluatedKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    payments_listByContact: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fields?: string;
+                /** @description LastEvaluatedKey of the previous page */
+                exclusiveStartKey?: string;
+                /** @description page size (default 100) */
+                limit?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                value: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        Count: number;
+                        Items: components["schemas"]["Payment"][];
+                        LastEvaluatedKey?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    payments_get: {
+        parameters: {
+            query?: {
+                /** @description comma-separated fields to return (dotted paths allowed); id is always returned */
+                fields?: string;
+                /** @description true: read from the primary; otherwise a streaming replica may answer (when the server has DATABASE_REPLICA_URLS). Send X-Consistency-Token from a write to read at least that write. */
+                consistentRead?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    payments_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag of the version you read; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PaymentInput"];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    payments_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag of the version you read; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the id of the deleted record */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    payments_patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag of the version you read; 412 when stale */
+                "if-match"?: string;
+            };
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchOperation"][];
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Payment"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     executions_get: {
         parameters: {
             query?: never;
@@ -52413,6 +55179,78 @@ export interface operations {
                 content: {
                     "text/csv": components["schemas"]["Error"];
                     "application/x-ndjson": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    payments_stripeWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                "stripe-signature"?: string;
+            };
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        /** @description the Stripe event, exactly as Stripe sent it (its bytes are signed) */
+        requestBody: {
+            content: {
+                "application/json": unknown;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        received: boolean;
+                        /** @description a payment was recorded now (false: ignored, or recorded before) */
+                        recorded: boolean;
+                        ignored?: string;
+                        payment_id?: string;
+                        order_id?: string;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };

@@ -56,15 +56,21 @@ export function orderFigures(
     const gross = l.quantity * l.unit_amount;
     const want = l.type === 'discount' ? gross : gross - (l.discount ?? 0);
     if (l.type === 'discount' && l.unit_amount > 0) errors.push({ field: `lines.${i}.unit_amount`, reason: 'a discount line is negative' });
-    if (l.type !== 'discount' && l.unit_amount < 0) errors.push({ field: `lines.${i}.unit_amount`, reason: 'must not be negative (a discount is a discount line)' });
-    if (l.amount !== want) errors.push({ field: `lines.${i}.amount`, reason: `must be quantity × unit_amount${l.type === 'discount' ? '' : ' − discount'}: ${want}` });
+    if (l.type !== 'discount' && l.unit_amount < 0)
+      errors.push({ field: `lines.${i}.unit_amount`, reason: 'must not be negative (a discount is a discount line)' });
+    if (l.amount !== want)
+      errors.push({
+        field: `lines.${i}.amount`,
+        reason: `must be quantity × unit_amount${l.type === 'discount' ? '' : ' − discount'}: ${want}`,
+      });
   });
   const totals = totalsOf(lines);
   if (totals.total < 0) errors.push({ field: 'lines', reason: `the discounts exceed the fees: the total would be ${totals.total}` });
   const values: Partial<OrderLike> = { ...totals, amount_paid: paid, balance_due: totals.total - paid };
   if (patched)
     for (const f of COMPUTED)
-      if (next[f] !== old?.[f]) errors.push({ field: f, reason: `is read-only: computed from the ${f === 'amount_paid' ? 'payments' : 'lines and payments'}` });
+      if (next[f] !== old?.[f])
+        errors.push({ field: f, reason: `is read-only: computed from the ${f === 'amount_paid' ? 'payments' : 'lines and payments'}` });
   if (old && old.currency_code !== next.currency_code && (old.amount_paid ?? 0) !== 0)
     errors.push({ field: 'currency_code', reason: 'cannot change once the order has payments' });
   // awaiting payment / completed are the balance's to say: a stated one is replaced by what the
@@ -75,7 +81,10 @@ export function orderFigures(
   let status = next.status ?? old?.status;
   if (balanceStatus(status)) {
     if (patched && next.status !== old?.status && next.status !== byBalance)
-      errors.push({ field: 'status', reason: `follows the balance: ${byBalance} (balance_due ${values.balance_due}); record a payment to change it` });
+      errors.push({
+        field: 'status',
+        reason: `follows the balance: ${byBalance} (balance_due ${values.balance_due}); record a payment to change it`,
+      });
     status = byBalance;
   }
   values.status = status!;
@@ -106,7 +115,11 @@ export function paymentError(p: PaymentLike, order: OrderLike): FieldError | und
  * paid in full (a refund, a cancellation) opens it again. A fee_paid_date typed by hand on an
  * application whose fee another order does not hold is left alone.
  */
-export function settlement(order: OrderLike, feePaidDate: string | undefined, appOrderId: string | undefined): Record<string, unknown> | undefined {
+export function settlement(
+  order: OrderLike,
+  feePaidDate: string | undefined,
+  appOrderId: string | undefined,
+): Record<string, unknown> | undefined {
   const mine = appOrderId === undefined || appOrderId === order.id;
   if (!mine) return undefined;
   if (order.status === 'completed') {

@@ -300,7 +300,8 @@ export class Writes {
     const { core } = this;
     return core.inTx(db, async (trx) => {
       const old = await this.current(trx, ctx, id, ifMatch);
-      if (core.resource.def.appendOnly) throw new AppError('conflict', `a ${core.resource.def.singular} is never deleted: record a new one (a correction)`);
+      if (core.resource.def.appendOnly)
+        throw new AppError('conflict', `a ${core.resource.def.singular} is never deleted: record a new one (a correction)`);
       await this.refs.refuseIfReferred(trx, ctx, id);
       await core.hook('validate', trx, ctx, 'delete', old, undefined);
       await this.refs.save(trx, ctx, id, [], false);

@@ -29,7 +29,10 @@ export const billTrainingProvider: ActionHandler = {
     const currency = await tenantCurrency(x.records, db, ctx, x.lookups);
     const quote = linesQuote(lines, currency);
     if (!quote)
-      throw new AppError('conflict', `a trainingProvPrograms fee of provider ${provider.id} is not an amount of ${currency} (too many decimals)`);
+      throw new AppError(
+        'conflict',
+        `a trainingProvPrograms fee of provider ${provider.id} is not an amount of ${currency} (too many decimals)`,
+      );
     const total = toMajor(quote.amount, quote.currency_code);
     const email =
       o.email_invoices_to_training_providers === true && typeof provider.email_address === 'string' && provider.email_address.trim()
