@@ -1,6 +1,7 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import Stripe from 'stripe';
+import fc from 'fast-check';
 import { startApp, type TestApp } from '../helpers.js';
 import { Factory } from '../factory.js';
 import type { Clock } from '../../src/core/clock.js';
@@ -454,5 +455,71 @@ describe('registrations', () => {
     );
     const r = await get('examRegistrations', reg.id);
     assert.deepEqual([r.order_id, r.order_status, r.order_number], [o.id, 'awaiting payment', o.number]);
+  });
+});
+
+describe('bad input on the money routes', () => {
+  test('any body to generateOrder, applyCoupon and payments, any bytes and signature to the webhook: a 4xx or an answer, never a 5xx; no payment appears', async () => {
+    const app = await draft();
+    const o = await order(app);
+    const before = (await call('POST', '/payments/acme/search', {})).Items.length;
+    const value = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.string(), { maxLength: 3 }),
+      fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }),
+    );
+    const body = fc.oneof(
+      fc.dictionary(
+        fc.constantFrom('id', 'coupon_code', 'currency_code', 'is_member', 'order_id', 'amount', 'method', 'reason', 'lines', 'x'),
+        value,
+        { maxKeys: 5 },
+      ),
+      value,
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(
+          '/applications/acme/generateOrder',
+          '/courseRegistrations/acme/generateOrder',
+          '/examRegistrations/acme/generateOrder',
+          `/orders/acme/applyCoupon/${o.id}`,
+          '/payments/acme',
+        ),
+        body,
+        async (url, b) => {
+          const r = await t.call({
+            method: 'POST',
+            url,
+            payload: JSON.stringify(b),
+            headers: { 'content-type': 'application/json' },
+            auth: t.admin,
+          });
+          assert.ok(r.statusCode < 500, `${url} ${JSON.stringify(b)}: ${r.body}`);
+        },
+      ),
+      { numRuns: 150, seed: 20_261_203 },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          fc.constant(
+            stripeEvent('payment_intent.succeeded', { id: 'pi_fuzz', amount_received: 1, currency: 'usd', metadata: { order_id: o.id } })
+              .payload,
+          ),
+        ),
+        fc.string(),
+        async (payload, signature) => {
+          const r = await webhook({ payload, signature });
+          assert.ok(r.statusCode >= 400 && r.statusCode < 500, `${r.statusCode} ${r.body}`);
+        },
+      ),
+      { numRuns: 150, seed: 20_261_203 },
+    );
+    assert.equal((await call('POST', '/payments/acme/search', {})).Items.length, before, 'no payment recorded by bad input');
   });
 });
