@@ -7,7 +7,10 @@ const from = 'accredit <no-reply@example.org>';
 
 test('invoice lines are data: a description with template syntax is printed as it is, HTML-escaped', () => {
   const descriptions = ['{{settings.secret}}', '{{#each lines}}x{{/each}}', '{{#each}}', '<b>Tom & "Jerry"</b>', '{{{raw}}}'];
-  const { email, vars } = invoiceEmail(descriptions.map((description, i) => ({ description, fee_type: 'course_fee', amount: 10 + i })));
+  const { email, vars } = invoiceEmail(
+    descriptions.map((description, i) => ({ description, fee_type: 'course_fee', amount: 10 + i })),
+    'USD',
+  );
   // the template source is fixed: nothing of the lines is in it
   for (const d of descriptions) assert.ok(!email.body.includes(d), `${d} is not template source`);
   const m = renderMessage(
@@ -27,4 +30,11 @@ test('invoice lines are data: a description with template syntax is printed as i
   );
   assert.match(m.text, /\{\{settings\.secret\}\}course fee10\.00/);
   assert.equal(m.subject, 'Invoice 7 from your certification body');
+});
+
+test("invoice amounts are written with the currency's digits (JPY none, BHD three), from minor units", () => {
+  const lines = [{ description: 'Course', fee_type: 'course_fee', amount: 4000 }];
+  assert.equal(invoiceEmail(lines, 'JPY').vars.lines[0]!.amount, '4000');
+  assert.equal(invoiceEmail([{ ...lines[0]!, amount: 1.5 }], 'BHD').vars.lines[0]!.amount, '1.500');
+  assert.equal(invoiceEmail([{ ...lines[0]!, amount: 0.1 }], 'USD').vars.lines[0]!.amount, '0.10');
 });

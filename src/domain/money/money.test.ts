@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { currencyDigits, exactRatio, formatMoney, isCurrencyCode, toMajor, toMinor } from './money.js';
+import { currencyDigits, exactRatio, formatMoney, isCurrencyCode, majorText, toMajor, toMinor } from './money.js';
 
 test('currency codes: three capitals that Intl knows', () => {
   assert.equal(isCurrencyCode('USD'), true);
@@ -64,4 +64,11 @@ test('exact ratios of decimal numbers', () => {
   assert.deepEqual(exactRatio(50), { numerator: 50n, denominator: 1n });
   assert.deepEqual(exactRatio(0.1), { numerator: 1n, denominator: 10n });
   assert.deepEqual(exactRatio(1e21), { numerator: 10n ** 21n, denominator: 1n });
+});
+
+test("majorText: the amount with its currency's digits, no grouping", () => {
+  assert.equal(majorText(1200000, 'USD'), '12000.00');
+  assert.equal(majorText(-5, 'USD'), '-0.05');
+  assert.equal(majorText(4000, 'JPY'), '4000');
+  assert.equal(majorText(1500, 'BHD'), '1.500');
 });

@@ -73,13 +73,23 @@ export function toMajor(minor: number, currency: string): number {
   return Number(`${minor}e-${currencyDigits(currency)}`);
 }
 
-/** 1200000 USD → "12,000.00 USD" (docs, previews, e-mails). */
-export function formatMoney(minor: number, currency: string): string {
+/** The integer part and the fraction of an amount, as text with the currency's digits (no float). */
+function parts(minor: number, currency: string): { sign: string; units: string; fraction: string } {
   if (!Number.isSafeInteger(minor)) throw new RangeError(`${String(minor)} is not an integer amount in minor units`);
   const d = currencyDigits(currency);
   const text = String(Math.abs(minor)).padStart(d + 1, '0');
+  return { sign: minor < 0 ? '-' : '', units: text.slice(0, text.length - d), fraction: d ? `.${text.slice(text.length - d)}` : '' };
+}
+
+/** 1200000 USD → "12,000.00 USD" (docs, previews, e-mails). */
+export function formatMoney(minor: number, currency: string): string {
+  const p = parts(minor, currency);
   // the integer part grouped by Intl (as a BigInt: no float), the fraction as written
-  const units = new Intl.NumberFormat('en').format(BigInt(text.slice(0, text.length - d)));
-  const fraction = d ? `.${text.slice(text.length - d)}` : '';
-  return `${minor < 0 ? '-' : ''}${units}${fraction} ${currency}`;
+  return `${p.sign}${new Intl.NumberFormat('en').format(BigInt(p.units))}${p.fraction} ${currency}`;
+}
+
+/** 4000 USD → "40.00", 4000 JPY → "4000", 1500 BHD → "1.500": the amount with its currency's digits (invoice lines). */
+export function majorText(minor: number, currency: string): string {
+  const p = parts(minor, currency);
+  return `${p.sign}${p.units}${p.fraction}`;
 }

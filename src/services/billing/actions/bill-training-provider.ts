@@ -3,7 +3,7 @@ import { billedItems } from '../../../store/billing.js';
 import { nextValue } from '../../../store/counters.js';
 import { AppError } from '../../../core/errors.js';
 import { noticeVars, queueNotice } from '../../notices.js';
-import { toMajor } from '../../../domain/money/money.js';
+import { majorText, toMajor } from '../../../domain/money/money.js';
 import { linesQuote } from '../amounts.js';
 import { billableLines, billedKey } from '../billable.js';
 import { tenantCurrency } from '../lookups.js';
@@ -63,14 +63,21 @@ export const billTrainingProvider: ActionHandler = {
     const order = await x.records.deps.commerce.invoiceOrder(db, ctx, invoice, currency);
     let mailed: Rec = {};
     if (email) {
-      const invoiceMail = invoiceEmail(lines);
+      const invoiceMail = invoiceEmail(lines, quote.currency_code);
       const queued = await queueNotice(
         db,
         ctx.tenantId,
         `invoice/${invoice.id}`,
         invoiceMail,
         email,
-        noticeVars({ extra: { invoice_number: number, amount: total.toFixed(2), organization_name: provider.name, ...invoiceMail.vars } }),
+        noticeVars({
+          extra: {
+            invoice_number: number,
+            amount: majorText(quote.amount, quote.currency_code),
+            organization_name: provider.name,
+            ...invoiceMail.vars,
+          },
+        }),
         `billingRunActions/${a.id}`,
         x.now,
         x.from,
