@@ -83,3 +83,8 @@ export function formatMoney(minor: number, currency: string): string {
   const fraction = d ? `.${text.slice(text.length - d)}` : '';
   return `${minor < 0 ? '-' : ''}${units}${fraction} ${currency}`;
 }
+
+/** formatMoney, or undefined for an amount or currency it cannot write (totals of records a client wrote: currency "ZZZ", an unsafe sum). */
+export function formatMoneyIfValid(minor: number, currency: string): string | undefined {
+  return Number.isSafeInteger(minor) && isCurrencyCode(currency) ? formatMoney(minor, currency) : undefined;
+}
