@@ -158,7 +158,11 @@ export async function candidates(records: BillingRecords, ctx: RequestContext, r
     const o = jobOptions(run, 'bill_training_providers');
     const lines = await billableLines(records, db, ctx, o);
     const providers = new Map<string, BillableLine[]>();
-    for (const l of lines) providers.set(l.training_provider_id, [...(providers.get(l.training_provider_id) ?? []), l]);
+    for (const l of lines) {
+      const own = providers.get(l.training_provider_id);
+      if (own) own.push(l);
+      else providers.set(l.training_provider_id, [l]);
+    }
     const currency = await tenantCurrency(records, db, ctx, lookups);
     for (const [providerId, own] of [...providers].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
       const p = await deps.resource('trainingProviders').table.get(db, ctx.tenantId, providerId);
