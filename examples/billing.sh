@@ -22,6 +22,7 @@ wait_for $ARN
 curl -s "${H[@]}" $API/executions/demo/$ARN; echo
 curl -s "${H[@]}" $API/billingRunActions/demo/billingRun/$RUN | j 'v.Items.map(a => a.type + ": " + a.name + " " + a.status).join("\n")'
 curl -s "${H[@]}" $API/billingRuns/demo/$RUN | j 'v.status + " " + JSON.stringify(v.statistics)'
+curl -s "${H[@]}" $API/billingRuns/demo/$RUN | j 'v.amounts.map(a => a.type + " x " + a.count + ": " + a.formatted).join("\n")'   # forecast renewal x 1: 150.00 USD
 ARN=$(curl -s "${H[@]}" -X POST $API/billingRuns/demo/execute/$RUN | j v.executionArn)
 curl -sN --max-time 10 "${H[@]}" $API/executions/demo/$ARN/events | tail -3
 curl -s "${H[@]}" "$API/certifications/demo/$DUE?fields=status,forecasted_renewal_amount"; echo

@@ -4,7 +4,7 @@ import { APPLICATION_STATUSES, CERTIFICATION_STATUSES } from '../resources/block
 import { BILLING_RUN_STATUSES } from '../domain/billing/runs.js';
 import { AUDIT_STATUSES } from '../domain/lifecycle/audits.js';
 import { countBy, programQueries, programRows, sumBy, type ExpiringWindow, type StatisticsTables } from '../store/statistics.js';
-import { formatMoney } from '../domain/money/money.js';
+import { formatMoneyIfValid } from '../domain/money/money.js';
 import { STANDINGS } from '../domain/lifecycle/standing.js';
 import { type STATISTICS_IDS, countKey } from '../domain/statistics.js';
 
@@ -232,7 +232,9 @@ export class Statistics {
       .filter((r) => typeof r.b === 'string')
       .map((r) => {
         const total = Number(r.sum);
-        return { type: String(r.a), currency: String(r.b), total, count: Number(r.n), formatted: formatMoney(total, String(r.b)) };
+        // formatted when it can be (actions a client wrote may name no currency Intl knows)
+        const formatted = formatMoneyIfValid(total, String(r.b));
+        return { type: String(r.a), currency: String(r.b), total, count: Number(r.n), ...(formatted !== undefined ? { formatted } : {}) };
       })
       .sort((x, y) => (x.type < y.type ? -1 : x.type > y.type ? 1 : x.currency < y.currency ? -1 : x.currency > y.currency ? 1 : 0));
     return {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applicationExpired, applicationRemindable, certificationDroppable, renewingCertificationIds } from './eligibility.js';
+import { applicationExpired, applicationRemindable, certificationDroppable, pricingDay, renewingCertificationIds } from './eligibility.js';
 
 const today = '2026-06-15';
 
@@ -43,4 +43,11 @@ test('renewing certifications: named by an open or approved renewal application'
     { type: 'renewal', status: 'activated', certification_id: 'e' },
   ]);
   assert.deepEqual([...ids].sort(), ['a', 'b']);
+});
+
+test('a refresh prices renewals at the scheduled run day when it is later, else today', () => {
+  assert.equal(pricingDay({}, today), today);
+  assert.equal(pricingDay({ scheduled_run_date: '2026-07-01T06:00:00Z' }, today), '2026-07-01');
+  assert.equal(pricingDay({ scheduled_run_date: '2026-06-01T06:00:00Z' }, today), today, 'a day past: today');
+  assert.equal(pricingDay({ scheduled_run_date: 'soon' }, today), today);
 });

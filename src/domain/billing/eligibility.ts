@@ -40,3 +40,13 @@ export function renewingCertificationIds(apps: Rec[]): Set<string> {
   }
   return out;
 }
+
+/**
+ * The day a refresh prices renewals at (the late fee depends on the standing that day): the run's
+ * scheduled_run_date when it is later than today (a run refreshed ahead of its day), else today. An
+ * execution prices at its own day.
+ */
+export function pricingDay(run: Rec, today: string): string {
+  const scheduled = day(run.scheduled_run_date);
+  return scheduled !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(scheduled) && scheduled > today ? scheduled : today;
+}

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { currencyDigits, exactRatio, formatMoney, isCurrencyCode, majorText, toMajor, toMinor } from './money.js';
+import { currencyDigits, exactRatio, formatMoney, formatMoneyIfValid, isCurrencyCode, majorText, toMajor, toMinor } from './money.js';
 
 test('currency codes: three capitals that Intl knows', () => {
   assert.equal(isCurrencyCode('USD'), true);
@@ -57,6 +57,10 @@ test('formatted amounts', () => {
   assert.equal(formatMoney(1234567, 'JPY'), '1,234,567 JPY');
   assert.equal(formatMoney(1005, 'BHD'), '1.005 BHD');
   assert.equal(formatMoney(0, 'EUR'), '0.00 EUR');
+  assert.throws(() => formatMoney(1, 'ZZZ'), RangeError);
+  assert.equal(formatMoneyIfValid(1, 'ZZZ'), undefined);
+  assert.equal(formatMoneyIfValid(2 ** 53, 'USD'), undefined);
+  assert.equal(formatMoneyIfValid(150, 'USD'), '1.50 USD');
 });
 
 test('exact ratios of decimal numbers', () => {

@@ -93,3 +93,8 @@ export function majorText(minor: number, currency: string): string {
   const p = parts(minor, currency);
   return `${p.sign}${p.units}${p.fraction}`;
 }
+
+/** formatMoney, or undefined for an amount or currency it cannot write (totals of records a client wrote: currency "ZZZ", an unsafe sum). */
+export function formatMoneyIfValid(minor: number, currency: string): string | undefined {
+  return Number.isSafeInteger(minor) && isCurrencyCode(currency) ? formatMoney(minor, currency) : undefined;
+}

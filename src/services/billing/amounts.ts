@@ -2,7 +2,6 @@ import type { RequestContext } from '../../core/context.js';
 import { standing } from '../../domain/lifecycle/standing.js';
 import { toMinor } from '../../domain/money/money.js';
 import { type FeeLike, price } from '../../domain/money/pricing.js';
-import type { StoredRecord } from '../../store/records.js';
 import type { Db } from '../../store/store.js';
 import type { BillableLine } from './billable.js';
 import { renewalFee, tenantCurrency, type Lookups } from './lookups.js';
@@ -58,13 +57,4 @@ export function linesQuote(lines: Pick<BillableLine, 'amount'>[], currency: stri
     return undefined;
   }
   return { amount, currency_code: currency };
-}
-
-/**
- * The day whose standing a refresh prices renewals at: the run's scheduled_run_date when it is later
- * than today (a run refreshed ahead of its day), else today. An execution prices at its own day.
- */
-export function quoteDay(run: StoredRecord, today: string): string {
-  const scheduled = typeof run.scheduled_run_date === 'string' ? run.scheduled_run_date.slice(0, 10) : '';
-  return /^\d{4}-\d{2}-\d{2}$/.test(scheduled) && scheduled > today ? scheduled : today;
 }

@@ -3,13 +3,14 @@ import {
   applicationExpired,
   certificationDroppable,
   EXPIRABLE_APPLICATION_STATUSES,
+  pricingDay,
   REMINDABLE_APPLICATION_STATUSES,
   renewingCertificationIds,
 } from '../../domain/billing/eligibility.js';
 import { passesOptions } from '../../domain/billing/filters.js';
 import { OPEN_STATUSES } from '../../domain/lifecycle/applications.js';
 import type { Filter, StoredRecord } from '../../store/records.js';
-import { linesQuote, quoteDay, renewalQuote } from './amounts.js';
+import { linesQuote, renewalQuote } from './amounts.js';
 import { billableLines, type BillableLine } from './billable.js';
 import { newLookups, tenantCurrency } from './lookups.js';
 import type { BillingRecords } from './records.js';
@@ -71,7 +72,7 @@ export async function candidates(records: BillingRecords, ctx: RequestContext, r
   const scan = (slug: string, filters: Filter[]) => records.scan(db, ctx.tenantId, slug, filters);
   // what a renewal costs on the run's day (a certification in grace then pays the late fee too); none when it cannot be priced
   const lookups = newLookups();
-  const priceDay = quoteDay(run, today);
+  const priceDay = pricingDay(run, today);
   const renewalAmount = async (c: Rec): Promise<Partial<Candidate>> => {
     const q = await renewalQuote(records, db, ctx, lookups, c, priceDay);
     return 'error' in q ? {} : q;
@@ -157,7 +158,11 @@ export async function candidates(records: BillingRecords, ctx: RequestContext, r
     const o = jobOptions(run, 'bill_training_providers');
     const lines = await billableLines(records, db, ctx, o);
     const providers = new Map<string, BillableLine[]>();
-    for (const l of lines) providers.set(l.training_provider_id, [...(providers.get(l.training_provider_id) ?? []), l]);
+    for (const l of lines) {
+      const own = providers.get(l.training_provider_id);
+      if (own) own.push(l);
+      else providers.set(l.training_provider_id, [l]);
+    }
     const currency = await tenantCurrency(records, db, ctx, lookups);
     for (const [providerId, own] of [...providers].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) {
       const p = await deps.resource('trainingProviders').table.get(db, ctx.tenantId, providerId);

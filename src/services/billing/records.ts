@@ -2,7 +2,7 @@ import { yieldToIo } from '../../core/yield.js';
 import { AppError, notFound } from '../../core/errors.js';
 import type { RequestContext } from '../../core/context.js';
 import { runAmounts, runStatistics } from '../../domain/billing/statistics.js';
-import { formatMoney } from '../../domain/money/money.js';
+import { formatMoneyIfValid } from '../../domain/money/money.js';
 import { fieldsOf } from '../../resources/kit/service.js';
 import { runActions } from '../../store/billing.js';
 import type { Filter, StoredRecord } from '../../store/records.js';
@@ -81,7 +81,11 @@ export class BillingRecords {
     for await (const page of this.actionsOf(ctx.tenantId, runId)) {
       for (const a of page) all.push({ type: String(a.type), status: String(a.status), amount: a.amount, currency_code: a.currency_code });
     }
-    const amounts = runAmounts(all).map((t) => ({ ...t, formatted: formatMoney(t.total, t.currency) }));
+    // formatted when it can be (an action a client wrote may name no currency Intl knows)
+    const amounts = runAmounts(all).map((t) => {
+      const formatted = formatMoneyIfValid(t.total, t.currency);
+      return formatted === undefined ? t : { ...t, formatted };
+    });
     return { statistics: runStatistics(all), amounts };
   }
 }
