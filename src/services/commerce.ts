@@ -7,6 +7,8 @@ import { nextValue } from '../store/counters.js';
 import type { Filter, StoredRecord } from '../store/records.js';
 import type { Db } from '../store/store.js';
 import { standing } from '../domain/lifecycle/standing.js';
+import { DomainError, type ExpirationRuleSetLike } from '../domain/lifecycle/expiration.js';
+import { renewalPricingInReinstatement } from '../domain/lifecycle/windows.js';
 import { toMajor, toMinor } from '../domain/money/money.js';
 import {
   BALANCE_STATUSES,
@@ -184,6 +186,38 @@ export class Commerce {
 
   // ---------------------------------------------------------------- generateOrder
 
+  /** A new order for an item: priced today in the asked currency (the tenant's by default), with the coupon its code names. */
+  private async placeOrder(
+    db: Db,
+    ctx: RequestContext,
+    o: { owner: Rec; item: Rec; purchase: Purchase; buyer: PricingInput['buyer']; late_fee?: number; opts: OrderOptions },
+  ): Promise<StoredRecord> {
+    const base = await this.baseCurrency(db, ctx);
+    const today = this.today();
+    const code = o.opts.coupon_code;
+    const priced = this.priced({
+      purchase: o.purchase,
+      buyer: o.buyer,
+      base_currency: base,
+      currency: o.opts.currency_code ?? base,
+      late_fee: o.late_fee,
+      coupon: code ? await this.couponOffer(db, ctx, code, this.holderFilter(o.owner)) : undefined,
+      date: today,
+    });
+    return this.s.resource('orders').create(
+      { ...ctx, via: 'generateOrder' },
+      {
+        ...o.owner,
+        ...o.item,
+        date: today,
+        currency_code: priced.currency,
+        lines: priced.lines,
+        ...(priced.coupon_id ? { coupon_id: priced.coupon_id, coupon_code: code } : {}),
+      },
+      db,
+    );
+  }
+
   /**
    * POST /applications/{t}/generateOrder: the body is the application (its id names the stored one;
    * coupon_code, currency_code and is_member may be added). The open order of the application when it
@@ -213,18 +247,21 @@ export class Commerce {
         fee_kind: 'application',
       };
       let renewalPricing = false;
-      if (app.type === 'reinstatement' && program) {
+      if (app.type === 'reinstatement' && program && cert && standing(cert, today) === 'lapsed_reinstatable') {
         const rules = await this.optional(db, ctx, 'expirationRuleSets', program.expiration_rule_set_id);
-        if (
-          rules?.reinstatement_options?.give_renewal_pricing_during_reinstatement_period &&
-          cert &&
-          standing(cert, today) === 'lapsed_reinstatable'
-        ) {
-          const renewalFee = await this.renewalFee(db, ctx, String(program.id));
-          if (renewalFee) {
-            purchase.renewal_fee = renewalFee;
-            renewalPricing = true;
-          }
+        // the facts a rule set's conditions see, as activation gives them (services/windows.ts)
+        const facts = { ...app, application_type: app.type, application_id: app.id, program_id: program.id };
+        let atRenewalPrice: boolean;
+        try {
+          atRenewalPrice = renewalPricingInReinstatement(rules as ExpirationRuleSetLike | undefined, facts);
+        } catch (e) {
+          if (e instanceof DomainError) throw invalid([{ field: e.field, reason: e.reason }], 'conflict');
+          throw e;
+        }
+        const renewalFee = atRenewalPrice ? await this.renewalFee(db, ctx, String(program.id)) : undefined;
+        if (renewalFee) {
+          purchase.renewal_fee = renewalFee as unknown as FeeLike;
+          renewalPricing = true;
         }
       }
       const owner = {
@@ -232,30 +269,14 @@ export class Commerce {
         contact_id: app.contact_id,
         ...(app.owner_type === 'organization' && app.organization_id ? { organization_id: app.organization_id } : {}),
       };
-      const code = opts.coupon_code ?? (typeof app.coupon_code === 'string' ? app.coupon_code : undefined);
-      const base = await this.baseCurrency(db, ctx);
-      const priced = this.priced({
+      const order = await this.placeOrder(db, ctx, {
+        owner,
+        item: { ...(app.program_id ? { program_id: app.program_id } : {}), application_id: app.id },
         purchase,
         buyer: { member: opts.is_member === true, standing: cert ? standing(cert, today) : undefined, renewal_pricing: renewalPricing },
-        base_currency: base,
-        currency: opts.currency_code ?? base,
         late_fee: typeof program?.late_fee === 'number' ? program.late_fee : undefined,
-        coupon: code ? await this.couponOffer(db, ctx, code, this.holderFilter(owner)) : undefined,
-        date: today,
+        opts: { ...opts, coupon_code: opts.coupon_code ?? (typeof app.coupon_code === 'string' ? app.coupon_code : undefined) },
       });
-      const order = await this.s.resource('orders').create(
-        { ...ctx, via: 'generateOrder' },
-        {
-          ...owner,
-          ...(app.program_id ? { program_id: app.program_id } : {}),
-          application_id: app.id,
-          date: today,
-          currency_code: priced.currency,
-          lines: priced.lines,
-          ...(priced.coupon_id ? { coupon_id: priced.coupon_id, coupon_code: code } : {}),
-        },
-        db,
-      );
       // the order's own hook has written order_id (and, for a free order, the fee as paid)
       const fresh = (await this.table('applications').get(db, ctx.tenantId, app.id))!;
       if (fresh.order_id !== order.id)
@@ -266,8 +287,11 @@ export class Commerce {
     });
   }
 
-  /** The programme's renewal fee: the fee of its active renewal application process. */
-  private async renewalFee(db: Db, ctx: RequestContext, programId: string): Promise<FeeLike | undefined> {
+  /**
+   * The programme's renewal fee: the fee of its active renewal application process (the first by id
+   * when it has several). Billing runs price forecasts and reminders with it too.
+   */
+  async renewalFee(db: Db, ctx: RequestContext, programId: string): Promise<StoredRecord | undefined> {
     const processes = await this.table('applicationProcesses').page(
       db,
       ctx.tenantId,
@@ -276,7 +300,7 @@ export class Commerce {
       1000,
     );
     const renewal = processes.find((p) => p.type === 'renewal' && p.is_active !== false && p.application_fee_id);
-    return renewal ? ((await this.optional(db, ctx, 'applicationFees', renewal.application_fee_id)) as FeeLike | undefined) : undefined;
+    return renewal ? this.table('applicationFees').get(db, ctx.tenantId, String(renewal.application_fee_id)) : undefined;
   }
 
   /**
@@ -316,10 +340,9 @@ export class Commerce {
         owner_type: 'contact',
         contact_id: reg.student_id,
       };
-      const code = opts.coupon_code;
-      const base = await this.baseCurrency(db, ctx);
-      const today = this.today();
-      const priced = this.priced({
+      const order = await this.placeOrder(db, ctx, {
+        owner,
+        item: { ...(reg.training_provider_id ? { training_provider_id: reg.training_provider_id } : {}), [orderField]: reg.id },
         purchase: {
           kind: slug === 'courseRegistrations' ? 'course registration' : 'exam registration',
           retest,
@@ -327,24 +350,8 @@ export class Commerce {
           fee_kind: feeKind,
         },
         buyer: { member: opts.is_member === true },
-        base_currency: base,
-        currency: opts.currency_code ?? base,
-        coupon: code ? await this.couponOffer(db, ctx, code, this.holderFilter(owner)) : undefined,
-        date: today,
+        opts,
       });
-      const order = await this.s.resource('orders').create(
-        { ...ctx, via: 'generateOrder' },
-        {
-          ...owner,
-          ...(reg.training_provider_id ? { training_provider_id: reg.training_provider_id } : {}),
-          [orderField]: reg.id,
-          date: today,
-          currency_code: priced.currency,
-          lines: priced.lines,
-          ...(priced.coupon_id ? { coupon_id: priced.coupon_id, coupon_code: code } : {}),
-        },
-        db,
-      );
       return (await this.table('orders').get(db, ctx.tenantId, order.id))!;
     });
   }

@@ -111,6 +111,14 @@ before(async () => {
     auto_approve: true,
     application_fee_id: fee.initial.id,
   });
+  fee.reinstatement = await f.create('applicationFees', { name: 'Reinstatement', program_id: program.id, price: 300 });
+  proc.reinstatement = await f.create('applicationProcesses', {
+    name: 'Reinstatement',
+    type: 'reinstatement',
+    program_id: program.id,
+    auto_approve: true,
+    application_fee_id: fee.reinstatement.id,
+  });
   proc.renewal = await f.create('applicationProcesses', {
     name: 'Renewal',
     type: 'renewal',
@@ -262,6 +270,19 @@ describe('an application: its order, payments, refunds and its fee requirement',
     assert.equal((await send('POST', `/orders/acme/applyCoupon/${ro.id}`, { coupon_code: 'MILITARY' })).statusCode, 409);
     const other = await order(await draft());
     await refused('POST', `/orders/acme/applyCoupon/${other.id}`, { coupon_code: 'NOPE' }, 422, 'coupon_code', /no coupon/);
+    // past grace, inside the reinstatement period of a rule set with renewal pricing: the renewal fee, not the reinstatement fee
+    setDay('2027-03-01');
+    const back = await call(
+      'POST',
+      `/applications/acme/generateApplication/${proc.reinstatement.id}/contact/grace-nurse`,
+      { certification_id: cert.id },
+      201,
+    );
+    assert.deepEqual(
+      (await order(back)).lines.map((l: R) => [l.type, l.fee_id, l.amount]),
+      [['fee', fee.renewal.id, 12000]],
+    );
+    setDay('2027-01-20');
   });
 });
 

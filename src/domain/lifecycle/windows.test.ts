@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applicationWindowError, graceDays, renewalWindow, renewalWindowError } from './windows.js';
+import { applicationWindowError, graceDays, renewalPricingInReinstatement, renewalWindow, renewalWindowError } from './windows.js';
 import type { ExpirationOptionsLike, ExpirationRuleSetLike } from './expiration.js';
 import type { CertificationLike } from './certifications.js';
 
@@ -99,4 +99,29 @@ test('applicationWindowError: renewals by their renewal window, reinstatements b
   assert.match(applicationWindowError('reinstatement', CERT, RS, {}, 90, '2025-06-13')!, /reinstatement window closed on 2025-06-12/);
   for (const type of ['certification', 'transfer', undefined])
     assert.equal(applicationWindowError(type, CERT, RS, {}, 90, '2030-01-01'), null);
+});
+
+test('reinstatement at renewal pricing: only when the selected options allow reinstatement and give renewal pricing', () => {
+  const priced = {
+    allow_reinstatement: true,
+    reinstatement_options: { reinstatement_period: 90, give_renewal_pricing_during_reinstatement_period: true },
+  };
+  assert.equal(renewalPricingInReinstatement(set(yearly(priced)), {}), true);
+  assert.equal(renewalPricingInReinstatement(set(yearly({ ...priced, allow_reinstatement: false })), {}), false);
+  assert.equal(
+    renewalPricingInReinstatement(set(yearly({ allow_reinstatement: true, reinstatement_options: { reinstatement_period: 90 } })), {}),
+    false,
+  );
+  assert.equal(renewalPricingInReinstatement(undefined, {}), false);
+  // a conditional rule's options win over the default ones when its conditions hold
+  const ruled = set(yearly(priced), [
+    {
+      name: 'military',
+      is_enabled: true,
+      matching_conditions: { all: [{ fact: 'application_type', operator: 'equal', value: 'reinstatement' }] },
+      expiration_options: yearly({ allow_reinstatement: true, reinstatement_options: { reinstatement_period: 30 } }),
+    } as never,
+  ]);
+  assert.equal(renewalPricingInReinstatement(ruled, { application_type: 'renewal' }), true);
+  assert.equal(renewalPricingInReinstatement(ruled, { application_type: 'reinstatement' }), false);
 });

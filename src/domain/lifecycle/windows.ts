@@ -57,6 +57,17 @@ export function renewalWindow(
   return { opens: day(expires, -period), expires, closes, period };
 }
 
+/**
+ * Whether a reinstatement costs the renewal price: the rule set's options for these facts allow
+ * reinstatement with give_renewal_pricing_during_reinstatement_period (the caller checks that the
+ * certification is inside its reinstatement period: standing lapsed_reinstatable).
+ */
+export function renewalPricingInReinstatement(ruleSet: ExpirationRuleSetLike | undefined, facts: Facts): boolean {
+  if (!ruleSet) return false;
+  const { options } = selectOptions(ruleSet, facts);
+  return options.allow_reinstatement === true && options.reinstatement_options?.give_renewal_pricing_during_reinstatement_period === true;
+}
+
 /** The reinstatement end of a lapsed certification (its stored one, else the rule set's), or null when not allowed. */
 function reinstatementEnd(
   cert: CertificationLike,

@@ -15,7 +15,7 @@ export interface BillingDeps {
   /** Activations and expiries go through the application lifecycle, as they would from the API. */
   lifecycle: Pick<Lifecycle, 'activate' | 'expire' | 'requirements'>;
   /** Provider invoices become orders; amounts are in the tenant's currency. */
-  commerce: Pick<Commerce, 'invoiceOrder' | 'baseCurrency'>;
+  commerce: Pick<Commerce, 'invoiceOrder' | 'baseCurrency' | 'renewalFee'>;
   /** Every resource's service (runs, actions and the records they are about). */
   resource(slug: string): ResourceService;
   /** Where what billing recovers from is reported (the app's log). */

@@ -27,8 +27,8 @@ export interface Lookups {
 export const newLookups = (): Lookups => ({ fees: new Map(), records: new Map(), certifications: new Map() });
 
 /**
- * The programme's renewal fee: the fee (applicationFees record) of its (active) renewal application
- * process. Looked up once per programme and execution: an execution asks it once per certification.
+ * The programme's renewal fee (commerce.renewalFee: the fee of its active renewal application
+ * process), looked up once per programme and execution: an execution asks it once per certification.
  */
 export async function renewalFee(
   records: BillingRecords,
@@ -38,25 +38,9 @@ export async function renewalFee(
   programId: string,
 ): Promise<StoredRecord | undefined> {
   if (lookups.fees.has(programId)) return lookups.fees.get(programId);
-  const fee = await lookUpRenewalFee(records, db, ctx, programId);
+  const fee = await records.deps.commerce.renewalFee(db, ctx, programId);
   lookups.fees.set(programId, fee);
   return fee;
-}
-
-async function lookUpRenewalFee(
-  records: BillingRecords,
-  db: Db,
-  ctx: RequestContext,
-  programId: string,
-): Promise<StoredRecord | undefined> {
-  const processes = await records.all(db, ctx.tenantId, 'applicationProcesses', [
-    { column: 'f_program_id', op: 'in', values: [programId] },
-  ]);
-  const renewal = processes
-    .filter((p) => p.type === 'renewal' && p.is_active !== false && p.application_fee_id)
-    .sort((x, y) => x.id.localeCompare(y.id))[0];
-  if (!renewal) return undefined;
-  return records.deps.resource('applicationFees').table.get(db, ctx.tenantId, String(renewal.application_fee_id));
 }
 
 /** The tenant's currency (settings.currency_code; USD when unset), once per execution. */
