@@ -21,6 +21,7 @@ import { composeServices, type AppServices } from './services/index.js';
 import { registerJobs } from './jobs/registry.js';
 import { registerExecutionRoutes } from './http/executions.js';
 import { registerPublicRoutes } from './http/public.js';
+import { registerCertificateRoutes } from './http/certificates.js';
 import { registerQueryRoutes } from './http/queries.js';
 import { registerBulkRoutes } from './http/bulk.js';
 import { registerWebhookRoutes } from './http/webhooks.js';
@@ -173,6 +174,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerExecutionRoutes(app, services.executions, auth);
   registerQueryRoutes(app, services, auth);
   registerPublicRoutes(app, services, auth, { perMinute: config.publicRateLimitPerMinute, counter });
+  registerCertificateRoutes(app, services, auth, config.publicBaseUrl);
   await registerBulkRoutes(app, services, auth, { pageSizeMax: config.pageSizeMax });
   await registerWebhookRoutes(app, services, config.stripeWebhookSecret);
 

@@ -8,6 +8,7 @@ import type { AppServices } from '../resources/kit/context.js';
 import { DIRECTORY_FIELDS } from '../domain/registry/publishing.js';
 import { PUBLIC_PAGE_DEFAULT, PUBLIC_PAGE_MAX } from '../services/registry.js';
 import { registerStorefrontRoutes } from './storefront.js';
+import { registerRegistryPages } from './registry-pages.js';
 
 /**
  * The public registry: what anyone may ask without a token, and the same directory view with one.
@@ -23,6 +24,8 @@ import { registerStorefrontRoutes } from './storefront.js';
  *
  * - GET /courseOfferings/{tenantId}/public/event/{event_id} and POST /examFees/{tenantId}/public/onlineStore:
  *   the catalog's public routes, in http/storefront.ts (registered here, with the same hook).
+ * - GET /registry/{tenantId}… : the same registry as HTML pages for people, in http/registry-pages.ts
+ *   (registered here, with the same hook).
  *
  * The public routes have no auth hook; they are limited per client address (PUBLIC_RATE_LIMIT_PER_MINUTE,
  * default 60 a minute over all of them together; a 429 carries Retry-After), apart from the per-token
@@ -193,6 +196,7 @@ export function registerPublicRoutes(app: FastifyInstance, services: AppServices
   });
 
   registerStorefrontRoutes(app, services, publicRequest);
+  registerRegistryPages(app, services, publicRequest);
 
   app.get('/directories/:tenantId/:id/entries', {
     onRequest: auth,

@@ -22,6 +22,21 @@ import { effectiveStatus, standing } from '../domain/lifecycle/standing.js';
 export const PUBLIC_PAGE_DEFAULT = 20;
 export const PUBLIC_PAGE_MAX = 100;
 
+/** The answer of verify (GET /public/verify/…, the registry's verify page). */
+export interface Verification {
+  valid: boolean;
+  checked_on: string;
+  program: { id: string; name?: string };
+  number: number;
+  holder: { name: string };
+  status: string;
+  standing?: string;
+  certification_date?: string;
+  expiration_date?: string;
+  in_grace_period: boolean;
+  grace_period_end_date?: string;
+}
+
 export class Registry {
   constructor(private readonly s: AppServices) {}
 
@@ -35,6 +50,15 @@ export class Registry {
 
   async directory(tenantId: string, id: string): Promise<DirectoryLike | undefined> {
     return (await this.s.resource('directories').table.get(this.s.store.db, tenantId, id)) as DirectoryLike | undefined;
+  }
+
+  /**
+   * The tenant's public directories (the registry pages list them), in id order: the first 200
+   * directories read (a tenant has a handful; is_public has no index, so the filter is here).
+   */
+  async publicDirectories(tenantId: string): Promise<(DirectoryLike & { id: string })[]> {
+    const rows = await this.s.resource('directories').table.page(this.s.store.db, tenantId, [], undefined, 200);
+    return rows.filter((d) => d.is_public === true) as (DirectoryLike & { id: string })[];
   }
 
   /** A certification with today's status and standing (what the lifecycle says it is now). */
@@ -75,7 +99,7 @@ export class Registry {
   }
 
   /** Certificate `number` of programme `programId`, as an employer sees it today. */
-  async verify(tenantId: string, programId: string, number: number) {
+  async verify(tenantId: string, programId: string, number: number): Promise<Verification> {
     const db = this.s.store.db;
     const today = this.today();
     const unknown = () => new AppError('not_found', `no certificate ${number} in programme ${programId}`, { details: { valid: false } });

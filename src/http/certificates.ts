@@ -1,0 +1,47 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
+import { ID_PATTERN } from '../core/ids.js';
+import type { AppServices } from '../resources/kit/context.js';
+import { certificateFacts, renderCertificatePdf, verifyPageUrl } from '../services/certificates.js';
+
+/**
+ * GET /certifications/{tenantId}/certificate/{id}: a certification's PDF certificate (read scope),
+ * drawn by services/certificates.ts. The QR code encodes the licence's public verify page under
+ * PUBLIC_BASE_URL, or under the origin the request came to when it is not set.
+ */
+const ErrorRef = { $ref: 'Error#' } as unknown as TSchema;
+
+export function registerCertificateRoutes(app: FastifyInstance, services: AppServices, auth: onRequestHookHandler, publicBaseUrl?: string) {
+  app.get('/certifications/:tenantId/certificate/:id', {
+    onRequest: auth,
+    config: { scope: 'read' },
+    schema: {
+      tags: ['Certifications'],
+      security: [{ bearerAuth: [] }],
+      operationId: 'certifications_certificate',
+      summary: "A certification's certificate as a PDF",
+      description:
+        "One A4 page: the programme's name as the title, the holder (certificate_name, else name), the certificate number, the certification and expiration dates, the board's name (settings.board_name, else the tenant id) and a QR code that opens the licence's public verify page (/registry/{tenantId}/verify/{programId}/{number}, under PUBLIC_BASE_URL or the request's origin). A suspended or lapsed certification's PDF states its standing; a retired one, or one without a number yet, is a 409.",
+      params: Type.Object({ tenantId: Type.String({ pattern: ID_PATTERN }), id: Type.String({ pattern: services.resource('certifications').resource.idPattern }) }),
+      response: {
+        200: { description: 'the certificate', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } },
+        400: ErrorRef,
+        401: ErrorRef,
+        403: ErrorRef,
+        404: ErrorRef,
+        409: ErrorRef,
+      },
+    },
+    handler: async (req, reply) => {
+      const { id } = req.params as { id: string };
+      const facts = await certificateFacts(services, req.ctx.tenantId, id);
+      const base = publicBaseUrl ?? `${req.protocol}://${req.host}`;
+      const pdf = await renderCertificatePdf(facts, verifyPageUrl(base, req.ctx.tenantId, facts.programId, facts.number));
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `inline; filename="certificate-${facts.number}.pdf"`)
+        .header('cache-control', 'private, no-store')
+        .send(pdf);
+    },
+  });
+}
