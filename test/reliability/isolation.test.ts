@@ -67,8 +67,9 @@ test('the route table covers every resource', () => {
  * /courseOfferings/{t}/public/event/{id}) answer without a token by design: test/public covers them.
  * Payment providers' webhooks (/webhooks/{t}/…) take no token either: a signature authenticates them,
  * and test/money/orders.test.ts shows that another tenant's endpoint cannot pay this tenant's order.
+ * The registry's HTML pages (/registry/{t}/…) are public too: test/public/registry-pages.test.ts.
  */
-const isPublic = (url: string) => url.includes('/public/') || url.startsWith('/webhooks/');
+const isPublic = (url: string) => url.includes('/public/') || url.startsWith('/webhooks/') || url.startsWith('/registry/');
 
 test("every route and method on another tenant's path is a 403", async () => {
   const before = await snapshotB();
@@ -99,7 +100,8 @@ test("on its own path, tenant A never reads, changes or counts B's records", asy
       payload: bodyFor(r.method, r.url) as any,
     });
     assert.ok(res.statusCode < 500, `${r.method} ${r.url}: ${res.statusCode}`);
-    if (res.statusCode === 200 || res.statusCode === 201) {
+    // (the registry's pages answer HTML, the certificate a PDF: JSON answers are the ones that list records)
+    if ((res.statusCode === 200 || res.statusCode === 201) && String(res.headers['content-type']).startsWith('application/json')) {
       const json = res.json();
       const items = Array.isArray(json?.Items)
         ? json.Items
