@@ -39,7 +39,8 @@ header{border-bottom:1px solid #767676}
 .board{margin:0;font-weight:600}
 a{color:#0645ad}
 a:focus,button:focus,input:focus,select:focus{outline:3px solid #1a1a1a;outline-offset:2px}
-.skip,.sr{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}
+.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 label{display:block;font-weight:600;margin-top:.75rem}
 input{font:inherit;padding:.5rem;border:1px solid #595959;border-radius:4px;width:100%;max-width:24rem;box-sizing:border-box}
 button{font:inherit;margin-top:1rem;padding:.5rem 1.25rem;border:0;border-radius:4px;background:#0b4f8a;color:#fff;cursor:pointer}
@@ -50,7 +51,11 @@ caption{text-align:left;font-weight:600}
 .current{background:#0b6b2b}.in_grace{background:#7a4d00}.lapsed,.suspended,.retired,.inactive{background:#a4161a}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0}
 .alert{border-left:4px solid #a4161a;padding:.5rem 1rem;background:#fdecec}
-@media (max-width:32rem){dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}th,td{padding:.375rem}}
+/* on a phone each result is a card: the cells stacked, each with its column's label */
+@media (max-width:40rem){dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}
+thead tr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
+table,tbody,tr,td{display:block}tr{border-bottom:1px solid #ccc;padding:.5rem 0}td{border:0;padding:.125rem 0}
+td[data-label]::before{content:attr(data-label) ": ";font-weight:600}}
 </style>
 </head>
 <body>
@@ -86,7 +91,7 @@ const FIND = hb.compile(`<h1>Find a licensee</h1>
 <caption>Licensees matching the search</caption>
 <thead><tr>{{#each columns}}<th scope="col">{{this}}</th>{{/each}}<th scope="col"><span class="sr">Verify</span></th></tr></thead>
 <tbody>
-{{#each rows}}<tr>{{#each cells}}<td>{{this}}</td>{{/each}}<td><a href="{{verify}}">Verify<span class="sr"> licence {{number}}</span></a></td></tr>
+{{#each rows}}<tr>{{#each cells}}<td data-label="{{label}}">{{value}}</td>{{/each}}<td><a href="{{verify}}">Verify<span class="sr"> licence {{number}}</span></a></td></tr>
 {{/each}}</tbody>
 </table>{{/if}}
 {{#if next}}<p><a href="{{next}}">Next page</a></p>{{/if}}
@@ -227,7 +232,8 @@ export function registerRegistryPages(app: FastifyInstance, services: AppService
             });
             view.searched = true;
             const rest = [...new Set(res.Items.flatMap((e) => Object.keys(e)))].filter((k) => !NAME_FIELDS.has(k) && k !== 'program');
-            view.columns = ['Name', 'Programme', 'Licence number', ...rest.map(label)];
+            const columns = ['Name', 'Programme', 'Licence number', ...rest.map(label)];
+            view.columns = columns;
             view.rows = res.Items.map((e) => ({
               number: e.number,
               cells: [
@@ -235,7 +241,7 @@ export function registerRegistryPages(app: FastifyInstance, services: AppService
                 e.program.name ?? e.program.id,
                 e.number,
                 ...rest.map((k) => (k.endsWith('_date') ? longDate(e[k] as string) : e[k]) ?? ''),
-              ],
+              ].map((value, i) => ({ label: columns[i], value })),
               verify: `${base}/verify/${encodeURIComponent(e.program.id)}/${e.number}`,
             }));
             if (res.LastEvaluatedKey) {

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { awayFromMinuteEnd, startApp, type TestApp } from '../helpers.js';
 import type { Clock } from '../../src/core/clock.js';
@@ -23,6 +23,8 @@ const clock: Clock = { now: () => new Date(`${TODAY}T09:00:00Z`) };
 const LIMIT = 40;
 const BASE = 'https://registry.example.org';
 const ARTIFACTS = path.resolve('artifacts');
+// jsqr is CommonJS with a typed default export: the function is module.exports itself at run time
+const jsQR = ((jsQRModule as unknown as { default?: unknown }).default ?? jsQRModule) as unknown as typeof jsQRModule.default;
 const EVIL = `Eve <script>alert("x")</script> O'Hara & Co`;
 let t: TestApp;
 const call = injectCall(() => t);
