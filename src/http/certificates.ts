@@ -22,7 +22,10 @@ export function registerCertificateRoutes(app: FastifyInstance, services: AppSer
       summary: "A certification's certificate as a PDF",
       description:
         "One A4 page: the programme's name as the title, the holder (certificate_name, else name), the certificate number, the certification and expiration dates, the board's name (settings.board_name, else the tenant id) and a QR code that opens the licence's public verify page (/registry/{tenantId}/verify/{programId}/{number}, under PUBLIC_BASE_URL or the request's origin). A suspended or lapsed certification's PDF states its standing; a retired one, or one without a number yet, is a 409.",
-      params: Type.Object({ tenantId: Type.String({ pattern: ID_PATTERN }), id: Type.String({ pattern: services.resource('certifications').resource.idPattern }) }),
+      params: Type.Object({
+        tenantId: Type.String({ pattern: ID_PATTERN }),
+        id: Type.String({ pattern: services.resource('certifications').resource.idPattern }),
+      }),
       response: {
         200: { description: 'the certificate', content: { 'application/pdf': { schema: { type: 'string', format: 'binary' } } } },
         400: ErrorRef,

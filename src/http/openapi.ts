@@ -61,6 +61,10 @@ const TAG_DESCRIPTIONS = new Map([
     'Public registry',
     'What a tenant publishes without a token: public directories and certificate verification, limited per client address.',
   ],
+  [
+    'Public registry pages',
+    'The public registry as HTML pages for people (text/html, not JSON): find a licensee, verify a licence. No token; the same per-address limit.',
+  ],
   ['Bulk loads', 'CSV or JSON Lines files loaded into a resource in the background, and exports of a resource in the same formats.'],
 ]);
 

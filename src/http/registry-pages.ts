@@ -4,7 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onReq
 import { isAppError } from '../core/errors.js';
 import { ID_PATTERN } from '../core/ids.js';
 import type { AppServices } from '../resources/kit/context.js';
-import { DIRECTORY_FIELDS, PAGING_PARAMS, searchableFields, type DirectoryLike } from '../domain/registry/publishing.js';
+import { DIRECTORY_FIELDS, PAGING_PARAMS, searchableFields } from '../domain/registry/publishing.js';
 import { longDate, standingInWords } from '../domain/registry/wording.js';
 
 /**
@@ -54,7 +54,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-we
 /* on a phone each result is a card: the cells stacked, each with its column's label */
 @media (max-width:40rem){dl{grid-template-columns:1fr}dd{margin-bottom:.5rem}
 thead tr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
-table,tbody,tr,td{display:block}tr{border-bottom:1px solid #ccc;padding:.5rem 0}td{border:0;padding:.125rem 0}
+table,caption,tbody,tr,td{display:block}tr{border-bottom:1px solid #ccc;padding:.5rem 0}td{border:0;padding:.125rem 0}
 td[data-label]::before{content:attr(data-label) ": ";font-weight:600}}
 </style>
 </head>
@@ -189,9 +189,16 @@ export function registerRegistryPages(app: FastifyInstance, services: AppService
       params: Type.Object({ tenantId }),
       querystring: Type.Object(
         {
-          directory: Type.Optional(Type.String({ pattern: services.resource('directories').resource.idPattern, description: 'the directory searched' })),
+          directory: Type.Optional(
+            Type.String({ pattern: services.resource('directories').resource.idPattern, description: 'the directory searched' }),
+          ),
         },
-        { additionalProperties: Type.String({ maxLength: 512, description: 'a searchable field of the directory and the value looked for; limit, exclusiveStartKey' }) },
+        {
+          additionalProperties: Type.String({
+            maxLength: 512,
+            description: 'a searchable field of the directory and the value looked for; limit, exclusiveStartKey',
+          }),
+        },
       ),
       response: {
         200: htmlResponse('the page'),
@@ -206,13 +213,21 @@ export function registerRegistryPages(app: FastifyInstance, services: AppService
       const all = await registry.publicDirectories(tenant);
       const chosen = query.directory !== undefined ? all.find((d) => d.id === query.directory) : all[0];
       if (query.directory !== undefined && !chosen) {
-        return errorPage(Object.assign(new Error(), { statusCode: 404, message: `There is no public directory ${query.directory}.` }) as FastifyError, req, reply);
+        return errorPage(
+          Object.assign(new Error(), { statusCode: 404, message: `There is no public directory ${query.directory}.` }) as FastifyError,
+          req,
+          reply,
+        );
       }
       const base = `/registry/${encodeURIComponent(tenant)}`;
       const view: Record<string, unknown> = {
         tenant,
         several: all.length > 1,
-        directories: all.map((d) => ({ name: d.name ?? d.id, href: `${base}?directory=${encodeURIComponent(d.id)}`, current: d === chosen })),
+        directories: all.map((d) => ({
+          name: d.name ?? d.id,
+          href: `${base}?directory=${encodeURIComponent(d.id)}`,
+          current: d === chosen,
+        })),
       };
       let status = 200;
       if (chosen) {
@@ -221,7 +236,12 @@ export function registerRegistryPages(app: FastifyInstance, services: AppService
         const criteria = Object.fromEntries(Object.entries(query).filter(([k]) => !CONTROL_PARAMS.has(k)));
         const given = Object.values(criteria).some((v) => String(v).trim() !== '');
         view.directory = { id: chosen.id, name: chosen.name ?? chosen.id };
-        view.fields = searchableFields(chosen).map((f) => ({ name: f, label: label(f), value: criteria[f] ?? '', numeric: DIRECTORY_FIELDS[f] === 'number' }));
+        view.fields = searchableFields(chosen).map((f) => ({
+          name: f,
+          label: label(f),
+          value: criteria[f] ?? '',
+          numeric: DIRECTORY_FIELDS[f] === 'number',
+        }));
         if (given || chosen.display_mode === 'list') {
           try {
             const { limit, exclusiveStartKey } = query;

@@ -49,7 +49,10 @@ export const settings = defineResource({
       'issue 20: fee prices carry no currency in the catalog; foreign_currency_prices name theirs',
     ),
     board_name: designed(
-      str({ maxLength: 200, description: "the certifying board's name, printed on PDF certificates and the public registry pages (default: the tenant id)" }),
+      str({
+        maxLength: 200,
+        description: "the certifying board's name, printed on PDF certificates and the public registry pages (default: the tenant id)",
+      }),
       'issue 22: certificates and registry pages name the board',
     ),
     allow_customer_to_choose_installment_plan: bool(),

@@ -35,7 +35,8 @@ export async function certificateFacts(s: AppServices, tenantId: string, id: str
   const cert = await s.resource('certifications').table.get(db, tenantId, id);
   if (!cert) throw notFound('certification', id);
   if (cert.status === 'retired') throw new AppError('conflict', `certification ${id} is retired: it has no certificate`);
-  if (typeof cert.number !== 'number') throw new AppError('conflict', `certification ${id} has no certificate number yet (it was never activated)`);
+  if (typeof cert.number !== 'number')
+    throw new AppError('conflict', `certification ${id} has no certificate number yet (it was never activated)`);
   const program = await s.resource('programs').table.get(db, tenantId, String(cert.program_id));
   const settings = await s.resource('settings').table.get(db, tenantId, tenantId);
   const today = s.clock.now().toISOString().slice(0, 10);
@@ -57,7 +58,9 @@ export async function certificateFacts(s: AppServices, tenantId: string, id: str
     board: text(settings?.board_name) ?? tenantId,
     ...(text(cert.certification_date) ? { certificationDate: String(cert.certification_date) } : {}),
     ...(text(cert.expiration_date) ? { expirationDate: String(cert.expiration_date) } : {}),
-    ...(words.word === 'current' || words.word === 'in_grace' ? {} : { standingNote: `${words.label} on ${longDate(today)}: ${words.sentence}` }),
+    ...(words.word === 'current' || words.word === 'in_grace'
+      ? {}
+      : { standingNote: `${words.label} on ${longDate(today)}: ${words.sentence}` }),
     today,
   };
 }
@@ -86,7 +89,11 @@ export async function renderCertificatePdf(f: CertificateFacts, verifyUrl: strin
   const W = doc.page.width;
   const H = doc.page.height;
   const inner = W - 2 * 56;
-  doc.lineWidth(3).strokeColor('#0b4f8a').rect(28, 28, W - 56, H - 56).stroke();
+  doc
+    .lineWidth(3)
+    .strokeColor('#0b4f8a')
+    .rect(28, 28, W - 56, H - 56)
+    .stroke();
   doc.fillColor('#1a1a1a').font('Helvetica-Bold').fontSize(16).text(f.board, 56, 64, { width: inner, align: 'center' });
   doc.font('Helvetica-Bold').fontSize(32).text(f.title, 56, 110, { width: inner, align: 'center' });
   doc.font('Helvetica').fontSize(14).text('This certifies that', 56, 180, { width: inner, align: 'center' });
@@ -97,7 +104,8 @@ export async function renderCertificatePdf(f: CertificateFacts, verifyUrl: strin
     f.expirationDate ? `Expires on ${longDate(f.expirationDate)}` : 'Does not expire',
   ];
   doc.fontSize(13).text(lines.join('    ·    '), 56, 290, { width: inner, align: 'center' });
-  if (f.standingNote) doc.font('Helvetica-Bold').fillColor('#a4161a').fontSize(13).text(f.standingNote, 56, 322, { width: inner, align: 'center' });
+  if (f.standingNote)
+    doc.font('Helvetica-Bold').fillColor('#a4161a').fontSize(13).text(f.standingNote, 56, 322, { width: inner, align: 'center' });
   const size = 120;
   doc.image(qr, W - 56 - size, H - 56 - size - 14, { width: size, height: size });
   doc.fillColor('#1a1a1a').font('Helvetica').fontSize(10);

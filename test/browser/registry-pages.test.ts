@@ -64,21 +64,21 @@ test('a person finds a licensee and reads the standing on the verify page', { ti
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`http://127.0.0.1:${port}/registry/acme`, { waitUntil: 'domcontentloaded' });
-    assert.equal(await page.getByRole('heading', { level: 1 }).innerText(), 'Find a licensee');
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Find a licensee');
     await page.getByLabel('Family name').fill('hopper');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Results' }).waitFor();
     const rows = page.getByRole('row');
     assert.equal(await rows.count(), 2, 'a header row and Grace Hopper');
-    assert.match(await rows.nth(1).innerText(), /Grace Hopper[\s\S]*Registered Nurse[\s\S]*2001/);
+    assert.match(String(await rows.nth(1).textContent()), /Grace Hopper[\s\S]*Registered Nurse[\s\S]*2001/);
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'registry-find.png'), fullPage: true });
 
     await page.getByRole('link', { name: 'Verify licence 2001' }).click();
     await page.getByRole('heading', { name: 'Verify a licence' }).waitFor();
-    assert.equal(await page.locator('#standing').innerText(), 'Current');
-    assert.equal(await page.locator('#standing-sentence').innerText(), `This licence is current: valid until ${long(expires)}.`);
-    assert.equal(await page.locator('#holder').innerText(), 'Grace Hopper');
+    assert.equal(await page.locator('#standing').textContent(), 'Current');
+    assert.equal(await page.locator('#standing-sentence').textContent(), `This licence is current: valid until ${long(expires)}.`);
+    assert.equal(await page.locator('#holder').textContent(), 'Grace Hopper');
     const shot = path.join(ARTIFACTS, 'registry-verify.png');
     await page.screenshot({ path: shot, fullPage: true });
     assert.ok(fs.statSync(shot).size > 5_000, 'a screenshot with content');

@@ -95,7 +95,8 @@ before(async () => {
 
 after(() => t?.close());
 
-const isHtml = (res: { headers: Record<string, unknown> }) => assert.match(String(res.headers['content-type']), /^text\/html; charset=utf-8/);
+const isHtml = (res: { headers: Record<string, unknown> }) =>
+  assert.match(String(res.headers['content-type']), /^text\/html; charset=utf-8/);
 
 test('the find page lists the public directories only, with a labelled search form', async () => {
   const res = await page('/registry/acme');
@@ -188,12 +189,20 @@ test('the pages share the public rate limit: a 429 page with Retry-After', async
   assert.ok(Number(res.headers['retry-after']) >= 1);
   assert.match(res.body, /<h1>Too many requests<\/h1>/);
   // the JSON public routes count in the same budget
-  assert.equal((await t.call({ method: 'GET', url: `/public/verify/acme/${program.id}/1001`, auth: false, remoteAddress: ip })).statusCode, 429);
+  assert.equal(
+    (await t.call({ method: 'GET', url: `/public/verify/acme/${program.id}/1001`, auth: false, remoteAddress: ip })).statusCode,
+    429,
+  );
 });
 
 test('the PDF certificate: text with holder and number, a QR code of the verify page', async () => {
   await call('PATCH', '/settings/acme', [{ op: 'add', path: '/board_name', value: 'State Board of Nursing' }]).catch(async () => {
-    await call('POST', '/settings/acme', { business_unit_id: 'bu', merchant_account_id: 'm', bank_account_id: 'b', board_name: 'State Board of Nursing' }, 201);
+    await call(
+      'POST',
+      '/settings/acme',
+      { business_unit_id: 'bu', merchant_account_id: 'm', bank_account_id: 'b', board_name: 'State Board of Nursing' },
+      201,
+    );
   });
   const res = await t.call({ method: 'GET', url: `/certifications/acme/certificate/${certs.ada.id}` });
   assert.equal(res.statusCode, 200, res.body);
@@ -203,7 +212,14 @@ test('the PDF certificate: text with holder and number, a QR code of the verify 
   const pdf = path.join(ARTIFACTS, 'certificate.pdf');
   fs.writeFileSync(pdf, res.rawPayload);
   const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
-  for (const s of ['Registered Nurse', 'Ada Lovelace', '1001', 'State Board of Nursing', 'Certified on 10 January 2024', 'Expires on 23 September 2026'])
+  for (const s of [
+    'Registered Nurse',
+    'Ada Lovelace',
+    '1001',
+    'State Board of Nursing',
+    'Certified on 10 January 2024',
+    'Expires on 23 September 2026',
+  ])
     assert.ok(text.includes(s), `${s} in ${text}`);
   execFileSync('pdftoppm', ['-png', '-r', '110', '-singlefile', pdf, path.join(ARTIFACTS, 'certificate')]);
   const png = PNG.sync.read(fs.readFileSync(path.join(ARTIFACTS, 'certificate.png')));

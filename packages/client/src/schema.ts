@@ -6611,6 +6611,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/registry/{tenantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find a licensee: the public directories as an HTML page (no token)
+         * @description An HTML page for people: the tenant's public directories, a search form over the chosen directory's searchable fields (directory=<id>; the first one by default) and, when a criterion is given (or the directory lists), its entries with their published fields only and a link to each licence's verify page. The criteria and paging are those of GET /public/directories/{tenantId}/{id}/search. Errors are HTML pages. Limited per client address with the public registry (429 with Retry-After).
+         */
+        get: operations["registryPages_find"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/registry/{tenantId}/verify/{programId}/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify a licence: its standing today as an HTML page (no token)
+         * @description An HTML page for people (the page a PDF certificate's QR code opens): the holder, programme, number and dates, and the standing in words (current and valid until …, in its grace period until …, lapsed, suspended, retired), from the same verification as GET /public/verify/{tenantId}/{programId}/{number}. An unknown number is a 404 page. Limited per client address with the public registry (429 with Retry-After).
+         */
+        get: operations["registryPages_verify"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/directories/{tenantId}/{id}/entries": {
         parameters: {
             query?: never;
@@ -6623,6 +6663,26 @@ export interface paths {
          * @description As GET /public/directories/{tenantId}/{id}/search, for any directory of the tenant, with a token. With enable_eligibility_criteria, certificants + certification_options.program_ids and enable_status_restriction + status_restrictions narrow the entries; criteria about members, committees, organizations and age are not evaluated.
          */
         get: operations["directories_entries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/certifications/{tenantId}/certificate/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A certification's certificate as a PDF
+         * @description One A4 page: the programme's name as the title, the holder (certificate_name, else name), the certificate number, the certification and expiration dates, the board's name (settings.board_name, else the tenant id) and a QR code that opens the licence's public verify page (/registry/{tenantId}/verify/{programId}/{number}, under PUBLIC_BASE_URL or the request's origin). A suspended or lapsed certification's PDF states its standing; a retired one, or one without a number yet, is a 409.
+         */
+        get: operations["certifications_certificate"];
         put?: never;
         post?: never;
         delete?: never;
@@ -12976,6 +13036,8 @@ export interface components {
             special_instructions?: string;
             /** @description ISO 4217: the currency of the tenant's prices (price, member_price) and its orders; default USD */
             currency_code?: string;
+            /** @description the certifying board's name, printed on PDF certificates and the public registry pages (default: the tenant id) */
+            board_name?: string;
             allow_customer_to_choose_installment_plan?: boolean;
             bill_my_organization_options?: {
                 /** @enum {string} */
@@ -13038,6 +13100,8 @@ export interface components {
             special_instructions?: string;
             /** @description ISO 4217: the currency of the tenant's prices (price, member_price) and its orders; default USD */
             currency_code?: string;
+            /** @description the certifying board's name, printed on PDF certificates and the public registry pages (default: the tenant id) */
+            board_name?: string;
             allow_customer_to_choose_installment_plan?: boolean;
             bill_my_organization_options?: {
                 /** @enum {string} */
@@ -54432,6 +54496,110 @@ export interface operations {
             };
         };
     };
+    registryPages_find: {
+        parameters: {
+            query?: {
+                /** @description the directory searched */
+                directory?: string;
+            };
+            header?: never;
+            path: {
+                tenantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description a criterion is not valid (the form, with the reasons) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description no such public directory */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description too many requests from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    registryPages_verify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                programId: string;
+                /** @description the licence (certificate) number */
+                number: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the standing of the licence */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description the address is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description no such licence */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description too many requests from this address */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
     directories_entries: {
         parameters: {
             query?: {
@@ -54526,6 +54694,74 @@ export interface operations {
             };
             /** @description Default Response */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    certifications_certificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenantId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the certificate */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

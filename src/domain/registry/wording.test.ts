@@ -31,7 +31,10 @@ test('in grace: expired, valid until the grace period end', () => {
 });
 
 test('lapsed: active past its grace end, or inactive', () => {
-  assert.equal(standingInWords(facts({ status: 'active', expiration_date: '2026-04-01', grace_period_end_date: '2026-05-01' })).word, 'lapsed');
+  assert.equal(
+    standingInWords(facts({ status: 'active', expiration_date: '2026-04-01', grace_period_end_date: '2026-05-01' })).word,
+    'lapsed',
+  );
   assert.equal(standingInWords(facts({ status: 'inactive', expiration_date: '2027-04-01' })).word, 'lapsed');
 });
 
