@@ -10,7 +10,8 @@ import { call, killServer, startServer, type ServerProcess } from '../process.js
 /**
  * The bundled production entry (scripts/bundle.mjs, what `npm start` runs): built afresh here, then
  * served as a process and exercised where bundling could break things: the modules left outside the
- * bundle (the SQLite driver, the Swagger UI files, math.js loaded on first use), the template engine,
+ * bundle (the SQLite driver, the Swagger UI files, math.js loaded on first use, pdfkit's font metrics
+ * for a PDF certificate), the template engine,
  * the CLI, and the package version it reads.
  */
 const OUT = path.resolve('.bundle-test/accredit.mjs');
@@ -65,6 +66,23 @@ test('the bundled server starts and serves what bundling could break', { timeout
     // Handlebars: a template that does not compile is refused
     const bad = await call(port, 'POST', '/notices/acme', { name: 'x', email: { subject: 'Hi', body: '{{#if}}' } }, auth);
     assert.equal(bad.status, 400, JSON.stringify(bad.body));
+    // pdfkit (outside the bundle: it reads its fonts' metrics from its folder) and qrcode: a PDF certificate
+    const program = await call(port, 'POST', '/programs/acme', { name: 'Nursing' }, auth);
+    const cert = await call(
+      port,
+      'POST',
+      '/certifications/acme',
+      { number: 7, contact_id: 'c', program_id: program.body.id, status: 'active', name: 'Ada Lovelace' },
+      auth,
+    );
+    assert.equal(cert.status, 201, JSON.stringify(cert.body));
+    const pdf = await call(port, 'GET', `/certifications/acme/certificate/${cert.body.id}`, undefined, auth);
+    assert.equal(pdf.status, 200, String(pdf.body).slice(0, 300));
+    assert.ok(String(pdf.body).startsWith('%PDF-'));
+    // the registry's HTML pages (Handlebars templates compiled at load)
+    const verify = await call(port, 'GET', `/registry/acme/verify/${program.body.id}/7`);
+    assert.equal(verify.status, 200);
+    assert.match(String(verify.body), /Ada Lovelace/);
   } finally {
     await killServer(server);
     await db.drop();
