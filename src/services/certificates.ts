@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 import { AppError, notFound } from '../core/errors.js';
@@ -12,7 +13,8 @@ import { longDate, standingInWords } from '../domain/registry/wording.js';
  * (settings.board_name, else the tenant id) and a QR code of the public verify page
  * (/registry/{tenantId}/verify/{programId}/{number}, http/registry-pages.ts).
  *
- * pdfkit with its built-in standard fonts (Helvetica: nothing embedded from the network or the
+ * pdfkit draws it with DejaVu Sans (npm dejavu-fonts-ttf, subset and embedded: Latin, Greek, Cyrillic
+ * names print as they are, which the standard PDF fonts cannot; nothing read from the network or the
  * system); qrcode draws the QR code as a PNG. A retired certification gets no certificate (409); a
  * suspended or lapsed one does, with its standing printed in words, so a printed copy never claims
  * more than the record. A certification without a number yet (never activated) is a 409 too.
@@ -69,6 +71,11 @@ export async function certificateFacts(s: AppServices, tenantId: string, id: str
 export const verifyPageUrl = (base: string, tenantId: string, programId: string, number: number) =>
   `${base.replace(/\/+$/, '')}/registry/${encodeURIComponent(tenantId)}/verify/${encodeURIComponent(programId)}/${number}`;
 
+// resolved from the package (also from the bundle in dist/, which keeps node_modules beside it)
+const require = createRequire(import.meta.url);
+const FONT = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
+const FONT_BOLD = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf');
+
 /** The certificate as PDF bytes (A4 landscape, one page). */
 export async function renderCertificatePdf(f: CertificateFacts, verifyUrl: string): Promise<Buffer> {
   const qr = await QRCode.toBuffer(verifyUrl, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 8 });
@@ -80,6 +87,8 @@ export async function renderCertificatePdf(f: CertificateFacts, verifyUrl: strin
     margin: 56,
     info: { Title: `${f.title}: ${f.holder}`, Author: f.board, Subject: `Certificate ${f.number}`, CreationDate: when, ModDate: when },
   });
+  doc.registerFont('Body', FONT);
+  doc.registerFont('Body-Bold', FONT_BOLD);
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<Buffer>((resolve, reject) => {
@@ -94,21 +103,21 @@ export async function renderCertificatePdf(f: CertificateFacts, verifyUrl: strin
     .strokeColor('#0b4f8a')
     .rect(28, 28, W - 56, H - 56)
     .stroke();
-  doc.fillColor('#1a1a1a').font('Helvetica-Bold').fontSize(16).text(f.board, 56, 64, { width: inner, align: 'center' });
-  doc.font('Helvetica-Bold').fontSize(32).text(f.title, 56, 110, { width: inner, align: 'center' });
-  doc.font('Helvetica').fontSize(14).text('This certifies that', 56, 180, { width: inner, align: 'center' });
-  doc.font('Helvetica-Bold').fontSize(28).text(f.holder, 56, 206, { width: inner, align: 'center' });
-  doc.font('Helvetica').fontSize(14).text(`holds certificate number ${f.number}`, 56, 254, { width: inner, align: 'center' });
+  doc.fillColor('#1a1a1a').font('Body-Bold').fontSize(16).text(f.board, 56, 64, { width: inner, align: 'center' });
+  doc.font('Body-Bold').fontSize(32).text(f.title, 56, 110, { width: inner, align: 'center' });
+  doc.font('Body').fontSize(14).text('This certifies that', 56, 180, { width: inner, align: 'center' });
+  doc.font('Body-Bold').fontSize(28).text(f.holder, 56, 206, { width: inner, align: 'center' });
+  doc.font('Body').fontSize(14).text(`holds certificate number ${f.number}`, 56, 254, { width: inner, align: 'center' });
   const lines = [
     ...(f.certificationDate ? [`Certified on ${longDate(f.certificationDate)}`] : []),
     f.expirationDate ? `Expires on ${longDate(f.expirationDate)}` : 'Does not expire',
   ];
   doc.fontSize(13).text(lines.join('    ·    '), 56, 290, { width: inner, align: 'center' });
   if (f.standingNote)
-    doc.font('Helvetica-Bold').fillColor('#a4161a').fontSize(13).text(f.standingNote, 56, 322, { width: inner, align: 'center' });
+    doc.font('Body-Bold').fillColor('#a4161a').fontSize(13).text(f.standingNote, 56, 322, { width: inner, align: 'center' });
   const size = 120;
   doc.image(qr, W - 56 - size, H - 56 - size - 14, { width: size, height: size });
-  doc.fillColor('#1a1a1a').font('Helvetica').fontSize(10);
+  doc.fillColor('#1a1a1a').font('Body').fontSize(10);
   doc.text('Scan to check this licence today, or open:', 56, H - 56 - 60, { width: inner - size - 24 });
   doc.text(verifyUrl, 56, H - 56 - 44, { width: inner - size - 24, link: verifyUrl, underline: true });
   doc.end();

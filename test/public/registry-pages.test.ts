@@ -64,6 +64,8 @@ before(async () => {
         last_name: last,
         email_address: `${k}-private@example.org`,
         city: 'Boston',
+        // the name printed on the certificate, in letters the standard PDF fonts do not have
+        ...(k === 'ada' ? { certificate_name: 'Ada Łucja Lovelace-Żółć' } : {}),
         certification_date: '2024-01-10',
         expiration_date: addDays(TODAY, exp),
         grace_period_end_date: addDays(TODAY, grace),
@@ -214,7 +216,7 @@ test('the PDF certificate: text with holder and number, a QR code of the verify 
   const text = execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' });
   for (const s of [
     'Registered Nurse',
-    'Ada Lovelace',
+    'Ada Łucja Lovelace-Żółć',
     '1001',
     'State Board of Nursing',
     'Certified on 10 January 2024',
@@ -229,6 +231,7 @@ test('the PDF certificate: text with holder and number, a QR code of the verify 
   const landing = await page(new URL(qr.data).pathname);
   assert.equal(landing.statusCode, 200);
   assert.match(landing.body, /Ada Lovelace[\s\S]*1001/);
+  assert.match(landing.body, /<p class="board">State Board of Nursing<\/p>/, 'the pages name the board from the settings');
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
