@@ -81,9 +81,7 @@ export class Commerce {
     return this.now().toISOString().slice(0, 10);
   }
   private column(slug: string, field: string) {
-    const c = this.table(slug).spec.columns.find((col) => col.path.join('.') === field);
-    if (!c) throw new Error(`${slug}.${field} has no column`);
-    return c.name;
+    return this.table(slug).columnOf(field);
   }
   private async must(db: Db, ctx: RequestContext, slug: string, id: unknown, field: string, lock = false): Promise<Rec> {
     if (typeof id !== 'string' || !id) throw invalid([{ field, reason: 'is required' }], 'unprocessable');

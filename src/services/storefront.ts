@@ -43,9 +43,7 @@ export class Storefront {
 
   /** The extracted column of a definition's lookup or search field. */
   private column(slug: string, field: string): string {
-    const c = this.table(slug).spec.columns.find((col) => col.path.join('.') === field);
-    if (!c) throw new Error(`${slug}.${field} has no column`);
-    return c.name;
+    return this.table(slug).columnOf(field);
   }
 
   /** GET /courseOfferings/{tenantId}/public/event/{event_id}: one page of the event's published offerings. */

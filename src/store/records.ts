@@ -391,6 +391,13 @@ export class RecordTable {
     return q.orderBy('id').limit(limit);
   }
 
+  /** The extracted column of a field (a search, lookup or unique-index field); throws for one without. */
+  columnOf(field: string): string {
+    const c = this.spec.columns.find((col) => col.path.join('.') === field);
+    if (!c) throw new Error(`${this.spec.name}.${field} has no column`);
+    return c.name;
+  }
+
   /** How many records match every filter (a coupon's redemptions …), counted in the database. */
   async count(db: Db, tenantId: string, filters: Filter[]): Promise<number> {
     let q = db.selectFrom(this.spec.name).select(sql<string | number>`count(*)`.as('n')).where('tenant_id', '=', tenantId);
