@@ -22,6 +22,7 @@ import { registerJobs } from './jobs/registry.js';
 import { registerExecutionRoutes } from './http/executions.js';
 import { registerPublicRoutes } from './http/public.js';
 import { registerCertificateRoutes } from './http/certificates.js';
+import { registerCredentialRoutes } from './http/credentials.js';
 import { registerQueryRoutes } from './http/queries.js';
 import { registerBulkRoutes } from './http/bulk.js';
 import { registerWebhookRoutes } from './http/webhooks.js';
@@ -175,6 +176,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerQueryRoutes(app, services, auth);
   registerPublicRoutes(app, services, auth, { perMinute: config.publicRateLimitPerMinute, counter });
   registerCertificateRoutes(app, services, auth, config.publicBaseUrl);
+  registerCredentialRoutes(app, services, auth);
   await registerBulkRoutes(app, services, auth, { pageSizeMax: config.pageSizeMax });
   await registerWebhookRoutes(app, services, config.stripeWebhookSecret);
 

@@ -75,6 +75,11 @@ export interface Config {
   lifecycleSweepCron?: string;
   /** PUBLIC_BASE_URL: where clients reach the API (OpenAPI `servers`), without a trailing slash. */
   publicBaseUrl?: string;
+  /**
+   * CREDENTIAL_KEY_SECRET: encrypts the tenants' credential signing keys at rest (at least 32
+   * characters). Without it, a secret created in the data folder (development mode).
+   */
+  credentialKeySecret?: string;
   metrics: {
     /** A port of its own for GET /metrics (no token), on HOST. */
     port?: number;
@@ -253,6 +258,9 @@ export function loadConfig(env: Env = process.env): Config {
   const pageSizeMax = int(env, 'PAGE_SIZE_MAX', 1000, 1, 10000);
   const pageSizeDefault = int(env, 'PAGE_SIZE', 100, 1, 10000);
   if (pageSizeDefault > pageSizeMax) throw new ConfigError('PAGE_SIZE', `must not exceed PAGE_SIZE_MAX (${pageSizeMax})`);
+  const credentialKeySecret = env.CREDENTIAL_KEY_SECRET || undefined;
+  if (credentialKeySecret !== undefined && credentialKeySecret.length < 32)
+    throw new ConfigError('CREDENTIAL_KEY_SECRET', 'must be at least 32 characters (it encrypts the issuer keys)');
   const cors = env.CORS_ORIGINS?.trim();
   const metricsToken = env.METRICS_TOKEN || undefined;
   if (metricsToken !== undefined && metricsToken.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters');
@@ -306,5 +314,6 @@ export function loadConfig(env: Env = process.env): Config {
     lifecycleSweepCron: sweepCron(env),
     metrics: { port: metricsPort, token: metricsToken },
     publicBaseUrl: url(env, 'PUBLIC_BASE_URL', ['https:', 'http:'])?.replace(/\/+$/, ''),
+    credentialKeySecret,
   };
 }

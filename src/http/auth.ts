@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import { SignJWT, createRemoteJWKSet, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../core/errors.js';
+import { dataDirSecret as dataFolderSecret } from '../core/secret-file.js';
 import type { Actor, RequestContext } from '../core/context.js';
 import { ConfigError, SCOPES, formatDuration, parseDuration, type Config } from '../config.js';
 
@@ -25,14 +26,7 @@ export interface Verifier {
 export const SECRET_FILE = 'jwt-secret';
 
 /** Reads the data folder's secret, creating it (mode 0600) on first start. */
-export function dataDirSecret(dataDir: string): { secret: string; created: boolean } {
-  const file = path.join(dataDir, SECRET_FILE);
-  if (fs.existsSync(file)) return { secret: fs.readFileSync(file, 'utf8').trim(), created: false };
-  fs.mkdirSync(dataDir, { recursive: true });
-  const secret = crypto.randomBytes(48).toString('base64url');
-  fs.writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-  return { secret, created: true };
-}
+export const dataDirSecret = (dataDir: string) => dataFolderSecret(dataDir, SECRET_FILE);
 
 const ALL_SCOPES = new Set<string>(SCOPES);
 /** Each scope includes the ones below it: admin > write > read. */

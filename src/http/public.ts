@@ -7,6 +7,7 @@ import type { RequestContext } from '../core/context.js';
 import type { AppServices } from '../resources/kit/context.js';
 import { DIRECTORY_FIELDS } from '../domain/registry/publishing.js';
 import { PUBLIC_PAGE_DEFAULT, PUBLIC_PAGE_MAX } from '../services/registry.js';
+import { registerPublicCredentialRoutes } from './credentials.js';
 import { registerStorefrontRoutes } from './storefront.js';
 import { registerRegistryPages } from './registry-pages.js';
 
@@ -197,6 +198,7 @@ export function registerPublicRoutes(app: FastifyInstance, services: AppServices
 
   registerStorefrontRoutes(app, services, publicRequest);
   registerRegistryPages(app, services, publicRequest);
+  registerPublicCredentialRoutes(app, services, publicRequest);
 
   app.get('/directories/:tenantId/:id/entries', {
     onRequest: auth,

@@ -57,6 +57,8 @@ export interface OutgoingMail {
   subject: string;
   html: string;
   text: string;
+  /** Files sent with the message (a credential as JSON), their content as text. */
+  attachments?: { filename: string; content: string; contentType: string }[];
 }
 
 type TemplateField = 'email.subject' | 'email.body';

@@ -48,6 +48,7 @@ function options(mail: OutgoingMail, messageId: string) {
     subject: mail.subject,
     html: mail.html,
     text: mail.text,
+    ...(mail.attachments?.length ? { attachments: mail.attachments } : {}),
     messageId,
   };
 }

@@ -16,6 +16,7 @@ import { QueryService } from '../queries/service.js';
 import { Audits, type AuditDraw } from './audits.js';
 import { Billing } from './billing/index.js';
 import { Commerce } from './commerce.js';
+import { Credentials } from './credentials/index.js';
 import { Learning } from './learning.js';
 import { Lifecycle } from './lifecycle.js';
 import { Notices } from './notices.js';
@@ -55,6 +56,8 @@ declare module '../resources/kit/context.js' {
     readonly billing: Billing;
     /** Orders, coupons and payments (generateOrder, applyCoupon, Stripe). */
     readonly commerce: Commerce;
+    /** Open Badges 3.0 credentials: issuer keys, issuing, status lists, verification. */
+    readonly credentials: Credentials;
     readonly audits: Audits;
     readonly learning: Learning;
     readonly notices: Notices;
@@ -80,7 +83,16 @@ export interface ServiceParts {
   store: Store;
   config: Pick<
     Config,
-    'dataDir' | 'mail' | 'pageSizeDefault' | 'pageSizeMax' | 'workerPollMs' | 'workerLeaseMs' | 'schedulerPollMs' | 'lifecycleSweepCron'
+    | 'dataDir'
+    | 'mail'
+    | 'pageSizeDefault'
+    | 'pageSizeMax'
+    | 'workerPollMs'
+    | 'workerLeaseMs'
+    | 'schedulerPollMs'
+    | 'lifecycleSweepCron'
+    | 'publicBaseUrl'
+    | 'credentialKeySecret'
   >;
   clock: Clock;
   log: Log;
@@ -101,6 +113,7 @@ class Services implements AppServices {
   readonly lifecycle: Lifecycle;
   readonly billing: Billing;
   readonly commerce: Commerce;
+  readonly credentials: Credentials;
   readonly audits: Audits;
   readonly learning: Learning;
   readonly notices: Notices;
@@ -139,6 +152,11 @@ class Services implements AppServices {
     this.lifecycle = new Lifecycle(this);
     this.billing = new Billing(this);
     this.commerce = new Commerce(this);
+    this.credentials = new Credentials(this, {
+      publicBaseUrl: config.publicBaseUrl,
+      keySecret: config.credentialKeySecret,
+      dataDir: config.dataDir,
+    });
     this.audits = new Audits(this);
     this.learning = new Learning(this);
     this.notices = new Notices(this);

@@ -298,6 +298,55 @@ const MIGRATIONS: Migration[] = [
       await db.schema.alterTable('bulk_load_errors').addColumn('source', 'text').execute();
     },
   },
+  {
+    id: 11,
+    name: 'credentials',
+    async up(db, dialect) {
+      // Portable credentials (services/credentials/): each tenant's Ed25519 issuer keys (the secret
+      // half encrypted under CREDENTIAL_KEY_SECRET), the credentials issued (one per certification
+      // term, its index in the status lists), and the signed status lists served last.
+      await db.schema
+        .createTable('issuer_keys')
+        .ifNotExists()
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('public_key_multibase', 'text', (c) => c.notNull())
+        .addColumn('secret_key', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('retired_at', 'text')
+        .addPrimaryKeyConstraint('issuer_keys_pk', ['tenant_id', 'id'])
+        .execute();
+      await db.schema
+        .createTable('credentials')
+        .ifNotExists()
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('certification_id', 'text', (c) => c.notNull())
+        .addColumn('content_hash', 'text', (c) => c.notNull())
+        .addColumn('revision', 'integer', (c) => c.notNull())
+        .addColumn('status_index', 'bigint', (c) => c.notNull())
+        .addColumn('issuer', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('issued_at', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .addColumn('document', sql.raw(jsonType(dialect)), (c) => c.notNull())
+        .addPrimaryKeyConstraint('credentials_pk', ['tenant_id', 'id'])
+        .addUniqueConstraint('credentials_term_uq', ['tenant_id', 'certification_id', 'content_hash', 'revision'])
+        .addUniqueConstraint('credentials_index_uq', ['tenant_id', 'status_index'])
+        .execute();
+      await db.schema
+        .createTable('status_lists')
+        .ifNotExists()
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('purpose', 'text', (c) => c.notNull())
+        .addColumn('list', 'integer', (c) => c.notNull())
+        .addColumn('bits_hash', 'text', (c) => c.notNull())
+        .addColumn('document', sql.raw(jsonType(dialect)), (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('status_lists_pk', ['tenant_id', 'purpose', 'list'])
+        .execute();
+    },
+  },
 ];
 
 /**
@@ -383,6 +432,9 @@ const FIXED_TENANT_TABLES = [
   'billed_items',
   'bulk_loads',
   'bulk_load_errors',
+  'issuer_keys',
+  'credentials',
+  'status_lists',
 ];
 
 /** One step of a resource table's sync: what it does (for `migrate --dry-run`; none when it only re-asserts) and how. */

@@ -174,6 +174,42 @@ export interface AccreditMigrationsTable {
   applied_at: string;
 }
 
+/** Issuer keys of a tenant's credentials (migration 11); retired keys stay, so old proofs verify. */
+export interface IssuerKeysTable {
+  tenant_id: string;
+  id: string;
+  public_key_multibase: string;
+  /** The secret key, encrypted (services/credentials/keys.ts). */
+  secret_key: string;
+  created_at: string;
+  retired_at: string | null;
+}
+
+/** Credentials issued (migration 11): one per certification term and content, signed once. */
+export interface CredentialsTable {
+  tenant_id: string;
+  id: string;
+  certification_id: string;
+  content_hash: string;
+  revision: number;
+  status_index: BigintColumn;
+  issuer: string;
+  key_id: string;
+  issued_at: string;
+  revoked_at: string | null;
+  document: JsonColumn;
+}
+
+/** The signed status lists served last (migration 11), with a hash of the bits they carry. */
+export interface StatusListsTable {
+  tenant_id: string;
+  purpose: string;
+  list: number;
+  bits_hash: string;
+  document: JsonColumn;
+  updated_at: string;
+}
+
 /** The fixed tables, by name. */
 export interface ServerDb {
   executions: ExecutionsTable;
@@ -187,6 +223,9 @@ export interface ServerDb {
   bulk_loads: BulkLoadsTable;
   bulk_load_errors: BulkLoadErrorsTable;
   rate_limit_hits: RateLimitHitsTable;
+  issuer_keys: IssuerKeysTable;
+  credentials: CredentialsTable;
+  status_lists: StatusListsTable;
   accredit_migrations: AccreditMigrationsTable;
 }
 

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { listPosition, openBadgeCredential, STATUS_LIST_LENGTH, statusFlags, termOf } from './openbadge.js';
+
+test('the term runs from the renewal date (else the certification date) to the last covered day', () => {
+  assert.deepEqual(termOf({ certification_date: '2025-01-10', expiration_date: '2026-01-09' }), {
+    validFrom: '2025-01-10T00:00:00Z',
+    validUntil: '2026-01-09T23:59:59Z',
+  });
+  assert.deepEqual(
+    termOf({
+      certification_date: '2025-01-10',
+      renewal_date: '2026-01-02',
+      expiration_date: '2027-01-09',
+      grace_period_end_date: '2027-02-09',
+    }),
+    { validFrom: '2026-01-02T00:00:00Z', validUntil: '2027-02-09T23:59:59Z' },
+  );
+  assert.deepEqual(termOf({ certification_date: '2025-01-10' }), { validFrom: '2025-01-10T00:00:00Z' });
+  assert.equal(termOf({ expiration_date: '2026-01-09' }), null);
+});
+
+test('status flags: retired or gone revokes; suspended and every not-valid standing suspend', () => {
+  const dates = { expiration_date: '2026-06-30', grace_period_end_date: '2026-07-31' };
+  assert.deepEqual(statusFlags(undefined, '2026-01-01'), { revocation: true, suspension: false });
+  assert.deepEqual(statusFlags({ status: 'retired', ...dates }, '2026-01-01'), { revocation: true, suspension: false });
+  assert.deepEqual(statusFlags({ status: 'suspended', ...dates }, '2026-01-01'), { revocation: false, suspension: true });
+  assert.deepEqual(statusFlags({ status: 'active', ...dates }, '2026-06-30'), { revocation: false, suspension: false });
+  assert.deepEqual(statusFlags({ status: 'active', ...dates }, '2026-07-31'), { revocation: false, suspension: false }, 'in grace');
+  assert.deepEqual(statusFlags({ status: 'active', ...dates }, '2026-08-01'), { revocation: false, suspension: true }, 'due to lapse');
+  assert.deepEqual(statusFlags({ status: 'inactive', ...dates }, '2026-01-01'), { revocation: false, suspension: true });
+});
+
+test('the credential: programme as achievement, holder as subject, one entry per status purpose', () => {
+  const index = STATUS_LIST_LENGTH + 7;
+  assert.deepEqual(listPosition(index), { list: 1, bit: 7 });
+  const vc = openBadgeCredential({
+    id: 'https://x.test/credentials/t/c1',
+    issuer: { id: 'did:key:z6Mk1', name: 'Board' },
+    achievement: { id: 'https://x.test/p', name: 'Registered Nurse' },
+    holder: { name: 'Zoë Ng', number: 42 },
+    term: { validFrom: '2026-01-01T00:00:00Z', validUntil: '2026-12-31T23:59:59Z' },
+    status: { lists: { revocation: 'https://x.test/r/1', suspension: 'https://x.test/s/1' }, index },
+  }) as any;
+  assert.deepEqual(vc.type, ['VerifiableCredential', 'OpenBadgeCredential']);
+  assert.equal(vc.credentialSubject.licenseNumber, '42');
+  assert.equal(vc.credentialSubject.achievement.name, 'Registered Nurse');
+  assert.equal(vc.validUntil, '2026-12-31T23:59:59Z');
+  assert.deepEqual(
+    vc.credentialStatus.map((s: any) => [s.statusPurpose, s.statusListIndex, s.id]),
+    [
+      ['revocation', '7', 'https://x.test/r/1#7'],
+      ['suspension', '7', 'https://x.test/s/1#7'],
+    ],
+  );
+});

@@ -1,0 +1,102 @@
+/**
+ * What a certification's portable credential says, as plain data: the Open Badges 3.0
+ * `OpenBadgeCredential` (a W3C Verifiable Credential, data model 2.0) before it is signed, the term
+ * it covers, and which of the tenant's status lists flag it today. Signing, keys and status list
+ * encoding live in services/credentials/; nothing here reads the store or the clock.
+ *
+ * - The **programme is the achievement** (achievementType Certification), the **holder the subject**
+ *   (an AchievementSubject with the holder's name and `licenseNumber`, the certificate number).
+ * - **validFrom / validUntil** are the term's: from the renewal date (else the certification date) at
+ *   00:00 UTC to the last day the term covers (the grace period end when set, as the certification's
+ *   standing counts it) at 23:59:59 UTC; no validUntil for a certification that does not expire.
+ * - Each credential has one index in the tenant's status lists and an entry in the `revocation` and in
+ *   the `suspension` list at that index.
+ */
+import { lastCoveredDay, standing, type StandingFacts } from '../lifecycle/standing.js';
+
+/** Entries per status list: the Bitstring Status List minimum (16 KB), for group privacy. */
+export const STATUS_LIST_LENGTH = 131_072;
+export const STATUS_PURPOSES = ['revocation', 'suspension'] as const;
+export type StatusPurpose = (typeof STATUS_PURPOSES)[number];
+
+/** The OB 3.0.3 context (with VC 2.0: 3.0.0–3.0.2 redefine protected terms). */
+export const VC_V2_CONTEXT = 'https://www.w3.org/ns/credentials/v2';
+export const OB_V3_CONTEXT = 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json';
+
+/** Which list and which bit of it a status index falls in. */
+export const listPosition = (index: number) => ({ list: Math.floor(index / STATUS_LIST_LENGTH), bit: index % STATUS_LIST_LENGTH });
+
+export interface CertificationFacts extends StandingFacts {
+  number?: unknown;
+  certification_date?: unknown;
+  renewal_date?: unknown;
+}
+
+const day = (d: unknown): string | undefined => (typeof d === 'string' && /^\d{4}-\d{2}-\d{2}/.test(d) ? d.slice(0, 10) : undefined);
+
+/** The term a credential covers, from the certification's dates (null: no date to start it from). */
+export function termOf(c: CertificationFacts): { validFrom: string; validUntil?: string } | null {
+  const from = day(c.renewal_date) ?? day(c.certification_date);
+  if (!from) return null;
+  const last = lastCoveredDay(c);
+  return { validFrom: `${from}T00:00:00Z`, ...(last ? { validUntil: `${last}T23:59:59Z` } : {}) };
+}
+
+export interface BadgeFacts {
+  /** The credential's URL (its public address). */
+  id: string;
+  issuer: { id: string; name: string; url?: string };
+  achievement: { id: string; name: string; description?: string; criteria?: string };
+  holder: { name: string; number: number };
+  term: { validFrom: string; validUntil?: string };
+  /** The status lists' URLs, by purpose, and the credential's index in them. */
+  status: { lists: Record<StatusPurpose, string>; index: number };
+}
+
+/** The unsigned OpenBadgeCredential. */
+export function openBadgeCredential(f: BadgeFacts): Record<string, unknown> {
+  const bit = listPosition(f.status.index).bit;
+  return {
+    '@context': [VC_V2_CONTEXT, OB_V3_CONTEXT],
+    id: f.id,
+    type: ['VerifiableCredential', 'OpenBadgeCredential'],
+    name: f.achievement.name,
+    issuer: { id: f.issuer.id, type: ['Profile'], name: f.issuer.name, ...(f.issuer.url ? { url: f.issuer.url } : {}) },
+    validFrom: f.term.validFrom,
+    ...(f.term.validUntil ? { validUntil: f.term.validUntil } : {}),
+    credentialSubject: {
+      type: ['AchievementSubject'],
+      name: f.holder.name,
+      licenseNumber: String(f.holder.number),
+      achievement: {
+        id: f.achievement.id,
+        type: ['Achievement'],
+        achievementType: 'Certification',
+        name: f.achievement.name,
+        description: f.achievement.description || `${f.achievement.name}, issued by ${f.issuer.name}`,
+        criteria: { narrative: f.achievement.criteria || `Holds ${f.achievement.name} from ${f.issuer.name} in good standing.` },
+      },
+    },
+    credentialStatus: STATUS_PURPOSES.map((purpose) => ({
+      id: `${f.status.lists[purpose]}#${bit}`,
+      type: 'BitstringStatusListEntry',
+      statusPurpose: purpose,
+      statusListIndex: String(bit),
+      statusListCredential: f.status.lists[purpose],
+    })),
+  };
+}
+
+/**
+ * The flags of a credential's status entries today, from its certification (undefined: deleted):
+ * - **revocation** (never undone: the caller keeps it once set): the certification is retired
+ *   (transferred, or ended for good) or gone, or this credential was replaced by a newer one;
+ * - **suspension** (follows the certification): suspended, or not valid today (lapsed, inactive, due
+ *   to lapse). Reinstatement clears it.
+ */
+export function statusFlags(c: CertificationFacts | undefined, today: string): Record<StatusPurpose, boolean> {
+  if (!c || c.status === 'retired') return { revocation: true, suspension: false };
+  if (c.status === 'suspended') return { revocation: false, suspension: true };
+  const s = standing(c, today);
+  return { revocation: false, suspension: !(s === 'current' || s === 'in_grace') };
+}
