@@ -65,6 +65,10 @@ const TAG_DESCRIPTIONS = new Map([
     'Public registry pages',
     'The public registry as HTML pages for people (text/html, not JSON): find a licensee, verify a licence. No token; the same per-address limit.',
   ],
+  [
+    'Public credentials',
+    "What a verifier of a tenant's Open Badges 3.0 credentials reads without a token: a credential at its own URL, the revocation and suspension status lists, the tenant's did:web document, and a verification of a presented credential. The same per-address limit.",
+  ],
   ['Bulk loads', 'CSV or JSON Lines files loaded into a resource in the background, and exports of a resource in the same formats.'],
 ]);
 
