@@ -288,6 +288,14 @@ for (const mode of ['did:key', 'did:web'] as const) {
         credentialStatus: { statusListCredential: 'x', statusPurpose: 'revocation', statusListIndex: '-1' },
       });
       assert.equal(noStatus.checks.status.ok, false);
+      for (const odd of [
+        { credentialStatus: [null, 1] },
+        { proof: [null], issuer: 7, validFrom: {} },
+        { credentialStatus: 'x', proof: 'y' },
+      ]) {
+        const r = await serverVerify(odd);
+        assert.equal(r.verified, false, JSON.stringify(odd));
+      }
       // a certification that is not valid and never had a credential gets none
       const suspended = await call(
         'POST',

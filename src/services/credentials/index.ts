@@ -372,8 +372,11 @@ export class Credentials {
 
   /** The presented credential's entries, read in this tenant's lists as they stand today. */
   private async statusOf(tenantId: string, vc: Rec): Promise<Verification['checks']['status']> {
-    const entries = (Array.isArray(vc.credentialStatus) ? vc.credentialStatus : vc.credentialStatus ? [vc.credentialStatus] : []) as Rec[];
-    if (!entries.length) return { ok: false, reason: 'the credential has no status entry' };
+    const listed: unknown[] = Array.isArray(vc.credentialStatus) ? vc.credentialStatus : vc.credentialStatus ? [vc.credentialStatus] : [];
+    if (!listed.length) return { ok: false, reason: 'the credential has no status entry' };
+    if (listed.some((e) => !e || typeof e !== 'object' || Array.isArray(e)))
+      return { ok: false, reason: 'a status entry is not an object' };
+    const entries = listed as Rec[];
     const out: Partial<Record<StatusPurpose, boolean>> = {};
     const prefix = `/credentials/${encodeURIComponent(tenantId)}/status/`;
     for (const e of entries) {
