@@ -153,7 +153,8 @@ export class Credentials {
     return {
       holder: { name: holder, number: Number(cert.number) },
       achievement: {
-        id: `${base}/registry/${encodeURIComponent(tenantId)}/programs/${encodeURIComponent(String(cert.program_id))}`,
+        // a name, not an address (no page serves a programme): stable under any base URL
+        id: `urn:accredit:${encodeURIComponent(tenantId)}:programs:${encodeURIComponent(String(cert.program_id))}`,
         name: text(program?.name) ?? 'Certification',
         ...(text(program?.description) ? { description: text(program?.description) } : {}),
       },
