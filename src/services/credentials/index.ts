@@ -144,7 +144,7 @@ export class Credentials {
 
   // ---- issuing ------------------------------------------------------------------------------------
 
-  private async facts(tenantId: string, cert: Rec, base: string) {
+  private async facts(tenantId: string, cert: Rec) {
     const db = this.s.store.db;
     const program = await this.s.resource('programs').table.get(db, tenantId, String(cert.program_id));
     const settings = await this.s.resource('settings').table.get(db, tenantId, tenantId);
@@ -177,7 +177,7 @@ export class Credentials {
     const cert = await this.s.resource('certifications').table.get(db, tenantId, certificationId);
     if (!cert) throw notFound('certification', certificationId);
     const base = this.base(origin);
-    const f = await this.facts(tenantId, cert, base);
+    const f = await this.facts(tenantId, cert);
     // what decides whether the stored credential still says the truth (URLs aside: a later request
     // from another address answers the same credential)
     const hash = crypto
