@@ -42,6 +42,9 @@ export function independentVerifier(fetchJson: FetchJson) {
       now,
     });
     const statusResults = (r as any).statusResult?.results ?? [];
-    return { verified: r.verified as boolean, result: r, statusResults };
+    const e = (r as any).statusResult?.error;
+    // the reason a status check failed (its Error objects do not survive JSON.stringify)
+    const statusError = e ? [e.message, e.cause?.message].filter(Boolean).join(': ') : undefined;
+    return { verified: r.verified as boolean, result: r, statusResults, statusError };
   };
 }
