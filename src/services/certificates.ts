@@ -118,7 +118,7 @@ export async function renderCertificatePdf(f: CertificateFacts, verifyUrl: strin
   const v = layout.verify;
   doc.fillColor('#1a1a1a').font('Body').fontSize(10);
   doc.text('Scan to check this licence today, or open:', v.x, v.y, { width: v.width, lineBreak: false });
-  doc.text(verifyUrl, v.x, v.y + 16, { width: v.width, link: verifyUrl, underline: true, height: 20, ellipsis: true });
+  doc.text(verifyUrl, v.x, v.y + 14, { width: v.width, link: verifyUrl, underline: true, height: v.height - 14 });
   doc.end();
   return done;
 }

@@ -168,7 +168,8 @@ export function certificateLayout(c: CertificateContent, measure: Measure): Cert
   const inner = page.width - 2 * MARGIN;
   const bottom = page.height - MARGIN;
   const qr: Box = { x: page.width - MARGIN - QR, y: bottom - QR, width: QR, height: QR };
-  const verify: Box = { x: MARGIN, y: bottom - 36, width: inner - QR - 24, height: 36 };
+  // the written address wraps (up to three lines on a portrait page): it must be readable in full
+  const verify: Box = { x: MARGIN, y: bottom - 52, width: inner - QR - 24, height: 52 };
   const signatory = { name: text(d.signatory_name), title: text(d.signatory_title) };
   const hasSignatory = Boolean(signatory.name || signatory.title);
   // the flow ends above the bottom band: the QR code, and the signature block when there is one
@@ -244,6 +245,14 @@ export function certificateLayout(c: CertificateContent, measure: Measure): Cert
       y += height + gap * shrink;
     }
     if (fits) break;
+  }
+  // what is left above the bottom band goes half above the flow, half below: the text sits in the
+  // middle of the page rather than under its top edge
+  const last = texts[texts.length - 1]!;
+  const slack = Math.max(0, Math.floor((flowEnd - (last.y + last.height)) / 2));
+  if (slack > 0) {
+    for (const t of texts) t.y += slack;
+    if (logo) logo.y += slack;
   }
 
   let signatureLine: CertificateLayout['signatureLine'];

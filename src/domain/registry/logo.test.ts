@@ -1,18 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32, deflateSync } from 'node:zlib';
-import { PNG } from 'pngjs';
 import { LOGO_MAX_BYTES, LOGO_MAX_LENGTH, logoProblem, parseLogo } from './logo.js';
-
-/** A real PNG (pngjs writes it), width × height, RGBA. */
-function pngBytes(width: number, height: number, rgba: [number, number, number, number] = [11, 79, 138, 255]): Buffer {
-  const png = new PNG({ width, height });
-  for (let i = 0; i < width * height; i++) png.data.set(rgba, i * 4);
-  return PNG.sync.write(png);
-}
-const dataUrl = (type: string, b: Buffer) => `data:${type};base64,${b.toString('base64')}`;
-// a 24 × 12 baseline JPEG (Chromium's canvas encoder)
-const JPEG = Buffer.from('/9j/4AAQSkZJRgABAQAAAQABAAD/4gHYSUNDX1BST0ZJTEUAAQEAAAHIAAAAAAQwAABtbnRyUkdCIFhZWiAH4AABAAEAAAAAAABhY3NwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQAA9tYAAQAAAADTLQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAlkZXNjAAAA8AAAACRyWFlaAAABFAAAABRnWFlaAAABKAAAABRiWFlaAAABPAAAABR3dHB0AAABUAAAABRyVFJDAAABZAAAAChnVFJDAAABZAAAAChiVFJDAAABZAAAAChjcHJ0AAABjAAAADxtbHVjAAAAAAAAAAEAAAAMZW5VUwAAAAgAAAAcAHMAUgBHAEJYWVogAAAAAAAAb6IAADj1AAADkFhZWiAAAAAAAABimQAAt4UAABjaWFlaIAAAAAAAACSgAAAPhAAAts9YWVogAAAAAAAA9tYAAQAAAADTLXBhcmEAAAAAAAQAAAACZmYAAPKnAAANWQAAE9AAAApbAAAAAAAAAABtbHVjAAAAAAAAAAEAAAAMZW5VUwAAACAAAAAcAEcAbwBvAGcAbABlACAASQBuAGMALgAgADIAMAAxADb/2wBDAAYEBQYFBAYGBQYHBwYIChAKCgkJChQODwwQFxQYGBcUFhYaHSUfGhsjHBYWICwgIyYnKSopGR8tMC0oMCUoKSj/2wBDAQcHBwoIChMKChMoGhYaKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCj/wAARCAAMABgDASIAAhEBAxEB/8QAGAAAAwEBAAAAAAAAAAAAAAAAAAUHAwb/xAAnEAABAwMDAgcBAAAAAAAAAAABAgMEAAURBhIxIVEWF1RVk5TR0v/EABYBAQEBAAAAAAAAAAAAAAAAAAUDBv/EACIRAAEDAgYDAAAAAAAAAAAAAAECAwQAEQUSIVFhkRMxgf/aAAwDAQACEQMRAD8A4bRdpYvmpodulrdQw9v3KaIChhClDGQRyO1VLynsXq7n8jf8VF4kl+HIS/EedYfRna40spUMjBwR14NMfEl996uf2nP2rY3hWKzHw5BleJAFiObnXq3VEQJcRlspkNZzf3xpWutLSxY9TTLdEW6thnZtU6QVHKEqOcADk9qKUy5L8yQp+W86++vG5x1ZUo4GBknrwKK0MRtxphtt5WZYABO5A1P00c8pK3FKQLAk2Gwr/9k=', 'base64');
+import { dataUrl, JPEG, pngBytes } from '../../../test/public/images.js';
 
 /** Rewrites one chunk of a PNG (its CRC kept right, so that only the change is judged). */
 function withChunk(png: Buffer, type: string, edit: (data: Buffer) => Buffer): Buffer {
