@@ -156,9 +156,10 @@ const text = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : und
  * name, the title (the design's, else the programme's name), the statement (default "This certifies
  * that"), the holder, the number, the dates, the body with its placeholders filled, the standing note.
  * At the bottom: the signature line and signatory on the left, above the written verify address, and
- * the QR code in the right corner. Each text gets the height it needs up to a cap (the renderer clips
- * past it); when the flow would run into the bottom band (long members, a logo, a standing note) it
- * is set again in smaller type, so that the standing note is never cut.
+ * the QR code in the right corner. Each text gets the height it needs (the body at most eight lines);
+ * when the flow would run into the bottom band (long members, a logo, a standing note) it is set again
+ * in smaller type, so that names, title and standing are printed in full; the flow then sits in the
+ * middle of the space above the band.
  */
 export function certificateLayout(c: CertificateContent, measure: Measure): CertificateLayout {
   const d = c.design ?? {};
@@ -190,24 +191,24 @@ export function certificateLayout(c: CertificateContent, measure: Measure): Cert
   const certified = longDate(c.certificationDate);
   const expires = longDate(c.expirationDate);
   const body = text(d.body);
-  // [role, text, size, bold, most lines, gap after, colour]; the standing note before the body, so
-  // that only the body is ever cut short
+  // [role, text, size, bold, most lines (the body only: every other text is set in full), gap after, colour];
+  // the standing note before the body
   const blocks: (readonly [TextBlock['role'], string, number, boolean, number, number, string])[] = [
-    ['board', text(c.board) ?? '', 16, true, 2, 10, INK],
-    ['title', text(d.title) ?? program, orientation === 'portrait' ? 28 : 30, true, 3, 12, accent],
-    ['statement', text(d.statement) ?? DEFAULT_STATEMENT, 14, false, 2, 6, INK],
-    ['holder', holder, 28, true, 2, 8, INK],
-    ['number', `holds certificate number ${c.number}`, 14, false, 1, 4, INK],
+    ['board', text(c.board) ?? '', 16, true, 0, 10, INK],
+    ['title', text(d.title) ?? program, orientation === 'portrait' ? 28 : 30, true, 0, 12, accent],
+    ['statement', text(d.statement) ?? DEFAULT_STATEMENT, 14, false, 0, 6, INK],
+    ['holder', holder, 28, true, 0, 8, INK],
+    ['number', `holds certificate number ${c.number}`, 14, false, 0, 4, INK],
     [
       'dates',
       [...(certified ? [`Certified on ${certified}`] : []), expires ? `Expires on ${expires}` : 'Does not expire'].join('    ·    '),
       13,
       false,
-      2,
+      0,
       10,
       INK,
     ],
-    ...(c.standingNote ? [['standing', c.standingNote, 13, true, 3, 8, ALERT] as const] : []),
+    ...(c.standingNote ? [['standing', c.standingNote, 13, true, 0, 8, ALERT] as const] : []),
     ...(body
       ? [
           [
@@ -229,22 +230,25 @@ export function certificateLayout(c: CertificateContent, measure: Measure): Cert
         ]
       : []),
   ];
-  // Long members on a full page: the whole flow in smaller type until it fits above the bottom band
-  // (at the smallest, the body is cut at the band; the renderer ends it with an ellipsis).
+  // Long members on a full page: the whole flow in smaller type until it fits above the bottom band.
+  // At the smallest, what still does not fit is cut at the band (the renderer ends it with an
+  // ellipsis) rather than drawn over the signature or the QR code.
+  const SHRINK = [1, 0.92, 0.85, 0.78, 0.7, 0.62, 0.55];
   let texts: TextBlock[] = [];
-  for (const shrink of [1, 0.9, 0.8, 0.7, 0.6]) {
+  for (const shrink of SHRINK) {
+    const lastTry = shrink === SHRINK[SHRINK.length - 1];
     texts = [];
     let y = top;
-    let fits = true;
     for (const [role, value, size0, bold, maxLines, gap, color] of blocks) {
       const size = Math.round(size0 * shrink * 10) / 10;
-      const natural = Math.min(Math.max(measure(value, size, bold, inner), size * 1.25), Math.ceil(size * 1.25 * maxLines));
-      const height = Math.min(natural, Math.max(flowEnd - y, size * 1.25));
-      if (height < natural || y + height > flowEnd) fits = false;
+      const need = Math.max(measure(value, size, bold, inner), size * 1.25);
+      const natural = maxLines ? Math.min(need, Math.ceil(size * 1.25 * maxLines)) : need;
+      const height = lastTry ? Math.min(natural, Math.max(flowEnd - y, size * 1.25)) : natural;
       texts.push({ role, text: value, x: MARGIN, y, width: inner, height, size, bold, color, align: 'center' });
       y += height + gap * shrink;
     }
-    if (fits) break;
+    const end = texts[texts.length - 1]!;
+    if (end.y + end.height <= flowEnd) break;
   }
   // what is left above the bottom band goes half above the flow, half below: the text sits in the
   // middle of the page rather than under its top edge
