@@ -118,7 +118,14 @@ export async function renderCertificatePdf(f: CertificateFacts, verifyUrl: strin
   const v = layout.verify;
   doc.fillColor('#1a1a1a').font('Body').fontSize(10);
   doc.text('Scan to check this licence today, or open:', v.x, v.y, { width: v.width, lineBreak: false });
-  doc.text(verifyUrl, v.x, v.y + 14, { width: v.width, link: verifyUrl, underline: true, height: v.height - 14 });
+  // broken after a "/" where it must wrap, never at the hyphens of an id (a reader would take them for a break)
+  const lines: string[] = [];
+  for (const part of verifyUrl.split(/(?<=\/)/)) {
+    const last = lines.length - 1;
+    if (last >= 0 && doc.widthOfString(lines[last]! + part) <= v.width) lines[last] += part;
+    else lines.push(part);
+  }
+  doc.text(lines.join('\n'), v.x, v.y + 14, { width: v.width, link: verifyUrl, underline: true, height: v.height - 14 });
   doc.end();
   return done;
 }
