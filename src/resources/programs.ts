@@ -39,7 +39,11 @@ export const programs = defineResource({
     certificate_design: designed(
       obj(
         {
-          title: str({ minLength: 1, maxLength: DESIGN_LIMITS.title, description: "the certificate's title (default: the programme's name)" }),
+          title: str({
+            minLength: 1,
+            maxLength: DESIGN_LIMITS.title,
+            description: "the certificate's title (default: the programme's name)",
+          }),
           statement: str({
             minLength: 1,
             maxLength: DESIGN_LIMITS.statement,
@@ -52,7 +56,11 @@ export const programs = defineResource({
               'a paragraph after the dates; placeholders {{holder}}, {{number}}, {{program}}, {{board}}, {{certification_date}}, {{expiration_date}} are filled from the certification (any other is refused)',
           }),
           signatory_name: str({ minLength: 1, maxLength: DESIGN_LIMITS.signatory_name, description: 'printed under a signature line' }),
-          signatory_title: str({ minLength: 1, maxLength: DESIGN_LIMITS.signatory_title, description: "the signatory's title, under the name" }),
+          signatory_title: str({
+            minLength: 1,
+            maxLength: DESIGN_LIMITS.signatory_title,
+            description: "the signatory's title, under the name",
+          }),
           accent_color: str({ pattern: '^#[0-9a-fA-F]{6}$', description: 'the frame and title colour, #rrggbb (default #0b4f8a)' }),
           orientation: oneOf(['landscape', 'portrait'], { description: 'the A4 page (default landscape)' }),
         },
@@ -141,7 +149,7 @@ export const programs = defineResource({
     'A programme is the credential definition; certifications, applications (program_id / target_program_id), training-provider programmes and billing-run filters point at it.',
     'customer_type limits holders to contacts, organizations or both (certifications have owner_type contact | organization).',
     'certificate_mode: certificates generated automatically from certificate_template, uploaded manually, or off; certificate_template is required only when certificate_mode is "automatically generate".',
-    'certificate_design (designed) sets what the PDF certificate says: title, statement, body (with placeholders), signatory, accent colour and orientation; certificate_template stays the reference\'s string and is not read by the PDF.',
+    "certificate_design (designed) sets what the PDF certificate says: title, statement, body (with placeholders), signatory, accent colour and orientation; certificate_template stays the reference's string and is not read by the PDF.",
     'custom_application_portal_template is required only when enable_custom_application_portal_template is true.',
     'The *_page_layout_id / *_360_screen_id fields pick the default console layouts for applications and certifications of the programme; they point at console configuration outside this API.',
     'next_certification_number: the number the next activated certification receives; activation consumes and increments it, so certificate numbers are per programme.',

@@ -61,10 +61,12 @@ export const settings = defineResource({
         maxLength: LOGO_MAX_LENGTH,
         pattern: LOGO_PATTERN,
         // one blue pixel
-        examples: ['data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4AWPg9u/6DwADMQHkwFU9wgAAAABJRU5ErkJggg=='],
+        examples: [
+          'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4AWPg9u/6DwADMQHkwFU9wgAAAABJRU5ErkJggg==',
+        ],
         description: `the board's logo, drawn at the top of PDF certificates: a data: URL of a PNG or JPEG in base64 (data:image/png;base64,…), at most ${LOGO_MAX_BYTES / 1024} KB and 4096 pixels a side; checked to decode as the type it names (a PNG not interlaced)`,
       }),
-      'issue 22: certificates carry the board\'s logo from settings; a data URL, so that nothing is fetched',
+      "issue 22: certificates carry the board's logo from settings; a data URL, so that nothing is fetched",
     ),
     allow_customer_to_choose_installment_plan: bool(),
     bill_my_organization_options: billingForm(),

@@ -41,7 +41,8 @@ let plain: any;
 let cert: any;
 let plainCert: any;
 
-const send = (method: 'POST' | 'PUT' | 'PATCH', url: string, payload: unknown) => t.call({ method, url, payload: payload as any, auth: t.admin });
+const send = (method: 'POST' | 'PUT' | 'PATCH', url: string, payload: unknown) =>
+  t.call({ method, url, payload: payload as any, auth: t.admin });
 const fieldOf = (res: { json: () => any }) => res.json().errors?.[0]?.field;
 
 before(async () => {
@@ -49,7 +50,13 @@ before(async () => {
   await call(
     'POST',
     '/settings/acme',
-    { business_unit_id: 'bu', merchant_account_id: 'm', bank_account_id: 'b', board_name: 'State Board of Nursing', board_logo: dataUrl('image/png', LOGO) },
+    {
+      business_unit_id: 'bu',
+      merchant_account_id: 'm',
+      bank_account_id: 'b',
+      board_name: 'State Board of Nursing',
+      board_logo: dataUrl('image/png', LOGO),
+    },
     201,
   );
   program = await call('POST', '/programs/acme', { name: 'Registered Nurse', certificate_design: DESIGN }, 201);
@@ -151,7 +158,13 @@ test('a templated certificate: the design’s title, statement, filled body and 
 test('a programme without a design: the defaults, and the board’s logo still; a JPEG logo too', async () => {
   const pdf = await pdfOf(plainCert.id, 'certificate-default-with-logo');
   const text = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
-  for (const s of ['Licensed Practical Nurse', 'This certifies that', 'Ada Lovelace', 'holds certificate number 3001', 'Expires on 23 September 2026'])
+  for (const s of [
+    'Licensed Practical Nurse',
+    'This certifies that',
+    'Ada Lovelace',
+    'holds certificate number 3001',
+    'Expires on 23 September 2026',
+  ])
     assert.ok(text.includes(s), `${s} in ${text}`);
   assert.equal(imagesOf(pdf).filter((i) => i.type === 'image').length, 2);
 
@@ -188,12 +201,16 @@ test('a bad certificate_design is refused naming the member, on create, update a
     assert.equal(put.statusCode, 400, put.body);
     assert.equal(fieldOf(put), field);
   }
-  const patched = await send('PATCH', `/programs/acme/${program.id}`, [{ op: 'replace', path: '/certificate_design/body', value: 'To {{nme}}' }]);
+  const patched = await send('PATCH', `/programs/acme/${program.id}`, [
+    { op: 'replace', path: '/certificate_design/body', value: 'To {{nme}}' },
+  ]);
   assert.equal(patched.statusCode, 422, patched.body);
   assert.equal(fieldOf(patched), 'certificate_design.body');
   assert.deepEqual((await call('GET', `/programs/acme/${program.id}`)).certificate_design, DESIGN, 'unchanged');
   // a good patch of one member works
-  await call('PATCH', `/programs/acme/${program.id}`, [{ op: 'replace', path: '/certificate_design/statement', value: 'This is to certify that' }]);
+  await call('PATCH', `/programs/acme/${program.id}`, [
+    { op: 'replace', path: '/certificate_design/statement', value: 'This is to certify that' },
+  ]);
   const text = execFileSync('pdftotext', [await pdfOf(cert.id, 'certificate-template-patched'), '-'], { encoding: 'utf8' });
   assert.match(text, /This is to certify that/);
 });

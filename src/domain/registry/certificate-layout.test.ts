@@ -46,7 +46,10 @@ test('which certification gets a certificate: retired and never activated do not
     printable: true,
     standingNote: 'Suspended on 15 June 2026: This licence is suspended: it is not valid.',
   });
-  const lapsed = certificateStanding({ status: 'active', number: 1, expiration_date: '2026-04-01', grace_period_end_date: '2026-05-01' }, TODAY);
+  const lapsed = certificateStanding(
+    { status: 'active', number: 1, expiration_date: '2026-04-01', grace_period_end_date: '2026-05-01' },
+    TODAY,
+  );
   assert.ok(lapsed.printable && lapsed.standingNote?.startsWith('Lapsed on 15 June 2026: This licence lapsed: it expired on 1 April 2026'));
 });
 
@@ -69,7 +72,12 @@ test('without a design: the defaults (programme name as title, "This certifies t
     l.texts.map((x) => x.role),
     ['board', 'title', 'statement', 'holder', 'number', 'dates'],
   );
-  assert.equal(byRole(certificateLayout({ ...base, expirationDate: undefined } as CertificateContent, measure)).dates!.text.endsWith('Does not expire'), true);
+  assert.equal(
+    byRole(certificateLayout({ ...base, expirationDate: undefined } as CertificateContent, measure)).dates!.text.endsWith(
+      'Does not expire',
+    ),
+    true,
+  );
 });
 
 test('a design: its title, statement, filled body, signatory, accent and portrait page', () => {
@@ -102,8 +110,17 @@ test('a design: its title, statement, filled body, signatory, accent and portrai
   assert.equal(t.signatory_name!.text, 'Grace Hopper');
   assert.equal(t.signatory_title!.text, 'Registrar');
   assert.ok(l.signatureLine && l.signatureLine.y < t.signatory_name!.y, 'the name under the line');
-  assert.equal(fillBody('valid until {{expiration_date}}', { ...Object.fromEntries(BODY_PLACEHOLDERS.map((p) => [p, ''])), expiration_date: 'x' } as never), 'valid until x');
-  const noExpiry = certificateLayout({ ...base, expirationDate: undefined, design: { body: 'until {{expiration_date}}' } } as CertificateContent, measure);
+  assert.equal(
+    fillBody('valid until {{expiration_date}}', {
+      ...Object.fromEntries(BODY_PLACEHOLDERS.map((p) => [p, ''])),
+      expiration_date: 'x',
+    } as never),
+    'valid until x',
+  );
+  const noExpiry = certificateLayout(
+    { ...base, expirationDate: undefined, design: { body: 'until {{expiration_date}}' } } as CertificateContent,
+    measure,
+  );
   assert.equal(byRole(noExpiry).body!.text, 'until no expiration date');
 });
 
@@ -149,7 +166,10 @@ test('with every member at its longest, a logo and a standing note, nothing over
     ];
     for (const [name, b] of boxes) {
       assert.ok(b.x >= l.frame.x && b.y >= l.frame.y, `${orientation}: ${name} inside the frame`);
-      assert.ok(b.x + b.width <= l.frame.x + l.frame.width && b.y + b.height <= l.frame.y + l.frame.height, `${orientation}: ${name} inside`);
+      assert.ok(
+        b.x + b.width <= l.frame.x + l.frame.width && b.y + b.height <= l.frame.y + l.frame.height,
+        `${orientation}: ${name} inside`,
+      );
     }
     for (let i = 0; i < boxes.length; i++)
       for (let j = i + 1; j < boxes.length; j++)
@@ -162,7 +182,10 @@ test('with every member at its longest, a logo and a standing note, nothing over
 });
 
 test('the body may use the placeholders only; the reason names the member', () => {
-  assert.equal(designProblem({ body: 'To {{holder}} ({{number}}), {{program}}, {{board}}: {{certification_date}} – {{expiration_date}}' }), undefined);
+  assert.equal(
+    designProblem({ body: 'To {{holder}} ({{number}}), {{program}}, {{board}}: {{certification_date}} – {{expiration_date}}' }),
+    undefined,
+  );
   assert.equal(designProblem({ title: 'no body' }), undefined);
   assert.equal(designProblem(undefined), undefined);
   assert.deepEqual(designProblem({ body: 'Dear {{name}}' }), {

@@ -21,7 +21,7 @@ export interface CertificateCertification extends StandingFacts {
 }
 
 export type CertificateStanding =
-  | { printable: true; /** printed when the certification is not valid today */ standingNote?: string }
+  | { printable: true /** printed when the certification is not valid today */; standingNote?: string }
   | { printable: false; reason: string };
 
 /** Whether certification `c` gets a certificate on `today` (YYYY-MM-DD), and the note it then carries. */

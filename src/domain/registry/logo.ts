@@ -143,7 +143,8 @@ export function parseLogo(value: unknown): LogoResult {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0 || b64.length === 0)
     return { problem: 'is not valid base64 after "base64,"' };
   const bytes = Buffer.from(b64, 'base64');
-  if (bytes.length > LOGO_MAX_BYTES) return { problem: `is ${bytes.length} bytes: at most ${LOGO_MAX_BYTES} bytes (${LOGO_MAX_BYTES / 1024} KB)` };
+  if (bytes.length > LOGO_MAX_BYTES)
+    return { problem: `is ${bytes.length} bytes: at most ${LOGO_MAX_BYTES} bytes (${LOGO_MAX_BYTES / 1024} KB)` };
   const type = m[1] === 'image/png' ? 'png' : 'jpeg';
   const isPng = bytes.subarray(0, 8).equals(PNG_SIGNATURE);
   const isJpeg = bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
