@@ -7,6 +7,7 @@ import {
   type CertificateContent,
   type CertificateDesign,
   certificateLayout,
+  certificateOrientation,
   certificateStanding,
 } from '../domain/registry/certificate-layout.js';
 import { type Logo, parseLogo } from '../domain/registry/logo.js';
@@ -75,12 +76,11 @@ export async function renderCertificatePdf(f: CertificateFacts, verifyUrl: strin
   const qr = await QRCode.toBuffer(verifyUrl, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 8 });
   // dates of the document from the app clock, so the same record gives the same PDF
   const when = new Date(`${f.today}T00:00:00Z`);
-  const title = f.design?.title?.trim() || f.program;
   const doc = new PDFDocument({
     size: 'A4',
-    layout: f.design?.orientation === 'portrait' ? 'portrait' : 'landscape',
+    layout: certificateOrientation(f.design),
     margin: 0,
-    info: { Title: `${title}: ${f.holder}`, Author: f.board, Subject: `Certificate ${f.number}`, CreationDate: when, ModDate: when },
+    info: { Author: f.board, Subject: `Certificate ${f.number}`, CreationDate: when, ModDate: when },
   });
   doc.registerFont('Body', FONT);
   doc.registerFont('Body-Bold', FONT_BOLD);
@@ -96,6 +96,8 @@ export async function renderCertificatePdf(f: CertificateFacts, verifyUrl: strin
       .fontSize(size)
       .heightOfString(text, { width, align: 'center' }),
   );
+  const title = layout.texts.find((t) => t.role === 'title')?.text ?? f.program;
+  doc.info.Title = `${title}: ${f.holder}`;
   const { frame } = layout;
   doc.lineWidth(3).strokeColor(layout.accent).rect(frame.x, frame.y, frame.width, frame.height).stroke();
   if (layout.logo && f.logoImage) {

@@ -113,6 +113,7 @@ test('a templated certificate: the design’s title, statement, filled body and 
   ])
     assert.ok(text.includes(s), `${s} in ${text}`);
   assert.ok(!text.includes('This certifies that'), 'the statement replaces the default');
+  assert.match(execFileSync('pdfinfo', [pdf], { encoding: 'utf8' }), /^Title:\s+Certificate of Registration: Ada Lovelace$/m);
   assert.ok(!text.includes('{{'), 'no placeholder left');
   // the written verify address, in full (wrapped on the narrow page)
   assert.ok(text.replace(/ /g, '').includes(`${BASE}/registry/acme/verify/${program.id}/2001`), text);

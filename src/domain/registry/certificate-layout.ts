@@ -151,6 +151,10 @@ const SIGNATURE_WIDTH = 220;
 
 const text = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
 
+/** The page's orientation (landscape unless the design says portrait): the renderer opens the page with it. */
+export const certificateOrientation = (d: CertificateDesign | undefined): 'landscape' | 'portrait' =>
+  d?.orientation === 'portrait' ? 'portrait' : 'landscape';
+
 /**
  * What goes where. From the top, centred: the logo (fitted into its box, aspect kept), the board's
  * name, the title (the design's, else the programme's name), the statement (default "This certifies
@@ -163,7 +167,7 @@ const text = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : und
  */
 export function certificateLayout(c: CertificateContent, measure: Measure): CertificateLayout {
   const d = c.design ?? {};
-  const orientation = d.orientation === 'portrait' ? 'portrait' : 'landscape';
+  const orientation = certificateOrientation(d);
   const page = orientation === 'portrait' ? { width: A4.short, height: A4.long } : { width: A4.long, height: A4.short };
   const accent = d.accent_color && /^#[0-9a-fA-F]{6}$/.test(d.accent_color) ? d.accent_color.toLowerCase() : DEFAULT_ACCENT;
   const inner = page.width - 2 * MARGIN;
