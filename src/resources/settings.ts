@@ -1,7 +1,7 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, designed, list, num, obj, ref, req, str } from './kit/fields.js';
 import { checkoutSwitches, fieldVisibility } from './blocks.js';
-import { LOGO_MAX_BYTES, LOGO_MAX_LENGTH, LOGO_PATTERN, logoProblem } from '../domain/registry/logo.js';
+import { LOGO_MAX_BYTES, LOGO_MAX_LENGTH, LOGO_MAX_SIDE, LOGO_PATTERN, logoProblem } from '../domain/registry/logo.js';
 
 /**
  * Settings: the Certifications app's storefront and checkout configuration, one record per tenant:
@@ -64,7 +64,7 @@ export const settings = defineResource({
         examples: [
           'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4AWPg9u/6DwADMQHkwFU9wgAAAABJRU5ErkJggg==',
         ],
-        description: `the board's logo, drawn at the top of PDF certificates: a data: URL of a PNG or JPEG in base64 (data:image/png;base64,…), at most ${LOGO_MAX_BYTES / 1024} KB and 4096 pixels a side; checked to decode as the type it names (a PNG not interlaced)`,
+        description: `the board's logo, drawn at the top of PDF certificates: a data: URL of a PNG or JPEG in base64 (data:image/png;base64,…), at most ${LOGO_MAX_BYTES / 1024} KB and ${LOGO_MAX_SIDE} pixels a side; checked to decode as the type it names (a PNG not interlaced)`,
       }),
       "issue 22: certificates carry the board's logo from settings; a data URL, so that nothing is fetched",
     ),

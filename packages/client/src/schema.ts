@@ -13079,7 +13079,7 @@ export interface components {
             /** @description the certifying board's name, printed on PDF certificates and the public registry pages (default: the tenant id) */
             board_name?: string;
             /**
-             * @description the board's logo, drawn at the top of PDF certificates: a data: URL of a PNG or JPEG in base64 (data:image/png;base64,…), at most 256 KB and 4096 pixels a side; checked to decode as the type it names (a PNG not interlaced)
+             * @description the board's logo, drawn at the top of PDF certificates: a data: URL of a PNG or JPEG in base64 (data:image/png;base64,…), at most 256 KB and 2048 pixels a side; checked to decode as the type it names (a PNG not interlaced)
              * @example data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4AWPg9u/6DwADMQHkwFU9wgAAAABJRU5ErkJggg==
              */
             board_logo?: string;
@@ -13148,7 +13148,7 @@ export interface components {
             /** @description the certifying board's name, printed on PDF certificates and the public registry pages (default: the tenant id) */
             board_name?: string;
             /**
-             * @description the board's logo, drawn at the top of PDF certificates: a data: URL of a PNG or JPEG in base64 (data:image/png;base64,…), at most 256 KB and 4096 pixels a side; checked to decode as the type it names (a PNG not interlaced)
+             * @description the board's logo, drawn at the top of PDF certificates: a data: URL of a PNG or JPEG in base64 (data:image/png;base64,…), at most 256 KB and 2048 pixels a side; checked to decode as the type it names (a PNG not interlaced)
              * @example data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4AWPg9u/6DwADMQHkwFU9wgAAAABJRU5ErkJggg==
              */
             board_logo?: string;

@@ -9,8 +9,11 @@ import { crc32, inflateSync } from 'node:zlib';
  * on every row; a JPEG's segments lead to a frame header pdfkit can embed. Nothing is fetched.
  */
 export const LOGO_MAX_BYTES = 256 * 1024;
-/** Largest side in pixels: bounds what the PNG's pixel data inflates to (a small file can claim a huge image). */
-export const LOGO_MAX_SIDE = 4096;
+/**
+ * Largest side in pixels: bounds what the pixel data inflates to, here and in pdfkit on every render (a
+ * small file can claim a huge image). A logo's box is 220 × 64 points: 2048 pixels is more than print needs.
+ */
+export const LOGO_MAX_SIDE = 2048;
 const PREFIX = /^data:(image\/png|image\/jpeg);base64,/;
 /** The field's maxLength: the base64 of LOGO_MAX_BYTES plus the longest prefix. */
 export const LOGO_MAX_LENGTH = 'data:image/jpeg;base64,'.length + 4 * Math.ceil(LOGO_MAX_BYTES / 3);
