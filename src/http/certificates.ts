@@ -6,7 +6,7 @@ import { certificateFacts, renderCertificatePdf, verifyPageUrl } from '../servic
 
 /**
  * GET /certifications/{tenantId}/certificate/{id}: a certification's PDF certificate (read scope),
- * drawn by services/certificates.ts. The QR code encodes the licence's public verify page under
+ * laid out by domain/registry/certificate-layout.ts and drawn by services/certificates.ts. The QR code encodes the licence's public verify page under
  * PUBLIC_BASE_URL, or under the origin the request came to when it is not set.
  */
 const ErrorRef = { $ref: 'Error#' } as unknown as TSchema;
@@ -21,7 +21,7 @@ export function registerCertificateRoutes(app: FastifyInstance, services: AppSer
       operationId: 'certifications_certificate',
       summary: "A certification's certificate as a PDF",
       description:
-        "One A4 page: the programme's name as the title, the holder (certificate_name, else name), the certificate number, the certification and expiration dates, the board's name (settings.board_name, else the tenant id) and a QR code that opens the licence's public verify page (/registry/{tenantId}/verify/{programId}/{number}, under PUBLIC_BASE_URL or the request's origin). A suspended or lapsed certification's PDF states its standing; a retired one, or one without a number yet, is a 409.",
+        "One A4 page in the programme's certificate_design (title, else the programme's name; statement; body with placeholders filled; signatory; accent colour; orientation): the board's logo and name (settings.board_logo; settings.board_name, else the tenant id), the holder (certificate_name, else name), the certificate number, the certification and expiration dates, and a QR code that opens the licence's public verify page (/registry/{tenantId}/verify/{programId}/{number}, under PUBLIC_BASE_URL or the request's origin). A suspended or lapsed certification's PDF states its standing; a retired one, or one without a number yet, is a 409.",
       params: Type.Object({
         tenantId: Type.String({ pattern: ID_PATTERN }),
         id: Type.String({ pattern: services.resource('certifications').resource.idPattern }),

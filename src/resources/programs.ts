@@ -1,6 +1,7 @@
 import { defineResource, search } from './kit/define.js';
-import { bool, BOUNDS, designed, int, num, oneOf, ref, req, str } from './kit/fields.js';
+import { bool, BOUNDS, designed, int, num, obj, oneOf, ref, req, str } from './kit/fields.js';
 import { customFieldValues } from './blocks.js';
+import { DESIGN_LIMITS, designProblem } from '../domain/registry/certificate-layout.js';
 
 /**
  * Programs: a certification programme (e.g. "Registered Nurse"), the credential definition that
@@ -35,6 +36,41 @@ export const programs = defineResource({
     certificate_mode: oneOf(['automatically generate', 'create manually', 'disabled']),
     // Required in the reference; we require it only when certificate_mode is 'automatically generate'.
     certificate_template: str(),
+    certificate_design: designed(
+      obj(
+        {
+          title: str({
+            minLength: 1,
+            maxLength: DESIGN_LIMITS.title,
+            description: "the certificate's title (default: the programme's name)",
+          }),
+          statement: str({
+            minLength: 1,
+            maxLength: DESIGN_LIMITS.statement,
+            description: 'the line before the holder\'s name (default "This certifies that")',
+          }),
+          body: str({
+            minLength: 1,
+            maxLength: DESIGN_LIMITS.body,
+            description:
+              'a paragraph after the dates; placeholders {{holder}}, {{number}}, {{program}}, {{board}}, {{certification_date}}, {{expiration_date}} are filled from the certification (any other is refused)',
+          }),
+          signatory_name: str({ minLength: 1, maxLength: DESIGN_LIMITS.signatory_name, description: 'printed under a signature line' }),
+          signatory_title: str({
+            minLength: 1,
+            maxLength: DESIGN_LIMITS.signatory_title,
+            description: "the signatory's title, under the name",
+          }),
+          accent_color: str({ pattern: '^#[0-9a-fA-F]{6}$', description: 'the frame and title colour, #rrggbb (default #0b4f8a)' }),
+          orientation: oneOf(['landscape', 'portrait'], { description: 'the A4 page (default landscape)' }),
+        },
+        {
+          description:
+            "how this programme's PDF certificates (GET /certifications/{tenantId}/certificate/{id}) read; every member optional. The board's name and logo come from settings.",
+        },
+      ),
+      'issue 22: a per-programme certificate template; certificate_template (reference) is a string whose meaning the reference does not show',
+    ),
     certification_360_screen_id: str(),
     certification_page_layout_id: str(),
     // Required in the reference; we require it only when enable_custom_application_portal_template is true.
@@ -90,6 +126,7 @@ export const programs = defineResource({
       'reference note: a switch whose name was not visible',
     ),
   },
+  fieldChecks: { certificate_design: designProblem },
   conditionalRequired: [
     { field: 'certificate_template', when: { certificate_mode: 'automatically generate' } },
     { field: 'custom_application_portal_template', when: { enable_custom_application_portal_template: true } },
@@ -112,6 +149,7 @@ export const programs = defineResource({
     'A programme is the credential definition; certifications, applications (program_id / target_program_id), training-provider programmes and billing-run filters point at it.',
     'customer_type limits holders to contacts, organizations or both (certifications have owner_type contact | organization).',
     'certificate_mode: certificates generated automatically from certificate_template, uploaded manually, or off; certificate_template is required only when certificate_mode is "automatically generate".',
+    "certificate_design (designed) sets what the PDF certificate says: title, statement, body (with placeholders), signatory, accent colour and orientation; certificate_template stays the reference's string and is not read by the PDF.",
     'custom_application_portal_template is required only when enable_custom_application_portal_template is true.',
     'The *_page_layout_id / *_360_screen_id fields pick the default console layouts for applications and certifications of the programme; they point at console configuration outside this API.',
     'next_certification_number: the number the next activated certification receives; activation consumes and increments it, so certificate numbers are per programme.',

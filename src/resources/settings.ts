@@ -1,6 +1,7 @@
 import { defineResource, search } from './kit/define.js';
 import { bool, designed, list, num, obj, ref, req, str } from './kit/fields.js';
 import { checkoutSwitches, fieldVisibility } from './blocks.js';
+import { LOGO_MAX_BYTES, LOGO_MAX_LENGTH, LOGO_MAX_SIDE, LOGO_PATTERN, logoProblem } from '../domain/registry/logo.js';
 
 /**
  * Settings: the Certifications app's storefront and checkout configuration, one record per tenant:
@@ -55,6 +56,18 @@ export const settings = defineResource({
       }),
       'issue 22: certificates and registry pages name the board',
     ),
+    board_logo: designed(
+      str({
+        maxLength: LOGO_MAX_LENGTH,
+        pattern: LOGO_PATTERN,
+        // one blue pixel
+        examples: [
+          'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4AWPg9u/6DwADMQHkwFU9wgAAAABJRU5ErkJggg==',
+        ],
+        description: `the board's logo, drawn at the top of PDF certificates: a data: URL of a PNG or JPEG in base64 (data:image/png;base64,…), at most ${LOGO_MAX_BYTES / 1024} KB and ${LOGO_MAX_SIDE} pixels a side; checked to decode as the type it names (a PNG not interlaced)`,
+      }),
+      "issue 22: certificates carry the board's logo from settings; a data URL, so that nothing is fetched",
+    ),
     allow_customer_to_choose_installment_plan: bool(),
     bill_my_organization_options: billingForm(),
     bill_my_parent_organization_options: designed(billingForm(), 'no sub-fields visible; same form as bill_my_organization_options'),
@@ -69,6 +82,7 @@ export const settings = defineResource({
     }),
   },
   conditionalRequired: [{ field: 'checkout_donation_options', when: { enable_donations_at_checkout: true } }],
+  fieldChecks: { board_logo: logoProblem },
   search: {
     ids: search.ids(),
     business_unit_id: search.anyOf('business_unit_id'),

@@ -3,32 +3,32 @@ import PDFDocument from 'pdfkit';
 import QRCode from 'qrcode';
 import { AppError, notFound } from '../core/errors.js';
 import type { AppServices } from '../resources/kit/context.js';
-import { effectiveStatus, standing } from '../domain/lifecycle/standing.js';
-import { verdict } from '../domain/registry/verification.js';
-import { longDate, standingInWords } from '../domain/registry/wording.js';
+import {
+  type CertificateContent,
+  type CertificateDesign,
+  certificateLayout,
+  certificateOrientation,
+  certificateStanding,
+} from '../domain/registry/certificate-layout.js';
+import { type Logo, parseLogo } from '../domain/registry/logo.js';
 
 /**
- * A certification's PDF certificate (route: http/certificates.ts): the programme's name as the title,
- * the holder, the licence number, the certification and expiration dates, the board's name
- * (settings.board_name, else the tenant id) and a QR code of the public verify page
- * (/registry/{tenantId}/verify/{programId}/{number}, http/registry-pages.ts).
+ * A certification's PDF certificate (route: http/certificates.ts). What it says and where is decided
+ * in domain/registry/certificate-layout.ts: the programme's certificate_design (title, statement,
+ * body with placeholders, signatory, accent colour, orientation) over the defaults, the holder, the
+ * licence number, the dates, the board's name and logo (settings.board_name, else the tenant id;
+ * settings.board_logo) and a QR code of the public verify page
+ * (/registry/{tenantId}/verify/{programId}/{number}, http/registry-pages.ts). Which certification
+ * gets one is decided there too: retired or never activated → 409; suspended or lapsed → printed
+ * with its standing in words.
  *
  * pdfkit draws it with DejaVu Sans (npm dejavu-fonts-ttf, subset and embedded: Latin, Greek, Cyrillic
  * names print as they are, which the standard PDF fonts cannot; nothing read from the network or the
- * system); qrcode draws the QR code as a PNG. A retired certification gets no certificate (409); a
- * suspended or lapsed one does, with its standing printed in words, so a printed copy never claims
- * more than the record. A certification without a number yet (never activated) is a 409 too.
+ * system); qrcode draws the QR code as a PNG.
  */
-export interface CertificateFacts {
-  title: string;
-  holder: string;
-  number: number;
+export interface CertificateFacts extends CertificateContent {
   programId: string;
-  board: string;
-  certificationDate?: string;
-  expirationDate?: string;
-  /** Printed when the certification is not valid today (suspended, lapsed …). */
-  standingNote?: string;
+  logoImage?: Logo;
   today: string;
 }
 
@@ -36,33 +36,28 @@ export async function certificateFacts(s: AppServices, tenantId: string, id: str
   const db = s.store.db;
   const cert = await s.resource('certifications').table.get(db, tenantId, id);
   if (!cert) throw notFound('certification', id);
-  if (cert.status === 'retired') throw new AppError('conflict', `certification ${id} is retired: it has no certificate`);
-  if (typeof cert.number !== 'number')
-    throw new AppError('conflict', `certification ${id} has no certificate number yet (it was never activated)`);
+  const today = s.clock.now().toISOString().slice(0, 10);
+  const verdict = certificateStanding(cert, today);
+  if (!verdict.printable) throw new AppError('conflict', `certification ${id} ${verdict.reason}`);
   const program = await s.resource('programs').table.get(db, tenantId, String(cert.program_id));
   const settings = await s.resource('settings').table.get(db, tenantId, tenantId);
-  const today = s.clock.now().toISOString().slice(0, 10);
-  const st = standing(cert, today);
-  const words = standingInWords({
-    valid: verdict(cert, today).valid,
-    status: String(effectiveStatus(cert, today)),
-    ...(st ? { standing: st } : {}),
-    ...(typeof cert.expiration_date === 'string' ? { expiration_date: cert.expiration_date } : {}),
-    ...(typeof cert.grace_period_end_date === 'string' ? { grace_period_end_date: cert.grace_period_end_date } : {}),
-  });
   const text = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+  // checked on write; a stored value that no longer parses (older release) prints no logo
+  const logo = settings?.board_logo === undefined ? undefined : parseLogo(settings.board_logo);
+  const logoImage = logo && 'logo' in logo ? logo.logo : undefined;
+  const design = program?.certificate_design;
   return {
-    title: text(program?.name) ?? 'Certificate',
+    program: text(program?.name) ?? 'Certificate',
     holder:
       text(cert.certificate_name) ?? text(cert.name) ?? ([text(cert.first_name), text(cert.last_name)].filter(Boolean).join(' ') || ''),
-    number: cert.number,
+    number: cert.number as number,
     programId: String(cert.program_id),
     board: text(settings?.board_name) ?? tenantId,
     ...(text(cert.certification_date) ? { certificationDate: String(cert.certification_date) } : {}),
     ...(text(cert.expiration_date) ? { expirationDate: String(cert.expiration_date) } : {}),
-    ...(words.word === 'current' || words.word === 'in_grace'
-      ? {}
-      : { standingNote: `${words.label} on ${longDate(today)}: ${words.sentence}` }),
+    ...(verdict.standingNote ? { standingNote: verdict.standingNote } : {}),
+    ...(design && typeof design === 'object' ? { design: design as CertificateDesign } : {}),
+    ...(logoImage ? { logo: { width: logoImage.width, height: logoImage.height }, logoImage } : {}),
     today,
   };
 }
@@ -76,16 +71,16 @@ const require = createRequire(import.meta.url);
 const FONT = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
 const FONT_BOLD = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf');
 
-/** The certificate as PDF bytes (A4 landscape, one page). */
+/** The certificate as PDF bytes (A4, one page, in the layout certificate-layout.ts decides). */
 export async function renderCertificatePdf(f: CertificateFacts, verifyUrl: string): Promise<Buffer> {
   const qr = await QRCode.toBuffer(verifyUrl, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 8 });
   // dates of the document from the app clock, so the same record gives the same PDF
   const when = new Date(`${f.today}T00:00:00Z`);
   const doc = new PDFDocument({
     size: 'A4',
-    layout: 'landscape',
-    margin: 56,
-    info: { Title: `${f.title}: ${f.holder}`, Author: f.board, Subject: `Certificate ${f.number}`, CreationDate: when, ModDate: when },
+    layout: certificateOrientation(f.design),
+    margin: 0,
+    info: { Author: f.board, Subject: `Certificate ${f.number}`, CreationDate: when, ModDate: when },
   });
   doc.registerFont('Body', FONT);
   doc.registerFont('Body-Bold', FONT_BOLD);
@@ -95,31 +90,44 @@ export async function renderCertificatePdf(f: CertificateFacts, verifyUrl: strin
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
   });
-  const W = doc.page.width;
-  const H = doc.page.height;
-  const inner = W - 2 * 56;
-  doc
-    .lineWidth(3)
-    .strokeColor('#0b4f8a')
-    .rect(28, 28, W - 56, H - 56)
-    .stroke();
-  doc.fillColor('#1a1a1a').font('Body-Bold').fontSize(16).text(f.board, 56, 64, { width: inner, align: 'center' });
-  doc.font('Body-Bold').fontSize(32).text(f.title, 56, 110, { width: inner, align: 'center' });
-  doc.font('Body').fontSize(14).text('This certifies that', 56, 180, { width: inner, align: 'center' });
-  doc.font('Body-Bold').fontSize(28).text(f.holder, 56, 206, { width: inner, align: 'center' });
-  doc.font('Body').fontSize(14).text(`holds certificate number ${f.number}`, 56, 254, { width: inner, align: 'center' });
-  const lines = [
-    ...(f.certificationDate ? [`Certified on ${longDate(f.certificationDate)}`] : []),
-    f.expirationDate ? `Expires on ${longDate(f.expirationDate)}` : 'Does not expire',
-  ];
-  doc.fontSize(13).text(lines.join('    ·    '), 56, 290, { width: inner, align: 'center' });
-  if (f.standingNote)
-    doc.font('Body-Bold').fillColor('#a4161a').fontSize(13).text(f.standingNote, 56, 322, { width: inner, align: 'center' });
-  const size = 120;
-  doc.image(qr, W - 56 - size, H - 56 - size - 14, { width: size, height: size });
+  const layout = certificateLayout(f, (text, size, bold, width) =>
+    doc
+      .font(bold ? 'Body-Bold' : 'Body')
+      .fontSize(size)
+      .heightOfString(text, { width, align: 'center' }),
+  );
+  const title = layout.texts.find((t) => t.role === 'title')?.text ?? f.program;
+  doc.info.Title = `${title}: ${f.holder}`;
+  const { frame } = layout;
+  doc.lineWidth(3).strokeColor(layout.accent).rect(frame.x, frame.y, frame.width, frame.height).stroke();
+  if (layout.logo && f.logoImage) {
+    const box = layout.logo;
+    // a Buffer, never a string: pdfkit reads a string that is not a data URL as a file path
+    doc.image(f.logoImage.bytes, box.x, box.y, { fit: [box.width, box.height], align: 'center', valign: 'center' });
+  }
+  for (const t of layout.texts) {
+    doc
+      .fillColor(t.color)
+      .font(t.bold ? 'Body-Bold' : 'Body')
+      .fontSize(t.size)
+      .text(t.text, t.x, t.y, { width: t.width, height: t.height, align: t.align, ellipsis: true });
+  }
+  if (layout.signatureLine) {
+    const l = layout.signatureLine;
+    doc.lineWidth(0.8).strokeColor('#1a1a1a').moveTo(l.x1, l.y).lineTo(l.x2, l.y).stroke();
+  }
+  doc.image(qr, layout.qr.x, layout.qr.y, { width: layout.qr.width, height: layout.qr.height });
+  const v = layout.verify;
   doc.fillColor('#1a1a1a').font('Body').fontSize(10);
-  doc.text('Scan to check this licence today, or open:', 56, H - 56 - 60, { width: inner - size - 24 });
-  doc.text(verifyUrl, 56, H - 56 - 44, { width: inner - size - 24, link: verifyUrl, underline: true });
+  doc.text('Scan to check this licence today, or open:', v.x, v.y, { width: v.width, lineBreak: false });
+  // broken after a "/" where it must wrap, never at the hyphens of an id (a reader would take them for a break)
+  const lines: string[] = [];
+  for (const part of verifyUrl.split(/(?<=\/)/)) {
+    const last = lines.length - 1;
+    if (last >= 0 && doc.widthOfString(lines[last]! + part) <= v.width) lines[last] += part;
+    else lines.push(part);
+  }
+  doc.text(lines.join('\n'), v.x, v.y + 14, { width: v.width, link: verifyUrl, underline: true, height: v.height - 14 });
   doc.end();
   return done;
 }

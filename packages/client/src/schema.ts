@@ -6760,7 +6760,7 @@ export interface paths {
         };
         /**
          * A certification's certificate as a PDF
-         * @description One A4 page: the programme's name as the title, the holder (certificate_name, else name), the certificate number, the certification and expiration dates, the board's name (settings.board_name, else the tenant id) and a QR code that opens the licence's public verify page (/registry/{tenantId}/verify/{programId}/{number}, under PUBLIC_BASE_URL or the request's origin). A suspended or lapsed certification's PDF states its standing; a retired one, or one without a number yet, is a 409.
+         * @description One A4 page in the programme's certificate_design (title, else the programme's name; statement; body with placeholders filled; signatory; accent colour; orientation): the board's logo and name (settings.board_logo; settings.board_name, else the tenant id), the holder (certificate_name, else name), the certificate number, the certification and expiration dates, and a QR code that opens the licence's public verify page (/registry/{tenantId}/verify/{programId}/{number}, under PUBLIC_BASE_URL or the request's origin). A suspended or lapsed certification's PDF states its standing; a retired one, or one without a number yet, is a 409.
          */
         get: operations["certifications_certificate"];
         put?: never;
@@ -12864,6 +12864,26 @@ export interface components {
             /** @enum {string} */
             certificate_mode?: "automatically generate" | "create manually" | "disabled";
             certificate_template?: string;
+            /** @description how this programme's PDF certificates (GET /certifications/{tenantId}/certificate/{id}) read; every member optional. The board's name and logo come from settings. */
+            certificate_design?: {
+                /** @description the certificate's title (default: the programme's name) */
+                title?: string;
+                /** @description the line before the holder's name (default "This certifies that") */
+                statement?: string;
+                /** @description a paragraph after the dates; placeholders {{holder}}, {{number}}, {{program}}, {{board}}, {{certification_date}}, {{expiration_date}} are filled from the certification (any other is refused) */
+                body?: string;
+                /** @description printed under a signature line */
+                signatory_name?: string;
+                /** @description the signatory's title, under the name */
+                signatory_title?: string;
+                /** @description the frame and title colour, #rrggbb (default #0b4f8a) */
+                accent_color?: string;
+                /**
+                 * @description the A4 page (default landscape)
+                 * @enum {string}
+                 */
+                orientation?: "landscape" | "portrait";
+            };
             certification_360_screen_id?: string;
             certification_page_layout_id?: string;
             custom_application_portal_template?: string;
@@ -12931,6 +12951,26 @@ export interface components {
             /** @enum {string} */
             certificate_mode?: "automatically generate" | "create manually" | "disabled";
             certificate_template?: string;
+            /** @description how this programme's PDF certificates (GET /certifications/{tenantId}/certificate/{id}) read; every member optional. The board's name and logo come from settings. */
+            certificate_design?: {
+                /** @description the certificate's title (default: the programme's name) */
+                title?: string;
+                /** @description the line before the holder's name (default "This certifies that") */
+                statement?: string;
+                /** @description a paragraph after the dates; placeholders {{holder}}, {{number}}, {{program}}, {{board}}, {{certification_date}}, {{expiration_date}} are filled from the certification (any other is refused) */
+                body?: string;
+                /** @description printed under a signature line */
+                signatory_name?: string;
+                /** @description the signatory's title, under the name */
+                signatory_title?: string;
+                /** @description the frame and title colour, #rrggbb (default #0b4f8a) */
+                accent_color?: string;
+                /**
+                 * @description the A4 page (default landscape)
+                 * @enum {string}
+                 */
+                orientation?: "landscape" | "portrait";
+            };
             certification_360_screen_id?: string;
             certification_page_layout_id?: string;
             custom_application_portal_template?: string;
@@ -13198,6 +13238,11 @@ export interface components {
             currency_code?: string;
             /** @description the certifying board's name, printed on PDF certificates and the public registry pages (default: the tenant id) */
             board_name?: string;
+            /**
+             * @description the board's logo, drawn at the top of PDF certificates: a data: URL of a PNG or JPEG in base64 (data:image/png;base64,…), at most 256 KB and 2048 pixels a side; checked to decode as the type it names (a PNG not interlaced)
+             * @example data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4AWPg9u/6DwADMQHkwFU9wgAAAABJRU5ErkJggg==
+             */
+            board_logo?: string;
             allow_customer_to_choose_installment_plan?: boolean;
             bill_my_organization_options?: {
                 /** @enum {string} */
@@ -13262,6 +13307,11 @@ export interface components {
             currency_code?: string;
             /** @description the certifying board's name, printed on PDF certificates and the public registry pages (default: the tenant id) */
             board_name?: string;
+            /**
+             * @description the board's logo, drawn at the top of PDF certificates: a data: URL of a PNG or JPEG in base64 (data:image/png;base64,…), at most 256 KB and 2048 pixels a side; checked to decode as the type it names (a PNG not interlaced)
+             * @example data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4AWPg9u/6DwADMQHkwFU9wgAAAABJRU5ErkJggg==
+             */
+            board_logo?: string;
             allow_customer_to_choose_installment_plan?: boolean;
             bill_my_organization_options?: {
                 /** @enum {string} */

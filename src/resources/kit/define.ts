@@ -143,8 +143,10 @@ export interface ResourceDefinition {
    * Checks of a top-level field's value beyond what a JSON schema says (pure, no store: a schedule the
    * scheduler can read …): the reason a value is refused, or null/undefined. Run with the schema on
    * every write (a 400 naming the field; 422 for PATCH) and by `accredit check` over stored records.
+   * A check of an object field may name the member at fault: `{ field: 'body', reason }` is reported
+   * as `<field>.body`.
    */
-  fieldChecks?: Record<string, (value: unknown) => string | null | undefined>;
+  fieldChecks?: Record<string, (value: unknown) => string | { field: string; reason: string } | null | undefined>;
   /** One record per tenant: its id is the tenant id, and a second create is a 409. */
   singleton?: boolean;
   /** Only `certifications:admin` tokens may change it (settings). */
@@ -478,7 +480,8 @@ export function defineResource<F extends Record<string, TSchema>>(def: ResourceD
       if (rec[field] === undefined) continue;
       const why = fn(rec[field]);
       if (!why) continue;
-      out.push({ field: prefix ? `${prefix}.${field}` : field, reason: why });
+      const path = typeof why === 'string' ? field : `${field}.${why.field}`;
+      out.push({ field: prefix ? `${prefix}.${path}` : path, reason: typeof why === 'string' ? why : why.reason });
       if (!all) break;
     }
     return out;

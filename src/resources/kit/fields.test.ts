@@ -89,3 +89,24 @@ test('boundsWhen: a bound that applies only when a sibling has a given value', (
   assert.deepEqual(check(s, { d: { kind: 'percentage', amount: 150 } }), [{ field: 'd.amount', reason: 'must be <= 100' }]);
   assert.throws(() => boundsWhen(obj({ a: num() }), { a: 1 }, 'b', { max: 1 }), /b is not a property/);
 });
+
+test('a field check may name the member of an object field at fault, in validate, validateAll and under a prefix', () => {
+  const def = { slug: 'things', name: 'Things', singular: 'thing', typeName: 'Thing', table: 'things', coverage: 'test', search: {} };
+  const r = defineResource({
+    ...def,
+    fields: { look: obj({ body: str(), color: str() }), code: str() },
+    fieldChecks: {
+      look: (v) => ((v as { body?: string }).body === 'bad' ? { field: 'body', reason: 'is bad' } : null),
+      code: (v) => (v === 'x' ? 'is x' : null),
+    },
+  });
+  assert.deepEqual(r.validate({ look: { body: 'fine' }, code: 'y' }), []);
+  assert.deepEqual(r.validate({ look: { body: 'bad' } }), [{ field: 'look.body', reason: 'is bad' }]);
+  assert.deepEqual(r.validate({ look: { body: 'bad' } }, 'operations.0.object'), [
+    { field: 'operations.0.object.look.body', reason: 'is bad' },
+  ]);
+  assert.deepEqual(r.validateAll({ look: { body: 'bad' }, code: 'x' }), [
+    { field: 'look.body', reason: 'is bad' },
+    { field: 'code', reason: 'is x' },
+  ]);
+});
