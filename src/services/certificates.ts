@@ -6,11 +6,13 @@ import type { AppServices } from '../resources/kit/context.js';
 import {
   type CertificateContent,
   type CertificateDesign,
+  certificateAccent,
   certificateLayout,
   certificateOrientation,
   certificateStanding,
 } from '../domain/registry/certificate-layout.js';
 import { type Logo, parseLogo } from '../domain/registry/logo.js';
+import { longDate } from '../domain/registry/wording.js';
 
 /**
  * A certification's PDF certificate (route: http/certificates.ts). What it says and where is decided
@@ -71,14 +73,12 @@ const require = createRequire(import.meta.url);
 const FONT = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
 const FONT_BOLD = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf');
 
-/** The certificate as PDF bytes (A4, one page, in the layout certificate-layout.ts decides). */
-export async function renderCertificatePdf(f: CertificateFacts, verifyUrl: string): Promise<Buffer> {
-  const qr = await QRCode.toBuffer(verifyUrl, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 8 });
+/** A pdfkit document in DejaVu Sans with the app clock's dates, and its bytes once ended. */
+function pdfDocument(f: CertificateFacts, options: PDFKit.PDFDocumentOptions) {
   // dates of the document from the app clock, so the same record gives the same PDF
   const when = new Date(`${f.today}T00:00:00Z`);
   const doc = new PDFDocument({
-    size: 'A4',
-    layout: certificateOrientation(f.design),
+    ...options,
     margin: 0,
     info: { Author: f.board, Subject: `Certificate ${f.number}`, CreationDate: when, ModDate: when },
   });
@@ -90,6 +90,15 @@ export async function renderCertificatePdf(f: CertificateFacts, verifyUrl: strin
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
   });
+  return { doc, done };
+}
+
+const qrPng = (url: string) => QRCode.toBuffer(url, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 8 });
+
+/** The certificate as PDF bytes (A4, one page, in the layout certificate-layout.ts decides). */
+export async function renderCertificatePdf(f: CertificateFacts, verifyUrl: string): Promise<Buffer> {
+  const qr = await qrPng(verifyUrl);
+  const { doc, done } = pdfDocument(f, { size: 'A4', layout: certificateOrientation(f.design) });
   const layout = certificateLayout(f, (text, size, bold, width) =>
     doc
       .font(bold ? 'Body-Bold' : 'Body')
@@ -128,6 +137,50 @@ export async function renderCertificatePdf(f: CertificateFacts, verifyUrl: strin
     else lines.push(part);
   }
   doc.text(lines.join('\n'), v.x, v.y + 14, { width: v.width, link: verifyUrl, underline: true, height: v.height - 14 });
+  doc.end();
+  return done;
+}
+
+/** ISO/IEC 7810 ID-1, the size of a bank card: 85.60 × 53.98 mm, in points. */
+export const WALLET_CARD_SIZE: [number, number] = [242.65, 153.01];
+
+/**
+ * The wallet card: the licence on one bank-card-sized page, to print, cut and carry. The board (in
+ * its accent colour), the programme, the holder, the number, the expiration date (or "Does not
+ * expire"), the standing in red when it is not valid today, and the QR code of the verify page, so
+ * that whoever is shown the card checks today's standing rather than trusting the print. A text
+ * that does not fit its line is set smaller, never cut.
+ */
+export async function renderWalletCardPdf(f: CertificateFacts, verifyUrl: string): Promise<Buffer> {
+  const qr = await qrPng(verifyUrl);
+  const { doc, done } = pdfDocument(f, { size: WALLET_CARD_SIZE });
+  const [W, H] = WALLET_CARD_SIZE;
+  const accent = certificateAccent(f.design);
+  doc.info.Title = `${f.program}: ${f.holder} (wallet card)`;
+  doc
+    .lineWidth(1.5)
+    .strokeColor(accent)
+    .roundedRect(4, 4, W - 8, H - 8, 8)
+    .stroke();
+  const M = 12;
+  const qrSize = 74;
+  const textWidth = W - 2 * M - qrSize - 6;
+  /** One line of `text` at `size` or smaller, so that it fits `width`. */
+  const line = (text: string, y: number, size: number, bold: boolean, color = '#1a1a1a', width = textWidth) => {
+    doc.font(bold ? 'Body-Bold' : 'Body');
+    let s = size;
+    while (s > 5 && doc.fontSize(s).widthOfString(text) > width) s -= 0.5;
+    doc.fillColor(color).fontSize(s).text(text, M, y, { width, lineBreak: false });
+  };
+  line(f.board, M, 8, true, accent, W - 2 * M);
+  line(f.program, M + 14, 11, true);
+  line(f.holder, M + 40, 12, true);
+  line(`No. ${f.number}`, M + 60, 9, false);
+  line(f.expirationDate ? `Expires ${longDate(f.expirationDate)}` : 'Does not expire', M + 74, 9, false);
+  if (f.standingNote) line(f.standingNote, M + 90, 7, true, '#a4161a');
+  doc.image(qr, W - M - qrSize, H - M - qrSize - 10, { width: qrSize, height: qrSize });
+  doc.fillColor('#1a1a1a').font('Body').fontSize(6);
+  doc.text('Scan to check today', W - M - qrSize, H - M - 8, { width: qrSize, align: 'center', lineBreak: false });
   doc.end();
   return done;
 }

@@ -245,3 +245,27 @@ test('a bad logo is refused naming board_logo (not a PNG/JPEG data URL, wrong ma
   // the certificate still renders
   assert.equal((await t.call({ method: 'GET', url: `/certifications/acme/certificate/${cert.id}` })).statusCode, 200);
 });
+
+test('the wallet card: one bank-card-sized page with the holder, number, expiry and a QR code that decodes', async () => {
+  const res = await t.call({ method: 'GET', url: `/certifications/acme/certificate/${cert.id}?format=card` });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.equal(res.headers['content-type'], 'application/pdf');
+  assert.match(String(res.headers['content-disposition']), /filename="wallet-card-2001\.pdf"/);
+  const pdf = path.join(ARTIFACTS, 'wallet-card.pdf');
+  fs.writeFileSync(pdf, res.rawPayload);
+  const info = execFileSync('pdfinfo', [pdf], { encoding: 'utf8' });
+  assert.match(info, /^Pages:\s+1$/m);
+  assert.match(info, /^Page size:\s+242\.65 x 153\.01 pts$/m, info);
+  const text = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+  for (const s of ['State Board of Nursing', 'Ada Lovelace', 'No. 2001', 'Expires 23 September 2026'])
+    assert.ok(text.includes(s), `${s} in ${text}`);
+  // rendered large enough for the small QR code to decode
+  execFileSync('pdftoppm', ['-png', '-r', '300', '-singlefile', pdf, path.join(ARTIFACTS, 'wallet-card')]);
+  const png = PNG.sync.read(fs.readFileSync(path.join(ARTIFACTS, 'wallet-card.png')));
+  assert.ok(png.width > png.height, 'landscape, like a bank card');
+  const qr = jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height);
+  assert.equal(qr?.data, `${BASE}/registry/acme/verify/${program.id}/2001`);
+  const bad = await t.call({ method: 'GET', url: `/certifications/acme/certificate/${cert.id}?format=poster` });
+  assert.equal(bad.statusCode, 400);
+  assert.equal(bad.json().errors?.[0]?.field, 'format');
+});

@@ -6760,7 +6760,7 @@ export interface paths {
         };
         /**
          * A certification's certificate as a PDF
-         * @description One A4 page in the programme's certificate_design (title, else the programme's name; statement; body with placeholders filled; signatory; accent colour; orientation): the board's logo and name (settings.board_logo; settings.board_name, else the tenant id), the holder (certificate_name, else name), the certificate number, the certification and expiration dates, and a QR code that opens the licence's public verify page (/registry/{tenantId}/verify/{programId}/{number}, under PUBLIC_BASE_URL or the request's origin). A suspended or lapsed certification's PDF states its standing; a retired one, or one without a number yet, is a 409.
+         * @description One A4 page in the programme's certificate_design (title, else the programme's name; statement; body with placeholders filled; signatory; accent colour; orientation): the board's logo and name (settings.board_logo; settings.board_name, else the tenant id), the holder (certificate_name, else name), the certificate number, the certification and expiration dates, and a QR code that opens the licence's public verify page (/registry/{tenantId}/verify/{programId}/{number}, under PUBLIC_BASE_URL or the request's origin). A suspended or lapsed certification's PDF states its standing; a retired one, or one without a number yet, is a 409. format=card: the wallet card instead, one bank-card-sized page (85.6 × 54 mm) with the board, programme, holder, number, expiration, standing when not valid, and the same QR code.
          */
         get: operations["certifications_certificate"];
         put?: never;
@@ -55146,7 +55146,10 @@ export interface operations {
     };
     certifications_certificate: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description certificate (A4, the default) or card (the wallet card) */
+                format?: "certificate" | "card";
+            };
             header?: never;
             path: {
                 tenantId: string;

@@ -165,11 +165,15 @@ export const certificateOrientation = (d: CertificateDesign | undefined): 'lands
  * in smaller type, so that names, title and standing are printed in full; the flow then sits in the
  * middle of the space above the band.
  */
+/** The design's accent colour (#rrggbb, lower case), else the default blue. */
+export const certificateAccent = (d: CertificateDesign | undefined): string =>
+  d?.accent_color && /^#[0-9a-fA-F]{6}$/.test(d.accent_color) ? d.accent_color.toLowerCase() : DEFAULT_ACCENT;
+
 export function certificateLayout(c: CertificateContent, measure: Measure): CertificateLayout {
   const d = c.design ?? {};
   const orientation = certificateOrientation(d);
   const page = orientation === 'portrait' ? { width: A4.short, height: A4.long } : { width: A4.long, height: A4.short };
-  const accent = d.accent_color && /^#[0-9a-fA-F]{6}$/.test(d.accent_color) ? d.accent_color.toLowerCase() : DEFAULT_ACCENT;
+  const accent = certificateAccent(d);
   const inner = page.width - 2 * MARGIN;
   const bottom = page.height - MARGIN;
   const qr: Box = { x: page.width - MARGIN - QR, y: bottom - QR, width: QR, height: QR };
