@@ -251,6 +251,13 @@ describe(`migrate --status, --dry-run, and serve logging each migration (${BACKE
           await store.db.schema.alterTable('bulk_load_errors').dropColumn('source').execute();
         },
       ],
+      [
+        11,
+        'credentials',
+        async () => {
+          for (const table of ['issuer_keys', 'credentials', 'status_lists']) await store.db.schema.dropTable(table).execute();
+        },
+      ],
     ];
     assert.equal(UNDONE.at(-1)![0], SCHEMA_VERSION, 'the test undoes the last migration');
     const first = UNDONE[0]![0];

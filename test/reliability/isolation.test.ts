@@ -67,9 +67,13 @@ test('the route table covers every resource', () => {
  * /courseOfferings/{t}/public/event/{id}) answer without a token by design: test/public covers them.
  * Payment providers' webhooks (/webhooks/{t}/…) take no token either: a signature authenticates them,
  * and test/money/orders.test.ts shows that another tenant's endpoint cannot pay this tenant's order.
- * The registry's HTML pages (/registry/{t}/…) are public too: test/public/registry-pages.test.ts.
+ * The registry's HTML pages (/registry/{t}/…) are public too: test/public/registry-pages.test.ts. So are
+ * what verifiers of credentials read (/credentials/{t}/…, /issuers/{t}/did.json):
+ * test/credentials/credentials.test.ts shows that a tenant's path serves none of another's credentials
+ * and that the verification refuses another tenant's.
  */
-const isPublic = (url: string) => url.includes('/public/') || url.startsWith('/webhooks/') || url.startsWith('/registry/');
+const isPublic = (url: string) =>
+  url.includes('/public/') || ['/webhooks/', '/registry/', '/credentials/', '/issuers/'].some((p) => url.startsWith(p));
 
 test("every route and method on another tenant's path is a 403", async () => {
   const before = await snapshotB();
