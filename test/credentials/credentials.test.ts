@@ -8,6 +8,7 @@ import { outboxRowsOf } from '../../src/store/outbox.js';
 import { asTenant } from '../../src/store/tenant-scope.js';
 import { emlName } from '../../src/mail/transport.js';
 import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 
 /**
@@ -103,6 +104,10 @@ for (const mode of ['did:key', 'did:web'] as const) {
       assert.deepEqual(vc.type, ['VerifiableCredential', 'OpenBadgeCredential']);
       assert.equal(vc.credentialSubject.name, 'ADA Zoë Łukasz');
       assert.equal(vc.credentialSubject.licenseNumber, '1001');
+      // the holder's address, salted and hashed: who knows it can match it; the credential does not say it
+      const [identity] = vc.credentialSubject.identifier;
+      assert.equal(identity.identityHash, `sha256$${createHash('sha256').update(`ada@example.org${identity.salt}`).digest('hex')}`);
+      assert.equal(JSON.stringify(vc).includes('ada@example.org'), false);
       assert.equal(vc.credentialSubject.achievement.name, 'Registered Nurse');
       assert.equal(vc.issuer.name, 'State Board of Nursing');
       assert.equal(vc.validFrom, '2025-06-01T00:00:00Z');

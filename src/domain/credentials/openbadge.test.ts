@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { createHash } from 'node:crypto';
 import { listPosition, openBadgeCredential, STATUS_LIST_LENGTH, statusFlags, termOf } from './openbadge.js';
 
 test('the term runs from the renewal date (else the certification date) to the last covered day', () => {
@@ -38,12 +39,23 @@ test('the credential: programme as achievement, holder as subject, one entry per
     id: 'https://x.test/credentials/t/c1',
     issuer: { id: 'did:key:z6Mk1', name: 'Board' },
     achievement: { id: 'https://x.test/p', name: 'Registered Nurse' },
-    holder: { name: 'Zoë Ng', number: 42 },
+    holder: { name: 'Zoë Ng', number: 42, email: { address: ' Zoe@Example.org', salt: 'pepper' } },
     term: { validFrom: '2026-01-01T00:00:00Z', validUntil: '2026-12-31T23:59:59Z' },
     status: { lists: { revocation: 'https://x.test/r/1', suspension: 'https://x.test/s/1' }, index },
   }) as any;
   assert.deepEqual(vc.type, ['VerifiableCredential', 'OpenBadgeCredential']);
   assert.equal(vc.credentialSubject.licenseNumber, '42');
+  // sha256('zoe@example.org' + 'pepper'), the address never in clear
+  assert.deepEqual(vc.credentialSubject.identifier, [
+    {
+      type: 'IdentityObject',
+      identityType: 'emailAddress',
+      hashed: true,
+      identityHash: `sha256$${createHash('sha256').update('zoe@example.orgpepper').digest('hex')}`,
+      salt: 'pepper',
+    },
+  ]);
+  assert.equal(JSON.stringify(vc).includes('example.org'), false);
   assert.equal(vc.credentialSubject.achievement.name, 'Registered Nurse');
   assert.equal(vc.validUntil, '2026-12-31T23:59:59Z');
   assert.deepEqual(

@@ -12,6 +12,7 @@
  * - Each credential has one index in the tenant's status lists and an entry in the `revocation` and in
  *   the `suspension` list at that index.
  */
+import { createHash } from 'node:crypto';
 import { lastCoveredDay, standing, type StandingFacts } from '../lifecycle/standing.js';
 
 /** Entries per status list: the Bitstring Status List minimum (16 KB), for group privacy. */
@@ -47,7 +48,12 @@ export interface BadgeFacts {
   id: string;
   issuer: { id: string; name: string; url?: string };
   achievement: { id: string; name: string; description?: string; criteria?: string };
-  holder: { name: string; number: number };
+  /**
+   * The holder: name, licence number and, when known, the e-mail address as a salted SHA-256
+   * `identifier` (an OB 3.0 IdentityObject), so a verifier who knows the address can tie the
+   * credential to its holder while the credential does not disclose it.
+   */
+  holder: { name: string; number: number; email?: { address: string; salt: string } };
   term: { validFrom: string; validUntil?: string };
   /** The status lists' URLs, by purpose, and the credential's index in them. */
   status: { lists: Record<StatusPurpose, string>; index: number };
@@ -68,6 +74,7 @@ export function openBadgeCredential(f: BadgeFacts): Record<string, unknown> {
       type: ['AchievementSubject'],
       name: f.holder.name,
       licenseNumber: String(f.holder.number),
+      ...(f.holder.email ? { identifier: [identityObject(f.holder.email.address, f.holder.email.salt)] } : {}),
       achievement: {
         id: f.achievement.id,
         type: ['Achievement'],
@@ -85,6 +92,14 @@ export function openBadgeCredential(f: BadgeFacts): Record<string, unknown> {
       statusListCredential: f.status.lists[purpose],
     })),
   };
+}
+
+/** An OB 3.0 IdentityObject of an e-mail address: `sha256$` + hex of SHA-256(lower-cased address + salt). */
+export function identityObject(address: string, salt: string) {
+  const hash = createHash('sha256')
+    .update(address.trim().toLowerCase() + salt)
+    .digest('hex');
+  return { type: 'IdentityObject', identityType: 'emailAddress', hashed: true, identityHash: `sha256$${hash}`, salt };
 }
 
 /**

@@ -150,8 +150,9 @@ export class Credentials {
     const settings = await this.s.resource('settings').table.get(db, tenantId, tenantId);
     const holder =
       text(cert.certificate_name) ?? text(cert.name) ?? ([text(cert.first_name), text(cert.last_name)].filter(Boolean).join(' ') || '');
+    const email = text(cert.email_address);
     return {
-      holder: { name: holder, number: Number(cert.number) },
+      holder: { name: holder, number: Number(cert.number), ...(email ? { email } : {}) },
       achievement: {
         // a name, not an address (no page serves a programme): stable under any base URL
         id: `urn:accredit:${encodeURIComponent(tenantId)}:programs:${encodeURIComponent(String(cert.program_id))}`,
@@ -211,7 +212,11 @@ export class Credentials {
       id: `${base}/credentials/${encodeURIComponent(tenantId)}/${id}`,
       issuer: { id: did, name: f.board, ...(this.opts.publicBaseUrl ? { url: this.opts.publicBaseUrl } : {}) },
       achievement: f.achievement,
-      holder: f.holder,
+      holder: {
+        name: f.holder.name,
+        number: f.holder.number,
+        ...(f.holder.email ? { email: { address: f.holder.email, salt: crypto.randomBytes(12).toString('base64url') } } : {}),
+      },
       term: f.term!,
       status: {
         lists: {
