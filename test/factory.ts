@@ -115,4 +115,30 @@ export class Factory {
     if (res.statusCode !== 201) throw new Error(`create ${slug}: ${res.statusCode} ${res.body}`);
     return res.json();
   }
+
+  /**
+   * The expiration rule set most tests use, "One year": anniversary terms of one year (mid-month
+   * expirations allowed unless `midMonth` is false) and 30 days of grace; with `reinstatement`, 90
+   * days to reinstate after the grace period, plus the reinstatement options given.
+   */
+  oneYearRuleSet(o: { midMonth?: boolean; reinstatement?: boolean | S } = {}): Promise<S> {
+    return this.create('expirationRuleSets', {
+      name: 'One year',
+      default_expiration_options: {
+        expiration_type: 'anniversary',
+        anniversary_expiration_options: {
+          term_length: 1,
+          term_type: 'years',
+          ...(o.midMonth === false ? {} : { allow_mid_month_expirations: true }),
+        },
+        grace_period: 30,
+        ...(o.reinstatement
+          ? {
+              allow_reinstatement: true,
+              reinstatement_options: { reinstatement_period: 90, ...(o.reinstatement === true ? {} : o.reinstatement) },
+            }
+          : {}),
+      },
+    });
+  }
 }

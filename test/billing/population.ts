@@ -59,19 +59,7 @@ export interface Population {
 
 export async function buildPopulation(tenant: string, call: Call, f: Factory, today: string, n = 1): Promise<Population> {
   const base = `/${tenant}`;
-  const ruleSet = await call(
-    'POST',
-    `/expirationRuleSets${base}`,
-    {
-      name: 'One year',
-      default_expiration_options: {
-        expiration_type: 'anniversary',
-        anniversary_expiration_options: { term_length: 1, term_type: 'years', allow_mid_month_expirations: true },
-        grace_period: 30,
-      },
-    },
-    201,
-  );
+  const ruleSet = await f.oneYearRuleSet();
   const fees = [150, 200];
   const programs = [];
   const initial: Record<string, any>[] = [];

@@ -37,21 +37,7 @@ let cert: any;
 before(async () => {
   t = await startApp({ clock, env: { PUBLIC_RATE_LIMIT_PER_MINUTE: '0', PUBLIC_BASE_URL: 'https://board.example.org' } });
   f = new Factory(t, t.admin);
-  const ruleSet = await call(
-    'POST',
-    '/expirationRuleSets/acme',
-    {
-      name: 'One year',
-      default_expiration_options: {
-        expiration_type: 'anniversary',
-        anniversary_expiration_options: { term_length: 1, term_type: 'years', allow_mid_month_expirations: true },
-        grace_period: 30,
-        allow_reinstatement: true,
-        reinstatement_options: { reinstatement_period: 90 },
-      },
-    },
-    201,
-  );
+  const ruleSet = await f.oneYearRuleSet({ reinstatement: true });
   const program = await f.create('programs', {
     name: 'Registered Nurse',
     expiration_rule_set_id: ruleSet.id,

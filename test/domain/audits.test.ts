@@ -65,19 +65,7 @@ let program: R, ceType: R, notice: R, audited: R, staff: R;
 before(async () => {
   t = await startApp({ clock, auditDraw });
   f = new Factory(t, t.admin);
-  const ruleSet = await call(
-    'POST',
-    '/expirationRuleSets/acme',
-    {
-      name: 'One year',
-      default_expiration_options: {
-        expiration_type: 'anniversary',
-        anniversary_expiration_options: { term_length: 1, term_type: 'years' },
-        grace_period: 30,
-      },
-    },
-    201,
-  );
+  const ruleSet = await f.oneYearRuleSet({ midMonth: false });
   program = await f.create('programs', { name: 'Registered Nurse', next_certification_number: 1, expiration_rule_set_id: ruleSet.id });
   ceType = await f.create('creditTypes', { name: 'CE hours' });
   notice = await call(

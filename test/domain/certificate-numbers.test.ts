@@ -56,19 +56,7 @@ function assertClash(body: R, number: number, programId: string, field = 'number
 before(async () => {
   t = await startApp({ clock });
   f = new Factory(t, t.admin);
-  ruleSet = await call(
-    'POST',
-    '/expirationRuleSets/acme',
-    {
-      name: 'One year',
-      default_expiration_options: {
-        expiration_type: 'anniversary',
-        anniversary_expiration_options: { term_length: 1, term_type: 'years', allow_mid_month_expirations: true },
-        grace_period: 30,
-      },
-    },
-    201,
-  );
+  ruleSet = await f.oneYearRuleSet();
   program = await f.create('programs', { name: 'Registered Nurse', expiration_rule_set_id: ruleSet.id, next_certification_number: 1000 });
   program2 = await f.create('programs', {
     name: 'Nurse Practitioner',

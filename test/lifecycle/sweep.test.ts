@@ -72,21 +72,7 @@ before(async () => {
     env: { LIFECYCLE_SWEEP_CRON: '0 * * * *', WORKER_POLL_MS: '50', PUBLIC_RATE_LIMIT_PER_MINUTE: '0', METRICS_TOKEN },
   });
   f = new Factory(t, t.admin);
-  ruleSet = await call(
-    'POST',
-    '/expirationRuleSets/acme',
-    {
-      name: 'One year',
-      default_expiration_options: {
-        expiration_type: 'anniversary',
-        anniversary_expiration_options: { term_length: 1, term_type: 'years', allow_mid_month_expirations: true },
-        grace_period: 30,
-        allow_reinstatement: true,
-        reinstatement_options: { reinstatement_period: 90 },
-      },
-    },
-    201,
-  );
+  ruleSet = await f.oneYearRuleSet({ reinstatement: true });
   await call('POST', '/statusReasons/acme', { name: 'Non-payment', status: 'inactive' }, 201);
   lapsedReason = await call('POST', '/statusReasons/acme', { name: 'Lapsed', status: 'inactive' }, 201);
   expiredReason = await call('POST', '/statusReasons/acme', { name: 'Licence not renewed', status: 'inactive' }, 201);
