@@ -13,6 +13,7 @@ import {
 } from '../domain/registry/certificate-layout.js';
 import { type Logo, parseLogo } from '../domain/registry/logo.js';
 import { longDate } from '../domain/registry/wording.js';
+import { holderName } from '../domain/credentials/openbadge.js';
 
 /**
  * A certification's PDF certificate (route: http/certificates.ts). What it says and where is decided
@@ -50,8 +51,7 @@ export async function certificateFacts(s: AppServices, tenantId: string, id: str
   const design = program?.certificate_design;
   return {
     program: text(program?.name) ?? 'Certificate',
-    holder:
-      text(cert.certificate_name) ?? text(cert.name) ?? ([text(cert.first_name), text(cert.last_name)].filter(Boolean).join(' ') || ''),
+    holder: holderName(cert),
     number: cert.number as number,
     programId: String(cert.program_id),
     board: text(settings?.board_name) ?? tenantId,

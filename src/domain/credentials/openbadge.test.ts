@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createHash } from 'node:crypto';
-import { listPosition, openBadgeCredential, STATUS_LIST_LENGTH, statusFlags, termOf } from './openbadge.js';
+import { holderName, listPosition, notIssuable, openBadgeCredential, STATUS_LIST_LENGTH, statusFlags, termOf } from './openbadge.js';
 
 test('the term runs from the renewal date (else the certification date) to the last covered day', () => {
   assert.deepEqual(termOf({ certification_date: '2025-01-10', expiration_date: '2026-01-09' }), {
@@ -65,4 +65,17 @@ test('the credential: programme as achievement, holder as subject, one entry per
       ['suspension', '7', 'https://x.test/s/1#7'],
     ],
   );
+});
+
+test('who gets a new credential: numbered, dated, valid today; the holder named as the certificate names them', () => {
+  const c = { status: 'active', number: 7, certification_date: '2026-01-01', expiration_date: '2026-12-31' };
+  assert.equal(notIssuable(c, '2026-06-01'), undefined);
+  assert.match(notIssuable({ ...c, status: 'retired' }, '2026-06-01')!, /retired/);
+  assert.match(notIssuable({ ...c, status: 'suspended' }, '2026-06-01')!, /not valid today/);
+  assert.match(notIssuable(c, '2027-01-01')!, /not valid today/);
+  assert.match(notIssuable({ ...c, number: undefined }, '2026-06-01')!, /no certificate number/);
+  assert.match(notIssuable({ ...c, certification_date: undefined }, '2026-06-01')!, /no certification or renewal date/);
+  assert.equal(holderName({ certificate_name: ' Dr Ada ', name: 'Ada' }), 'Dr Ada');
+  assert.equal(holderName({ name: 'Ada L' }), 'Ada L');
+  assert.equal(holderName({ first_name: 'Ada', last_name: 'Lovelace' }), 'Ada Lovelace');
 });

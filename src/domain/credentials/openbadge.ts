@@ -35,6 +35,26 @@ export interface CertificationFacts extends StandingFacts {
 
 const day = (d: unknown): string | undefined => (typeof d === 'string' && /^\d{4}-\d{2}-\d{2}/.test(d) ? d.slice(0, 10) : undefined);
 
+const text = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+
+/** The holder's name as a certificate or credential prints it: certificate_name, else name, else first and last name. */
+export function holderName(c: Record<string, unknown>): string {
+  return text(c.certificate_name) ?? text(c.name) ?? ([text(c.first_name), text(c.last_name)].filter(Boolean).join(' ') || '');
+}
+
+/**
+ * Why a certification gets no new credential today (undefined: it gets one): it must have a
+ * number, a term to start from, and be valid today (current or in grace).
+ */
+export function notIssuable(c: CertificationFacts, today: string): string | undefined {
+  if (c.status === 'retired') return 'is retired: it gets no credential';
+  if (typeof c.number !== 'number') return 'has no certificate number yet (it was never activated)';
+  if (!termOf(c)) return 'has no certification or renewal date to start its term from';
+  const s = standing(c, today);
+  if (s !== 'current' && s !== 'in_grace') return `is not valid today (${String(c.status)}): no credential is issued`;
+  return undefined;
+}
+
 /** The term a credential covers, from the certification's dates (null: no date to start it from). */
 export function termOf(c: CertificationFacts): { validFrom: string; validUntil?: string } | null {
   const from = day(c.renewal_date) ?? day(c.certification_date);

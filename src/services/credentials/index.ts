@@ -11,12 +11,13 @@ import {
   STATUS_LIST_LENGTH,
   STATUS_PURPOSES,
   type StatusPurpose,
+  holderName,
   listPosition,
+  notIssuable,
   openBadgeCredential,
   statusFlags,
   termOf,
 } from '../../domain/credentials/openbadge.js';
-import { isValidStanding, standing } from '../../domain/lifecycle/standing.js';
 import { enqueueMail } from '../../mail/outbox.js';
 import { renderMessage, TemplateError, type EmailTemplate } from '../../mail/render.js';
 import {
@@ -148,8 +149,7 @@ export class Credentials {
     const db = this.s.store.db;
     const program = await this.s.resource('programs').table.get(db, tenantId, String(cert.program_id));
     const settings = await this.s.resource('settings').table.get(db, tenantId, tenantId);
-    const holder =
-      text(cert.certificate_name) ?? text(cert.name) ?? ([text(cert.first_name), text(cert.last_name)].filter(Boolean).join(' ') || '');
+    const holder = holderName(cert);
     const email = text(cert.email_address);
     return {
       holder: { name: holder, number: Number(cert.number), ...(email ? { email } : {}) },
@@ -189,18 +189,11 @@ export class Credentials {
       .digest('base64url');
     const existing = await latestCredential(db, tenantId, certificationId, hash);
     if (existing && !existing.revoked_at) return existing;
-    const valid = isValidStanding(standing(cert, this.today())) && typeof cert.number === 'number' && f.term !== null;
-    if (!valid) {
+    const why = notIssuable(cert as CertificationFacts, this.today());
+    if (why) {
       const newest = existing ?? (await newestCredentialOf(db, tenantId, certificationId));
       if (newest) return newest;
-      throw new AppError(
-        'conflict',
-        cert.status === 'retired'
-          ? `certification ${certificationId} is retired: it gets no credential`
-          : typeof cert.number !== 'number'
-            ? `certification ${certificationId} has no certificate number yet (it was never activated)`
-            : `certification ${certificationId} is not valid today (${String(cert.status)}): no credential is issued`,
-      );
+      throw new AppError('conflict', `certification ${certificationId} ${why}`);
     }
     // the status index: taken in a short transaction of its own (a gap when the insert below loses a race)
     const index = await this.s.store.transaction((tx) => nextValue(tx, tenantId, STATUS_COUNTER, 0));
